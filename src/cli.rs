@@ -1,0 +1,166 @@
+//! The command line. Every flag can also come from the environment variable named beside it
+//! (the seed's names, and CONTRACT §4's); flags win over the environment, which wins over the
+//! settings file. Secrets (`MQTT_PASSWORD`, `ALICIA_API_TOKEN`) come from the environment or
+//! the settings file only, never from flags (other users can read a command line).
+
+use crate::core::secret::Secret;
+use crate::core::settings::{Overrides, platform_config_dir};
+use clap::Parser;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+/// Alicia Config Manager: configs, devices and health of an Alicia voice assistant over MQTT.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "alicia-config-manager", version, about, long_about = None)]
+pub struct Cli {
+    /// Run without a window (home server): the core, the embedded broker when no broker is
+    /// named, and (soon) the REST server.
+    #[arg(long)]
+    pub headless: bool,
+
+    /// Full-screen kiosk for the home server's own display.
+    #[arg(long, conflicts_with = "headless")]
+    pub kiosk: bool,
+
+    /// MQTT broker: a host (with MQTT_PORT) or a URL, mqtt://host:port or mqtts://host:port.
+    /// Without one, an embedded broker starts on 127.0.0.1.
+    #[arg(long, env = "MQTT_BROKER", value_name = "URL")]
+    pub broker: Option<String>,
+
+    /// Broker port (or the embedded broker's port when no broker is named) [default: 1883].
+    #[arg(long, env = "MQTT_PORT", value_name = "PORT")]
+    pub mqtt_port: Option<u16>,
+
+    /// MQTT user name (the password comes from MQTT_PASSWORD or the settings file).
+    #[arg(long, env = "MQTT_USERNAME", value_name = "NAME")]
+    pub mqtt_username: Option<String>,
+
+    /// CA certificate (PEM) to trust for mqtts:// [default: the system's roots].
+    #[arg(long, env = "ALICIA_MQTT_CA_FILE", value_name = "FILE")]
+    pub mqtt_ca_file: Option<PathBuf>,
+
+    /// Folder of config.json, history.jsonl and settings.json
+    /// [default: the platform's config folder, ~/.config/alicia-config-manager on Linux].
+    #[arg(long, env = "CONFIG_PATH", value_name = "DIR")]
+    pub config_dir: Option<PathBuf>,
+
+    /// REST server port [default: 3000].
+    #[arg(long, env = "PORT")]
+    pub port: Option<u16>,
+
+    /// REST server bind address; off loopback a bearer token is required [default: 127.0.0.1].
+    #[arg(long, env = "ALICIA_API_BIND", value_name = "ADDR")]
+    pub api_bind: Option<IpAddr>,
+
+    /// Origin allowed by CORS [default: http://localhost:3002].
+    #[arg(long, env = "FRONTEND_URL", value_name = "URL")]
+    pub frontend_url: Option<String>,
+
+    /// REST requests per window per client, 0 = no limit [default: 100].
+    #[arg(long, env = "RATE_LIMIT_MAX", value_name = "N")]
+    pub rate_limit_max: Option<u32>,
+
+    /// Rate-limit window in milliseconds [default: 900000].
+    #[arg(long, env = "RATE_LIMIT_WINDOW_MS", value_name = "MS")]
+    pub rate_limit_window_ms: Option<u64>,
+
+    /// Seconds without a health report before a service shows as stale [default: 60].
+    #[arg(long, env = "ALICIA_HEALTH_TTL_SECS", value_name = "SECS")]
+    pub health_ttl_secs: Option<u64>,
+
+    /// MQTT topic prefix [default: alicia].
+    #[arg(long, env = "ALICIA_TOPIC_PREFIX", value_name = "PREFIX")]
+    pub topic_prefix: Option<String>,
+
+    /// Log level or tracing filter (error, warn, info, debug, trace) [default: info].
+    #[arg(long, env = "LOG_LEVEL", value_name = "LEVEL")]
+    pub log_level: Option<String>,
+
+    /// Also write every log line, as JSON, to this file.
+    #[arg(long, env = "LOG_FILE", value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+
+    /// Also write errors, as JSON, to this file.
+    #[arg(long, env = "ERROR_LOG_FILE", value_name = "FILE")]
+    pub error_log_file: Option<PathBuf>,
+
+    /// `development` shows error causes in REST 500 answers.
+    #[arg(long, env = "NODE_ENV", value_name = "ENV", hide = true)]
+    pub node_env: Option<String>,
+}
+
+impl Cli {
+    /// The config folder: `--config-dir` / `CONFIG_PATH`, else the platform's.
+    pub fn config_dir(&self) -> Option<PathBuf> {
+        self.config_dir.clone().or_else(platform_config_dir)
+    }
+
+    /// The flags and environment as a settings layer; secrets are read from the environment.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            broker: self.broker.clone(),
+            mqtt_port: self.mqtt_port,
+            mqtt_username: self.mqtt_username.clone(),
+            mqtt_password: secret_from_env("MQTT_PASSWORD"),
+            mqtt_ca_file: self.mqtt_ca_file.clone(),
+            topic_prefix: self.topic_prefix.clone(),
+            health_ttl_secs: self.health_ttl_secs,
+            api_port: self.port,
+            api_bind: self.api_bind,
+            api_token: secret_from_env("ALICIA_API_TOKEN"),
+            frontend_url: self.frontend_url.clone(),
+            rate_limit_max: self.rate_limit_max,
+            rate_limit_window_ms: self.rate_limit_window_ms,
+            log_level: self.log_level.clone(),
+            log_file: self.log_file.clone(),
+            error_log_file: self.error_log_file.clone(),
+            node_env: self.node_env.clone(),
+        }
+    }
+}
+
+fn secret_from_env(name: &str) -> Option<Secret> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(Secret::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn flags_fill_the_overrides() {
+        let cli = Cli::try_parse_from([
+            "alicia-config-manager",
+            "--headless",
+            "--broker",
+            "mqtts://broker.lan",
+            "--config-dir",
+            "/tmp/alicia",
+            "--port",
+            "3100",
+            "--log-level",
+            "debug",
+        ])
+        .unwrap();
+        assert!(cli.headless);
+        assert_eq!(cli.config_dir(), Some(PathBuf::from("/tmp/alicia")));
+        let overrides = cli.overrides();
+        assert_eq!(overrides.broker.as_deref(), Some("mqtts://broker.lan"));
+        assert_eq!(overrides.api_port, Some(3100));
+        assert_eq!(overrides.log_level.as_deref(), Some("debug"));
+    }
+
+    #[test]
+    fn kiosk_and_headless_exclude_each_other() {
+        assert!(Cli::try_parse_from(["x", "--kiosk", "--headless"]).is_err());
+    }
+}

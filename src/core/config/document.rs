@@ -1,0 +1,124 @@
+//! Building and reading service documents (CONTRACT §1). Documents stay JSON values: the
+//! schema is their single definition, and forms are generated from it.
+
+use crate::core::mqtt::payloads::Announcement;
+use serde_json::{Map, Value, json};
+
+/// The seed's default document, written when `config.json` does not exist.
+pub fn seed_default_document(last_updated: &str) -> Value {
+    json!({
+        "service_name": "whisper-service",
+        "service_type": "stt",
+        "status": "unknown",
+        "enabled": true,
+        "version": "1.0.0",
+        "last_updated": last_updated,
+        "config": {
+            "api_key": "",
+            "provider": "openai",
+            "model": "whisper-1",
+            "language": "en",
+            "endpoints": [{
+                "type": "stt",
+                "model": "whisper-1",
+                "ip": "http://whisper:8001",
+                "port": 8001,
+                "protocol": "http"
+            }],
+            "settings": {
+                "temperature": 0.0,
+                "max_tokens": 1000,
+                "timeout": 30
+            }
+        }
+    })
+}
+
+/// A first document for a service that announced itself and has no config yet: enabled, its
+/// announced version and endpoints, and settings filled from the defaults of its settings
+/// schema (top-level `properties.*.default`).
+pub fn document_from_announcement(announcement: &Announcement) -> Value {
+    let endpoints = announcement
+        .endpoints
+        .as_ref()
+        .and_then(|e| serde_json::to_value(e).ok())
+        .unwrap_or_else(|| json!([]));
+    let mut config = Map::new();
+    config.insert("endpoints".into(), endpoints);
+    config.insert(
+        "settings".into(),
+        Value::Object(
+            announcement
+                .settings_schema
+                .as_ref()
+                .map(settings_defaults)
+                .unwrap_or_default(),
+        ),
+    );
+    json!({
+        "service_name": announcement.service_name,
+        "service_type": announcement.service_type,
+        "status": "unknown",
+        "enabled": true,
+        "version": announcement.version,
+        "config": config,
+    })
+}
+
+/// The `default` of each top-level property of a settings schema.
+pub fn settings_defaults(schema: &Value) -> Map<String, Value> {
+    schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|properties| {
+            properties
+                .iter()
+                .filter_map(|(name, property)| {
+                    property.get("default").map(|d| (name.clone(), d.clone()))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The document's `last_updated`, when it has one.
+pub fn last_updated_of(document: &Value) -> Option<&str> {
+    document.get("last_updated").and_then(Value::as_str)
+}
+
+/// The document's `service_name`, when it has one.
+pub fn service_name_of(document: &Value) -> Option<&str> {
+    document.get("service_name").and_then(Value::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::schema::validate_document;
+    use crate::core::mqtt::payloads::Endpoint;
+
+    #[test]
+    fn documents_built_from_announcements_are_valid() {
+        let announcement = Announcement {
+            service_name: "piper-tts".into(),
+            service_type: "tts".into(),
+            version: "2.1.0".into(),
+            endpoints: Some(vec![Endpoint {
+                kind: "tts".into(),
+                model: None,
+                ip: "10.0.0.5".into(),
+                port: Some(5002),
+                protocol: Some("http".into()),
+            }]),
+            settings_schema: Some(json!({
+                "type": "object",
+                "properties": {"speed": {"type": "number", "default": 1.0}, "pitch": {"type": "number"}}
+            })),
+        };
+        let mut doc = document_from_announcement(&announcement);
+        doc["last_updated"] = json!("2026-01-01T00:00:00.000Z");
+        assert_eq!(validate_document(&doc, None), vec![]);
+        assert_eq!(doc["config"]["settings"], json!({"speed": 1.0}));
+        assert_eq!(doc["config"]["endpoints"][0]["port"], 5002);
+    }
+}

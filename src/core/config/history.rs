@@ -1,0 +1,261 @@
+//! The append-only history of accepted changes: `history.jsonl` beside `config.json`, one
+//! JSON object per line, fsynced before a change is acknowledged.
+//!
+//! A crash can tear only the last line (a change that was never acknowledged); such a tail is
+//! cut off when the file is opened. Old revisions beyond the retention limit are dropped by a
+//! compaction, an atomic rewrite of the file.
+
+use crate::core::fsutil::{open_private, set_private, write_atomic};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Who made a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeSource {
+    /// The desktop app.
+    Gui,
+    /// The REST API.
+    Rest,
+    /// An MQTT `alicia/config/<service>/set` request.
+    Mqtt,
+    /// Built from a service's discovery announcement.
+    Discovery,
+    /// Read from a file: an import, a restore, or an edit made to `config.json` by hand.
+    Import,
+    /// An older revision made current again.
+    Rollback,
+}
+
+impl ChangeSource {
+    /// The lowercase name used on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Gui => "gui",
+            Self::Rest => "rest",
+            Self::Mqtt => "mqtt",
+            Self::Discovery => "discovery",
+            Self::Import => "import",
+            Self::Rollback => "rollback",
+        }
+    }
+}
+
+/// One accepted change. `document` is `None` for a deletion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// Revision number: unique and increasing across all services.
+    pub revision: u64,
+    /// The service the change was made to.
+    pub service: String,
+    /// When the change was accepted (the document's `last_updated`).
+    pub last_updated: String,
+    /// Who made it.
+    pub source: ChangeSource,
+    /// The document as accepted, or `None` when the service was deleted.
+    pub document: Option<Arc<Value>>,
+}
+
+/// What was found in an existing history file.
+#[derive(Debug, Default)]
+pub struct LoadedHistory {
+    /// Every readable entry, in file order.
+    pub entries: Vec<HistoryEntry>,
+    /// Problems found (unreadable lines), for the log.
+    pub warnings: Vec<String>,
+}
+
+/// The open history file.
+#[derive(Debug)]
+pub struct HistoryLog {
+    path: PathBuf,
+    file: File,
+    lines: usize,
+}
+
+impl HistoryLog {
+    /// Opens (or creates) the history at `path`, reading what it holds and cutting off a torn
+    /// last line left by a crash.
+    pub fn open(path: &Path) -> io::Result<(Self, LoadedHistory)> {
+        let mut file = open_private(
+            path,
+            OpenOptions::new().read(true).append(true).create(true),
+        )?;
+        set_private(&file)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        let (loaded, good_len) = parse(path, &bytes);
+        if good_len < bytes.len() {
+            file.set_len(good_len as u64)?;
+            file.sync_all()?;
+        }
+        let lines = loaded.entries.len();
+        Ok((
+            Self {
+                path: path.to_path_buf(),
+                file,
+                lines,
+            },
+            loaded,
+        ))
+    }
+
+    /// Appends entries and waits until they are on disk.
+    pub fn append(&mut self, entries: &[HistoryEntry]) -> io::Result<()> {
+        let mut writer = BufWriter::new(&self.file);
+        for entry in entries {
+            serde_json::to_writer(&mut writer, entry)?;
+            writer.write_all(b"\n")?;
+        }
+        writer.flush()?;
+        drop(writer);
+        self.file.sync_data()?;
+        self.lines += entries.len();
+        Ok(())
+    }
+
+    /// Number of entries in the file.
+    pub fn len(&self) -> usize {
+        self.lines
+    }
+
+    /// True when the file holds no entry.
+    pub fn is_empty(&self) -> bool {
+        self.lines == 0
+    }
+
+    /// Replaces the whole file with `entries` (atomically) and reopens it for appending.
+    pub fn rewrite(&mut self, entries: &[HistoryEntry]) -> io::Result<()> {
+        let mut bytes = Vec::new();
+        for entry in entries {
+            serde_json::to_writer(&mut bytes, entry)?;
+            bytes.push(b'\n');
+        }
+        write_atomic(&self.path, &bytes)?;
+        self.file = open_private(&self.path, OpenOptions::new().append(true))?;
+        self.lines = entries.len();
+        Ok(())
+    }
+}
+
+/// Parses the file's bytes; returns the entries and the length of the intact prefix.
+fn parse(path: &Path, bytes: &[u8]) -> (LoadedHistory, usize) {
+    let mut loaded = LoadedHistory::default();
+    let mut offset = 0;
+    let mut good_len = 0;
+    let mut line_number = 0;
+    while offset < bytes.len() {
+        line_number += 1;
+        let Some(newline) = bytes[offset..].iter().position(|&b| b == b'\n') else {
+            loaded.warnings.push(format!(
+                "{}: cut off an unfinished last line (line {line_number}) left by an interrupted write",
+                path.display()
+            ));
+            break;
+        };
+        let line = &bytes[offset..offset + newline];
+        offset += newline + 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            good_len = offset;
+            continue;
+        }
+        match serde_json::from_slice::<HistoryEntry>(line) {
+            Ok(entry) => loaded.entries.push(entry),
+            Err(error) if offset >= bytes.len() => {
+                loaded.warnings.push(format!(
+                    "{}: cut off an unreadable last line (line {line_number}: {error})",
+                    path.display()
+                ));
+                break;
+            }
+            Err(error) => loaded.warnings.push(format!(
+                "{}: skipped unreadable line {line_number}: {error}",
+                path.display()
+            )),
+        }
+        good_len = offset;
+    }
+    (loaded, good_len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn entry(revision: u64) -> HistoryEntry {
+        HistoryEntry {
+            revision,
+            service: "svc".into(),
+            last_updated: "2026-01-01T00:00:00.000Z".into(),
+            source: ChangeSource::Rest,
+            document: Some(Arc::new(json!({"n": revision}))),
+        }
+    }
+
+    #[test]
+    fn appends_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.jsonl");
+        let (mut log, loaded) = HistoryLog::open(&path).unwrap();
+        assert!(loaded.entries.is_empty());
+        log.append(&[entry(1), entry(2)]).unwrap();
+        log.append(&[entry(3)]).unwrap();
+        drop(log);
+        let (log, loaded) = HistoryLog::open(&path).unwrap();
+        assert_eq!(loaded.entries, vec![entry(1), entry(2), entry(3)]);
+        assert_eq!(log.len(), 3);
+    }
+
+    #[test]
+    fn a_torn_tail_is_cut_and_appending_continues_cleanly() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.jsonl");
+        let (mut log, _) = HistoryLog::open(&path).unwrap();
+        log.append(&[entry(1)]).unwrap();
+        drop(log);
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(b"{\"revision\":2,\"serv").unwrap();
+        drop(file);
+        let (mut log, loaded) = HistoryLog::open(&path).unwrap();
+        assert_eq!(loaded.entries, vec![entry(1)]);
+        assert_eq!(loaded.warnings.len(), 1);
+        log.append(&[entry(2)]).unwrap();
+        drop(log);
+        let (_, loaded) = HistoryLog::open(&path).unwrap();
+        assert_eq!(loaded.entries, vec![entry(1), entry(2)]);
+        assert!(loaded.warnings.is_empty());
+    }
+
+    #[test]
+    fn a_bad_middle_line_is_skipped_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.jsonl");
+        let good = serde_json::to_string(&entry(1)).unwrap();
+        std::fs::write(&path, format!("{good}\nnot json\n{good}\n")).unwrap();
+        let (_, loaded) = HistoryLog::open(&path).unwrap();
+        assert_eq!(loaded.entries.len(), 2);
+        assert!(
+            loaded.warnings[0].contains("line 2"),
+            "{:?}",
+            loaded.warnings
+        );
+    }
+
+    #[test]
+    fn rewrite_keeps_only_the_given_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.jsonl");
+        let (mut log, _) = HistoryLog::open(&path).unwrap();
+        log.append(&[entry(1), entry(2), entry(3)]).unwrap();
+        log.rewrite(&[entry(3)]).unwrap();
+        log.append(&[entry(4)]).unwrap();
+        drop(log);
+        let (_, loaded) = HistoryLog::open(&path).unwrap();
+        assert_eq!(loaded.entries, vec![entry(3), entry(4)]);
+    }
+}

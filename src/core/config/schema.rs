@@ -1,0 +1,362 @@
+//! The service-config JSON Schema (CONTRACT §1), compiled once, and validation that names
+//! every failing field by its JSON Pointer.
+
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::{ValidationError, Validator};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::sync::{Arc, OnceLock};
+
+/// The schema as shipped in `assets/schema/service-config.schema.json`.
+pub const SCHEMA_SOURCE: &str = include_str!("../../../assets/schema/service-config.schema.json");
+
+/// One failing field: its JSON Pointer into the document and a message for a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// JSON Pointer of the field, e.g. `/config/endpoints/0/port` (empty for the whole document).
+    pub path: String,
+    /// What is wrong with it, without echoing its value (it may be a secret).
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error at `path`.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The parsed schema document (served at `GET /api/config/schema`).
+pub fn schema_document() -> &'static Value {
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        serde_json::from_str(SCHEMA_SOURCE).expect("the bundled schema is valid JSON")
+    })
+}
+
+fn document_validator() -> &'static Validator {
+    static VALIDATOR: OnceLock<Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| compile(schema_document()).expect("the bundled schema compiles"))
+}
+
+/// A service's own settings schema, announced on discovery, compiled for reuse.
+#[derive(Clone)]
+pub struct SettingsSchema {
+    /// The schema as announced.
+    pub source: Arc<Value>,
+    validator: Arc<Validator>,
+}
+
+impl std::fmt::Debug for SettingsSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SettingsSchema")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SettingsSchema {
+    /// Compiles an announced settings schema; a schema that does not compile is refused with
+    /// the compiler's reason.
+    pub fn compile(source: Value) -> Result<Self, String> {
+        let validator = compile(&source).map_err(|error| error.to_string())?;
+        Ok(Self {
+            source: Arc::new(source),
+            validator: Arc::new(validator),
+        })
+    }
+}
+
+fn compile(schema: &Value) -> Result<Validator, ValidationError<'static>> {
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(schema)
+}
+
+/// Validates a service document; with `settings_schema`, `config.settings` is also checked
+/// against it. Returns every violation (empty when valid), sorted by path.
+pub fn validate_document(
+    document: &Value,
+    settings_schema: Option<&SettingsSchema>,
+) -> Vec<FieldError> {
+    let mut errors: Vec<FieldError> = document_validator()
+        .iter_errors(document)
+        .flat_map(|error| field_errors("", &error))
+        .collect();
+    if let Some(schema) = settings_schema
+        && let Some(settings) = document.get("config").and_then(|c| c.get("settings"))
+    {
+        errors.extend(
+            schema
+                .validator
+                .iter_errors(settings)
+                .flat_map(|error| field_errors("/config/settings", &error)),
+        );
+    }
+    errors.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.message.cmp(&b.message)));
+    errors.dedup();
+    errors
+}
+
+/// Turns one validator error into field errors, moving `required` and `additionalProperties`
+/// errors from the parent object to the field they are about.
+fn field_errors(prefix: &str, error: &ValidationError<'_>) -> Vec<FieldError> {
+    let at = format!("{prefix}{}", error.instance_path().as_str());
+    match error.kind() {
+        ValidationErrorKind::Required { property } => {
+            let name = property
+                .as_str()
+                .map_or_else(|| property.to_string(), str::to_owned);
+            vec![FieldError::new(child_pointer(&at, &name), "is required")]
+        }
+        ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
+            .iter()
+            .map(|name| FieldError::new(child_pointer(&at, name), "is not an allowed field"))
+            .collect(),
+        kind => vec![FieldError::new(at, message_for(kind, error))],
+    }
+}
+
+fn child_pointer(parent: &str, name: &str) -> String {
+    let escaped = name.replace('~', "~0").replace('/', "~1");
+    format!("{parent}/{escaped}")
+}
+
+fn message_for(kind: &ValidationErrorKind, error: &ValidationError<'_>) -> String {
+    match kind {
+        ValidationErrorKind::Type { kind } => match kind {
+            jsonschema::error::TypeKind::Single(ty) => {
+                format!("must be {}", article(&ty.to_string()))
+            }
+            jsonschema::error::TypeKind::Multiple(types) => {
+                let names: Vec<String> = types.iter().map(|t| t.to_string()).collect();
+                format!("must be one of the types: {}", names.join(", "))
+            }
+        },
+        ValidationErrorKind::Enum { options } => {
+            let names: Vec<String> = options
+                .as_array()
+                .map(|items| items.iter().map(display_value).collect())
+                .unwrap_or_default();
+            format!("must be one of: {}", names.join(", "))
+        }
+        ValidationErrorKind::Maximum { limit } => format!("must be at most {limit}"),
+        ValidationErrorKind::Minimum { limit } => format!("must be at least {limit}"),
+        ValidationErrorKind::ExclusiveMaximum { limit } => format!("must be less than {limit}"),
+        ValidationErrorKind::ExclusiveMinimum { limit } => format!("must be greater than {limit}"),
+        ValidationErrorKind::MinLength { limit: 1 } => "must not be empty".to_owned(),
+        ValidationErrorKind::MinLength { limit } => {
+            format!("must be at least {limit} characters long")
+        }
+        ValidationErrorKind::MaxLength { limit } => {
+            format!("must be at most {limit} characters long")
+        }
+        ValidationErrorKind::Pattern { pattern } => format!("must match the pattern {pattern}"),
+        ValidationErrorKind::Format { format } => format!("must be a valid {format}"),
+        ValidationErrorKind::MinItems { limit } => format!("must have at least {limit} items"),
+        ValidationErrorKind::MaxItems { limit } => format!("must have at most {limit} items"),
+        _ => error.masked_with("the value").to_string(),
+    }
+}
+
+fn article(type_name: &str) -> String {
+    match type_name {
+        "array" | "integer" | "object" => format!("an {type_name}"),
+        "null" => "null".to_owned(),
+        _ => format!("a {type_name}"),
+    }
+}
+
+fn display_value(value: &Value) -> String {
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn seed_default() -> Value {
+        json!({
+            "service_name": "whisper-service",
+            "service_type": "stt",
+            "status": "unknown",
+            "enabled": true,
+            "version": "1.0.0",
+            "last_updated": "2026-11-25T10:00:00.000Z",
+            "config": {
+                "api_key": "",
+                "provider": "openai",
+                "model": "whisper-1",
+                "language": "en",
+                "endpoints": [{
+                    "type": "stt", "model": "whisper-1", "ip": "http://whisper:8001",
+                    "port": 8001, "protocol": "http"
+                }],
+                "settings": {"temperature": 0.0, "max_tokens": 1000, "timeout": 30}
+            }
+        })
+    }
+
+    fn paths(errors: &[FieldError]) -> Vec<&str> {
+        errors.iter().map(|e| e.path.as_str()).collect()
+    }
+
+    #[test]
+    fn the_seed_default_document_is_valid() {
+        assert_eq!(validate_document(&seed_default(), None), vec![]);
+    }
+
+    #[test]
+    fn status_and_last_updated_may_be_omitted() {
+        let mut doc = seed_default();
+        doc.as_object_mut().unwrap().remove("status");
+        doc.as_object_mut().unwrap().remove("last_updated");
+        assert_eq!(validate_document(&doc, None), vec![]);
+    }
+
+    #[test]
+    fn every_required_field_is_named_by_its_own_pointer() {
+        let errors = validate_document(&json!({"config": {}}), None);
+        assert_eq!(
+            paths(&errors),
+            vec![
+                "/config/endpoints",
+                "/enabled",
+                "/service_name",
+                "/service_type",
+                "/version"
+            ]
+        );
+        assert!(errors.iter().all(|e| e.message == "is required"));
+    }
+
+    #[test]
+    fn unknown_fields_are_named_by_their_own_pointer() {
+        let mut doc = seed_default();
+        doc["config"]["foo"] = json!(1);
+        doc["extra"] = json!(true);
+        doc["config"]["endpoints"][0]["weird/key"] = json!(1);
+        let errors = validate_document(&doc, None);
+        assert_eq!(
+            paths(&errors),
+            vec!["/config/endpoints/0/weird~1key", "/config/foo", "/extra"]
+        );
+    }
+
+    #[test]
+    fn each_bad_field_is_reported_at_its_pointer() {
+        let cases = [
+            ("/service_name", json!("Bad/Name"), "must match the pattern"),
+            ("/service_name", json!(""), "must match the pattern"),
+            (
+                "/service_type",
+                json!("tv"),
+                "must be one of: stt, tts, llm, device_control, voice_router",
+            ),
+            ("/status", json!("great"), "must be one of"),
+            ("/enabled", json!("yes"), "must be a boolean"),
+            ("/version", json!(""), "must not be empty"),
+            ("/version", json!(2), "must be a string"),
+            (
+                "/last_updated",
+                json!("last tuesday"),
+                "must be a valid date-time",
+            ),
+            ("/config/api_key", json!(42), "must be a string"),
+            ("/config/provider", json!(false), "must be a string"),
+            ("/config/endpoints", json!({}), "must be an array"),
+            (
+                "/config/endpoints/0/port",
+                json!(70000),
+                "must be at most 65535",
+            ),
+            ("/config/endpoints/0/port", json!(0), "must be at least 1"),
+            (
+                "/config/endpoints/0/port",
+                json!(80.5),
+                "must be an integer",
+            ),
+            (
+                "/config/endpoints/0/protocol",
+                json!("ftp"),
+                "must be one of: http, https, tcp, udp",
+            ),
+            ("/config/settings", json!([]), "must be an object"),
+        ];
+        for (pointer, value, expected) in cases {
+            let mut doc = seed_default();
+            *doc.pointer_mut(pointer).unwrap() = value.clone();
+            let errors = validate_document(&doc, None);
+            assert_eq!(paths(&errors), vec![pointer], "{pointer} = {value}");
+            assert!(
+                errors[0].message.contains(expected),
+                "{pointer} = {value}: {:?}",
+                errors[0].message
+            );
+        }
+    }
+
+    #[test]
+    fn all_violations_are_reported_not_just_the_first() {
+        let mut doc = seed_default();
+        doc["enabled"] = json!("no");
+        doc["config"]["endpoints"][0]["port"] = json!(-1);
+        doc["config"]["endpoints"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("ip");
+        let errors = validate_document(&doc, None);
+        assert_eq!(
+            paths(&errors),
+            vec![
+                "/config/endpoints/0/ip",
+                "/config/endpoints/0/port",
+                "/enabled"
+            ]
+        );
+    }
+
+    #[test]
+    fn messages_never_echo_the_value() {
+        let mut doc = seed_default();
+        doc["config"]["api_key"] = json!({"secret": "sk-very-secret"});
+        let errors = validate_document(&doc, None);
+        assert!(!format!("{errors:?}").contains("sk-very-secret"));
+    }
+
+    #[test]
+    fn settings_follow_the_announced_schema() {
+        let schema = SettingsSchema::compile(json!({
+            "type": "object",
+            "properties": {"temperature": {"type": "number", "maximum": 1}},
+            "required": ["temperature"]
+        }))
+        .unwrap();
+        let mut doc = seed_default();
+        assert_eq!(validate_document(&doc, Some(&schema)), vec![]);
+        doc["config"]["settings"]["temperature"] = json!(3);
+        assert_eq!(
+            validate_document(&doc, Some(&schema)),
+            vec![FieldError::new(
+                "/config/settings/temperature",
+                "must be at most 1"
+            )]
+        );
+        doc["config"]["settings"] = json!({});
+        assert_eq!(
+            paths(&validate_document(&doc, Some(&schema))),
+            vec!["/config/settings/temperature"]
+        );
+    }
+
+    #[test]
+    fn a_broken_settings_schema_is_refused() {
+        assert!(SettingsSchema::compile(json!({"type": "no-such-type"})).is_err());
+    }
+}

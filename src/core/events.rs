@@ -1,0 +1,99 @@
+//! One stream of everything that changes in the core. Every face (GUI, REST/socket.io, logs)
+//! subscribes to the same bounded broadcast; a subscriber that falls behind is told how many
+//! events it missed (`RecvError::Lagged`) and re-reads the state it needs from the core.
+
+use crate::core::config::ChangeSource;
+use crate::core::devices::Device;
+use crate::core::messages::MessageRecord;
+use crate::core::mqtt::payloads::{CommandResult, HealthStatus};
+use serde_json::Value;
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+/// How many events a subscriber may fall behind before it starts missing some.
+pub const EVENT_CAPACITY: usize = 8192;
+
+/// Something changed in the core.
+#[derive(Debug, Clone)]
+pub enum CoreEvent {
+    /// A config change was accepted and stored.
+    ConfigChanged {
+        /// The service.
+        service: String,
+        /// Its new revision.
+        revision: u64,
+        /// Who made the change.
+        source: ChangeSource,
+        /// The new document (secrets included: mask before showing), `None` when deleted.
+        document: Option<Arc<Value>>,
+    },
+    /// A device was added or changed.
+    DeviceUpdated(Arc<Device>),
+    /// A device was removed (its retained state was cleared).
+    DeviceRemoved {
+        /// Its id.
+        id: String,
+    },
+    /// A service's health changed (a report, or it went stale).
+    HealthChanged {
+        /// The service.
+        service: String,
+        /// Its status as shown (`unknown` when stale).
+        status: HealthStatus,
+        /// True when not heard from within the health TTL.
+        stale: bool,
+        /// When this was observed (RFC 3339).
+        timestamp: String,
+    },
+    /// Something else about a running service changed: its ack, its announcement.
+    ServiceUpdated {
+        /// The service.
+        service: String,
+    },
+    /// An MQTT message arrived (secrets already masked in the record).
+    Message(Arc<MessageRecord>),
+    /// A device answered a command.
+    CommandFinished {
+        /// The device.
+        device_id: String,
+        /// Its answer.
+        result: CommandResult,
+    },
+    /// The broker connection went up or down.
+    Connection {
+        /// Connected now.
+        connected: bool,
+        /// Why it is down, when it is.
+        reason: Option<String>,
+    },
+}
+
+/// The broadcast every face subscribes to.
+#[derive(Debug, Clone)]
+pub struct EventBus {
+    sender: broadcast::Sender<CoreEvent>,
+}
+
+impl EventBus {
+    /// A bus holding up to `capacity` undelivered events per subscriber.
+    pub fn new(capacity: usize) -> Self {
+        let (sender, _) = broadcast::channel(capacity.max(1));
+        Self { sender }
+    }
+
+    /// Sends an event to every current subscriber (none is fine).
+    pub fn emit(&self, event: CoreEvent) {
+        let _ = self.sender.send(event);
+    }
+
+    /// A new subscriber, seeing events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<CoreEvent> {
+        self.sender.subscribe()
+    }
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self::new(EVENT_CAPACITY)
+    }
+}

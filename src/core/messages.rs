@@ -1,0 +1,186 @@
+//! The message log: a bounded ring of the most recent MQTT messages, for the monitor and
+//! `GET /api/system/messages`. Secrets are masked before a record is made.
+
+use crate::core::mqtt::topics::matches_filter;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// Default number of messages kept.
+pub const DEFAULT_MESSAGE_LOG_CAPACITY: usize = 10_000;
+/// Payload text kept per message.
+pub const PAYLOAD_TEXT_LIMIT: usize = 4096;
+
+/// One MQTT message as shown (`GET /api/system/messages` shape).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MessageRecord {
+    /// Its topic.
+    pub topic: String,
+    /// When it arrived (RFC 3339).
+    pub timestamp: String,
+    /// False when it did not parse or had the wrong shape.
+    pub valid: bool,
+    /// The parsed JSON, or `null`.
+    pub data: Value,
+    /// The payload as text (lossy for binary), cut at 4 KiB.
+    pub payload: String,
+    /// Why it is invalid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// True when the broker delivered it as a retained message.
+    #[serde(skip)]
+    pub retained: bool,
+    /// Size of the payload in bytes.
+    #[serde(skip)]
+    pub size: usize,
+}
+
+impl MessageRecord {
+    /// `data` for live clients: the parsed JSON, or the text of a non-JSON payload.
+    pub fn data_or_text(&self) -> Value {
+        if self.data.is_null() && !self.payload.trim().eq("null") {
+            Value::String(self.payload.clone())
+        } else {
+            self.data.clone()
+        }
+    }
+}
+
+/// Payload text for a record: lossy UTF-8, cut at [`PAYLOAD_TEXT_LIMIT`] on a char boundary.
+pub fn payload_text(payload: &[u8]) -> String {
+    let head = &payload[..payload.len().min(PAYLOAD_TEXT_LIMIT)];
+    let mut text = String::from_utf8_lossy(head).into_owned();
+    if text.len() > PAYLOAD_TEXT_LIMIT {
+        let mut cut = PAYLOAD_TEXT_LIMIT;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+    }
+    text
+}
+
+/// The ring; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct MessageLog {
+    ring: Arc<Mutex<VecDeque<Arc<MessageRecord>>>>,
+    capacity: usize,
+}
+
+impl MessageLog {
+    /// A ring keeping the last `capacity` messages.
+    pub fn new(capacity: usize) -> Self {
+        let capacity = capacity.max(1);
+        Self {
+            ring: Arc::new(Mutex::new(VecDeque::with_capacity(capacity.min(65_536)))),
+            capacity,
+        }
+    }
+
+    /// Adds a message, dropping the oldest when full.
+    pub fn push(&self, record: Arc<MessageRecord>) {
+        let mut ring = self.ring.lock().unwrap_or_else(PoisonError::into_inner);
+        if ring.len() == self.capacity {
+            ring.pop_front();
+        }
+        ring.push_back(record);
+    }
+
+    /// Up to `limit` most recent messages, newest first, whose topic matches `filter` (MQTT
+    /// wildcard syntax).
+    pub fn recent(&self, limit: usize, filter: Option<&str>) -> Vec<Arc<MessageRecord>> {
+        let ring = self.ring.lock().unwrap_or_else(PoisonError::into_inner);
+        ring.iter()
+            .rev()
+            .filter(|record| filter.is_none_or(|f| matches_filter(f, &record.topic)))
+            .take(limit)
+            .cloned()
+            .collect()
+    }
+
+    /// Messages held now.
+    pub fn len(&self) -> usize {
+        self.ring
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// True when no message is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Most messages held.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(topic: &str) -> Arc<MessageRecord> {
+        Arc::new(MessageRecord {
+            topic: topic.to_owned(),
+            timestamp: String::new(),
+            valid: true,
+            data: Value::Null,
+            payload: String::new(),
+            error: None,
+            retained: false,
+            size: 0,
+        })
+    }
+
+    #[test]
+    fn keeps_only_the_newest() {
+        let log = MessageLog::new(3);
+        for i in 0..5 {
+            log.push(record(&format!("t/{i}")));
+        }
+        let topics: Vec<String> = log
+            .recent(10, None)
+            .iter()
+            .map(|r| r.topic.clone())
+            .collect();
+        assert_eq!(topics, vec!["t/4", "t/3", "t/2"]);
+        assert_eq!(log.len(), 3);
+    }
+
+    #[test]
+    fn filters_with_wildcards_and_limits() {
+        let log = MessageLog::new(10);
+        for topic in [
+            "alicia/device/a/state",
+            "alicia/system/health/x",
+            "alicia/device/b/state",
+        ] {
+            log.push(record(topic));
+        }
+        assert_eq!(log.recent(10, Some("alicia/device/+/state")).len(), 2);
+        assert_eq!(log.recent(1, Some("alicia/#")).len(), 1);
+        assert_eq!(
+            log.recent(10, Some("alicia/system/#"))[0].topic,
+            "alicia/system/health/x"
+        );
+    }
+
+    #[test]
+    fn payload_text_is_cut_on_a_char_boundary() {
+        let long = "é".repeat(3000);
+        let text = payload_text(long.as_bytes());
+        assert!(text.len() <= PAYLOAD_TEXT_LIMIT);
+        assert!(text.chars().all(|c| c == 'é'));
+        assert_eq!(payload_text(&[0xff, b'a']), "\u{fffd}a");
+    }
+
+    #[test]
+    fn live_data_falls_back_to_text() {
+        let mut r = MessageRecord::clone(&record("t"));
+        r.payload = "online".into();
+        assert_eq!(r.data_or_text(), Value::String("online".into()));
+    }
+}

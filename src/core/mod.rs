@@ -1,0 +1,314 @@
+//! The core: configs, devices, health, the message log and MQTT, on a background tokio
+//! runtime. It imports neither egui nor axum: the GUI, the REST server and MQTT `/set`
+//! requests all call the same [`Core`] methods and hear the same [`events::CoreEvent`]s.
+
+pub mod broker;
+pub mod clock;
+pub mod config;
+pub mod devices;
+pub mod events;
+pub mod fsutil;
+pub mod health;
+pub mod instance;
+pub mod messages;
+pub mod mqtt;
+pub mod secret;
+pub mod settings;
+pub mod system;
+
+use broker::{BrokerError, EmbeddedBroker, start_embedded_broker};
+use config::{ConfigPaths, ConfigService, OpenError, OpenReport};
+use devices::DeviceRegistry;
+use events::{CoreEvent, EventBus};
+use health::{HealthRegistry, ServiceSummary};
+use instance::{InstanceInfo, Role};
+use messages::MessageLog;
+use mqtt::connection::ConnectionTask;
+use mqtt::handler::{Counters, MessageHandler};
+use mqtt::payloads::DeviceCommand;
+use mqtt::{MqttHandle, PublishError, QoS};
+use serde_json::{Map, Value};
+use settings::{BrokerTarget, Settings};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use system::{ApiInfo, HealthFlags, MqttInfo, SystemInfo};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How long shutdown waits for each task.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Handles to every part of the core; cheap to clone.
+#[derive(Clone)]
+pub struct Core {
+    /// The resolved settings.
+    pub settings: Arc<Settings>,
+    /// Configs.
+    pub config: ConfigService,
+    /// Devices.
+    pub devices: DeviceRegistry,
+    /// Service health, announcements and acks.
+    pub health: HealthRegistry,
+    /// Recent MQTT messages.
+    pub messages: MessageLog,
+    /// The broker connection.
+    pub mqtt: MqttHandle,
+    /// Everything that changes.
+    pub events: EventBus,
+    started: Instant,
+}
+
+/// The core's background tasks; stop them with [`CoreRuntime::shutdown`].
+pub struct CoreRuntime {
+    shutdown: watch::Sender<bool>,
+    writer: JoinHandle<()>,
+    connection: JoinHandle<()>,
+    helpers: Vec<JoinHandle<()>>,
+    broker: Option<EmbeddedBroker>,
+    open_report: OpenReport,
+}
+
+/// Why the core could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The config store.
+    #[error(transparent)]
+    Config(#[from] OpenError),
+    /// The embedded broker.
+    #[error(transparent)]
+    Broker(#[from] BrokerError),
+    /// The MQTT client settings.
+    #[error("MQTT: {0}")]
+    Mqtt(String),
+    /// Anything else.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Why a device command was not sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// No such device.
+    #[error("no device {0}")]
+    UnknownDevice(String),
+    /// The command name is empty.
+    #[error("`command` must be a non-empty string")]
+    MissingCommand,
+    /// The broker is down (or the queue full).
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+}
+
+impl Core {
+    /// Starts everything: opens the config store, starts the embedded broker when no broker
+    /// is named, and spawns the MQTT connection, the config writer and publisher, the presence
+    /// heartbeat and the health sweeper on the current runtime.
+    pub async fn start(settings: Settings) -> Result<(Core, CoreRuntime), StartError> {
+        let settings = Arc::new(settings);
+        let events = EventBus::default();
+        let paths = ConfigPaths::in_dir(&settings.config_dir);
+        let history_limit = settings.history_limit;
+        let config_events = events.clone();
+        let (config, writer, open_report) = tokio::task::spawn_blocking(move || {
+            ConfigService::open(paths, config_events, history_limit)
+        })
+        .await
+        .map_err(|e| StartError::Other(e.to_string()))??;
+
+        let broker = match settings.broker {
+            BrokerTarget::Embedded { port } => {
+                let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+                let broker = tokio::task::spawn_blocking(move || start_embedded_broker(addr))
+                    .await
+                    .map_err(|e| StartError::Other(e.to_string()))??;
+                Some(broker)
+            }
+            BrokerTarget::External(_) => None,
+        };
+
+        let counters = Arc::new(Counters::default());
+        let instance = InstanceInfo::new(Role::Authority);
+        let (mqtt, eventloop) = MqttHandle::new(&settings, instance, Arc::clone(&counters))
+            .map_err(StartError::Mqtt)?;
+        let devices = DeviceRegistry::default();
+        let health = HealthRegistry::new(Duration::from_secs(settings.health_ttl_secs));
+        let messages = MessageLog::new(settings.message_log_capacity);
+        let handler = MessageHandler::new(
+            mqtt.topics().clone(),
+            config.clone(),
+            devices.clone(),
+            health.clone(),
+            messages.clone(),
+            events.clone(),
+            counters,
+        );
+        let core = Core {
+            settings,
+            config: config.clone(),
+            devices,
+            health,
+            messages,
+            mqtt: mqtt.clone(),
+            events: events.clone(),
+            started: Instant::now(),
+        };
+
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let connection =
+            ConnectionTask::new(eventloop, mqtt.clone(), handler, config.clone(), events);
+        let runtime = CoreRuntime {
+            writer: tokio::spawn(writer.run()),
+            connection: tokio::spawn(connection.run(shutdown_rx.clone())),
+            helpers: vec![
+                tokio::spawn(mqtt::publisher::run_config_publisher(
+                    config,
+                    mqtt.clone(),
+                    shutdown_rx.clone(),
+                )),
+                tokio::spawn(mqtt::publisher::run_presence(mqtt, shutdown_rx.clone())),
+                tokio::spawn(run_health_sweeper(core.clone(), shutdown_rx)),
+            ],
+            shutdown,
+            broker,
+            open_report,
+        };
+        Ok((core, runtime))
+    }
+
+    /// Seconds since start.
+    pub fn uptime_secs(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+
+    /// `GET /api/health`'s flags.
+    pub fn health_flags(&self) -> HealthFlags {
+        HealthFlags {
+            mqtt: self.mqtt.is_connected(),
+            config: self.config.is_ready(),
+            device: self.mqtt.is_connected(),
+        }
+    }
+
+    /// `GET /api/system`.
+    pub fn system_info(&self) -> SystemInfo {
+        let instance = self.mqtt.instance();
+        let api = &self.settings.api;
+        SystemInfo {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            uptime_secs: self.uptime_secs(),
+            instance_id: instance.instance_id.clone(),
+            role: instance.role.as_str().to_owned(),
+            mqtt: MqttInfo {
+                url: self.mqtt.url().to_owned(),
+                embedded: self.mqtt.embedded(),
+                connected: self.mqtt.is_connected(),
+                stats: self.mqtt.stats(),
+            },
+            api: ApiInfo {
+                bind: SocketAddr::new(api.bind, api.port).to_string(),
+                auth_required: !api.bind.is_loopback(),
+            },
+        }
+    }
+
+    /// One row per service seen or configured.
+    pub fn services(&self) -> Vec<ServiceSummary> {
+        self.health.summaries(&self.config.snapshot())
+    }
+
+    /// Sends a command to a device; returns its `request_id`.
+    pub fn send_command(
+        &self,
+        device_id: &str,
+        command: &str,
+        params: Map<String, Value>,
+    ) -> Result<String, CommandError> {
+        if command.trim().is_empty() {
+            return Err(CommandError::MissingCommand);
+        }
+        if self.devices.get(device_id).is_none() {
+            return Err(CommandError::UnknownDevice(device_id.to_owned()));
+        }
+        let request_id = format!(
+            "{}-{:016x}",
+            self.mqtt.instance().instance_id,
+            fastrand::u64(..)
+        );
+        let payload = DeviceCommand {
+            request_id: request_id.clone(),
+            command: command.to_owned(),
+            params,
+        };
+        let topic = self.mqtt.topics().device_command(device_id);
+        self.devices
+            .remember_command(&request_id, device_id, command);
+        self.mqtt.publish(
+            &topic,
+            serde_json::to_vec(&payload).unwrap_or_default(),
+            QoS::AtLeastOnce,
+            false,
+        )?;
+        Ok(request_id)
+    }
+
+    /// Asks every service to announce itself again.
+    pub fn request_discovery(&self) -> Result<(), PublishError> {
+        let topic = self.mqtt.topics().discovery_request();
+        self.mqtt
+            .publish(&topic, b"{}".to_vec(), QoS::AtLeastOnce, false)
+    }
+}
+
+impl CoreRuntime {
+    /// The embedded broker, when one was started.
+    pub fn embedded_broker(&self) -> Option<EmbeddedBroker> {
+        self.broker
+    }
+
+    /// What opening the config store found (for the start-up log).
+    pub fn open_report(&self) -> &OpenReport {
+        &self.open_report
+    }
+
+    /// Stores every change in flight, says goodbye to the broker (offline health,
+    /// DISCONNECT) and stops every task.
+    pub async fn shutdown(self, core: &Core) {
+        core.config.shutdown().await;
+        let _ = self.writer.await;
+        let _ = self.shutdown.send(true);
+        if tokio::time::timeout(SHUTDOWN_TIMEOUT, self.connection)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the MQTT connection task did not stop in time");
+        }
+        for helper in self.helpers {
+            if tokio::time::timeout(SHUTDOWN_TIMEOUT, helper)
+                .await
+                .is_err()
+            {
+                tracing::warn!("a background task did not stop in time");
+            }
+        }
+    }
+}
+
+async fn run_health_sweeper(core: Core, mut shutdown: watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            biased;
+            _ = shutdown.changed() => return,
+            _ = ticks.tick() => {
+                for event in core.health.sweep(time::OffsetDateTime::now_utc()) {
+                    if let CoreEvent::HealthChanged { service, .. } = &event {
+                        tracing::info!(service, "service went stale (no health report within the TTL)");
+                    }
+                    core.events.emit(event);
+                }
+            }
+        }
+    }
+}

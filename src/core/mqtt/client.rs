@@ -1,0 +1,261 @@
+//! The manager's MQTT client: options built from the settings (credentials, TLS, Last Will),
+//! and the handle every part of the core publishes through.
+
+use super::handler::Counters;
+use super::payloads::{HealthReport, HealthStatus};
+use super::topics::{Topics, has_wildcard};
+use crate::core::broker::MAX_PAYLOAD_BYTES;
+use crate::core::clock::now_rfc3339;
+use crate::core::instance::InstanceInfo;
+use crate::core::settings::{BrokerTarget, Settings};
+use rumqttc::{AsyncClient, EventLoop, LastWill, MqttOptions, QoS, TlsConfiguration, Transport};
+use serde::Serialize;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Requests that may wait for the connection task before `try_publish` fails.
+const REQUEST_CAPACITY: usize = 4096;
+/// MQTT keep-alive.
+const KEEP_ALIVE: Duration = Duration::from_secs(30);
+
+/// Counters as served by `GET /api/system`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+pub struct MqttStats {
+    /// Messages received.
+    pub messages_received: u64,
+    /// Messages that did not parse or had the wrong shape.
+    pub messages_invalid: u64,
+    /// Messages published.
+    pub messages_published: u64,
+    /// Reconnections after the first connection.
+    pub reconnects: u64,
+    /// Failed connection attempts and lost connections.
+    #[serde(skip)]
+    pub connection_failures: u64,
+}
+
+/// Why a publish was not queued.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PublishError {
+    /// Not connected to the broker.
+    #[error("not connected to the MQTT broker")]
+    NotConnected,
+    /// Too many publishes are waiting.
+    #[error("too many messages are waiting to be sent; try again")]
+    Busy,
+    /// The topic lies outside the prefix.
+    #[error("topic must lie under {0}/")]
+    OutsidePrefix(String),
+    /// The topic has a wildcard.
+    #[error("topic must not contain + or #")]
+    Wildcard,
+}
+
+pub(crate) struct Shared {
+    pub(crate) url: String,
+    pub(crate) embedded: bool,
+    pub(crate) topics: Topics,
+    pub(crate) instance: InstanceInfo,
+    pub(crate) connected: AtomicBool,
+    pub(crate) last_error: Mutex<Option<String>>,
+    pub(crate) counters: Arc<Counters>,
+    pub(crate) generation: watch::Sender<u64>,
+}
+
+/// Handle to the MQTT connection; cheap to clone.
+#[derive(Clone)]
+pub struct MqttHandle {
+    client: AsyncClient,
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl MqttHandle {
+    /// Builds the client and its event loop (not yet polled: the connection task does that).
+    pub fn new(
+        settings: &Settings,
+        instance: InstanceInfo,
+        counters: Arc<Counters>,
+    ) -> Result<(Self, EventLoop), String> {
+        let topics = Topics::new(&settings.topic_prefix);
+        let (host, port, tls, embedded) = match &settings.broker {
+            BrokerTarget::Embedded { port } => ("127.0.0.1".to_owned(), *port, false, true),
+            BrokerTarget::External(url) => (url.host.clone(), url.port, url.tls, false),
+        };
+        let client_id = format!("alicia-config-manager-{}", instance.instance_id);
+        let mut options = MqttOptions::new(client_id, host.clone(), port);
+        options
+            .set_keep_alive(KEEP_ALIVE)
+            .set_clean_session(true)
+            .set_max_packet_size(MAX_PAYLOAD_BYTES + 1024, MAX_PAYLOAD_BYTES + 1024)
+            .set_last_will(LastWill::new(
+                topics.manager_health(),
+                presence_payload(&instance, HealthStatus::Unhealthy),
+                QoS::AtLeastOnce,
+                true,
+            ));
+        if let Some(username) = &settings.mqtt_username {
+            let password = settings
+                .mqtt_password
+                .as_ref()
+                .map(|p| p.expose().to_owned())
+                .unwrap_or_default();
+            options.set_credentials(username.clone(), password);
+        }
+        if tls {
+            options.set_transport(tls_transport(settings)?);
+        }
+        let (client, eventloop) = AsyncClient::new(options, REQUEST_CAPACITY);
+        let scheme = if tls { "mqtts" } else { "mqtt" };
+        let shared = Shared {
+            url: format!("{scheme}://{host}:{port}"),
+            embedded,
+            topics,
+            instance,
+            connected: AtomicBool::new(false),
+            last_error: Mutex::new(None),
+            counters,
+            generation: watch::channel(0).0,
+        };
+        Ok((
+            Self {
+                client,
+                shared: Arc::new(shared),
+            },
+            eventloop,
+        ))
+    }
+
+    /// The broker's URL (no credentials).
+    pub fn url(&self) -> &str {
+        &self.shared.url
+    }
+
+    /// True when the broker is the embedded one.
+    pub fn embedded(&self) -> bool {
+        self.shared.embedded
+    }
+
+    /// The topic tree in use.
+    pub fn topics(&self) -> &Topics {
+        &self.shared.topics
+    }
+
+    /// This manager's identity.
+    pub fn instance(&self) -> &InstanceInfo {
+        &self.shared.instance
+    }
+
+    /// Connected to the broker now.
+    pub fn is_connected(&self) -> bool {
+        self.shared.connected.load(Ordering::Relaxed)
+    }
+
+    /// Why the last connection attempt failed or the connection dropped.
+    pub fn last_error(&self) -> Option<String> {
+        self.shared
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The traffic counters.
+    pub fn stats(&self) -> MqttStats {
+        let c = &self.shared.counters;
+        MqttStats {
+            messages_received: c.received.load(Ordering::Relaxed),
+            messages_invalid: c.invalid.load(Ordering::Relaxed),
+            messages_published: c.published.load(Ordering::Relaxed),
+            reconnects: c.reconnects.load(Ordering::Relaxed),
+            connection_failures: c.connection_failures.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Wakes on every (re)connection: the number of ConnAcks so far.
+    pub fn connections(&self) -> watch::Receiver<u64> {
+        self.shared.generation.subscribe()
+    }
+
+    /// Queues a publish without waiting; refused while disconnected or when the queue is full.
+    pub fn publish(
+        &self,
+        topic: &str,
+        payload: Vec<u8>,
+        qos: QoS,
+        retain: bool,
+    ) -> Result<(), PublishError> {
+        if !self.is_connected() {
+            return Err(PublishError::NotConnected);
+        }
+        self.client
+            .try_publish(topic, qos, retain, payload)
+            .map_err(|_| PublishError::Busy)
+    }
+
+    /// Queues a publish, waiting for room in the queue (never call it from the connection
+    /// task). Sent once connected.
+    pub async fn publish_queued(
+        &self,
+        topic: &str,
+        payload: Vec<u8>,
+        qos: QoS,
+        retain: bool,
+    ) -> Result<(), PublishError> {
+        self.client
+            .publish(topic, qos, retain, payload)
+            .await
+            .map_err(|_| PublishError::NotConnected)
+    }
+
+    /// Publishes on any topic under the prefix (no wildcards), for admins and tools.
+    pub fn publish_checked(
+        &self,
+        topic: &str,
+        payload: Vec<u8>,
+        qos: QoS,
+        retain: bool,
+    ) -> Result<(), PublishError> {
+        if has_wildcard(topic) {
+            return Err(PublishError::Wildcard);
+        }
+        if !self.topics().is_under_prefix(topic) {
+            return Err(PublishError::OutsidePrefix(
+                self.topics().prefix().to_owned(),
+            ));
+        }
+        self.publish(topic, payload, qos, retain)
+    }
+
+    pub(crate) fn client(&self) -> &AsyncClient {
+        &self.client
+    }
+}
+
+/// The manager's own health payload (retained; also its Will with `unhealthy`).
+pub fn presence_payload(instance: &InstanceInfo, status: HealthStatus) -> Vec<u8> {
+    let report = HealthReport {
+        status,
+        timestamp: Some(now_rfc3339()),
+        details: None,
+        instance_id: Some(instance.instance_id.clone()),
+        role: Some(instance.role.as_str().to_owned()),
+    };
+    serde_json::to_vec(&report).unwrap_or_default()
+}
+
+fn tls_transport(settings: &Settings) -> Result<Transport, String> {
+    match &settings.mqtt_ca_file {
+        Some(path) => {
+            let ca = std::fs::read(path)
+                .map_err(|error| format!("cannot read the CA file {}: {error}", path.display()))?;
+            Ok(Transport::tls_with_config(TlsConfiguration::Simple {
+                ca,
+                alpn: None,
+                client_auth: None,
+            }))
+        }
+        None => Ok(Transport::tls_with_default_config()),
+    }
+}

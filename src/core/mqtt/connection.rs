@@ -1,0 +1,347 @@
+//! The one task that owns the rumqttc event loop: it connects (with a capped exponential
+//! backoff while the broker is away), subscribes and announces itself on every ConnAck,
+//! hands every message to the [`MessageHandler`], and says goodbye on shutdown.
+//!
+//! It never awaits a publish (rumqttc #1025): replies use `try_publish`, and slow work (config
+//! changes) runs in spawned tasks.
+
+use super::client::{MqttHandle, presence_payload};
+use super::handler::{Action, MessageHandler};
+use super::payloads::{HealthStatus, SetRefusal};
+use crate::core::config::{
+    Change, ChangeSource, ConfigError, ConfigService, Precondition, document_from_announcement,
+};
+use crate::core::events::{CoreEvent, EventBus};
+use rumqttc::{ConnectionError, Event, EventLoop, Outgoing, Packet, QoS};
+use std::sync::PoisonError;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// First delay before reconnecting.
+const BACKOFF_INITIAL: Duration = Duration::from_millis(200);
+/// Longest delay before reconnecting: a returning broker is found within ~3.6 s.
+const BACKOFF_MAX: Duration = Duration::from_secs(3);
+/// How long the goodbye (offline health, DISCONNECT) may take.
+const GOODBYE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Capped exponential backoff with ±20 % jitter.
+#[derive(Debug)]
+pub struct Backoff {
+    next: Duration,
+}
+
+impl Backoff {
+    /// Starts at [`BACKOFF_INITIAL`].
+    pub fn new() -> Self {
+        Self {
+            next: BACKOFF_INITIAL,
+        }
+    }
+
+    /// The delay to wait now; doubles the next one up to [`BACKOFF_MAX`].
+    pub fn next_delay(&mut self) -> Duration {
+        let base = self.next;
+        self.next = (self.next * 2).min(BACKOFF_MAX);
+        base.mul_f64(0.8 + fastrand::f64() * 0.4)
+    }
+
+    /// Back to the first delay (after a successful connection).
+    pub fn reset(&mut self) {
+        self.next = BACKOFF_INITIAL;
+    }
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The connection task's state.
+pub struct ConnectionTask {
+    eventloop: EventLoop,
+    mqtt: MqttHandle,
+    handler: MessageHandler,
+    config: ConfigService,
+    events: EventBus,
+}
+
+impl ConnectionTask {
+    /// A task over a fresh event loop.
+    pub fn new(
+        eventloop: EventLoop,
+        mqtt: MqttHandle,
+        handler: MessageHandler,
+        config: ConfigService,
+        events: EventBus,
+    ) -> Self {
+        Self {
+            eventloop,
+            mqtt,
+            handler,
+            config,
+            events,
+        }
+    }
+
+    /// Runs until `shutdown` turns true (or its sender is dropped).
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
+        let mut backoff = Backoff::new();
+        let mut ever_connected = false;
+        let mut failures_in_a_row: u64 = 0;
+        loop {
+            let event = tokio::select! {
+                biased;
+                _ = shutdown.changed() => break,
+                event = self.eventloop.poll() => event,
+            };
+            match event {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    backoff.reset();
+                    failures_in_a_row = 0;
+                    self.on_connected(ever_connected);
+                    ever_connected = true;
+                }
+                Ok(Event::Incoming(Packet::Publish(publish))) => {
+                    let actions =
+                        self.handler
+                            .handle(&publish.topic, &publish.payload, publish.retain);
+                    for action in actions {
+                        self.execute(action);
+                    }
+                }
+                Ok(Event::Outgoing(Outgoing::Publish(_))) => {
+                    self.mqtt
+                        .shared
+                        .counters
+                        .published
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    failures_in_a_row += 1;
+                    self.on_error(&error, failures_in_a_row);
+                    let delay = backoff.next_delay();
+                    tokio::select! {
+                        biased;
+                        _ = shutdown.changed() => break,
+                        () = tokio::time::sleep(delay) => {}
+                    }
+                }
+            }
+        }
+        self.goodbye().await;
+    }
+
+    fn on_connected(&self, reconnect: bool) {
+        let shared = &self.mqtt.shared;
+        shared.connected.store(true, Ordering::Relaxed);
+        *shared
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+        if reconnect {
+            shared.counters.reconnects.fetch_add(1, Ordering::Relaxed);
+        }
+        let client = self.mqtt.client();
+        let filters = self
+            .mqtt
+            .topics()
+            .subscriptions()
+            .map(|filter| rumqttc::SubscribeFilter::new(filter, QoS::AtLeastOnce));
+        if let Err(error) = client.try_subscribe_many(filters) {
+            tracing::error!(%error, "could not queue the subscriptions");
+        }
+        let presence = presence_payload(self.mqtt.instance(), HealthStatus::Healthy);
+        let _ = client.try_publish(
+            self.mqtt.topics().manager_health(),
+            QoS::AtLeastOnce,
+            true,
+            presence,
+        );
+        shared.generation.send_modify(|generation| *generation += 1);
+        tracing::info!(
+            broker = self.mqtt.url(),
+            reconnect,
+            "connected to the MQTT broker; subscribed to {}/#",
+            self.mqtt.topics().prefix()
+        );
+        self.events.emit(CoreEvent::Connection {
+            connected: true,
+            reason: None,
+        });
+    }
+
+    fn on_error(&self, error: &ConnectionError, failures_in_a_row: u64) {
+        let shared = &self.mqtt.shared;
+        let was_connected = shared.connected.swap(false, Ordering::Relaxed);
+        shared
+            .counters
+            .connection_failures
+            .fetch_add(1, Ordering::Relaxed);
+        let reason = describe(error);
+        *shared
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(reason.clone());
+        if was_connected {
+            tracing::warn!(broker = self.mqtt.url(), %reason, "lost the MQTT broker; reconnecting");
+            self.events.emit(CoreEvent::Connection {
+                connected: false,
+                reason: Some(reason),
+            });
+        } else if failures_in_a_row == 1 || failures_in_a_row.is_power_of_two() {
+            tracing::warn!(
+                broker = self.mqtt.url(),
+                %reason,
+                attempts = failures_in_a_row,
+                "cannot reach the MQTT broker; retrying"
+            );
+            if failures_in_a_row == 1 {
+                self.events.emit(CoreEvent::Connection {
+                    connected: false,
+                    reason: Some(reason),
+                });
+            }
+        }
+    }
+
+    fn execute(&self, action: Action) {
+        match action {
+            Action::SubmitSet { service, document } => {
+                let change = Change::Put {
+                    service: service.clone(),
+                    document,
+                    precondition: Precondition::None,
+                };
+                match self.config.try_submit(change, ChangeSource::Mqtt) {
+                    Ok(answer) => {
+                        let mqtt = self.mqtt.clone();
+                        tokio::spawn(async move {
+                            if let Ok(Err(error)) = answer.await {
+                                refuse_set(&mqtt, &service, &error);
+                            }
+                        });
+                    }
+                    Err(error) => refuse_set(&self.mqtt, &service, &error),
+                }
+            }
+            Action::RefuseSet { service, refusal } => {
+                publish_refusal(&self.mqtt, &service, &refusal)
+            }
+            Action::CreateFromAnnouncement(announcement) => {
+                let service = announcement.service_name.clone();
+                let change = Change::Put {
+                    service: service.clone(),
+                    document: document_from_announcement(&announcement),
+                    precondition: Precondition::Absent,
+                };
+                if let Ok(answer) = self.config.try_submit(change, ChangeSource::Discovery) {
+                    tokio::spawn(async move {
+                        match answer.await {
+                            Ok(Ok(_)) => tracing::info!(
+                                service,
+                                "created a config for a newly discovered service"
+                            ),
+                            Ok(Err(ConfigError::Conflict { .. })) => {}
+                            Ok(Err(error)) => {
+                                tracing::warn!(service, %error, "could not create a config from the announcement")
+                            }
+                            Err(_) => {}
+                        }
+                    });
+                }
+            }
+            Action::ClearRetainedConfig { service } => {
+                let topic = self.mqtt.topics().config(&service);
+                let _ = self
+                    .mqtt
+                    .publish(&topic, Vec::new(), QoS::AtLeastOnce, true);
+                tracing::info!(
+                    service,
+                    "cleared a retained config of a service that has no config"
+                );
+            }
+        }
+    }
+
+    /// Publishes the offline health and disconnects cleanly.
+    async fn goodbye(mut self) {
+        let shared = &self.mqtt.shared;
+        if !shared.connected.swap(false, Ordering::Relaxed) {
+            return;
+        }
+        let client = self.mqtt.client().clone();
+        let offline = presence_payload(self.mqtt.instance(), HealthStatus::Unhealthy);
+        let _ = client.try_publish(
+            self.mqtt.topics().manager_health(),
+            QoS::AtLeastOnce,
+            true,
+            offline,
+        );
+        let _ = client.try_disconnect();
+        let drained = tokio::time::timeout(GOODBYE_TIMEOUT, async {
+            loop {
+                match self.eventloop.poll().await {
+                    Ok(Event::Outgoing(Outgoing::Disconnect)) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!("the MQTT broker did not take the goodbye in time");
+        } else {
+            tracing::info!("disconnected from the MQTT broker");
+        }
+    }
+}
+
+fn refuse_set(mqtt: &MqttHandle, service: &str, error: &ConfigError) {
+    let details = match error {
+        ConfigError::Invalid { details } => details.clone(),
+        _ => Vec::new(),
+    };
+    let refusal = SetRefusal {
+        error: error.to_string(),
+        details,
+    };
+    publish_refusal(mqtt, service, &refusal);
+}
+
+fn publish_refusal(mqtt: &MqttHandle, service: &str, refusal: &SetRefusal) {
+    let topic = mqtt.topics().config_error(service);
+    let payload = serde_json::to_vec(refusal).unwrap_or_default();
+    if let Err(error) = mqtt.publish(&topic, payload, QoS::AtLeastOnce, false) {
+        tracing::warn!(service, %error, "could not publish a /set refusal");
+    }
+}
+
+fn describe(error: &ConnectionError) -> String {
+    match error {
+        ConnectionError::Io(io) => format!("{io}"),
+        ConnectionError::ConnectionRefused(code) => {
+            format!("the broker refused the connection ({code:?})")
+        }
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_with_jitter_and_resets() {
+        let mut backoff = Backoff::new();
+        let delays: Vec<Duration> = (0..10).map(|_| backoff.next_delay()).collect();
+        assert!(delays[0] >= Duration::from_millis(160) && delays[0] <= Duration::from_millis(240));
+        assert!(delays[1] >= Duration::from_millis(320));
+        for delay in &delays[5..] {
+            assert!(*delay >= BACKOFF_MAX.mul_f64(0.8) && *delay <= BACKOFF_MAX.mul_f64(1.2));
+        }
+        backoff.reset();
+        assert!(backoff.next_delay() <= Duration::from_millis(240));
+    }
+}

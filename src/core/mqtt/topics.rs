@@ -1,0 +1,280 @@
+//! The topic tree of CONTRACT §2 under a configurable prefix, in both directions: building
+//! topics and recognising them.
+
+/// Default topic prefix (`ALICIA_TOPIC_PREFIX`).
+pub const DEFAULT_PREFIX: &str = "alicia";
+/// The service name the manager uses for its own health topic.
+pub const MANAGER_SERVICE_NAME: &str = "config-manager";
+
+/// Builds and recognises topics under one prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topics {
+    prefix: String,
+}
+
+/// A recognised topic. Names are borrowed from the topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopicKind<'a> {
+    /// `system/health/<service>`
+    Health(&'a str),
+    /// `system/discovery/<service>`
+    Discovery(&'a str),
+    /// `system/discovery/request`
+    DiscoveryRequest,
+    /// `config/<service>`
+    Config(&'a str),
+    /// `config/<service>/set`
+    ConfigSet(&'a str),
+    /// `config/<service>/error`
+    ConfigError(&'a str),
+    /// `config/<service>/ack`
+    ConfigAck(&'a str),
+    /// `device/<id>/state`
+    DeviceState(&'a str),
+    /// `device/<id>/availability`
+    DeviceAvailability(&'a str),
+    /// `device/<id>/command`
+    DeviceCommand(&'a str),
+    /// `device/<id>/command/result`
+    DeviceCommandResult(&'a str),
+}
+
+impl Topics {
+    /// Topics under `prefix` (without a trailing slash).
+    pub fn new(prefix: &str) -> Self {
+        Self {
+            prefix: prefix.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// The prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The four filters the manager subscribes to (the seed's).
+    pub fn subscriptions(&self) -> [String; 4] {
+        let p = &self.prefix;
+        [
+            format!("{p}/system/health/#"),
+            format!("{p}/system/discovery/#"),
+            format!("{p}/config/#"),
+            format!("{p}/device/#"),
+        ]
+    }
+
+    /// `system/health/<service>`.
+    pub fn health(&self, service: &str) -> String {
+        format!("{}/system/health/{service}", self.prefix)
+    }
+
+    /// The manager's own health topic (also its Last Will).
+    pub fn manager_health(&self) -> String {
+        self.health(MANAGER_SERVICE_NAME)
+    }
+
+    /// `system/discovery/<service>`.
+    pub fn discovery(&self, service: &str) -> String {
+        format!("{}/system/discovery/{service}", self.prefix)
+    }
+
+    /// `system/discovery/request`.
+    pub fn discovery_request(&self) -> String {
+        format!("{}/system/discovery/request", self.prefix)
+    }
+
+    /// `config/<service>`.
+    pub fn config(&self, service: &str) -> String {
+        format!("{}/config/{service}", self.prefix)
+    }
+
+    /// `config/<service>/set`.
+    pub fn config_set(&self, service: &str) -> String {
+        format!("{}/config/{service}/set", self.prefix)
+    }
+
+    /// `config/<service>/error`.
+    pub fn config_error(&self, service: &str) -> String {
+        format!("{}/config/{service}/error", self.prefix)
+    }
+
+    /// `config/<service>/ack`.
+    pub fn config_ack(&self, service: &str) -> String {
+        format!("{}/config/{service}/ack", self.prefix)
+    }
+
+    /// `device/<id>/state`.
+    pub fn device_state(&self, id: &str) -> String {
+        format!("{}/device/{id}/state", self.prefix)
+    }
+
+    /// `device/<id>/availability`.
+    pub fn device_availability(&self, id: &str) -> String {
+        format!("{}/device/{id}/availability", self.prefix)
+    }
+
+    /// `device/<id>/command`.
+    pub fn device_command(&self, id: &str) -> String {
+        format!("{}/device/{id}/command", self.prefix)
+    }
+
+    /// `device/<id>/command/result`.
+    pub fn device_command_result(&self, id: &str) -> String {
+        format!("{}/device/{id}/command/result", self.prefix)
+    }
+
+    /// True when `topic` lies under the prefix (`prefix/…`).
+    pub fn is_under_prefix(&self, topic: &str) -> bool {
+        topic
+            .strip_prefix(&self.prefix)
+            .is_some_and(|rest| rest.starts_with('/') && rest.len() > 1)
+    }
+
+    /// Recognises a topic of the contract; `None` for anything else.
+    pub fn classify<'a>(&self, topic: &'a str) -> Option<TopicKind<'a>> {
+        let rest = topic.strip_prefix(&self.prefix)?.strip_prefix('/')?;
+        let levels: Vec<&'a str> = rest.split('/').collect();
+        let kind = match levels.as_slice() {
+            ["system", "health", service] => TopicKind::Health(service),
+            ["system", "discovery", "request"] => TopicKind::DiscoveryRequest,
+            ["system", "discovery", service] => TopicKind::Discovery(service),
+            ["config", service] => TopicKind::Config(service),
+            ["config", service, "set"] => TopicKind::ConfigSet(service),
+            ["config", service, "error"] => TopicKind::ConfigError(service),
+            ["config", service, "ack"] => TopicKind::ConfigAck(service),
+            ["device", id, "state"] => TopicKind::DeviceState(id),
+            ["device", id, "availability"] => TopicKind::DeviceAvailability(id),
+            ["device", id, "command"] => TopicKind::DeviceCommand(id),
+            ["device", id, "command", "result"] => TopicKind::DeviceCommandResult(id),
+            _ => return None,
+        };
+        Some(kind)
+    }
+}
+
+impl Default for Topics {
+    fn default() -> Self {
+        Self::new(DEFAULT_PREFIX)
+    }
+}
+
+/// A valid `service_name`: `^[a-z0-9][a-z0-9_-]{0,63}$`.
+pub fn is_valid_service_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 64
+        && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_' || *b == b'-')
+}
+
+/// A valid device id: 1–128 of `A-Za-z0-9_-:.`.
+pub fn is_valid_device_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':' | b'.'))
+}
+
+/// True when `filter` contains an MQTT wildcard.
+pub fn has_wildcard(topic: &str) -> bool {
+    topic.contains(['+', '#'])
+}
+
+/// MQTT filter matching: `+` is one level, a final `#` is any number of levels (zero too).
+pub fn matches_filter(filter: &str, topic: &str) -> bool {
+    let mut topic_levels = topic.split('/');
+    for filter_level in filter.split('/') {
+        match filter_level {
+            "#" => return true,
+            "+" => {
+                if topic_levels.next().is_none() {
+                    return false;
+                }
+            }
+            level => {
+                if topic_levels.next() != Some(level) {
+                    return false;
+                }
+            }
+        }
+    }
+    topic_levels.next().is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_and_classifies_every_topic() {
+        let t = Topics::new("alicia");
+        let cases = [
+            (t.health("stt"), TopicKind::Health("stt")),
+            (t.discovery("stt"), TopicKind::Discovery("stt")),
+            (t.discovery_request(), TopicKind::DiscoveryRequest),
+            (t.config("stt"), TopicKind::Config("stt")),
+            (t.config_set("stt"), TopicKind::ConfigSet("stt")),
+            (t.config_error("stt"), TopicKind::ConfigError("stt")),
+            (t.config_ack("stt"), TopicKind::ConfigAck("stt")),
+            (t.device_state("d1"), TopicKind::DeviceState("d1")),
+            (
+                t.device_availability("d1"),
+                TopicKind::DeviceAvailability("d1"),
+            ),
+            (t.device_command("d1"), TopicKind::DeviceCommand("d1")),
+            (
+                t.device_command_result("d1"),
+                TopicKind::DeviceCommandResult("d1"),
+            ),
+        ];
+        for (topic, kind) in cases {
+            assert_eq!(t.classify(&topic), Some(kind), "{topic}");
+        }
+        assert_eq!(t.classify("alicia/config/a/b/c"), None);
+        assert_eq!(t.classify("other/config/a"), None);
+        assert_eq!(t.classify("aliciaX/config/a"), None);
+    }
+
+    #[test]
+    fn a_custom_prefix_is_honoured() {
+        let t = Topics::new("home/alicia/");
+        assert_eq!(t.config("x"), "home/alicia/config/x");
+        assert_eq!(t.subscriptions()[3], "home/alicia/device/#");
+        assert!(t.is_under_prefix("home/alicia/anything"));
+        assert!(!t.is_under_prefix("home/aliciax/anything"));
+        assert!(!t.is_under_prefix("home/alicia/"));
+    }
+
+    #[test]
+    fn wildcard_matching() {
+        assert!(matches_filter("alicia/#", "alicia/device/a/state"));
+        assert!(matches_filter("alicia/#", "alicia"));
+        assert!(matches_filter(
+            "alicia/device/+/state",
+            "alicia/device/a/state"
+        ));
+        assert!(!matches_filter(
+            "alicia/device/+/state",
+            "alicia/device/a/b/state"
+        ));
+        assert!(!matches_filter("alicia/device/+", "alicia/device"));
+        assert!(matches_filter("#", "anything/at/all"));
+        assert!(matches_filter("a/b", "a/b"));
+        assert!(!matches_filter("a/b", "a/b/c"));
+    }
+
+    #[test]
+    fn names_and_ids() {
+        assert!(is_valid_service_name("whisper-service"));
+        assert!(is_valid_service_name("0_a"));
+        assert!(!is_valid_service_name("Whisper"));
+        assert!(!is_valid_service_name("-a"));
+        assert!(!is_valid_service_name(&"a".repeat(65)));
+        assert!(is_valid_device_id("zigbee:0x00158d.1_a-B"));
+        assert!(!is_valid_device_id(""));
+        assert!(!is_valid_device_id("a b"));
+        assert!(!is_valid_device_id(&"a".repeat(129)));
+    }
+}

@@ -1,0 +1,619 @@
+//! Settings: flags override the environment, the environment overrides the settings file,
+//! the settings file overrides the defaults (CONTRACT §4). The seed's variable names keep
+//! their meaning.
+//!
+//! Decisions where the contract is silent:
+//! - the settings file is `settings.json` in the config folder (mode 0600: it may hold the
+//!   broker password and the API token); unknown keys in it are kept when it is saved;
+//! - `MQTT_BROKER` may be a host (`MQTT_PORT` gives the port) or a URL (`mqtt://`,
+//!   `mqtts://`, `tcp://`, `ssl://`); `embedded` forces the embedded broker;
+//! - with no broker named, `MQTT_PORT` (default 1883) is the embedded broker's port.
+
+use crate::core::config::DEFAULT_HISTORY_LIMIT;
+use crate::core::fsutil::write_atomic;
+use crate::core::health::DEFAULT_HEALTH_TTL;
+use crate::core::messages::DEFAULT_MESSAGE_LOG_CAPACITY;
+use crate::core::mqtt::topics::DEFAULT_PREFIX;
+use crate::core::secret::Secret;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+
+/// The MQTT port when none is given.
+pub const DEFAULT_MQTT_PORT: u16 = 1883;
+/// The MQTT-over-TLS port when none is given.
+pub const DEFAULT_MQTTS_PORT: u16 = 8883;
+/// The REST server's port when none is given (`PORT`).
+pub const DEFAULT_API_PORT: u16 = 3000;
+/// The seed's CORS origin (`FRONTEND_URL`).
+pub const DEFAULT_FRONTEND_URL: &str = "http://localhost:3002";
+/// The seed's rate limit: requests per window.
+pub const DEFAULT_RATE_LIMIT_MAX: u32 = 100;
+/// The seed's rate-limit window: 15 minutes.
+pub const DEFAULT_RATE_LIMIT_WINDOW_MS: u64 = 900_000;
+/// The settings file's name inside the config folder.
+pub const SETTINGS_FILE_NAME: &str = "settings.json";
+
+/// An external broker's address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerUrl {
+    /// TLS (`mqtts://`).
+    pub tls: bool,
+    /// Host name or IP.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+}
+
+impl fmt::Display for BrokerUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = if self.tls { "mqtts" } else { "mqtt" };
+        if self.host.contains(':') {
+            write!(f, "{scheme}://[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{scheme}://{}:{}", self.host, self.port)
+        }
+    }
+}
+
+impl BrokerUrl {
+    /// Parses `host`, `host:port`, or a URL with scheme `mqtt`/`tcp` or `mqtts`/`ssl`/`tls`;
+    /// `default_port` applies when the text names none.
+    pub fn parse(text: &str, default_port: Option<u16>) -> Result<Self, String> {
+        let text = text.trim();
+        let (tls, rest) = match text.split_once("://") {
+            Some((scheme, rest)) => match scheme.to_ascii_lowercase().as_str() {
+                "mqtt" | "tcp" => (false, rest),
+                "mqtts" | "ssl" | "tls" => (true, rest),
+                other => {
+                    return Err(format!(
+                        "unsupported broker scheme {other:?} (use mqtt:// or mqtts://)"
+                    ));
+                }
+            },
+            None => (false, text),
+        };
+        let authority = rest.split(['/', '?']).next().unwrap_or_default();
+        let (host, port) = split_host_port(authority)?;
+        if host.is_empty() {
+            return Err(format!("no host in broker address {text:?}"));
+        }
+        let fallback = if tls {
+            DEFAULT_MQTTS_PORT
+        } else {
+            DEFAULT_MQTT_PORT
+        };
+        Ok(Self {
+            tls,
+            host,
+            port: port.or(default_port).unwrap_or(fallback),
+        })
+    }
+}
+
+fn split_host_port(authority: &str) -> Result<(String, Option<u16>), String> {
+    let bad_port = |p: &str| format!("invalid port {p:?} in broker address");
+    if let Some(rest) = authority.strip_prefix('[') {
+        let (host, after) = rest
+            .split_once(']')
+            .ok_or_else(|| format!("unclosed [ in broker address {authority:?}"))?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => Some(p.parse().map_err(|_| bad_port(p))?),
+            None => None,
+        };
+        return Ok((host.to_owned(), port));
+    }
+    match authority.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') => {
+            let port = port.parse().map_err(|_| bad_port(port))?;
+            Ok((host.to_owned(), Some(port)))
+        }
+        _ => Ok((authority.to_owned(), None)),
+    }
+}
+
+/// Which broker to use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BrokerTarget {
+    /// The embedded broker, on 127.0.0.1 at this port.
+    Embedded {
+        /// Its port.
+        port: u16,
+    },
+    /// A broker named in the flags, the environment or the settings file.
+    External(BrokerUrl),
+}
+
+/// The REST server's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiSettings {
+    /// Address to bind (`ALICIA_API_BIND`).
+    pub bind: IpAddr,
+    /// Port (`PORT`).
+    pub port: u16,
+    /// Bearer token (`ALICIA_API_TOKEN`).
+    pub token: Option<Secret>,
+    /// CORS origin (`FRONTEND_URL`).
+    pub frontend_url: String,
+    /// Requests per window per client, 0 = off (`RATE_LIMIT_MAX`).
+    pub rate_limit_max: u32,
+    /// The window (`RATE_LIMIT_WINDOW_MS`).
+    pub rate_limit_window_ms: u64,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogSettings {
+    /// `LOG_LEVEL`: a level or tracing filter directives.
+    pub level: String,
+    /// `LOG_FILE`: JSON lines of everything logged.
+    pub file: Option<PathBuf>,
+    /// `ERROR_LOG_FILE`: JSON lines of errors.
+    pub error_file: Option<PathBuf>,
+}
+
+/// Everything the core needs to start, resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Where `config.json`, the history and the settings file live.
+    pub config_dir: PathBuf,
+    /// The broker.
+    pub broker: BrokerTarget,
+    /// MQTT user name.
+    pub mqtt_username: Option<String>,
+    /// MQTT password.
+    pub mqtt_password: Option<Secret>,
+    /// CA certificate (PEM) for `mqtts://`; the system's roots when absent.
+    pub mqtt_ca_file: Option<PathBuf>,
+    /// Topic prefix.
+    pub topic_prefix: String,
+    /// Seconds without news before a service is stale.
+    pub health_ttl_secs: u64,
+    /// Messages kept in the message log.
+    pub message_log_capacity: usize,
+    /// Revisions kept per service.
+    pub history_limit: usize,
+    /// The REST server.
+    pub api: ApiSettings,
+    /// Logging.
+    pub log: LogSettings,
+    /// `NODE_ENV=development`: error details in 500 answers.
+    pub development: bool,
+}
+
+impl Settings {
+    /// `settings.json` in the config folder.
+    pub fn settings_file(&self) -> PathBuf {
+        self.config_dir.join(SETTINGS_FILE_NAME)
+    }
+
+    /// Defaults only, with the config folder given (for tests and tools).
+    pub fn defaults_in(config_dir: &Path) -> Self {
+        resolve(
+            config_dir.to_path_buf(),
+            &Overrides::default(),
+            &SettingsFile::default(),
+        )
+        .expect("defaults resolve")
+    }
+}
+
+/// Values from the command line and the environment (clap fills both); `None` = not given.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    /// `--broker` / `MQTT_BROKER`.
+    pub broker: Option<String>,
+    /// `MQTT_PORT`.
+    pub mqtt_port: Option<u16>,
+    /// `MQTT_USERNAME`.
+    pub mqtt_username: Option<String>,
+    /// `MQTT_PASSWORD`.
+    pub mqtt_password: Option<Secret>,
+    /// `ALICIA_MQTT_CA_FILE`.
+    pub mqtt_ca_file: Option<PathBuf>,
+    /// `ALICIA_TOPIC_PREFIX`.
+    pub topic_prefix: Option<String>,
+    /// `ALICIA_HEALTH_TTL_SECS`.
+    pub health_ttl_secs: Option<u64>,
+    /// `--port` / `PORT`.
+    pub api_port: Option<u16>,
+    /// `ALICIA_API_BIND`.
+    pub api_bind: Option<IpAddr>,
+    /// `ALICIA_API_TOKEN`.
+    pub api_token: Option<Secret>,
+    /// `FRONTEND_URL`.
+    pub frontend_url: Option<String>,
+    /// `RATE_LIMIT_MAX`.
+    pub rate_limit_max: Option<u32>,
+    /// `RATE_LIMIT_WINDOW_MS`.
+    pub rate_limit_window_ms: Option<u64>,
+    /// `--log-level` / `LOG_LEVEL`.
+    pub log_level: Option<String>,
+    /// `LOG_FILE`.
+    pub log_file: Option<PathBuf>,
+    /// `ERROR_LOG_FILE`.
+    pub error_log_file: Option<PathBuf>,
+    /// `NODE_ENV`.
+    pub node_env: Option<String>,
+}
+
+/// The settings file (`settings.json`): every key optional; unknown keys are kept.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SettingsFile {
+    /// Broker host or URL; absent = embedded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broker: Option<String>,
+    /// The embedded broker's port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedded_broker_port: Option<u16>,
+    /// MQTT user name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mqtt_username: Option<String>,
+    /// MQTT password.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mqtt_password: Option<Secret>,
+    /// CA certificate for `mqtts://`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mqtt_ca_file: Option<PathBuf>,
+    /// Topic prefix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topic_prefix: Option<String>,
+    /// Health TTL in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health_ttl_secs: Option<u64>,
+    /// Messages kept in the message log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_log_capacity: Option<usize>,
+    /// Revisions kept per service.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history_limit: Option<usize>,
+    /// REST port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_port: Option<u16>,
+    /// REST bind address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_bind: Option<IpAddr>,
+    /// REST bearer token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_token: Option<Secret>,
+    /// CORS origin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frontend_url: Option<String>,
+    /// Rate limit per window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit_max: Option<u32>,
+    /// Rate-limit window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit_window_ms: Option<u64>,
+    /// Log level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_level: Option<String>,
+    /// Keys this version does not know (kept on save).
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+/// Why the settings could not be read or resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The settings file is broken (it is left untouched).
+    #[error(
+        "{path} is not a valid settings file: {message} (line {line}, column {column}); it was left untouched"
+    )]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// The parser's reason.
+        message: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
+    /// The settings file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A value is not usable.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl SettingsFile {
+    /// Reads `path`; a missing file is the empty settings file.
+    pub fn load(path: &Path) -> Result<Self, SettingsError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Self::default());
+            }
+            Err(source) => {
+                return Err(SettingsError::Unreadable {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        serde_json::from_str(&text).map_err(|error| SettingsError::File {
+            path: path.to_path_buf(),
+            message: error.to_string(),
+            line: error.line(),
+            column: error.column(),
+        })
+    }
+
+    /// Writes the file atomically with mode 0600.
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        let mut bytes = serde_json::to_vec_pretty(self)?;
+        bytes.push(b'\n');
+        write_atomic(path, &bytes)
+    }
+}
+
+/// The platform's config folder for the app (`~/.config/alicia-config-manager` on Linux).
+pub fn platform_config_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "alicia-config-manager")
+        .map(|d| d.config_dir().to_path_buf())
+}
+
+/// Combines the layers: overrides, then the file, then the defaults.
+pub fn resolve(
+    config_dir: PathBuf,
+    overrides: &Overrides,
+    file: &SettingsFile,
+) -> Result<Settings, SettingsError> {
+    let named_broker = overrides
+        .broker
+        .clone()
+        .or_else(|| file.broker.clone())
+        .filter(|b| !b.trim().is_empty() && !b.trim().eq_ignore_ascii_case("embedded"));
+    let embedded_forced = overrides
+        .broker
+        .as_deref()
+        .is_some_and(|b| b.trim().eq_ignore_ascii_case("embedded"));
+    let broker = match named_broker {
+        Some(text) if !embedded_forced => BrokerTarget::External(
+            BrokerUrl::parse(&text, overrides.mqtt_port).map_err(SettingsError::Invalid)?,
+        ),
+        _ => BrokerTarget::Embedded {
+            port: overrides
+                .mqtt_port
+                .or(file.embedded_broker_port)
+                .unwrap_or(DEFAULT_MQTT_PORT),
+        },
+    };
+    let topic_prefix = overrides
+        .topic_prefix
+        .clone()
+        .or_else(|| file.topic_prefix.clone())
+        .unwrap_or_else(|| DEFAULT_PREFIX.to_owned());
+    if topic_prefix.is_empty() || crate::core::mqtt::topics::has_wildcard(&topic_prefix) {
+        return Err(SettingsError::Invalid(format!(
+            "topic prefix {topic_prefix:?} must be non-empty and free of + and #"
+        )));
+    }
+    let token = overrides
+        .api_token
+        .clone()
+        .or_else(|| file.api_token.clone())
+        .filter(|t| !t.is_empty());
+    Ok(Settings {
+        config_dir,
+        broker,
+        mqtt_username: overrides
+            .mqtt_username
+            .clone()
+            .or_else(|| file.mqtt_username.clone())
+            .filter(|u| !u.is_empty()),
+        mqtt_password: overrides
+            .mqtt_password
+            .clone()
+            .or_else(|| file.mqtt_password.clone())
+            .filter(|p| !p.is_empty()),
+        mqtt_ca_file: overrides
+            .mqtt_ca_file
+            .clone()
+            .or_else(|| file.mqtt_ca_file.clone()),
+        topic_prefix: topic_prefix.trim_end_matches('/').to_owned(),
+        health_ttl_secs: overrides
+            .health_ttl_secs
+            .or(file.health_ttl_secs)
+            .unwrap_or(DEFAULT_HEALTH_TTL.as_secs())
+            .max(1),
+        message_log_capacity: file
+            .message_log_capacity
+            .unwrap_or(DEFAULT_MESSAGE_LOG_CAPACITY)
+            .max(1),
+        history_limit: file.history_limit.unwrap_or(DEFAULT_HISTORY_LIMIT).max(1),
+        api: ApiSettings {
+            bind: overrides
+                .api_bind
+                .or(file.api_bind)
+                .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+            port: overrides
+                .api_port
+                .or(file.api_port)
+                .unwrap_or(DEFAULT_API_PORT),
+            token,
+            frontend_url: overrides
+                .frontend_url
+                .clone()
+                .or_else(|| file.frontend_url.clone())
+                .unwrap_or_else(|| DEFAULT_FRONTEND_URL.to_owned()),
+            rate_limit_max: overrides
+                .rate_limit_max
+                .or(file.rate_limit_max)
+                .unwrap_or(DEFAULT_RATE_LIMIT_MAX),
+            rate_limit_window_ms: overrides
+                .rate_limit_window_ms
+                .or(file.rate_limit_window_ms)
+                .unwrap_or(DEFAULT_RATE_LIMIT_WINDOW_MS)
+                .max(1),
+        },
+        log: LogSettings {
+            level: overrides
+                .log_level
+                .clone()
+                .or_else(|| file.log_level.clone())
+                .unwrap_or_else(|| "info".to_owned()),
+            file: overrides.log_file.clone(),
+            error_file: overrides.error_log_file.clone(),
+        },
+        development: overrides
+            .node_env
+            .as_deref()
+            .is_some_and(|e| e.eq_ignore_ascii_case("development")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_use_the_embedded_broker_and_the_seed_values() {
+        let settings = Settings::defaults_in(Path::new("/tmp/x"));
+        assert_eq!(settings.broker, BrokerTarget::Embedded { port: 1883 });
+        assert_eq!(settings.api.port, 3000);
+        assert_eq!(settings.api.bind, IpAddr::V4(Ipv4Addr::LOCALHOST));
+        assert_eq!(settings.api.frontend_url, "http://localhost:3002");
+        assert_eq!(
+            (
+                settings.api.rate_limit_max,
+                settings.api.rate_limit_window_ms
+            ),
+            (100, 900_000)
+        );
+        assert_eq!(settings.health_ttl_secs, 60);
+        assert_eq!(settings.topic_prefix, "alicia");
+        assert_eq!(settings.settings_file(), Path::new("/tmp/x/settings.json"));
+    }
+
+    #[test]
+    fn overrides_beat_the_file_which_beats_defaults() {
+        let file = SettingsFile {
+            broker: Some("file-host".into()),
+            api_port: Some(4000),
+            health_ttl_secs: Some(30),
+            log_level: Some("debug".into()),
+            ..SettingsFile::default()
+        };
+        let overrides = Overrides {
+            api_port: Some(5000),
+            ..Overrides::default()
+        };
+        let settings = resolve(PathBuf::from("/c"), &overrides, &file).unwrap();
+        assert_eq!(settings.api.port, 5000);
+        assert_eq!(settings.health_ttl_secs, 30);
+        assert_eq!(settings.log.level, "debug");
+        assert_eq!(
+            settings.broker,
+            BrokerTarget::External(BrokerUrl {
+                tls: false,
+                host: "file-host".into(),
+                port: 1883
+            })
+        );
+    }
+
+    #[test]
+    fn the_seed_host_and_port_variables_name_a_broker() {
+        let overrides = Overrides {
+            broker: Some("127.0.0.1".into()),
+            mqtt_port: Some(18830),
+            ..Overrides::default()
+        };
+        let settings = resolve(PathBuf::from("/c"), &overrides, &SettingsFile::default()).unwrap();
+        assert_eq!(
+            settings.broker.to_string_for_test(),
+            "mqtt://127.0.0.1:18830"
+        );
+    }
+
+    #[test]
+    fn without_a_broker_mqtt_port_is_the_embedded_port() {
+        let overrides = Overrides {
+            mqtt_port: Some(18831),
+            ..Overrides::default()
+        };
+        let settings = resolve(PathBuf::from("/c"), &overrides, &SettingsFile::default()).unwrap();
+        assert_eq!(settings.broker, BrokerTarget::Embedded { port: 18831 });
+        let forced = Overrides {
+            broker: Some("embedded".into()),
+            ..Overrides::default()
+        };
+        let file = SettingsFile {
+            broker: Some("elsewhere".into()),
+            ..SettingsFile::default()
+        };
+        let settings = resolve(PathBuf::from("/c"), &forced, &file).unwrap();
+        assert_eq!(settings.broker, BrokerTarget::Embedded { port: 1883 });
+    }
+
+    #[test]
+    fn broker_urls() {
+        let parse = |t: &str| BrokerUrl::parse(t, None).unwrap().to_string();
+        assert_eq!(parse("mqtts://broker.lan"), "mqtts://broker.lan:8883");
+        assert_eq!(parse("ssl://broker.lan:9999"), "mqtts://broker.lan:9999");
+        assert_eq!(parse("tcp://10.0.0.2:1884/"), "mqtt://10.0.0.2:1884");
+        assert_eq!(parse("broker:1234"), "mqtt://broker:1234");
+        assert_eq!(parse("mqtt://[::1]:1885"), "mqtt://[::1]:1885");
+        assert_eq!(BrokerUrl::parse("mqtt://h", Some(7)).unwrap().port, 7);
+        assert_eq!(BrokerUrl::parse("mqtt://h:8", Some(7)).unwrap().port, 8);
+        assert!(BrokerUrl::parse("http://h", None).is_err());
+        assert!(BrokerUrl::parse("mqtt://h:notaport", None).is_err());
+        assert!(BrokerUrl::parse("mqtt://", None).is_err());
+    }
+
+    #[test]
+    fn a_broken_settings_file_is_reported_with_its_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SETTINGS_FILE_NAME);
+        std::fs::write(&path, "{\n \"api_port\": \"x\"\n}").unwrap();
+        let error = SettingsFile::load(&path).unwrap_err().to_string();
+        assert!(error.contains("line 2"), "{error}");
+    }
+
+    #[test]
+    fn the_settings_file_round_trips_unknown_keys_privately() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SETTINGS_FILE_NAME);
+        std::fs::write(&path, r#"{"mqtt_password": "pw", "theme": "dark"}"#).unwrap();
+        let file = SettingsFile::load(&path).unwrap();
+        assert_eq!(file.mqtt_password.as_ref().unwrap().expose(), "pw");
+        file.save(&path).unwrap();
+        let again = SettingsFile::load(&path).unwrap();
+        assert_eq!(again.other["theme"], "dark");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+    }
+
+    #[test]
+    fn a_wildcard_prefix_is_refused() {
+        let overrides = Overrides {
+            topic_prefix: Some("a/#".into()),
+            ..Overrides::default()
+        };
+        assert!(resolve(PathBuf::from("/c"), &overrides, &SettingsFile::default()).is_err());
+    }
+
+    impl BrokerTarget {
+        fn to_string_for_test(&self) -> String {
+            match self {
+                BrokerTarget::External(url) => url.to_string(),
+                BrokerTarget::Embedded { port } => format!("embedded:{port}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! The manager's view of itself: `GET /api/system` and `GET /api/health`.
+
+use super::mqtt::MqttStats;
+use serde::Serialize;
+
+/// `GET /api/system`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SystemInfo {
+    /// The app's version.
+    pub version: String,
+    /// Seconds since start.
+    pub uptime_secs: u64,
+    /// This instance's id.
+    pub instance_id: String,
+    /// `authority` or `follower`.
+    pub role: String,
+    /// The broker connection.
+    pub mqtt: MqttInfo,
+    /// The REST server.
+    pub api: ApiInfo,
+}
+
+/// The `mqtt` part of [`SystemInfo`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MqttInfo {
+    /// Broker URL (no credentials).
+    pub url: String,
+    /// True for the embedded broker.
+    pub embedded: bool,
+    /// Connected now.
+    pub connected: bool,
+    /// Counters.
+    #[serde(flatten)]
+    pub stats: MqttStats,
+}
+
+/// The `api` part of [`SystemInfo`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiInfo {
+    /// `address:port` the server binds.
+    pub bind: String,
+    /// True when a bearer token is required (off loopback).
+    pub auth_required: bool,
+}
+
+/// `GET /api/health`'s `services`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct HealthFlags {
+    /// Connected to the broker.
+    pub mqtt: bool,
+    /// The config service accepts changes.
+    pub config: bool,
+    /// The device registry is fed (it is whenever MQTT runs).
+    pub device: bool,
+}
+
+impl HealthFlags {
+    /// True when every part is up.
+    pub fn all_up(&self) -> bool {
+        self.mqtt && self.config && self.device
+    }
+}

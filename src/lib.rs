@@ -1,0 +1,11 @@
+//! Alicia Config Manager: the control plane of the Alicia self-hosted voice assistant.
+//!
+//! - [`core`]: configs, devices, health and MQTT on a background tokio runtime (no UI code);
+//! - [`cli`]: the command line (flags and environment, CONTRACT §4);
+//! - [`headless`]: the core without a window, for the home server;
+//! - [`logging`]: console and JSON-lines logs.
+
+pub mod cli;
+pub mod core;
+pub mod headless;
+pub mod logging;

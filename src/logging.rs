@@ -1,0 +1,117 @@
+//! Logging with tracing: human-readable lines on the console, and JSON lines to `LOG_FILE`
+//! (everything) and `ERROR_LOG_FILE` (errors) when set. File writes happen on a background
+//! thread (tracing-appender), so logging never blocks the UI or the MQTT task.
+//!
+//! Secrets never reach a log line: the password and token are [`crate::core::secret::Secret`]s
+//! (they print as `********`) and documents are logged by name, never by content.
+
+use crate::core::settings::LogSettings;
+use std::fs::OpenOptions;
+use std::path::Path;
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::prelude::*;
+use tracing_subscriber::{EnvFilter, fmt};
+
+/// Keeps the file writers alive; logs are flushed when it is dropped.
+#[must_use = "dropping the guards stops file logging"]
+pub struct LogGuards {
+    _guards: Vec<WorkerGuard>,
+}
+
+/// The filter for a level string: the level (or directives) the admin gave, with the MQTT
+/// client held at `warn` and the embedded broker silenced unless named explicitly (rumqttd
+/// logs an ERROR for every clean client disconnect; the app reports the broker's real
+/// failures itself).
+pub fn filter_for(level: &str) -> Result<EnvFilter, String> {
+    EnvFilter::try_new(directives_for(level))
+        .map_err(|error| format!("invalid LOG_LEVEL {level:?}: {error}"))
+}
+
+fn directives_for(level: &str) -> String {
+    let mut directives = level.trim().to_owned();
+    if directives.is_empty() {
+        directives = "info".to_owned();
+    }
+    for (noisy, level) in [("rumqttd", "off"), ("rumqttc", "warn")] {
+        if !directives.contains(noisy) {
+            directives.push_str(&format!(",{noisy}={level}"));
+        }
+    }
+    directives
+}
+
+/// Installs the global subscriber.
+pub fn init(settings: &LogSettings) -> Result<LogGuards, String> {
+    let mut guards = Vec::new();
+    let console = fmt::layer()
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .with_filter(filter_for(&settings.level)?);
+    let json_file = match &settings.file {
+        Some(path) => {
+            let (writer, guard) = tracing_appender::non_blocking(open_append(path)?);
+            guards.push(guard);
+            Some(
+                fmt::layer()
+                    .json()
+                    .with_ansi(false)
+                    .with_writer(writer)
+                    .with_filter(filter_for(&settings.level)?),
+            )
+        }
+        None => None,
+    };
+    let error_file = match &settings.error_file {
+        Some(path) => {
+            let (writer, guard) = tracing_appender::non_blocking(open_append(path)?);
+            guards.push(guard);
+            Some(
+                fmt::layer()
+                    .json()
+                    .with_ansi(false)
+                    .with_writer(writer)
+                    .with_filter(LevelFilter::ERROR),
+            )
+        }
+        None => None,
+    };
+    tracing_subscriber::registry()
+        .with(console)
+        .with(json_file)
+        .with(error_file)
+        .try_init()
+        .map_err(|error| format!("cannot install the logger: {error}"))?;
+    Ok(LogGuards { _guards: guards })
+}
+
+fn open_append(path: &Path) -> Result<std::fs::File, String> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|error| {
+            format!("cannot create the log folder {}: {error}", parent.display())
+        })?;
+    }
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|error| format!("cannot open the log file {}: {error}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn noisy_crates_are_quieted_unless_named() {
+        assert_eq!(
+            filter_for("debug").unwrap().to_string(),
+            "debug,rumqttd=off,rumqttc=warn"
+        );
+        assert_eq!(
+            filter_for("info,rumqttc=debug").unwrap().to_string(),
+            "info,rumqttc=debug,rumqttd=off"
+        );
+        assert!(filter_for("not a level!").is_err());
+    }
+}
