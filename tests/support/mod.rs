@@ -1,0 +1,69 @@
+//! Shared test helpers: free ports, patient waits, real brokers (embedded rumqttd, or a
+//! Mosquitto started on a free port), a real MQTT client owned by the test, a TCP relay that
+//! can be cut to simulate a broker outage, and the core started against a broker.
+
+#![allow(dead_code, missing_docs)]
+
+pub mod broker;
+pub mod client;
+pub mod relay;
+
+use alicia_config_manager::core::settings::{BrokerTarget, BrokerUrl, Settings};
+use alicia_config_manager::core::{Core, CoreRuntime};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+pub use broker::TestBroker;
+pub use client::TestClient;
+pub use relay::Relay;
+
+/// The deadline for anything asynchronous: generous, CI shares 2 cores with the compiler.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// A free TCP port on loopback (never 1883 or 3000: the OS picks from the ephemeral range).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until `condition` holds, polling; panics with `what` after [`PATIENCE`].
+pub async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Settings for a core in `dir` talking to the broker on `port`.
+pub fn settings_for(dir: &Path, port: u16) -> Settings {
+    let mut settings = Settings::defaults_in(dir);
+    settings.broker = BrokerTarget::External(BrokerUrl {
+        tls: false,
+        host: "127.0.0.1".into(),
+        port,
+    });
+    settings
+}
+
+/// Starts the core against the broker on `port` and waits until it is connected.
+pub async fn start_core(
+    dir: &Path,
+    port: u16,
+    tweak: impl FnOnce(&mut Settings),
+) -> (Core, CoreRuntime) {
+    let mut settings = settings_for(dir, port);
+    tweak(&mut settings);
+    let (core, runtime) = Core::start(settings).await.expect("the core starts");
+    let probe = core.clone();
+    wait_until("the core is connected", move || probe.mqtt.is_connected()).await;
+    (core, runtime)
+}
+
+/// The path of the app's binary, built by cargo for integration tests.
+pub fn app_binary() -> &'static str {
+    env!("CARGO_BIN_EXE_alicia-config-manager")
+}
