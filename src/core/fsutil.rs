@@ -53,6 +53,23 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     result
 }
 
+/// Removes temp files that an interrupted [`write_atomic`] of `path` left behind; returns
+/// how many it removed.
+pub fn remove_stale_temp_files(path: &Path) -> usize {
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return 0;
+    };
+    let prefix = format!(".{name}.tmp-");
+    let Ok(entries) = fs::read_dir(parent_dir(path)) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|entry| entry.file_name().to_string_lossy().starts_with(&prefix))
+        .filter(|entry| fs::remove_file(entry.path()).is_ok())
+        .count()
+}
+
 /// Flushes a folder's entries (a rename inside it) to disk.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
@@ -111,6 +128,16 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("config.json")]);
+    }
+
+    #[test]
+    fn stale_temp_files_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        fs::write(dir.path().join(".config.json.tmp-123"), "torn").unwrap();
+        fs::write(dir.path().join("other.json"), "{}").unwrap();
+        assert_eq!(remove_stale_temp_files(&path), 1);
+        assert!(dir.path().join("other.json").exists());
     }
 
     #[cfg(unix)]

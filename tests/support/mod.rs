@@ -2,7 +2,7 @@
 //! Mosquitto started on a free port), a real MQTT client owned by the test, a TCP relay that
 //! can be cut to simulate a broker outage, and the core started against a broker.
 
-#![allow(dead_code, missing_docs)]
+#![allow(dead_code, unused_imports, missing_docs)]
 
 pub mod broker;
 pub mod client;

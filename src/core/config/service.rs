@@ -17,7 +17,7 @@ use super::schema::{FieldError, SettingsSchema, validate_document};
 use super::store::{self, LoadError};
 use crate::core::clock::{next_timestamp_after, now_rfc3339};
 use crate::core::events::{CoreEvent, EventBus};
-use crate::core::fsutil::write_atomic;
+use crate::core::fsutil::{remove_stale_temp_files, write_atomic};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -279,6 +279,13 @@ impl ConfigService {
             let path = path.to_path_buf();
             move |source| OpenError::Io { path, source }
         };
+        let leftovers = remove_stale_temp_files(&paths.config_file)
+            + remove_stale_temp_files(&paths.history_file);
+        if leftovers > 0 {
+            report.warnings.push(format!(
+                "removed {leftovers} temp file(s) left by an interrupted write (the stored files are intact)"
+            ));
+        }
         let documents = match store::load(&paths.config_file)? {
             Some(documents) => documents,
             None => {

@@ -1,0 +1,280 @@
+//! The message handler without a broker: each topic of CONTRACT §2 changes exactly what it
+//! should, asks for the right follow-up work, and bad input changes nothing.
+
+use alicia_config_manager::core::config::{ConfigPaths, ConfigService, MASK};
+use alicia_config_manager::core::devices::DeviceRegistry;
+use alicia_config_manager::core::events::{CoreEvent, EventBus};
+use alicia_config_manager::core::health::HealthRegistry;
+use alicia_config_manager::core::messages::MessageLog;
+use alicia_config_manager::core::mqtt::handler::{Action, Counters, MessageHandler};
+use alicia_config_manager::core::mqtt::payloads::HealthStatus;
+use alicia_config_manager::core::mqtt::topics::Topics;
+use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+struct Fixture {
+    handler: MessageHandler,
+    config: ConfigService,
+    devices: DeviceRegistry,
+    health: HealthRegistry,
+    messages: MessageLog,
+    counters: Arc<Counters>,
+    events: tokio::sync::broadcast::Receiver<CoreEvent>,
+    _dir: tempfile::TempDir,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let bus = EventBus::default();
+    let events = bus.subscribe();
+    let (config, _writer, _) =
+        ConfigService::open(ConfigPaths::in_dir(dir.path()), bus.clone(), 10).unwrap();
+    let devices = DeviceRegistry::default();
+    let health = HealthRegistry::new(Duration::from_secs(60));
+    let messages = MessageLog::new(100);
+    let counters = Arc::new(Counters::default());
+    let handler = MessageHandler::new(
+        Topics::default(),
+        config.clone(),
+        devices.clone(),
+        health.clone(),
+        messages.clone(),
+        bus,
+        Arc::clone(&counters),
+    );
+    Fixture {
+        handler,
+        config,
+        devices,
+        health,
+        messages,
+        counters,
+        events,
+        _dir: dir,
+    }
+}
+
+impl Fixture {
+    fn events(&mut self) -> Vec<CoreEvent> {
+        std::iter::from_fn(|| self.events.try_recv().ok()).collect()
+    }
+}
+
+#[test]
+fn health_updates_the_registry_and_emits_a_health_event() {
+    let mut f = fixture();
+    let actions = f.handler.handle(
+        "alicia/system/health/stt",
+        br#"{"status":"unhealthy"}"#,
+        false,
+    );
+    assert!(actions.is_empty());
+    assert_eq!(
+        f.health.get("stt").unwrap().reported,
+        Some(HealthStatus::Unhealthy)
+    );
+    let events = f.events();
+    assert!(matches!(events[0], CoreEvent::Message(_)));
+    assert!(
+        matches!(&events[1], CoreEvent::HealthChanged { service, status: HealthStatus::Unhealthy, stale: false, .. } if service == "stt")
+    );
+    f.handler.handle("alicia/system/health/stt", b"", true);
+    assert_eq!(f.health.get("stt").unwrap().reported, None);
+}
+
+#[test]
+fn a_new_service_asks_for_a_config_and_a_known_one_is_recorded() {
+    let mut f = fixture();
+    let announcement = json!({"service_name": "piper", "service_type": "tts", "version": "2.0.0"});
+    let actions = f.handler.handle(
+        "alicia/system/discovery/piper",
+        announcement.to_string().as_bytes(),
+        false,
+    );
+    assert!(
+        matches!(&actions[..], [Action::CreateFromAnnouncement(a)] if a.service_name == "piper")
+    );
+    let known = json!({
+        "service_name": "whisper-service", "service_type": "stt", "version": "9.9.9",
+        "settings_schema": {"type": "object"}
+    });
+    let actions = f.handler.handle(
+        "alicia/system/discovery/whisper-service",
+        known.to_string().as_bytes(),
+        false,
+    );
+    assert!(actions.is_empty());
+    assert_eq!(
+        f.health
+            .get("whisper-service")
+            .unwrap()
+            .announcement
+            .unwrap()
+            .version,
+        "9.9.9"
+    );
+    assert!(f.config.settings_schema("whisper-service").is_some());
+    assert!(
+        f.events()
+            .iter()
+            .any(|e| matches!(e, CoreEvent::ServiceUpdated { .. }))
+    );
+    f.handler
+        .handle("alicia/system/discovery/whisper-service", b"", true);
+    assert!(
+        f.health
+            .get("whisper-service")
+            .unwrap()
+            .announcement
+            .is_none()
+    );
+    assert!(
+        f.handler
+            .handle("alicia/system/discovery/request", b"{}", false)
+            .is_empty()
+    );
+}
+
+#[test]
+fn set_requests_become_submissions_and_unreadable_ones_refusals() {
+    let f = fixture();
+    let doc = json!({"service_name": "llm", "config": {"api_key": "sk-1"}});
+    let actions = f
+        .handler
+        .handle("alicia/config/llm/set", doc.to_string().as_bytes(), false);
+    let [Action::SubmitSet { service, document }] = &actions[..] else {
+        panic!("{actions:?}")
+    };
+    assert_eq!(service, "llm");
+    assert_eq!(document["config"]["api_key"], "sk-1");
+    let record = f.messages.recent(1, None).remove(0);
+    assert_eq!(
+        record.data["config"]["api_key"], MASK,
+        "the message log never holds a key"
+    );
+    assert!(!record.payload.contains("sk-1"));
+    let actions = f
+        .handler
+        .handle("alicia/config/llm/set", b"\xff\xfe", false);
+    assert!(matches!(&actions[..], [Action::RefuseSet { service, .. }] if service == "llm"));
+}
+
+#[test]
+fn retained_configs_of_unknown_services_are_cleared_and_own_topics_ignored() {
+    let f = fixture();
+    let stale = json!({"service_name": "gone"});
+    let actions = f
+        .handler
+        .handle("alicia/config/gone", stale.to_string().as_bytes(), true);
+    assert!(matches!(&actions[..], [Action::ClearRetainedConfig { service }] if service == "gone"));
+    let ours = json!({"service_name": "whisper-service"});
+    assert!(
+        f.handler
+            .handle(
+                "alicia/config/whisper-service",
+                ours.to_string().as_bytes(),
+                true
+            )
+            .is_empty()
+    );
+    assert!(
+        f.handler
+            .handle("alicia/config/gone", stale.to_string().as_bytes(), false)
+            .is_empty(),
+        "a live publication is someone's, not a leftover"
+    );
+    assert!(
+        f.handler
+            .handle(
+                "alicia/config/x/error",
+                br#"{"error":"e","details":[]}"#,
+                false
+            )
+            .is_empty()
+    );
+    assert!(
+        f.handler
+            .handle(
+                "alicia/device/d/command",
+                br#"{"request_id":"r","command":"c"}"#,
+                false
+            )
+            .is_empty()
+    );
+    assert!(f.devices.list().is_empty());
+}
+
+#[test]
+fn acks_devices_and_results() {
+    let mut f = fixture();
+    f.handler.handle(
+        "alicia/config/stt/ack",
+        br#"{"last_updated":"t","applied":true}"#,
+        false,
+    );
+    assert!(f.health.get("stt").unwrap().ack.unwrap().applied);
+    f.handler.handle(
+        "alicia/device/plug-2/state",
+        br#"{"name":"Kettle","type":"switch","room":"kitchen","on":true}"#,
+        true,
+    );
+    f.handler
+        .handle("alicia/device/plug-2/availability", b"offline", true);
+    let plug = f.devices.get("plug-2").unwrap();
+    assert_eq!(plug.room.as_deref(), Some("kitchen"));
+    assert!(!plug.online);
+    f.devices.remember_command("req-1", "plug-2", "toggle");
+    f.events();
+    f.handler.handle(
+        "alicia/device/plug-2/command/result",
+        br#"{"request_id":"req-1","ok":false,"error":"relay stuck"}"#,
+        false,
+    );
+    let events = f.events();
+    assert!(events.iter().any(|e| matches!(e, CoreEvent::CommandFinished { result, .. } if result.error.as_deref() == Some("relay stuck"))));
+    assert!(
+        f.devices.take_command("req-1").is_none(),
+        "the pending command was matched"
+    );
+}
+
+#[test]
+fn bad_input_is_counted_recorded_and_changes_nothing() {
+    let f = fixture();
+    let deep = format!("{}{}", "{\"a\":".repeat(10_000), "}".repeat(10_000));
+    let inputs: Vec<(&str, Vec<u8>)> = vec![
+        ("alicia/system/health/stt", vec![0, 159, 146, 150]),
+        ("alicia/system/health/stt", vec![b'x'; 1024 * 1024]),
+        ("alicia/device/d/state", deep.into_bytes()),
+        ("alicia/device/d/state", b"[1,2,3]".to_vec()),
+        ("alicia/device/d/availability", b"42".to_vec()),
+        (
+            "alicia/config/stt/ack",
+            br#"{"last_updated": 5, "applied": true}"#.to_vec(),
+        ),
+        ("alicia/device/d/command/result", b"".to_vec()),
+        ("alicia/nothing/here", b"{}".to_vec()),
+    ];
+    for (topic, payload) in &inputs {
+        assert!(
+            f.handler.handle(topic, payload, false).is_empty(),
+            "{topic}"
+        );
+    }
+    assert_eq!(
+        f.counters.invalid.load(Ordering::Relaxed),
+        inputs.len() as u64
+    );
+    assert_eq!(
+        f.counters.received.load(Ordering::Relaxed),
+        inputs.len() as u64
+    );
+    assert!(f.devices.list().is_empty());
+    assert!(f.health.get("stt").is_none());
+    let records = f.messages.recent(100, None);
+    assert_eq!(records.len(), inputs.len());
+    assert!(records.iter().all(|r| !r.valid && r.error.is_some()));
+    assert!(records.iter().all(|r| r.payload.len() <= 4096));
+}
