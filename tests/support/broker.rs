@@ -34,6 +34,16 @@ impl TestBroker {
     /// Mosquitto on a free port, or `None` (test skipped) when it is not installed; with
     /// `ALICIA_REQUIRE_MOSQUITTO=1` a missing Mosquitto fails the test instead.
     pub fn mosquitto() -> Option<Self> {
+        Self::mosquitto_with(|port, _dir| {
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\n"
+            )
+        })
+    }
+
+    /// Mosquitto with a configuration of the test's own: `configure(port, dir)` may write
+    /// files (certificates, password files) into `dir` and returns the config text.
+    pub fn mosquitto_with(configure: impl FnOnce(u16, &std::path::Path) -> String) -> Option<Self> {
         let Some(binary) = mosquitto_binary() else {
             assert!(
                 std::env::var("ALICIA_REQUIRE_MOSQUITTO").as_deref() != Ok("1"),
@@ -44,11 +54,8 @@ impl TestBroker {
         };
         let port = free_port();
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("mosquitto.conf"),
-            format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\n"),
-        )
-        .unwrap();
+        let config = configure(port, dir.path());
+        std::fs::write(dir.path().join("mosquitto.conf"), config).unwrap();
         let mut broker = Self {
             port,
             name: "mosquitto",
