@@ -11,6 +11,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 pub const DEFAULT_MESSAGE_LOG_CAPACITY: usize = 10_000;
 /// Payload text kept per message.
 pub const PAYLOAD_TEXT_LIMIT: usize = 4096;
+/// Memory the ring may hold, roughly: a flood of large messages evicts old ones sooner.
+pub const DEFAULT_MESSAGE_LOG_BYTES: usize = 128 * 1024 * 1024;
 
 /// One MQTT message as shown (`GET /api/system/messages` shape).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -37,6 +39,19 @@ pub struct MessageRecord {
 }
 
 impl MessageRecord {
+    /// Approximate memory held by the record (parsed JSON costs a few times its text).
+    pub fn approximate_bytes(&self) -> usize {
+        let data = if self.data.is_null() {
+            0
+        } else {
+            self.size * 4
+        };
+        256 + self.topic.len()
+            + self.payload.len()
+            + data
+            + self.error.as_ref().map_or(0, String::len)
+    }
+
     /// `data` for live clients: the parsed JSON, or the text of a non-JSON payload.
     pub fn data_or_text(&self) -> Value {
         if self.data.is_null() && !self.payload.trim().eq("null") {
@@ -61,37 +76,61 @@ pub fn payload_text(payload: &[u8]) -> String {
     text
 }
 
-/// The ring; cheap to clone.
+/// The ring, bounded by a message count and by memory; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct MessageLog {
-    ring: Arc<Mutex<VecDeque<Arc<MessageRecord>>>>,
+    ring: Arc<Mutex<Ring>>,
     capacity: usize,
+    byte_budget: usize,
+}
+
+#[derive(Debug, Default)]
+struct Ring {
+    records: VecDeque<Arc<MessageRecord>>,
+    bytes: usize,
 }
 
 impl MessageLog {
-    /// A ring keeping the last `capacity` messages.
+    /// A ring keeping the last `capacity` messages (within [`DEFAULT_MESSAGE_LOG_BYTES`]).
     pub fn new(capacity: usize) -> Self {
+        Self::with_budget(capacity, DEFAULT_MESSAGE_LOG_BYTES)
+    }
+
+    /// A ring keeping the last `capacity` messages and about `byte_budget` bytes at most.
+    pub fn with_budget(capacity: usize, byte_budget: usize) -> Self {
         let capacity = capacity.max(1);
+        let ring = Ring {
+            records: VecDeque::with_capacity(capacity.min(65_536)),
+            bytes: 0,
+        };
         Self {
-            ring: Arc::new(Mutex::new(VecDeque::with_capacity(capacity.min(65_536)))),
+            ring: Arc::new(Mutex::new(ring)),
             capacity,
+            byte_budget,
         }
     }
 
-    /// Adds a message, dropping the oldest when full.
+    /// Adds a message, dropping the oldest ones when full (by count or by memory); the newest
+    /// message is always kept.
     pub fn push(&self, record: Arc<MessageRecord>) {
         let mut ring = self.ring.lock().unwrap_or_else(PoisonError::into_inner);
-        if ring.len() == self.capacity {
-            ring.pop_front();
+        ring.bytes += record.approximate_bytes();
+        ring.records.push_back(record);
+        while ring.records.len() > self.capacity
+            || (ring.bytes > self.byte_budget && ring.records.len() > 1)
+        {
+            if let Some(oldest) = ring.records.pop_front() {
+                ring.bytes -= oldest.approximate_bytes();
+            }
         }
-        ring.push_back(record);
     }
 
     /// Up to `limit` most recent messages, newest first, whose topic matches `filter` (MQTT
     /// wildcard syntax).
     pub fn recent(&self, limit: usize, filter: Option<&str>) -> Vec<Arc<MessageRecord>> {
         let ring = self.ring.lock().unwrap_or_else(PoisonError::into_inner);
-        ring.iter()
+        ring.records
+            .iter()
             .rev()
             .filter(|record| filter.is_none_or(|f| matches_filter(f, &record.topic)))
             .take(limit)
@@ -104,6 +143,7 @@ impl MessageLog {
         self.ring
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .records
             .len()
     }
 
@@ -148,6 +188,18 @@ mod tests {
             .collect();
         assert_eq!(topics, vec!["t/4", "t/3", "t/2"]);
         assert_eq!(log.len(), 3);
+    }
+
+    #[test]
+    fn memory_is_bounded_too() {
+        let log = MessageLog::with_budget(1000, 10_000);
+        for i in 0..100 {
+            let mut big = MessageRecord::clone(&record(&format!("t/{i}")));
+            big.payload = "x".repeat(4000);
+            log.push(Arc::new(big));
+        }
+        assert!(log.len() <= 3, "{} records kept", log.len());
+        assert_eq!(log.recent(1, None)[0].topic, "t/99");
     }
 
     #[test]

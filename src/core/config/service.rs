@@ -708,6 +708,10 @@ impl ConfigWriter {
     }
 
     async fn compact(&self) {
+        let retained: usize = read(&self.shared.history).values().map(VecDeque::len).sum();
+        if lock(&self.log).len() <= compaction_threshold(retained) {
+            return;
+        }
         let history = read(&self.shared.history).clone();
         let log = Arc::clone(&self.log);
         let result =
@@ -884,7 +888,7 @@ fn compact_if_large(
     history: &HashMap<String, VecDeque<Arc<HistoryEntry>>>,
 ) -> std::io::Result<()> {
     let retained: usize = history.values().map(VecDeque::len).sum();
-    if log.len() <= retained * 2 + 1000 {
+    if log.len() <= compaction_threshold(retained) {
         return Ok(());
     }
     let mut entries: Vec<HistoryEntry> = history
@@ -893,6 +897,11 @@ fn compact_if_large(
         .collect();
     entries.sort_by_key(|e| e.revision);
     log.rewrite(&entries)
+}
+
+/// History file lines beyond which it is compacted, for `retained` entries kept.
+fn compaction_threshold(retained: usize) -> usize {
+    retained * 2 + 1000
 }
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
