@@ -182,25 +182,7 @@ mod tests {
     use serde_json::json;
 
     fn seed_default() -> Value {
-        json!({
-            "service_name": "whisper-service",
-            "service_type": "stt",
-            "status": "unknown",
-            "enabled": true,
-            "version": "1.0.0",
-            "last_updated": "2026-11-25T10:00:00.000Z",
-            "config": {
-                "api_key": "",
-                "provider": "openai",
-                "model": "whisper-1",
-                "language": "en",
-                "endpoints": [{
-                    "type": "stt", "model": "whisper-1", "ip": "http://whisper:8001",
-                    "port": 8001, "protocol": "http"
-                }],
-                "settings": {"temperature": 0.0, "max_tokens": 1000, "timeout": 30}
-            }
-        })
+        crate::core::config::seed_default_document("2026-11-25T10:00:00.000Z")
     }
 
     fn paths(errors: &[FieldError]) -> Vec<&str> {
