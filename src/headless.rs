@@ -1,10 +1,14 @@
-//! Headless mode: the core without a window, until SIGINT or SIGTERM.
+//! Headless mode: the core and the REST + socket.io server without a window, until SIGINT or
+//! SIGTERM.
 
+use crate::api;
 use crate::core::Core;
+use crate::core::api_switch::ApiStatus;
 use crate::core::settings::{BrokerTarget, Settings};
 
-/// Starts the core, logs where everything is, and runs until a shutdown signal; then stores
-/// the writes in flight, says goodbye to the broker and returns.
+/// Starts the core and the REST server, logs where everything is, and runs until a shutdown
+/// signal; then stops the server, stores the writes in flight, says goodbye to the broker and
+/// returns. A server that cannot start (port taken, no token off loopback) stops the start.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let (core, runtime) = Core::start(settings).await?;
     let paths = core.config.paths();
@@ -29,8 +33,17 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         services = core.config.snapshot().documents.len(),
         "Alicia Config Manager running headless"
     );
+    let supervisor = tokio::spawn(api::server::supervise(core.clone()));
+    core.api.turn_on(core.settings.api.clone());
+    if let ApiStatus::Failed { reason } = core.api.settled().await {
+        runtime.shutdown(&core).await;
+        anyhow::bail!("{reason}");
+    }
     wait_for_shutdown_signal().await;
     tracing::info!("shutting down");
+    core.api.turn_off();
+    core.api.settled().await;
+    supervisor.abort();
     runtime.shutdown(&core).await;
     tracing::info!("stopped");
     Ok(())

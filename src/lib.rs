@@ -1,10 +1,12 @@
 //! Alicia Config Manager: the control plane of the Alicia self-hosted voice assistant.
 //!
 //! - [`core`]: configs, devices, health and MQTT on a background tokio runtime (no UI code);
+//! - [`api`]: the embedded REST + socket.io server over the core;
 //! - [`cli`]: the command line (flags and environment, CONTRACT §4);
 //! - [`headless`]: the core without a window, for the home server;
 //! - [`logging`]: console and JSON-lines logs.
 
+pub mod api;
 pub mod cli;
 pub mod core;
 pub mod headless;

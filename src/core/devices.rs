@@ -13,7 +13,7 @@ const PENDING_COMMANDS_LIMIT: usize = 10_000;
 const COMMAND_RESULT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A device as the manager knows it (`GET /api/devices` shape).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Device {
     /// Its id (the topic level).
     pub id: String,
@@ -29,9 +29,11 @@ pub struct Device {
     /// When it was last heard from (RFC 3339).
     pub last_seen: Option<String>,
     /// Its last reported state (a JSON object), `null` when cleared.
+    #[schema(value_type = Option<Object>)]
     pub state: Value,
     /// The availability it reported (`None`: never, or cleared).
     #[serde(skip)]
+    #[schema(ignore)]
     pub availability: Option<bool>,
 }
 

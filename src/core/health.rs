@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 pub const DEFAULT_HEALTH_TTL: Duration = Duration::from_secs(60);
 
 /// Whether a service runs the current revision of its config.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ConfigState {
     /// It acknowledged the current revision as applied.
@@ -51,7 +51,7 @@ pub struct ServiceRuntime {
 }
 
 /// One row of `GET /api/system/services`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ServiceSummary {
     /// The service.
     pub service_name: String,

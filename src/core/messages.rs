@@ -15,7 +15,7 @@ pub const PAYLOAD_TEXT_LIMIT: usize = 4096;
 pub const DEFAULT_MESSAGE_LOG_BYTES: usize = 128 * 1024 * 1024;
 
 /// One MQTT message as shown (`GET /api/system/messages` shape).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MessageRecord {
     /// Its topic.
     pub topic: String,
@@ -24,6 +24,7 @@ pub struct MessageRecord {
     /// False when it did not parse or had the wrong shape.
     pub valid: bool,
     /// The parsed JSON, or `null`.
+    #[schema(value_type = Value)]
     pub data: Value,
     /// The payload as text (lossy for binary), cut at 4 KiB.
     pub payload: String,
@@ -32,9 +33,11 @@ pub struct MessageRecord {
     pub error: Option<String>,
     /// True when the broker delivered it as a retained message.
     #[serde(skip)]
+    #[schema(ignore)]
     pub retained: bool,
     /// Size of the payload in bytes.
     #[serde(skip)]
+    #[schema(ignore)]
     pub size: usize,
 }
 

@@ -2,6 +2,7 @@
 //! runtime. It imports neither egui nor axum: the GUI, the REST server and MQTT `/set`
 //! requests all call the same [`Core`] methods and hear the same [`events::CoreEvent`]s.
 
+pub mod api_switch;
 pub mod broker;
 pub mod clock;
 pub mod config;
@@ -16,6 +17,7 @@ pub mod secret;
 pub mod settings;
 pub mod system;
 
+use api_switch::{ApiStatus, ApiSwitch};
 use broker::{BrokerError, EmbeddedBroker, start_embedded_broker};
 use config::{ConfigPaths, ConfigService, OpenError, OpenReport};
 use devices::DeviceRegistry;
@@ -56,6 +58,8 @@ pub struct Core {
     pub mqtt: MqttHandle,
     /// Everything that changes.
     pub events: EventBus,
+    /// The embedded REST server's switch.
+    pub api: ApiSwitch,
     started: Instant,
 }
 
@@ -151,6 +155,7 @@ impl Core {
             messages,
             mqtt: mqtt.clone(),
             events: events.clone(),
+            api: ApiSwitch::default(),
             started: Instant::now(),
         };
 
@@ -193,7 +198,22 @@ impl Core {
     /// `GET /api/system`.
     pub fn system_info(&self) -> SystemInfo {
         let instance = self.mqtt.instance();
-        let api = &self.settings.api;
+        let api = match self.api.status() {
+            ApiStatus::Running {
+                addr,
+                auth_required,
+            } => ApiInfo {
+                bind: addr.to_string(),
+                auth_required,
+            },
+            _ => {
+                let settings = &self.settings.api;
+                ApiInfo {
+                    bind: SocketAddr::new(settings.bind, settings.port).to_string(),
+                    auth_required: auth_required(settings),
+                }
+            }
+        };
         SystemInfo {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             uptime_secs: self.uptime_secs(),
@@ -205,11 +225,39 @@ impl Core {
                 connected: self.mqtt.is_connected(),
                 stats: self.mqtt.stats(),
             },
-            api: ApiInfo {
-                bind: SocketAddr::new(api.bind, api.port).to_string(),
-                auth_required: !api.bind.is_loopback(),
-            },
+            api,
         }
+    }
+
+    /// Every document as shown to clients, keyed by service name: see
+    /// [`Core::client_document`].
+    pub fn client_documents(&self) -> Map<String, Value> {
+        self.config
+            .snapshot()
+            .documents
+            .iter()
+            .map(|(name, stored)| (name.clone(), self.client_document(name, &stored.document)))
+            .collect()
+    }
+
+    /// A document as shown outside the app (REST, socket.io, exports): `api_key` masked, and
+    /// `status` the live one from the health topic when the service has been heard from.
+    pub fn client_document(&self, service: &str, document: &Value) -> Value {
+        let mut shown = config::mask_document(document);
+        if let Some(status) = self.health.get(service).and_then(|r| r.reported)
+            && let Some(fields) = shown.as_object_mut()
+        {
+            let status = if self.health.stale(service) {
+                mqtt::payloads::HealthStatus::Unknown
+            } else {
+                status
+            };
+            fields.insert(
+                "status".to_owned(),
+                Value::String(status.as_str().to_owned()),
+            );
+        }
+        shown
     }
 
     /// One row per service seen or configured.
@@ -292,6 +340,12 @@ impl CoreRuntime {
             }
         }
     }
+}
+
+/// True when the REST server must require a bearer token: off loopback, or whenever the admin
+/// has set one.
+pub fn auth_required(settings: &settings::ApiSettings) -> bool {
+    !settings.bind.is_loopback() || settings.token.is_some()
 }
 
 async fn run_health_sweeper(core: Core, mut shutdown: watch::Receiver<bool>) {

@@ -4,7 +4,7 @@ use super::mqtt::MqttStats;
 use serde::Serialize;
 
 /// `GET /api/system`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SystemInfo {
     /// The app's version.
     pub version: String,
@@ -21,7 +21,7 @@ pub struct SystemInfo {
 }
 
 /// The `mqtt` part of [`SystemInfo`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MqttInfo {
     /// Broker URL (no credentials).
     pub url: String,
@@ -35,7 +35,7 @@ pub struct MqttInfo {
 }
 
 /// The `api` part of [`SystemInfo`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ApiInfo {
     /// `address:port` the server binds.
     pub bind: String,
@@ -44,7 +44,7 @@ pub struct ApiInfo {
 }
 
 /// `GET /api/health`'s `services`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct HealthFlags {
     /// Connected to the broker.
     pub mqtt: bool,

@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 pub const SCHEMA_SOURCE: &str = include_str!("../../../assets/schema/service-config.schema.json");
 
 /// One failing field: its JSON Pointer into the document and a message for a person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// JSON Pointer of the field, e.g. `/config/endpoints/0/port` (empty for the whole document).
     pub path: String,

@@ -21,7 +21,7 @@ const REQUEST_CAPACITY: usize = 4096;
 const KEEP_ALIVE: Duration = Duration::from_secs(30);
 
 /// Counters as served by `GET /api/system`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default, utoipa::ToSchema)]
 pub struct MqttStats {
     /// Messages received.
     pub messages_received: u64,
@@ -33,6 +33,7 @@ pub struct MqttStats {
     pub reconnects: u64,
     /// Failed connection attempts and lost connections.
     #[serde(skip)]
+    #[schema(ignore)]
     pub connection_failures: u64,
 }
 

@@ -1,0 +1,403 @@
+//! Live events over socket.io at `/socket.io/` (CONTRACT §3): `config:update` and
+//! `devices:update` on connect and after changes (device lists coalesced to 4 a second, each
+//! change also sent at once as `device:update`), `mqtt:message` per message, `health:update`,
+//! and `mqtt:dropped` for a client that fell behind.
+//!
+//! One broadcaster task hears the core's events and serializes each payload once. Each client
+//! has its own bounded queue and its own pump task that feeds socketioxide: a slow or stalled
+//! client only ever fills its own queue, whose oldest `mqtt:message`s are dropped first (and
+//! counted), so it never slows ingest, REST or the other clients. Snapshots (`config:update`,
+//! `devices:update`) replace each other in the queue rather than pile up.
+
+use super::auth::Access;
+use crate::core::Core;
+use crate::core::events::CoreEvent;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use socketioxide::extract::{SocketRef, State, TryData};
+use socketioxide::handler::ConnectHandler;
+use socketioxide::layer::SocketIoLayer;
+use socketioxide::socket::Sid;
+use socketioxide::{SendError, SocketError, SocketIo};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::sync::broadcast::error::RecvError;
+
+/// `mqtt:message`s a client may have waiting before the oldest are dropped.
+pub const MQTT_QUEUE_LIMIT: usize = 10_000;
+/// Other events a client may have waiting before the oldest are dropped.
+const CONTROL_QUEUE_LIMIT: usize = 10_000;
+/// Packets socketioxide buffers per socket.
+const SOCKET_BUFFER: usize = 1024;
+/// Least time between two `devices:update` lists.
+const DEVICES_EVERY: Duration = Duration::from_millis(250);
+/// Wait before retrying a socket whose buffer is full.
+const FULL_RETRY: Duration = Duration::from_millis(5);
+
+type Payload = Arc<RawValue>;
+
+/// The live hub of one server.
+#[derive(Clone)]
+pub struct LiveHub {
+    inner: Arc<Hub>,
+}
+
+struct Hub {
+    core: Core,
+    access: Access,
+    clients: Mutex<HashMap<Sid, Arc<Client>>>,
+}
+
+#[derive(Default)]
+struct Client {
+    queue: Mutex<Queue>,
+    wake: Notify,
+}
+
+#[derive(Default)]
+struct Queue {
+    config: Option<Payload>,
+    devices: Option<Payload>,
+    control: VecDeque<(&'static str, Payload)>,
+    mqtt: VecDeque<Payload>,
+    dropped: u64,
+}
+
+impl Queue {
+    fn next(&mut self) -> Option<(&'static str, Payload)> {
+        if let Some(config) = self.config.take() {
+            return Some(("config:update", config));
+        }
+        if let Some(devices) = self.devices.take() {
+            return Some(("devices:update", devices));
+        }
+        if let Some(control) = self.control.pop_front() {
+            return Some(control);
+        }
+        if self.dropped > 0 {
+            let count = std::mem::take(&mut self.dropped);
+            return Some(("mqtt:dropped", raw(&DroppedNotice { count })));
+        }
+        self.mqtt
+            .pop_front()
+            .map(|payload| ("mqtt:message", payload))
+    }
+
+    fn push_front(&mut self, event: &'static str, payload: Payload) {
+        match event {
+            "config:update" => self.config = self.config.take().or(Some(payload)),
+            "devices:update" => self.devices = self.devices.take().or(Some(payload)),
+            "mqtt:message" => self.mqtt.push_front(payload),
+            "mqtt:dropped" => {}
+            _ => self.control.push_front((event, payload)),
+        }
+    }
+}
+
+/// `mqtt:dropped`: how many `mqtt:message`s this client missed since the last notice.
+#[derive(Serialize)]
+struct DroppedNotice {
+    count: u64,
+}
+
+/// `mqtt:message`.
+#[derive(Serialize)]
+struct MqttMessage<'a> {
+    topic: &'a str,
+    data: serde_json::Value,
+    timestamp: &'a str,
+}
+
+/// `health:update`.
+#[derive(Serialize)]
+struct HealthUpdate<'a> {
+    service_name: &'a str,
+    status: &'a str,
+    timestamp: &'a str,
+}
+
+fn raw<T: Serialize + ?Sized>(value: &T) -> Payload {
+    let text = serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned());
+    Arc::from(RawValue::from_string(text).unwrap_or_else(|_| RawValue::NULL.to_owned()))
+}
+
+/// The socket.io layer for the router, serving the live events of `core`.
+pub fn layer(core: Core, access: Access) -> (SocketIoLayer, SocketIo) {
+    let hub = LiveHub {
+        inner: Arc::new(Hub {
+            core,
+            access,
+            clients: Mutex::default(),
+        }),
+    };
+    let (layer, io) = SocketIo::builder()
+        .max_buffer_size(SOCKET_BUFFER)
+        .with_state(hub.clone())
+        .build_layer();
+    io.ns("/", on_connect.with(authenticate));
+    let events = hub.inner.core.events.subscribe();
+    tokio::spawn(run_broadcaster(Arc::downgrade(&hub.inner), events));
+    (layer, io)
+}
+
+/// Why a handshake was refused (sent to the client as `connect_error`).
+#[derive(Debug)]
+struct Refused;
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Unauthorized: a valid auth.token is required")
+    }
+}
+
+async fn authenticate(
+    State(hub): State<LiveHub>,
+    TryData(auth): TryData<serde_json::Value>,
+) -> Result<(), Refused> {
+    let auth = auth.ok();
+    let token = auth
+        .as_ref()
+        .and_then(|a| a.get("token"))
+        .and_then(|t| t.as_str());
+    if hub.inner.access.accepts(token) {
+        Ok(())
+    } else {
+        Err(Refused)
+    }
+}
+
+async fn on_connect(socket: SocketRef, State(hub): State<LiveHub>) {
+    let client = Arc::new(Client::default());
+    {
+        let mut queue = client.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        queue.config = Some(hub.inner.config_snapshot());
+        queue.devices = Some(hub.inner.devices_snapshot());
+    }
+    hub.inner.clients().insert(socket.id, Arc::clone(&client));
+    socket.on_disconnect(async |socket: SocketRef, State(hub): State<LiveHub>| {
+        hub.inner.clients().remove(&socket.id);
+    });
+    tokio::spawn(pump(socket, client));
+}
+
+/// Feeds one client from its queue, at the pace it reads.
+async fn pump(socket: SocketRef, client: Arc<Client>) {
+    loop {
+        let next = client
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .next();
+        let Some((event, payload)) = next else {
+            if !socket.connected() {
+                return;
+            }
+            client.wake.notified().await;
+            continue;
+        };
+        match socket.emit(event, &payload) {
+            Ok(()) => {}
+            Err(SendError::Socket(SocketError::InternalChannelFull)) => {
+                client
+                    .queue
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push_front(event, payload);
+                tokio::time::sleep(FULL_RETRY).await;
+            }
+            Err(_) => return,
+        }
+    }
+}
+
+impl Hub {
+    fn clients(&self) -> std::sync::MutexGuard<'_, HashMap<Sid, Arc<Client>>> {
+        self.clients.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn has_clients(&self) -> bool {
+        !self.clients().is_empty()
+    }
+
+    fn config_snapshot(&self) -> Payload {
+        raw(&self.core.client_documents())
+    }
+
+    fn devices_snapshot(&self) -> Payload {
+        raw(&self.core.devices.list())
+    }
+
+    fn each_client(&self, mut change: impl FnMut(&mut Queue)) {
+        let clients: Vec<Arc<Client>> = self.clients().values().cloned().collect();
+        for client in clients {
+            change(&mut client.queue.lock().unwrap_or_else(PoisonError::into_inner));
+            client.wake.notify_one();
+        }
+    }
+
+    fn push_mqtt(&self, payload: &Payload) {
+        self.each_client(|queue| {
+            if queue.mqtt.len() >= MQTT_QUEUE_LIMIT {
+                queue.mqtt.pop_front();
+                queue.dropped += 1;
+            }
+            queue.mqtt.push_back(Arc::clone(payload));
+        });
+    }
+
+    fn push_control(&self, event: &'static str, payload: &Payload) {
+        self.each_client(|queue| {
+            if queue.control.len() >= CONTROL_QUEUE_LIMIT {
+                queue.control.pop_front();
+            }
+            queue.control.push_back((event, Arc::clone(payload)));
+        });
+    }
+
+    fn push_snapshot(&self, config: Option<&Payload>, devices: Option<&Payload>) {
+        self.each_client(|queue| {
+            if let Some(config) = config {
+                queue.config = Some(Arc::clone(config));
+            }
+            if let Some(devices) = devices {
+                queue.devices = Some(Arc::clone(devices));
+            }
+        });
+    }
+
+    fn count_missed(&self, missed: u64) {
+        self.each_client(|queue| queue.dropped += missed);
+    }
+}
+
+/// Turns core events into client queue entries until the hub is gone.
+async fn run_broadcaster(hub: Weak<Hub>, mut events: tokio::sync::broadcast::Receiver<CoreEvent>) {
+    let mut ticks = tokio::time::interval(DEVICES_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut devices_changed = false;
+    loop {
+        tokio::select! {
+            event = events.recv() => {
+                let Some(hub) = hub.upgrade() else { return };
+                match event {
+                    Ok(event) => devices_changed |= forward(&hub, &event),
+                    Err(RecvError::Lagged(missed)) => {
+                        hub.count_missed(missed);
+                        hub.push_snapshot(Some(&hub.config_snapshot()), None);
+                        devices_changed = true;
+                    }
+                    Err(RecvError::Closed) => return,
+                }
+            }
+            _ = ticks.tick() => {
+                let Some(hub) = hub.upgrade() else { return };
+                if devices_changed && hub.has_clients() {
+                    hub.push_snapshot(None, Some(&hub.devices_snapshot()));
+                }
+                devices_changed = false;
+            }
+        }
+    }
+}
+
+/// Queues what one event means for clients; true when the device list changed.
+fn forward(hub: &Hub, event: &CoreEvent) -> bool {
+    if !hub.has_clients() {
+        return matches!(
+            event,
+            CoreEvent::DeviceUpdated(_) | CoreEvent::DeviceRemoved { .. }
+        );
+    }
+    match event {
+        CoreEvent::Message(record) => {
+            let message = MqttMessage {
+                topic: &record.topic,
+                data: record.data_or_text(),
+                timestamp: &record.timestamp,
+            };
+            hub.push_mqtt(&raw(&message));
+        }
+        CoreEvent::ConfigChanged { .. } => hub.push_snapshot(Some(&hub.config_snapshot()), None),
+        CoreEvent::DeviceUpdated(device) => {
+            hub.push_control("device:update", &raw(&**device));
+            return true;
+        }
+        CoreEvent::DeviceRemoved { .. } => return true,
+        CoreEvent::HealthChanged {
+            service,
+            status,
+            timestamp,
+            ..
+        } => {
+            let update = HealthUpdate {
+                service_name: service,
+                status: status.as_str(),
+                timestamp,
+            };
+            hub.push_control("health:update", &raw(&update));
+        }
+        CoreEvent::ServiceUpdated { .. }
+        | CoreEvent::CommandFinished { .. }
+        | CoreEvent::Connection { .. } => {}
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload(n: u64) -> Payload {
+        raw(&n)
+    }
+
+    #[test]
+    fn snapshots_come_first_and_replace_each_other() {
+        let mut queue = Queue::default();
+        queue.mqtt.push_back(payload(1));
+        queue.config = Some(payload(10));
+        queue.config = Some(payload(11));
+        queue.control.push_back(("health:update", payload(5)));
+        let order: Vec<(&str, String)> = std::iter::from_fn(|| queue.next())
+            .map(|(e, p)| (e, p.get().to_owned()))
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                ("config:update", "11".into()),
+                ("health:update", "5".into()),
+                ("mqtt:message", "1".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_dropped_notice_precedes_the_next_messages() {
+        let mut queue = Queue {
+            dropped: 3,
+            ..Queue::default()
+        };
+        queue.mqtt.push_back(payload(1));
+        let (event, notice) = queue.next().unwrap();
+        assert_eq!((event, notice.get()), ("mqtt:dropped", r#"{"count":3}"#));
+        assert_eq!(queue.next().unwrap().0, "mqtt:message");
+        assert!(queue.next().is_none());
+    }
+
+    #[test]
+    fn an_unsent_event_goes_back_to_the_front() {
+        let mut queue = Queue::default();
+        queue.mqtt.push_back(payload(2));
+        queue.push_front("mqtt:message", payload(1));
+        assert_eq!(queue.next().unwrap().1.get(), "1");
+        queue.config = Some(payload(9));
+        queue.push_front("config:update", payload(8));
+        assert_eq!(
+            queue.next().unwrap().1.get(),
+            "9",
+            "a newer snapshot wins over a retried one"
+        );
+    }
+}

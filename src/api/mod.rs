@@ -1,0 +1,101 @@
+//! The embedded REST + socket.io server (CONTRACT §3): the seed's API over the core, with
+//! ETags, history, access control, rate limiting and live events. Handlers are a few lines
+//! each over the same core methods the desktop app calls.
+//!
+//! [`router`] builds the whole app (testable with `tower::ServiceExt::oneshot`; it needs the
+//! peer address when the rate limit is on: serve it with
+//! `into_make_service_with_connect_info::<SocketAddr>()` or add `MockConnectInfo`);
+//! [`server`] runs it on a socket and follows the core's on/off switch.
+
+pub mod auth;
+pub mod errors;
+pub mod live;
+pub mod openapi;
+pub mod routes;
+pub mod security;
+pub mod server;
+
+use crate::core::settings::ApiSettings;
+use crate::core::{Core, auth_required};
+use auth::Access;
+use axum::Json;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn_with_state, map_response};
+use routes::ApiState;
+use serde_json::Value;
+use std::sync::OnceLock;
+use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The seed's body limit (express.json `10mb`).
+pub const BODY_LIMIT_BYTES: usize = 10 * 1024 * 1024;
+
+/// Every route with its OpenAPI description.
+fn api_routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(routes::health::health))
+        .routes(routes!(routes::config::list))
+        .routes(routes!(routes::config::schema))
+        .routes(routes!(
+            routes::config::get,
+            routes::config::put,
+            routes::config::delete
+        ))
+        .routes(routes!(routes::config::history))
+        .routes(routes!(routes::config::rollback))
+        .routes(routes!(routes::devices::list))
+        .routes(routes!(routes::devices::get))
+        .routes(routes!(routes::devices::command))
+        .routes(routes!(routes::system::info))
+        .routes(routes!(routes::system::services))
+        .routes(routes!(routes::system::messages))
+        .routes(routes!(routes::system::discovery))
+        .routes(routes!(routes::system::publish))
+        .routes(routes!(openapi_json))
+}
+
+/// The OpenAPI document as JSON, built once.
+pub fn openapi_document() -> &'static Value {
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let (_, openapi) = api_routes().split_for_parts();
+        let mut document = serde_json::to_value(&openapi).unwrap_or_default();
+        document["info"]["version"] = Value::String(env!("CARGO_PKG_VERSION").to_owned());
+        document
+    })
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/openapi.json", operation_id = "getOpenApi", tag = "system",
+    responses((status = 200, description = "OpenAPI 3.1 document", body = Object)))]
+async fn openapi_json() -> Json<&'static Value> {
+    Json(openapi_document())
+}
+
+/// The whole app for `core` with these settings: routes, socket.io, and every protection.
+pub fn router(core: Core, settings: &ApiSettings) -> Router {
+    let access = Access::new(settings.token.clone(), auth_required(settings));
+    let development = core.settings.development;
+    let (live_layer, _io) = live::layer(core.clone(), access.clone());
+    let state = ApiState {
+        core,
+        access: access.clone(),
+    };
+    let (api, _) = api_routes().with_state(state).split_for_parts();
+    let api = api
+        .fallback(errors::route_not_found)
+        .method_not_allowed_fallback(errors::method_not_allowed)
+        .layer(from_fn_with_state(access, auth::require_token));
+    security::with_rate_limit(api, settings)
+        .layer(live_layer)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(CatchPanicLayer::custom(errors::panic_response))
+        .layer(map_response(move |response| {
+            errors::reveal_internal_causes(development, response)
+        }))
+        .layer(security::cors(settings))
+        .layer(map_response(security::add_security_headers))
+}

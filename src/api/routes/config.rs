@@ -1,0 +1,238 @@
+//! `/api/config`: the documents, their ETags (revisions), history and rollback.
+
+use super::ApiState;
+use crate::api::errors::{ApiError, ErrorBody, JsonBody};
+use crate::api::openapi::ServiceConfigDocument;
+use crate::core::config::{
+    ChangeSource, Committed, FieldError, HistoryEntry, Precondition, mask_document, schema_document,
+};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Every document, keyed by `service_name` (`api_key` masked).
+#[utoipa::path(get, path = "/api/config", operation_id = "listConfigs", tag = "config",
+    responses((status = 200, description = "Every service's document", body = std::collections::HashMap<String, ServiceConfigDocument>)))]
+pub async fn list(State(state): State<ApiState>) -> Json<Map<String, Value>> {
+    Json(state.core.client_documents())
+}
+
+/// The JSON Schema of a document.
+#[utoipa::path(get, path = "/api/config/schema", operation_id = "getConfigSchema", tag = "config",
+    responses((status = 200, description = "JSON Schema (draft 2020-12)", body = Object)))]
+pub async fn schema() -> Json<&'static Value> {
+    Json(schema_document())
+}
+
+/// One document, with its revision as `ETag`.
+#[utoipa::path(get, path = "/api/config/{service}", operation_id = "getConfig", tag = "config",
+    params(("service" = String, Path, description = "service_name")),
+    responses(
+        (status = 200, description = "The document", body = ServiceConfigDocument,
+            headers(("ETag" = String, description = "The revision, for If-Match"))),
+        (status = 404, description = "No such service", body = ErrorBody)))]
+pub async fn get(
+    State(state): State<ApiState>,
+    Path(service): Path<String>,
+) -> Result<Response, ApiError> {
+    let stored = state
+        .core
+        .config
+        .get(&service)
+        .ok_or_else(|| not_found(&service))?;
+    let document = state.core.client_document(&service, &stored.document);
+    Ok(([(header::ETAG, etag(stored.revision))], Json(document)).into_response())
+}
+
+/// Creates (201) or replaces (200) a document. `If-Match: "<revision>"` refuses a stale edit
+/// with 412; `If-None-Match: *` creates only.
+#[utoipa::path(put, path = "/api/config/{service}", operation_id = "putConfig", tag = "config",
+    params(("service" = String, Path, description = "service_name"),
+        ("If-Match" = Option<String>, Header, description = "ETag the edit is based on"),
+        ("If-None-Match" = Option<String>, Header, description = "`*`: only create")),
+    request_body(content = ServiceConfigDocument, description = "The whole document; `\"********\"` as api_key keeps the stored key"),
+    responses(
+        (status = 200, description = "Replaced", body = ServiceConfigDocument, headers(("ETag" = String))),
+        (status = 201, description = "Created", body = ServiceConfigDocument, headers(("ETag" = String))),
+        (status = 400, description = "Invalid: every failing field by JSON Pointer", body = ErrorBody),
+        (status = 412, description = "The revision moved underneath (another admin)", body = ErrorBody),
+        (status = 413, description = "Body over 10 MB", body = ErrorBody)))]
+pub async fn put(
+    State(state): State<ApiState>,
+    Path(service): Path<String>,
+    headers: HeaderMap,
+    JsonBody(document): JsonBody<Value>,
+) -> Result<Response, ApiError> {
+    let precondition = precondition(&headers)?;
+    let committed = state
+        .core
+        .config
+        .put(&service, document, ChangeSource::Rest, precondition)
+        .await?;
+    let status = if committed.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, committed_answer(&state, &committed)).into_response())
+}
+
+/// Deletes a document (its retained MQTT config is cleared).
+#[utoipa::path(delete, path = "/api/config/{service}", operation_id = "deleteConfig", tag = "config",
+    params(("service" = String, Path, description = "service_name"),
+        ("If-Match" = Option<String>, Header, description = "ETag the deletion is based on")),
+    responses((status = 204, description = "Deleted"),
+        (status = 404, description = "No such service", body = ErrorBody),
+        (status = 412, description = "The revision moved underneath", body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<ApiState>,
+    Path(service): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let precondition = precondition(&headers)?;
+    state
+        .core
+        .config
+        .delete(&service, ChangeSource::Rest, precondition)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// One accepted revision (`api_key` masked).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Revision {
+    /// Revision number (the ETag).
+    pub revision: u64,
+    /// When it was accepted.
+    pub last_updated: String,
+    /// Who made it.
+    pub source: ChangeSource,
+    /// The document, `null` for a deletion.
+    #[schema(value_type = Option<ServiceConfigDocument>)]
+    pub document: Option<Value>,
+}
+
+/// The accepted revisions, newest first.
+#[utoipa::path(get, path = "/api/config/{service}/history", operation_id = "getConfigHistory", tag = "config",
+    params(("service" = String, Path, description = "service_name")),
+    responses((status = 200, description = "Revisions, newest first", body = Vec<Revision>),
+        (status = 404, description = "Never configured", body = ErrorBody)))]
+pub async fn history(
+    State(state): State<ApiState>,
+    Path(service): Path<String>,
+) -> Result<Json<Vec<Revision>>, ApiError> {
+    let entries = state.core.config.history(&service);
+    if entries.is_empty() {
+        return Err(not_found(&service));
+    }
+    Ok(Json(entries.iter().map(|e| revision_view(e)).collect()))
+}
+
+/// `POST /api/config/{service}/rollback`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct RollbackRequest {
+    /// The revision to bring back.
+    pub revision: Option<Value>,
+}
+
+/// Makes an old revision current again, as a new change (source `rollback`).
+#[utoipa::path(post, path = "/api/config/{service}/rollback", operation_id = "rollbackConfig", tag = "config",
+    params(("service" = String, Path, description = "service_name")),
+    request_body = RollbackRequest,
+    responses((status = 200, description = "The new current document", body = ServiceConfigDocument, headers(("ETag" = String))),
+        (status = 400, description = "No revision given, or it was a deletion", body = ErrorBody),
+        (status = 404, description = "No such revision", body = ErrorBody)))]
+pub async fn rollback(
+    State(state): State<ApiState>,
+    Path(service): Path<String>,
+    JsonBody(request): JsonBody<RollbackRequest>,
+) -> Result<Response, ApiError> {
+    let revision = request
+        .revision
+        .as_ref()
+        .and_then(Value::as_u64)
+        .ok_or_else(|| ApiError::BadRequest {
+            message: "`revision` must be a revision number".to_owned(),
+            details: vec![FieldError::new(
+                "/revision",
+                "is required (a non-negative integer)",
+            )],
+        })?;
+    let committed = state.core.config.rollback(&service, revision).await?;
+    Ok(committed_answer(&state, &committed).into_response())
+}
+
+fn committed_answer(state: &ApiState, committed: &Committed) -> impl IntoResponse + use<> {
+    let document = committed
+        .document
+        .as_deref()
+        .map(|d| state.core.client_document(&committed.service, d))
+        .unwrap_or(Value::Null);
+    ([(header::ETAG, etag(committed.revision))], Json(document))
+}
+
+fn revision_view(entry: &HistoryEntry) -> Revision {
+    Revision {
+        revision: entry.revision,
+        last_updated: entry.last_updated.clone(),
+        source: entry.source,
+        document: entry.document.as_deref().map(mask_document),
+    }
+}
+
+fn etag(revision: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{revision}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
+}
+
+/// Reads `If-Match` (a revision ETag, weak or strong) and `If-None-Match: *`.
+fn precondition(headers: &HeaderMap) -> Result<Precondition, ApiError> {
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() == "*")
+    {
+        return Ok(Precondition::Absent);
+    }
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(Precondition::None);
+    };
+    let text = value.to_str().unwrap_or_default().trim();
+    let tag = text.trim_start_matches("W/").trim_matches('"');
+    tag.parse().map(Precondition::Revision).map_err(|_| {
+        ApiError::PreconditionFailed(format!(
+            "If-Match {text:?} is not a revision of this service"
+        ))
+    })
+}
+
+fn not_found(service: &str) -> ApiError {
+    ApiError::NotFound {
+        what: "Configuration not found",
+        message: format!("no configuration for {service}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_accepts_strong_and_weak_revision_tags() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(precondition(&headers).unwrap(), Precondition::None);
+        headers.insert(header::IF_MATCH, HeaderValue::from_static("\"12\""));
+        assert_eq!(precondition(&headers).unwrap(), Precondition::Revision(12));
+        headers.insert(header::IF_MATCH, HeaderValue::from_static("W/\"7\""));
+        assert_eq!(precondition(&headers).unwrap(), Precondition::Revision(7));
+        headers.insert(header::IF_MATCH, HeaderValue::from_static("\"abc\""));
+        assert!(matches!(
+            precondition(&headers),
+            Err(ApiError::PreconditionFailed(_))
+        ));
+        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
+        assert_eq!(precondition(&headers).unwrap(), Precondition::Absent);
+    }
+}

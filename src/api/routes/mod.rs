@@ -1,0 +1,18 @@
+//! The REST routes of CONTRACT §3: each handler a few lines over a core method.
+
+pub mod config;
+pub mod devices;
+pub mod health;
+pub mod system;
+
+use super::auth::Access;
+use crate::core::Core;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct ApiState {
+    /// The core.
+    pub core: Core,
+    /// The access rule (for `/api/system`'s `auth_required`).
+    pub access: Access,
+}

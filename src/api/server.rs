@@ -1,0 +1,148 @@
+//! Serving the app on a socket, and following the core's switch: the supervisor starts the
+//! server when it is turned on, restarts it when its settings change, stops it (gracefully:
+//! socket.io clients are told, open requests get a few seconds) when it is turned off.
+
+use super::router;
+use crate::core::Core;
+use crate::core::api_switch::{ApiDesired, ApiStatus};
+use crate::core::settings::ApiSettings;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// How long open connections may take to finish when the server stops.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// A running server.
+pub struct RunningServer {
+    /// The bound address.
+    pub addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// Stops accepting, lets open requests finish (up to a few seconds), and returns.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let mut task = self.task;
+        if tokio::time::timeout(GRACE + Duration::from_secs(1), &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+        }
+    }
+}
+
+/// Why the server did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Off loopback without a token.
+    #[error(
+        "refusing to serve on {0} without a token: off loopback every request needs one. \
+         Set ALICIA_API_TOKEN (or api_token in the settings file), or bind 127.0.0.1"
+    )]
+    TokenRequired(SocketAddr),
+    /// The address cannot be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// Binds and serves the app until stopped.
+pub async fn start(core: Core, settings: &ApiSettings) -> Result<RunningServer, StartError> {
+    let requested = SocketAddr::new(settings.bind, settings.port);
+    if !settings.bind.is_loopback() && settings.token.is_none() {
+        return Err(StartError::TokenRequired(requested));
+    }
+    let listener = tokio::net::TcpListener::bind(requested)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: requested,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: requested,
+        source,
+    })?;
+    let app = router(core, settings);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let (closing, closed) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stopped.await;
+            let _ = closing.send(());
+        });
+        let mut serve = std::pin::pin!(serve.into_future());
+        tokio::select! {
+            result = &mut serve => {
+                if let Err(error) = result {
+                    tracing::error!(%error, "the REST server stopped");
+                }
+            }
+            () = async {
+                let _ = closed.await;
+                tokio::time::sleep(GRACE).await;
+            } => tracing::warn!("open connections did not finish in time; closed them"),
+        }
+    });
+    Ok(RunningServer { addr, stop, task })
+}
+
+/// Follows the core's switch until the process ends; reports the status back to the core.
+pub async fn supervise(core: Core) {
+    let mut desired = core.api.desired();
+    let mut running: Option<(ApiSettings, RunningServer)> = None;
+    loop {
+        let wanted = desired.borrow_and_update().clone();
+        let keep = matches!((&wanted, &running), (ApiDesired::On(new), Some((current, _))) if new == current);
+        if !keep {
+            if let Some((_, server)) = running.take() {
+                server.stop().await;
+                tracing::info!("REST server stopped");
+                core.api.report(ApiStatus::Off);
+            }
+            if let ApiDesired::On(settings) = &wanted {
+                core.api.report(ApiStatus::Starting);
+                match start(core.clone(), settings).await {
+                    Ok(server) => {
+                        let auth_required = crate::core::auth_required(settings);
+                        tracing::info!(
+                            url = %format!("http://{}", server.addr),
+                            auth_required,
+                            "REST + socket.io server listening"
+                        );
+                        core.api.report(ApiStatus::Running {
+                            addr: server.addr,
+                            auth_required,
+                        });
+                        running = Some((settings.clone(), server));
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "the REST server did not start");
+                        core.api.report(ApiStatus::Failed {
+                            reason: error.to_string(),
+                        });
+                    }
+                }
+            }
+        }
+        if desired.changed().await.is_err() {
+            break;
+        }
+    }
+    if let Some((_, server)) = running.take() {
+        server.stop().await;
+        core.api.report(ApiStatus::Off);
+    }
+}
