@@ -85,13 +85,25 @@ pub fn router(core: Core, settings: &ApiSettings) -> Router {
         access: access.clone(),
     };
     let (api, _) = api_routes().with_state(state).split_for_parts();
-    let api = api
+    let guarded = guard_routes(api, settings).layer(live_layer);
+    wrap(guarded, settings, development)
+}
+
+/// The protections in front of the routes (socket.io, which checks its own handshake token,
+/// sits outside them): the 404 / 405 JSON fallbacks, the token check, the rate limit.
+pub fn guard_routes(routes: Router, settings: &ApiSettings) -> Router {
+    let access = Access::new(settings.token.clone(), auth_required(settings));
+    let routes = routes
         .fallback(errors::route_not_found)
         .method_not_allowed_fallback(errors::method_not_allowed)
         .layer(from_fn_with_state(access, auth::require_token));
-    security::with_rate_limit(api, settings)
-        .layer(live_layer)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+    security::with_rate_limit(routes, settings)
+}
+
+/// The protections around everything: the body limit, panics as 500s (with their cause in
+/// development mode only), CORS and the security headers.
+pub fn wrap(app: Router, settings: &ApiSettings, development: bool) -> Router {
+    app.layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(CatchPanicLayer::custom(errors::panic_response))
         .layer(map_response(move |response| {
             errors::reveal_internal_causes(development, response)

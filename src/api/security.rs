@@ -50,8 +50,10 @@ pub async fn add_security_headers(mut response: Response) -> Response {
 
 /// CORS for the configured front end (credentials allowed, as the seed).
 pub fn cors(settings: &ApiSettings) -> CorsLayer {
-    let origin = HeaderValue::from_str(settings.frontend_url.trim_end_matches('/'))
-        .map_or_else(|_| AllowOrigin::list([]), AllowOrigin::exact);
+    let origin = HeaderValue::from_str(settings.frontend_url.trim_end_matches('/')).map_or_else(
+        |_| AllowOrigin::list([]),
+        |origin| AllowOrigin::list([origin]),
+    );
     CorsLayer::new()
         .allow_origin(origin)
         .allow_credentials(true)

@@ -4,6 +4,7 @@
 
 #![allow(dead_code, unused_imports, missing_docs)]
 
+pub mod api;
 pub mod broker;
 pub mod client;
 pub mod relay;

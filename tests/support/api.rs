@@ -1,0 +1,86 @@
+//! Calling the app's router in process (`oneshot`), with the peer address the rate limit needs.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use std::net::SocketAddr;
+use tower::ServiceExt;
+
+/// One answer: status, headers, and the body as JSON (`Value::Null` when empty or not JSON).
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// A request to send.
+pub struct Call {
+    request: axum::http::request::Builder,
+    body: Body,
+    peer: SocketAddr,
+}
+
+impl Call {
+    pub fn new(method: Method, uri: &str) -> Self {
+        Self {
+            request: Request::builder().method(method).uri(uri),
+            body: Body::empty(),
+            peer: SocketAddr::from(([127, 0, 0, 1], 40000)),
+        }
+    }
+
+    pub fn get(uri: &str) -> Self {
+        Self::new(Method::GET, uri)
+    }
+
+    pub fn json(mut self, body: &Value) -> Self {
+        self.request = self.request.header("content-type", "application/json");
+        self.body = Body::from(serde_json::to_vec(body).unwrap());
+        self
+    }
+
+    pub fn raw(mut self, content_type: Option<&str>, body: impl Into<Body>) -> Self {
+        if let Some(content_type) = content_type {
+            self.request = self.request.header("content-type", content_type);
+        }
+        self.body = body.into();
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.request = self.request.header(name, value);
+        self
+    }
+
+    pub fn from_peer(mut self, ip: [u8; 4]) -> Self {
+        self.peer = SocketAddr::from((ip, 40000));
+        self
+    }
+
+    pub async fn send(self, app: &Router) -> Answer {
+        let mut request = self.request.body(self.body).unwrap();
+        request.extensions_mut().insert(ConnectInfo(self.peer));
+        let response = app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+}
