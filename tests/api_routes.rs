@@ -620,7 +620,7 @@ async fn the_rate_limit_is_per_client_with_retry_after() {
     let wait: u64 = limited.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
     let other_client = Call::get("/api/config")
-        .from_peer([10, 0, 0, 9])
+        .peer([10, 0, 0, 9])
         .send(&t.app)
         .await;
     assert_eq!(

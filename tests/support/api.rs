@@ -62,7 +62,7 @@ impl Call {
         self
     }
 
-    pub fn from_peer(mut self, ip: [u8; 4]) -> Self {
+    pub fn peer(mut self, ip: [u8; 4]) -> Self {
         self.peer = SocketAddr::from((ip, 40000));
         self
     }
