@@ -26,7 +26,7 @@ use tokio::sync::Notify;
 use tokio::sync::broadcast::error::RecvError;
 
 /// `mqtt:message`s a client may have waiting before the oldest are dropped.
-pub const MQTT_QUEUE_LIMIT: usize = 10_000;
+pub const MQTT_QUEUE_LIMIT: usize = 4096;
 /// Other events a client may have waiting before the oldest are dropped.
 const CONTROL_QUEUE_LIMIT: usize = 10_000;
 /// Packets socketioxide buffers per socket.

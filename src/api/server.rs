@@ -101,48 +101,54 @@ pub async fn start(core: Core, settings: &ApiSettings) -> Result<RunningServer, 
 
 /// Follows the core's switch until the process ends; reports the status back to the core.
 pub async fn supervise(core: Core) {
-    let mut desired = core.api.desired();
+    let mut requests = core.api.requests();
     let mut running: Option<(ApiSettings, RunningServer)> = None;
     loop {
-        let wanted = desired.borrow_and_update().clone();
-        let keep = matches!((&wanted, &running), (ApiDesired::On(new), Some((current, _))) if new == current);
-        if !keep {
+        let request = requests.borrow_and_update().clone();
+        let number = request.number;
+        let keep = matches!((&request.desired, &running), (ApiDesired::On(new), Some((current, _))) if new == current);
+        if keep {
+            core.api.report(number, core.api.status());
+        } else {
             if let Some((_, server)) = running.take() {
                 server.stop().await;
                 tracing::info!("REST server stopped");
-                core.api.report(ApiStatus::Off);
             }
-            if let ApiDesired::On(settings) = &wanted {
-                core.api.report(ApiStatus::Starting);
-                match start(core.clone(), settings).await {
-                    Ok(server) => {
-                        let auth_required = crate::core::auth_required(settings);
-                        tracing::info!(
-                            url = %format!("http://{}", server.addr),
-                            auth_required,
-                            "REST + socket.io server listening"
-                        );
-                        core.api.report(ApiStatus::Running {
-                            addr: server.addr,
-                            auth_required,
-                        });
-                        running = Some((settings.clone(), server));
-                    }
-                    Err(error) => {
-                        tracing::error!(%error, "the REST server did not start");
-                        core.api.report(ApiStatus::Failed {
-                            reason: error.to_string(),
-                        });
-                    }
+            match &request.desired {
+                ApiDesired::Off => core.api.report(number, ApiStatus::Off),
+                ApiDesired::On(settings) => {
+                    core.api.report(number, ApiStatus::Starting);
+                    let status = match start(core.clone(), settings).await {
+                        Ok(server) => {
+                            let auth_required = crate::core::auth_required(settings);
+                            tracing::info!(
+                                url = %format!("http://{}", server.addr),
+                                auth_required,
+                                "REST + socket.io server listening"
+                            );
+                            let status = ApiStatus::Running {
+                                addr: server.addr,
+                                auth_required,
+                            };
+                            running = Some((settings.clone(), server));
+                            status
+                        }
+                        Err(error) => {
+                            tracing::error!(%error, "the REST server did not start");
+                            ApiStatus::Failed {
+                                reason: error.to_string(),
+                            }
+                        }
+                    };
+                    core.api.report(number, status);
                 }
             }
         }
-        if desired.changed().await.is_err() {
+        if requests.changed().await.is_err() {
             break;
         }
     }
     if let Some((_, server)) = running.take() {
         server.stop().await;
-        core.api.report(ApiStatus::Off);
     }
 }

@@ -37,18 +37,31 @@ pub enum ApiStatus {
     },
 }
 
+/// A numbered request: the supervisor answers each number with a status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// Increases with every request.
+    pub number: u64,
+    /// What is asked.
+    pub desired: ApiDesired,
+}
+
 /// The switch; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct ApiSwitch {
-    desired: watch::Sender<ApiDesired>,
-    status: watch::Sender<ApiStatus>,
+    desired: watch::Sender<Request>,
+    status: watch::Sender<(u64, ApiStatus)>,
 }
 
 impl Default for ApiSwitch {
     fn default() -> Self {
+        let off = Request {
+            number: 0,
+            desired: ApiDesired::Off,
+        };
         Self {
-            desired: watch::channel(ApiDesired::Off).0,
-            status: watch::channel(ApiStatus::Off).0,
+            desired: watch::channel(off).0,
+            status: watch::channel((0, ApiStatus::Off)).0,
         }
     }
 }
@@ -56,47 +69,50 @@ impl Default for ApiSwitch {
 impl ApiSwitch {
     /// Asks for the server with these settings (restarting it if they changed).
     pub fn turn_on(&self, settings: ApiSettings) {
-        self.desired.send_replace(ApiDesired::On(settings));
+        self.ask(ApiDesired::On(settings));
     }
 
     /// Asks for no server.
     pub fn turn_off(&self) {
-        self.desired.send_replace(ApiDesired::Off);
+        self.ask(ApiDesired::Off);
     }
 
-    /// Watches the desired state (for the server module).
-    pub fn desired(&self) -> watch::Receiver<ApiDesired> {
+    fn ask(&self, desired: ApiDesired) {
+        self.desired.send_modify(|request| {
+            request.number += 1;
+            request.desired = desired;
+        });
+    }
+
+    /// Watches the requests (for the server module).
+    pub fn requests(&self) -> watch::Receiver<Request> {
         self.desired.subscribe()
     }
 
     /// The server's status now.
     pub fn status(&self) -> ApiStatus {
-        self.status.borrow().clone()
+        self.status.borrow().1.clone()
     }
 
-    /// Watches the status.
-    pub fn watch_status(&self) -> watch::Receiver<ApiStatus> {
+    /// Watches the status (the number is the request it answers).
+    pub fn watch_status(&self) -> watch::Receiver<(u64, ApiStatus)> {
         self.status.subscribe()
     }
 
-    /// Reports the status (for the server module).
-    pub fn report(&self, status: ApiStatus) {
-        self.status.send_replace(status);
+    /// Reports the status reached for request `number` (for the server module).
+    pub fn report(&self, number: u64, status: ApiStatus) {
+        self.status.send_replace((number, status));
     }
 
-    /// Waits until the server is running, failed, or off after having been asked off.
+    /// Waits until the latest request is answered: running, failed, or off.
     pub async fn settled(&self) -> ApiStatus {
+        let wanted = self.desired.borrow().number;
         let mut status = self.watch_status();
-        let wanted_on = matches!(*self.desired.borrow(), ApiDesired::On(_));
-        let result = status
-            .wait_for(|s| match s {
-                ApiStatus::Starting => false,
-                ApiStatus::Off => !wanted_on,
-                ApiStatus::Running { .. } | ApiStatus::Failed { .. } => true,
-            })
+        let answered = status
+            .wait_for(|(number, status)| *number >= wanted && *status != ApiStatus::Starting)
             .await;
-        match result {
-            Ok(status) => status.clone(),
+        match answered {
+            Ok(answer) => answer.1.clone(),
             Err(_) => ApiStatus::Off,
         }
     }

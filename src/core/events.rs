@@ -11,7 +11,7 @@ use std::sync::Arc;
 use tokio::sync::broadcast;
 
 /// How many events a subscriber may fall behind before it starts missing some.
-pub const EVENT_CAPACITY: usize = 8192;
+pub const EVENT_CAPACITY: usize = 65_536;
 
 /// Something changed in the core.
 #[derive(Debug, Clone)]

@@ -8,6 +8,7 @@ pub mod api;
 pub mod broker;
 pub mod client;
 pub mod relay;
+pub mod sio;
 
 use alicia_config_manager::core::settings::{BrokerTarget, BrokerUrl, Settings};
 use alicia_config_manager::core::{Core, CoreRuntime};
