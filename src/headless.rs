@@ -10,6 +10,7 @@ use crate::core::settings::{BrokerTarget, Settings};
 /// signal; then stops the server, stores the writes in flight, says goodbye to the broker and
 /// returns. A server that cannot start (port taken, no token off loopback) stops the start.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let mut shutdown = ShutdownSignal::install();
     let (core, runtime) = Core::start(settings).await?;
     let paths = core.config.paths();
     let report = runtime.open_report();
@@ -39,7 +40,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         runtime.shutdown(&core).await;
         anyhow::bail!("{reason}");
     }
-    wait_for_shutdown_signal().await;
+    shutdown.received().await;
     tracing::info!("shutting down");
     core.api.turn_off();
     core.api.settled().await;
@@ -49,25 +50,40 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Resolves on SIGINT or SIGTERM (Ctrl-C elsewhere).
-pub async fn wait_for_shutdown_signal() {
+/// SIGINT and SIGTERM (Ctrl-C elsewhere), listened for from the moment it is installed, so a
+/// signal that arrives during start-up is not lost (nor fatal).
+pub struct ShutdownSignal {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut interrupt), Ok(mut terminate)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) else {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        };
-        tokio::select! {
-            _ = interrupt.recv() => {}
-            _ = terminate.recv() => {}
+    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl ShutdownSignal {
+    /// Starts listening.
+    pub fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let streams = signal(SignalKind::interrupt())
+                .and_then(|interrupt| Ok((interrupt, signal(SignalKind::terminate())?)))
+                .ok();
+            Self { streams }
+        }
+        #[cfg(not(unix))]
+        {
+            Self {}
         }
     }
-    #[cfg(not(unix))]
-    {
+
+    /// Resolves when a signal has arrived.
+    pub async fn received(&mut self) {
+        #[cfg(unix)]
+        if let Some((interrupt, terminate)) = &mut self.streams {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
         let _ = tokio::signal::ctrl_c().await;
     }
 }

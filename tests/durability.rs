@@ -56,6 +56,7 @@ async fn acknowledged_changes_survive_sigkill_at_any_moment() {
         let mut child = Command::new(support::app_binary())
             .arg("--headless")
             .env("CONFIG_PATH", dir.path())
+            .env("PORT", support::free_port().to_string())
             .env("MQTT_BROKER", "127.0.0.1")
             .env("MQTT_PORT", broker.port.to_string())
             .env("LOG_LEVEL", "error")

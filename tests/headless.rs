@@ -14,6 +14,7 @@ fn headless(config_dir: &std::path::Path) -> Command {
     command
         .arg("--headless")
         .env("CONFIG_PATH", config_dir)
+        .env("PORT", free_port().to_string())
         .env("LOG_LEVEL", "info")
         .env_remove("MQTT_BROKER")
         .env_remove("MQTT_PORT")

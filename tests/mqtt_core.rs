@@ -629,6 +629,7 @@ async fn the_will_announces_a_killed_manager(broker: TestBroker) {
     let mut child = std::process::Command::new(support::app_binary())
         .arg("--headless")
         .env("CONFIG_PATH", dir.path())
+        .env("PORT", support::free_port().to_string())
         .env("MQTT_BROKER", "127.0.0.1")
         .env("MQTT_PORT", broker.port.to_string())
         .env("LOG_LEVEL", "warn")
