@@ -7,6 +7,11 @@ use alicia_config_manager::{headless, logging};
 use clap::Parser;
 use std::process::ExitCode;
 
+/// mimalloc: the message path allocates many small, short-lived values across threads, where
+/// glibc's malloc spent a third of the CPU time (measured with perf; see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {

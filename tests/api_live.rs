@@ -241,8 +241,14 @@ async fn the_handshake_needs_the_token_when_one_is_required() {
 async fn a_stalled_client_loses_its_oldest_messages_and_slows_no_one() {
     const BURST: u64 = 20_000;
     let served = serve(|_| {}).await;
-    let mut stalled = SioClient::spawn(&served.url(""), &["--count-mqtt", "--stall-ms", "4000"]);
-    stalled.expect("connect", |_| true).await;
+    let release = tempfile::tempdir().unwrap();
+    let resume_file = release.path().join("resume");
+    let resume_arg = resume_file.display().to_string();
+    let mut stalled = SioClient::spawn(
+        &served.url(""),
+        &["--count-mqtt", "--stall-until", &resume_arg],
+    );
+    stalled.expect("stalled", |_| true).await;
     let mut healthy = SioClient::spawn(&served.url(""), &["--count-mqtt"]);
     healthy.expect("connect", |_| true).await;
     healthy.expect("devices:update", |_| true).await;
@@ -256,7 +262,7 @@ async fn a_stalled_client_loses_its_oldest_messages_and_slows_no_one() {
                     format!("alicia/device/dev-{}/state", i % 100),
                     rumqttc::QoS::AtMostOnce,
                     false,
-                    format!("{{\"n\":{i},\"pad\":\"{}\"}}", "x".repeat(500)),
+                    format!("{{\"n\":{i},\"pad\":\"{}\"}}", "x".repeat(2000)),
                 )
                 .await
                 .unwrap();
@@ -287,6 +293,7 @@ async fn a_stalled_client_loses_its_oldest_messages_and_slows_no_one() {
         "REST stayed responsive: slowest {slowest_rest:?}"
     );
 
+    std::fs::write(&resume_file, b"go").unwrap();
     stalled.expect("resumed", |_| true).await;
     let dropped_notice = stalled.expect("mqtt:dropped", |_| true).await;
     let dropped = dropped_notice["data"]["count"].as_u64().unwrap();

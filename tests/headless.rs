@@ -219,3 +219,36 @@ fn secrets_from_the_environment_never_reach_the_log() {
         assert!(!text.contains("token-must-not-leak"));
     }
 }
+
+#[test]
+fn serving_off_loopback_without_a_token_is_refused_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = headless(dir.path())
+        .env("MQTT_PORT", free_port().to_string())
+        .env("ALICIA_API_BIND", "0.0.0.0")
+        .env_remove("ALICIA_API_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("without a token"), "{stderr}");
+    assert!(stderr.contains("ALICIA_API_TOKEN"), "{stderr}");
+}
+
+#[test]
+fn a_taken_rest_port_stops_the_start() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let output = headless(dir.path())
+        .env("MQTT_PORT", free_port().to_string())
+        .env("PORT", port.to_string())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{stderr}"
+    );
+}

@@ -1,7 +1,9 @@
 //! Live events over socket.io at `/socket.io/` (CONTRACT §3): `config:update` and
 //! `devices:update` on connect and after changes (device lists coalesced to 4 a second, each
 //! change also sent at once as `device:update`), `mqtt:message` per message, `health:update`,
-//! and `mqtt:dropped` for a client that fell behind.
+//! and `mqtt:dropped` for a client that fell behind. A client that is behind gets no
+//! `device:update`s until it catches up: the coalesced list carries the same changes, and its
+//! capacity goes to the messages instead.
 //!
 //! One broadcaster task hears the core's events and serializes each payload once. Each client
 //! has its own bounded queue and its own pump task that feeds socketioxide: a slow or stalled
@@ -25,10 +27,15 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::sync::broadcast::error::RecvError;
 
-/// `mqtt:message`s a client may have waiting before the oldest are dropped.
-pub const MQTT_QUEUE_LIMIT: usize = 4096;
+/// `mqtt:message`s a client may have waiting before the oldest are dropped…
+pub const MQTT_QUEUE_LIMIT: usize = 16_384;
+/// …and their total size (payloads are shared between clients, so this is an upper bound).
+pub const MQTT_QUEUE_BYTES: usize = 16 * 1024 * 1024;
 /// Other events a client may have waiting before the oldest are dropped.
 const CONTROL_QUEUE_LIMIT: usize = 10_000;
+/// A client with more events than this waiting gets no `device:update`s: it is behind, and
+/// the coalesced `devices:update` list (at most 4 a second) carries the same changes.
+const DEVICE_UPDATE_BACKLOG: usize = 64;
 /// Packets socketioxide buffers per socket.
 const SOCKET_BUFFER: usize = 1024;
 /// Least time between two `devices:update` lists.
@@ -62,10 +69,16 @@ struct Queue {
     devices: Option<Payload>,
     control: VecDeque<(&'static str, Payload)>,
     mqtt: VecDeque<Payload>,
+    mqtt_bytes: usize,
     dropped: u64,
 }
 
 impl Queue {
+    /// Events waiting (snapshots aside).
+    fn backlog(&self) -> usize {
+        self.control.len() + self.mqtt.len()
+    }
+
     fn next(&mut self) -> Option<(&'static str, Payload)> {
         if let Some(config) = self.config.take() {
             return Some(("config:update", config));
@@ -80,16 +93,34 @@ impl Queue {
             let count = std::mem::take(&mut self.dropped);
             return Some(("mqtt:dropped", raw(&DroppedNotice { count })));
         }
-        self.mqtt
-            .pop_front()
-            .map(|payload| ("mqtt:message", payload))
+        let payload = self.mqtt.pop_front()?;
+        self.mqtt_bytes -= payload.get().len();
+        Some(("mqtt:message", payload))
+    }
+
+    /// Queues a message, dropping the oldest ones (and counting them) past the limits.
+    fn push_mqtt(&mut self, payload: Payload) {
+        self.mqtt_bytes += payload.get().len();
+        self.mqtt.push_back(payload);
+        while self.mqtt.len() > MQTT_QUEUE_LIMIT
+            || (self.mqtt_bytes > MQTT_QUEUE_BYTES && self.mqtt.len() > 1)
+        {
+            let Some(oldest) = self.mqtt.pop_front() else {
+                break;
+            };
+            self.mqtt_bytes -= oldest.get().len();
+            self.dropped += 1;
+        }
     }
 
     fn push_front(&mut self, event: &'static str, payload: Payload) {
         match event {
             "config:update" => self.config = self.config.take().or(Some(payload)),
             "devices:update" => self.devices = self.devices.take().or(Some(payload)),
-            "mqtt:message" => self.mqtt.push_front(payload),
+            "mqtt:message" => {
+                self.mqtt_bytes += payload.get().len();
+                self.mqtt.push_front(payload);
+            }
             "mqtt:dropped" => {}
             _ => self.control.push_front((event, payload)),
         }
@@ -238,17 +269,14 @@ impl Hub {
     }
 
     fn push_mqtt(&self, payload: &Payload) {
-        self.each_client(|queue| {
-            if queue.mqtt.len() >= MQTT_QUEUE_LIMIT {
-                queue.mqtt.pop_front();
-                queue.dropped += 1;
-            }
-            queue.mqtt.push_back(Arc::clone(payload));
-        });
+        self.each_client(|queue| queue.push_mqtt(Arc::clone(payload)));
     }
 
     fn push_control(&self, event: &'static str, payload: &Payload) {
         self.each_client(|queue| {
+            if event == "device:update" && queue.backlog() > DEVICE_UPDATE_BACKLOG {
+                return;
+            }
             if queue.control.len() >= CONTROL_QUEUE_LIMIT {
                 queue.control.pop_front();
             }
@@ -356,7 +384,7 @@ mod tests {
     #[test]
     fn snapshots_come_first_and_replace_each_other() {
         let mut queue = Queue::default();
-        queue.mqtt.push_back(payload(1));
+        queue.push_mqtt(payload(1));
         queue.config = Some(payload(10));
         queue.config = Some(payload(11));
         queue.control.push_back(("health:update", payload(5)));
@@ -379,7 +407,7 @@ mod tests {
             dropped: 3,
             ..Queue::default()
         };
-        queue.mqtt.push_back(payload(1));
+        queue.push_mqtt(payload(1));
         let (event, notice) = queue.next().unwrap();
         assert_eq!((event, notice.get()), ("mqtt:dropped", r#"{"count":3}"#));
         assert_eq!(queue.next().unwrap().0, "mqtt:message");
@@ -387,9 +415,31 @@ mod tests {
     }
 
     #[test]
+    fn the_oldest_messages_are_dropped_and_counted() {
+        let mut queue = Queue::default();
+        for n in 0..(MQTT_QUEUE_LIMIT as u64 + 3) {
+            queue.push_mqtt(payload(n));
+        }
+        assert_eq!(queue.mqtt.len(), MQTT_QUEUE_LIMIT);
+        assert_eq!(queue.dropped, 3);
+        assert_eq!(queue.next().unwrap().0, "mqtt:dropped");
+        assert_eq!(
+            queue.next().unwrap().1.get(),
+            "3",
+            "the oldest kept is the fourth"
+        );
+        let big = raw(&"x".repeat(MQTT_QUEUE_BYTES / 2));
+        let mut queue = Queue::default();
+        for _ in 0..3 {
+            queue.push_mqtt(Arc::clone(&big));
+        }
+        assert_eq!(queue.mqtt.len(), 1, "the byte budget holds too");
+    }
+
+    #[test]
     fn an_unsent_event_goes_back_to_the_front() {
         let mut queue = Queue::default();
-        queue.mqtt.push_back(payload(2));
+        queue.push_mqtt(payload(2));
         queue.push_front("mqtt:message", payload(1));
         assert_eq!(queue.next().unwrap().1.get(), "1");
         queue.config = Some(payload(9));

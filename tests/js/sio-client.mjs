@@ -2,12 +2,13 @@
 // every event it receives as one JSON line on stdout, and exits when stdin closes.
 //
 //   node sio-client.mjs URL [--token T] [--transport websocket|polling] [--count-mqtt]
-//                           [--stall-ms N]
+//                           [--stall-until FILE]
 //
 // --count-mqtt  print `mqtt:message` events as running counts (a `count` line every 100 ms)
 //               instead of one line each;
-// --stall-ms N  right after connecting, block the event loop for N ms (a client that stops
-//               reading), then print {"event":"resumed"}.
+// --stall-until FILE  right after connecting, block the event loop until FILE exists (a client
+//               that stops reading), then print {"event":"resumed"}.
+import { existsSync } from "node:fs";
 import { io } from "socket.io-client";
 
 const args = process.argv.slice(2);
@@ -18,7 +19,7 @@ const option = (name) => {
 };
 const token = option("--token");
 const transport = option("--transport") ?? "websocket";
-const stallMs = Number(option("--stall-ms") ?? 0);
+const stallUntil = option("--stall-until");
 const countMqtt = args.includes("--count-mqtt");
 
 const out = (line) => process.stdout.write(JSON.stringify(line) + "\n");
@@ -33,10 +34,10 @@ const socket = io(url, {
 
 socket.on("connect", () => {
   out({ event: "connect" });
-  if (stallMs > 0) {
+  if (stallUntil !== undefined) {
+    out({ event: "stalled" });
     setImmediate(() => {
-      const until = Date.now() + stallMs;
-      while (Date.now() < until) {
+      while (!existsSync(stallUntil)) {
         // a stalled client: nothing is read from the socket meanwhile
       }
       out({ event: "resumed" });
