@@ -253,7 +253,8 @@ impl Hub {
     }
 
     fn config_snapshot(&self) -> Payload {
-        raw(&self.core.client_documents())
+        let json = String::from_utf8_lossy(&self.core.client_documents_json()).into_owned();
+        Arc::from(RawValue::from_string(json).unwrap_or_else(|_| RawValue::NULL.to_owned()))
     }
 
     fn devices_snapshot(&self) -> Payload {

@@ -16,6 +16,7 @@ pub mod mqtt;
 pub mod secret;
 pub mod settings;
 pub mod system;
+pub mod views;
 
 use api_switch::{ApiStatus, ApiSwitch};
 use broker::{BrokerError, EmbeddedBroker, start_embedded_broker};
@@ -27,7 +28,7 @@ use instance::{InstanceInfo, Role};
 use messages::MessageLog;
 use mqtt::connection::ConnectionTask;
 use mqtt::handler::{Counters, MessageHandler};
-use mqtt::payloads::DeviceCommand;
+use mqtt::payloads::{DeviceCommand, HealthStatus};
 use mqtt::{MqttHandle, PublishError, QoS};
 use serde_json::{Map, Value};
 use settings::{BrokerTarget, Settings};
@@ -60,6 +61,7 @@ pub struct Core {
     pub events: EventBus,
     /// The embedded REST server's switch.
     pub api: ApiSwitch,
+    documents_view: views::DocumentsView,
     started: Instant,
 }
 
@@ -156,6 +158,7 @@ impl Core {
             mqtt: mqtt.clone(),
             events: events.clone(),
             api: ApiSwitch::default(),
+            documents_view: views::DocumentsView::default(),
             started: Instant::now(),
         };
 
@@ -229,35 +232,53 @@ impl Core {
         }
     }
 
-    /// Every document as shown to clients, keyed by service name: see
-    /// [`Core::client_document`].
-    pub fn client_documents(&self) -> Map<String, Value> {
-        self.config
-            .snapshot()
+    /// Every document as shown to clients (see [`Core::client_document`]), as the JSON
+    /// object keyed by service name. Cached: rebuilt only when a document or a shown status
+    /// changed, so busy REST and socket.io readers share one serialization.
+    pub fn client_documents_json(&self) -> bytes::Bytes {
+        let snapshot = self.config.snapshot();
+        let statuses: Vec<Option<HealthStatus>> = snapshot
             .documents
-            .iter()
-            .map(|(name, stored)| (name.clone(), self.client_document(name, &stored.document)))
-            .collect()
+            .keys()
+            .map(|name| self.shown_status(name))
+            .collect();
+        self.documents_view
+            .get_or_build(&snapshot, statuses, |snapshot| {
+                let documents: Map<String, Value> = snapshot
+                    .documents
+                    .iter()
+                    .map(|(name, stored)| {
+                        (name.clone(), self.client_document(name, &stored.document))
+                    })
+                    .collect();
+                serde_json::to_string(&documents).unwrap_or_else(|_| "{}".to_owned())
+            })
     }
 
     /// A document as shown outside the app (REST, socket.io, exports): `api_key` masked, and
     /// `status` the live one from the health topic when the service has been heard from.
     pub fn client_document(&self, service: &str, document: &Value) -> Value {
         let mut shown = config::mask_document(document);
-        if let Some(status) = self.health.get(service).and_then(|r| r.reported)
+        if let Some(status) = self.shown_status(service)
             && let Some(fields) = shown.as_object_mut()
         {
-            let status = if self.health.stale(service) {
-                mqtt::payloads::HealthStatus::Unknown
-            } else {
-                status
-            };
             fields.insert(
                 "status".to_owned(),
                 Value::String(status.as_str().to_owned()),
             );
         }
         shown
+    }
+
+    /// The status a service shows: what it last reported, `unknown` once stale; `None` when
+    /// it was never heard from.
+    pub fn shown_status(&self, service: &str) -> Option<HealthStatus> {
+        let reported = self.health.get(service)?.reported?;
+        Some(if self.health.stale(service) {
+            HealthStatus::Unknown
+        } else {
+            reported
+        })
     }
 
     /// One row per service seen or configured.

@@ -11,13 +11,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// Every document, keyed by `service_name` (`api_key` masked).
 #[utoipa::path(get, path = "/api/config", operation_id = "listConfigs", tag = "config",
     responses((status = 200, description = "Every service's document", body = std::collections::HashMap<String, ServiceConfigDocument>)))]
-pub async fn list(State(state): State<ApiState>) -> Json<Map<String, Value>> {
-    Json(state.core.client_documents())
+pub async fn list(State(state): State<ApiState>) -> Response {
+    let json = state.core.client_documents_json();
+    ([(header::CONTENT_TYPE, "application/json")], json).into_response()
 }
 
 /// The JSON Schema of a document.

@@ -1,0 +1,70 @@
+//! Cached renderings of core state for readers outside the app (REST answers, socket.io
+//! events): built once per change, shared by every reader until the next change.
+
+use crate::core::config::Snapshot;
+use crate::core::mqtt::payloads::HealthStatus;
+use bytes::Bytes;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// The client view of every document, keyed by the snapshot it was built from and the
+/// statuses it shows.
+#[derive(Debug, Clone, Default)]
+pub struct DocumentsView {
+    cached: Arc<Mutex<Option<Cached>>>,
+}
+
+#[derive(Debug)]
+struct Cached {
+    snapshot: Arc<Snapshot>,
+    statuses: Vec<Option<HealthStatus>>,
+    json: Bytes,
+}
+
+impl DocumentsView {
+    /// The cached JSON when `snapshot` and `statuses` are those it was built from; otherwise
+    /// builds it with `build` and keeps it.
+    pub fn get_or_build(
+        &self,
+        snapshot: &Arc<Snapshot>,
+        statuses: Vec<Option<HealthStatus>>,
+        build: impl FnOnce(&Snapshot) -> String,
+    ) -> Bytes {
+        let mut cached = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(hit) = cached
+            .as_ref()
+            .filter(|c| Arc::ptr_eq(&c.snapshot, snapshot) && c.statuses == statuses)
+        {
+            return hit.json.clone();
+        }
+        let json = Bytes::from(build(snapshot));
+        *cached = Some(Cached {
+            snapshot: Arc::clone(snapshot),
+            statuses,
+            json: json.clone(),
+        });
+        json
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rebuilds_only_when_the_snapshot_or_a_status_changes() {
+        let view = DocumentsView::default();
+        let first = Arc::new(Snapshot::default());
+        let mut builds = 0;
+        let mut get = |snapshot: &Arc<Snapshot>, status| {
+            view.get_or_build(snapshot, vec![status], |_| {
+                builds += 1;
+                format!("{builds}")
+            })
+        };
+        assert_eq!(&get(&first, None)[..], b"1");
+        assert_eq!(&get(&first, None)[..], b"1");
+        assert_eq!(&get(&first, Some(HealthStatus::Healthy))[..], b"2");
+        let second = Arc::new(Snapshot::default());
+        assert_eq!(&get(&second, Some(HealthStatus::Healthy))[..], b"3");
+    }
+}
