@@ -28,7 +28,7 @@ use tokio::sync::Notify;
 use tokio::sync::broadcast::error::RecvError;
 
 /// `mqtt:message`s a client may have waiting before the oldest are dropped…
-pub const MQTT_QUEUE_LIMIT: usize = 16_384;
+pub const MQTT_QUEUE_LIMIT: usize = 65_536;
 /// …and their total size (payloads are shared between clients, so this is an upper bound).
 pub const MQTT_QUEUE_BYTES: usize = 16 * 1024 * 1024;
 /// Other events a client may have waiting before the oldest are dropped.
