@@ -5,7 +5,7 @@
 
 use crate::core::secret::Secret;
 use crate::core::settings::{Overrides, platform_config_dir};
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -13,6 +13,15 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "alicia-config-manager", version, about, long_about = None)]
 pub struct Cli {
+    /// Something else than running the manager.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Demo: the embedded broker plus a simulated fleet (8 services, 200 devices), with its
+    /// configs kept apart in the `demo` folder of the config folder.
+    #[arg(long)]
+    pub demo: bool,
+
     /// Run without a window (home server): the core, the embedded broker when no broker is
     /// named, and (soon) the REST server.
     #[arg(long)]
@@ -89,6 +98,58 @@ pub struct Cli {
     pub node_env: Option<String>,
 }
 
+/// The subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Play a simulated Alicia fleet (services and devices) on a broker.
+    Simulate(SimulateArgs),
+}
+
+/// `simulate`'s options.
+#[derive(Debug, Clone, Args)]
+pub struct SimulateArgs {
+    /// Broker: a host, host:port or mqtt:// URL [default: 127.0.0.1:1883].
+    #[arg(long, env = "MQTT_BROKER", value_name = "URL")]
+    pub broker: Option<String>,
+
+    /// Broker port when --broker names none.
+    #[arg(long, env = "MQTT_PORT", value_name = "PORT")]
+    pub mqtt_port: Option<u16>,
+
+    /// Number of services (every type is played in turn).
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub services: usize,
+
+    /// Number of devices.
+    #[arg(long, default_value_t = 200, value_name = "M")]
+    pub devices: usize,
+
+    /// Device state changes per second, across the fleet.
+    #[arg(long, default_value_t = 20.0, value_name = "MSGS_PER_SEC")]
+    pub rate: f64,
+
+    /// Seed: the same seed plays the same fleet.
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    pub seed: u64,
+
+    /// Stop after this many seconds [default: run until Ctrl-C].
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+
+    /// Seconds between health reports.
+    #[arg(long, default_value_t = 5, value_name = "SECS")]
+    pub health_period_secs: u64,
+
+    /// MQTT topic prefix.
+    #[arg(
+        long,
+        env = "ALICIA_TOPIC_PREFIX",
+        default_value = "alicia",
+        value_name = "PREFIX"
+    )]
+    pub topic_prefix: String,
+}
+
 impl Cli {
     /// The config folder: `--config-dir` / `CONFIG_PATH`, else the platform's.
     pub fn config_dir(&self) -> Option<PathBuf> {
@@ -157,6 +218,33 @@ mod tests {
         assert_eq!(overrides.broker.as_deref(), Some("mqtts://broker.lan"));
         assert_eq!(overrides.api_port, Some(3100));
         assert_eq!(overrides.log_level.as_deref(), Some("debug"));
+    }
+
+    #[test]
+    fn simulate_takes_its_own_options() {
+        let cli = Cli::try_parse_from([
+            "x",
+            "simulate",
+            "--broker",
+            "mqtt://10.0.0.2:1884",
+            "--services",
+            "5",
+            "--devices",
+            "10000",
+            "--rate",
+            "100000",
+            "--seed",
+            "42",
+            "--duration",
+            "30",
+        ])
+        .unwrap();
+        let Some(Command::Simulate(args)) = cli.command else {
+            panic!()
+        };
+        assert_eq!((args.services, args.devices, args.seed), (5, 10_000, 42));
+        assert_eq!(args.rate, 100_000.0);
+        assert_eq!(args.duration, Some(30.0));
     }
 
     #[test]

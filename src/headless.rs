@@ -5,11 +5,13 @@ use crate::api;
 use crate::core::Core;
 use crate::core::api_switch::ApiStatus;
 use crate::core::settings::{BrokerTarget, Settings};
+use crate::sim::{SimOptions, Simulation};
 
 /// Starts the core and the REST server, logs where everything is, and runs until a shutdown
 /// signal; then stops the server, stores the writes in flight, says goodbye to the broker and
 /// returns. A server that cannot start (port taken, no token off loopback) stops the start.
-pub async fn run(settings: Settings) -> anyhow::Result<()> {
+/// With `demo`, a simulated fleet plays on the embedded broker too.
+pub async fn run(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let mut shutdown = ShutdownSignal::install();
     let (core, runtime) = Core::start(settings).await?;
     let paths = core.config.paths();
@@ -40,14 +42,33 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         runtime.shutdown(&core).await;
         anyhow::bail!("{reason}");
     }
+    let simulation = demo.then(|| start_demo(&core, &runtime));
     shutdown.received().await;
     tracing::info!("shutting down");
+    if let Some(simulation) = simulation {
+        simulation.stop().await;
+    }
     core.api.turn_off();
     core.api.settled().await;
     supervisor.abort();
     runtime.shutdown(&core).await;
     tracing::info!("stopped");
     Ok(())
+}
+
+fn start_demo(core: &Core, runtime: &crate::core::CoreRuntime) -> Simulation {
+    let port = runtime
+        .embedded_broker()
+        .map_or(crate::core::settings::DEFAULT_MQTT_PORT, |b| {
+            b.addr().port()
+        });
+    let options = SimOptions::demo("127.0.0.1", port, &core.settings.topic_prefix);
+    tracing::info!(
+        services = options.services,
+        devices = options.devices,
+        "demo: a simulated fleet is playing on the embedded broker"
+    );
+    Simulation::start(&options)
 }
 
 /// SIGINT and SIGTERM (Ctrl-C elsewhere), listened for from the moment it is installed, so a

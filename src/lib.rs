@@ -4,10 +4,14 @@
 //! - [`api`]: the embedded REST + socket.io server over the core;
 //! - [`cli`]: the command line (flags and environment, CONTRACT §4);
 //! - [`headless`]: the core without a window, for the home server;
-//! - [`logging`]: console and JSON-lines logs.
+//! - [`logging`]: console and JSON-lines logs;
+//! - [`sim`]: a simulated fleet of services and devices (demo, tests, benchmarks);
+//! - [`simulate`]: the `simulate` subcommand.
 
 pub mod api;
 pub mod cli;
 pub mod core;
 pub mod headless;
 pub mod logging;
+pub mod sim;
+pub mod simulate;

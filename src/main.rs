@@ -1,9 +1,12 @@
 //! `alicia-config-manager`: reads the command line and settings, starts logging and the
 //! runtime, and runs the chosen face.
 
-use alicia_config_manager::cli::Cli;
-use alicia_config_manager::core::settings::{SETTINGS_FILE_NAME, SettingsFile, resolve};
-use alicia_config_manager::{headless, logging};
+use alicia_config_manager::cli::{Cli, Command};
+use alicia_config_manager::core::settings;
+use alicia_config_manager::core::settings::{
+    BrokerTarget, LogSettings, SETTINGS_FILE_NAME, SettingsFile, resolve,
+};
+use alicia_config_manager::{headless, logging, simulate};
 use clap::Parser;
 use std::process::ExitCode;
 
@@ -25,20 +28,41 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(Command::Simulate(args)) = cli.command {
+        let log = LogSettings {
+            level: cli.log_level.clone().unwrap_or_else(|| "info".to_owned()),
+            file: cli.log_file.clone(),
+            error_file: cli.error_log_file.clone(),
+        };
+        let _log_guards = logging::init(&log).map_err(anyhow::Error::msg)?;
+        return runtime()?.block_on(simulate::run(args));
+    }
     let config_dir = cli.config_dir().ok_or_else(|| {
         anyhow::anyhow!(
             "no config folder: set CONFIG_PATH or --config-dir (the platform has no config folder)"
         )
     })?;
     let file = SettingsFile::load(&config_dir.join(SETTINGS_FILE_NAME))?;
-    let settings = resolve(config_dir, &cli.overrides(), &file)?;
+    let mut settings = resolve(config_dir, &cli.overrides(), &file)?;
     let _log_guards = logging::init(&settings.log).map_err(anyhow::Error::msg)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("alicia-core")
-        .build()?;
+    if cli.demo {
+        if let BrokerTarget::External(url) = &settings.broker {
+            tracing::warn!(ignored = %url, "--demo plays its fleet on the embedded broker, never on a named one");
+            settings.broker = BrokerTarget::Embedded {
+                port: settings::DEFAULT_MQTT_PORT,
+            };
+        }
+        settings.config_dir = settings.config_dir.join("demo");
+    }
     if !cli.headless {
         tracing::warn!("the desktop app is not part of this build yet; running headless");
     }
-    runtime.block_on(headless::run(settings))
+    runtime()?.block_on(headless::run(settings, cli.demo))
+}
+
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("alicia-core")
+        .build()
 }

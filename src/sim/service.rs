@@ -1,0 +1,146 @@
+//! How simulated services behave: their announcement, their health over time, and whether
+//! they accept a config revision (some refuse on purpose, with a reason an admin can read).
+
+use super::catalog::settings_schema;
+use super::fleet::{HealthBehaviour, SimService};
+use crate::core::mqtt::payloads::{Announcement, Endpoint, HealthStatus};
+use serde_json::Value;
+
+/// Health reports a silent service sends before it goes quiet.
+const REPORTS_BEFORE_SILENCE: u64 = 2;
+
+/// The discovery announcement of a service.
+pub fn announcement(service: &SimService) -> Announcement {
+    Announcement {
+        service_name: service.name.clone(),
+        service_type: service.model.service_type.to_owned(),
+        version: service.model.version.to_owned(),
+        endpoints: Some(vec![Endpoint {
+            kind: service.model.service_type.to_owned(),
+            model: service.model.models.first().map(|m| (*m).to_owned()),
+            ip: format!("10.0.0.{}", 10 + service.index % 240),
+            port: Some(service.model.port),
+            protocol: Some(
+                if service.model.port == 443 {
+                    "https"
+                } else {
+                    "http"
+                }
+                .to_owned(),
+            ),
+        }]),
+        settings_schema: Some(settings_schema(service.model.service_type)),
+    }
+}
+
+/// What the service reports at health tick `tick` (0, 1, …); `None` when it stays silent.
+pub fn health_at(service: &SimService, tick: u64) -> Option<(HealthStatus, Option<&'static str>)> {
+    match service.health {
+        HealthBehaviour::Steady => Some((HealthStatus::Healthy, None)),
+        HealthBehaviour::Flapping if tick % 2 == 1 => {
+            Some((HealthStatus::Unhealthy, Some("model server not responding")))
+        }
+        HealthBehaviour::Flapping => Some((HealthStatus::Healthy, None)),
+        HealthBehaviour::GoesSilent => {
+            (tick < REPORTS_BEFORE_SILENCE).then_some((HealthStatus::Healthy, None))
+        }
+    }
+}
+
+/// Whether the service can apply `document`: a voice, model or language it does not have is
+/// refused with the list of what it has.
+pub fn review(service: &SimService, document: &Value) -> Result<(), String> {
+    let config = document.get("config");
+    let field = |name: &str| config.and_then(|c| c.get(name)).and_then(Value::as_str);
+    let model = service.model;
+    if let Some(voice) = field("voice").filter(|v| !v.is_empty())
+        && !model.voices.is_empty()
+        && !model.voices.contains(&voice)
+    {
+        return Err(format!(
+            "unknown voice {voice:?}; {} has: {}",
+            model.provider,
+            model.voices.join(", ")
+        ));
+    }
+    if let Some(name) = field("model").filter(|m| !m.is_empty())
+        && !model.models.is_empty()
+        && !model.models.contains(&name)
+    {
+        return Err(format!(
+            "model {name:?} is not installed; available: {}",
+            model.models.join(", ")
+        ));
+    }
+    if let Some(language) = field("language").filter(|l| !l.is_empty())
+        && !model.languages.contains(&language)
+    {
+        return Err(format!(
+            "language {language:?} is not supported; supported: {}",
+            model.languages.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::{SettingsSchema, document_from_announcement, validate_document};
+    use crate::sim::fleet::Fleet;
+    use serde_json::json;
+
+    #[test]
+    fn announcements_build_valid_configs() {
+        let fleet = Fleet::generate(2, 10, 0);
+        for service in &fleet.services {
+            let announcement = announcement(service);
+            let schema =
+                SettingsSchema::compile(announcement.settings_schema.clone().unwrap()).unwrap();
+            let mut document = document_from_announcement(&announcement);
+            document["last_updated"] = json!("2026-01-01T00:00:00.000Z");
+            assert_eq!(
+                validate_document(&document, Some(&schema)),
+                vec![],
+                "{}",
+                service.name
+            );
+            assert_eq!(review(service, &document), Ok(()));
+        }
+    }
+
+    #[test]
+    fn unknown_voices_models_and_languages_are_refused_readably() {
+        let fleet = Fleet::generate(2, 10, 0);
+        let tts = fleet.services_of("tts").next().unwrap();
+        let error = review(tts, &json!({"config": {"voice": "robot-9000"}})).unwrap_err();
+        assert!(error.contains("unknown voice \"robot-9000\""), "{error}");
+        assert!(error.contains(tts.model.voices[0]));
+        let ok_voice = json!({"config": {"voice": tts.model.voices[1]}});
+        assert_eq!(review(tts, &ok_voice), Ok(()));
+        let llm = fleet.services_of("llm").next().unwrap();
+        assert!(
+            review(llm, &json!({"config": {"model": "gpt-9"}}))
+                .unwrap_err()
+                .contains("not installed")
+        );
+        let stt = fleet.services_of("stt").next().unwrap();
+        assert!(
+            review(stt, &json!({"config": {"language": "tlh"}}))
+                .unwrap_err()
+                .contains("not supported")
+        );
+    }
+
+    #[test]
+    fn health_follows_the_behaviour() {
+        let mut fleet = Fleet::generate(2, 5, 0);
+        let service = &mut fleet.services[0];
+        service.health = HealthBehaviour::Flapping;
+        assert_eq!(health_at(service, 0).unwrap().0, HealthStatus::Healthy);
+        assert_eq!(health_at(service, 1).unwrap().0, HealthStatus::Unhealthy);
+        service.health = HealthBehaviour::GoesSilent;
+        assert!(health_at(service, 1).is_some());
+        assert!(health_at(service, 2).is_none());
+    }
+}
