@@ -7,6 +7,7 @@
 
 use crate::core::settings::LogSettings;
 use std::fs::OpenOptions;
+use std::io::IsTerminal;
 use std::path::Path;
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::filter::LevelFilter;
@@ -44,8 +45,10 @@ fn directives_for(level: &str) -> String {
 /// Installs the global subscriber.
 pub fn init(settings: &LogSettings) -> Result<LogGuards, String> {
     let mut guards = Vec::new();
+    let colours = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let console = fmt::layer()
         .with_target(false)
+        .with_ansi(colours)
         .with_writer(std::io::stderr)
         .with_filter(filter_for(&settings.level)?);
     let json_file = match &settings.file {

@@ -21,7 +21,11 @@ struct Mosquitto {
 impl TestBroker {
     /// The embedded broker (rumqttd) on a free port, in this process.
     pub fn embedded() -> Self {
-        let port = free_port();
+        Self::embedded_on(free_port())
+    }
+
+    /// The embedded broker on a given port.
+    pub fn embedded_on(port: u16) -> Self {
         start_embedded_broker(SocketAddr::from(([127, 0, 0, 1], port)))
             .expect("embedded broker starts");
         Self {
