@@ -1,0 +1,87 @@
+//! Micro-benchmarks of the core's hot paths (criterion): validating a document, handling one
+//! message of each topic kind, and a device update with 10,000 devices present.
+//!
+//! `cargo bench --bench core`
+
+#![allow(missing_docs)]
+
+/// The product's allocator (see `src/main.rs`), so the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use alicia_config_manager::core::config::{ConfigPaths, ConfigService, seed_default_document, validate_document};
+use alicia_config_manager::core::devices::DeviceRegistry;
+use alicia_config_manager::core::events::EventBus;
+use alicia_config_manager::core::health::HealthRegistry;
+use alicia_config_manager::core::messages::MessageLog;
+use alicia_config_manager::core::mqtt::handler::{Counters, MessageHandler};
+use alicia_config_manager::core::mqtt::topics::Topics;
+use criterion::{Criterion, criterion_group, criterion_main};
+use serde_json::json;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn validation(c: &mut Criterion) {
+    let document = seed_default_document("2026-11-25T10:00:00.000Z");
+    c.bench_function("validate one service document", |b| {
+        b.iter(|| validate_document(black_box(&document), None))
+    });
+    let mut invalid = document.clone();
+    invalid["config"]["endpoints"][0]["port"] = json!(70000);
+    invalid["enabled"] = json!("yes");
+    c.bench_function("validate an invalid document (2 errors)", |b| {
+        b.iter(|| validate_document(black_box(&invalid), None))
+    });
+}
+
+fn handler(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let events = EventBus::default();
+    let (config, _writer, _) = ConfigService::open(ConfigPaths::in_dir(dir.path()), events.clone(), 100).unwrap();
+    let devices = DeviceRegistry::default();
+    let handler = MessageHandler::new(
+        Topics::default(),
+        config,
+        devices.clone(),
+        HealthRegistry::new(Duration::from_secs(60)),
+        MessageLog::new(10_000),
+        events,
+        Arc::new(Counters::default()),
+    );
+    let document = seed_default_document("2026-11-25T10:00:00.000Z").to_string();
+    let announcement = json!({"service_name": "whisper-service", "service_type": "stt", "version": "1.2.0"}).to_string();
+    let cases: Vec<(&str, String, Vec<u8>)> = vec![
+        ("health", "alicia/system/health/whisper-service".into(), br#"{"status":"healthy","timestamp":"2026-11-25T10:00:00Z"}"#.to_vec()),
+        ("discovery (known service)", "alicia/system/discovery/whisper-service".into(), announcement.into_bytes()),
+        ("config /set", "alicia/config/whisper-service/set".into(), document.clone().into_bytes()),
+        ("config (own, retained)", "alicia/config/whisper-service".into(), document.into_bytes()),
+        ("config /ack", "alicia/config/whisper-service/ack".into(), br#"{"last_updated":"2026-11-25T10:00:00.000Z","applied":true}"#.to_vec()),
+        ("device state", "alicia/device/light-kitchen-1/state".into(), br#"{"name":"Kitchen light 1","type":"light","room":"kitchen","on":true,"brightness":73,"color_temp":4000}"#.to_vec()),
+        ("device availability", "alicia/device/light-kitchen-1/availability".into(), b"online".to_vec()),
+        ("command result", "alicia/device/light-kitchen-1/command/result".into(), br#"{"request_id":"r-1","ok":true}"#.to_vec()),
+        ("invalid (not JSON)", "alicia/device/light-kitchen-1/state".into(), b"\x00\xffgarbage".to_vec()),
+    ];
+    let mut group = c.benchmark_group("handle one message");
+    for (name, topic, payload) in &cases {
+        group.bench_function(*name, |b| b.iter(|| handler.handle(black_box(topic), black_box(payload), false)));
+    }
+    group.finish();
+
+    for i in 0..10_000 {
+        let state = json!({"name": format!("Device {i}"), "type": "sensor", "room": "hall", "temperature": 21.5});
+        devices.apply_state(&format!("sensor-{i}"), state.as_object().cloned(), "2026-11-25T10:00:00.000Z");
+    }
+    let mut n = 0u32;
+    c.bench_function("device update with 10,000 devices present", |b| {
+        b.iter(|| {
+            n = n.wrapping_add(1);
+            let state = json!({"name": "Device 5000", "type": "sensor", "room": "hall", "temperature": f64::from(n % 300) / 10.0});
+            devices.apply_state(black_box("sensor-5000"), state.as_object().cloned(), "2026-11-25T10:00:01.000Z")
+        })
+    });
+    c.bench_function("list 10,000 devices (sorted)", |b| b.iter(|| devices.list().len()));
+}
+
+criterion_group!(benches, validation, handler);
+criterion_main!(benches);
