@@ -9,7 +9,9 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use alicia_config_manager::core::config::{ConfigPaths, ConfigService, seed_default_document, validate_document};
+use alicia_config_manager::core::config::{
+    ConfigPaths, ConfigService, seed_default_document, validate_document,
+};
 use alicia_config_manager::core::devices::DeviceRegistry;
 use alicia_config_manager::core::events::EventBus;
 use alicia_config_manager::core::health::HealthRegistry;
@@ -38,7 +40,8 @@ fn validation(c: &mut Criterion) {
 fn handler(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let events = EventBus::default();
-    let (config, _writer, _) = ConfigService::open(ConfigPaths::in_dir(dir.path()), events.clone(), 100).unwrap();
+    let (config, _writer, _) =
+        ConfigService::open(ConfigPaths::in_dir(dir.path()), events.clone(), 100).unwrap();
     let devices = DeviceRegistry::default();
     let handler = MessageHandler::new(
         Topics::default(),
@@ -50,7 +53,9 @@ fn handler(c: &mut Criterion) {
         Arc::new(Counters::default()),
     );
     let document = seed_default_document("2026-11-25T10:00:00.000Z").to_string();
-    let announcement = json!({"service_name": "whisper-service", "service_type": "stt", "version": "1.2.0"}).to_string();
+    let announcement =
+        json!({"service_name": "whisper-service", "service_type": "stt", "version": "1.2.0"})
+            .to_string();
     let cases: Vec<(&str, String, Vec<u8>)> = vec![
         ("health", "alicia/system/health/whisper-service".into(), br#"{"status":"healthy","timestamp":"2026-11-25T10:00:00Z"}"#.to_vec()),
         ("discovery (known service)", "alicia/system/discovery/whisper-service".into(), announcement.into_bytes()),
@@ -64,23 +69,32 @@ fn handler(c: &mut Criterion) {
     ];
     let mut group = c.benchmark_group("handle one message");
     for (name, topic, payload) in &cases {
-        group.bench_function(*name, |b| b.iter(|| handler.handle(black_box(topic), black_box(payload), false)));
+        let payload = bytes::Bytes::from(payload.clone());
+        group.bench_function(*name, |b| {
+            b.iter(|| handler.handle(black_box(topic), payload.clone(), false))
+        });
     }
     group.finish();
 
     for i in 0..10_000 {
         let state = json!({"name": format!("Device {i}"), "type": "sensor", "room": "hall", "temperature": 21.5});
-        devices.apply_state(&format!("sensor-{i}"), state.as_object().cloned(), "2026-11-25T10:00:00.000Z");
+        devices.apply_state(
+            &format!("sensor-{i}"),
+            Some(Arc::new(state)),
+            "2026-11-25T10:00:00.000Z",
+        );
     }
     let mut n = 0u32;
     c.bench_function("device update with 10,000 devices present", |b| {
         b.iter(|| {
             n = n.wrapping_add(1);
             let state = json!({"name": "Device 5000", "type": "sensor", "room": "hall", "temperature": f64::from(n % 300) / 10.0});
-            devices.apply_state(black_box("sensor-5000"), state.as_object().cloned(), "2026-11-25T10:00:01.000Z")
+            devices.apply_state(black_box("sensor-5000"), Some(Arc::new(state)), "2026-11-25T10:00:01.000Z")
         })
     });
-    c.bench_function("list 10,000 devices (sorted)", |b| b.iter(|| devices.list().len()));
+    c.bench_function("list 10,000 devices (sorted)", |b| {
+        b.iter(|| devices.list().len())
+    });
 }
 
 criterion_group!(benches, validation, handler);

@@ -11,6 +11,7 @@
 //! simulator's target rate, default 100000), `ALICIA_BENCH_DEVICES` (default 10000).
 
 #![allow(missing_docs)]
+#![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
 /// The product's allocator (see `src/main.rs`), so the figures are the product's.
 #[global_allocator]
@@ -30,7 +31,10 @@ use support::TestBroker;
 const WARM_UP: Duration = Duration::from_secs(2);
 
 fn knob(name: &str, default: f64) -> f64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn window() -> Duration {
@@ -42,7 +46,10 @@ fn start_simulator(port: u16) -> tokio::process::Child {
     let seconds = (WARM_UP + window()).as_secs_f64() + 1.0;
     tokio::process::Command::new(env!("CARGO_BIN_EXE_alicia-config-manager"))
         .args(["simulate", "--services", "8", "--seed", "1"])
-        .args(["--devices", &knob("ALICIA_BENCH_DEVICES", 10_000.0).to_string()])
+        .args([
+            "--devices",
+            &knob("ALICIA_BENCH_DEVICES", 10_000.0).to_string(),
+        ])
         .args(["--rate", &knob("ALICIA_BENCH_RATE", 100_000.0).to_string()])
         .args(["--duration", &seconds.to_string()])
         .env("MQTT_BROKER", "127.0.0.1")
@@ -58,7 +65,10 @@ fn start_simulator(port: u16) -> tokio::process::Child {
 
 /// The simulator's own figure: messages published per second over its run.
 async fn simulator_rate(simulator: tokio::process::Child) -> String {
-    let output = simulator.wait_with_output().await.expect("the simulator ends");
+    let output = simulator
+        .wait_with_output()
+        .await
+        .expect("the simulator ends");
     let log = String::from_utf8_lossy(&output.stderr);
     log.lines()
         .find(|l| l.contains("simulator stopped"))
@@ -108,7 +118,9 @@ async fn bench_broker(name: &str, port: u16) {
     subscriber.abort();
 
     let dir = tempfile::tempdir().unwrap();
-    let (core, runtime) = Core::start(support::settings_for(dir.path(), port)).await.unwrap();
+    let (core, runtime) = Core::start(support::settings_for(dir.path(), port))
+        .await
+        .unwrap();
     let probe = core.clone();
     support::wait_until("the core is connected", move || probe.mqtt.is_connected()).await;
     let simulator = start_simulator(port);
@@ -116,9 +128,16 @@ async fn bench_broker(name: &str, port: u16) {
     let published_core = simulator_rate(simulator).await;
     runtime.shutdown(&core).await;
 
-    println!("ingest_{name}_ceiling {ceiling:.0} msgs/s (a plain subscriber; simulator published {published_ceiling})");
-    println!("ingest_{name}_core {ingest:.0} msgs/s (the core's counters; simulator published {published_core})");
-    println!("ingest_{name}_core_vs_ceiling {:.1} %", 100.0 * ingest / ceiling.max(1.0));
+    println!(
+        "ingest_{name}_ceiling {ceiling:.0} msgs/s (a plain subscriber; simulator published {published_ceiling})"
+    );
+    println!(
+        "ingest_{name}_core {ingest:.0} msgs/s (the core's counters; simulator published {published_core})"
+    );
+    println!(
+        "ingest_{name}_core_vs_ceiling {:.1} %",
+        100.0 * ingest / ceiling.max(1.0)
+    );
 }
 
 #[tokio::main(flavor = "multi_thread")]

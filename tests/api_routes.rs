@@ -389,7 +389,7 @@ async fn devices_and_commands() {
 
     let (app, core, _runtime, _dir) = app_without_broker().await;
     core.devices
-        .apply_state("lamp-1", Some(serde_json::Map::new()), "now");
+        .apply_state("lamp-1", Some(std::sync::Arc::new(json!({}))), "now");
     let down = Call::new(Method::POST, "/api/devices/lamp-1/command")
         .json(&json!({"command": "x"}))
         .send(&app)

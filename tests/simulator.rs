@@ -38,53 +38,119 @@ async fn the_core_sees_the_whole_fleet_and_it_answers() {
 
     let probe = core.clone();
     let names: Vec<String> = fleet.services.iter().map(|s| s.name.clone()).collect();
-    wait_until("every simulated service has a config it applied", move || {
-        let rows = probe.services();
-        names.iter().all(|name| {
-            rows.iter()
-                .any(|r| &r.service_name == name && r.config_state == ConfigState::Applied)
-        })
-    })
+    wait_until(
+        "every simulated service has a config it applied",
+        move || {
+            let rows = probe.services();
+            names.iter().all(|name| {
+                rows.iter()
+                    .any(|r| &r.service_name == name && r.config_state == ConfigState::Applied)
+            })
+        },
+    )
     .await;
     let probe = core.clone();
-    wait_until("every device is known", move || probe.devices.list().len() == 60).await;
+    wait_until("every device is known", move || {
+        probe.devices.list().len() == 60
+    })
+    .await;
     for service in &fleet.services {
         let history = core.config.history(&service.name);
-        assert_eq!(history.last().unwrap().source, ChangeSource::Discovery, "{}", service.name);
-        assert!(core.config.settings_schema(&service.name).is_some(), "{} announced a settings schema", service.name);
+        assert_eq!(
+            history.last().unwrap().source,
+            ChangeSource::Discovery,
+            "{}",
+            service.name
+        );
+        assert!(
+            core.config.settings_schema(&service.name).is_some(),
+            "{} announced a settings schema",
+            service.name
+        );
     }
-    let silent = fleet.services.iter().find(|s| s.health == HealthBehaviour::GoesSilent).unwrap().name.clone();
+    let silent = fleet
+        .services
+        .iter()
+        .find(|s| s.health == HealthBehaviour::GoesSilent)
+        .unwrap()
+        .name
+        .clone();
     let probe = core.clone();
     wait_until("the silent service turns stale", move || {
-        probe.services().iter().any(|r| r.service_name == silent && r.stale)
+        probe
+            .services()
+            .iter()
+            .any(|r| r.service_name == silent && r.stale)
     })
     .await;
-    let flapping = fleet.services.iter().find(|s| s.health == HealthBehaviour::Flapping).unwrap().name.clone();
+    let flapping = fleet
+        .services
+        .iter()
+        .find(|s| s.health == HealthBehaviour::Flapping)
+        .unwrap()
+        .name
+        .clone();
     let probe = core.clone();
     wait_until("a flapping service shows unhealthy", move || {
-        probe.services().iter().any(|r| r.service_name == flapping && r.status == HealthStatus::Unhealthy)
+        probe
+            .services()
+            .iter()
+            .any(|r| r.service_name == flapping && r.status == HealthStatus::Unhealthy)
     })
     .await;
 
-    let tts = fleet.services.iter().find(|s| s.model.service_type == "tts").unwrap().clone();
+    let tts = fleet
+        .services
+        .iter()
+        .find(|s| s.model.service_type == "tts")
+        .unwrap()
+        .clone();
     let state_of = |core: &alicia_config_manager::core::Core, name: &str| {
-        core.services().into_iter().find(|r| r.service_name == name).unwrap()
+        core.services()
+            .into_iter()
+            .find(|r| r.service_name == name)
+            .unwrap()
     };
     let mut document = (*core.config.get(&tts.name).unwrap().document).clone();
     document["config"]["voice"] = json!(tts.model.voices[1]);
-    core.config.put(&tts.name, document.clone(), ChangeSource::Gui, Precondition::None).await.unwrap();
+    core.config
+        .put(
+            &tts.name,
+            document.clone(),
+            ChangeSource::Gui,
+            Precondition::None,
+        )
+        .await
+        .unwrap();
     let (probe, name) = (core.clone(), tts.name.clone());
-    wait_until("the new voice is applied", move || state_of(&probe, &name).config_state == ConfigState::Applied).await;
+    wait_until("the new voice is applied", move || {
+        state_of(&probe, &name).config_state == ConfigState::Applied
+    })
+    .await;
     document["config"]["voice"] = json!("robot-9000");
-    core.config.put(&tts.name, document, ChangeSource::Gui, Precondition::None).await.unwrap();
+    core.config
+        .put(&tts.name, document, ChangeSource::Gui, Precondition::None)
+        .await
+        .unwrap();
     let (probe, name) = (core.clone(), tts.name.clone());
-    wait_until("the unknown voice is refused", move || state_of(&probe, &name).config_state == ConfigState::Refused).await;
+    wait_until("the unknown voice is refused", move || {
+        state_of(&probe, &name).config_state == ConfigState::Refused
+    })
+    .await;
     let reason = state_of(&core, &tts.name).config_error.unwrap();
     assert!(reason.contains("unknown voice \"robot-9000\""), "{reason}");
 
     let mut events = core.events.subscribe();
-    let lamp = fleet.devices.iter().find(|d| d.kind == "light").unwrap().id.clone();
-    let request_id = core.send_command(&lamp, "turn_on", serde_json::Map::new()).unwrap();
+    let lamp = fleet
+        .devices
+        .iter()
+        .find(|d| d.kind == "light")
+        .unwrap()
+        .id
+        .clone();
+    let request_id = core
+        .send_command(&lamp, "turn_on", serde_json::Map::new())
+        .unwrap();
     let result = tokio::time::timeout(support::PATIENCE, async {
         loop {
             if let Ok(CoreEvent::CommandFinished { result, .. }) = events.recv().await
@@ -98,15 +164,27 @@ async fn the_core_sees_the_whole_fleet_and_it_answers() {
     .expect("the device answers the command");
     if result.ok {
         let probe = core.clone();
-        wait_until("the lamp reports it is on", move || probe.devices.get(&lamp).is_some_and(|d| d.state["on"] == true)).await;
+        wait_until("the lamp reports it is on", move || {
+            probe
+                .devices
+                .get(&lamp)
+                .is_some_and(|d| d.state["on"] == true)
+        })
+        .await;
     } else {
         assert!(result.error.is_some(), "a failure says why");
     }
 
     let report = simulation.stop().await;
-    assert!(report.applied >= 8 && report.refused >= 1 && report.commands >= 1, "{report:?}");
+    assert!(
+        report.applied >= 8 && report.refused >= 1 && report.commands >= 1,
+        "{report:?}"
+    );
     let probe = core.clone();
-    wait_until("devices go offline when the simulator stops", move || probe.devices.list().iter().all(|d| !d.online)).await;
+    wait_until("devices go offline when the simulator stops", move || {
+        probe.devices.list().iter().all(|d| !d.online)
+    })
+    .await;
 }
 
 #[test]
@@ -115,7 +193,17 @@ fn the_simulate_subcommand_plays_and_stops_after_its_duration() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let _broker = runtime.block_on(async { TestBroker::embedded_on(broker_port) });
     let output = std::process::Command::new(support::app_binary())
-        .args(["simulate", "--services", "5", "--devices", "40", "--rate", "200", "--duration", "2"])
+        .args([
+            "simulate",
+            "--services",
+            "5",
+            "--devices",
+            "40",
+            "--rate",
+            "200",
+            "--duration",
+            "2",
+        ])
         .env("MQTT_BROKER", "127.0.0.1")
         .env("MQTT_PORT", broker_port.to_string())
         .env("LOG_LEVEL", "info")
@@ -131,5 +219,8 @@ fn the_simulate_subcommand_plays_and_stops_after_its_duration() {
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|n| n.trim_matches(|c: char| !c.is_ascii_digit()).parse().ok())
         .unwrap_or_else(|| panic!("no final report in: {log}"));
-    assert!(published >= 300, "{published} messages in 2 s at 200/s plus the fleet's start");
+    assert!(
+        published >= 300,
+        "{published} messages in 2 s at 200/s plus the fleet's start"
+    );
 }

@@ -14,6 +14,7 @@
 use super::auth::Access;
 use crate::core::Core;
 use crate::core::events::CoreEvent;
+use crate::core::messages::LiveData;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use socketioxide::extract::{SocketRef, State, TryData};
@@ -137,7 +138,7 @@ struct DroppedNotice {
 #[derive(Serialize)]
 struct MqttMessage<'a> {
     topic: &'a str,
-    data: serde_json::Value,
+    data: LiveData<'a>,
     timestamp: &'a str,
 }
 
@@ -343,7 +344,7 @@ fn forward(hub: &Hub, event: &CoreEvent) -> bool {
         CoreEvent::Message(record) => {
             let message = MqttMessage {
                 topic: &record.topic,
-                data: record.data_or_text(),
+                data: record.live_data(),
                 timestamp: &record.timestamp,
             };
             hub.push_mqtt(&raw(&message));

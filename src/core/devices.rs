@@ -2,7 +2,7 @@
 //! commands sent to devices that still await their result.
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
@@ -28,9 +28,10 @@ pub struct Device {
     pub online: bool,
     /// When it was last heard from (RFC 3339).
     pub last_seen: Option<String>,
-    /// Its last reported state (a JSON object), `null` when cleared.
+    /// Its last reported state (a JSON object), `null` when cleared; shared with the message
+    /// log that brought it.
     #[schema(value_type = Option<Object>)]
-    pub state: Value,
+    pub state: Arc<Value>,
     /// The availability it reported (`None`: never, or cleared).
     #[serde(skip)]
     #[schema(ignore)]
@@ -46,7 +47,7 @@ impl Device {
             room: None,
             online: false,
             last_seen: None,
-            state: Value::Null,
+            state: Arc::new(Value::Null),
             availability: None,
         }
     }
@@ -97,18 +98,18 @@ impl DeviceRegistry {
     pub fn apply_state(
         &self,
         id: &str,
-        state: Option<Map<String, Value>>,
+        state: Option<Arc<Value>>,
         now: &str,
     ) -> Option<DeviceChange> {
         self.update(id, |device| match state {
             Some(state) => {
-                device.name = lifted(&state, "name").or(device.name.take());
-                device.kind = lifted(&state, "type").or(device.kind.take());
-                device.room = lifted(&state, "room").or(device.room.take());
-                device.state = Value::Object(state);
+                lift(&state, "name", &mut device.name);
+                lift(&state, "type", &mut device.kind);
+                lift(&state, "room", &mut device.room);
+                device.state = state;
                 device.last_seen = Some(now.to_owned());
             }
-            None => device.state = Value::Null,
+            None => device.state = Arc::new(Value::Null),
         })
     }
 
@@ -209,8 +210,13 @@ impl DeviceRegistry {
     }
 }
 
-fn lifted(state: &Map<String, Value>, key: &str) -> Option<String> {
-    state.get(key).and_then(Value::as_str).map(str::to_owned)
+/// Lifts a string field of the state into the record, allocating only when it changed.
+fn lift(state: &Value, key: &str, field: &mut Option<String>) {
+    if let Some(text) = state.get(key).and_then(Value::as_str)
+        && field.as_deref() != Some(text)
+    {
+        *field = Some(text.to_owned());
+    }
 }
 
 #[cfg(test)]
@@ -218,8 +224,9 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn object(value: Value) -> Map<String, Value> {
-        value.as_object().unwrap().clone()
+    fn object(value: Value) -> Arc<Value> {
+        assert!(value.is_object());
+        Arc::new(value)
     }
 
     #[test]

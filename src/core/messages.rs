@@ -2,8 +2,10 @@
 //! `GET /api/system/messages`. Secrets are masked before a record is made.
 
 use crate::core::mqtt::topics::matches_filter;
+use bytes::Bytes;
 use serde::Serialize;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -23,11 +25,14 @@ pub struct MessageRecord {
     pub timestamp: String,
     /// False when it did not parse or had the wrong shape.
     pub valid: bool,
-    /// The parsed JSON, or `null`.
+    /// The parsed JSON, or `null` (shared with the registries, never copied).
     #[schema(value_type = Value)]
-    pub data: Value,
-    /// The payload as text (lossy for binary), cut at 4 KiB.
-    pub payload: String,
+    pub data: Arc<Value>,
+    /// The payload's first 4 KiB (shared with the MQTT buffer), shown as text (lossy for
+    /// binary).
+    #[serde(serialize_with = "serialize_as_text")]
+    #[schema(value_type = String)]
+    pub payload: Bytes,
     /// Why it is invalid.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -35,7 +40,7 @@ pub struct MessageRecord {
     #[serde(skip)]
     #[schema(ignore)]
     pub retained: bool,
-    /// Size of the payload in bytes.
+    /// Size of the whole payload in bytes.
     #[serde(skip)]
     #[schema(ignore)]
     pub size: usize,
@@ -55,28 +60,50 @@ impl MessageRecord {
             + self.error.as_ref().map_or(0, String::len)
     }
 
+    /// The payload as text (lossy for binary), at most 4 KiB.
+    pub fn payload_text(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.payload)
+    }
+
     /// `data` for live clients: the parsed JSON, or the text of a non-JSON payload.
-    pub fn data_or_text(&self) -> Value {
-        if self.data.is_null() && !self.payload.trim().eq("null") {
-            Value::String(self.payload.clone())
+    pub fn live_data(&self) -> LiveData<'_> {
+        let text = self.payload_text();
+        if self.data.is_null() && text.trim() != "null" {
+            LiveData::Text(text)
         } else {
-            self.data.clone()
+            LiveData::Json(&self.data)
         }
     }
 }
 
-/// Payload text for a record: lossy UTF-8, cut at [`PAYLOAD_TEXT_LIMIT`] on a char boundary.
-pub fn payload_text(payload: &[u8]) -> String {
-    let head = &payload[..payload.len().min(PAYLOAD_TEXT_LIMIT)];
-    let mut text = String::from_utf8_lossy(head).into_owned();
-    if text.len() > PAYLOAD_TEXT_LIMIT {
-        let mut cut = PAYLOAD_TEXT_LIMIT;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
+/// What live clients get as a message's `data`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum LiveData<'a> {
+    /// The parsed JSON.
+    Json(&'a Value),
+    /// The payload as text.
+    Text(Cow<'a, str>),
+}
+
+fn serialize_as_text<S: serde::Serializer>(
+    payload: &Bytes,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&String::from_utf8_lossy(payload))
+}
+
+/// The first [`PAYLOAD_TEXT_LIMIT`] bytes of a payload, without copying, cut before a
+/// partial UTF-8 character.
+pub fn payload_head(payload: &Bytes) -> Bytes {
+    if payload.len() <= PAYLOAD_TEXT_LIMIT {
+        return payload.clone();
     }
-    text
+    let mut cut = PAYLOAD_TEXT_LIMIT;
+    while cut > 0 && payload[cut] & 0xC0 == 0x80 {
+        cut -= 1;
+    }
+    payload.slice(..cut)
 }
 
 /// The ring, bounded by a message count and by memory; cheap to clone.
@@ -170,8 +197,8 @@ mod tests {
             topic: topic.to_owned(),
             timestamp: String::new(),
             valid: true,
-            data: Value::Null,
-            payload: String::new(),
+            data: Arc::new(Value::Null),
+            payload: Bytes::new(),
             error: None,
             retained: false,
             size: 0,
@@ -198,7 +225,7 @@ mod tests {
         let log = MessageLog::with_budget(1000, 10_000);
         for i in 0..100 {
             let mut big = MessageRecord::clone(&record(&format!("t/{i}")));
-            big.payload = "x".repeat(4000);
+            big.payload = Bytes::from("x".repeat(4000));
             log.push(Arc::new(big));
         }
         assert!(log.len() <= 3, "{} records kept", log.len());
@@ -225,17 +252,25 @@ mod tests {
 
     #[test]
     fn payload_text_is_cut_on_a_char_boundary() {
-        let long = "é".repeat(3000);
-        let text = payload_text(long.as_bytes());
-        assert!(text.len() <= PAYLOAD_TEXT_LIMIT);
-        assert!(text.chars().all(|c| c == 'é'));
-        assert_eq!(payload_text(&[0xff, b'a']), "\u{fffd}a");
+        let long = Bytes::from("é".repeat(3000));
+        let head = payload_head(&long);
+        assert!(head.len() <= PAYLOAD_TEXT_LIMIT);
+        let mut r = MessageRecord::clone(&record("t"));
+        r.payload = head;
+        assert!(r.payload_text().chars().all(|c| c == 'é'));
+        r.payload = Bytes::from_static(&[0xff, b'a']);
+        assert_eq!(r.payload_text(), "\u{fffd}a");
     }
 
     #[test]
     fn live_data_falls_back_to_text() {
         let mut r = MessageRecord::clone(&record("t"));
-        r.payload = "online".into();
-        assert_eq!(r.data_or_text(), Value::String("online".into()));
+        r.payload = Bytes::from_static(b"online");
+        assert_eq!(
+            serde_json::to_value(r.live_data()).unwrap(),
+            Value::String("online".into())
+        );
+        r.data = Arc::new(serde_json::json!({"on": true}));
+        assert_eq!(serde_json::to_value(r.live_data()).unwrap()["on"], true);
     }
 }

@@ -193,7 +193,7 @@ mod tests {
         let mut state = initial_state(&thermostat, &mut rng);
         let params = |v: Value| v.as_object().unwrap().clone();
         let mut outcomes = Vec::new();
-        for _ in 0..40 {
+        for _ in 0..200 {
             outcomes.push(apply_command(
                 "thermostat",
                 &mut state,

@@ -106,7 +106,7 @@ impl ConnectionTask {
                 Ok(Event::Incoming(Packet::Publish(publish))) => {
                     let actions =
                         self.handler
-                            .handle(&publish.topic, &publish.payload, publish.retain);
+                            .handle(&publish.topic, publish.payload, publish.retain);
                     for action in actions {
                         self.execute(action);
                     }

@@ -10,7 +10,8 @@ use crate::core::config::ConfigService;
 use crate::core::devices::{DeviceChange, DeviceRegistry};
 use crate::core::events::{CoreEvent, EventBus};
 use crate::core::health::HealthRegistry;
-use crate::core::messages::{MessageLog, MessageRecord, payload_text};
+use crate::core::messages::{MessageLog, MessageRecord, payload_head};
+use bytes::Bytes;
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -73,6 +74,26 @@ pub struct MessageHandler {
     events: EventBus,
     counters: Arc<Counters>,
     invalid_log: Mutex<LogLimiter>,
+    clock: Mutex<ClockText>,
+}
+
+/// The current millisecond as RFC 3339 text, formatted once per millisecond: at high message
+/// rates most messages share it.
+#[derive(Debug, Default)]
+struct ClockText {
+    millis: i128,
+    text: String,
+}
+
+impl ClockText {
+    fn at(&mut self, now: OffsetDateTime) -> String {
+        let millis = now.unix_timestamp_nanos() / 1_000_000;
+        if millis != self.millis || self.text.is_empty() {
+            self.millis = millis;
+            self.text = format_rfc3339(now);
+        }
+        self.text.clone()
+    }
 }
 
 impl MessageHandler {
@@ -95,26 +116,34 @@ impl MessageHandler {
             events,
             counters,
             invalid_log: Mutex::new(LogLimiter::default()),
+            clock: Mutex::default(),
         }
     }
 
     /// Handles one message; returns the follow-up work.
-    pub fn handle(&self, topic: &str, payload: &[u8], retained: bool) -> Vec<Action> {
+    pub fn handle(&self, topic: &str, payload: Bytes, retained: bool) -> Vec<Action> {
         self.counters.received.fetch_add(1, Ordering::Relaxed);
         let now = OffsetDateTime::now_utc();
+        let stamp = self
+            .clock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .at(now);
         let Parsed {
             meaning,
             data,
             is_json,
-        } = parse(&self.topics, topic, payload);
-        let shown_payload = if is_json && data != Value::Null && self.masks(topic) {
-            serde_json::to_string(&data).unwrap_or_default()
+        } = parse(&self.topics, topic, &payload);
+        let shown_payload = if is_json && self.masks(topic) {
+            payload_head(&Bytes::from(
+                serde_json::to_string(&*data).unwrap_or_default(),
+            ))
         } else {
-            payload_text(payload)
+            payload_head(&payload)
         };
         let record = Arc::new(MessageRecord {
             topic: topic.to_owned(),
-            timestamp: format_rfc3339(now),
+            timestamp: stamp.clone(),
             valid: meaning.is_ok(),
             data,
             payload: shown_payload,
@@ -125,7 +154,7 @@ impl MessageHandler {
         self.messages.push(Arc::clone(&record));
         self.events.emit(CoreEvent::Message(record));
         match meaning {
-            Ok(inbound) => self.apply(inbound, retained, now),
+            Ok(inbound) => self.apply(inbound, retained, now, stamp),
             Err(error) => self.invalid(topic, payload.len(), error),
         }
     }
@@ -163,8 +192,13 @@ impl MessageHandler {
         }
     }
 
-    fn apply(&self, inbound: Inbound, retained: bool, now: OffsetDateTime) -> Vec<Action> {
-        let stamp = || format_rfc3339(now);
+    fn apply(
+        &self,
+        inbound: Inbound,
+        retained: bool,
+        now: OffsetDateTime,
+        stamp: String,
+    ) -> Vec<Action> {
         match inbound {
             Inbound::Health { service, report } => {
                 self.events
@@ -204,11 +238,11 @@ impl MessageHandler {
                 self.events.emit(CoreEvent::ServiceUpdated { service });
             }
             Inbound::DeviceState { id, state } => {
-                let change = self.devices.apply_state(&id, state, &stamp());
+                let change = self.devices.apply_state(&id, state, &stamp);
                 self.emit_device(change);
             }
             Inbound::DeviceAvailability { id, online } => {
-                let change = self.devices.apply_availability(&id, online, &stamp());
+                let change = self.devices.apply_availability(&id, online, &stamp);
                 self.emit_device(change);
             }
             Inbound::CommandResult { id, result } => {

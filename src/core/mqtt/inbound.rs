@@ -4,9 +4,13 @@
 use super::payloads::{Announcement, CommandResult, ConfigAck, HealthReport};
 use super::topics::{TopicKind, Topics, is_valid_device_id, is_valid_service_name};
 use crate::core::clock::parse_rfc3339;
-use crate::core::config::{SettingsSchema, mask_in_place};
+use crate::core::config::{SettingsSchema, mask_document};
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::Value;
+use std::sync::{Arc, LazyLock};
+
+/// The `null` every non-JSON message shares.
+static NULL: LazyLock<Arc<Value>> = LazyLock::new(|| Arc::new(Value::Null));
 
 /// Service types of CONTRACT §1.
 pub const SERVICE_TYPES: [&str; 5] = ["stt", "tts", "llm", "device_control", "voice_router"];
@@ -35,7 +39,7 @@ pub enum Inbound {
         /// The service.
         service: String,
         /// The document.
-        document: Option<Value>,
+        document: Option<Arc<Value>>,
     },
     /// A change request over MQTT.
     ConfigSet {
@@ -60,8 +64,8 @@ pub enum Inbound {
     DeviceState {
         /// The device.
         id: String,
-        /// The state object.
-        state: Option<Map<String, Value>>,
+        /// The state (a JSON object), shared with the message log.
+        state: Option<Arc<Value>>,
     },
     /// A device's availability; `None` when cleared.
     DeviceAvailability {
@@ -91,23 +95,23 @@ pub struct Parsed {
     pub meaning: Result<Inbound, String>,
     /// Its JSON (`null` when not JSON), with `config.api_key` masked on config topics: this is
     /// what the message log shows.
-    pub data: Value,
+    pub data: Arc<Value>,
     /// True when the payload was JSON.
     pub is_json: bool,
 }
 
 /// Understands one message.
 pub fn parse(topics: &Topics, topic: &str, payload: &[u8]) -> Parsed {
-    let json = (!payload.is_empty()).then(|| serde_json::from_slice::<Value>(payload));
-    let (data, is_json) = match &json {
-        Some(Ok(value)) => (value.clone(), true),
-        _ => (Value::Null, false),
-    };
+    let json =
+        (!payload.is_empty()).then(|| serde_json::from_slice::<Value>(payload).map(Arc::new));
     let kind = topics.classify(topic);
-    let mut data = data;
-    if matches!(kind, Some(TopicKind::Config(_) | TopicKind::ConfigSet(_))) {
-        mask_in_place(&mut data);
-    }
+    let (data, is_json) = match &json {
+        Some(Ok(value)) if matches!(kind, Some(TopicKind::Config(_) | TopicKind::ConfigSet(_))) => {
+            (Arc::new(mask_document(value)), true)
+        }
+        Some(Ok(value)) => (Arc::clone(value), true),
+        _ => (Arc::clone(&NULL), false),
+    };
     let meaning = match kind {
         None => Err("not a topic of the Alicia contract".to_owned()),
         Some(kind) => understand(kind, payload, json),
@@ -119,7 +123,7 @@ pub fn parse(topics: &Topics, topic: &str, payload: &[u8]) -> Parsed {
     }
 }
 
-type Json = Option<Result<Value, serde_json::Error>>;
+type Json = Option<Result<Arc<Value>, serde_json::Error>>;
 
 fn understand(kind: TopicKind<'_>, payload: &[u8], json: Json) -> Result<Inbound, String> {
     match kind {
@@ -157,7 +161,8 @@ fn understand(kind: TopicKind<'_>, payload: &[u8], json: Json) -> Result<Inbound
         }
         TopicKind::ConfigSet(service) => {
             let service = service_name(service)?;
-            let document = required_json(json)?;
+            let document: Arc<Value> = required_json(json)?;
+            let document = Value::clone(&document);
             Ok(Inbound::ConfigSet { service, document })
         }
         TopicKind::ConfigError(service) => Ok(Inbound::ConfigError {
@@ -165,14 +170,15 @@ fn understand(kind: TopicKind<'_>, payload: &[u8], json: Json) -> Result<Inbound
         }),
         TopicKind::ConfigAck(service) => {
             let service = service_name(service)?;
-            let ack = typed(required_json(json)?)?;
+            let ack: Arc<Value> = required_json(json)?;
+            let ack = typed(&ack)?;
             Ok(Inbound::ConfigAck { service, ack })
         }
         TopicKind::DeviceState(id) => {
             let id = device_id(id)?;
             let state = match json {
                 None => None,
-                Some(Ok(Value::Object(state))) => Some(state),
+                Some(Ok(state)) if state.is_object() => Some(state),
                 Some(Ok(_)) => return Err("a device state must be a JSON object".to_owned()),
                 Some(Err(error)) => return Err(json_error(&error)),
             };
@@ -188,7 +194,8 @@ fn understand(kind: TopicKind<'_>, payload: &[u8], json: Json) -> Result<Inbound
         TopicKind::DeviceCommand(id) => Ok(Inbound::DeviceCommand { id: device_id(id)? }),
         TopicKind::DeviceCommandResult(id) => {
             let id = device_id(id)?;
-            let result = typed(required_json(json)?)?;
+            let result: Arc<Value> = required_json(json)?;
+            let result = typed(&result)?;
             Ok(Inbound::CommandResult { id, result })
         }
     }
@@ -247,7 +254,7 @@ fn availability(payload: &[u8]) -> Result<Option<bool>, String> {
     }
 }
 
-fn required_json(json: Json) -> Result<Value, String> {
+fn required_json(json: Json) -> Result<Arc<Value>, String> {
     match json {
         None => Err("empty payload (a JSON object is expected)".to_owned()),
         Some(Ok(value)) => Ok(value),
@@ -258,16 +265,16 @@ fn required_json(json: Json) -> Result<Value, String> {
 fn optional<T: DeserializeOwned>(json: Json) -> Result<Option<T>, String> {
     match json {
         None => Ok(None),
-        Some(Ok(value)) => typed(value).map(Some),
+        Some(Ok(value)) => typed(&value).map(Some),
         Some(Err(error)) => Err(json_error(&error)),
     }
 }
 
-fn typed<T: DeserializeOwned>(value: Value) -> Result<T, String> {
+fn typed<T: DeserializeOwned>(value: &Value) -> Result<T, String> {
     if !value.is_object() {
         return Err("a JSON object is expected".to_owned());
     }
-    serde_json::from_value(value).map_err(|error| format!("wrong shape: {error}"))
+    T::deserialize(value).map_err(|error| format!("wrong shape: {error}"))
 }
 
 fn json_error(error: &serde_json::Error) -> String {
