@@ -4,8 +4,10 @@
 use alicia_config_manager::cli::{Cli, Command};
 use alicia_config_manager::core::settings;
 use alicia_config_manager::core::settings::{
-    BrokerTarget, LogSettings, SETTINGS_FILE_NAME, SettingsFile, resolve,
+    BrokerTarget, LogSettings, SETTINGS_FILE_NAME, Settings, SettingsFile, resolve,
 };
+use alicia_config_manager::gui::{self, GuiOptions};
+use alicia_config_manager::session::{ServeApi, Session};
 use alicia_config_manager::{headless, logging, simulate};
 use clap::Parser;
 use std::process::ExitCode;
@@ -54,10 +56,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         settings.config_dir = settings.config_dir.join("demo");
     }
-    if !cli.headless {
-        tracing::warn!("the desktop app is not part of this build yet; running headless");
+    if cli.headless {
+        return runtime()?.block_on(headless::run(settings, cli.demo));
     }
-    runtime()?.block_on(headless::run(settings, cli.demo))
+    run_desktop(settings, file, cli.demo, cli.kiosk)
+}
+
+/// The desktop app (or the kiosk): the core on a background runtime, the window on this
+/// thread.
+fn run_desktop(settings: Settings, file: SettingsFile, demo: bool, kiosk: bool) -> anyhow::Result<()> {
+    let runtime = runtime()?;
+    let serve = if file.api_enabled == Some(true) { ServeApi::On } else { ServeApi::Off };
+    let session = runtime.block_on(Session::start(settings, demo, serve))?;
+    let options = GuiOptions { kiosk, demo };
+    let shown = gui::run(session.core.clone(), runtime.handle().clone(), options, file);
+    runtime.block_on(session.stop());
+    shown.map_err(anyhow::Error::msg)
 }
 
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {

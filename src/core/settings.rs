@@ -291,6 +291,18 @@ pub struct SettingsFile {
     /// Log level.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_level: Option<String>,
+    /// The desktop app starts the REST server (the admin turned it on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_enabled: Option<bool>,
+    /// The desktop app's theme: `dark`, `light` or `system`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub theme: Option<String>,
+    /// The desktop app's zoom factor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ui_scale: Option<f32>,
+    /// The kiosk's unlock PIN, hashed (Argon2, PHC string); never the PIN itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kiosk_pin_hash: Option<String>,
     /// Keys this version does not know (kept on save).
     #[serde(flatten)]
     pub other: Map<String, Value>,

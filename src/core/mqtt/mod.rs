@@ -6,6 +6,7 @@ pub mod connection;
 pub mod handler;
 pub mod inbound;
 pub mod payloads;
+pub mod probe;
 pub mod publisher;
 pub mod topics;
 

@@ -1,0 +1,374 @@
+//! The desktop app: a top bar (broker, role, REST server, counts), tabs for each panel, and the
+//! config editor beside the services table. Core events are drained in `logic` under a time
+//! budget into the views; `ui` only draws.
+
+use super::bridge::EventPump;
+use super::kiosk::KioskLock;
+use super::panels::devices::DevicesPanel;
+use super::panels::editor::{ConfigEditor, EditorOutcome};
+use super::panels::health::health_ui;
+use super::panels::history::HistoryPanel;
+use super::panels::monitor::MonitorPanel;
+use super::panels::server::ServerPanel;
+use super::panels::services::{ServicesAction, ServicesPanel};
+use super::panels::settings::{SettingsPanel, Theme};
+use super::panels::transfer::TransferPanel;
+use super::views::{DevicesView, MONITOR_CAPACITY, MessagesView, RateHistory, ServiceRow, service_rows};
+use super::widgets::badge::status_colour;
+use super::GuiOptions;
+use crate::core::Core;
+use crate::core::api_switch::ApiStatus;
+use crate::core::events::CoreEvent;
+use crate::core::settings::SettingsFile;
+use egui::{RichText, Ui};
+use std::time::{Duration, Instant};
+
+/// Time the UI spends per frame taking in core events.
+const EVENT_BUDGET: Duration = Duration::from_millis(4);
+/// Least time between two rebuilds of the services table while health keeps changing.
+const SERVICES_EVERY: Duration = Duration::from_millis(250);
+
+/// The tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    /// Services and their configs.
+    Services,
+    /// Devices.
+    Devices,
+    /// Health cards and the message rate.
+    Health,
+    /// The MQTT monitor.
+    Monitor,
+    /// The REST server.
+    Server,
+    /// Settings, import and export.
+    Settings,
+}
+
+const TABS: [(Tab, &str); 6] = [
+    (Tab::Services, "Services"),
+    (Tab::Devices, "Devices"),
+    (Tab::Health, "Health"),
+    (Tab::Monitor, "Monitor"),
+    (Tab::Server, "Server"),
+    (Tab::Settings, "Settings"),
+];
+
+/// Which side of the editor is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EditorView {
+    Form,
+    History,
+}
+
+/// The app.
+pub struct AliciaApp {
+    core: Core,
+    runtime: tokio::runtime::Handle,
+    options: GuiOptions,
+    pump: EventPump,
+    /// The tab shown.
+    pub tab: Tab,
+    devices: DevicesView,
+    messages: MessagesView,
+    services: Vec<ServiceRow>,
+    services_dirty: bool,
+    services_built: Option<Instant>,
+    rate: RateHistory,
+    services_panel: ServicesPanel,
+    editor: Option<ConfigEditor>,
+    editor_view: EditorView,
+    history: HistoryPanel,
+    devices_panel: DevicesPanel,
+    monitor: MonitorPanel,
+    server: ServerPanel,
+    settings: SettingsPanel,
+    transfer: TransferPanel,
+    kiosk: Option<KioskLock>,
+    connection: (bool, Option<String>),
+}
+
+impl AliciaApp {
+    /// Builds the app over a running core (`settings_file`: the GUI's part of it).
+    pub fn new(ctx: &egui::Context, core: Core, runtime: tokio::runtime::Handle, options: GuiOptions, settings_file: &SettingsFile) -> Self {
+        let theme = Theme::parse(settings_file.theme.as_deref());
+        theme.apply(ctx);
+        let scale = settings_file.ui_scale.unwrap_or(if options.kiosk { 1.4 } else { 1.0 });
+        ctx.set_zoom_factor(scale);
+        if options.kiosk {
+            ctx.global_style_mut(|style| {
+                style.spacing.interact_size.y = 44.0;
+                style.spacing.button_padding = egui::vec2(14.0, 10.0);
+                style.spacing.item_spacing = egui::vec2(12.0, 10.0);
+            });
+        }
+        let pump = EventPump::start(&core, ctx.clone(), &runtime);
+        let mut devices = DevicesView::default();
+        devices.resync(&core);
+        let mut messages = MessagesView::new(MONITOR_CAPACITY);
+        messages.resync(&core);
+        Self {
+            services: service_rows(&core),
+            services_dirty: false,
+            services_built: None,
+            rate: RateHistory::default(),
+            services_panel: ServicesPanel::default(),
+            editor: None,
+            editor_view: EditorView::Form,
+            history: HistoryPanel::default(),
+            devices_panel: DevicesPanel::default(),
+            monitor: MonitorPanel::default(),
+            server: ServerPanel::new(&core.settings.api),
+            settings: SettingsPanel::new(&core, theme, scale),
+            transfer: TransferPanel::default(),
+            kiosk: options.kiosk.then(|| KioskLock::new(settings_file.kiosk_pin_hash.clone())),
+            connection: (core.mqtt.is_connected(), core.mqtt.last_error()),
+            tab: Tab::Services,
+            devices,
+            messages,
+            pump,
+            core,
+            runtime,
+            options,
+        }
+    }
+
+    /// True while editing is not allowed (a locked kiosk).
+    pub fn read_only(&self) -> bool {
+        self.kiosk.as_ref().is_some_and(KioskLock::locked)
+    }
+
+    /// The open editor, if any.
+    pub fn editor(&self) -> Option<&ConfigEditor> {
+        self.editor.as_ref()
+    }
+
+    /// The open editor, to change it (tests, tools).
+    pub fn editor_mut(&mut self) -> Option<&mut ConfigEditor> {
+        self.editor.as_mut()
+    }
+
+    /// The devices the UI knows.
+    pub fn devices(&self) -> &DevicesView {
+        &self.devices
+    }
+
+    /// Takes in core events (under the time budget) and samples the message rate.
+    pub fn take_in_events(&mut self, ctx: &egui::Context) {
+        let devices = &mut self.devices;
+        let messages = &mut self.messages;
+        let devices_panel = &mut self.devices_panel;
+        let mut services_changed = false;
+        let mut connection_changed = false;
+        let missed = self.pump.drain(EVENT_BUDGET, |event| match event {
+            CoreEvent::Message(record) => messages.push(record),
+            CoreEvent::DeviceUpdated(device) => devices.update(device),
+            CoreEvent::DeviceRemoved { id } => devices.remove(&id),
+            CoreEvent::ConfigChanged { .. } | CoreEvent::HealthChanged { .. } | CoreEvent::ServiceUpdated { .. } => {
+                services_changed = true;
+            }
+            CoreEvent::CommandFinished { device_id, result } => devices_panel.on_command_result(&device_id, &result),
+            CoreEvent::Connection { .. } => connection_changed = true,
+        });
+        if missed > 0 {
+            self.devices.resync(&self.core);
+            if !self.messages.paused {
+                self.messages.resync(&self.core);
+            }
+            services_changed = true;
+        }
+        self.services_dirty |= services_changed;
+        if connection_changed || missed > 0 {
+            self.connection = (self.core.mqtt.is_connected(), self.core.mqtt.last_error());
+        }
+        let due = self.services_built.is_none_or(|at| at.elapsed() >= SERVICES_EVERY);
+        if self.services_dirty && due {
+            self.services = service_rows(&self.core);
+            self.services_dirty = false;
+            self.services_built = Some(Instant::now());
+        } else if self.services_dirty {
+            ctx.request_repaint_after(SERVICES_EVERY);
+        }
+        if self.rate.sample(self.core.mqtt.stats().messages_received) {
+            self.connection = (self.core.mqtt.is_connected(), self.core.mqtt.last_error());
+        }
+        if self.pump.has_more() {
+            ctx.request_repaint();
+        }
+        if let Some(hash) = self.settings.new_pin_hash.take()
+            && let Some(kiosk) = &mut self.kiosk
+        {
+            kiosk.pin_hash = Some(hash);
+        }
+        if matches!(self.tab, Tab::Devices | Tab::Health | Tab::Services) || self.kiosk.is_some() {
+            ctx.request_repaint_after(Duration::from_secs(1));
+        }
+    }
+
+    /// Draws a frame.
+    pub fn draw(&mut self, ui: &mut Ui) {
+        egui::Panel::top("top-bar").show(ui, |ui| self.top_bar_ui(ui));
+        egui::Panel::top("tabs").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                for (tab, title) in TABS {
+                    if self.kiosk.is_some() && tab == Tab::Settings && self.read_only() {
+                        continue;
+                    }
+                    ui.selectable_value(&mut self.tab, tab, RichText::new(title).size(15.0));
+                }
+            });
+        });
+        let read_only = self.read_only();
+        match self.tab {
+            Tab::Services => self.services_tab(ui, read_only),
+            Tab::Devices => {
+                egui::CentralPanel::default().show(ui, |ui| self.devices_panel.ui(ui, &self.core, &mut self.devices, read_only));
+            }
+            Tab::Health => {
+                egui::CentralPanel::default().show(ui, |ui| health_ui(ui, &self.services, &self.rate));
+            }
+            Tab::Monitor => {
+                egui::CentralPanel::default().show(ui, |ui| self.monitor.ui(ui, &self.core, &mut self.messages, read_only));
+            }
+            Tab::Server => {
+                egui::CentralPanel::default().show(ui, |ui| self.server.ui(ui, &self.core, &self.runtime, read_only));
+            }
+            Tab::Settings => {
+                egui::CentralPanel::default().show(ui, |ui| {
+                    egui::ScrollArea::vertical().show(ui, |ui| {
+                        self.settings.ui(ui, &self.core, &self.runtime, self.options.kiosk, read_only);
+                        if !self.options.kiosk {
+                            ui.separator();
+                            self.transfer.ui(ui, &self.core, &self.runtime, read_only);
+                        }
+                    });
+                });
+            }
+        }
+    }
+
+    fn top_bar_ui(&mut self, ui: &mut Ui) {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new("Alicia Config Manager").strong().size(17.0));
+            if self.options.demo {
+                ui.label(RichText::new("DEMO").strong().color(status_colour(ui, "pending")));
+            }
+            ui.separator();
+            let (connected, reason) = &self.connection;
+            let broker = format!("broker {}{}", self.core.mqtt.url(), if self.core.mqtt.embedded() { " (embedded)" } else { "" });
+            if *connected {
+                ui.label(RichText::new(format!("● {broker}")).color(status_colour(ui, "healthy")));
+            } else {
+                let why = reason.clone().unwrap_or_else(|| "connecting".to_owned());
+                ui.label(RichText::new(format!("● {broker}: reconnecting ({why})")).color(status_colour(ui, "unhealthy")));
+            }
+            ui.separator();
+            ui.label(format!("role: {}", self.core.mqtt.instance().role.as_str()));
+            ui.separator();
+            match self.core.api.status() {
+                ApiStatus::Running { addr, .. } => ui.label(format!("REST: http://{addr}")),
+                ApiStatus::Failed { .. } => ui.colored_label(ui.visuals().error_fg_color, "REST: failed"),
+                _ => ui.label("REST: off"),
+            };
+            ui.separator();
+            let (online, total) = self.devices.counts();
+            ui.label(format!("{} services · {online}/{total} devices online · {:.0} msg/s", self.services.len(), self.rate.current()));
+            if let Some(kiosk) = &mut self.kiosk {
+                ui.separator();
+                kiosk_ui(ui, kiosk);
+            }
+        });
+    }
+
+    fn services_tab(&mut self, ui: &mut Ui, read_only: bool) {
+        if self.editor.is_some() {
+            egui::Panel::right("editor")
+                .resizable(true)
+                .default_size(560.0)
+                .min_size(420.0)
+                .show(ui, |ui| self.editor_ui(ui, read_only));
+        }
+        egui::CentralPanel::default().show(ui, |ui| {
+            let selected = self.editor.as_ref().map(|e| e.service().to_owned());
+            let action = self.services_panel.ui(ui, &self.core, &self.services, selected.as_deref(), read_only);
+            match action {
+                ServicesAction::None => {}
+                ServicesAction::Open(service) => self.open_editor(&service),
+                ServicesAction::Create { service, document } => {
+                    self.editor = Some(ConfigEditor::new_document(&service, document));
+                    self.editor_view = EditorView::Form;
+                }
+            }
+        });
+    }
+
+    /// Opens the editor on a stored service (keeping an open editor with unsaved edits for the
+    /// same service).
+    pub fn open_editor(&mut self, service: &str) {
+        if self.editor.as_ref().is_some_and(|e| e.service() == service) {
+            return;
+        }
+        if let Some(editor) = ConfigEditor::open(&self.core, service) {
+            self.editor = Some(editor);
+            self.editor_view = EditorView::Form;
+            self.history = HistoryPanel::default();
+        }
+    }
+
+    fn editor_ui(&mut self, ui: &mut Ui, read_only: bool) {
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut self.editor_view, EditorView::Form, "Configuration");
+            ui.selectable_value(&mut self.editor_view, EditorView::History, "History");
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.button("Close").clicked() {
+                    self.editor = None;
+                }
+            });
+        });
+        let Some(editor) = self.editor.as_mut() else { return };
+        match self.editor_view {
+            EditorView::Form => {
+                if editor.ui(ui, &self.core, &self.runtime, read_only) == EditorOutcome::Deleted {
+                    self.editor = None;
+                }
+            }
+            EditorView::History => {
+                let service = editor.service().to_owned();
+                self.history.ui(ui, &self.core, &self.runtime, &service, read_only);
+            }
+        }
+    }
+}
+
+fn kiosk_ui(ui: &mut Ui, kiosk: &mut KioskLock) {
+    if kiosk.locked() {
+        ui.label(RichText::new("🔒 read-only").strong());
+        let label = ui.label("PIN");
+        let response = ui
+            .add(egui::TextEdit::singleline(&mut kiosk.entry).password(true).desired_width(90.0))
+            .labelled_by(label.id);
+        let submitted = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if ui.button("Unlock").clicked() || submitted {
+            kiosk.try_unlock();
+        }
+        if let Some(error) = &kiosk.error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+    } else {
+        let minutes = kiosk.remaining().map_or(0, |d| d.as_secs().div_ceil(60));
+        ui.label(format!("🔓 editing unlocked ({minutes} min)"));
+        if ui.button("Lock").clicked() {
+            kiosk.lock();
+        }
+    }
+}
+
+impl eframe::App for AliciaApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.take_in_events(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        self.draw(ui);
+    }
+}

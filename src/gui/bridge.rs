@@ -1,0 +1,74 @@
+//! The bridge between the core (on the tokio runtime) and the UI thread. Core events are
+//! forwarded into a bounded channel by a small task that also asks egui to repaint, so a burst
+//! of events becomes one repaint; the UI drains the channel under a time budget each frame.
+//! Work the UI starts (saves, commands, connection tests) runs on the runtime as a
+//! [`poll_promise::Promise`] the panel polls — the UI thread never waits on I/O or on a lock
+//! the runtime holds for long.
+
+use crate::core::Core;
+use crate::core::events::CoreEvent;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
+
+/// Events that may wait for the UI before the forwarder starts counting them as missed.
+const QUEUE_CAPACITY: usize = 65_536;
+/// Repaint this soon after an event: a burst becomes one frame.
+const REPAINT_AFTER: Duration = Duration::from_millis(10);
+
+/// The UI's end of the bridge.
+pub struct EventPump {
+    events: mpsc::Receiver<CoreEvent>,
+    missed: Arc<AtomicU64>,
+}
+
+impl EventPump {
+    /// Starts forwarding the core's events to the UI of `ctx`.
+    pub fn start(core: &Core, ctx: egui::Context, runtime: &tokio::runtime::Handle) -> Self {
+        let (tx, events) = mpsc::channel(QUEUE_CAPACITY);
+        let missed = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&missed);
+        let mut source = core.events.subscribe();
+        runtime.spawn(async move {
+            loop {
+                match source.recv().await {
+                    Ok(event) => match tx.try_send(event) {
+                        Ok(()) => {}
+                        Err(mpsc::error::TrySendError::Full(_)) => {
+                            counter.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(mpsc::error::TrySendError::Closed(_)) => return,
+                    },
+                    Err(RecvError::Lagged(n)) => {
+                        counter.fetch_add(n, Ordering::Relaxed);
+                    }
+                    Err(RecvError::Closed) => return,
+                }
+                ctx.request_repaint_after(REPAINT_AFTER);
+            }
+        });
+        Self { events, missed }
+    }
+
+    /// Hands waiting events to `apply` until the queue is empty or `budget` is spent; returns
+    /// how many events were missed since the last call (the views then resync from the core).
+    pub fn drain(&mut self, budget: Duration, mut apply: impl FnMut(CoreEvent)) -> u64 {
+        let deadline = Instant::now() + budget;
+        let mut handled = 0u32;
+        while let Ok(event) = self.events.try_recv() {
+            apply(event);
+            handled += 1;
+            if handled.is_multiple_of(64) && Instant::now() > deadline {
+                break;
+            }
+        }
+        self.missed.swap(0, Ordering::Relaxed)
+    }
+
+    /// True when events are still waiting (the budget ran out).
+    pub fn has_more(&self) -> bool {
+        !self.events.is_empty()
+    }
+}

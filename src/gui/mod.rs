@@ -1,0 +1,47 @@
+//! The desktop app (eframe/egui) over the core: schema-driven config forms, live tables of
+//! services, devices and messages, health, the REST server's switch, settings, and a kiosk
+//! mode for the home server's display. It never blocks on I/O: core events arrive through a
+//! bounded bridge, and writes run on the runtime as promises.
+
+pub mod app;
+pub mod bridge;
+pub mod kiosk;
+pub mod panels;
+pub mod settings_store;
+pub mod tasks;
+pub mod views;
+pub mod widgets;
+
+use crate::core::Core;
+use crate::core::settings::SettingsFile;
+pub use app::AliciaApp;
+
+/// How the app is shown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GuiOptions {
+    /// Kiosk: full screen, large type, read-only until the PIN.
+    pub kiosk: bool,
+    /// Demo: a simulated fleet plays on the embedded broker.
+    pub demo: bool,
+}
+
+/// Opens the window and runs until it is closed (on the calling thread, which must be the
+/// main thread); the core keeps running on `runtime`.
+pub fn run(core: Core, runtime: tokio::runtime::Handle, options: GuiOptions, settings_file: SettingsFile) -> Result<(), String> {
+    let viewport = egui::ViewportBuilder::default()
+        .with_title("Alicia Config Manager")
+        .with_app_id("alicia-config-manager")
+        .with_inner_size([1320.0, 820.0])
+        .with_min_inner_size([900.0, 560.0])
+        .with_fullscreen(options.kiosk);
+    let native = eframe::NativeOptions {
+        viewport,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "Alicia Config Manager",
+        native,
+        Box::new(move |cc| Ok(Box::new(AliciaApp::new(&cc.egui_ctx, core, runtime, options, &settings_file)))),
+    )
+    .map_err(|error| format!("the window could not open: {error}"))
+}

@@ -1,0 +1,229 @@
+//! The devices table (only the rows on screen are built; sortable; filter box), and the
+//! selected device's details: raw state, and a command dialog that shows the device's answer.
+
+use crate::core::Core;
+use crate::core::mqtt::payloads::CommandResult;
+use crate::gui::views::{DeviceSort, DevicesView};
+use crate::gui::widgets::badge::{badge, relative_time};
+use crate::gui::widgets::json::json_view;
+use egui::{RichText, Ui};
+use egui_extras::{Column, TableBuilder};
+use serde_json::{Map, Value};
+use std::time::Instant;
+
+/// A command sent, waiting for (or showing) its result.
+#[derive(Debug, Clone)]
+struct SentCommand {
+    device: String,
+    request_id: String,
+    sent: Instant,
+    result: Option<CommandResult>,
+}
+
+/// The devices panel's own state.
+#[derive(Debug)]
+pub struct DevicesPanel {
+    selected: Option<String>,
+    command: String,
+    params: String,
+    sent: Option<SentCommand>,
+    error: Option<String>,
+}
+
+impl Default for DevicesPanel {
+    fn default() -> Self {
+        Self {
+            selected: None,
+            command: "turn_on".to_owned(),
+            params: "{}".to_owned(),
+            sent: None,
+            error: None,
+        }
+    }
+}
+
+impl DevicesPanel {
+    /// A device answered a command.
+    pub fn on_command_result(&mut self, device: &str, result: &CommandResult) {
+        if let Some(sent) = &mut self.sent
+            && sent.device == device
+            && sent.request_id == result.request_id
+        {
+            sent.result = Some(result.clone());
+        }
+    }
+
+    /// The device shown in the details.
+    pub fn selected(&self) -> Option<&str> {
+        self.selected.as_deref()
+    }
+
+    /// Draws the table and the details.
+    pub fn ui(&mut self, ui: &mut Ui, core: &Core, view: &mut DevicesView, read_only: bool) {
+        ui.horizontal(|ui| {
+            let label = ui.label("Filter");
+            ui.add(egui::TextEdit::singleline(&mut view.filter).hint_text("id, name, room or type").desired_width(220.0))
+                .labelled_by(label.id);
+            let (online, total) = view.counts();
+            ui.label(format!("{online} online of {total}"));
+        });
+        egui::Panel::right("device-details")
+            .resizable(true)
+            .default_size(360.0)
+            .show(ui, |ui| self.details_ui(ui, core, view, read_only));
+        egui::CentralPanel::default().show(ui, |ui| self.table_ui(ui, view));
+    }
+
+    fn table_ui(&mut self, ui: &mut Ui, view: &mut DevicesView) {
+        let rows: Vec<String> = view.rows().to_vec();
+        let row_height = ui.spacing().interact_size.y.max(22.0);
+        let mut sort_clicked = None;
+        TableBuilder::new(ui)
+            .id_salt("devices-table")
+            .striped(true)
+            .sense(egui::Sense::click())
+            .column(Column::initial(90.0))
+            .column(Column::initial(200.0).resizable(true))
+            .column(Column::initial(200.0).resizable(true))
+            .column(Column::initial(110.0).resizable(true))
+            .column(Column::initial(90.0))
+            .column(Column::remainder())
+            .header(24.0, |mut header| {
+                for (title, sort) in [
+                    ("Status", DeviceSort::Online),
+                    ("Name", DeviceSort::Name),
+                    ("Id", DeviceSort::Id),
+                    ("Room", DeviceSort::Room),
+                    ("Type", DeviceSort::Kind),
+                    ("Last seen", DeviceSort::LastSeen),
+                ] {
+                    header.col(|ui| {
+                        let arrow = if view.sort == sort { if view.ascending { " ⏶" } else { " ⏷" } } else { "" };
+                        if ui.add(egui::Button::new(RichText::new(format!("{title}{arrow}")).strong()).frame(false)).clicked() {
+                            sort_clicked = Some(sort);
+                        }
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(row_height, rows.len(), |mut row| {
+                    let id = &rows[row.index()];
+                    let Some(device) = view.get(id).cloned() else { return };
+                    row.set_selected(self.selected.as_deref() == Some(id.as_str()));
+                    row.col(|ui| {
+                        badge(ui, if device.online { "online" } else { "offline" });
+                    });
+                    row.col(|ui| {
+                        ui.label(device.name.as_deref().unwrap_or("—"));
+                    });
+                    row.col(|ui| {
+                        ui.label(RichText::new(&device.id).monospace());
+                    });
+                    row.col(|ui| {
+                        ui.label(device.room.as_deref().unwrap_or("—"));
+                    });
+                    row.col(|ui| {
+                        ui.label(device.kind.as_deref().unwrap_or("—"));
+                    });
+                    row.col(|ui| {
+                        ui.label(relative_time(device.last_seen.as_deref()));
+                    });
+                    if row.response().clicked() {
+                        self.selected = Some(id.clone());
+                    }
+                });
+            });
+        if let Some(sort) = sort_clicked {
+            if view.sort == sort {
+                view.ascending = !view.ascending;
+            } else {
+                view.sort = sort;
+                view.ascending = true;
+            }
+        }
+    }
+
+    fn details_ui(&mut self, ui: &mut Ui, core: &Core, view: &DevicesView, read_only: bool) {
+        let Some(device) = self.selected.as_deref().and_then(|id| view.get(id)).cloned() else {
+            ui.label(RichText::new("Select a device to see its state and send it commands.").weak());
+            return;
+        };
+        ui.heading(device.name.as_deref().unwrap_or(&device.id));
+        egui::Grid::new("device-facts").num_columns(2).show(ui, |ui| {
+            for (label, value) in [
+                ("Id", device.id.clone()),
+                ("Room", device.room.clone().unwrap_or_default()),
+                ("Type", device.kind.clone().unwrap_or_default()),
+                ("Last seen", relative_time(device.last_seen.as_deref())),
+            ] {
+                ui.label(label);
+                ui.label(value);
+                ui.end_row();
+            }
+            ui.label("Status");
+            badge(ui, if device.online { "online" } else { "offline" });
+            ui.end_row();
+        });
+        ui.label(RichText::new("Reported state").strong());
+        json_view(ui, "device-state", &device.state);
+        ui.separator();
+        ui.label(RichText::new("Send a command").strong());
+        ui.horizontal(|ui| {
+            let label = ui.label("Command");
+            ui.add(egui::TextEdit::singleline(&mut self.command).desired_width(140.0)).labelled_by(label.id);
+        });
+        let label = ui.label("Parameters (JSON object)");
+        ui.add(egui::TextEdit::multiline(&mut self.params).code_editor().desired_rows(2)).labelled_by(label.id);
+        if ui.add_enabled(!read_only, egui::Button::new("Send command")).clicked() {
+            self.send(core, &device.id);
+        }
+        if let Some(error) = &self.error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+        if let Some(sent) = self.sent.as_ref().filter(|s| s.device == device.id) {
+            match &sent.result {
+                None => {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.label(format!("waiting for the device ({:.0} s)", sent.sent.elapsed().as_secs_f32()));
+                    });
+                    ui.ctx().request_repaint_after(std::time::Duration::from_millis(250));
+                }
+                Some(result) if result.ok => {
+                    ui.label(RichText::new("✔ the device did it").color(crate::gui::widgets::badge::status_colour(ui, "healthy")));
+                }
+                Some(result) => {
+                    let reason = result.error.clone().unwrap_or_else(|| "no reason given".to_owned());
+                    ui.colored_label(ui.visuals().error_fg_color, format!("✖ the device refused: {reason}"));
+                }
+            }
+        }
+    }
+
+    fn send(&mut self, core: &Core, device: &str) {
+        self.error = None;
+        let params = match serde_json::from_str::<Value>(&self.params) {
+            Ok(Value::Object(params)) => params,
+            Ok(Value::Null) => Map::new(),
+            Ok(_) => {
+                self.error = Some("parameters must be a JSON object".to_owned());
+                return;
+            }
+            Err(error) => {
+                self.error = Some(format!("parameters are not JSON: {error}"));
+                return;
+            }
+        };
+        match core.send_command(device, &self.command, params) {
+            Ok(request_id) => {
+                self.sent = Some(SentCommand {
+                    device: device.to_owned(),
+                    request_id,
+                    sent: Instant::now(),
+                    result: None,
+                });
+            }
+            Err(error) => self.error = Some(error.to_string()),
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! The panels of the desktop app, one file each.
+
+pub mod devices;
+pub mod editor;
+pub mod health;
+pub mod history;
+pub mod monitor;
+pub mod server;
+pub mod services;
+pub mod settings;
+pub mod transfer;

@@ -1,0 +1,176 @@
+//! The MQTT monitor: the message ring (only the rows on screen are built), pause and resume,
+//! a topic filter with `+` and `#`, invalid messages flagged with their error, the selected
+//! message pretty-printed, and a publish form limited to the prefix that confirms a retained
+//! publish first.
+
+use crate::core::Core;
+use crate::core::messages::MessageRecord;
+use crate::core::mqtt::QoS;
+use crate::gui::views::MessagesView;
+use crate::gui::widgets::json::json_view;
+use egui::{RichText, Ui};
+use egui_extras::{Column, TableBuilder};
+use std::sync::Arc;
+
+/// The monitor's own state.
+#[derive(Debug, Default)]
+pub struct MonitorPanel {
+    selected: Option<Arc<MessageRecord>>,
+    topic: String,
+    payload: String,
+    qos: u8,
+    retain: bool,
+    confirm_retained: bool,
+    message: Option<(String, bool)>,
+}
+
+impl MonitorPanel {
+    /// Draws the monitor.
+    pub fn ui(&mut self, ui: &mut Ui, core: &Core, view: &mut MessagesView, read_only: bool) {
+        ui.horizontal(|ui| {
+            let word = if view.paused { "Resume" } else { "Pause" };
+            if ui.button(word).clicked() {
+                view.paused = !view.paused;
+                if !view.paused {
+                    view.held_back = 0;
+                    view.resync(core);
+                }
+            }
+            let label = ui.label("Topic filter");
+            ui.add(egui::TextEdit::singleline(&mut view.filter).hint_text("alicia/device/+/state").desired_width(260.0))
+                .labelled_by(label.id);
+            if !view.filter_is_valid() {
+                ui.colored_label(ui.visuals().error_fg_color, "not a valid filter (# must be last)");
+            }
+            ui.label(format!("{} shown of {}", view.len(), view.total()));
+            if view.paused && view.held_back > 0 {
+                ui.label(RichText::new(format!("{} new while paused", view.held_back)).italics());
+            }
+        });
+        egui::Panel::bottom("publish-form").show(ui, |ui| self.publish_ui(ui, core, read_only));
+        egui::Panel::right("message-details")
+            .resizable(true)
+            .default_size(380.0)
+            .show(ui, |ui| match &self.selected {
+                Some(record) => {
+                    ui.label(RichText::new(&record.topic).monospace().strong());
+                    ui.label(format!("{} · {} bytes{}", record.timestamp, record.size, if record.retained { " · retained" } else { "" }));
+                    if let Some(error) = &record.error {
+                        ui.colored_label(ui.visuals().error_fg_color, format!("invalid: {error}"));
+                    }
+                    if record.data.is_null() {
+                        ui.label(RichText::new(record.payload_text()).monospace());
+                    } else {
+                        json_view(ui, "message-json", &record.data);
+                    }
+                }
+                None => {
+                    ui.label(RichText::new("Select a message to see it whole.").weak());
+                }
+            });
+        egui::CentralPanel::default().show(ui, |ui| self.table_ui(ui, view));
+    }
+
+    fn table_ui(&mut self, ui: &mut Ui, view: &mut MessagesView) {
+        let count = view.len();
+        let row_height = ui.spacing().interact_size.y.max(20.0);
+        TableBuilder::new(ui)
+            .id_salt("messages-table")
+            .striped(true)
+            .sense(egui::Sense::click())
+            .column(Column::initial(110.0))
+            .column(Column::initial(300.0).resizable(true))
+            .column(Column::remainder().clip(true))
+            .header(24.0, |mut header| {
+                for title in ["Time", "Topic", "Payload"] {
+                    header.col(|ui| {
+                        ui.strong(title);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(row_height, count, |mut row| {
+                    let Some(record) = view.newest(row.index()).cloned() else { return };
+                    let invalid = !record.valid;
+                    row.set_selected(self.selected.as_ref().is_some_and(|s| Arc::ptr_eq(s, &record)));
+                    row.col(|ui| {
+                        ui.label(RichText::new(record.timestamp.get(11..23).unwrap_or(&record.timestamp)).monospace());
+                    });
+                    row.col(|ui| {
+                        let text = RichText::new(&record.topic).monospace();
+                        ui.label(if invalid { text.color(ui.visuals().error_fg_color) } else { text });
+                    });
+                    row.col(|ui| {
+                        let payload = record.payload_text();
+                        let shown: String = payload.chars().take(160).collect();
+                        if invalid {
+                            ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {} — {shown}", record.error.as_deref().unwrap_or("invalid")));
+                        } else {
+                            ui.label(RichText::new(shown).monospace());
+                        }
+                    });
+                    if row.response().clicked() {
+                        self.selected = Some(record);
+                    }
+                });
+            });
+    }
+
+    fn publish_ui(&mut self, ui: &mut Ui, core: &Core, read_only: bool) {
+        ui.label(RichText::new(format!("Publish under {}/", core.mqtt.topics().prefix())).strong());
+        ui.horizontal(|ui| {
+            let label = ui.label("Topic");
+            ui.add(egui::TextEdit::singleline(&mut self.topic).hint_text("alicia/device/lamp-1/command").desired_width(280.0))
+                .labelled_by(label.id);
+            let label = ui.label("QoS");
+            egui::ComboBox::from_id_salt("publish-qos")
+                .selected_text(self.qos.to_string())
+                .show_ui(ui, |ui| {
+                    for qos in 0..=2u8 {
+                        ui.selectable_value(&mut self.qos, qos, qos.to_string());
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            ui.checkbox(&mut self.retain, "Retain");
+        });
+        let label = ui.label("Payload");
+        ui.add(egui::TextEdit::multiline(&mut self.payload).code_editor().desired_rows(2).desired_width(f32::INFINITY))
+            .labelled_by(label.id);
+        ui.horizontal(|ui| {
+            if self.confirm_retained {
+                ui.label(RichText::new("A retained message stays on the broker for every future subscriber. Publish it?").color(ui.visuals().warn_fg_color));
+                if ui.button("Publish retained").clicked() {
+                    self.confirm_retained = false;
+                    self.publish(core);
+                }
+                if ui.button("Cancel").clicked() {
+                    self.confirm_retained = false;
+                }
+            } else if ui.add_enabled(!read_only && !self.topic.trim().is_empty(), egui::Button::new("Publish")).clicked() {
+                if self.retain {
+                    self.confirm_retained = true;
+                } else {
+                    self.publish(core);
+                }
+            }
+            if let Some((message, error)) = &self.message {
+                let colour = if *error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
+                ui.label(RichText::new(message).color(colour));
+            }
+        });
+    }
+
+    fn publish(&mut self, core: &Core) {
+        let qos = match self.qos {
+            0 => QoS::AtMostOnce,
+            1 => QoS::AtLeastOnce,
+            _ => QoS::ExactlyOnce,
+        };
+        let topic = self.topic.trim().to_owned();
+        self.message = Some(match core.mqtt.publish_checked(&topic, self.payload.clone().into_bytes(), qos, self.retain) {
+            Ok(()) => (format!("published to {topic}"), false),
+            Err(error) => (error.to_string(), true),
+        });
+    }
+}

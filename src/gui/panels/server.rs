@@ -1,0 +1,159 @@
+//! The embedded REST server: on / off, bind address, port, token (generate, copy, shown
+//! masked), CORS origin, and the URL remote clients should use. Changes are kept in the
+//! settings file so the server comes back on the next start.
+
+use crate::core::Core;
+use crate::core::api_switch::ApiStatus;
+use crate::core::secret::Secret;
+use crate::core::settings::ApiSettings;
+use crate::gui::settings_store;
+use crate::gui::tasks::Task;
+use egui::{RichText, Ui};
+use std::net::IpAddr;
+
+/// The server panel's own state (the form; the server's state lives in the core).
+pub struct ServerPanel {
+    bind: String,
+    port: String,
+    token: String,
+    reveal: bool,
+    frontend_url: String,
+    problem: Option<String>,
+    saving: Task<Result<(), String>>,
+}
+
+impl ServerPanel {
+    /// A form holding the current settings.
+    pub fn new(settings: &ApiSettings) -> Self {
+        Self {
+            bind: settings.bind.to_string(),
+            port: settings.port.to_string(),
+            token: settings.token.as_ref().map(|t| t.expose().to_owned()).unwrap_or_default(),
+            reveal: false,
+            frontend_url: settings.frontend_url.clone(),
+            problem: None,
+            saving: Task::default(),
+        }
+    }
+
+    /// Draws the panel.
+    pub fn ui(&mut self, ui: &mut Ui, core: &Core, runtime: &tokio::runtime::Handle, read_only: bool) {
+        if let Some(Err(error)) = self.saving.take() {
+            self.problem = Some(format!("settings not saved: {error}"));
+        }
+        let status = core.api.status();
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("REST + socket.io server").strong());
+            match &status {
+                ApiStatus::Running { addr, auth_required } => {
+                    ui.label(RichText::new(format!("on — http://{addr}")).color(crate::gui::widgets::badge::status_colour(ui, "healthy")));
+                    if *auth_required {
+                        ui.label("(token required)");
+                    }
+                }
+                ApiStatus::Starting => {
+                    ui.spinner();
+                }
+                ApiStatus::Off => {
+                    ui.label("off");
+                }
+                ApiStatus::Failed { reason } => {
+                    ui.colored_label(ui.visuals().error_fg_color, format!("failed: {reason}"));
+                }
+            }
+        });
+        ui.separator();
+        egui::Grid::new("server-form").num_columns(2).spacing([16.0, 8.0]).show(ui, |ui| {
+            let label = ui.label("Bind address");
+            ui.vertical(|ui| {
+                ui.add_enabled(!read_only, egui::TextEdit::singleline(&mut self.bind)).labelled_by(label.id);
+                ui.label(RichText::new("127.0.0.1: this machine only; 0.0.0.0: the whole network (token required)").small().weak());
+            });
+            ui.end_row();
+            let label = ui.label("Port");
+            ui.add_enabled(!read_only, egui::TextEdit::singleline(&mut self.port).desired_width(80.0)).labelled_by(label.id);
+            ui.end_row();
+            let label = ui.label("Token");
+            ui.horizontal(|ui| {
+                ui.add_enabled(!read_only, egui::TextEdit::singleline(&mut self.token).password(!self.reveal).desired_width(260.0))
+                    .labelled_by(label.id);
+                if ui.button(if self.reveal { "Hide" } else { "Reveal" }).clicked() {
+                    self.reveal = !self.reveal;
+                }
+                if ui.add_enabled(!read_only, egui::Button::new("Generate")).clicked() {
+                    self.token = (0..24).map(|_| format!("{:02x}", fastrand::u8(..))).collect();
+                }
+                if ui.add_enabled(!self.token.is_empty(), egui::Button::new("Copy")).clicked() {
+                    ui.ctx().copy_text(self.token.clone());
+                }
+            });
+            ui.end_row();
+            let label = ui.label("Allowed origin (CORS)");
+            ui.add_enabled(!read_only, egui::TextEdit::singleline(&mut self.frontend_url).desired_width(260.0)).labelled_by(label.id);
+            ui.end_row();
+        });
+        if let Some(problem) = &self.problem {
+            ui.colored_label(ui.visuals().error_fg_color, problem);
+        }
+        ui.horizontal(|ui| {
+            let running = matches!(status, ApiStatus::Running { .. } | ApiStatus::Starting);
+            if running {
+                if ui.add_enabled(!read_only, egui::Button::new("Stop server")).clicked() {
+                    core.api.turn_off();
+                    self.persist(core, runtime, false, None);
+                }
+                if ui.add_enabled(!read_only, egui::Button::new("Apply and restart")).clicked() {
+                    self.start(core, runtime);
+                }
+            } else if ui.add_enabled(!read_only, egui::Button::new("Start server")).clicked() {
+                self.start(core, runtime);
+            }
+        });
+        if let ApiStatus::Running { addr, .. } = status {
+            ui.separator();
+            ui.label(RichText::new("For remote clients").strong());
+            let host = if addr.ip().is_unspecified() { "<this machine's address>".to_owned() } else { addr.ip().to_string() };
+            ui.label(RichText::new(format!("REST: http://{host}:{}/api   ·   live events: socket.io at http://{host}:{}/socket.io/", addr.port(), addr.port())).monospace());
+            ui.label(RichText::new(format!("OpenAPI: http://{host}:{}/api/openapi.json", addr.port())).monospace());
+        }
+    }
+
+    fn start(&mut self, core: &Core, runtime: &tokio::runtime::Handle) {
+        let Ok(bind) = self.bind.trim().parse::<IpAddr>() else {
+            self.problem = Some(format!("{:?} is not an IP address", self.bind));
+            return;
+        };
+        let Ok(port) = self.port.trim().parse::<u16>() else {
+            self.problem = Some(format!("{:?} is not a port", self.port));
+            return;
+        };
+        let token = (!self.token.trim().is_empty()).then(|| Secret::new(self.token.trim()));
+        if !bind.is_loopback() && token.is_none() {
+            self.problem = Some("off this machine a token is required: generate one".to_owned());
+            return;
+        }
+        self.problem = None;
+        let settings = ApiSettings {
+            bind,
+            port,
+            token,
+            frontend_url: self.frontend_url.trim().to_owned(),
+            ..core.settings.api.clone()
+        };
+        core.api.turn_on(settings.clone());
+        self.persist(core, runtime, true, Some(settings));
+    }
+
+    fn persist(&mut self, core: &Core, runtime: &tokio::runtime::Handle, enabled: bool, settings: Option<ApiSettings>) {
+        let path = core.settings.settings_file();
+        self.saving.start(runtime, settings_store::update(path, move |file| {
+            file.api_enabled = Some(enabled);
+            if let Some(settings) = settings {
+                file.api_bind = Some(settings.bind);
+                file.api_port = Some(settings.port);
+                file.api_token = settings.token;
+                file.frontend_url = Some(settings.frontend_url);
+            }
+        }));
+    }
+}

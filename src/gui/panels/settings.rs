@@ -1,0 +1,262 @@
+//! Settings: the broker (address, credentials, CA file) with a "Test connection" button, the
+//! theme and the UI scale, and the kiosk PIN. Kept in the settings file (0600: it holds the
+//! broker password); broker changes apply at the next start.
+
+use crate::core::Core;
+use crate::core::mqtt::probe::{ProbeTarget, test_connection};
+use crate::core::secret::Secret;
+use crate::core::settings::BrokerUrl;
+use crate::gui::kiosk::hash_pin;
+use crate::gui::settings_store;
+use crate::gui::tasks::Task;
+use egui::{RichText, Ui};
+use std::path::PathBuf;
+
+/// The app's look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Theme {
+    /// Dark.
+    Dark,
+    /// Light.
+    Light,
+    /// Follow the system.
+    System,
+}
+
+impl Theme {
+    /// From the settings file's word.
+    pub fn parse(word: Option<&str>) -> Self {
+        match word {
+            Some("light") => Self::Light,
+            Some("system") => Self::System,
+            _ => Self::Dark,
+        }
+    }
+
+    fn word(self) -> &'static str {
+        match self {
+            Self::Dark => "dark",
+            Self::Light => "light",
+            Self::System => "system",
+        }
+    }
+
+    /// Applies it to the UI.
+    pub fn apply(self, ctx: &egui::Context) {
+        ctx.set_theme(match self {
+            Self::Dark => egui::ThemePreference::Dark,
+            Self::Light => egui::ThemePreference::Light,
+            Self::System => egui::ThemePreference::System,
+        });
+    }
+}
+
+/// The settings panel's own state.
+pub struct SettingsPanel {
+    broker: String,
+    username: String,
+    password: String,
+    reveal: bool,
+    ca_file: String,
+    /// The theme in use.
+    pub theme: Theme,
+    /// The zoom factor in use.
+    pub scale: f32,
+    pin: String,
+    pin_again: String,
+    test: Task<Result<String, String>>,
+    pick: Task<Option<PathBuf>>,
+    saving: Task<Result<(), String>>,
+    message: Option<(String, bool)>,
+    /// A new PIN hash to hand to the kiosk lock.
+    pub new_pin_hash: Option<String>,
+}
+
+impl SettingsPanel {
+    /// A form holding the current settings.
+    pub fn new(core: &Core, theme: Theme, scale: f32) -> Self {
+        let settings = &core.settings;
+        let broker = match &settings.broker {
+            crate::core::settings::BrokerTarget::External(url) => url.to_string(),
+            crate::core::settings::BrokerTarget::Embedded { .. } => String::new(),
+        };
+        Self {
+            broker,
+            username: settings.mqtt_username.clone().unwrap_or_default(),
+            password: settings.mqtt_password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default(),
+            reveal: false,
+            ca_file: settings.mqtt_ca_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+            theme,
+            scale,
+            pin: String::new(),
+            pin_again: String::new(),
+            test: Task::default(),
+            pick: Task::default(),
+            saving: Task::default(),
+            message: None,
+            new_pin_hash: None,
+        }
+    }
+
+    /// Draws the panel.
+    pub fn ui(&mut self, ui: &mut Ui, core: &Core, runtime: &tokio::runtime::Handle, kiosk: bool, read_only: bool) {
+        self.finish_tasks();
+        ui.heading("Broker");
+        ui.label(RichText::new(format!("In use now: {}{}", core.mqtt.url(), if core.mqtt.embedded() { " (embedded)" } else { "" })).weak());
+        egui::Grid::new("broker-form").num_columns(2).spacing([16.0, 8.0]).show(ui, |ui| {
+            let label = ui.label("Broker URL");
+            ui.vertical(|ui| {
+                ui.add_enabled(!read_only, egui::TextEdit::singleline(&mut self.broker).hint_text("empty: the embedded broker").desired_width(300.0))
+                    .labelled_by(label.id);
+                ui.label(RichText::new("mqtt://host:1883 or mqtts://host:8883").small().weak());
+            });
+            ui.end_row();
+            let label = ui.label("User name");
+            ui.add_enabled(!read_only, egui::TextEdit::singleline(&mut self.username).desired_width(200.0)).labelled_by(label.id);
+            ui.end_row();
+            let label = ui.label("Password");
+            ui.horizontal(|ui| {
+                ui.add_enabled(!read_only, egui::TextEdit::singleline(&mut self.password).password(!self.reveal).desired_width(200.0))
+                    .labelled_by(label.id);
+                if ui.button(if self.reveal { "Hide" } else { "Reveal" }).clicked() {
+                    self.reveal = !self.reveal;
+                }
+            });
+            ui.end_row();
+            let label = ui.label("CA file (mqtts)");
+            ui.horizontal(|ui| {
+                ui.add_enabled(!read_only, egui::TextEdit::singleline(&mut self.ca_file).hint_text("system roots").desired_width(260.0))
+                    .labelled_by(label.id);
+                if !kiosk && ui.add_enabled(!read_only && !self.pick.running(), egui::Button::new("Choose…")).clicked() {
+                    self.pick.start(runtime, async {
+                        rfd::AsyncFileDialog::new()
+                            .add_filter("PEM certificate", &["pem", "crt"])
+                            .pick_file()
+                            .await
+                            .map(|f| f.path().to_path_buf())
+                    });
+                }
+            });
+            ui.end_row();
+        });
+        ui.horizontal(|ui| {
+            if ui.add_enabled(!self.test.running(), egui::Button::new("Test connection")).clicked() {
+                match self.target() {
+                    Ok(Some(target)) => self.test.start(runtime, test_connection(target)),
+                    Ok(None) => self.message = Some(("Empty: the embedded broker will be used.".to_owned(), false)),
+                    Err(error) => self.message = Some((error, true)),
+                }
+            }
+            if self.test.running() {
+                ui.spinner();
+                ui.label("connecting…");
+            }
+            if ui.add_enabled(!read_only, egui::Button::new("Save broker settings")).clicked() {
+                self.save_broker(core, runtime);
+            }
+        });
+        if let Some((message, error)) = &self.message {
+            let colour = if *error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
+            ui.label(RichText::new(message).color(colour));
+        }
+        ui.separator();
+        ui.heading("Appearance");
+        ui.horizontal(|ui| {
+            let before = self.theme;
+            ui.label("Theme");
+            ui.selectable_value(&mut self.theme, Theme::Dark, "Dark");
+            ui.selectable_value(&mut self.theme, Theme::Light, "Light");
+            ui.selectable_value(&mut self.theme, Theme::System, "System");
+            if before != self.theme {
+                self.theme.apply(ui.ctx());
+                let word = self.theme.word();
+                self.saving.start(runtime, settings_store::update(core.settings.settings_file(), move |f| f.theme = Some(word.to_owned())));
+            }
+        });
+        ui.horizontal(|ui| {
+            let label = ui.label("UI scale");
+            let response = ui.add(egui::Slider::new(&mut self.scale, 0.75..=2.5).step_by(0.05)).labelled_by(label.id);
+            if response.drag_stopped() || (response.changed() && !response.dragged()) {
+                ui.ctx().set_zoom_factor(self.scale);
+                let scale = self.scale;
+                self.saving.start(runtime, settings_store::update(core.settings.settings_file(), move |f| f.ui_scale = Some(scale)));
+            }
+        });
+        ui.separator();
+        ui.heading("Kiosk PIN");
+        ui.label(RichText::new("The kiosk on the home server's display is read-only until this PIN is typed. It is stored hashed.").weak());
+        ui.horizontal(|ui| {
+            let label = ui.label("New PIN");
+            ui.add_enabled(!read_only, egui::TextEdit::singleline(&mut self.pin).password(true).desired_width(100.0)).labelled_by(label.id);
+            let label = ui.label("Again");
+            ui.add_enabled(!read_only, egui::TextEdit::singleline(&mut self.pin_again).password(true).desired_width(100.0))
+                .labelled_by(label.id);
+            let usable = self.pin.len() >= 4 && self.pin == self.pin_again;
+            if ui.add_enabled(!read_only && usable, egui::Button::new("Set PIN")).clicked() {
+                self.set_pin(core, runtime);
+            }
+            if !self.pin.is_empty() && !usable {
+                ui.label(RichText::new("at least 4 characters, typed twice").small().weak());
+            }
+        });
+    }
+
+    fn target(&self) -> Result<Option<ProbeTarget>, String> {
+        if self.broker.trim().is_empty() {
+            return Ok(None);
+        }
+        let url = BrokerUrl::parse(&self.broker, None)?;
+        Ok(Some(ProbeTarget {
+            url,
+            username: (!self.username.is_empty()).then(|| self.username.clone()),
+            password: (!self.password.is_empty()).then(|| Secret::new(self.password.clone())),
+            ca_file: (!self.ca_file.trim().is_empty()).then(|| PathBuf::from(self.ca_file.trim())),
+        }))
+    }
+
+    fn save_broker(&mut self, core: &Core, runtime: &tokio::runtime::Handle) {
+        if let Err(error) = self.target() {
+            self.message = Some((error, true));
+            return;
+        }
+        let broker = self.broker.trim().to_owned();
+        let username = self.username.clone();
+        let password = self.password.clone();
+        let ca_file = self.ca_file.trim().to_owned();
+        self.saving.start(runtime, settings_store::update(core.settings.settings_file(), move |f| {
+            f.broker = (!broker.is_empty()).then_some(broker);
+            f.mqtt_username = (!username.is_empty()).then_some(username);
+            f.mqtt_password = (!password.is_empty()).then(|| Secret::new(password));
+            f.mqtt_ca_file = (!ca_file.is_empty()).then(|| PathBuf::from(ca_file));
+        }));
+        self.message = Some(("Saved. The new broker is used from the next start.".to_owned(), false));
+    }
+
+    fn set_pin(&mut self, core: &Core, runtime: &tokio::runtime::Handle) {
+        match hash_pin(&self.pin) {
+            Ok(hash) => {
+                self.new_pin_hash = Some(hash.clone());
+                self.saving.start(runtime, settings_store::update(core.settings.settings_file(), move |f| f.kiosk_pin_hash = Some(hash)));
+                self.message = Some(("Kiosk PIN set.".to_owned(), false));
+            }
+            Err(error) => self.message = Some((format!("PIN not set: {error}"), true)),
+        }
+        self.pin.clear();
+        self.pin_again.clear();
+    }
+
+    fn finish_tasks(&mut self) {
+        if let Some(result) = self.test.take() {
+            self.message = Some(match result {
+                Ok(text) => (format!("✔ {text}"), false),
+                Err(text) => (format!("✖ {text}"), true),
+            });
+        }
+        if let Some(Some(path)) = self.pick.take() {
+            self.ca_file = path.display().to_string();
+        }
+        if let Some(Err(error)) = self.saving.take() {
+            self.message = Some((format!("Settings not saved: {error}"), true));
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! Import and export of configs (file dialogs; never in the kiosk). Export masks `api_key`
+//! unless the admin asks for secrets. Import reads a file in `config.json`'s format, validates
+//! every document first and shows what would change; only then does it apply (source
+//! `import`).
+
+use crate::core::Core;
+use crate::core::config::{ChangeSource, FieldError, Precondition, mask_document};
+use crate::gui::tasks::Task;
+use crate::gui::widgets::json::diff;
+use egui::{RichText, Ui};
+use serde_json::{Map, Value};
+use std::path::PathBuf;
+
+/// What importing one document would do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImportKind {
+    /// A service the manager does not have.
+    New,
+    /// Changes to an existing service (how many fields).
+    Changed(usize),
+    /// Identical to what is stored.
+    Unchanged,
+    /// Refused: the errors.
+    Invalid(Vec<FieldError>),
+}
+
+/// One document of an import.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportItem {
+    /// The service.
+    pub service: String,
+    /// Its document.
+    pub document: Value,
+    /// What it would do.
+    pub kind: ImportKind,
+}
+
+/// Reads an import file's bytes and says what each document would do.
+pub fn preview_import(core: &Core, bytes: &[u8]) -> Result<Vec<ImportItem>, String> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
+    let Value::Object(documents) = value else {
+        return Err("the file must be an object mapping service names to documents".to_owned());
+    };
+    Ok(documents
+        .into_iter()
+        .map(|(service, document)| {
+            let errors = core.config.validate(&service, &document);
+            let kind = if !errors.is_empty() {
+                ImportKind::Invalid(errors)
+            } else {
+                match core.config.get(&service) {
+                    None => ImportKind::New,
+                    Some(stored) => {
+                        let mut incoming = document.clone();
+                        crate::core::config::restore_masked_key(&mut incoming, Some(&stored.document));
+                        match diff(&stored.document, &incoming).len() {
+                            0 => ImportKind::Unchanged,
+                            n => ImportKind::Changed(n),
+                        }
+                    }
+                }
+            };
+            ImportItem { service, document, kind }
+        })
+        .collect())
+}
+
+/// Every document, as the export file holds them.
+pub fn export_documents(core: &Core, include_secrets: bool) -> Value {
+    let documents: Map<String, Value> = core
+        .config
+        .snapshot()
+        .documents
+        .iter()
+        .map(|(name, stored)| {
+            let document = if include_secrets { Value::clone(&stored.document) } else { mask_document(&stored.document) };
+            (name.clone(), document)
+        })
+        .collect();
+    Value::Object(documents)
+}
+
+/// A file the admin picked: its path and bytes (`None`: the dialog was cancelled).
+type Picked = Result<Option<(PathBuf, Vec<u8>)>, String>;
+
+/// The import / export panel's own state.
+#[derive(Default)]
+pub struct TransferPanel {
+    include_secrets: bool,
+    export: Task<Result<Option<PathBuf>, String>>,
+    pick: Task<Picked>,
+    preview: Option<(PathBuf, Vec<ImportItem>)>,
+    apply: Task<Vec<String>>,
+    message: Option<(String, bool)>,
+}
+
+impl TransferPanel {
+    /// Draws the panel.
+    pub fn ui(&mut self, ui: &mut Ui, core: &Core, runtime: &tokio::runtime::Handle, read_only: bool) {
+        self.finish_tasks(core);
+        ui.heading("Export");
+        ui.horizontal(|ui| {
+            ui.checkbox(&mut self.include_secrets, "Include API keys (the file will hold secrets)");
+            if ui.add_enabled(!self.export.running(), egui::Button::new("Export configs…")).clicked() {
+                let bytes = serde_json::to_vec_pretty(&export_documents(core, self.include_secrets)).unwrap_or_default();
+                let secret = self.include_secrets;
+                self.export.start(runtime, async move {
+                    let Some(file) = rfd::AsyncFileDialog::new().set_file_name("alicia-configs.json").save_file().await else {
+                        return Ok(None);
+                    };
+                    let path = file.path().to_path_buf();
+                    let target = path.clone();
+                    tokio::task::spawn_blocking(move || {
+                        if secret {
+                            crate::core::fsutil::write_atomic(&target, &bytes)
+                        } else {
+                            std::fs::write(&target, &bytes)
+                        }
+                    })
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                    Ok(Some(path))
+                });
+            }
+        });
+        ui.separator();
+        ui.heading("Import");
+        if ui.add_enabled(!read_only && !self.pick.running(), egui::Button::new("Import configs…")).clicked() {
+            self.pick.start(runtime, async {
+                let Some(file) = rfd::AsyncFileDialog::new().add_filter("JSON", &["json"]).pick_file().await else {
+                    return Ok(None);
+                };
+                let path = file.path().to_path_buf();
+                let bytes = tokio::fs::read(&path).await.map_err(|e| format!("{}: {e}", path.display()))?;
+                Ok(Some((path, bytes)))
+            });
+        }
+        if let Some((message, error)) = &self.message {
+            let colour = if *error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
+            ui.label(RichText::new(message).color(colour));
+        }
+        let mut apply = false;
+        let mut cancel = false;
+        if let Some((path, items)) = &self.preview {
+            ui.label(RichText::new(format!("What importing {} would do:", path.display())).strong());
+            egui::Grid::new("import-preview").striped(true).num_columns(2).show(ui, |ui| {
+                for item in items {
+                    ui.label(&item.service);
+                    match &item.kind {
+                        ImportKind::New => ui.label("new service"),
+                        ImportKind::Changed(n) => ui.label(format!("{n} field(s) change")),
+                        ImportKind::Unchanged => ui.label(RichText::new("unchanged").weak()),
+                        ImportKind::Invalid(errors) => ui.colored_label(
+                            ui.visuals().error_fg_color,
+                            format!("refused: {}", errors.iter().map(|e| format!("{} {}", e.path, e.message)).collect::<Vec<_>>().join("; ")),
+                        ),
+                    };
+                    ui.end_row();
+                }
+            });
+            let applicable = items.iter().filter(|i| matches!(i.kind, ImportKind::New | ImportKind::Changed(_))).count();
+            ui.horizontal(|ui| {
+                apply = ui.add_enabled(applicable > 0 && !read_only, egui::Button::new(format!("Apply {applicable} change(s)"))).clicked();
+                cancel = ui.button("Cancel").clicked();
+            });
+        }
+        if cancel {
+            self.preview = None;
+        }
+        if apply && let Some((_, items)) = self.preview.take() {
+            let core = core.clone();
+            self.apply.start(runtime, async move {
+                let mut report = Vec::new();
+                for item in items.into_iter().filter(|i| matches!(i.kind, ImportKind::New | ImportKind::Changed(_))) {
+                    let outcome = core.config.put(&item.service, item.document, ChangeSource::Import, Precondition::None).await;
+                    report.push(match outcome {
+                        Ok(committed) => format!("{}: revision {}", item.service, committed.revision),
+                        Err(error) => format!("{}: {error}", item.service),
+                    });
+                }
+                report
+            });
+        }
+    }
+
+    fn finish_tasks(&mut self, core: &Core) {
+        match self.export.take() {
+            Some(Ok(Some(path))) => self.message = Some((format!("Exported to {}.", path.display()), false)),
+            Some(Err(error)) => self.message = Some((format!("Not exported: {error}"), true)),
+            _ => {}
+        }
+        match self.pick.take() {
+            Some(Ok(Some((path, bytes)))) => match preview_import(core, &bytes) {
+                Ok(items) => {
+                    self.preview = Some((path, items));
+                    self.message = None;
+                }
+                Err(error) => self.message = Some((format!("{}: {error}", path.display()), true)),
+            },
+            Some(Err(error)) => self.message = Some((error, true)),
+            _ => {}
+        }
+        if let Some(report) = self.apply.take() {
+            self.message = Some((format!("Imported: {}", report.join(", ")), false));
+        }
+    }
+}

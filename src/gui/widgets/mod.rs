@@ -1,0 +1,5 @@
+//! Reusable widgets: the schema-driven form, JSON diffs and views, small badges.
+
+pub mod badge;
+pub mod json;
+pub mod schema_form;

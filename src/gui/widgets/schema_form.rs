@@ -1,0 +1,430 @@
+//! A form generated from a JSON Schema, not laid out by hand per field: strings become text
+//! fields (secrets a password field with reveal), enums combo boxes, booleans checkboxes,
+//! numbers drag values within their range, arrays of objects editable rows with add and
+//! remove, nested objects groups, and free-form objects a JSON editor that checks as you type.
+//! Every field shows the validator's errors for its JSON Pointer right beside it, and every
+//! control carries an accessible name.
+
+use egui::{Color32, RichText, Ui};
+use serde_json::{Map, Value, json};
+use std::collections::{HashMap, HashSet};
+
+/// What a form needs besides the schema and the value.
+#[derive(Debug, Default)]
+pub struct FormState {
+    /// Errors by JSON Pointer (from the validator).
+    pub errors: HashMap<String, Vec<String>>,
+    /// Schemas that replace the one at a pointer (a service's announced settings schema).
+    pub overrides: HashMap<String, Value>,
+    /// Secret fields the admin chose to reveal.
+    pub revealed: HashSet<String>,
+    /// Text of the JSON editors, kept while it does not parse.
+    pub json_text: HashMap<String, String>,
+    /// Parse errors of the JSON editors, by pointer.
+    pub json_errors: HashMap<String, String>,
+    /// No editing (kiosk locked, or a read-only view).
+    pub read_only: bool,
+}
+
+impl FormState {
+    /// Forgets everything tied to a particular draft (on revert or reload).
+    pub fn reset_draft(&mut self) {
+        self.json_text.clear();
+        self.json_errors.clear();
+    }
+
+    fn errors_at(&self, pointer: &str) -> Option<&Vec<String>> {
+        self.errors.get(pointer)
+    }
+}
+
+/// Draws the form for `value` (an object) following `schema`; returns true when the admin
+/// changed something.
+pub fn object_form(ui: &mut Ui, schema: &Value, value: &mut Value, pointer: &str, state: &mut FormState) -> bool {
+    if !value.is_object() {
+        *value = Value::Object(Map::new());
+    }
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+        return json_editor(ui, "", value, pointer, state);
+    };
+    let required: HashSet<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut changed = false;
+    let grid_id = format!("form{pointer}");
+    let (scalars, groups): (Vec<_>, Vec<_>) = properties.iter().partition(|(key, property)| {
+        let child = format!("{pointer}/{key}");
+        let property = state.overrides.get(&child).unwrap_or(property);
+        !is_group(property)
+    });
+    egui::Grid::new(grid_id)
+        .num_columns(2)
+        .spacing([16.0, 8.0])
+        .min_col_width(140.0)
+        .show(ui, |ui| {
+            for (key, property) in scalars {
+                let child = format!("{pointer}/{key}");
+                let property = state.overrides.get(&child).cloned().unwrap_or_else(|| property.clone());
+                let label = title(key, &property);
+                let label = ui.label(if required.contains(key.as_str()) { format!("{label} *") } else { label });
+                ui.vertical(|ui| {
+                    changed |= field(ui, &property, value, key, &child, required.contains(key.as_str()), label.id, state);
+                    show_errors(ui, state, &child);
+                });
+                ui.end_row();
+            }
+        });
+    for (key, property) in groups {
+        let child = format!("{pointer}/{key}");
+        let property = state.overrides.get(&child).cloned().unwrap_or_else(|| property.clone());
+        let heading = title(key, &property);
+        egui::CollapsingHeader::new(RichText::new(heading).strong())
+            .id_salt(&child)
+            .default_open(true)
+            .show(ui, |ui| {
+                show_errors(ui, state, &child);
+                let slot = value.as_object_mut().map(|o| o.entry(key.clone()).or_insert(Value::Null));
+                if let Some(slot) = slot {
+                    changed |= group(ui, &property, slot, &child, state);
+                }
+            });
+    }
+    changed
+}
+
+fn is_group(schema: &Value) -> bool {
+    match schema.get("type").and_then(Value::as_str) {
+        Some("object") => true,
+        Some("array") => schema.pointer("/items/type").and_then(Value::as_str) == Some("object"),
+        _ => false,
+    }
+}
+
+fn group(ui: &mut Ui, schema: &Value, value: &mut Value, pointer: &str, state: &mut FormState) -> bool {
+    match schema.get("type").and_then(Value::as_str) {
+        Some("array") => rows(ui, schema.get("items").unwrap_or(&Value::Null), value, pointer, state),
+        _ if schema.get("properties").is_some() => object_form(ui, schema, value, pointer, state),
+        _ => json_editor(ui, "JSON", value, pointer, state),
+    }
+}
+
+/// Editable rows of an array of objects: each row a sub-form with a remove button, and an add
+/// button that appends a row with the required fields.
+fn rows(ui: &mut Ui, items: &Value, value: &mut Value, pointer: &str, state: &mut FormState) -> bool {
+    if !value.is_array() {
+        *value = Value::Array(Vec::new());
+    }
+    let mut changed = false;
+    let mut remove = None;
+    let count = value.as_array().map_or(0, Vec::len);
+    for index in 0..count {
+        let child = format!("{pointer}/{index}");
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(format!("#{}", index + 1)).strong());
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    let button = egui::Button::new("Remove");
+                    if ui
+                        .add_enabled(!state.read_only, button)
+                        .on_hover_text(format!("Remove item {} of {pointer}", index + 1))
+                        .clicked()
+                    {
+                        remove = Some(index);
+                    }
+                });
+            });
+            show_errors(ui, state, &child);
+            if let Some(item) = value.as_array_mut().and_then(|a| a.get_mut(index)) {
+                changed |= object_form(ui, items, item, &child, state);
+            }
+        });
+    }
+    if let Some(index) = remove
+        && let Some(array) = value.as_array_mut()
+    {
+        array.remove(index);
+        changed = true;
+    }
+    if ui.add_enabled(!state.read_only, egui::Button::new("Add")).clicked()
+        && let Some(array) = value.as_array_mut()
+    {
+        array.push(template(items));
+        changed = true;
+    }
+    changed
+}
+
+/// A new object with its required fields filled with empty or default values.
+pub fn template(schema: &Value) -> Value {
+    let mut object = Map::new();
+    let properties = schema.get("properties").and_then(Value::as_object);
+    for key in schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+        let property = properties.and_then(|p| p.get(key)).unwrap_or(&Value::Null);
+        object.insert(key.to_owned(), default_for(property));
+    }
+    Value::Object(object)
+}
+
+fn default_for(schema: &Value) -> Value {
+    if let Some(default) = schema.get("default") {
+        return default.clone();
+    }
+    if let Some(first) = schema.get("enum").and_then(Value::as_array).and_then(|e| e.first()) {
+        return first.clone();
+    }
+    match schema.get("type").and_then(Value::as_str) {
+        Some("boolean") => json!(false),
+        Some("integer" | "number") => schema.get("minimum").cloned().unwrap_or(json!(0)),
+        Some("array") => json!([]),
+        Some("object") => template(schema),
+        _ => json!(""),
+    }
+}
+
+/// One scalar field of an object.
+#[allow(clippy::too_many_arguments)]
+fn field(
+    ui: &mut Ui,
+    schema: &Value,
+    parent: &mut Value,
+    key: &str,
+    pointer: &str,
+    required: bool,
+    label: egui::Id,
+    state: &mut FormState,
+) -> bool {
+    let Some(object) = parent.as_object_mut() else {
+        return false;
+    };
+    let current = object.get(key).cloned();
+    let enabled = !state.read_only;
+    let new_value: Option<Option<Value>> = match (schema.get("type").and_then(Value::as_str), schema.get("enum")) {
+        (_, Some(Value::Array(options))) => enum_field(ui, options, current.as_ref(), required, pointer, label, enabled),
+        (Some("boolean"), _) => {
+            let mut on = current.as_ref().and_then(Value::as_bool).unwrap_or(false);
+            let response = ui.add_enabled(enabled, egui::Checkbox::without_text(&mut on)).labelled_by(label);
+            response.changed().then_some(Some(json!(on)))
+        }
+        (Some(kind @ ("integer" | "number")), _) => number_field(ui, schema, current.as_ref(), kind == "integer", required, label, enabled),
+        _ => text_field(ui, schema, current.as_ref(), required, pointer, label, state),
+    };
+    match new_value {
+        Some(Some(value)) => {
+            object.insert(key.to_owned(), value);
+            true
+        }
+        Some(None) => {
+            object.remove(key);
+            true
+        }
+        None => false,
+    }
+}
+
+fn enum_field(
+    ui: &mut Ui,
+    options: &[Value],
+    current: Option<&Value>,
+    required: bool,
+    pointer: &str,
+    label: egui::Id,
+    enabled: bool,
+) -> Option<Option<Value>> {
+    let shown = current.map_or_else(|| "(not set)".to_owned(), display);
+    let mut chosen = None;
+    ui.add_enabled_ui(enabled, |ui| {
+        egui::ComboBox::from_id_salt(pointer)
+            .selected_text(shown)
+            .show_ui(ui, |ui| {
+                if !required && ui.selectable_label(current.is_none(), "(not set)").clicked() {
+                    chosen = Some(None);
+                }
+                for option in options {
+                    if ui.selectable_label(current == Some(option), display(option)).clicked() {
+                        chosen = Some(Some(option.clone()));
+                    }
+                }
+            })
+            .response
+            .labelled_by(label);
+    });
+    chosen.filter(|c| c.as_ref() != current)
+}
+
+fn number_field(
+    ui: &mut Ui,
+    schema: &Value,
+    current: Option<&Value>,
+    integer: bool,
+    required: bool,
+    label: egui::Id,
+    enabled: bool,
+) -> Option<Option<Value>> {
+    let Some(current) = current.and_then(Value::as_f64) else {
+        let set = ui
+            .add_enabled(enabled, egui::Button::new("Set"))
+            .on_hover_text("This field is not set")
+            .labelled_by(label)
+            .clicked();
+        return set.then(|| Some(default_for(schema)));
+    };
+    let mut number = current;
+    let low = schema.get("minimum").and_then(Value::as_f64).unwrap_or(f64::MIN);
+    let high = schema.get("maximum").and_then(Value::as_f64).unwrap_or(f64::MAX);
+    let mut result = None;
+    ui.horizontal(|ui| {
+        let drag = egui::DragValue::new(&mut number)
+            .range(low..=high)
+            .speed(if integer { 1.0 } else { 0.05 })
+            .max_decimals(if integer { 0 } else { 3 });
+        if ui.add_enabled(enabled, drag).labelled_by(label).changed() {
+            result = Some(Some(if integer { json!(number.round() as i64) } else { json!(number) }));
+        }
+        if low > f64::MIN || high < f64::MAX {
+            let range = match (low > f64::MIN, high < f64::MAX) {
+                (true, true) => format!("{low} – {high}"),
+                (true, false) => format!("≥ {low}"),
+                _ => format!("≤ {high}"),
+            };
+            ui.label(RichText::new(range).weak());
+        }
+        if !required && ui.add_enabled(enabled, egui::Button::new("Clear").small()).clicked() {
+            result = Some(None);
+        }
+    });
+    result
+}
+
+fn text_field(
+    ui: &mut Ui,
+    schema: &Value,
+    current: Option<&Value>,
+    required: bool,
+    pointer: &str,
+    label: egui::Id,
+    state: &mut FormState,
+) -> Option<Option<Value>> {
+    let mut text = current.map_or_else(String::new, |v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
+    let secret = schema.get("writeOnly").and_then(Value::as_bool).unwrap_or(false);
+    let revealed = state.revealed.contains(pointer);
+    let mut result = None;
+    ui.horizontal(|ui| {
+        let edit = egui::TextEdit::singleline(&mut text)
+            .id_salt(pointer)
+            .password(secret && !revealed)
+            .desired_width(260.0)
+            .hint_text(if required { "required" } else { "not set" });
+        let response = ui.add_enabled(!state.read_only, edit).labelled_by(label);
+        if response.changed() {
+            result = Some(if text.is_empty() && !required && current.is_none_or(Value::is_string) {
+                None
+            } else {
+                Some(Value::String(text.clone()))
+            });
+        }
+        if secret {
+            let word = if revealed { "Hide" } else { "Reveal" };
+            if ui.button(word).on_hover_text("Show or hide the secret").clicked() {
+                if revealed {
+                    state.revealed.remove(pointer);
+                } else {
+                    state.revealed.insert(pointer.to_owned());
+                }
+            }
+        }
+    });
+    if let Some(description) = schema.get("description").and_then(Value::as_str) {
+        ui.label(RichText::new(description).small().weak());
+    }
+    result
+}
+
+/// A JSON text editor for a free-form object: parses as the admin types; while the text does
+/// not parse, the value keeps its last good state and the parse error shows beside it.
+pub fn json_editor(ui: &mut Ui, caption: &str, value: &mut Value, pointer: &str, state: &mut FormState) -> bool {
+    let text = state
+        .json_text
+        .entry(pointer.to_owned())
+        .or_insert_with(|| serde_json::to_string_pretty(value).unwrap_or_default());
+    if !caption.is_empty() {
+        ui.label(RichText::new(caption).weak());
+    }
+    let label = ui.label(format!("{} (JSON)", pointer.rsplit('/').next().unwrap_or("value")));
+    let response = ui
+        .add_enabled(
+            !state.read_only,
+            egui::TextEdit::multiline(text)
+                .code_editor()
+                .desired_rows(4)
+                .desired_width(f32::INFINITY)
+                .id_salt(pointer),
+        )
+        .labelled_by(label.id);
+    let mut changed = false;
+    if response.changed() {
+        match serde_json::from_str::<Value>(text) {
+            Ok(parsed) if parsed.is_object() => {
+                state.json_errors.remove(pointer);
+                *value = parsed;
+                changed = true;
+            }
+            Ok(_) => {
+                state.json_errors.insert(pointer.to_owned(), "must be a JSON object".to_owned());
+            }
+            Err(error) => {
+                state.json_errors.insert(pointer.to_owned(), error.to_string());
+            }
+        }
+    }
+    if let Some(error) = state.json_errors.get(pointer).cloned() {
+        error_line(ui, &error);
+    }
+    changed
+}
+
+fn show_errors(ui: &mut Ui, state: &FormState, pointer: &str) {
+    if let Some(errors) = state.errors_at(pointer) {
+        for error in errors {
+            error_line(ui, error);
+        }
+    }
+}
+
+fn error_line(ui: &mut Ui, message: &str) {
+    let colour = if ui.visuals().dark_mode { Color32::from_rgb(255, 120, 110) } else { Color32::from_rgb(190, 20, 20) };
+    ui.label(RichText::new(format!("⚠ {message}")).color(colour));
+}
+
+fn title(key: &str, schema: &Value) -> String {
+    schema
+        .get("title")
+        .and_then(Value::as_str)
+        .map_or_else(|| key.replace('_', " "), str::to_owned)
+}
+
+fn display(value: &Value) -> String {
+    value.as_str().map_or_else(|| value.to_string(), str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_fill_required_fields() {
+        let schema = json!({
+            "type": "object",
+            "required": ["type", "ip", "port", "protocol"],
+            "properties": {
+                "type": {"type": "string"},
+                "ip": {"type": "string"},
+                "port": {"type": "integer", "minimum": 1},
+                "protocol": {"type": "string", "enum": ["http", "https"]},
+                "model": {"type": "string"}
+            }
+        });
+        assert_eq!(template(&schema), json!({"type": "", "ip": "", "port": 1, "protocol": "http"}));
+    }
+}
