@@ -64,12 +64,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// The desktop app (or the kiosk): the core on a background runtime, the window on this
 /// thread.
-fn run_desktop(settings: Settings, file: SettingsFile, demo: bool, kiosk: bool) -> anyhow::Result<()> {
+fn run_desktop(
+    settings: Settings,
+    file: SettingsFile,
+    demo: bool,
+    kiosk: bool,
+) -> anyhow::Result<()> {
     let runtime = runtime()?;
-    let serve = if file.api_enabled == Some(true) { ServeApi::On } else { ServeApi::Off };
+    let serve = if file.api_enabled == Some(true) {
+        ServeApi::On
+    } else {
+        ServeApi::Off
+    };
     let session = runtime.block_on(Session::start(settings, demo, serve))?;
     let options = GuiOptions { kiosk, demo };
-    let shown = gui::run(session.core.clone(), runtime.handle().clone(), options, file);
+    let shown = gui::run(
+        session.core.clone(),
+        runtime.handle().clone(),
+        options,
+        file,
+    );
     runtime.block_on(session.stop());
     shown.map_err(anyhow::Error::msg)
 }

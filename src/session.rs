@@ -95,7 +95,9 @@ fn log_start(core: &Core, runtime: &CoreRuntime) {
 }
 
 fn start_demo(core: &Core, runtime: &CoreRuntime) -> Simulation {
-    let port = runtime.embedded_broker().map_or(DEFAULT_MQTT_PORT, |b| b.addr().port());
+    let port = runtime
+        .embedded_broker()
+        .map_or(DEFAULT_MQTT_PORT, |b| b.addr().port());
     let options = SimOptions::demo("127.0.0.1", port, &core.settings.topic_prefix);
     tracing::info!(
         services = options.services,

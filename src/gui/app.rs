@@ -2,6 +2,7 @@
 //! config editor beside the services table. Core events are drained in `logic` under a time
 //! budget into the views; `ui` only draws.
 
+use super::GuiOptions;
 use super::bridge::EventPump;
 use super::kiosk::KioskLock;
 use super::panels::devices::DevicesPanel;
@@ -13,9 +14,10 @@ use super::panels::server::ServerPanel;
 use super::panels::services::{ServicesAction, ServicesPanel};
 use super::panels::settings::{SettingsPanel, Theme};
 use super::panels::transfer::TransferPanel;
-use super::views::{DevicesView, MONITOR_CAPACITY, MessagesView, RateHistory, ServiceRow, service_rows};
-use super::widgets::badge::status_colour;
-use super::GuiOptions;
+use super::views::{
+    DevicesView, MONITOR_CAPACITY, MessagesView, RateHistory, ServiceRow, service_rows,
+};
+use super::widgets::badge::{dot, status_colour};
 use crate::core::Core;
 use crate::core::api_switch::ApiStatus;
 use crate::core::events::CoreEvent;
@@ -90,10 +92,18 @@ pub struct AliciaApp {
 
 impl AliciaApp {
     /// Builds the app over a running core (`settings_file`: the GUI's part of it).
-    pub fn new(ctx: &egui::Context, core: Core, runtime: tokio::runtime::Handle, options: GuiOptions, settings_file: &SettingsFile) -> Self {
+    pub fn new(
+        ctx: &egui::Context,
+        core: Core,
+        runtime: tokio::runtime::Handle,
+        options: GuiOptions,
+        settings_file: &SettingsFile,
+    ) -> Self {
         let theme = Theme::parse(settings_file.theme.as_deref());
         theme.apply(ctx);
-        let scale = settings_file.ui_scale.unwrap_or(if options.kiosk { 1.4 } else { 1.0 });
+        let scale = settings_file
+            .ui_scale
+            .unwrap_or(if options.kiosk { 1.4 } else { 1.0 });
         ctx.set_zoom_factor(scale);
         if options.kiosk {
             ctx.global_style_mut(|style| {
@@ -121,7 +131,9 @@ impl AliciaApp {
             server: ServerPanel::new(&core.settings.api),
             settings: SettingsPanel::new(&core, theme, scale),
             transfer: TransferPanel::default(),
-            kiosk: options.kiosk.then(|| KioskLock::new(settings_file.kiosk_pin_hash.clone())),
+            kiosk: options
+                .kiosk
+                .then(|| KioskLock::new(settings_file.kiosk_pin_hash.clone())),
             connection: (core.mqtt.is_connected(), core.mqtt.last_error()),
             tab: Tab::Services,
             devices,
@@ -164,10 +176,14 @@ impl AliciaApp {
             CoreEvent::Message(record) => messages.push(record),
             CoreEvent::DeviceUpdated(device) => devices.update(device),
             CoreEvent::DeviceRemoved { id } => devices.remove(&id),
-            CoreEvent::ConfigChanged { .. } | CoreEvent::HealthChanged { .. } | CoreEvent::ServiceUpdated { .. } => {
+            CoreEvent::ConfigChanged { .. }
+            | CoreEvent::HealthChanged { .. }
+            | CoreEvent::ServiceUpdated { .. } => {
                 services_changed = true;
             }
-            CoreEvent::CommandFinished { device_id, result } => devices_panel.on_command_result(&device_id, &result),
+            CoreEvent::CommandFinished { device_id, result } => {
+                devices_panel.on_command_result(&device_id, &result)
+            }
             CoreEvent::Connection { .. } => connection_changed = true,
         });
         if missed > 0 {
@@ -181,7 +197,9 @@ impl AliciaApp {
         if connection_changed || missed > 0 {
             self.connection = (self.core.mqtt.is_connected(), self.core.mqtt.last_error());
         }
-        let due = self.services_built.is_none_or(|at| at.elapsed() >= SERVICES_EVERY);
+        let due = self
+            .services_built
+            .is_none_or(|at| at.elapsed() >= SERVICES_EVERY);
         if self.services_dirty && due {
             self.services = service_rows(&self.core);
             self.services_dirty = false;
@@ -222,21 +240,36 @@ impl AliciaApp {
         match self.tab {
             Tab::Services => self.services_tab(ui, read_only),
             Tab::Devices => {
-                egui::CentralPanel::default().show(ui, |ui| self.devices_panel.ui(ui, &self.core, &mut self.devices, read_only));
+                egui::CentralPanel::default().show(ui, |ui| {
+                    self.devices_panel
+                        .ui(ui, &self.core, &mut self.devices, read_only)
+                });
             }
             Tab::Health => {
-                egui::CentralPanel::default().show(ui, |ui| health_ui(ui, &self.services, &self.rate));
+                egui::CentralPanel::default()
+                    .show(ui, |ui| health_ui(ui, &self.services, &self.rate));
             }
             Tab::Monitor => {
-                egui::CentralPanel::default().show(ui, |ui| self.monitor.ui(ui, &self.core, &mut self.messages, read_only));
+                egui::CentralPanel::default().show(ui, |ui| {
+                    self.monitor
+                        .ui(ui, &self.core, &mut self.messages, read_only)
+                });
             }
             Tab::Server => {
-                egui::CentralPanel::default().show(ui, |ui| self.server.ui(ui, &self.core, &self.runtime, read_only));
+                egui::CentralPanel::default().show(ui, |ui| {
+                    self.server.ui(ui, &self.core, &self.runtime, read_only)
+                });
             }
             Tab::Settings => {
                 egui::CentralPanel::default().show(ui, |ui| {
                     egui::ScrollArea::vertical().show(ui, |ui| {
-                        self.settings.ui(ui, &self.core, &self.runtime, self.options.kiosk, read_only);
+                        self.settings.ui(
+                            ui,
+                            &self.core,
+                            &self.runtime,
+                            self.options.kiosk,
+                            read_only,
+                        );
                         if !self.options.kiosk {
                             ui.separator();
                             self.transfer.ui(ui, &self.core, &self.runtime, read_only);
@@ -251,28 +284,51 @@ impl AliciaApp {
         ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new("Alicia Config Manager").strong().size(17.0));
             if self.options.demo {
-                ui.label(RichText::new("DEMO").strong().color(status_colour(ui, "pending")));
+                ui.label(
+                    RichText::new("DEMO")
+                        .strong()
+                        .color(status_colour(ui, "pending")),
+                );
             }
             ui.separator();
             let (connected, reason) = &self.connection;
-            let broker = format!("broker {}{}", self.core.mqtt.url(), if self.core.mqtt.embedded() { " (embedded)" } else { "" });
+            let broker = format!(
+                "broker {}{}",
+                self.core.mqtt.url(),
+                if self.core.mqtt.embedded() {
+                    " (embedded)"
+                } else {
+                    ""
+                }
+            );
             if *connected {
-                ui.label(RichText::new(format!("● {broker}")).color(status_colour(ui, "healthy")));
+                dot(ui, status_colour(ui, "healthy"));
+                ui.label(RichText::new(broker).color(status_colour(ui, "healthy")));
             } else {
                 let why = reason.clone().unwrap_or_else(|| "connecting".to_owned());
-                ui.label(RichText::new(format!("● {broker}: reconnecting ({why})")).color(status_colour(ui, "unhealthy")));
+                dot(ui, status_colour(ui, "unhealthy"));
+                ui.label(
+                    RichText::new(format!("{broker}: reconnecting ({why})"))
+                        .color(status_colour(ui, "unhealthy")),
+                );
             }
             ui.separator();
             ui.label(format!("role: {}", self.core.mqtt.instance().role.as_str()));
             ui.separator();
             match self.core.api.status() {
                 ApiStatus::Running { addr, .. } => ui.label(format!("REST: http://{addr}")),
-                ApiStatus::Failed { .. } => ui.colored_label(ui.visuals().error_fg_color, "REST: failed"),
+                ApiStatus::Failed { .. } => {
+                    ui.colored_label(ui.visuals().error_fg_color, "REST: failed")
+                }
                 _ => ui.label("REST: off"),
             };
             ui.separator();
             let (online, total) = self.devices.counts();
-            ui.label(format!("{} services · {online}/{total} devices online · {:.0} msg/s", self.services.len(), self.rate.current()));
+            ui.label(format!(
+                "{} services · {online}/{total} devices online · {:.0} msg/s",
+                self.services.len(),
+                self.rate.current()
+            ));
             if let Some(kiosk) = &mut self.kiosk {
                 ui.separator();
                 kiosk_ui(ui, kiosk);
@@ -290,7 +346,13 @@ impl AliciaApp {
         }
         egui::CentralPanel::default().show(ui, |ui| {
             let selected = self.editor.as_ref().map(|e| e.service().to_owned());
-            let action = self.services_panel.ui(ui, &self.core, &self.services, selected.as_deref(), read_only);
+            let action = self.services_panel.ui(
+                ui,
+                &self.core,
+                &self.services,
+                selected.as_deref(),
+                read_only,
+            );
             match action {
                 ServicesAction::None => {}
                 ServicesAction::Open(service) => self.open_editor(&service),
@@ -325,7 +387,9 @@ impl AliciaApp {
                 }
             });
         });
-        let Some(editor) = self.editor.as_mut() else { return };
+        let Some(editor) = self.editor.as_mut() else {
+            return;
+        };
         match self.editor_view {
             EditorView::Form => {
                 if editor.ui(ui, &self.core, &self.runtime, read_only) == EditorOutcome::Deleted {
@@ -334,7 +398,8 @@ impl AliciaApp {
             }
             EditorView::History => {
                 let service = editor.service().to_owned();
-                self.history.ui(ui, &self.core, &self.runtime, &service, read_only);
+                self.history
+                    .ui(ui, &self.core, &self.runtime, &service, read_only);
             }
         }
     }
@@ -345,7 +410,11 @@ fn kiosk_ui(ui: &mut Ui, kiosk: &mut KioskLock) {
         ui.label(RichText::new("🔒 read-only").strong());
         let label = ui.label("PIN");
         let response = ui
-            .add(egui::TextEdit::singleline(&mut kiosk.entry).password(true).desired_width(90.0))
+            .add(
+                egui::TextEdit::singleline(&mut kiosk.entry)
+                    .password(true)
+                    .desired_width(90.0),
+            )
             .labelled_by(label.id);
         let submitted = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         if ui.button("Unlock").clicked() || submitted {

@@ -1,8 +1,8 @@
 //! The kiosk lock: on the home server's own display the app is read-only until someone types
 //! the PIN (set in Settings, stored hashed with Argon2), then editable for a few minutes.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use std::time::{Duration, Instant};
 
 /// How long a PIN unlocks editing.
@@ -21,7 +21,11 @@ pub fn hash_pin(pin: &str) -> Result<String, String> {
 
 /// True when `pin` matches `hash`.
 pub fn verify_pin(pin: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(pin.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(pin.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 /// The lock of a kiosk session.
@@ -47,12 +51,14 @@ impl KioskLock {
 
     /// True while editing is not allowed.
     pub fn locked(&self) -> bool {
-        self.unlocked_until.is_none_or(|until| Instant::now() >= until)
+        self.unlocked_until
+            .is_none_or(|until| Instant::now() >= until)
     }
 
     /// Time left unlocked.
     pub fn remaining(&self) -> Option<Duration> {
-        self.unlocked_until.and_then(|until| until.checked_duration_since(Instant::now()))
+        self.unlocked_until
+            .and_then(|until| until.checked_duration_since(Instant::now()))
     }
 
     /// Tries the typed PIN.

@@ -27,7 +27,12 @@ pub struct GuiOptions {
 
 /// Opens the window and runs until it is closed (on the calling thread, which must be the
 /// main thread); the core keeps running on `runtime`.
-pub fn run(core: Core, runtime: tokio::runtime::Handle, options: GuiOptions, settings_file: SettingsFile) -> Result<(), String> {
+pub fn run(
+    core: Core,
+    runtime: tokio::runtime::Handle,
+    options: GuiOptions,
+    settings_file: SettingsFile,
+) -> Result<(), String> {
     let viewport = egui::ViewportBuilder::default()
         .with_title("Alicia Config Manager")
         .with_app_id("alicia-config-manager")
@@ -41,7 +46,15 @@ pub fn run(core: Core, runtime: tokio::runtime::Handle, options: GuiOptions, set
     eframe::run_native(
         "Alicia Config Manager",
         native,
-        Box::new(move |cc| Ok(Box::new(AliciaApp::new(&cc.egui_ctx, core, runtime, options, &settings_file)))),
+        Box::new(move |cc| {
+            Ok(Box::new(AliciaApp::new(
+                &cc.egui_ctx,
+                core,
+                runtime,
+                options,
+                &settings_file,
+            )))
+        }),
     )
     .map_err(|error| format!("the window could not open: {error}"))
 }

@@ -17,7 +17,11 @@ impl<T: Send + 'static> Default for Task<T> {
 
 impl<T: Send + 'static> Task<T> {
     /// Starts `work` on `runtime` (replacing any unfinished one).
-    pub fn start(&mut self, runtime: &tokio::runtime::Handle, work: impl Future<Output = T> + Send + 'static) {
+    pub fn start(
+        &mut self,
+        runtime: &tokio::runtime::Handle,
+        work: impl Future<Output = T> + Send + 'static,
+    ) {
         let _guard = runtime.enter();
         self.promise = Some(Promise::spawn_async(work));
     }

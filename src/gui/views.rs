@@ -72,7 +72,12 @@ impl Default for DevicesView {
 impl DevicesView {
     /// Replaces everything with the core's registry.
     pub fn resync(&mut self, core: &Core) {
-        self.devices = core.devices.list().into_iter().map(|d| (d.id.clone(), d)).collect();
+        self.devices = core
+            .devices
+            .list()
+            .into_iter()
+            .map(|d| (d.id.clone(), d))
+            .collect();
         self.dirty = true;
     }
 
@@ -97,13 +102,17 @@ impl DevicesView {
 
     /// (online, total).
     pub fn counts(&self) -> (usize, usize) {
-        (self.devices.values().filter(|d| d.online).count(), self.devices.len())
+        (
+            self.devices.values().filter(|d| d.online).count(),
+            self.devices.len(),
+        )
     }
 
     /// The ids to show, in order (re-sorted at most a few times a second while devices change,
     /// at once when the filter or the sort changes).
     pub fn rows(&mut self) -> &[String] {
-        let settings_changed = self.applied_filter != self.filter || self.applied_sort != (self.sort, self.ascending);
+        let settings_changed =
+            self.applied_filter != self.filter || self.applied_sort != (self.sort, self.ascending);
         let due = self.sorted_at.is_none_or(|at| at.elapsed() >= RESORT_EVERY);
         if settings_changed || (self.dirty && due) {
             self.rebuild();
@@ -255,7 +264,12 @@ impl MessagesView {
     }
 
     fn rebuild(&mut self) {
-        self.shown = self.all.iter().filter(|r| self.matches(r)).cloned().collect();
+        self.shown = self
+            .all
+            .iter()
+            .filter(|r| self.matches(r))
+            .cloned()
+            .collect();
     }
 }
 
@@ -294,18 +308,30 @@ pub fn service_rows(core: &Core) -> Vec<ServiceRow> {
         .map(|summary| {
             let stored = snapshot.documents.get(&summary.service_name);
             let document = stored.map(|s| &*s.document);
-            let text = |key: &str| document.and_then(|d| d.get(key)).and_then(|v| v.as_str()).map(str::to_owned);
-            let announced = core
-                .health
-                .get(&summary.service_name)
-                .and_then(|r| r.announcement)
-                .map(|a| a.version);
+            let text = |key: &str| {
+                document
+                    .and_then(|d| d.get(key))
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+            };
+            let runtime = core.health.get(&summary.service_name);
+            let manager = runtime
+                .as_ref()
+                .and_then(|r| r.role.clone())
+                .map(|_| "manager".to_owned());
+            let announced = runtime.and_then(|r| r.announcement).map(|a| a.version);
             ServiceRow {
-                service_type: text("service_type"),
-                enabled: document.and_then(|d| d.get("enabled")).and_then(|v| v.as_bool()),
+                service_type: text("service_type").or(manager),
+                enabled: document
+                    .and_then(|d| d.get("enabled"))
+                    .and_then(|v| v.as_bool()),
                 version: text("version").or(announced),
                 last_updated: text("last_updated"),
-                source: core.config.history(&summary.service_name).first().map(|e| e.source),
+                source: core
+                    .config
+                    .history(&summary.service_name)
+                    .first()
+                    .map(|e| e.source),
                 configured: stored.is_some(),
                 summary,
             }
@@ -328,11 +354,13 @@ impl RateHistory {
         let started = *self.started.get_or_insert(now);
         match self.last {
             Some((at, count)) if now.duration_since(at) >= Duration::from_secs(1) => {
-                let rate = received.saturating_sub(count) as f64 / now.duration_since(at).as_secs_f64();
+                let rate =
+                    received.saturating_sub(count) as f64 / now.duration_since(at).as_secs_f64();
                 if self.samples.len() == RATE_HISTORY {
                     self.samples.pop_front();
                 }
-                self.samples.push_back((now.duration_since(started).as_secs_f64(), rate));
+                self.samples
+                    .push_back((now.duration_since(started).as_secs_f64(), rate));
                 self.last = Some((now, received));
                 true
             }

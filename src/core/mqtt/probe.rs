@@ -45,16 +45,24 @@ pub async fn test_connection(target: ProbeTarget) -> Result<String, String> {
     let mut options = MqttOptions::new(id, target.url.host.clone(), target.url.port);
     options.set_keep_alive(Duration::from_secs(10));
     if let Some(username) = &target.username {
-        let password = target.password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default();
+        let password = target
+            .password
+            .as_ref()
+            .map(|p| p.expose().to_owned())
+            .unwrap_or_default();
         options.set_credentials(username.clone(), password);
     }
     if target.url.tls {
         let transport = match &target.ca_file {
             Some(path) => {
-                let ca = tokio::fs::read(path)
-                    .await
-                    .map_err(|error| format!("cannot read the CA file {}: {error}", path.display()))?;
-                Transport::tls_with_config(TlsConfiguration::Simple { ca, alpn: None, client_auth: None })
+                let ca = tokio::fs::read(path).await.map_err(|error| {
+                    format!("cannot read the CA file {}: {error}", path.display())
+                })?;
+                Transport::tls_with_config(TlsConfiguration::Simple {
+                    ca,
+                    alpn: None,
+                    client_auth: None,
+                })
             }
             None => Transport::tls_with_default_config(),
         };
@@ -64,7 +72,9 @@ pub async fn test_connection(target: ProbeTarget) -> Result<String, String> {
     let outcome = tokio::time::timeout(TEST_TIMEOUT, async {
         loop {
             match eventloop.poll().await {
-                Ok(Event::Incoming(Packet::ConnAck(_))) => return Ok(format!("{} accepted the connection", target.url)),
+                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    return Ok(format!("{} accepted the connection", target.url));
+                }
                 Ok(_) => {}
                 Err(rumqttc::ConnectionError::ConnectionRefused(code)) => {
                     return Err(format!("{} refused the connection ({code:?})", target.url));
@@ -74,7 +84,13 @@ pub async fn test_connection(target: ProbeTarget) -> Result<String, String> {
         }
     })
     .await
-    .unwrap_or_else(|_| Err(format!("{} did not answer within {} s", target.url, TEST_TIMEOUT.as_secs())));
+    .unwrap_or_else(|_| {
+        Err(format!(
+            "{} did not answer within {} s",
+            target.url,
+            TEST_TIMEOUT.as_secs()
+        ))
+    });
     let _ = client.try_disconnect();
     outcome
 }

@@ -62,8 +62,12 @@ impl DevicesPanel {
     pub fn ui(&mut self, ui: &mut Ui, core: &Core, view: &mut DevicesView, read_only: bool) {
         ui.horizontal(|ui| {
             let label = ui.label("Filter");
-            ui.add(egui::TextEdit::singleline(&mut view.filter).hint_text("id, name, room or type").desired_width(220.0))
-                .labelled_by(label.id);
+            ui.add(
+                egui::TextEdit::singleline(&mut view.filter)
+                    .hint_text("id, name, room or type")
+                    .desired_width(220.0),
+            )
+            .labelled_by(label.id);
             let (online, total) = view.counts();
             ui.label(format!("{online} online of {total}"));
         });
@@ -81,6 +85,7 @@ impl DevicesPanel {
         TableBuilder::new(ui)
             .id_salt("devices-table")
             .striped(true)
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .sense(egui::Sense::click())
             .column(Column::initial(90.0))
             .column(Column::initial(200.0).resizable(true))
@@ -98,8 +103,20 @@ impl DevicesPanel {
                     ("Last seen", DeviceSort::LastSeen),
                 ] {
                     header.col(|ui| {
-                        let arrow = if view.sort == sort { if view.ascending { " ⏶" } else { " ⏷" } } else { "" };
-                        if ui.add(egui::Button::new(RichText::new(format!("{title}{arrow}")).strong()).frame(false)).clicked() {
+                        let arrow = if view.sort == sort {
+                            if view.ascending { " ⬆" } else { " ⬇" }
+                        } else {
+                            ""
+                        };
+                        if ui
+                            .add(
+                                egui::Button::new(
+                                    RichText::new(format!("{title}{arrow}")).strong(),
+                                )
+                                .frame(false),
+                            )
+                            .clicked()
+                        {
                             sort_clicked = Some(sort);
                         }
                     });
@@ -108,7 +125,9 @@ impl DevicesPanel {
             .body(|body| {
                 body.rows(row_height, rows.len(), |mut row| {
                     let id = &rows[row.index()];
-                    let Some(device) = view.get(id).cloned() else { return };
+                    let Some(device) = view.get(id).cloned() else {
+                        return;
+                    };
                     row.set_selected(self.selected.as_deref() == Some(id.as_str()));
                     row.col(|ui| {
                         badge(ui, if device.online { "online" } else { "offline" });
@@ -144,37 +163,55 @@ impl DevicesPanel {
     }
 
     fn details_ui(&mut self, ui: &mut Ui, core: &Core, view: &DevicesView, read_only: bool) {
-        let Some(device) = self.selected.as_deref().and_then(|id| view.get(id)).cloned() else {
-            ui.label(RichText::new("Select a device to see its state and send it commands.").weak());
+        let Some(device) = self
+            .selected
+            .as_deref()
+            .and_then(|id| view.get(id))
+            .cloned()
+        else {
+            ui.label(
+                RichText::new("Select a device to see its state and send it commands.").weak(),
+            );
             return;
         };
         ui.heading(device.name.as_deref().unwrap_or(&device.id));
-        egui::Grid::new("device-facts").num_columns(2).show(ui, |ui| {
-            for (label, value) in [
-                ("Id", device.id.clone()),
-                ("Room", device.room.clone().unwrap_or_default()),
-                ("Type", device.kind.clone().unwrap_or_default()),
-                ("Last seen", relative_time(device.last_seen.as_deref())),
-            ] {
-                ui.label(label);
-                ui.label(value);
+        egui::Grid::new("device-facts")
+            .num_columns(2)
+            .show(ui, |ui| {
+                for (label, value) in [
+                    ("Id", device.id.clone()),
+                    ("Room", device.room.clone().unwrap_or_default()),
+                    ("Type", device.kind.clone().unwrap_or_default()),
+                    ("Last seen", relative_time(device.last_seen.as_deref())),
+                ] {
+                    ui.label(label);
+                    ui.label(value);
+                    ui.end_row();
+                }
+                ui.label("Status");
+                badge(ui, if device.online { "online" } else { "offline" });
                 ui.end_row();
-            }
-            ui.label("Status");
-            badge(ui, if device.online { "online" } else { "offline" });
-            ui.end_row();
-        });
+            });
         ui.label(RichText::new("Reported state").strong());
         json_view(ui, "device-state", &device.state);
         ui.separator();
         ui.label(RichText::new("Send a command").strong());
         ui.horizontal(|ui| {
             let label = ui.label("Command");
-            ui.add(egui::TextEdit::singleline(&mut self.command).desired_width(140.0)).labelled_by(label.id);
+            ui.add(egui::TextEdit::singleline(&mut self.command).desired_width(140.0))
+                .labelled_by(label.id);
         });
         let label = ui.label("Parameters (JSON object)");
-        ui.add(egui::TextEdit::multiline(&mut self.params).code_editor().desired_rows(2)).labelled_by(label.id);
-        if ui.add_enabled(!read_only, egui::Button::new("Send command")).clicked() {
+        ui.add(
+            egui::TextEdit::multiline(&mut self.params)
+                .code_editor()
+                .desired_rows(2),
+        )
+        .labelled_by(label.id);
+        if ui
+            .add_enabled(!read_only, egui::Button::new("Send command"))
+            .clicked()
+        {
             self.send(core, &device.id);
         }
         if let Some(error) = &self.error {
@@ -185,16 +222,29 @@ impl DevicesPanel {
                 None => {
                     ui.horizontal(|ui| {
                         ui.spinner();
-                        ui.label(format!("waiting for the device ({:.0} s)", sent.sent.elapsed().as_secs_f32()));
+                        ui.label(format!(
+                            "waiting for the device ({:.0} s)",
+                            sent.sent.elapsed().as_secs_f32()
+                        ));
                     });
-                    ui.ctx().request_repaint_after(std::time::Duration::from_millis(250));
+                    ui.ctx()
+                        .request_repaint_after(std::time::Duration::from_millis(250));
                 }
                 Some(result) if result.ok => {
-                    ui.label(RichText::new("✔ the device did it").color(crate::gui::widgets::badge::status_colour(ui, "healthy")));
+                    ui.label(
+                        RichText::new("✔ the device did it")
+                            .color(crate::gui::widgets::badge::status_colour(ui, "healthy")),
+                    );
                 }
                 Some(result) => {
-                    let reason = result.error.clone().unwrap_or_else(|| "no reason given".to_owned());
-                    ui.colored_label(ui.visuals().error_fg_color, format!("✖ the device refused: {reason}"));
+                    let reason = result
+                        .error
+                        .clone()
+                        .unwrap_or_else(|| "no reason given".to_owned());
+                    ui.colored_label(
+                        ui.visuals().error_fg_color,
+                        format!("✖ the device refused: {reason}"),
+                    );
                 }
             }
         }

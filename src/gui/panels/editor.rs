@@ -6,7 +6,9 @@
 //! the edit started from; when someone else saved meanwhile, the admin chooses.
 
 use crate::core::Core;
-use crate::core::config::{ChangeSource, Committed, ConfigError, FieldError, Precondition, StoredDocument, schema_document};
+use crate::core::config::{
+    ChangeSource, Committed, ConfigError, FieldError, Precondition, StoredDocument, schema_document,
+};
 use crate::gui::tasks::Task;
 use crate::gui::widgets::json::{Difference, diff, short};
 use crate::gui::widgets::schema_form::{FormState, object_form};
@@ -53,7 +55,11 @@ impl ConfigEditor {
     /// Opens the stored document of `service`.
     pub fn open(core: &Core, service: &str) -> Option<Self> {
         let stored = core.config.get(service)?;
-        Some(Self::with_base(service, Some(stored.revision), Value::clone(&stored.document)))
+        Some(Self::with_base(
+            service,
+            Some(stored.revision),
+            Value::clone(&stored.document),
+        ))
     }
 
     /// Opens a document that is not stored yet (a new service, a duplicate).
@@ -96,7 +102,13 @@ impl ConfigEditor {
     }
 
     /// Draws the editor.
-    pub fn ui(&mut self, ui: &mut Ui, core: &Core, runtime: &tokio::runtime::Handle, read_only: bool) -> EditorOutcome {
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        core: &Core,
+        runtime: &tokio::runtime::Handle,
+        read_only: bool,
+    ) -> EditorOutcome {
         self.form.read_only = read_only;
         if !self.validated {
             self.validate(core);
@@ -122,7 +134,7 @@ impl ConfigEditor {
                 None => ui.label(RichText::new("new, not saved yet").italics()),
             };
             if self.is_dirty() && self.base_revision.is_some() {
-                ui.label(RichText::new("● unsaved changes").color(ui.visuals().warn_fg_color));
+                ui.label(RichText::new("• unsaved changes").color(ui.visuals().warn_fg_color));
             }
         });
         let stored = core.config.get(&self.service);
@@ -147,7 +159,11 @@ impl ConfigEditor {
             );
         }
         if let Some((message, error)) = &self.message {
-            let colour = if *error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
+            let colour = if *error {
+                ui.visuals().error_fg_color
+            } else {
+                ui.visuals().text_color()
+            };
             ui.label(RichText::new(message).color(colour));
         }
         ui.separator();
@@ -156,25 +172,37 @@ impl ConfigEditor {
     fn form_ui(&mut self, ui: &mut Ui, core: &Core, runtime: &tokio::runtime::Handle) {
         let schema = form_schema();
         if let Some(settings) = core.config.settings_schema(&self.service) {
-            self.form.overrides.insert("/config/settings".to_owned(), Value::clone(&settings.source));
+            self.form.overrides.insert(
+                "/config/settings".to_owned(),
+                Value::clone(&settings.source),
+            );
         }
         let unplaced: Vec<&FieldError> = self
             .errors
             .iter()
-            .filter(|e| e.path.is_empty() || MANAGED_FIELDS.iter().any(|f| e.path == format!("/{f}")))
+            .filter(|e| {
+                e.path.is_empty() || MANAGED_FIELDS.iter().any(|f| e.path == format!("/{f}"))
+            })
             .collect();
         for error in unplaced {
-            ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {} {}", error.path, error.message));
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!("⚠ {} {}", error.path, error.message),
+            );
         }
-        egui::ScrollArea::vertical().id_salt("editor-form").max_height(ui.available_height() - 48.0).show(ui, |ui| {
-            if object_form(ui, &schema, &mut self.draft, "", &mut self.form) {
-                self.validated = false;
-                self.message = None;
-            }
-        });
+        egui::ScrollArea::vertical()
+            .id_salt("editor-form")
+            .max_height(ui.available_height() - 48.0)
+            .show(ui, |ui| {
+                if object_form(ui, &schema, &mut self.draft, "", &mut self.form) {
+                    self.validated = false;
+                    self.message = None;
+                }
+            });
         ui.separator();
         ui.horizontal(|ui| {
-            let can_save = !self.form.read_only && self.is_valid() && self.is_dirty() && !self.save.running();
+            let can_save =
+                !self.form.read_only && self.is_valid() && self.is_dirty() && !self.save.running();
             let save = ui
                 .add_enabled(can_save, egui::Button::new(RichText::new("Save…").strong()))
                 .on_hover_text("Review the change, then save it");
@@ -182,13 +210,27 @@ impl ConfigEditor {
                 self.stage = Stage::Reviewing(diff(&self.base, &self.draft));
             }
             if !self.is_valid() {
-                ui.label(RichText::new(format!("{} problem(s) to fix", self.errors.len() + self.form.json_errors.len())).color(ui.visuals().error_fg_color));
+                ui.label(
+                    RichText::new(format!(
+                        "{} problem(s) to fix",
+                        self.errors.len() + self.form.json_errors.len()
+                    ))
+                    .color(ui.visuals().error_fg_color),
+                );
             }
-            if ui.add_enabled(self.is_dirty() && self.base_revision.is_some() && !self.form.read_only, egui::Button::new("Revert")).clicked() {
+            if ui
+                .add_enabled(
+                    self.is_dirty() && self.base_revision.is_some() && !self.form.read_only,
+                    egui::Button::new("Revert"),
+                )
+                .clicked()
+            {
                 self.revert(core);
             }
             if self.base_revision.is_some()
-                && ui.add_enabled(!self.form.read_only, egui::Button::new("Delete service…")).clicked()
+                && ui
+                    .add_enabled(!self.form.read_only, egui::Button::new("Delete service…"))
+                    .clicked()
             {
                 self.stage = Stage::ConfirmDelete;
             }
@@ -199,12 +241,26 @@ impl ConfigEditor {
         let _ = runtime;
     }
 
-    fn review_ui(&mut self, ui: &mut Ui, changes: &[Difference], runtime: &tokio::runtime::Handle, core: &Core) {
+    fn review_ui(
+        &mut self,
+        ui: &mut Ui,
+        changes: &[Difference],
+        runtime: &tokio::runtime::Handle,
+        core: &Core,
+    ) {
         ui.label(RichText::new("Review the change").strong());
         changes_ui(ui, "review", changes);
         ui.horizontal(|ui| {
-            if ui.add_enabled(!self.save.running(), egui::Button::new(RichText::new("Confirm and save").strong())).clicked() {
-                let precondition = self.base_revision.map_or(Precondition::Absent, Precondition::Revision);
+            if ui
+                .add_enabled(
+                    !self.save.running(),
+                    egui::Button::new(RichText::new("Confirm and save").strong()),
+                )
+                .clicked()
+            {
+                let precondition = self
+                    .base_revision
+                    .map_or(Precondition::Absent, Precondition::Revision);
                 self.start_save(core, runtime, precondition);
             }
             if ui.button("Back to the form").clicked() {
@@ -216,18 +272,36 @@ impl ConfigEditor {
         });
     }
 
-    fn conflict_ui(&mut self, ui: &mut Ui, theirs: Option<StoredDocument>, runtime: &tokio::runtime::Handle, core: &Core) {
-        ui.label(RichText::new("Someone else saved this service while you were editing.").strong().color(ui.visuals().warn_fg_color));
-        let their_document = theirs.as_ref().map_or(Value::Null, |t| Value::clone(&t.document));
+    fn conflict_ui(
+        &mut self,
+        ui: &mut Ui,
+        theirs: Option<StoredDocument>,
+        runtime: &tokio::runtime::Handle,
+        core: &Core,
+    ) {
+        ui.label(
+            RichText::new("Someone else saved this service while you were editing.")
+                .strong()
+                .color(ui.visuals().warn_fg_color),
+        );
+        let their_document = theirs
+            .as_ref()
+            .map_or(Value::Null, |t| Value::clone(&t.document));
         ui.columns(2, |columns| {
             columns[0].label(RichText::new("Theirs (stored now)").strong());
-            changes_ui(&mut columns[0], "theirs", &diff(&self.base, &their_document));
+            changes_ui(
+                &mut columns[0],
+                "theirs",
+                &diff(&self.base, &their_document),
+            );
             columns[1].label(RichText::new("Mine (this form)").strong());
             changes_ui(&mut columns[1], "mine", &diff(&self.base, &self.draft));
         });
         ui.horizontal(|ui| {
             if ui.button("Keep mine (save over theirs)").clicked() {
-                let precondition = theirs.as_ref().map_or(Precondition::Absent, |t| Precondition::Revision(t.revision));
+                let precondition = theirs
+                    .as_ref()
+                    .map_or(Precondition::Absent, |t| Precondition::Revision(t.revision));
                 self.start_save(core, runtime, precondition);
             }
             if ui.button("Take theirs (discard mine)").clicked() {
@@ -237,13 +311,25 @@ impl ConfigEditor {
     }
 
     fn delete_ui(&mut self, ui: &mut Ui, runtime: &tokio::runtime::Handle, core: &Core) {
-        ui.label(RichText::new(format!("Delete {}? Its retained config is cleared; the history keeps every revision.", self.service)).strong());
+        ui.label(
+            RichText::new(format!(
+                "Delete {}? Its retained config is cleared; the history keeps every revision.",
+                self.service
+            ))
+            .strong(),
+        );
         ui.horizontal(|ui| {
-            if ui.button(RichText::new("Delete").color(ui.visuals().error_fg_color)).clicked() {
-                let (core, service, base) = (core.clone(), self.service.clone(), self.base_revision);
+            if ui
+                .button(RichText::new("Delete").color(ui.visuals().error_fg_color))
+                .clicked()
+            {
+                let (core, service, base) =
+                    (core.clone(), self.service.clone(), self.base_revision);
                 self.delete.start(runtime, async move {
                     let precondition = base.map_or(Precondition::None, Precondition::Revision);
-                    core.config.delete(&service, ChangeSource::Gui, precondition).await
+                    core.config
+                        .delete(&service, ChangeSource::Gui, precondition)
+                        .await
                 });
             }
             if ui.button("Cancel").clicked() {
@@ -255,10 +341,17 @@ impl ConfigEditor {
         });
     }
 
-    fn start_save(&mut self, core: &Core, runtime: &tokio::runtime::Handle, precondition: Precondition) {
+    fn start_save(
+        &mut self,
+        core: &Core,
+        runtime: &tokio::runtime::Handle,
+        precondition: Precondition,
+    ) {
         let (core, service, draft) = (core.clone(), self.service.clone(), self.draft.clone());
         self.save.start(runtime, async move {
-            core.config.put(&service, draft, ChangeSource::Gui, precondition).await
+            core.config
+                .put(&service, draft, ChangeSource::Gui, precondition)
+                .await
         });
     }
 
@@ -272,15 +365,21 @@ impl ConfigEditor {
                     self.form.reset_draft();
                     self.stage = Stage::Editing;
                     self.validated = false;
-                    self.message = Some((format!("Saved as revision {}.", committed.revision), false));
+                    self.message =
+                        Some((format!("Saved as revision {}.", committed.revision), false));
                 }
                 Err(ConfigError::Conflict { .. }) => {
-                    self.stage = Stage::Conflict { theirs: core.config.get(&self.service) };
+                    self.stage = Stage::Conflict {
+                        theirs: core.config.get(&self.service),
+                    };
                 }
                 Err(ConfigError::Invalid { details }) => {
                     self.errors = details;
                     self.stage = Stage::Editing;
-                    self.message = Some(("The service's settings schema refused it: see the fields.".to_owned(), true));
+                    self.message = Some((
+                        "The service's settings schema refused it: see the fields.".to_owned(),
+                        true,
+                    ));
                 }
                 Err(other) => {
                     self.stage = Stage::Editing;
@@ -316,7 +415,10 @@ impl ConfigEditor {
         self.errors = core.config.validate(&self.service, &self.draft);
         let mut by_pointer: HashMap<String, Vec<String>> = HashMap::new();
         for error in &self.errors {
-            by_pointer.entry(error.path.clone()).or_default().push(error.message.clone());
+            by_pointer
+                .entry(error.path.clone())
+                .or_default()
+                .push(error.message.clone());
         }
         self.form.errors = by_pointer;
         self.validated = true;
@@ -359,16 +461,19 @@ pub fn changes_ui(ui: &mut Ui, id: &str, changes: &[Difference]) {
         ui.label(RichText::new("no change").weak());
         return;
     }
-    egui::Grid::new(id).striped(true).num_columns(3).show(ui, |ui| {
-        ui.label(RichText::new("field").strong());
-        ui.label(RichText::new("before").strong());
-        ui.label(RichText::new("after").strong());
-        ui.end_row();
-        for change in changes {
-            ui.label(RichText::new(&change.pointer).monospace());
-            ui.label(short(&change.pointer, change.before.as_ref()));
-            ui.label(short(&change.pointer, change.after.as_ref()));
+    egui::Grid::new(id)
+        .striped(true)
+        .num_columns(3)
+        .show(ui, |ui| {
+            ui.label(RichText::new("field").strong());
+            ui.label(RichText::new("before").strong());
+            ui.label(RichText::new("after").strong());
             ui.end_row();
-        }
-    });
+            for change in changes {
+                ui.label(RichText::new(&change.pointer).monospace());
+                ui.label(short(&change.pointer, change.before.as_ref()));
+                ui.label(short(&change.pointer, change.after.as_ref()));
+                ui.end_row();
+            }
+        });
 }

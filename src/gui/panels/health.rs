@@ -8,6 +8,8 @@ use egui_plot::{Line, Plot, PlotPoints};
 
 /// Width of a service card.
 const CARD_WIDTH: f32 = 240.0;
+/// Least height of a service card (so a row of cards lines up).
+const CARD_HEIGHT: f32 = 120.0;
 
 /// Draws the health panel.
 pub fn health_ui(ui: &mut Ui, rows: &[ServiceRow], rate: &RateHistory) {
@@ -22,36 +24,54 @@ pub fn health_ui(ui: &mut Ui, rows: &[ServiceRow], rate: &RateHistory) {
             plot.line(Line::new("msgs/s", PlotPoints::from(rate.points())));
         });
     ui.separator();
-    egui::ScrollArea::vertical().id_salt("health-cards").show(ui, |ui| {
-        ui.horizontal_wrapped(|ui| {
-            for row in rows {
-                card(ui, row);
-            }
+    egui::ScrollArea::vertical()
+        .id_salt("health-cards")
+        .show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                for row in rows {
+                    card(ui, row);
+                }
+            });
         });
-    });
 }
 
 fn card(ui: &mut Ui, row: &ServiceRow) {
     egui::Frame::group(ui.style()).show(ui, |ui| {
         ui.set_width(CARD_WIDTH);
-        ui.label(RichText::new(&row.summary.service_name).strong().size(16.0));
-        ui.horizontal(|ui| {
-            let status = if row.summary.stale && row.summary.last_seen.is_some() { "stale" } else { row.summary.status.as_str() };
-            badge(ui, status);
-            ui.label(RichText::new(row.service_type.as_deref().unwrap_or("")).weak());
-        });
-        ui.label(format!("last seen {}", relative_time(row.summary.last_seen.as_deref())));
-        ui.label(format!("version {}", row.version.as_deref().unwrap_or("—")));
-        let state = serde_json::to_value(row.summary.config_state)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        ui.horizontal(|ui| {
-            ui.label("config");
-            badge(ui, if row.configured { &state } else { "no config" });
-        });
-        if let Some(error) = &row.summary.config_error {
-            ui.label(RichText::new(error).small().color(ui.visuals().error_fg_color));
-        }
+        ui.set_min_height(CARD_HEIGHT);
+        ui.vertical(|ui| card_body(ui, row));
     });
+}
+
+fn card_body(ui: &mut Ui, row: &ServiceRow) {
+    ui.label(RichText::new(&row.summary.service_name).strong().size(16.0));
+    ui.horizontal(|ui| {
+        let status = if row.summary.stale && row.summary.last_seen.is_some() {
+            "stale"
+        } else {
+            row.summary.status.as_str()
+        };
+        badge(ui, status);
+        ui.label(RichText::new(row.service_type.as_deref().unwrap_or("")).weak());
+    });
+    ui.label(format!(
+        "last seen {}",
+        relative_time(row.summary.last_seen.as_deref())
+    ));
+    ui.label(format!("version {}", row.version.as_deref().unwrap_or("—")));
+    let state = serde_json::to_value(row.summary.config_state)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    ui.horizontal(|ui| {
+        ui.label("config");
+        badge(ui, if row.configured { &state } else { "no config" });
+    });
+    if let Some(error) = &row.summary.config_error {
+        ui.label(
+            RichText::new(error)
+                .small()
+                .color(ui.visuals().error_fg_color),
+        );
+    }
 }

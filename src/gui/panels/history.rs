@@ -21,34 +21,64 @@ pub struct HistoryPanel {
 
 impl HistoryPanel {
     /// Draws the history of `service`.
-    pub fn ui(&mut self, ui: &mut Ui, core: &Core, runtime: &tokio::runtime::Handle, service: &str, read_only: bool) {
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        core: &Core,
+        runtime: &tokio::runtime::Handle,
+        service: &str,
+        read_only: bool,
+    ) {
         if let Some(result) = self.rollback.take() {
             self.message = Some(match result {
-                Ok(committed) => (format!("Rolled back: now revision {}.", committed.revision), false),
+                Ok(committed) => (
+                    format!("Rolled back: now revision {}.", committed.revision),
+                    false,
+                ),
                 Err(error) => (format!("Not rolled back: {error}"), true),
             });
             self.selected = None;
         }
         if let Some((message, error)) = &self.message {
-            let colour = if *error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
+            let colour = if *error {
+                ui.visuals().error_fg_color
+            } else {
+                ui.visuals().text_color()
+            };
             ui.label(RichText::new(message).color(colour));
         }
         let entries = core.config.history(service);
-        let current = core.config.get(service).map_or(Value::Null, |s| Value::clone(&s.document));
-        egui::ScrollArea::vertical().id_salt("history-list").max_height(220.0).show(ui, |ui| {
-            egui::Grid::new("history-grid").striped(true).num_columns(3).show(ui, |ui| {
-                for entry in &entries {
-                    let label = format!("revision {}", entry.revision);
-                    if ui.selectable_label(self.selected == Some(entry.revision), label).clicked() {
-                        self.selected = Some(entry.revision);
-                        self.confirm = None;
-                    }
-                    ui.label(entry.source.as_str());
-                    ui.label(format!("{} ({})", relative_time(Some(&entry.last_updated)), &entry.last_updated));
-                    ui.end_row();
-                }
+        let current = core
+            .config
+            .get(service)
+            .map_or(Value::Null, |s| Value::clone(&s.document));
+        egui::ScrollArea::vertical()
+            .id_salt("history-list")
+            .max_height(220.0)
+            .show(ui, |ui| {
+                egui::Grid::new("history-grid")
+                    .striped(true)
+                    .num_columns(3)
+                    .show(ui, |ui| {
+                        for entry in &entries {
+                            let label = format!("revision {}", entry.revision);
+                            if ui
+                                .selectable_label(self.selected == Some(entry.revision), label)
+                                .clicked()
+                            {
+                                self.selected = Some(entry.revision);
+                                self.confirm = None;
+                            }
+                            ui.label(entry.source.as_str());
+                            ui.label(format!(
+                                "{} ({})",
+                                relative_time(Some(&entry.last_updated)),
+                                &entry.last_updated
+                            ));
+                            ui.end_row();
+                        }
+                    });
             });
-        });
         let Some(selected) = self.selected else {
             ui.label(RichText::new("Select a revision to compare it with the current one.").weak());
             return;
@@ -58,7 +88,9 @@ impl HistoryPanel {
         };
         ui.separator();
         let old = entry.document.as_deref().cloned().unwrap_or(Value::Null);
-        ui.label(RichText::new(format!("From revision {selected} to the current document")).strong());
+        ui.label(
+            RichText::new(format!("From revision {selected} to the current document")).strong(),
+        );
         changes_ui(ui, "history-diff", &diff(&old, &current));
         if entry.document.is_none() {
             ui.label(RichText::new("This revision deleted the service.").italics());
@@ -69,7 +101,9 @@ impl HistoryPanel {
                 ui.label(format!("Make revision {selected} current again?"));
                 if ui.button("Roll back").clicked() {
                     let (core, service) = (core.clone(), service.to_owned());
-                    self.rollback.start(runtime, async move { core.config.rollback(&service, selected).await });
+                    self.rollback.start(runtime, async move {
+                        core.config.rollback(&service, selected).await
+                    });
                     self.confirm = None;
                 }
                 if ui.button("Cancel").clicked() {
@@ -77,7 +111,13 @@ impl HistoryPanel {
                 }
             }
             _ => {
-                if ui.add_enabled(!read_only, egui::Button::new(format!("Roll back to revision {selected}…"))).clicked() {
+                if ui
+                    .add_enabled(
+                        !read_only,
+                        egui::Button::new(format!("Roll back to revision {selected}…")),
+                    )
+                    .clicked()
+                {
                     self.confirm = Some(selected);
                 }
                 if self.rollback.running() {

@@ -37,10 +37,17 @@ impl MonitorPanel {
                 }
             }
             let label = ui.label("Topic filter");
-            ui.add(egui::TextEdit::singleline(&mut view.filter).hint_text("alicia/device/+/state").desired_width(260.0))
-                .labelled_by(label.id);
+            ui.add(
+                egui::TextEdit::singleline(&mut view.filter)
+                    .hint_text("alicia/device/+/state")
+                    .desired_width(260.0),
+            )
+            .labelled_by(label.id);
             if !view.filter_is_valid() {
-                ui.colored_label(ui.visuals().error_fg_color, "not a valid filter (# must be last)");
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    "not a valid filter (# must be last)",
+                );
             }
             ui.label(format!("{} shown of {}", view.len(), view.total()));
             if view.paused && view.held_back > 0 {
@@ -54,7 +61,12 @@ impl MonitorPanel {
             .show(ui, |ui| match &self.selected {
                 Some(record) => {
                     ui.label(RichText::new(&record.topic).monospace().strong());
-                    ui.label(format!("{} · {} bytes{}", record.timestamp, record.size, if record.retained { " · retained" } else { "" }));
+                    ui.label(format!(
+                        "{} · {} bytes{}",
+                        record.timestamp,
+                        record.size,
+                        if record.retained { " · retained" } else { "" }
+                    ));
                     if let Some(error) = &record.error {
                         ui.colored_label(ui.visuals().error_fg_color, format!("invalid: {error}"));
                     }
@@ -77,6 +89,7 @@ impl MonitorPanel {
         TableBuilder::new(ui)
             .id_salt("messages-table")
             .striped(true)
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .sense(egui::Sense::click())
             .column(Column::initial(110.0))
             .column(Column::initial(300.0).resizable(true))
@@ -90,21 +103,42 @@ impl MonitorPanel {
             })
             .body(|body| {
                 body.rows(row_height, count, |mut row| {
-                    let Some(record) = view.newest(row.index()).cloned() else { return };
+                    let Some(record) = view.newest(row.index()).cloned() else {
+                        return;
+                    };
                     let invalid = !record.valid;
-                    row.set_selected(self.selected.as_ref().is_some_and(|s| Arc::ptr_eq(s, &record)));
+                    row.set_selected(
+                        self.selected
+                            .as_ref()
+                            .is_some_and(|s| Arc::ptr_eq(s, &record)),
+                    );
                     row.col(|ui| {
-                        ui.label(RichText::new(record.timestamp.get(11..23).unwrap_or(&record.timestamp)).monospace());
+                        ui.label(
+                            RichText::new(
+                                record.timestamp.get(11..23).unwrap_or(&record.timestamp),
+                            )
+                            .monospace(),
+                        );
                     });
                     row.col(|ui| {
                         let text = RichText::new(&record.topic).monospace();
-                        ui.label(if invalid { text.color(ui.visuals().error_fg_color) } else { text });
+                        ui.label(if invalid {
+                            text.color(ui.visuals().error_fg_color)
+                        } else {
+                            text
+                        });
                     });
                     row.col(|ui| {
                         let payload = record.payload_text();
                         let shown: String = payload.chars().take(160).collect();
                         if invalid {
-                            ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {} — {shown}", record.error.as_deref().unwrap_or("invalid")));
+                            ui.colored_label(
+                                ui.visuals().error_fg_color,
+                                format!(
+                                    "⚠ {} — {shown}",
+                                    record.error.as_deref().unwrap_or("invalid")
+                                ),
+                            );
                         } else {
                             ui.label(RichText::new(shown).monospace());
                         }
@@ -120,8 +154,12 @@ impl MonitorPanel {
         ui.label(RichText::new(format!("Publish under {}/", core.mqtt.topics().prefix())).strong());
         ui.horizontal(|ui| {
             let label = ui.label("Topic");
-            ui.add(egui::TextEdit::singleline(&mut self.topic).hint_text("alicia/device/lamp-1/command").desired_width(280.0))
-                .labelled_by(label.id);
+            ui.add(
+                egui::TextEdit::singleline(&mut self.topic)
+                    .hint_text("alicia/device/lamp-1/command")
+                    .desired_width(280.0),
+            )
+            .labelled_by(label.id);
             let label = ui.label("QoS");
             egui::ComboBox::from_id_salt("publish-qos")
                 .selected_text(self.qos.to_string())
@@ -135,8 +173,13 @@ impl MonitorPanel {
             ui.checkbox(&mut self.retain, "Retain");
         });
         let label = ui.label("Payload");
-        ui.add(egui::TextEdit::multiline(&mut self.payload).code_editor().desired_rows(2).desired_width(f32::INFINITY))
-            .labelled_by(label.id);
+        ui.add(
+            egui::TextEdit::multiline(&mut self.payload)
+                .code_editor()
+                .desired_rows(2)
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(label.id);
         ui.horizontal(|ui| {
             if self.confirm_retained {
                 ui.label(RichText::new("A retained message stays on the broker for every future subscriber. Publish it?").color(ui.visuals().warn_fg_color));
@@ -168,9 +211,16 @@ impl MonitorPanel {
             _ => QoS::ExactlyOnce,
         };
         let topic = self.topic.trim().to_owned();
-        self.message = Some(match core.mqtt.publish_checked(&topic, self.payload.clone().into_bytes(), qos, self.retain) {
-            Ok(()) => (format!("published to {topic}"), false),
-            Err(error) => (error.to_string(), true),
-        });
+        self.message = Some(
+            match core.mqtt.publish_checked(
+                &topic,
+                self.payload.clone().into_bytes(),
+                qos,
+                self.retain,
+            ) {
+                Ok(()) => (format!("published to {topic}"), false),
+                Err(error) => (error.to_string(), true),
+            },
+        );
     }
 }

@@ -28,7 +28,11 @@ impl ServerPanel {
         Self {
             bind: settings.bind.to_string(),
             port: settings.port.to_string(),
-            token: settings.token.as_ref().map(|t| t.expose().to_owned()).unwrap_or_default(),
+            token: settings
+                .token
+                .as_ref()
+                .map(|t| t.expose().to_owned())
+                .unwrap_or_default(),
             reveal: false,
             frontend_url: settings.frontend_url.clone(),
             problem: None,
@@ -37,7 +41,13 @@ impl ServerPanel {
     }
 
     /// Draws the panel.
-    pub fn ui(&mut self, ui: &mut Ui, core: &Core, runtime: &tokio::runtime::Handle, read_only: bool) {
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        core: &Core,
+        runtime: &tokio::runtime::Handle,
+        read_only: bool,
+    ) {
         if let Some(Err(error)) = self.saving.take() {
             self.problem = Some(format!("settings not saved: {error}"));
         }
@@ -45,8 +55,14 @@ impl ServerPanel {
         ui.horizontal(|ui| {
             ui.label(RichText::new("REST + socket.io server").strong());
             match &status {
-                ApiStatus::Running { addr, auth_required } => {
-                    ui.label(RichText::new(format!("on — http://{addr}")).color(crate::gui::widgets::badge::status_colour(ui, "healthy")));
+                ApiStatus::Running {
+                    addr,
+                    auth_required,
+                } => {
+                    ui.label(
+                        RichText::new(format!("on — http://{addr}"))
+                            .color(crate::gui::widgets::badge::status_colour(ui, "healthy")),
+                    );
                     if *auth_required {
                         ui.label("(token required)");
                     }
@@ -98,23 +114,42 @@ impl ServerPanel {
         ui.horizontal(|ui| {
             let running = matches!(status, ApiStatus::Running { .. } | ApiStatus::Starting);
             if running {
-                if ui.add_enabled(!read_only, egui::Button::new("Stop server")).clicked() {
+                if ui
+                    .add_enabled(!read_only, egui::Button::new("Stop server"))
+                    .clicked()
+                {
                     core.api.turn_off();
                     self.persist(core, runtime, false, None);
                 }
-                if ui.add_enabled(!read_only, egui::Button::new("Apply and restart")).clicked() {
+                if ui
+                    .add_enabled(!read_only, egui::Button::new("Apply and restart"))
+                    .clicked()
+                {
                     self.start(core, runtime);
                 }
-            } else if ui.add_enabled(!read_only, egui::Button::new("Start server")).clicked() {
+            } else if ui
+                .add_enabled(!read_only, egui::Button::new("Start server"))
+                .clicked()
+            {
                 self.start(core, runtime);
             }
         });
         if let ApiStatus::Running { addr, .. } = status {
             ui.separator();
             ui.label(RichText::new("For remote clients").strong());
-            let host = if addr.ip().is_unspecified() { "<this machine's address>".to_owned() } else { addr.ip().to_string() };
+            let host = if addr.ip().is_unspecified() {
+                "<this machine's address>".to_owned()
+            } else {
+                addr.ip().to_string()
+            };
             ui.label(RichText::new(format!("REST: http://{host}:{}/api   ·   live events: socket.io at http://{host}:{}/socket.io/", addr.port(), addr.port())).monospace());
-            ui.label(RichText::new(format!("OpenAPI: http://{host}:{}/api/openapi.json", addr.port())).monospace());
+            ui.label(
+                RichText::new(format!(
+                    "OpenAPI: http://{host}:{}/api/openapi.json",
+                    addr.port()
+                ))
+                .monospace(),
+            );
         }
     }
 
@@ -144,16 +179,25 @@ impl ServerPanel {
         self.persist(core, runtime, true, Some(settings));
     }
 
-    fn persist(&mut self, core: &Core, runtime: &tokio::runtime::Handle, enabled: bool, settings: Option<ApiSettings>) {
+    fn persist(
+        &mut self,
+        core: &Core,
+        runtime: &tokio::runtime::Handle,
+        enabled: bool,
+        settings: Option<ApiSettings>,
+    ) {
         let path = core.settings.settings_file();
-        self.saving.start(runtime, settings_store::update(path, move |file| {
-            file.api_enabled = Some(enabled);
-            if let Some(settings) = settings {
-                file.api_bind = Some(settings.bind);
-                file.api_port = Some(settings.port);
-                file.api_token = settings.token;
-                file.frontend_url = Some(settings.frontend_url);
-            }
-        }));
+        self.saving.start(
+            runtime,
+            settings_store::update(path, move |file| {
+                file.api_enabled = Some(enabled);
+                if let Some(settings) = settings {
+                    file.api_bind = Some(settings.bind);
+                    file.api_port = Some(settings.port);
+                    file.api_token = settings.token;
+                    file.frontend_url = Some(settings.frontend_url);
+                }
+            }),
+        );
     }
 }

@@ -2,9 +2,9 @@
 //! changed last; only the rows on screen are built. New (from a type template), duplicate,
 //! import and export start here.
 
+use crate::core::Core;
 use crate::core::mqtt::inbound::SERVICE_TYPES;
 use crate::core::mqtt::topics::is_valid_service_name;
-use crate::core::Core;
 use crate::gui::views::ServiceRow;
 use crate::gui::widgets::badge::{badge, relative_time};
 use egui::{RichText, Ui};
@@ -65,14 +65,28 @@ impl Default for ServicesPanel {
 
 impl ServicesPanel {
     /// Draws the table; `selected` is the service open in the editor.
-    pub fn ui(&mut self, ui: &mut Ui, core: &Core, rows: &[ServiceRow], selected: Option<&str>, read_only: bool) -> ServicesAction {
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        core: &Core,
+        rows: &[ServiceRow],
+        selected: Option<&str>,
+        read_only: bool,
+    ) -> ServicesAction {
         let mut action = ServicesAction::None;
         ui.horizontal(|ui| {
             let label = ui.label("Filter");
-            ui.add(egui::TextEdit::singleline(&mut self.filter).hint_text("name or type").desired_width(180.0))
-                .labelled_by(label.id);
+            ui.add(
+                egui::TextEdit::singleline(&mut self.filter)
+                    .hint_text("name or type")
+                    .desired_width(180.0),
+            )
+            .labelled_by(label.id);
             ui.separator();
-            if ui.add_enabled(!read_only, egui::Button::new("New service…")).clicked() {
+            if ui
+                .add_enabled(!read_only, egui::Button::new("New service…"))
+                .clicked()
+            {
                 self.new_service = Some(NewService {
                     name: String::new(),
                     service_type: "stt".to_owned(),
@@ -81,7 +95,9 @@ impl ServicesPanel {
             }
             if let Some(selected) = selected
                 && core.config.get(selected).is_some()
-                && ui.add_enabled(!read_only, egui::Button::new("Duplicate…")).clicked()
+                && ui
+                    .add_enabled(!read_only, egui::Button::new("Duplicate…"))
+                    .clicked()
             {
                 self.new_service = Some(NewService {
                     name: format!("{selected}-copy"),
@@ -99,7 +115,9 @@ impl ServicesPanel {
             .filter(|r| {
                 needle.is_empty()
                     || r.summary.service_name.contains(&needle)
-                    || r.service_type.as_deref().is_some_and(|t| t.contains(&needle))
+                    || r.service_type
+                        .as_deref()
+                        .is_some_and(|t| t.contains(&needle))
             })
             .collect();
         self.sort_rows(&mut shown);
@@ -107,6 +125,7 @@ impl ServicesPanel {
         TableBuilder::new(ui)
             .id_salt("services-table")
             .striped(true)
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .sense(egui::Sense::click())
             .column(Column::initial(200.0).at_least(120.0).resizable(true))
             .column(Column::initial(110.0).resizable(true))
@@ -127,10 +146,19 @@ impl ServicesPanel {
                 ] {
                     header.col(|ui| {
                         let arrow = match sort {
-                            Some(s) if s == self.sort => if self.ascending { " ⏶" } else { " ⏷" },
+                            Some(s) if s == self.sort => {
+                                if self.ascending {
+                                    " ⬆"
+                                } else {
+                                    " ⬇"
+                                }
+                            }
                             _ => "",
                         };
-                        let response = ui.add(egui::Button::new(RichText::new(format!("{title}{arrow}")).strong()).frame(false));
+                        let response = ui.add(
+                            egui::Button::new(RichText::new(format!("{title}{arrow}")).strong())
+                                .frame(false),
+                        );
                         if let Some(sort) = sort
                             && response.clicked()
                         {
@@ -150,7 +178,10 @@ impl ServicesPanel {
                     let name = &service.summary.service_name;
                     row.set_selected(selected == Some(name.as_str()));
                     row.col(|ui| {
-                        if ui.selectable_label(selected == Some(name.as_str()), name).clicked() {
+                        if ui
+                            .selectable_label(selected == Some(name.as_str()), name)
+                            .clicked()
+                        {
                             action = ServicesAction::Open(name.clone());
                         }
                     });
@@ -165,12 +196,16 @@ impl ServicesPanel {
                         });
                     });
                     row.col(|ui| {
-                        let status = if service.summary.stale && service.summary.last_seen.is_some() {
+                        let status = if service.summary.stale && service.summary.last_seen.is_some()
+                        {
                             "stale"
                         } else {
                             service.summary.status.as_str()
                         };
-                        badge(ui, status).on_hover_text(format!("last seen {}", relative_time(service.summary.last_seen.as_deref())));
+                        badge(ui, status).on_hover_text(format!(
+                            "last seen {}",
+                            relative_time(service.summary.last_seen.as_deref())
+                        ));
                     });
                     row.col(|ui| {
                         ui.label(service.version.as_deref().unwrap_or("—"));
@@ -180,15 +215,40 @@ impl ServicesPanel {
                             .ok()
                             .and_then(|v| v.as_str().map(str::to_owned))
                             .unwrap_or_default();
-                        let response = badge(ui, if service.configured { &state } else { "no config" });
+                        let manager = service
+                            .service_type
+                            .as_deref()
+                            .is_some_and(|t| t.starts_with("manager"));
+                        if manager {
+                            ui.label("—");
+                            return;
+                        }
+                        let response = badge(
+                            ui,
+                            if service.configured {
+                                &state
+                            } else {
+                                "no config"
+                            },
+                        );
                         if let Some(error) = &service.summary.config_error {
                             response.on_hover_text(error);
-                            ui.label(RichText::new(error).small().color(ui.visuals().error_fg_color));
+                            ui.label(
+                                RichText::new(error)
+                                    .small()
+                                    .color(ui.visuals().error_fg_color),
+                            );
                         }
                     });
                     row.col(|ui| {
-                        let by = service.source.map(|s| format!(" by {}", s.as_str())).unwrap_or_default();
-                        ui.label(format!("{}{by}", relative_time(service.last_updated.as_deref())));
+                        let by = service
+                            .source
+                            .map(|s| format!(" by {}", s.as_str()))
+                            .unwrap_or_default();
+                        ui.label(format!(
+                            "{}{by}",
+                            relative_time(service.last_updated.as_deref())
+                        ));
                     });
                     if row.response().clicked() {
                         action = ServicesAction::Open(name.clone());
@@ -207,7 +267,9 @@ impl ServicesPanel {
                 SortBy::ConfigState => format!("{:?}", r.summary.config_state),
                 SortBy::Updated => r.last_updated.clone().unwrap_or_default(),
             };
-            key(a).cmp(&key(b)).then_with(|| a.summary.service_name.cmp(&b.summary.service_name))
+            key(a)
+                .cmp(&key(b))
+                .then_with(|| a.summary.service_name.cmp(&b.summary.service_name))
         });
         if !self.ascending {
             rows.reverse();
@@ -226,14 +288,19 @@ impl ServicesPanel {
             ui.label(RichText::new(heading).strong());
             ui.horizontal(|ui| {
                 let label = ui.label("Name");
-                ui.add(egui::TextEdit::singleline(&mut new.name).hint_text("e.g. piper-tts")).labelled_by(label.id);
+                ui.add(egui::TextEdit::singleline(&mut new.name).hint_text("e.g. piper-tts"))
+                    .labelled_by(label.id);
                 if new.copy_of.is_none() {
                     let label = ui.label("Type");
                     egui::ComboBox::from_id_salt("new-service-type")
                         .selected_text(new.service_type.clone())
                         .show_ui(ui, |ui| {
                             for service_type in SERVICE_TYPES {
-                                ui.selectable_value(&mut new.service_type, service_type.to_owned(), service_type);
+                                ui.selectable_value(
+                                    &mut new.service_type,
+                                    service_type.to_owned(),
+                                    service_type,
+                                );
                             }
                         })
                         .response
@@ -248,10 +315,17 @@ impl ServicesPanel {
                 None
             };
             if let Some(problem) = problem {
-                ui.label(RichText::new(problem).small().color(ui.visuals().warn_fg_color));
+                ui.label(
+                    RichText::new(problem)
+                        .small()
+                        .color(ui.visuals().warn_fg_color),
+                );
             }
             ui.horizontal(|ui| {
-                if ui.add_enabled(problem.is_none(), egui::Button::new("Create")).clicked() {
+                if ui
+                    .add_enabled(problem.is_none(), egui::Button::new("Create"))
+                    .clicked()
+                {
                     let document = match &new.copy_of {
                         Some(from) => core.config.get(from).map(|s| {
                             let mut copy = Value::clone(&s.document);

@@ -83,9 +83,17 @@ impl SettingsPanel {
         Self {
             broker,
             username: settings.mqtt_username.clone().unwrap_or_default(),
-            password: settings.mqtt_password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default(),
+            password: settings
+                .mqtt_password
+                .as_ref()
+                .map(|p| p.expose().to_owned())
+                .unwrap_or_default(),
             reveal: false,
-            ca_file: settings.mqtt_ca_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+            ca_file: settings
+                .mqtt_ca_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
             theme,
             scale,
             pin: String::new(),
@@ -99,51 +107,111 @@ impl SettingsPanel {
     }
 
     /// Draws the panel.
-    pub fn ui(&mut self, ui: &mut Ui, core: &Core, runtime: &tokio::runtime::Handle, kiosk: bool, read_only: bool) {
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        core: &Core,
+        runtime: &tokio::runtime::Handle,
+        kiosk: bool,
+        read_only: bool,
+    ) {
         self.finish_tasks();
         ui.heading("Broker");
-        ui.label(RichText::new(format!("In use now: {}{}", core.mqtt.url(), if core.mqtt.embedded() { " (embedded)" } else { "" })).weak());
-        egui::Grid::new("broker-form").num_columns(2).spacing([16.0, 8.0]).show(ui, |ui| {
-            let label = ui.label("Broker URL");
-            ui.vertical(|ui| {
-                ui.add_enabled(!read_only, egui::TextEdit::singleline(&mut self.broker).hint_text("empty: the embedded broker").desired_width(300.0))
-                    .labelled_by(label.id);
-                ui.label(RichText::new("mqtt://host:1883 or mqtts://host:8883").small().weak());
-            });
-            ui.end_row();
-            let label = ui.label("User name");
-            ui.add_enabled(!read_only, egui::TextEdit::singleline(&mut self.username).desired_width(200.0)).labelled_by(label.id);
-            ui.end_row();
-            let label = ui.label("Password");
-            ui.horizontal(|ui| {
-                ui.add_enabled(!read_only, egui::TextEdit::singleline(&mut self.password).password(!self.reveal).desired_width(200.0))
-                    .labelled_by(label.id);
-                if ui.button(if self.reveal { "Hide" } else { "Reveal" }).clicked() {
-                    self.reveal = !self.reveal;
+        ui.label(
+            RichText::new(format!(
+                "In use now: {}{}",
+                core.mqtt.url(),
+                if core.mqtt.embedded() {
+                    " (embedded)"
+                } else {
+                    ""
                 }
-            });
-            ui.end_row();
-            let label = ui.label("CA file (mqtts)");
-            ui.horizontal(|ui| {
-                ui.add_enabled(!read_only, egui::TextEdit::singleline(&mut self.ca_file).hint_text("system roots").desired_width(260.0))
+            ))
+            .weak(),
+        );
+        egui::Grid::new("broker-form")
+            .num_columns(2)
+            .spacing([16.0, 8.0])
+            .show(ui, |ui| {
+                let label = ui.label("Broker URL");
+                ui.vertical(|ui| {
+                    ui.add_enabled(
+                        !read_only,
+                        egui::TextEdit::singleline(&mut self.broker)
+                            .hint_text("empty: the embedded broker")
+                            .desired_width(300.0),
+                    )
                     .labelled_by(label.id);
-                if !kiosk && ui.add_enabled(!read_only && !self.pick.running(), egui::Button::new("Choose…")).clicked() {
-                    self.pick.start(runtime, async {
-                        rfd::AsyncFileDialog::new()
-                            .add_filter("PEM certificate", &["pem", "crt"])
-                            .pick_file()
-                            .await
-                            .map(|f| f.path().to_path_buf())
-                    });
-                }
+                    ui.label(
+                        RichText::new("mqtt://host:1883 or mqtts://host:8883")
+                            .small()
+                            .weak(),
+                    );
+                });
+                ui.end_row();
+                let label = ui.label("User name");
+                ui.add_enabled(
+                    !read_only,
+                    egui::TextEdit::singleline(&mut self.username).desired_width(200.0),
+                )
+                .labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("Password");
+                ui.horizontal(|ui| {
+                    ui.add_enabled(
+                        !read_only,
+                        egui::TextEdit::singleline(&mut self.password)
+                            .password(!self.reveal)
+                            .desired_width(200.0),
+                    )
+                    .labelled_by(label.id);
+                    if ui
+                        .button(if self.reveal { "Hide" } else { "Reveal" })
+                        .clicked()
+                    {
+                        self.reveal = !self.reveal;
+                    }
+                });
+                ui.end_row();
+                let label = ui.label("CA file (mqtts)");
+                ui.horizontal(|ui| {
+                    ui.add_enabled(
+                        !read_only,
+                        egui::TextEdit::singleline(&mut self.ca_file)
+                            .hint_text("system roots")
+                            .desired_width(260.0),
+                    )
+                    .labelled_by(label.id);
+                    if !kiosk
+                        && ui
+                            .add_enabled(
+                                !read_only && !self.pick.running(),
+                                egui::Button::new("Choose…"),
+                            )
+                            .clicked()
+                    {
+                        self.pick.start(runtime, async {
+                            rfd::AsyncFileDialog::new()
+                                .add_filter("PEM certificate", &["pem", "crt"])
+                                .pick_file()
+                                .await
+                                .map(|f| f.path().to_path_buf())
+                        });
+                    }
+                });
+                ui.end_row();
             });
-            ui.end_row();
-        });
         ui.horizontal(|ui| {
-            if ui.add_enabled(!self.test.running(), egui::Button::new("Test connection")).clicked() {
+            if ui
+                .add_enabled(!self.test.running(), egui::Button::new("Test connection"))
+                .clicked()
+            {
                 match self.target() {
                     Ok(Some(target)) => self.test.start(runtime, test_connection(target)),
-                    Ok(None) => self.message = Some(("Empty: the embedded broker will be used.".to_owned(), false)),
+                    Ok(None) => {
+                        self.message =
+                            Some(("Empty: the embedded broker will be used.".to_owned(), false))
+                    }
                     Err(error) => self.message = Some((error, true)),
                 }
             }
@@ -151,12 +219,19 @@ impl SettingsPanel {
                 ui.spinner();
                 ui.label("connecting…");
             }
-            if ui.add_enabled(!read_only, egui::Button::new("Save broker settings")).clicked() {
+            if ui
+                .add_enabled(!read_only, egui::Button::new("Save broker settings"))
+                .clicked()
+            {
                 self.save_broker(core, runtime);
             }
         });
         if let Some((message, error)) = &self.message {
-            let colour = if *error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
+            let colour = if *error {
+                ui.visuals().error_fg_color
+            } else {
+                ui.visuals().text_color()
+            };
             ui.label(RichText::new(message).color(colour));
         }
         ui.separator();
@@ -170,16 +245,28 @@ impl SettingsPanel {
             if before != self.theme {
                 self.theme.apply(ui.ctx());
                 let word = self.theme.word();
-                self.saving.start(runtime, settings_store::update(core.settings.settings_file(), move |f| f.theme = Some(word.to_owned())));
+                self.saving.start(
+                    runtime,
+                    settings_store::update(core.settings.settings_file(), move |f| {
+                        f.theme = Some(word.to_owned())
+                    }),
+                );
             }
         });
         ui.horizontal(|ui| {
             let label = ui.label("UI scale");
-            let response = ui.add(egui::Slider::new(&mut self.scale, 0.75..=2.5).step_by(0.05)).labelled_by(label.id);
+            let response = ui
+                .add(egui::Slider::new(&mut self.scale, 0.75..=2.5).step_by(0.05))
+                .labelled_by(label.id);
             if response.drag_stopped() || (response.changed() && !response.dragged()) {
                 ui.ctx().set_zoom_factor(self.scale);
                 let scale = self.scale;
-                self.saving.start(runtime, settings_store::update(core.settings.settings_file(), move |f| f.ui_scale = Some(scale)));
+                self.saving.start(
+                    runtime,
+                    settings_store::update(core.settings.settings_file(), move |f| {
+                        f.ui_scale = Some(scale)
+                    }),
+                );
             }
         });
         ui.separator();
@@ -187,16 +274,34 @@ impl SettingsPanel {
         ui.label(RichText::new("The kiosk on the home server's display is read-only until this PIN is typed. It is stored hashed.").weak());
         ui.horizontal(|ui| {
             let label = ui.label("New PIN");
-            ui.add_enabled(!read_only, egui::TextEdit::singleline(&mut self.pin).password(true).desired_width(100.0)).labelled_by(label.id);
+            ui.add_enabled(
+                !read_only,
+                egui::TextEdit::singleline(&mut self.pin)
+                    .password(true)
+                    .desired_width(100.0),
+            )
+            .labelled_by(label.id);
             let label = ui.label("Again");
-            ui.add_enabled(!read_only, egui::TextEdit::singleline(&mut self.pin_again).password(true).desired_width(100.0))
-                .labelled_by(label.id);
+            ui.add_enabled(
+                !read_only,
+                egui::TextEdit::singleline(&mut self.pin_again)
+                    .password(true)
+                    .desired_width(100.0),
+            )
+            .labelled_by(label.id);
             let usable = self.pin.len() >= 4 && self.pin == self.pin_again;
-            if ui.add_enabled(!read_only && usable, egui::Button::new("Set PIN")).clicked() {
+            if ui
+                .add_enabled(!read_only && usable, egui::Button::new("Set PIN"))
+                .clicked()
+            {
                 self.set_pin(core, runtime);
             }
             if !self.pin.is_empty() && !usable {
-                ui.label(RichText::new("at least 4 characters, typed twice").small().weak());
+                ui.label(
+                    RichText::new("at least 4 characters, typed twice")
+                        .small()
+                        .weak(),
+                );
             }
         });
     }
@@ -223,20 +328,31 @@ impl SettingsPanel {
         let username = self.username.clone();
         let password = self.password.clone();
         let ca_file = self.ca_file.trim().to_owned();
-        self.saving.start(runtime, settings_store::update(core.settings.settings_file(), move |f| {
-            f.broker = (!broker.is_empty()).then_some(broker);
-            f.mqtt_username = (!username.is_empty()).then_some(username);
-            f.mqtt_password = (!password.is_empty()).then(|| Secret::new(password));
-            f.mqtt_ca_file = (!ca_file.is_empty()).then(|| PathBuf::from(ca_file));
-        }));
-        self.message = Some(("Saved. The new broker is used from the next start.".to_owned(), false));
+        self.saving.start(
+            runtime,
+            settings_store::update(core.settings.settings_file(), move |f| {
+                f.broker = (!broker.is_empty()).then_some(broker);
+                f.mqtt_username = (!username.is_empty()).then_some(username);
+                f.mqtt_password = (!password.is_empty()).then(|| Secret::new(password));
+                f.mqtt_ca_file = (!ca_file.is_empty()).then(|| PathBuf::from(ca_file));
+            }),
+        );
+        self.message = Some((
+            "Saved. The new broker is used from the next start.".to_owned(),
+            false,
+        ));
     }
 
     fn set_pin(&mut self, core: &Core, runtime: &tokio::runtime::Handle) {
         match hash_pin(&self.pin) {
             Ok(hash) => {
                 self.new_pin_hash = Some(hash.clone());
-                self.saving.start(runtime, settings_store::update(core.settings.settings_file(), move |f| f.kiosk_pin_hash = Some(hash)));
+                self.saving.start(
+                    runtime,
+                    settings_store::update(core.settings.settings_file(), move |f| {
+                        f.kiosk_pin_hash = Some(hash)
+                    }),
+                );
                 self.message = Some(("Kiosk PIN set.".to_owned(), false));
             }
             Err(error) => self.message = Some((format!("PIN not set: {error}"), true)),

@@ -52,7 +52,10 @@ pub fn preview_import(core: &Core, bytes: &[u8]) -> Result<Vec<ImportItem>, Stri
                     None => ImportKind::New,
                     Some(stored) => {
                         let mut incoming = document.clone();
-                        crate::core::config::restore_masked_key(&mut incoming, Some(&stored.document));
+                        crate::core::config::restore_masked_key(
+                            &mut incoming,
+                            Some(&stored.document),
+                        );
                         match diff(&stored.document, &incoming).len() {
                             0 => ImportKind::Unchanged,
                             n => ImportKind::Changed(n),
@@ -60,7 +63,11 @@ pub fn preview_import(core: &Core, bytes: &[u8]) -> Result<Vec<ImportItem>, Stri
                     }
                 }
             };
-            ImportItem { service, document, kind }
+            ImportItem {
+                service,
+                document,
+                kind,
+            }
         })
         .collect())
 }
@@ -73,7 +80,11 @@ pub fn export_documents(core: &Core, include_secrets: bool) -> Value {
         .documents
         .iter()
         .map(|(name, stored)| {
-            let document = if include_secrets { Value::clone(&stored.document) } else { mask_document(&stored.document) };
+            let document = if include_secrets {
+                Value::clone(&stored.document)
+            } else {
+                mask_document(&stored.document)
+            };
             (name.clone(), document)
         })
         .collect();
@@ -96,16 +107,34 @@ pub struct TransferPanel {
 
 impl TransferPanel {
     /// Draws the panel.
-    pub fn ui(&mut self, ui: &mut Ui, core: &Core, runtime: &tokio::runtime::Handle, read_only: bool) {
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        core: &Core,
+        runtime: &tokio::runtime::Handle,
+        read_only: bool,
+    ) {
         self.finish_tasks(core);
         ui.heading("Export");
         ui.horizontal(|ui| {
-            ui.checkbox(&mut self.include_secrets, "Include API keys (the file will hold secrets)");
-            if ui.add_enabled(!self.export.running(), egui::Button::new("Export configs…")).clicked() {
-                let bytes = serde_json::to_vec_pretty(&export_documents(core, self.include_secrets)).unwrap_or_default();
+            ui.checkbox(
+                &mut self.include_secrets,
+                "Include API keys (the file will hold secrets)",
+            );
+            if ui
+                .add_enabled(!self.export.running(), egui::Button::new("Export configs…"))
+                .clicked()
+            {
+                let bytes =
+                    serde_json::to_vec_pretty(&export_documents(core, self.include_secrets))
+                        .unwrap_or_default();
                 let secret = self.include_secrets;
                 self.export.start(runtime, async move {
-                    let Some(file) = rfd::AsyncFileDialog::new().set_file_name("alicia-configs.json").save_file().await else {
+                    let Some(file) = rfd::AsyncFileDialog::new()
+                        .set_file_name("alicia-configs.json")
+                        .save_file()
+                        .await
+                    else {
                         return Ok(None);
                     };
                     let path = file.path().to_path_buf();
@@ -126,42 +155,78 @@ impl TransferPanel {
         });
         ui.separator();
         ui.heading("Import");
-        if ui.add_enabled(!read_only && !self.pick.running(), egui::Button::new("Import configs…")).clicked() {
+        if ui
+            .add_enabled(
+                !read_only && !self.pick.running(),
+                egui::Button::new("Import configs…"),
+            )
+            .clicked()
+        {
             self.pick.start(runtime, async {
-                let Some(file) = rfd::AsyncFileDialog::new().add_filter("JSON", &["json"]).pick_file().await else {
+                let Some(file) = rfd::AsyncFileDialog::new()
+                    .add_filter("JSON", &["json"])
+                    .pick_file()
+                    .await
+                else {
                     return Ok(None);
                 };
                 let path = file.path().to_path_buf();
-                let bytes = tokio::fs::read(&path).await.map_err(|e| format!("{}: {e}", path.display()))?;
+                let bytes = tokio::fs::read(&path)
+                    .await
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
                 Ok(Some((path, bytes)))
             });
         }
         if let Some((message, error)) = &self.message {
-            let colour = if *error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
+            let colour = if *error {
+                ui.visuals().error_fg_color
+            } else {
+                ui.visuals().text_color()
+            };
             ui.label(RichText::new(message).color(colour));
         }
         let mut apply = false;
         let mut cancel = false;
         if let Some((path, items)) = &self.preview {
-            ui.label(RichText::new(format!("What importing {} would do:", path.display())).strong());
-            egui::Grid::new("import-preview").striped(true).num_columns(2).show(ui, |ui| {
-                for item in items {
-                    ui.label(&item.service);
-                    match &item.kind {
-                        ImportKind::New => ui.label("new service"),
-                        ImportKind::Changed(n) => ui.label(format!("{n} field(s) change")),
-                        ImportKind::Unchanged => ui.label(RichText::new("unchanged").weak()),
-                        ImportKind::Invalid(errors) => ui.colored_label(
-                            ui.visuals().error_fg_color,
-                            format!("refused: {}", errors.iter().map(|e| format!("{} {}", e.path, e.message)).collect::<Vec<_>>().join("; ")),
-                        ),
-                    };
-                    ui.end_row();
-                }
-            });
-            let applicable = items.iter().filter(|i| matches!(i.kind, ImportKind::New | ImportKind::Changed(_))).count();
+            ui.label(
+                RichText::new(format!("What importing {} would do:", path.display())).strong(),
+            );
+            egui::Grid::new("import-preview")
+                .striped(true)
+                .num_columns(2)
+                .show(ui, |ui| {
+                    for item in items {
+                        ui.label(&item.service);
+                        match &item.kind {
+                            ImportKind::New => ui.label("new service"),
+                            ImportKind::Changed(n) => ui.label(format!("{n} field(s) change")),
+                            ImportKind::Unchanged => ui.label(RichText::new("unchanged").weak()),
+                            ImportKind::Invalid(errors) => ui.colored_label(
+                                ui.visuals().error_fg_color,
+                                format!(
+                                    "refused: {}",
+                                    errors
+                                        .iter()
+                                        .map(|e| format!("{} {}", e.path, e.message))
+                                        .collect::<Vec<_>>()
+                                        .join("; ")
+                                ),
+                            ),
+                        };
+                        ui.end_row();
+                    }
+                });
+            let applicable = items
+                .iter()
+                .filter(|i| matches!(i.kind, ImportKind::New | ImportKind::Changed(_)))
+                .count();
             ui.horizontal(|ui| {
-                apply = ui.add_enabled(applicable > 0 && !read_only, egui::Button::new(format!("Apply {applicable} change(s)"))).clicked();
+                apply = ui
+                    .add_enabled(
+                        applicable > 0 && !read_only,
+                        egui::Button::new(format!("Apply {applicable} change(s)")),
+                    )
+                    .clicked();
                 cancel = ui.button("Cancel").clicked();
             });
         }
@@ -172,10 +237,23 @@ impl TransferPanel {
             let core = core.clone();
             self.apply.start(runtime, async move {
                 let mut report = Vec::new();
-                for item in items.into_iter().filter(|i| matches!(i.kind, ImportKind::New | ImportKind::Changed(_))) {
-                    let outcome = core.config.put(&item.service, item.document, ChangeSource::Import, Precondition::None).await;
+                for item in items
+                    .into_iter()
+                    .filter(|i| matches!(i.kind, ImportKind::New | ImportKind::Changed(_)))
+                {
+                    let outcome = core
+                        .config
+                        .put(
+                            &item.service,
+                            item.document,
+                            ChangeSource::Import,
+                            Precondition::None,
+                        )
+                        .await;
                     report.push(match outcome {
-                        Ok(committed) => format!("{}: revision {}", item.service, committed.revision),
+                        Ok(committed) => {
+                            format!("{}: revision {}", item.service, committed.revision)
+                        }
                         Err(error) => format!("{}: {error}", item.service),
                     });
                 }
@@ -186,7 +264,9 @@ impl TransferPanel {
 
     fn finish_tasks(&mut self, core: &Core) {
         match self.export.take() {
-            Some(Ok(Some(path))) => self.message = Some((format!("Exported to {}.", path.display()), false)),
+            Some(Ok(Some(path))) => {
+                self.message = Some((format!("Exported to {}.", path.display()), false))
+            }
             Some(Err(error)) => self.message = Some((format!("Not exported: {error}"), true)),
             _ => {}
         }

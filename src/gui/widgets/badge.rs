@@ -6,17 +6,47 @@ use egui::{Color32, RichText, Ui};
 pub fn status_colour(ui: &Ui, status: &str) -> Color32 {
     let dark = ui.visuals().dark_mode;
     match status {
-        "healthy" | "online" | "applied" => if dark { Color32::from_rgb(80, 200, 120) } else { Color32::from_rgb(20, 130, 60) },
-        "unhealthy" | "offline" | "refused" | "invalid" => if dark { Color32::from_rgb(240, 90, 90) } else { Color32::from_rgb(190, 30, 30) },
-        "pending" | "stale" => if dark { Color32::from_rgb(230, 180, 60) } else { Color32::from_rgb(160, 110, 0) },
+        "healthy" | "online" | "applied" => {
+            if dark {
+                Color32::from_rgb(80, 200, 120)
+            } else {
+                Color32::from_rgb(20, 130, 60)
+            }
+        }
+        "unhealthy" | "offline" | "refused" | "invalid" => {
+            if dark {
+                Color32::from_rgb(240, 90, 90)
+            } else {
+                Color32::from_rgb(190, 30, 30)
+            }
+        }
+        "pending" | "stale" => {
+            if dark {
+                Color32::from_rgb(230, 180, 60)
+            } else {
+                Color32::from_rgb(160, 110, 0)
+            }
+        }
         _ => ui.visuals().weak_text_color(),
     }
 }
 
-/// A status word with a dot in its colour, e.g. `● healthy`.
+/// A status word after a dot in its colour.
 pub fn badge(ui: &mut Ui, status: &str) -> egui::Response {
     let colour = status_colour(ui, status);
-    ui.label(RichText::new(format!("● {status}")).color(colour))
+    ui.horizontal(|ui| {
+        dot(ui, colour);
+        ui.label(RichText::new(status).color(colour))
+    })
+    .inner
+}
+
+/// A filled dot in `colour`, sized to the text.
+pub fn dot(ui: &mut Ui, colour: Color32) {
+    let size = ui.text_style_height(&egui::TextStyle::Body) * 0.6;
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(size, size), egui::Sense::hover());
+    ui.painter()
+        .circle_filled(rect.center(), size / 2.0, colour);
 }
 
 /// "3 s ago", "5 min ago", "2 h ago", or the date, for an RFC 3339 time.
@@ -24,7 +54,9 @@ pub fn relative_time(rfc3339: Option<&str>) -> String {
     let Some(at) = rfc3339.and_then(crate::core::clock::parse_rfc3339) else {
         return "never".to_owned();
     };
-    let seconds = (time::OffsetDateTime::now_utc() - at).whole_seconds().max(0);
+    let seconds = (time::OffsetDateTime::now_utc() - at)
+        .whole_seconds()
+        .max(0);
     match seconds {
         0..=59 => format!("{seconds} s ago"),
         60..=3599 => format!("{} min ago", seconds / 60),

@@ -31,7 +31,11 @@ fn walk(pointer: &str, before: &Value, after: &Value, out: &mut Vec<Difference>)
                 let child = format!("{pointer}/{}", escape(key));
                 match b.get(key) {
                     Some(new) => walk(&child, old, new, out),
-                    None => out.push(Difference { pointer: child, before: Some(old.clone()), after: None }),
+                    None => out.push(Difference {
+                        pointer: child,
+                        before: Some(old.clone()),
+                        after: None,
+                    }),
                 }
             }
             for (key, new) in b.iter().filter(|(k, _)| !a.contains_key(*k)) {
@@ -47,7 +51,11 @@ fn walk(pointer: &str, before: &Value, after: &Value, out: &mut Vec<Difference>)
                 let child = format!("{pointer}/{i}");
                 match (a.get(i), b.get(i)) {
                     (Some(old), Some(new)) => walk(&child, old, new, out),
-                    (old, new) => out.push(Difference { pointer: child, before: old.cloned(), after: new.cloned() }),
+                    (old, new) => out.push(Difference {
+                        pointer: child,
+                        before: old.cloned(),
+                        after: new.cloned(),
+                    }),
                 }
             }
         }
@@ -72,7 +80,11 @@ pub fn short(pointer: &str, value: Option<&Value>) -> String {
         Some(Value::String(s)) => format!("{s:?}"),
         Some(other) => {
             let text = other.to_string();
-            if text.chars().count() > 80 { format!("{}…", text.chars().take(80).collect::<String>()) } else { text }
+            if text.chars().count() > 80 {
+                format!("{}…", text.chars().take(80).collect::<String>())
+            } else {
+                text
+            }
         }
     }
 }
@@ -80,16 +92,19 @@ pub fn short(pointer: &str, value: Option<&Value>) -> String {
 /// Shows a value pretty-printed and selectable, in a scroll area.
 pub fn json_view(ui: &mut egui::Ui, id: &str, value: &Value) {
     let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
-    egui::ScrollArea::vertical().id_salt(id).max_height(320.0).show(ui, |ui| {
-        ui.add(
-            egui::TextEdit::multiline(&mut text)
-                .code_editor()
-                .desired_width(f32::INFINITY)
-                .interactive(true)
-                .id_salt(id),
-        )
-        .on_hover_text("read-only");
-    });
+    egui::ScrollArea::vertical()
+        .id_salt(id)
+        .max_height(320.0)
+        .show(ui, |ui| {
+            ui.add(
+                egui::TextEdit::multiline(&mut text)
+                    .code_editor()
+                    .desired_width(f32::INFINITY)
+                    .interactive(true)
+                    .id_salt(id),
+            )
+            .on_hover_text("read-only");
+        });
 }
 
 #[cfg(test)]
@@ -102,7 +117,16 @@ mod tests {
         let a = json!({"enabled": true, "config": {"model": "a", "endpoints": [{"port": 1}], "gone": 1}, "last_updated": "x"});
         let b = json!({"enabled": false, "config": {"model": "a", "endpoints": [{"port": 2}, {"port": 3}], "new": 2}, "last_updated": "y"});
         let pointers: Vec<String> = diff(&a, &b).into_iter().map(|d| d.pointer).collect();
-        assert_eq!(pointers, vec!["/enabled", "/config/endpoints/0/port", "/config/endpoints/1", "/config/gone", "/config/new"]);
+        assert_eq!(
+            pointers,
+            vec![
+                "/enabled",
+                "/config/endpoints/0/port",
+                "/config/endpoints/1",
+                "/config/gone",
+                "/config/new"
+            ]
+        );
         assert!(diff(&a, &a).is_empty());
     }
 

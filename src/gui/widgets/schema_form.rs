@@ -40,7 +40,13 @@ impl FormState {
 
 /// Draws the form for `value` (an object) following `schema`; returns true when the admin
 /// changed something.
-pub fn object_form(ui: &mut Ui, schema: &Value, value: &mut Value, pointer: &str, state: &mut FormState) -> bool {
+pub fn object_form(
+    ui: &mut Ui,
+    schema: &Value,
+    value: &mut Value,
+    pointer: &str,
+    state: &mut FormState,
+) -> bool {
     if !value.is_object() {
         *value = Value::Object(Map::new());
     }
@@ -66,11 +72,28 @@ pub fn object_form(ui: &mut Ui, schema: &Value, value: &mut Value, pointer: &str
         .show(ui, |ui| {
             for (key, property) in scalars {
                 let child = format!("{pointer}/{key}");
-                let property = state.overrides.get(&child).cloned().unwrap_or_else(|| property.clone());
+                let property = state
+                    .overrides
+                    .get(&child)
+                    .cloned()
+                    .unwrap_or_else(|| property.clone());
                 let label = title(key, &property);
-                let label = ui.label(if required.contains(key.as_str()) { format!("{label} *") } else { label });
+                let label = ui.label(if required.contains(key.as_str()) {
+                    format!("{label} *")
+                } else {
+                    label
+                });
                 ui.vertical(|ui| {
-                    changed |= field(ui, &property, value, key, &child, required.contains(key.as_str()), label.id, state);
+                    changed |= field(
+                        ui,
+                        &property,
+                        value,
+                        key,
+                        &child,
+                        required.contains(key.as_str()),
+                        label.id,
+                        state,
+                    );
                     show_errors(ui, state, &child);
                 });
                 ui.end_row();
@@ -78,14 +101,20 @@ pub fn object_form(ui: &mut Ui, schema: &Value, value: &mut Value, pointer: &str
         });
     for (key, property) in groups {
         let child = format!("{pointer}/{key}");
-        let property = state.overrides.get(&child).cloned().unwrap_or_else(|| property.clone());
+        let property = state
+            .overrides
+            .get(&child)
+            .cloned()
+            .unwrap_or_else(|| property.clone());
         let heading = title(key, &property);
         egui::CollapsingHeader::new(RichText::new(heading).strong())
             .id_salt(&child)
             .default_open(true)
             .show(ui, |ui| {
                 show_errors(ui, state, &child);
-                let slot = value.as_object_mut().map(|o| o.entry(key.clone()).or_insert(Value::Null));
+                let slot = value
+                    .as_object_mut()
+                    .map(|o| o.entry(key.clone()).or_insert(Value::Null));
                 if let Some(slot) = slot {
                     changed |= group(ui, &property, slot, &child, state);
                 }
@@ -102,9 +131,21 @@ fn is_group(schema: &Value) -> bool {
     }
 }
 
-fn group(ui: &mut Ui, schema: &Value, value: &mut Value, pointer: &str, state: &mut FormState) -> bool {
+fn group(
+    ui: &mut Ui,
+    schema: &Value,
+    value: &mut Value,
+    pointer: &str,
+    state: &mut FormState,
+) -> bool {
     match schema.get("type").and_then(Value::as_str) {
-        Some("array") => rows(ui, schema.get("items").unwrap_or(&Value::Null), value, pointer, state),
+        Some("array") => rows(
+            ui,
+            schema.get("items").unwrap_or(&Value::Null),
+            value,
+            pointer,
+            state,
+        ),
         _ if schema.get("properties").is_some() => object_form(ui, schema, value, pointer, state),
         _ => json_editor(ui, "JSON", value, pointer, state),
     }
@@ -112,7 +153,13 @@ fn group(ui: &mut Ui, schema: &Value, value: &mut Value, pointer: &str, state: &
 
 /// Editable rows of an array of objects: each row a sub-form with a remove button, and an add
 /// button that appends a row with the required fields.
-fn rows(ui: &mut Ui, items: &Value, value: &mut Value, pointer: &str, state: &mut FormState) -> bool {
+fn rows(
+    ui: &mut Ui,
+    items: &Value,
+    value: &mut Value,
+    pointer: &str,
+    state: &mut FormState,
+) -> bool {
     if !value.is_array() {
         *value = Value::Array(Vec::new());
     }
@@ -147,7 +194,9 @@ fn rows(ui: &mut Ui, items: &Value, value: &mut Value, pointer: &str, state: &mu
         array.remove(index);
         changed = true;
     }
-    if ui.add_enabled(!state.read_only, egui::Button::new("Add")).clicked()
+    if ui
+        .add_enabled(!state.read_only, egui::Button::new("Add"))
+        .clicked()
         && let Some(array) = value.as_array_mut()
     {
         array.push(template(items));
@@ -160,7 +209,13 @@ fn rows(ui: &mut Ui, items: &Value, value: &mut Value, pointer: &str, state: &mu
 pub fn template(schema: &Value) -> Value {
     let mut object = Map::new();
     let properties = schema.get("properties").and_then(Value::as_object);
-    for key in schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+    for key in schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
         let property = properties.and_then(|p| p.get(key)).unwrap_or(&Value::Null);
         object.insert(key.to_owned(), default_for(property));
     }
@@ -171,7 +226,11 @@ fn default_for(schema: &Value) -> Value {
     if let Some(default) = schema.get("default") {
         return default.clone();
     }
-    if let Some(first) = schema.get("enum").and_then(Value::as_array).and_then(|e| e.first()) {
+    if let Some(first) = schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|e| e.first())
+    {
         return first.clone();
     }
     match schema.get("type").and_then(Value::as_str) {
@@ -200,15 +259,44 @@ fn field(
     };
     let current = object.get(key).cloned();
     let enabled = !state.read_only;
-    let new_value: Option<Option<Value>> = match (schema.get("type").and_then(Value::as_str), schema.get("enum")) {
-        (_, Some(Value::Array(options))) => enum_field(ui, options, current.as_ref(), required, pointer, label, enabled),
+    let new_value: Option<Option<Value>> = match (
+        schema.get("type").and_then(Value::as_str),
+        schema.get("enum"),
+    ) {
+        (_, Some(Value::Array(options))) => enum_field(
+            ui,
+            options,
+            current.as_ref(),
+            required,
+            pointer,
+            label,
+            enabled,
+        ),
         (Some("boolean"), _) => {
             let mut on = current.as_ref().and_then(Value::as_bool).unwrap_or(false);
-            let response = ui.add_enabled(enabled, egui::Checkbox::without_text(&mut on)).labelled_by(label);
+            let response = ui
+                .add_enabled(enabled, egui::Checkbox::without_text(&mut on))
+                .labelled_by(label);
             response.changed().then_some(Some(json!(on)))
         }
-        (Some(kind @ ("integer" | "number")), _) => number_field(ui, schema, current.as_ref(), kind == "integer", required, label, enabled),
-        _ => text_field(ui, schema, current.as_ref(), required, pointer, label, state),
+        (Some(kind @ ("integer" | "number")), _) => number_field(
+            ui,
+            schema,
+            current.as_ref(),
+            kind == "integer",
+            required,
+            label,
+            enabled,
+        ),
+        _ => text_field(
+            ui,
+            schema,
+            current.as_ref(),
+            required,
+            pointer,
+            label,
+            state,
+        ),
     };
     match new_value {
         Some(Some(value)) => {
@@ -238,11 +326,18 @@ fn enum_field(
         egui::ComboBox::from_id_salt(pointer)
             .selected_text(shown)
             .show_ui(ui, |ui| {
-                if !required && ui.selectable_label(current.is_none(), "(not set)").clicked() {
+                if !required
+                    && ui
+                        .selectable_label(current.is_none(), "(not set)")
+                        .clicked()
+                {
                     chosen = Some(None);
                 }
                 for option in options {
-                    if ui.selectable_label(current == Some(option), display(option)).clicked() {
+                    if ui
+                        .selectable_label(current == Some(option), display(option))
+                        .clicked()
+                    {
                         chosen = Some(Some(option.clone()));
                     }
                 }
@@ -271,8 +366,14 @@ fn number_field(
         return set.then(|| Some(default_for(schema)));
     };
     let mut number = current;
-    let low = schema.get("minimum").and_then(Value::as_f64).unwrap_or(f64::MIN);
-    let high = schema.get("maximum").and_then(Value::as_f64).unwrap_or(f64::MAX);
+    let low = schema
+        .get("minimum")
+        .and_then(Value::as_f64)
+        .unwrap_or(f64::MIN);
+    let high = schema
+        .get("maximum")
+        .and_then(Value::as_f64)
+        .unwrap_or(f64::MAX);
     let mut result = None;
     ui.horizontal(|ui| {
         let drag = egui::DragValue::new(&mut number)
@@ -280,7 +381,11 @@ fn number_field(
             .speed(if integer { 1.0 } else { 0.05 })
             .max_decimals(if integer { 0 } else { 3 });
         if ui.add_enabled(enabled, drag).labelled_by(label).changed() {
-            result = Some(Some(if integer { json!(number.round() as i64) } else { json!(number) }));
+            result = Some(Some(if integer {
+                json!(number.round() as i64)
+            } else {
+                json!(number)
+            }));
         }
         if low > f64::MIN || high < f64::MAX {
             let range = match (low > f64::MIN, high < f64::MAX) {
@@ -290,7 +395,11 @@ fn number_field(
             };
             ui.label(RichText::new(range).weak());
         }
-        if !required && ui.add_enabled(enabled, egui::Button::new("Clear").small()).clicked() {
+        if !required
+            && ui
+                .add_enabled(enabled, egui::Button::new("Clear").small())
+                .clicked()
+        {
             result = Some(None);
         }
     });
@@ -306,8 +415,13 @@ fn text_field(
     label: egui::Id,
     state: &mut FormState,
 ) -> Option<Option<Value>> {
-    let mut text = current.map_or_else(String::new, |v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
-    let secret = schema.get("writeOnly").and_then(Value::as_bool).unwrap_or(false);
+    let mut text = current.map_or_else(String::new, |v| {
+        v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+    });
+    let secret = schema
+        .get("writeOnly")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let revealed = state.revealed.contains(pointer);
     let mut result = None;
     ui.horizontal(|ui| {
@@ -318,15 +432,21 @@ fn text_field(
             .hint_text(if required { "required" } else { "not set" });
         let response = ui.add_enabled(!state.read_only, edit).labelled_by(label);
         if response.changed() {
-            result = Some(if text.is_empty() && !required && current.is_none_or(Value::is_string) {
-                None
-            } else {
-                Some(Value::String(text.clone()))
-            });
+            result = Some(
+                if text.is_empty() && !required && current.is_none_or(Value::is_string) {
+                    None
+                } else {
+                    Some(Value::String(text.clone()))
+                },
+            );
         }
         if secret {
             let word = if revealed { "Hide" } else { "Reveal" };
-            if ui.button(word).on_hover_text("Show or hide the secret").clicked() {
+            if ui
+                .button(word)
+                .on_hover_text("Show or hide the secret")
+                .clicked()
+            {
                 if revealed {
                     state.revealed.remove(pointer);
                 } else {
@@ -343,7 +463,13 @@ fn text_field(
 
 /// A JSON text editor for a free-form object: parses as the admin types; while the text does
 /// not parse, the value keeps its last good state and the parse error shows beside it.
-pub fn json_editor(ui: &mut Ui, caption: &str, value: &mut Value, pointer: &str, state: &mut FormState) -> bool {
+pub fn json_editor(
+    ui: &mut Ui,
+    caption: &str,
+    value: &mut Value,
+    pointer: &str,
+    state: &mut FormState,
+) -> bool {
     let text = state
         .json_text
         .entry(pointer.to_owned())
@@ -351,7 +477,10 @@ pub fn json_editor(ui: &mut Ui, caption: &str, value: &mut Value, pointer: &str,
     if !caption.is_empty() {
         ui.label(RichText::new(caption).weak());
     }
-    let label = ui.label(format!("{} (JSON)", pointer.rsplit('/').next().unwrap_or("value")));
+    let label = ui.label(format!(
+        "{} (JSON)",
+        pointer.rsplit('/').next().unwrap_or("value")
+    ));
     let response = ui
         .add_enabled(
             !state.read_only,
@@ -371,10 +500,14 @@ pub fn json_editor(ui: &mut Ui, caption: &str, value: &mut Value, pointer: &str,
                 changed = true;
             }
             Ok(_) => {
-                state.json_errors.insert(pointer.to_owned(), "must be a JSON object".to_owned());
+                state
+                    .json_errors
+                    .insert(pointer.to_owned(), "must be a JSON object".to_owned());
             }
             Err(error) => {
-                state.json_errors.insert(pointer.to_owned(), error.to_string());
+                state
+                    .json_errors
+                    .insert(pointer.to_owned(), error.to_string());
             }
         }
     }
@@ -393,7 +526,11 @@ fn show_errors(ui: &mut Ui, state: &FormState, pointer: &str) {
 }
 
 fn error_line(ui: &mut Ui, message: &str) {
-    let colour = if ui.visuals().dark_mode { Color32::from_rgb(255, 120, 110) } else { Color32::from_rgb(190, 20, 20) };
+    let colour = if ui.visuals().dark_mode {
+        Color32::from_rgb(255, 120, 110)
+    } else {
+        Color32::from_rgb(190, 20, 20)
+    };
     ui.label(RichText::new(format!("⚠ {message}")).color(colour));
 }
 
@@ -405,7 +542,9 @@ fn title(key: &str, schema: &Value) -> String {
 }
 
 fn display(value: &Value) -> String {
-    value.as_str().map_or_else(|| value.to_string(), str::to_owned)
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_owned)
 }
 
 #[cfg(test)]
@@ -425,6 +564,9 @@ mod tests {
                 "model": {"type": "string"}
             }
         });
-        assert_eq!(template(&schema), json!({"type": "", "ip": "", "port": 1, "protocol": "http"}));
+        assert_eq!(
+            template(&schema),
+            json!({"type": "", "ip": "", "port": 1, "protocol": "http"})
+        );
     }
 }
