@@ -597,12 +597,12 @@ mod tests {
     fn the_settings_file_round_trips_unknown_keys_privately() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(SETTINGS_FILE_NAME);
-        std::fs::write(&path, r#"{"mqtt_password": "pw", "theme": "dark"}"#).unwrap();
+        std::fs::write(&path, r#"{"mqtt_password": "pw", "window_layout": "wide"}"#).unwrap();
         let file = SettingsFile::load(&path).unwrap();
         assert_eq!(file.mqtt_password.as_ref().unwrap().expose(), "pw");
         file.save(&path).unwrap();
         let again = SettingsFile::load(&path).unwrap();
-        assert_eq!(again.other["theme"], "dark");
+        assert_eq!(again.other["window_layout"], "wide");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

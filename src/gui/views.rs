@@ -377,8 +377,15 @@ impl RateHistory {
         self.samples.back().map_or(0.0, |(_, rate)| *rate)
     }
 
-    /// (seconds since start, msgs/s) points.
+    /// (seconds before the latest sample, msgs/s) points: the newest is at x = 0, so the
+    /// chart's axis stays put while the line scrolls left.
     pub fn points(&self) -> Vec<[f64; 2]> {
-        self.samples.iter().map(|(t, r)| [*t, *r]).collect()
+        let latest = self.samples.back().map_or(0.0, |(t, _)| *t);
+        self.samples.iter().map(|(t, r)| [t - latest, *r]).collect()
+    }
+
+    /// The seconds of history the chart spans.
+    pub fn span_secs() -> f64 {
+        RATE_HISTORY as f64
     }
 }

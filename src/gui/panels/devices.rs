@@ -80,6 +80,17 @@ impl DevicesPanel {
 
     fn table_ui(&mut self, ui: &mut Ui, view: &mut DevicesView) {
         let rows: Vec<String> = view.rows().to_vec();
+        if rows.is_empty() {
+            let hint = if view.counts().1 == 0 {
+                "No devices yet. They appear here as soon as one publishes on \
+                 alicia/device/<id>/state or …/availability."
+            } else {
+                "No device matches the filter."
+            };
+            ui.add_space(24.0);
+            ui.vertical_centered(|ui| ui.label(RichText::new(hint).weak()));
+            return;
+        }
         let row_height = ui.spacing().interact_size.y.max(22.0);
         let mut sort_clicked = None;
         TableBuilder::new(ui)
@@ -128,12 +139,14 @@ impl DevicesPanel {
                     let Some(device) = view.get(id).cloned() else {
                         return;
                     };
-                    row.set_selected(self.selected.as_deref() == Some(id.as_str()));
                     row.col(|ui| {
                         badge(ui, if device.online { "online" } else { "offline" });
                     });
+                    let selected = self.selected.as_deref() == Some(id.as_str());
+                    let mut picked = false;
                     row.col(|ui| {
-                        ui.label(device.name.as_deref().unwrap_or("—"));
+                        let name = device.name.as_deref().unwrap_or("—");
+                        picked = ui.selectable_label(selected, name).clicked();
                     });
                     row.col(|ui| {
                         ui.label(RichText::new(&device.id).monospace());
@@ -147,7 +160,8 @@ impl DevicesPanel {
                     row.col(|ui| {
                         ui.label(relative_time(device.last_seen.as_deref()));
                     });
-                    if row.response().clicked() {
+                    row.set_selected(selected);
+                    if picked || row.response().clicked() {
                         self.selected = Some(id.clone());
                     }
                 });

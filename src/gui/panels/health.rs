@@ -16,9 +16,15 @@ pub fn health_ui(ui: &mut Ui, rows: &[ServiceRow], rate: &RateHistory) {
     ui.label(RichText::new(format!("Messages per second: {:.0}", rate.current())).strong());
     Plot::new("message-rate")
         .height(160.0)
+        .include_x(-RateHistory::span_secs())
+        .include_x(0.0)
         .include_y(0.0)
+        .include_y(10.0)
         .allow_scroll(false)
-        .x_axis_label("seconds")
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_boxed_zoom(false)
+        .x_axis_label("seconds ago")
         .y_axis_label("msgs/s")
         .show(ui, |plot| {
             plot.line(Line::new("msgs/s", PlotPoints::from(rate.points())));

@@ -1,0 +1,392 @@
+//! The real desktop app, driven through its accessibility tree with egui_kittest, over a real
+//! core connected to the embedded broker: editing with inline errors, saving, devices and
+//! commands, live updates that never wipe a draft, the kiosk lock, rollback, and rendered
+//! snapshots of every panel.
+
+mod support;
+
+use alicia_config_manager::core::config::{ChangeSource, Precondition};
+use alicia_config_manager::core::mqtt::payloads::HealthStatus;
+use alicia_config_manager::core::settings::SettingsFile;
+use alicia_config_manager::core::{Core, CoreRuntime};
+use alicia_config_manager::gui::app::Tab;
+use alicia_config_manager::gui::{AliciaApp, GuiOptions};
+use egui_kittest::kittest::{NodeT, Queryable};
+use egui_kittest::{Harness, SnapshotOptions};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use support::{PATIENCE, TestBroker, TestClient, start_core};
+
+struct Gui {
+    harness: Harness<'static, AliciaApp>,
+    core: Core,
+    broker: TestBroker,
+    runtime: tokio::runtime::Runtime,
+    _core_runtime: CoreRuntime,
+    dir: tempfile::TempDir,
+}
+
+fn gui(options: GuiOptions, file: SettingsFile) -> Gui {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let broker = TestBroker::embedded();
+    let dir = tempfile::tempdir().unwrap();
+    let (core, core_runtime) = runtime.block_on(start_core(dir.path(), broker.port, |_| {}));
+    let (app_core, handle) = (core.clone(), runtime.handle().clone());
+    let harness = Harness::builder()
+        .with_size(egui::vec2(1320.0, 820.0))
+        .build_eframe(move |cc| AliciaApp::new(&cc.egui_ctx, app_core, handle, options, &file));
+    Gui {
+        harness,
+        core,
+        broker,
+        runtime,
+        _core_runtime: core_runtime,
+        dir,
+    }
+}
+
+impl Gui {
+    /// Steps frames until `condition` holds (the core works on other threads meanwhile).
+    fn until(
+        &mut self,
+        what: &str,
+        condition: impl Fn(&Harness<'static, AliciaApp>, &Core) -> bool,
+    ) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            self.harness.step();
+            if condition(&self.harness, &self.core) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting until {what}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn frames(&mut self, n: usize) {
+        for _ in 0..n {
+            self.harness.step();
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn click(&mut self, label: &str) {
+        self.harness.get_by_label(label).click();
+        self.frames(3);
+    }
+
+    fn open(&mut self, service: &str) {
+        self.until("the service is listed", |h, _| {
+            h.query_by_label(service).is_some()
+        });
+        self.click(service);
+        self.until("the editor is open", |h, _| {
+            h.state().editor().is_some_and(|e| e.service() == service)
+        });
+    }
+}
+
+/// Whether a widget refuses input (disabled or read-only).
+fn locked(node: &egui_kittest::Node<'_>) -> bool {
+    let node = node.accesskit_node();
+    node.is_disabled() || (node.is_read_only_supported() && node.is_read_only())
+}
+
+fn has_text(harness: &Harness<'static, AliciaApp>, text: &str) -> bool {
+    harness.query_by_label_contains(text).is_some()
+}
+
+#[test]
+fn an_invalid_field_shows_its_error_blocks_save_and_a_fix_saves_and_publishes() {
+    let mut gui = gui(GuiOptions::default(), SettingsFile::default());
+    gui.open("whisper-service");
+    gui.harness
+        .get_by_label("Address *")
+        .set_text_value_accesskit("");
+    gui.frames(3);
+    gui.until("the field's error shows", |h, _| {
+        has_text(h, "must not be empty")
+    });
+    assert!(
+        locked(&gui.harness.get_by_label("Save…")),
+        "Save is disabled while invalid"
+    );
+
+    gui.harness
+        .get_by_label("Address *")
+        .set_text_value_accesskit("10.0.0.99");
+    gui.frames(3);
+    gui.until("the error is gone", |h, _| {
+        !has_text(h, "must not be empty")
+    });
+    assert!(!locked(&gui.harness.get_by_label("Save…")));
+    gui.click("Save…");
+    gui.until("the change is shown for review", |h, _| {
+        has_text(h, "/config/endpoints/0/ip")
+    });
+    gui.click("Confirm and save");
+    gui.until("the change is stored", |_, core| {
+        core.config
+            .get("whisper-service")
+            .is_some_and(|s| s.document["config"]["endpoints"][0]["ip"] == "10.0.0.99")
+    });
+    let on_disk: Value =
+        serde_json::from_slice(&std::fs::read(gui.dir.path().join("config.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        on_disk["whisper-service"]["config"]["endpoints"][0]["ip"],
+        "10.0.0.99"
+    );
+    assert_eq!(
+        gui.core.config.history("whisper-service")[0].source,
+        ChangeSource::Gui
+    );
+    let port = gui.broker.port;
+    let retained = gui.runtime.block_on(async move {
+        let mut late = TestClient::connect(port).await;
+        late.subscribe("alicia/config/whisper-service").await;
+        late.expect_json("alicia/config/whisper-service", |d| {
+            d["config"]["endpoints"][0]["ip"] == "10.0.0.99"
+        })
+        .await
+    });
+    assert_eq!(
+        retained["config"]["endpoints"][0]["ip"], "10.0.0.99",
+        "published retained"
+    );
+    gui.until("the saved revision is shown", |h, _| {
+        has_text(h, "Saved as revision")
+    });
+}
+
+#[test]
+fn a_device_appears_in_the_table_and_a_command_round_trips() {
+    let mut gui = gui(GuiOptions::default(), SettingsFile::default());
+    let port = gui.broker.port;
+    let mut device = gui.runtime.block_on(async move {
+        let mut device = TestClient::connect(port).await;
+        device.subscribe("alicia/device/+/command").await;
+        device
+            .publish_json(
+                "alicia/device/desk-lamp/state",
+                &json!({"name": "Desk lamp", "type": "light", "room": "office", "on": false}),
+                true,
+            )
+            .await;
+        device
+            .publish(
+                "alicia/device/desk-lamp/availability",
+                b"online".to_vec(),
+                true,
+            )
+            .await;
+        device
+    });
+    gui.harness.state_mut().tab = Tab::Devices;
+    gui.until("the lamp is in the table", |h, _| {
+        h.query_by_label("Desk lamp").is_some()
+    });
+    gui.click("Desk lamp");
+    gui.until("its details show", |h, _| {
+        h.query_by_label("Send command").is_some()
+    });
+    gui.click("Send command");
+    let command = gui
+        .runtime
+        .block_on(device.expect_json("alicia/device/desk-lamp/command", |_| true));
+    assert_eq!(command["command"], "turn_on");
+    let result = json!({"request_id": command["request_id"], "ok": true});
+    gui.runtime.block_on(device.publish_json(
+        "alicia/device/desk-lamp/command/result",
+        &result,
+        false,
+    ));
+    gui.until("the result is shown", |h, _| {
+        has_text(h, "the device did it")
+    });
+}
+
+#[test]
+fn a_live_update_never_wipes_what_is_being_typed() {
+    let mut gui = gui(GuiOptions::default(), SettingsFile::default());
+    gui.open("whisper-service");
+    let model = gui.harness.get_all_by_label("Model").next().unwrap();
+    model.set_text_value_accesskit("typed-but-not-saved");
+    gui.frames(3);
+    let core = gui.core.clone();
+    let mut document = (*core.config.get("whisper-service").unwrap().document).clone();
+    document["version"] = json!("9.9.9");
+    gui.runtime
+        .block_on(core.config.put(
+            "whisper-service",
+            document,
+            ChangeSource::Rest,
+            Precondition::None,
+        ))
+        .unwrap();
+    gui.until("the editor says it changed meanwhile", |h, _| {
+        has_text(h, "Changed meanwhile")
+    });
+    gui.frames(10);
+    let typed = gui
+        .harness
+        .get_all_by_label("Model")
+        .next()
+        .unwrap()
+        .value();
+    assert_eq!(typed.as_deref(), Some("typed-but-not-saved"));
+    assert_eq!(
+        gui.harness.state().editor().unwrap().draft()["config"]["model"],
+        "typed-but-not-saved"
+    );
+}
+
+#[test]
+fn the_kiosk_refuses_edits_until_the_pin() {
+    let file = SettingsFile {
+        kiosk_pin_hash: Some(alicia_config_manager::gui::kiosk::hash_pin("2468").unwrap()),
+        ..SettingsFile::default()
+    };
+    let mut gui = gui(
+        GuiOptions {
+            kiosk: true,
+            demo: false,
+        },
+        file,
+    );
+    gui.until("the services are listed", |h, _| {
+        h.query_by_label("whisper-service").is_some()
+    });
+    assert!(
+        gui.harness.query_by_label("Settings").is_none(),
+        "no Settings tab while locked"
+    );
+    gui.open("whisper-service");
+    assert!(
+        locked(&gui.harness.get_by_label("Address *")),
+        "read-only while locked"
+    );
+    assert!(locked(&gui.harness.get_by_label("Delete service…")));
+    gui.harness
+        .get_by_label("PIN")
+        .set_text_value_accesskit("1357");
+    gui.frames(2);
+    gui.click("Unlock");
+    gui.until("a wrong PIN is refused", |h, _| has_text(h, "wrong PIN"));
+    assert!(gui.harness.state().read_only());
+    gui.harness
+        .get_by_label("PIN")
+        .set_text_value_accesskit("2468");
+    gui.frames(2);
+    gui.click("Unlock");
+    gui.until("editing is unlocked", |h, _| {
+        has_text(h, "editing unlocked")
+    });
+    assert!(!locked(&gui.harness.get_by_label("Address *")));
+}
+
+#[test]
+fn a_revision_is_rolled_back_from_history() {
+    let mut gui = gui(GuiOptions::default(), SettingsFile::default());
+    let core = gui.core.clone();
+    let mut document = (*core.config.get("whisper-service").unwrap().document).clone();
+    document["config"]["model"] = json!("model-a");
+    let first = gui
+        .runtime
+        .block_on(core.config.put(
+            "whisper-service",
+            document.clone(),
+            ChangeSource::Rest,
+            Precondition::None,
+        ))
+        .unwrap();
+    document["config"]["model"] = json!("model-b");
+    gui.runtime
+        .block_on(core.config.put(
+            "whisper-service",
+            document,
+            ChangeSource::Rest,
+            Precondition::None,
+        ))
+        .unwrap();
+    gui.open("whisper-service");
+    gui.click("History");
+    let revision = format!("revision {}", first.revision);
+    gui.until("the revision is listed", |h, _| {
+        h.query_by_label(&revision).is_some()
+    });
+    gui.click(&revision);
+    gui.until("the diff shows", |h, _| has_text(h, "/config/model"));
+    gui.click(&format!("Roll back to revision {}…", first.revision));
+    gui.click("Roll back");
+    gui.until("the old model is current again", |_, core| {
+        core.config
+            .get("whisper-service")
+            .is_some_and(|s| s.document["config"]["model"] == "model-a")
+    });
+    assert_eq!(
+        gui.core.config.history("whisper-service")[0].source,
+        ChangeSource::Rollback
+    );
+}
+
+#[test]
+fn every_panel_renders_as_in_its_snapshot() {
+    let mut gui = gui(GuiOptions::default(), SettingsFile::default());
+    let port = gui.broker.port;
+    // The client stays connected until the end: dropping it could lose queued publishes.
+    let _fleet = gui.runtime.block_on(async move {
+        let fleet = TestClient::connect(port).await;
+        for (id, name, kind, room) in [
+            ("kitchen-light", "Kitchen light", "light", "kitchen"),
+            ("hall-thermostat", "Hall thermostat", "thermostat", "hall"),
+            ("office-speaker", "Office speaker", "speaker", "office"),
+        ] {
+            let state = json!({"name": name, "type": kind, "room": room, "on": true});
+            fleet
+                .publish_json(&format!("alicia/device/{id}/state"), &state, true)
+                .await;
+            fleet
+                .publish(
+                    &format!("alicia/device/{id}/availability"),
+                    b"online".to_vec(),
+                    true,
+                )
+                .await;
+        }
+        let health = json!({"status": "healthy", "version": "1.0.0"});
+        fleet
+            .publish_json("alicia/system/health/whisper-service", &health, false)
+            .await;
+        fleet
+    });
+    gui.until("the fleet is seen", |_, core| {
+        core.devices.counts() == (3, 3)
+            && core.shown_status("whisper-service") == Some(HealthStatus::Healthy)
+    });
+    gui.until("the services are listed", |h, _| {
+        h.query_by_label("whisper-service").is_some()
+    });
+    // Live text (times, the random broker port) differs between runs: a few hundred pixels.
+    let options = SnapshotOptions::new().max_failed_pixels(4000);
+    for (tab, name) in [
+        (Tab::Services, "services"),
+        (Tab::Devices, "devices"),
+        (Tab::Health, "health"),
+        (Tab::Monitor, "monitor"),
+        (Tab::Server, "server"),
+        (Tab::Settings, "settings"),
+    ] {
+        gui.harness.state_mut().tab = tab;
+        gui.frames(4);
+        gui.harness.snapshot_options(name, &options);
+    }
+    gui.harness.state_mut().tab = Tab::Services;
+    gui.open("whisper-service");
+    gui.frames(4);
+    gui.harness.snapshot_options("editor", &options);
+}
