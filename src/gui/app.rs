@@ -186,6 +186,11 @@ impl AliciaApp {
             }
             CoreEvent::Connection { .. } => connection_changed = true,
         });
+        let retired = (self.messages.take_retired(), self.devices.take_retired());
+        if !retired.0.is_empty() || !retired.1.is_empty() {
+            // Freed on the runtime's blocking pool, not between two frames.
+            self.runtime.spawn_blocking(move || drop(retired));
+        }
         if missed > 0 {
             self.devices.resync(&self.core);
             if !self.messages.paused {

@@ -40,7 +40,11 @@ pub enum DeviceSort {
 #[derive(Debug)]
 pub struct DevicesView {
     devices: HashMap<String, Arc<Device>>,
-    rows: Vec<String>,
+    /// How many of `devices` are online, kept as they change (not counted each frame).
+    online: usize,
+    rows: Arc<[String]>,
+    /// Replaced devices, to be freed off the UI thread ([`DevicesView::take_retired`]).
+    retired: Vec<Arc<Device>>,
     /// Text the rows must contain (id, name, room or type).
     pub filter: String,
     /// Sort column.
@@ -57,7 +61,9 @@ impl Default for DevicesView {
     fn default() -> Self {
         Self {
             devices: HashMap::new(),
-            rows: Vec::new(),
+            online: 0,
+            rows: Arc::from([]),
+            retired: Vec::new(),
             filter: String::new(),
             sort: DeviceSort::Id,
             ascending: true,
@@ -78,21 +84,45 @@ impl DevicesView {
             .into_iter()
             .map(|d| (d.id.clone(), d))
             .collect();
+        self.online = self.devices.values().filter(|d| d.online).count();
         self.dirty = true;
     }
 
     /// A device changed.
     pub fn update(&mut self, device: Arc<Device>) {
-        if self.devices.insert(device.id.clone(), device).is_none() || self.sort != DeviceSort::Id {
-            self.dirty = true;
+        let online = device.online;
+        let previous = match self.devices.get_mut(&device.id) {
+            Some(slot) => Some(std::mem::replace(slot, device)),
+            None => {
+                self.devices.insert(device.id.clone(), device);
+                None
+            }
+        };
+        self.online += usize::from(online);
+        match previous {
+            Some(previous) => {
+                self.online -= usize::from(previous.online);
+                self.retired.push(previous);
+                if self.sort != DeviceSort::Id {
+                    self.dirty = true;
+                }
+            }
+            None => self.dirty = true,
         }
     }
 
     /// A device left.
     pub fn remove(&mut self, id: &str) {
-        if self.devices.remove(id).is_some() {
+        if let Some(device) = self.devices.remove(id) {
+            self.online -= usize::from(device.online);
             self.dirty = true;
         }
+    }
+
+    /// The devices replaced since the last call, for the caller to free elsewhere: freeing
+    /// them here (memory other threads wrote) costs the UI thread more than drawing.
+    pub fn take_retired(&mut self) -> Vec<Arc<Device>> {
+        std::mem::take(&mut self.retired)
     }
 
     /// One device.
@@ -102,22 +132,19 @@ impl DevicesView {
 
     /// (online, total).
     pub fn counts(&self) -> (usize, usize) {
-        (
-            self.devices.values().filter(|d| d.online).count(),
-            self.devices.len(),
-        )
+        (self.online, self.devices.len())
     }
 
     /// The ids to show, in order (re-sorted at most a few times a second while devices change,
     /// at once when the filter or the sort changes).
-    pub fn rows(&mut self) -> &[String] {
+    pub fn rows(&mut self) -> Arc<[String]> {
         let settings_changed =
             self.applied_filter != self.filter || self.applied_sort != (self.sort, self.ascending);
         let due = self.sorted_at.is_none_or(|at| at.elapsed() >= RESORT_EVERY);
         if settings_changed || (self.dirty && due) {
             self.rebuild();
         }
-        &self.rows
+        Arc::clone(&self.rows)
     }
 
     fn rebuild(&mut self) {
@@ -174,6 +201,8 @@ pub struct MessagesView {
     /// Messages that arrived while paused.
     pub held_back: u64,
     capacity: usize,
+    /// Messages that left the ring, to be freed off the UI thread.
+    retired: Vec<Arc<MessageRecord>>,
 }
 
 impl MessagesView {
@@ -187,6 +216,7 @@ impl MessagesView {
             paused: false,
             held_back: 0,
             capacity: capacity.max(1),
+            retired: Vec::new(),
         }
     }
 
@@ -205,15 +235,20 @@ impl MessagesView {
             return;
         }
         if self.all.len() == self.capacity {
-            self.all.pop_front();
+            self.retired.extend(self.all.pop_front());
         }
         if self.matches(&record) {
             if self.shown.len() == self.capacity {
-                self.shown.pop_front();
+                self.retired.extend(self.shown.pop_front());
             }
             self.shown.push_back(Arc::clone(&record));
         }
         self.all.push_back(record);
+    }
+
+    /// The messages that left the ring since the last call, for the caller to free elsewhere.
+    pub fn take_retired(&mut self) -> Vec<Arc<MessageRecord>> {
+        std::mem::take(&mut self.retired)
     }
 
     /// Newest first: the `index`-th message shown.
@@ -387,5 +422,105 @@ impl RateHistory {
     /// The seconds of history the chart spans.
     pub fn span_secs() -> f64 {
         RATE_HISTORY as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use serde_json::Value;
+
+    fn device(id: &str, room: &str, online: bool) -> Arc<Device> {
+        Arc::new(Device {
+            id: id.to_owned(),
+            name: Some(format!("{id} name")),
+            kind: Some("light".to_owned()),
+            room: Some(room.to_owned()),
+            online,
+            last_seen: None,
+            state: Arc::new(Value::Null),
+            availability: Some(online),
+        })
+    }
+
+    fn message(topic: &str) -> Arc<MessageRecord> {
+        Arc::new(MessageRecord {
+            topic: topic.to_owned(),
+            timestamp: String::new(),
+            valid: true,
+            data: Arc::new(Value::Null),
+            payload: Bytes::new(),
+            error: None,
+            retained: false,
+            size: 0,
+        })
+    }
+
+    #[test]
+    fn online_counts_follow_updates_and_removals() {
+        let mut view = DevicesView::default();
+        view.update(device("a", "hall", true));
+        view.update(device("b", "hall", false));
+        assert_eq!(view.counts(), (1, 2));
+        view.update(device("b", "hall", true));
+        view.update(device("a", "hall", true));
+        assert_eq!(view.counts(), (2, 2));
+        view.update(device("a", "hall", false));
+        assert_eq!(view.counts(), (1, 2));
+        assert_eq!(
+            view.take_retired().len(),
+            3,
+            "every replaced device is handed over"
+        );
+        view.remove("b");
+        view.remove("b");
+        assert_eq!(view.counts(), (0, 1));
+    }
+
+    #[test]
+    fn rows_are_filtered_and_sorted_at_once_when_asked() {
+        let mut view = DevicesView::default();
+        for (id, room) in [("c", "attic"), ("a", "kitchen"), ("b", "attic")] {
+            view.update(device(id, room, true));
+        }
+        assert_eq!(&*view.rows(), ["a", "b", "c"]);
+        view.filter = "ATTIC".to_owned();
+        assert_eq!(&*view.rows(), ["b", "c"]);
+        view.ascending = false;
+        assert_eq!(&*view.rows(), ["c", "b"]);
+    }
+
+    #[test]
+    fn the_monitor_filters_with_wildcards_and_holds_back_while_paused() {
+        let mut view = MessagesView::new(3);
+        for topic in [
+            "alicia/device/a/state",
+            "alicia/system/health/x",
+            "alicia/device/b/state",
+        ] {
+            view.push(message(topic));
+        }
+        view.filter = "alicia/device/+/state".to_owned();
+        assert_eq!(view.len(), 2);
+        assert_eq!(view.newest(0).unwrap().topic, "alicia/device/b/state");
+        view.push(message("alicia/device/c/state"));
+        assert_eq!(
+            (view.len(), view.total()),
+            (3, 3),
+            "the oldest left the ring"
+        );
+        let retired = view.take_retired();
+        assert_eq!(
+            retired[0].topic, "alicia/device/a/state",
+            "handed over to be freed"
+        );
+        assert!(view.take_retired().is_empty());
+        view.paused = true;
+        view.push(message("alicia/device/d/state"));
+        assert_eq!((view.len(), view.held_back), (3, 1));
+        view.filter = "alicia/#/x".to_owned();
+        assert!(!view.filter_is_valid());
+        assert_eq!(view.len(), 3, "an invalid filter keeps the last valid one");
     }
 }

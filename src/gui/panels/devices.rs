@@ -79,7 +79,7 @@ impl DevicesPanel {
     }
 
     fn table_ui(&mut self, ui: &mut Ui, view: &mut DevicesView) {
-        let rows: Vec<String> = view.rows().to_vec();
+        let rows = view.rows();
         if rows.is_empty() {
             let hint = if view.counts().1 == 0 {
                 "No devices yet. They appear here as soon as one publishes on \

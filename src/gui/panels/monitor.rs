@@ -86,6 +86,8 @@ impl MonitorPanel {
     fn table_ui(&mut self, ui: &mut Ui, view: &mut MessagesView) {
         let count = view.len();
         let row_height = ui.spacing().interact_size.y.max(20.0);
+        let mono = egui::TextStyle::Monospace.resolve(ui.style());
+        let char_width = ui.fonts_mut(|f| f.glyph_width(&mono, '0')).max(1.0);
         TableBuilder::new(ui)
             .id_salt("messages-table")
             .striped(true)
@@ -113,7 +115,8 @@ impl MonitorPanel {
                             .is_some_and(|s| Arc::ptr_eq(s, &record)),
                     );
                     row.col(|ui| {
-                        ui.label(
+                        cell(
+                            ui,
                             RichText::new(
                                 record.timestamp.get(11..23).unwrap_or(&record.timestamp),
                             )
@@ -122,25 +125,24 @@ impl MonitorPanel {
                     });
                     row.col(|ui| {
                         let text = RichText::new(&record.topic).monospace();
-                        ui.label(if invalid {
-                            text.color(ui.visuals().error_fg_color)
-                        } else {
-                            text
-                        });
+                        let colour = ui.visuals().error_fg_color;
+                        cell(ui, if invalid { text.color(colour) } else { text });
                     });
                     row.col(|ui| {
+                        // Only what the column can show is laid out: at thousands of
+                        // messages a second every visible row is new every frame.
+                        let fits = (ui.available_width() / char_width) as usize + 2;
                         let payload = record.payload_text();
-                        let shown: String = payload.chars().take(160).collect();
+                        let shown: String = payload.chars().take(fits.min(400)).collect();
                         if invalid {
-                            ui.colored_label(
-                                ui.visuals().error_fg_color,
-                                format!(
-                                    "⚠ {} — {shown}",
-                                    record.error.as_deref().unwrap_or("invalid")
-                                ),
+                            let error = record.error.as_deref().unwrap_or("invalid");
+                            let colour = ui.visuals().error_fg_color;
+                            cell(
+                                ui,
+                                RichText::new(format!("⚠ {error} — {shown}")).color(colour),
                             );
                         } else {
-                            ui.label(RichText::new(shown).monospace());
+                            cell(ui, RichText::new(shown).monospace());
                         }
                     });
                     if row.response().clicked() {
@@ -223,4 +225,9 @@ impl MonitorPanel {
             },
         );
     }
+}
+
+/// A table cell's text: not selectable, so a click selects the row.
+fn cell(ui: &mut Ui, text: RichText) {
+    ui.add(egui::Label::new(text).selectable(false));
 }
