@@ -14,9 +14,7 @@ use super::panels::server::ServerPanel;
 use super::panels::services::{ServicesAction, ServicesPanel};
 use super::panels::settings::{SettingsPanel, Theme};
 use super::panels::transfer::TransferPanel;
-use super::views::{
-    DevicesView, MONITOR_CAPACITY, MessagesView, RateHistory, ServiceRow, service_rows,
-};
+use super::views::{DevicesView, MessagesView, RateHistory, ServiceRow, service_rows};
 use super::widgets::badge::{dot, status_colour};
 use crate::core::Core;
 use crate::core::api_switch::ApiStatus;
@@ -115,7 +113,7 @@ impl AliciaApp {
         let pump = EventPump::start(&core, ctx.clone(), &runtime);
         let mut devices = DevicesView::default();
         devices.resync(&core);
-        let mut messages = MessagesView::new(MONITOR_CAPACITY);
+        let mut messages = MessagesView::new(core.messages.capacity());
         messages.resync(&core);
         Self {
             services: service_rows(&core),
@@ -167,6 +165,10 @@ impl AliciaApp {
 
     /// Takes in core events (under the time budget) and samples the message rate.
     pub fn take_in_events(&mut self, ctx: &egui::Context) {
+        self.pump.watch(
+            self.tab == Tab::Monitor && !self.messages.paused,
+            self.tab == Tab::Devices,
+        );
         let devices = &mut self.devices;
         let messages = &mut self.messages;
         let devices_panel = &mut self.devices_panel;
@@ -223,9 +225,8 @@ impl AliciaApp {
         {
             kiosk.pin_hash = Some(hash);
         }
-        if matches!(self.tab, Tab::Devices | Tab::Health | Tab::Services) || self.kiosk.is_some() {
-            ctx.request_repaint_after(Duration::from_secs(1));
-        }
+        // Relative times, the rate chart and the top bar's counts move on by themselves.
+        ctx.request_repaint_after(Duration::from_secs(1));
     }
 
     /// Draws a frame.

@@ -8,7 +8,7 @@
 use crate::core::Core;
 use crate::core::events::CoreEvent;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
@@ -22,6 +22,27 @@ const REPAINT_AFTER: Duration = Duration::from_millis(10);
 pub struct EventPump {
     events: mpsc::Receiver<CoreEvent>,
     missed: Arc<AtomicU64>,
+    watching: Arc<Watching>,
+}
+
+/// Which high-volume events the panel on screen shows, so that only those repaint at once
+/// (the others wait for the next frame, at most a second away: the top bar's counts).
+#[derive(Debug, Default)]
+struct Watching {
+    messages: AtomicBool,
+    devices: AtomicBool,
+}
+
+impl Watching {
+    fn wants_repaint(&self, event: &CoreEvent) -> bool {
+        match event {
+            CoreEvent::Message(_) => self.messages.load(Ordering::Relaxed),
+            CoreEvent::DeviceUpdated(_) | CoreEvent::DeviceRemoved { .. } => {
+                self.devices.load(Ordering::Relaxed)
+            }
+            _ => true,
+        }
+    }
 }
 
 impl EventPump {
@@ -30,26 +51,40 @@ impl EventPump {
         let (tx, events) = mpsc::channel(QUEUE_CAPACITY);
         let missed = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&missed);
+        let watching = Arc::new(Watching::default());
+        let wants = Arc::clone(&watching);
         let mut source = core.events.subscribe();
         runtime.spawn(async move {
             loop {
                 match source.recv().await {
-                    Ok(event) => match tx.try_send(event) {
-                        Ok(()) => {}
-                        Err(mpsc::error::TrySendError::Full(_)) => {
+                    Ok(event) => match (wants.wants_repaint(&event), tx.try_send(event)) {
+                        (true, Ok(())) => ctx.request_repaint_after(REPAINT_AFTER),
+                        (false, Ok(())) => {}
+                        (_, Err(mpsc::error::TrySendError::Full(_))) => {
                             counter.fetch_add(1, Ordering::Relaxed);
+                            ctx.request_repaint_after(REPAINT_AFTER);
                         }
-                        Err(mpsc::error::TrySendError::Closed(_)) => return,
+                        (_, Err(mpsc::error::TrySendError::Closed(_))) => return,
                     },
                     Err(RecvError::Lagged(n)) => {
                         counter.fetch_add(n, Ordering::Relaxed);
+                        ctx.request_repaint_after(REPAINT_AFTER);
                     }
                     Err(RecvError::Closed) => return,
                 }
-                ctx.request_repaint_after(REPAINT_AFTER);
             }
         });
-        Self { events, missed }
+        Self {
+            events,
+            missed,
+            watching,
+        }
+    }
+
+    /// Says which live tables are on screen: their events repaint at once, others do not.
+    pub fn watch(&self, messages: bool, devices: bool) {
+        self.watching.messages.store(messages, Ordering::Relaxed);
+        self.watching.devices.store(devices, Ordering::Relaxed);
     }
 
     /// Hands waiting events to `apply` until the queue is empty or `budget` is spent; returns

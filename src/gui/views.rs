@@ -12,8 +12,6 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Messages the monitor keeps.
-pub const MONITOR_CAPACITY: usize = 100_000;
 /// Least time between two re-sorts of the device table while devices keep changing.
 const RESORT_EVERY: Duration = Duration::from_millis(250);
 /// Minutes of message-rate history.
