@@ -5,7 +5,7 @@
 
 mod support;
 
-use alicia_config_manager::core::config::{ChangeSource, Precondition};
+use alicia_config_manager::core::config::{ChangeSource, Committed, Precondition};
 use alicia_config_manager::core::mqtt::payloads::HealthStatus;
 use alicia_config_manager::core::settings::SettingsFile;
 use alicia_config_manager::core::{Core, CoreRuntime};
@@ -65,6 +65,18 @@ impl Gui {
             assert!(Instant::now() < deadline, "timed out waiting until {what}");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Stores `document` as whisper-service's config, as a REST client would.
+    fn store_by_rest(&self, document: Value) -> Committed {
+        self.runtime
+            .block_on(self.core.config.put(
+                "whisper-service",
+                document,
+                ChangeSource::Rest,
+                Precondition::None,
+            ))
+            .unwrap()
     }
 
     fn frames(&mut self, n: usize) {
@@ -220,14 +232,7 @@ fn a_live_update_never_wipes_what_is_being_typed() {
     let core = gui.core.clone();
     let mut document = (*core.config.get("whisper-service").unwrap().document).clone();
     document["version"] = json!("9.9.9");
-    gui.runtime
-        .block_on(core.config.put(
-            "whisper-service",
-            document,
-            ChangeSource::Rest,
-            Precondition::None,
-        ))
-        .unwrap();
+    gui.store_by_rest(document);
     gui.until("the editor says it changed meanwhile", |h, _| {
         has_text(h, "Changed meanwhile")
     });
@@ -295,24 +300,9 @@ fn a_revision_is_rolled_back_from_history() {
     let core = gui.core.clone();
     let mut document = (*core.config.get("whisper-service").unwrap().document).clone();
     document["config"]["model"] = json!("model-a");
-    let first = gui
-        .runtime
-        .block_on(core.config.put(
-            "whisper-service",
-            document.clone(),
-            ChangeSource::Rest,
-            Precondition::None,
-        ))
-        .unwrap();
+    let first = gui.store_by_rest(document.clone());
     document["config"]["model"] = json!("model-b");
-    gui.runtime
-        .block_on(core.config.put(
-            "whisper-service",
-            document,
-            ChangeSource::Rest,
-            Precondition::None,
-        ))
-        .unwrap();
+    gui.store_by_rest(document);
     gui.open("whisper-service");
     gui.click("History");
     let revision = format!("revision {}", first.revision);

@@ -188,22 +188,25 @@ impl MessageLog {
     }
 }
 
+/// An empty, valid record on `topic`, for the crate's unit tests.
+#[cfg(test)]
+pub(crate) fn test_record(topic: &str) -> Arc<MessageRecord> {
+    Arc::new(MessageRecord {
+        topic: topic.to_owned(),
+        timestamp: String::new(),
+        valid: true,
+        data: Arc::new(Value::Null),
+        payload: Bytes::new(),
+        error: None,
+        retained: false,
+        size: 0,
+    })
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_record as record;
     use super::*;
-
-    fn record(topic: &str) -> Arc<MessageRecord> {
-        Arc::new(MessageRecord {
-            topic: topic.to_owned(),
-            timestamp: String::new(),
-            valid: true,
-            data: Arc::new(Value::Null),
-            payload: Bytes::new(),
-            error: None,
-            retained: false,
-            size: 0,
-        })
-    }
 
     #[test]
     fn keeps_only_the_newest() {

@@ -426,7 +426,7 @@ impl RateHistory {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
+    use crate::core::messages::test_record as message;
     use serde_json::Value;
 
     fn device(id: &str, room: &str, online: bool) -> Arc<Device> {
@@ -439,19 +439,6 @@ mod tests {
             last_seen: None,
             state: Arc::new(Value::Null),
             availability: Some(online),
-        })
-    }
-
-    fn message(topic: &str) -> Arc<MessageRecord> {
-        Arc::new(MessageRecord {
-            topic: topic.to_owned(),
-            timestamp: String::new(),
-            valid: true,
-            data: Arc::new(Value::Null),
-            payload: Bytes::new(),
-            error: None,
-            retained: false,
-            size: 0,
         })
     }
 
