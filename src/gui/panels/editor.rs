@@ -11,6 +11,7 @@ use crate::core::config::{
 };
 use crate::gui::tasks::Task;
 use crate::gui::widgets::json::{Difference, diff, short};
+use crate::gui::widgets::notice::{Notice, notice_ui};
 use crate::gui::widgets::schema_form::{FormState, object_form};
 use egui::{RichText, Ui};
 use serde_json::Value;
@@ -48,7 +49,7 @@ pub struct ConfigEditor {
     stage: Stage,
     save: Task<Result<Committed, ConfigError>>,
     delete: Task<Result<Committed, ConfigError>>,
-    message: Option<(String, bool)>,
+    message: Notice,
 }
 
 impl ConfigEditor {
@@ -158,14 +159,7 @@ impl ConfigEditor {
                 .color(ui.visuals().warn_fg_color),
             );
         }
-        if let Some((message, error)) = &self.message {
-            let colour = if *error {
-                ui.visuals().error_fg_color
-            } else {
-                ui.visuals().text_color()
-            };
-            ui.label(RichText::new(message).color(colour));
-        }
+        notice_ui(ui, &self.message);
         ui.separator();
     }
 

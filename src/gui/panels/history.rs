@@ -7,6 +7,7 @@ use crate::gui::panels::editor::changes_ui;
 use crate::gui::tasks::Task;
 use crate::gui::widgets::badge::relative_time;
 use crate::gui::widgets::json::diff;
+use crate::gui::widgets::notice::{Notice, notice_ui};
 use egui::{RichText, Ui};
 use serde_json::Value;
 
@@ -16,7 +17,7 @@ pub struct HistoryPanel {
     selected: Option<u64>,
     confirm: Option<u64>,
     rollback: Task<Result<Committed, ConfigError>>,
-    message: Option<(String, bool)>,
+    message: Notice,
 }
 
 impl HistoryPanel {
@@ -39,14 +40,7 @@ impl HistoryPanel {
             });
             self.selected = None;
         }
-        if let Some((message, error)) = &self.message {
-            let colour = if *error {
-                ui.visuals().error_fg_color
-            } else {
-                ui.visuals().text_color()
-            };
-            ui.label(RichText::new(message).color(colour));
-        }
+        notice_ui(ui, &self.message);
         let entries = core.config.history(service);
         let current = core
             .config

@@ -8,6 +8,7 @@ use crate::core::messages::MessageRecord;
 use crate::core::mqtt::QoS;
 use crate::gui::views::MessagesView;
 use crate::gui::widgets::json::json_view;
+use crate::gui::widgets::notice::{Notice, notice_ui};
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use std::sync::Arc;
@@ -21,7 +22,7 @@ pub struct MonitorPanel {
     qos: u8,
     retain: bool,
     confirm_retained: bool,
-    message: Option<(String, bool)>,
+    message: Notice,
 }
 
 impl MonitorPanel {
@@ -199,10 +200,7 @@ impl MonitorPanel {
                     self.publish(core);
                 }
             }
-            if let Some((message, error)) = &self.message {
-                let colour = if *error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
-                ui.label(RichText::new(message).color(colour));
-            }
+            notice_ui(ui, &self.message);
         });
     }
 

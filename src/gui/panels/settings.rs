@@ -9,6 +9,7 @@ use crate::core::settings::BrokerUrl;
 use crate::gui::kiosk::hash_pin;
 use crate::gui::settings_store;
 use crate::gui::tasks::Task;
+use crate::gui::widgets::notice::{Notice, notice_ui};
 use egui::{RichText, Ui};
 use std::path::PathBuf;
 
@@ -67,7 +68,7 @@ pub struct SettingsPanel {
     test: Task<Result<String, String>>,
     pick: Task<Option<PathBuf>>,
     saving: Task<Result<(), String>>,
-    message: Option<(String, bool)>,
+    message: Notice,
     /// A new PIN hash to hand to the kiosk lock.
     pub new_pin_hash: Option<String>,
 }
@@ -226,14 +227,7 @@ impl SettingsPanel {
                 self.save_broker(core, runtime);
             }
         });
-        if let Some((message, error)) = &self.message {
-            let colour = if *error {
-                ui.visuals().error_fg_color
-            } else {
-                ui.visuals().text_color()
-            };
-            ui.label(RichText::new(message).color(colour));
-        }
+        notice_ui(ui, &self.message);
         ui.separator();
         ui.heading("Appearance");
         ui.horizontal(|ui| {

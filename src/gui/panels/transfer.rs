@@ -7,6 +7,7 @@ use crate::core::Core;
 use crate::core::config::{ChangeSource, FieldError, Precondition, mask_document};
 use crate::gui::tasks::Task;
 use crate::gui::widgets::json::diff;
+use crate::gui::widgets::notice::{Notice, notice_ui};
 use egui::{RichText, Ui};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
@@ -102,7 +103,7 @@ pub struct TransferPanel {
     pick: Task<Picked>,
     preview: Option<(PathBuf, Vec<ImportItem>)>,
     apply: Task<Vec<String>>,
-    message: Option<(String, bool)>,
+    message: Notice,
 }
 
 impl TransferPanel {
@@ -177,14 +178,7 @@ impl TransferPanel {
                 Ok(Some((path, bytes)))
             });
         }
-        if let Some((message, error)) = &self.message {
-            let colour = if *error {
-                ui.visuals().error_fg_color
-            } else {
-                ui.visuals().text_color()
-            };
-            ui.label(RichText::new(message).color(colour));
-        }
+        notice_ui(ui, &self.message);
         let mut apply = false;
         let mut cancel = false;
         if let Some((path, items)) = &self.preview {

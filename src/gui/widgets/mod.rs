@@ -2,4 +2,5 @@
 
 pub mod badge;
 pub mod json;
+pub mod notice;
 pub mod schema_form;
