@@ -72,11 +72,7 @@ pub fn object_form(
         .show(ui, |ui| {
             for (key, property) in scalars {
                 let child = format!("{pointer}/{key}");
-                let property = state
-                    .overrides
-                    .get(&child)
-                    .cloned()
-                    .unwrap_or_else(|| property.clone());
+                let property = schema_at(state, &child, property);
                 let label = title(key, &property);
                 let label = ui.label(if required.contains(key.as_str()) {
                     format!("{label} *")
@@ -101,11 +97,7 @@ pub fn object_form(
         });
     for (key, property) in groups {
         let child = format!("{pointer}/{key}");
-        let property = state
-            .overrides
-            .get(&child)
-            .cloned()
-            .unwrap_or_else(|| property.clone());
+        let property = schema_at(state, &child, property);
         let heading = title(key, &property);
         egui::CollapsingHeader::new(RichText::new(heading).strong())
             .id_salt(&child)
@@ -545,6 +537,12 @@ fn display(value: &Value) -> String {
     value
         .as_str()
         .map_or_else(|| value.to_string(), str::to_owned)
+}
+
+/// The schema of the field at `pointer`: an override (a service's announced settings schema)
+/// or the property as written. Owned, because drawing the field borrows `state` mutably.
+fn schema_at(state: &FormState, pointer: &str, property: &Value) -> Value {
+    state.overrides.get(pointer).unwrap_or(property).clone()
 }
 
 #[cfg(test)]
