@@ -23,7 +23,7 @@ pub struct Cli {
     pub demo: bool,
 
     /// Run without a window (home server): the core, the embedded broker when no broker is
-    /// named, and (soon) the REST server.
+    /// named, and the REST + socket.io server.
     #[arg(long)]
     pub headless: bool,
 

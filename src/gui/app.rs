@@ -225,8 +225,11 @@ impl AliciaApp {
         {
             kiosk.pin_hash = Some(hash);
         }
-        // Relative times, the rate chart and the top bar's counts move on by themselves.
-        ctx.request_repaint_after(Duration::from_secs(1));
+        // The msg/s figure and the rate chart move on by themselves while messages flow or the
+        // chart still shows some; relative times ask for their own repaints as they are drawn.
+        if self.rate.current() > 0.0 || (self.tab == Tab::Health && self.rate.shows_traffic()) {
+            ctx.request_repaint_after(Duration::from_secs(1));
+        }
     }
 
     /// Draws a frame.
@@ -430,8 +433,13 @@ fn kiosk_ui(ui: &mut Ui, kiosk: &mut KioskLock) {
             ui.colored_label(ui.visuals().error_fg_color, error);
         }
     } else {
-        let minutes = kiosk.remaining().map_or(0, |d| d.as_secs().div_ceil(60));
+        let remaining = kiosk.remaining().unwrap_or_default();
+        let minutes = remaining.as_secs().div_ceil(60);
         ui.label(format!("🔓 editing unlocked ({minutes} min)"));
+        // Repaint when the minutes shown drop, and when the lock closes.
+        let shown_until = Duration::from_secs(minutes.saturating_sub(1) * 60);
+        ui.ctx()
+            .request_repaint_after(remaining.saturating_sub(shown_until));
         if ui.button("Lock").clicked() {
             kiosk.lock();
         }

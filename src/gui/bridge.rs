@@ -25,8 +25,11 @@ pub struct EventPump {
     watching: Arc<Watching>,
 }
 
+/// Repaint this soon after an event the panel on screen does not show: the top bar's counts.
+const NUDGE_AFTER: Duration = Duration::from_secs(1);
+
 /// Which high-volume events the panel on screen shows, so that only those repaint at once
-/// (the others wait for the next frame, at most a second away: the top bar's counts).
+/// (the others repaint within [`NUDGE_AFTER`], for the top bar's counts).
 #[derive(Debug, Default)]
 struct Watching {
     messages: AtomicBool,
@@ -55,11 +58,18 @@ impl EventPump {
         let wants = Arc::clone(&watching);
         let mut source = core.events.subscribe();
         runtime.spawn(async move {
+            let mut nudged: Option<Instant> = None;
             loop {
                 match source.recv().await {
                     Ok(event) => match (wants.wants_repaint(&event), tx.try_send(event)) {
                         (true, Ok(())) => ctx.request_repaint_after(REPAINT_AFTER),
-                        (false, Ok(())) => {}
+                        (false, Ok(())) => {
+                            // At most one request a second, not one per message.
+                            if nudged.is_none_or(|at| at.elapsed() >= NUDGE_AFTER) {
+                                ctx.request_repaint_after(NUDGE_AFTER);
+                                nudged = Some(Instant::now());
+                            }
+                        }
                         (_, Err(mpsc::error::TrySendError::Full(_))) => {
                             counter.fetch_add(1, Ordering::Relaxed);
                             ctx.request_repaint_after(REPAINT_AFTER);

@@ -410,6 +410,11 @@ impl RateHistory {
         self.samples.back().map_or(0.0, |(_, rate)| *rate)
     }
 
+    /// True while the chart's window still holds a non-zero rate (so it scrolls each second).
+    pub fn shows_traffic(&self) -> bool {
+        self.samples.iter().any(|(_, rate)| *rate > 0.0)
+    }
+
     /// (seconds before the latest sample, msgs/s) points: the newest is at x = 0, so the
     /// chart's axis stays put while the line scrolls left.
     pub fn points(&self) -> Vec<[f64; 2]> {

@@ -158,7 +158,7 @@ impl DevicesPanel {
                         ui.label(device.kind.as_deref().unwrap_or("—"));
                     });
                     row.col(|ui| {
-                        ui.label(relative_time(device.last_seen.as_deref()));
+                        ui.label(relative_time(ui.ctx(), device.last_seen.as_deref()));
                     });
                     row.set_selected(selected);
                     if picked || row.response().clicked() {
@@ -196,7 +196,10 @@ impl DevicesPanel {
                     ("Id", device.id.clone()),
                     ("Room", device.room.clone().unwrap_or_default()),
                     ("Type", device.kind.clone().unwrap_or_default()),
-                    ("Last seen", relative_time(device.last_seen.as_deref())),
+                    (
+                        "Last seen",
+                        relative_time(ui.ctx(), device.last_seen.as_deref()),
+                    ),
                 ] {
                     ui.label(label);
                     ui.label(value);

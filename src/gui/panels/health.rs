@@ -62,7 +62,7 @@ fn card_body(ui: &mut Ui, row: &ServiceRow) {
     });
     ui.label(format!(
         "last seen {}",
-        relative_time(row.summary.last_seen.as_deref())
+        relative_time(ui.ctx(), row.summary.last_seen.as_deref())
     ));
     ui.label(format!("version {}", row.version.as_deref().unwrap_or("—")));
     let state = serde_json::to_value(row.summary.config_state)

@@ -66,7 +66,7 @@ impl HistoryPanel {
                             ui.label(entry.source.as_str());
                             ui.label(format!(
                                 "{} ({})",
-                                relative_time(Some(&entry.last_updated)),
+                                relative_time(ui.ctx(), Some(&entry.last_updated)),
                                 &entry.last_updated
                             ));
                             ui.end_row();

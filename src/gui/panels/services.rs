@@ -202,10 +202,12 @@ impl ServicesPanel {
                         } else {
                             service.summary.status.as_str()
                         };
-                        badge(ui, status).on_hover_text(format!(
-                            "last seen {}",
-                            relative_time(service.summary.last_seen.as_deref())
-                        ));
+                        badge(ui, status).on_hover_ui(|ui| {
+                            ui.label(format!(
+                                "last seen {}",
+                                relative_time(ui.ctx(), service.summary.last_seen.as_deref())
+                            ));
+                        });
                     });
                     row.col(|ui| {
                         ui.label(service.version.as_deref().unwrap_or("—"));
@@ -247,7 +249,7 @@ impl ServicesPanel {
                             .unwrap_or_default();
                         ui.label(format!(
                             "{}{by}",
-                            relative_time(service.last_updated.as_deref())
+                            relative_time(ui.ctx(), service.last_updated.as_deref())
                         ));
                     });
                     if row.response().clicked() {

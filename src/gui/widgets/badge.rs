@@ -1,6 +1,7 @@
 //! Coloured status badges (health, online, config state), readable in both themes.
 
 use egui::{Color32, RichText, Ui};
+use std::time::Duration;
 
 /// Colours for statuses.
 pub fn status_colour(ui: &Ui, status: &str) -> Color32 {
@@ -49,31 +50,84 @@ pub fn dot(ui: &mut Ui, colour: Color32) {
         .circle_filled(rect.center(), size / 2.0, colour);
 }
 
-/// "3 s ago", "5 min ago", "2 h ago", or the date, for an RFC 3339 time.
-pub fn relative_time(rfc3339: Option<&str>) -> String {
-    let Some(at) = rfc3339.and_then(crate::core::clock::parse_rfc3339) else {
-        return "never".to_owned();
-    };
-    let seconds = (time::OffsetDateTime::now_utc() - at)
-        .whole_seconds()
-        .max(0);
-    match seconds {
-        0..=59 => format!("{seconds} s ago"),
-        60..=3599 => format!("{} min ago", seconds / 60),
-        3600..=86_399 => format!("{} h ago", seconds / 3600),
-        _ => rfc3339.unwrap_or_default().chars().take(10).collect(),
+/// "3 s ago", "5 min ago", "2 h ago", or the date, for an RFC 3339 time; asks `ctx` for a
+/// repaint when that text will next change, so the window repaints only for times on screen.
+pub fn relative_time(ctx: &egui::Context, rfc3339: Option<&str>) -> String {
+    let (text, changes_in) = relative_time_at(rfc3339, time::OffsetDateTime::now_utc());
+    if let Some(after) = changes_in {
+        ctx.request_repaint_after(after);
     }
+    text
+}
+
+/// The text of [`relative_time`] at `now`, and how long it stays the same.
+fn relative_time_at(
+    rfc3339: Option<&str>,
+    now: time::OffsetDateTime,
+) -> (String, Option<Duration>) {
+    let Some(at) = rfc3339.and_then(crate::core::clock::parse_rfc3339) else {
+        return ("never".to_owned(), None);
+    };
+    let elapsed = (now - at).max(time::Duration::ZERO);
+    let seconds = elapsed.whole_seconds();
+    // The unit the text counts in, and what is left of the current one.
+    let unit = match seconds {
+        0..=59 => 1,
+        60..=3599 => 60,
+        3600..=86_399 => 3600,
+        _ => return (rfc3339.unwrap_or_default().chars().take(10).collect(), None),
+    };
+    // Counting seconds, every time on screen shares one repaint a second (whatever their
+    // phases); minutes and hours repaint when their own text turns over.
+    let into_unit = elapsed - time::Duration::seconds(seconds / unit * unit);
+    let left = match unit {
+        1 => Duration::from_secs(1),
+        _ => Duration::from_secs(unit as u64).saturating_sub(into_unit.unsigned_abs()),
+    };
+    let text = match unit {
+        1 => format!("{seconds} s ago"),
+        60 => format!("{} min ago", seconds / 60),
+        _ => format!("{} h ago", seconds / 3600),
+    };
+    (text, Some(left.max(Duration::from_millis(10))))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn at(rfc3339: &str) -> time::OffsetDateTime {
+        crate::core::clock::parse_rfc3339(rfc3339).expect("a valid time")
+    }
+
     #[test]
     fn relative_times_read_naturally() {
-        assert_eq!(relative_time(None), "never");
-        let now = crate::core::clock::now_rfc3339();
-        assert!(relative_time(Some(&now)).ends_with("s ago"));
-        assert_eq!(relative_time(Some("2020-02-03T00:00:00Z")), "2020-02-03");
+        let now = at("2026-11-26T12:00:00Z");
+        assert_eq!(relative_time_at(None, now), ("never".to_owned(), None));
+        assert_eq!(
+            relative_time_at(Some("2026-11-26T11:59:57Z"), now),
+            ("3 s ago".to_owned(), Some(Duration::from_secs(1)))
+        );
+        assert_eq!(
+            relative_time_at(Some("2026-11-26T11:54:40Z"), now),
+            ("5 min ago".to_owned(), Some(Duration::from_secs(40)))
+        );
+        assert_eq!(
+            relative_time_at(Some("2026-11-26T10:00:00Z"), now),
+            ("2 h ago".to_owned(), Some(Duration::from_secs(3600)))
+        );
+        assert_eq!(
+            relative_time_at(Some("2020-02-03T00:00:00Z"), now),
+            ("2020-02-03".to_owned(), None)
+        );
+    }
+
+    #[test]
+    fn a_time_in_the_future_reads_as_now() {
+        let now = at("2026-11-26T12:00:00Z");
+        assert_eq!(
+            relative_time_at(Some("2026-11-26T12:00:05Z"), now).0,
+            "0 s ago"
+        );
     }
 }
