@@ -1,8 +1,9 @@
-//! Crash safety of the store: the real binary takes config changes over MQTT `/set` while it
-//! is SIGKILLed at random moments, again and again. After every kill `config.json` must parse
-//! and hold every change that was acknowledged (the manager publishes a change's retained
-//! config only after it is on disk, so a publication is the acknowledgement), and the history
-//! must hold it too.
+//! Crash safety of the store: the real binary takes config changes over MQTT `/set` and over
+//! REST `PUT /api/config/:service` at the same time while it is SIGKILLed at random moments,
+//! again and again. After every kill `config.json` must parse and hold every change that was
+//! acknowledged, and the history must hold it too. Acknowledged means: for MQTT, the manager
+//! published the change's retained config (it does so only after the change is on disk); for
+//! REST, a 2xx answer arrived.
 //!
 //! Rounds: `ALICIA_DURABILITY_ROUNDS` (default 30).
 
@@ -11,9 +12,12 @@ mod support;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use support::{TestBroker, TestClient};
 
+/// Services changed over MQTT (`svc-N`) and, separately, over REST (`rest-N`): each path has
+/// its own, so a service's counter only grows and "on disk ≥ acknowledged" is exact.
 const SERVICES: u64 = 3;
 
 fn document(service: &str, counter: u64) -> Value {
@@ -52,11 +56,18 @@ async fn acknowledged_changes_survive_sigkill_at_any_moment() {
     let mut previous_instance = Value::Null;
     let mut total_acks = 0;
 
+    let rest_acks: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
+    let mut rest_counter = 0;
+    let mut rest_sent = 0;
+    let http = reqwest::Client::new();
+
     for round in 0..rounds {
+        let api_port = support::free_port();
         let mut child = Command::new(support::app_binary())
             .arg("--headless")
             .env("CONFIG_PATH", dir.path())
-            .env("PORT", support::free_port().to_string())
+            .env("PORT", api_port.to_string())
+            .env("RATE_LIMIT_MAX", "0")
             .env("MQTT_BROKER", "127.0.0.1")
             .env("MQTT_PORT", broker.port.to_string())
             .env("LOG_LEVEL", "error")
@@ -70,6 +81,41 @@ async fn acknowledged_changes_survive_sigkill_at_any_moment() {
             })
             .await;
         previous_instance = alive["instance_id"].clone();
+        let health = format!("http://127.0.0.1:{api_port}/api/health");
+        let deadline = tokio::time::Instant::now() + support::PATIENCE;
+        while http.get(&health).send().await.is_err() {
+            assert!(tokio::time::Instant::now() < deadline, "the REST server never answered");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+
+        // REST writers run alongside the MQTT loop until the kill cuts them off.
+        let writer = {
+            let http = http.clone();
+            let acks = Arc::clone(&rest_acks);
+            let first = rest_counter;
+            tokio::spawn(async move {
+                let mut counter = first;
+                loop {
+                    counter += 1;
+                    let service = format!("rest-{}", counter % SERVICES);
+                    let answer = http
+                        .put(format!("http://127.0.0.1:{api_port}/api/config/{service}"))
+                        .json(&document(&service, counter))
+                        .send()
+                        .await;
+                    match answer {
+                        Ok(answer) if answer.status().is_success() => {
+                            let mut acks = acks.lock().unwrap();
+                            let entry = acks.entry(service).or_default();
+                            *entry = (*entry).max(counter);
+                        }
+                        Ok(answer) => panic!("a valid PUT was refused: {}", answer.status()),
+                        // The kill: the answer never came, so the change was not acknowledged.
+                        Err(_) => return counter,
+                    }
+                }
+            })
+        };
 
         let kill_at = tokio::time::Instant::now() + Duration::from_millis(fastrand::u64(50..500));
         while tokio::time::Instant::now() < kill_at {
@@ -88,6 +134,9 @@ async fn acknowledged_changes_survive_sigkill_at_any_moment() {
         }
         child.kill().unwrap();
         child.wait().unwrap();
+        let last = writer.await.expect("the REST writer ran");
+        rest_sent += last - rest_counter;
+        rest_counter = last;
         for publish in client.drain_for(Duration::from_millis(300)).await {
             total_acks += record_ack(&mut acknowledged, &publish);
         }
@@ -111,7 +160,8 @@ async fn acknowledged_changes_survive_sigkill_at_any_moment() {
                 })
             })
             .collect();
-        for (service, acked) in &acknowledged {
+        let rest_acked = rest_acks.lock().unwrap().clone();
+        for (service, acked) in acknowledged.iter().chain(&rest_acked) {
             let on_disk = counter_of(&stored[service]).unwrap_or(0);
             assert!(
                 on_disk >= *acked,
@@ -126,10 +176,14 @@ async fn acknowledged_changes_survive_sigkill_at_any_moment() {
     }
     assert!(
         total_acks > rounds,
-        "the test acknowledged too few changes ({total_acks}) to mean anything"
+        "the test acknowledged too few MQTT changes ({total_acks}) to mean anything"
+    );
+    assert!(
+        rest_acks.lock().unwrap().len() == SERVICES as usize,
+        "every REST service had acknowledged changes"
     );
     eprintln!(
-        "{rounds} SIGKILL rounds, {counter} changes sent, {total_acks} acknowledged, none lost"
+        "{rounds} SIGKILL rounds: MQTT {counter} changes sent, {total_acks} acknowledged; REST {rest_sent} sent; none lost"
     );
 }
 
