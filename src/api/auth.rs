@@ -12,6 +12,11 @@ use subtle::ConstantTimeEq;
 /// Paths that never need a token.
 const OPEN_PATHS: [&str; 1] = ["/api/health"];
 
+/// True for a path that never needs a token.
+pub fn is_open_path(path: &str) -> bool {
+    OPEN_PATHS.contains(&path)
+}
+
 /// The access rule of one running server.
 #[derive(Debug, Clone)]
 pub struct Access {
@@ -57,8 +62,8 @@ pub fn bearer_token(request: &Request) -> Option<&str> {
 
 /// Middleware: 401 without a valid token, except on the open paths and CORS preflights.
 pub async fn require_token(State(access): State<Access>, request: Request, next: Next) -> Response {
-    let open = OPEN_PATHS.contains(&request.uri().path())
-        || request.method() == axum::http::Method::OPTIONS;
+    let open =
+        is_open_path(request.uri().path()) || request.method() == axum::http::Method::OPTIONS;
     if open || access.accepts(bearer_token(&request)) {
         next.run(request).await
     } else {

@@ -10,7 +10,8 @@ use crate::core::CommandError;
 use crate::core::config::{ConfigError, FieldError};
 use crate::core::mqtt::PublishError;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -238,6 +239,25 @@ fn json_rejection(rejection: &JsonRejection) -> ApiError {
         }
         JsonRejection::JsonSyntaxError(_) => ApiError::MalformedJson(rejection.body_text()),
         other => ApiError::bad_request(other.body_text()),
+    }
+}
+
+/// Query-string extractor whose rejections are [`ApiError`]s: a value of the wrong kind → 400
+/// with the parser's message, as JSON like every other error.
+pub struct QueryParams<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for QueryParams<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Self(value)),
+            Err(rejection) => Err(ApiError::bad_request(rejection.body_text())),
+        }
     }
 }
 

@@ -61,7 +61,8 @@ fn api_routes() -> OpenApiRouter<ApiState> {
 pub fn openapi_document() -> &'static Value {
     static DOCUMENT: OnceLock<Value> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
-        let (_, openapi) = api_routes().split_for_parts();
+        let (_, mut openapi) = api_routes().split_for_parts();
+        openapi::add_layer_answers(&mut openapi);
         let mut document = serde_json::to_value(&openapi).unwrap_or_default();
         document["info"]["version"] = Value::String(env!("CARGO_PKG_VERSION").to_owned());
         document

@@ -3,8 +3,10 @@
 //! the very JSON Schema the config service validates with.
 
 use crate::core::config::schema_document;
+use serde_json::Value;
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{RefOr, schema::Schema};
+use utoipa::openapi::{Ref, RefOr, Response, ResponseBuilder, content::Content, schema::Schema};
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
 /// The top of the document: title, tags, security.
@@ -38,6 +40,62 @@ impl Modify for BearerToken {
     }
 }
 
+/// Adds the answers that come from the layers around the handlers, not from the handlers
+/// themselves, to every operation of the finished document: 401 without the token (when one
+/// is required; not on the open routes), 429 from the rate limit, and on routes that take a
+/// JSON body, 413 past the size limit and 415 when the body is not JSON.
+pub fn add_layer_answers(openapi: &mut utoipa::openapi::OpenApi) {
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        let open = crate::api::auth::is_open_path(path);
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            add_shared_answers(operation, open);
+        }
+    }
+}
+
+fn add_shared_answers(operation: &mut Operation, open: bool) {
+    let mut answers = vec![("429", "Too many requests: wait for Retry-After")];
+    if !open {
+        answers.push((
+            "401",
+            "The bearer token is missing or wrong (required off loopback)",
+        ));
+    }
+    if operation.request_body.is_some() {
+        answers.push(("413", "Body over 10 MB"));
+        answers.push((
+            "415",
+            "The body is not JSON (Content-Type: application/json)",
+        ));
+    }
+    for (status, description) in answers {
+        operation
+            .responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| error_answer(description));
+    }
+}
+
+fn error_answer(description: &str) -> RefOr<Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+            )
+            .build(),
+    )
+}
+
 /// A service's configuration document (CONTRACT §1), as the JSON Schema defines it.
 pub struct ServiceConfigDocument;
 
@@ -47,6 +105,17 @@ impl PartialSchema for ServiceConfigDocument {
         if let Some(fields) = schema.as_object_mut() {
             fields.remove("$schema");
             fields.remove("$id");
+        }
+        // The validator's schema marks the key `writeOnly` (the GUI draws it as a password);
+        // answers do carry it, masked, so the API's copy says so instead.
+        if let Some(Value::Object(api_key)) =
+            schema.pointer_mut("/properties/config/properties/api_key")
+        {
+            api_key.remove("writeOnly");
+            api_key.insert(
+                "description".to_owned(),
+                Value::from("Secret; empty means unset. Answers carry it masked as \"********\"; a PUT that sends \"********\" keeps the stored key."),
+            );
         }
         serde_json::from_value(schema).expect("the bundled schema is a valid OpenAPI schema")
     }

@@ -2,10 +2,12 @@
 // every event it receives as one JSON line on stdout, and exits when stdin closes.
 //
 //   node sio-client.mjs URL [--token T] [--transport websocket|polling] [--count-mqtt]
-//                           [--stall-until FILE]
+//                           [--count-all] [--stall-until FILE]
 //
 // --count-mqtt  print `mqtt:message` events as running counts (a `count` line every 100 ms)
 //               instead of one line each;
+// --count-all   count every event by name instead of printing it: a `counts` line every
+//               second (for long runs; connect, disconnect and errors are still printed);
 // --stall-until FILE  right after connecting, block the event loop until FILE exists (a client
 //               that stops reading), then print {"event":"resumed"}.
 import { existsSync } from "node:fs";
@@ -20,7 +22,9 @@ const option = (name) => {
 const token = option("--token");
 const transport = option("--transport") ?? "websocket";
 const stallUntil = option("--stall-until");
-const countMqtt = args.includes("--count-mqtt");
+const countAll = args.includes("--count-all");
+const countMqtt = countAll || args.includes("--count-mqtt");
+const counts = {};
 
 const out = (line) => process.stdout.write(JSON.stringify(line) + "\n");
 let mqttCount = 0;
@@ -55,9 +59,16 @@ socket.onAny((event, data) => {
     lastTopic = data.topic;
     return;
   }
+  if (countAll) {
+    counts[event] = (counts[event] ?? 0) + 1;
+    return;
+  }
   out({ event, data });
 });
-if (countMqtt) {
+if (countAll) {
+  setInterval(() => out({ event: "counts", mqtt: mqttCount, ...counts }), 1000);
+}
+if (countMqtt && !countAll) {
   setInterval(() => out({ event: "count", mqtt: mqttCount, last_topic: lastTopic }), 100);
 }
 process.stdin.on("end", () => process.exit(0));

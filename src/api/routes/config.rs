@@ -59,8 +59,7 @@ pub async fn get(
         (status = 200, description = "Replaced", body = ServiceConfigDocument, headers(("ETag" = String))),
         (status = 201, description = "Created", body = ServiceConfigDocument, headers(("ETag" = String))),
         (status = 400, description = "Invalid: every failing field by JSON Pointer", body = ErrorBody),
-        (status = 412, description = "The revision moved underneath (another admin)", body = ErrorBody),
-        (status = 413, description = "Body over 10 MB", body = ErrorBody)))]
+        (status = 412, description = "The revision moved underneath (another admin)", body = ErrorBody)))]
 pub async fn put(
     State(state): State<ApiState>,
     Path(service): Path<String>,

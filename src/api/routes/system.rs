@@ -2,13 +2,13 @@
 //! publishing.
 
 use super::ApiState;
-use crate::api::errors::{ApiError, ErrorBody, JsonBody};
+use crate::api::errors::{ApiError, ErrorBody, JsonBody, QueryParams};
 use crate::core::health::ServiceSummary;
 use crate::core::messages::MessageRecord;
 use crate::core::mqtt::QoS;
 use crate::core::system::SystemInfo;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -48,7 +48,7 @@ pub struct MessagesQuery {
         (status = 400, description = "Bad topic filter", body = ErrorBody)))]
 pub async fn messages(
     State(state): State<ApiState>,
-    Query(query): Query<MessagesQuery>,
+    QueryParams(query): QueryParams<MessagesQuery>,
 ) -> Result<Json<Vec<Arc<MessageRecord>>>, ApiError> {
     if let Some(filter) = &query.topic
         && !is_valid_filter(filter)
