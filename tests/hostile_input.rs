@@ -1,0 +1,461 @@
+//! Hostile input, as property tests (proptest): the MQTT message handler for every topic kind
+//! of CONTRACT §2, config validation and storing, and import, fed arbitrary bytes, arbitrary
+//! and deeply nested JSON, documents of the right shape with wrong types, huge strings, and
+//! odd Unicode in service names, device ids and topics. Nothing may panic, and an input that
+//! is refused may change nothing: not the registries, not the store, not the files.
+//!
+//! Cases per property: `PROPTEST_CASES` (default 256 in CI; run with 1,000,000 to soak).
+
+use alicia_config_manager::core::config::{
+    ChangeSource, ConfigPaths, ConfigService, Precondition, Snapshot,
+};
+use alicia_config_manager::core::devices::DeviceRegistry;
+use alicia_config_manager::core::events::EventBus;
+use alicia_config_manager::core::health::HealthRegistry;
+use alicia_config_manager::core::messages::MessageLog;
+use alicia_config_manager::core::mqtt::handler::{Action, Counters, MessageHandler};
+use alicia_config_manager::core::mqtt::topics::Topics;
+use alicia_config_manager::core::settings::{BrokerTarget, BrokerUrl, Settings};
+use alicia_config_manager::core::{Core, CoreRuntime};
+use alicia_config_manager::gui::panels::transfer::{ImportKind, preview_import};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use serde_json::{Map, Value, json};
+use std::cell::Cell;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+// ---- strategies ------------------------------------------------------------------------------
+
+/// Strings people do not expect: empty, control characters, right-to-left marks, combining
+/// marks, emoji, the BOM, NUL, and any Unicode at all.
+fn odd_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        Just(String::new()),
+        Just("\u{0}".to_owned()),
+        Just("\u{feff}svc".to_owned()),
+        Just("\u{202e}lanruoj".to_owned()),
+        Just("e\u{301}\u{301}\u{301}".to_owned()),
+        Just("🦀🔥💬".to_owned()),
+        Just("../../etc/passwd".to_owned()),
+        Just("a".repeat(300)),
+        prop::collection::vec(prop::char::range('a', 'z'), 1..12)
+            .prop_map(|letters| letters.into_iter().collect()),
+    ]
+}
+
+/// A topic segment: odd text without the separators and wildcards MQTT forbids in names.
+fn segment() -> impl Strategy<Value = String> {
+    odd_text().prop_map(|s| s.replace(['/', '+', '#'], "_"))
+}
+
+/// Any JSON value, a few levels deep.
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("JSON numbers are finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        odd_text().prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map(odd_text(), inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>())),
+        ]
+    })
+}
+
+/// A document of the right shape with one field replaced by anything at all.
+fn wrong_typed_document() -> impl Strategy<Value = Value> {
+    let fields = [
+        "/service_name",
+        "/service_type",
+        "/enabled",
+        "/version",
+        "/status",
+        "/config",
+        "/config/api_key",
+        "/config/model",
+        "/config/endpoints",
+        "/config/endpoints/0",
+        "/config/endpoints/0/port",
+        "/config/endpoints/0/ip",
+        "/config/endpoints/0/protocol",
+        "/config/settings",
+    ];
+    (prop::sample::select(fields.to_vec()), json_value()).prop_map(|(field, value)| {
+        let mut document = valid_document("svc");
+        if let Some(slot) = document.pointer_mut(field) {
+            *slot = value;
+        }
+        document
+    })
+}
+
+/// JSON nested `depth` levels deep, unclosed half the time.
+fn deep_json() -> impl Strategy<Value = Vec<u8>> {
+    (1usize..20_000, any::<bool>(), any::<bool>()).prop_map(|(depth, objects, closed)| {
+        let (open, close) = if objects {
+            ("{\"a\":", "}")
+        } else {
+            ("[", "]")
+        };
+        let mut text = open.repeat(depth);
+        text.push('1');
+        if closed {
+            text.push_str(&close.repeat(depth));
+        }
+        text.into_bytes()
+    })
+}
+
+/// A payload of any kind.
+fn payload() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..512),
+        json_value().prop_map(|v| v.to_string().into_bytes()),
+        wrong_typed_document().prop_map(|v| v.to_string().into_bytes()),
+        deep_json(),
+        (0usize..2_000_000).prop_map(|n| format!("\"{}\"", "x".repeat(n)).into_bytes()),
+        Just(b"online".to_vec()),
+        Just(b"offline".to_vec()),
+        Just(Vec::new()),
+    ]
+}
+
+/// A topic of every kind the manager subscribes to, and some it does not know.
+fn topic() -> impl Strategy<Value = String> {
+    let kinds = [
+        "alicia/system/health/{}",
+        "alicia/system/discovery/{}",
+        "alicia/system/discovery/request",
+        "alicia/config/{}",
+        "alicia/config/{}/set",
+        "alicia/config/{}/ack",
+        "alicia/config/{}/error",
+        "alicia/device/{}/state",
+        "alicia/device/{}/availability",
+        "alicia/device/{}/command",
+        "alicia/device/{}/command/result",
+        "alicia/{}",
+        "{}",
+    ];
+    (prop::sample::select(kinds.to_vec()), segment())
+        .prop_map(|(kind, name)| kind.replace("{}", &name))
+}
+
+fn valid_document(service: &str) -> Value {
+    json!({
+        "service_name": service,
+        "service_type": "llm",
+        "enabled": true,
+        "version": "1.0.0",
+        "config": {
+            "api_key": "sk-stored",
+            "model": "llama3",
+            "endpoints": [{"type": "llm", "ip": "127.0.0.1", "port": 11434, "protocol": "http"}],
+            "settings": {"temperature": 0.5}
+        }
+    })
+}
+
+fn runner() -> TestRunner {
+    // `Config::default()` reads PROPTEST_CASES; without it, 256 cases.
+    TestRunner::new(Config {
+        failure_persistence: None,
+        ..Config::default()
+    })
+}
+
+// ---- the MQTT message handler ----------------------------------------------------------------
+
+struct Handler {
+    handler: MessageHandler,
+    config: ConfigService,
+    devices: DeviceRegistry,
+    health: HealthRegistry,
+    messages: MessageLog,
+    counters: Arc<Counters>,
+    _dir: tempfile::TempDir,
+}
+
+/// Everything a message could change, compared before and after a refused one.
+#[derive(Debug, PartialEq)]
+struct Observed {
+    devices: Vec<Value>,
+    health: Vec<Value>,
+    configs: Snapshot,
+}
+
+impl Handler {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let bus = EventBus::default();
+        let (config, _writer, _) =
+            ConfigService::open(ConfigPaths::in_dir(dir.path()), bus.clone(), 10).unwrap();
+        let devices = DeviceRegistry::default();
+        let health = HealthRegistry::new(Duration::from_secs(3600));
+        let messages = MessageLog::new(64);
+        let counters = Arc::new(Counters::default());
+        let handler = MessageHandler::new(
+            Topics::default(),
+            config.clone(),
+            devices.clone(),
+            health.clone(),
+            messages.clone(),
+            bus,
+            Arc::clone(&counters),
+        );
+        Self {
+            handler,
+            config,
+            devices,
+            health,
+            messages,
+            counters,
+            _dir: dir,
+        }
+    }
+
+    fn observe(&self) -> Observed {
+        let configs = Snapshot::clone(&self.config.snapshot());
+        Observed {
+            devices: self
+                .devices
+                .list()
+                .iter()
+                .map(|d| serde_json::to_value(d.as_ref()).unwrap())
+                .collect(),
+            health: self
+                .health
+                .summaries(&configs)
+                .iter()
+                .map(|s| serde_json::to_value(s).unwrap())
+                .collect(),
+            configs,
+        }
+    }
+}
+
+#[test]
+fn the_message_handler_survives_anything_and_a_refused_message_changes_nothing() {
+    let fixture = Handler::new();
+    // Some state for refused messages to leave alone.
+    fixture.handler.handle(
+        "alicia/device/lamp/state",
+        br#"{"name":"Lamp","on":true}"#.to_vec().into(),
+        true,
+    );
+    fixture.handler.handle(
+        "alicia/system/health/whisper-service",
+        br#"{"status":"healthy"}"#.to_vec().into(),
+        true,
+    );
+    let refused = Cell::new(0u64);
+    let accepted = Cell::new(0u64);
+    runner()
+        .run(
+            &(topic(), payload(), any::<bool>()),
+            |(topic, payload, retained)| {
+                let before = fixture.observe();
+                let invalid = fixture.counters.invalid.load(Ordering::Relaxed);
+                let received = fixture.counters.received.load(Ordering::Relaxed);
+                let actions = fixture.handler.handle(&topic, payload.into(), retained);
+                prop_assert_eq!(
+                    fixture.counters.received.load(Ordering::Relaxed),
+                    received + 1
+                );
+                prop_assert!(fixture.messages.len() <= fixture.messages.capacity());
+                if fixture.counters.invalid.load(Ordering::Relaxed) > invalid {
+                    refused.set(refused.get() + 1);
+                    prop_assert!(
+                        actions
+                            .iter()
+                            .all(|a| matches!(a, Action::RefuseSet { .. })),
+                        "a refused message asked for work: {actions:?}"
+                    );
+                    prop_assert_eq!(fixture.observe(), before, "refused on {}", topic);
+                } else {
+                    accepted.set(accepted.get() + 1);
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+    let (refused, accepted) = (refused.get(), accepted.get());
+    eprintln!("handler: {refused} messages refused (nothing changed), {accepted} accepted");
+    assert!(refused > 0, "the strategies produced no bad input");
+}
+
+// ---- config validation and the store ---------------------------------------------------------
+
+#[test]
+fn config_validation_and_storing_refuse_cleanly_and_keep_the_files() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let paths = ConfigPaths::in_dir(dir.path());
+    let (config, writer, _) =
+        ConfigService::open(paths.clone(), EventBus::default(), 10_000).unwrap();
+    runtime.spawn(writer.run());
+    runtime
+        .block_on(config.put(
+            "svc",
+            valid_document("svc"),
+            ChangeSource::Rest,
+            Precondition::None,
+        ))
+        .unwrap();
+
+    let service_and_document = prop_oneof![
+        (Just("svc".to_owned()), wrong_typed_document()),
+        (Just("svc".to_owned()), json_value()),
+        segment().prop_map(|name| {
+            let document = valid_document(&name);
+            (name, document)
+        }),
+    ];
+    let refused = Cell::new(0u64);
+    let stored = Cell::new(0u64);
+    runner()
+        .run(&service_and_document, |(service, document)| {
+            let snapshot = config.snapshot();
+            let file = std::fs::read(&paths.config_file).unwrap();
+            let history = std::fs::read(&paths.history_file).unwrap_or_default();
+            let problems = config.validate(&service, &document);
+            let outcome = runtime.block_on(config.put(
+                &service,
+                document.clone(),
+                ChangeSource::Rest,
+                Precondition::None,
+            ));
+            match outcome {
+                Err(error) => {
+                    refused.set(refused.get() + 1);
+                    prop_assert!(!problems.is_empty() || !error.to_string().is_empty());
+                    prop_assert_eq!(&*config.snapshot(), &*snapshot);
+                    prop_assert!(std::fs::read(&paths.config_file).unwrap() == file);
+                    prop_assert!(std::fs::read(&paths.history_file).unwrap_or_default() == history);
+                }
+                Ok(_) => {
+                    stored.set(stored.get() + 1);
+                    prop_assert!(problems.is_empty(), "validate refused what put stored");
+                    let kept = config.get(&service).ok_or_else(|| {
+                        TestCaseError::fail(format!("{service:?} was stored but is not there"))
+                    })?;
+                    prop_assert_eq!(&kept.document["config"], &document["config"]);
+                    // Back to the known state for the next case.
+                    if service == "svc" {
+                        runtime
+                            .block_on(config.put(
+                                "svc",
+                                valid_document("svc"),
+                                ChangeSource::Rest,
+                                Precondition::None,
+                            ))
+                            .unwrap();
+                    } else {
+                        runtime
+                            .block_on(config.delete(
+                                &service,
+                                ChangeSource::Rest,
+                                Precondition::None,
+                            ))
+                            .unwrap();
+                    }
+                }
+            }
+            let on_disk: Value =
+                serde_json::from_slice(&std::fs::read(&paths.config_file).unwrap()).unwrap();
+            prop_assert!(on_disk.is_object(), "config.json always parses");
+            Ok(())
+        })
+        .unwrap();
+    let (refused, stored) = (refused.get(), stored.get());
+    eprintln!("store: {refused} documents refused (files untouched), {stored} stored");
+    assert!(refused > 0 && stored > 0, "both kinds of input were tried");
+}
+
+// ---- import ----------------------------------------------------------------------------------
+
+fn core_without_broker(
+    dir: &std::path::Path,
+    runtime: &tokio::runtime::Runtime,
+) -> (Core, CoreRuntime) {
+    let mut settings = Settings::defaults_in(dir);
+    // A broker that is not there: the core keeps trying, which import does not need.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    settings.broker = BrokerTarget::External(BrokerUrl {
+        tls: false,
+        host: "127.0.0.1".into(),
+        port,
+    });
+    runtime.block_on(Core::start(settings)).unwrap()
+}
+
+#[test]
+fn import_previews_anything_without_touching_the_store() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (core, _core_runtime) = core_without_broker(dir.path(), &runtime);
+    let file = core.config.paths().config_file.clone();
+    let before = Snapshot::clone(&core.config.snapshot());
+    let bytes_before = std::fs::read(&file).unwrap();
+
+    let import_file = prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..512),
+        deep_json(),
+        json_value().prop_map(|v| v.to_string().into_bytes()),
+        prop::collection::btree_map(
+            segment(),
+            prop_oneof![wrong_typed_document(), json_value()],
+            0..6
+        )
+        .prop_map(|m| Value::Object(m.into_iter().collect())
+            .to_string()
+            .into_bytes()),
+    ];
+    let unreadable = Cell::new(0u64);
+    let invalid_documents = Cell::new(0u64);
+    runner()
+        .run(&import_file, |bytes| {
+            match preview_import(&core, &bytes) {
+                Err(message) => {
+                    unreadable.set(unreadable.get() + 1);
+                    prop_assert!(!message.is_empty());
+                }
+                Ok(items) => {
+                    for item in &items {
+                        if let ImportKind::Invalid(errors) = &item.kind {
+                            invalid_documents.set(invalid_documents.get() + 1);
+                            prop_assert!(!errors.is_empty());
+                        }
+                    }
+                }
+            }
+            prop_assert_eq!(&*core.config.snapshot(), &before);
+            prop_assert!(std::fs::read(&file).unwrap() == bytes_before);
+            Ok(())
+        })
+        .unwrap();
+    let (unreadable, invalid_documents) = (unreadable.get(), invalid_documents.get());
+    eprintln!(
+        "import: {unreadable} files refused whole, {invalid_documents} documents refused; store untouched"
+    );
+}
