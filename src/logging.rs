@@ -23,7 +23,9 @@ pub struct LogGuards {
 /// The filter for a level string: the level (or directives) the admin gave, with the MQTT
 /// client held at `warn` and the embedded broker silenced unless named explicitly (rumqttd
 /// logs an ERROR for every clean client disconnect; the app reports the broker's real
-/// failures itself).
+/// failures itself). The crates under the REST and socket.io server are held at `info` unless
+/// named explicitly: at `debug`/`trace` they log raw frames and packets, which carry bearer
+/// tokens (the socket.io handshake's `auth`) and request bodies with `api_key`s.
 pub fn filter_for(level: &str) -> Result<EnvFilter, String> {
     EnvFilter::try_new(directives_for(level))
         .map_err(|error| format!("invalid LOG_LEVEL {level:?}: {error}"))
@@ -34,7 +36,19 @@ fn directives_for(level: &str) -> String {
     if directives.is_empty() {
         directives = "info".to_owned();
     }
-    for (noisy, level) in [("rumqttd", "off"), ("rumqttc", "warn")] {
+    for (noisy, level) in [
+        ("rumqttd", "off"),
+        ("rumqttc", "warn"),
+        ("tungstenite", "info"),
+        ("tokio_tungstenite", "info"),
+        ("engineioxide", "info"),
+        ("socketioxide", "info"),
+        ("hyper", "info"),
+        ("hyper_util", "info"),
+        ("h2", "info"),
+        ("axum", "info"),
+        ("tower_http", "info"),
+    ] {
         if !directives.contains(noisy) {
             directives.push_str(&format!(",{noisy}={level}"));
         }
@@ -107,12 +121,22 @@ mod tests {
 
     #[test]
     fn noisy_crates_are_quieted_unless_named() {
-        assert_eq!(directives_for("debug"), "debug,rumqttd=off,rumqttc=warn");
+        let transport = ",tungstenite=info,tokio_tungstenite=info,engineioxide=info,\
+socketioxide=info,hyper=info,hyper_util=info,h2=info,axum=info,tower_http=info";
+        assert_eq!(
+            directives_for("debug"),
+            format!("debug,rumqttd=off,rumqttc=warn{transport}")
+        );
         assert_eq!(
             directives_for("info,rumqttc=debug"),
-            "info,rumqttc=debug,rumqttd=off"
+            format!("info,rumqttc=debug,rumqttd=off{transport}")
         );
-        assert_eq!(directives_for(" "), "info,rumqttd=off,rumqttc=warn");
+        assert_eq!(
+            directives_for(" "),
+            format!("info,rumqttd=off,rumqttc=warn{transport}")
+        );
+        assert!(directives_for("trace,socketioxide=trace").ends_with(",tower_http=info"));
+        assert!(!directives_for("trace,socketioxide=trace").contains("socketioxide=info"));
         assert!(filter_for("debug").is_ok());
         assert!(filter_for("alicia=loud").is_err());
     }

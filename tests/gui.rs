@@ -295,6 +295,37 @@ fn the_kiosk_refuses_edits_until_the_pin() {
 }
 
 #[test]
+fn the_kiosk_pin_set_in_settings_is_stored_hashed() {
+    let mut gui = gui(GuiOptions::default(), SettingsFile::default());
+    gui.harness.state_mut().tab = Tab::Settings;
+    gui.frames(3);
+    gui.harness
+        .get_by_label("New PIN")
+        .set_text_value_accesskit("97531");
+    gui.harness
+        .get_by_label("Again")
+        .set_text_value_accesskit("97531");
+    gui.frames(2);
+    gui.click("Set PIN");
+    let file = gui.core.settings.settings_file();
+    gui.until("the settings file holds the PIN's hash", |_, _| {
+        std::fs::read_to_string(&file).is_ok_and(|text| text.contains("kiosk_pin_hash"))
+    });
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(!text.contains("97531"), "the PIN itself is never written");
+    let stored: Value = serde_json::from_str(&text).unwrap();
+    let hash = stored["kiosk_pin_hash"].as_str().unwrap();
+    assert!(hash.starts_with("$argon2"), "an Argon2 hash: {hash}");
+    assert!(alicia_config_manager::gui::kiosk::verify_pin("97531", hash));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the settings file is private");
+    }
+}
+
+#[test]
 fn a_revision_is_rolled_back_from_history() {
     let mut gui = gui(GuiOptions::default(), SettingsFile::default());
     let core = gui.core.clone();

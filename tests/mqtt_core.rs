@@ -43,6 +43,7 @@ on_both_brokers!(
     acks_show_applied_pending_and_refused,
     devices_report_state_and_answer_commands,
     garbage_is_counted_and_changes_nothing,
+    a_garbage_flood_does_not_starve_valid_messages,
     own_health_and_configs_are_retained,
     deleting_a_service_clears_its_retained_config,
     graceful_shutdown_publishes_offline_health,
@@ -518,6 +519,88 @@ async fn garbage_is_counted_and_changes_nothing(broker: TestBroker) {
     })
     .await;
     assert!(core.mqtt.is_connected());
+}
+
+/// A publisher floods garbage (QoS 0, as fast as it can) on every topic kind while another
+/// publishes valid device states (QoS 1): every valid one is applied, promptly.
+async fn a_garbage_flood_does_not_starve_valid_messages(broker: TestBroker) {
+    const VALID: usize = 200;
+    let dir = tempfile::tempdir().unwrap();
+    let (core, _runtime) = start_core(dir.path(), broker.port, |_| {}).await;
+    let flooder = TestClient::connect(broker.port).await;
+    let valid = TestClient::connect(broker.port).await;
+    let flooding = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let flood = {
+        let flooding = std::sync::Arc::clone(&flooding);
+        tokio::spawn(async move {
+            let topics = [
+                "alicia/device/flood/state",
+                "alicia/system/health/flood",
+                "alicia/config/flood/set",
+                "alicia/config/flood/ack",
+                "alicia/system/discovery/flood",
+                "alicia/device/flood/command/result",
+            ];
+            let mut sent = 0u64;
+            while flooding.load(std::sync::atomic::Ordering::Relaxed) {
+                let payload: Vec<u8> = (0..64).map(|_| fastrand::u8(..)).collect();
+                let topic = topics[sent as usize % topics.len()];
+                // try_publish: as fast as the client's queue takes them, never waiting.
+                if flooder
+                    .client
+                    .try_publish(topic, rumqttc::QoS::AtMostOnce, false, payload)
+                    .is_ok()
+                {
+                    sent += 1;
+                } else {
+                    tokio::task::yield_now().await;
+                }
+            }
+            sent
+        })
+    };
+    let probe = core.clone();
+    wait_until("the flood reaches the core", move || {
+        probe.mqtt.stats().messages_invalid > 1_000
+    })
+    .await;
+
+    let started = tokio::time::Instant::now();
+    for n in 0..VALID {
+        valid
+            .publish_json(
+                &format!("alicia/device/valid-{n}/state"),
+                &json!({"n": n}),
+                false,
+            )
+            .await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let probe = core.clone();
+    wait_until(
+        "every valid message is applied during the flood",
+        move || (0..VALID).all(|n| probe.devices.get(&format!("valid-{n}")).is_some()),
+    )
+    .await;
+    let took = started.elapsed();
+    flooding.store(false, std::sync::atomic::Ordering::Relaxed);
+    let sent = flood.await.unwrap();
+    let refused = core.mqtt.stats().messages_invalid;
+    assert!(
+        refused > 5_000,
+        "the flood was real: {sent} sent, {refused} refused"
+    );
+    assert!(
+        core.devices
+            .list()
+            .iter()
+            .all(|d| d.id.starts_with("valid-")),
+        "no garbage became a device"
+    );
+    eprintln!(
+        "{} flood: {sent} garbage messages sent, {refused} refused; {VALID} valid ones all applied {took:?} after the first",
+        broker.name
+    );
 }
 
 async fn own_health_and_configs_are_retained(broker: TestBroker) {
