@@ -59,6 +59,8 @@ async fn no_secret_leaks_from_a_full_run() {
     let config_dir = dir.path().join("config");
     let log_file = dir.path().join("all.jsonl");
     let error_file = dir.path().join("errors.jsonl");
+    let console_file = dir.path().join("stdout.txt");
+    let console_errors = dir.path().join("stderr.txt");
     let api_port = support::free_port();
     let mut app = Command::new(support::app_binary())
         .arg("--headless")
@@ -73,25 +75,10 @@ async fn no_secret_leaks_from_a_full_run() {
         .env("LOG_LEVEL", "trace")
         .env("LOG_FILE", &log_file)
         .env("ERROR_LOG_FILE", &error_file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(Stdio::from(std::fs::File::create(&console_file).unwrap()))
+        .stderr(Stdio::from(std::fs::File::create(&console_errors).unwrap()))
         .spawn()
         .unwrap();
-    let console = {
-        let mut stderr = app.stderr.take().unwrap();
-        let mut stdout = app.stdout.take().unwrap();
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let mut out = String::new();
-            use std::io::Read;
-            let reader = std::thread::spawn(move || {
-                let _ = stdout.read_to_string(&mut out);
-                out
-            });
-            let _ = stderr.read_to_string(&mut text);
-            text + &reader.join().unwrap()
-        })
-    };
 
     let base = format!("http://127.0.0.1:{api_port}");
     let http = reqwest::Client::new();
@@ -179,7 +166,8 @@ async fn no_secret_leaks_from_a_full_run() {
         assert!(Instant::now() < deadline, "the app did not stop");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let console = console.join().unwrap();
+    let console = std::fs::read_to_string(&console_file).unwrap()
+        + &std::fs::read_to_string(&console_errors).unwrap();
     let events: Vec<String> = live.drain().iter().map(Value::to_string).collect();
 
     let log = std::fs::read_to_string(&log_file).unwrap();
