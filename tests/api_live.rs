@@ -313,8 +313,18 @@ async fn a_stalled_client_loses_its_oldest_messages_and_slows_no_one() {
         format!("alicia/device/dev-{}/state", (BURST - 1) % 100),
         "the newest were kept"
     );
+    // Memory stayed bounded: what the stalled client got after resuming is what the server held
+    // for it (its 16 MiB queue and socketioxide's 1,024-packet buffer) plus what the kernel's
+    // socket buffers held (counted generously as 8 MiB) — far less than the burst.
+    let per_message = 2_000 + 64;
+    let bound = api::live::MQTT_QUEUE_BYTES / per_message + 1_024 + 8 * 1024 * 1024 / per_message;
+    let held = total["mqtt"].as_u64().unwrap();
+    assert!(
+        held as usize <= bound,
+        "the stalled client was sent {held} messages after the stall: more than its bounded queue ({bound})"
+    );
     eprintln!(
-        "burst of {BURST}: healthy client had all in {healthy_done:?}; stalled client dropped {dropped}; slowest REST {slowest_rest:?}"
+        "burst of {BURST}: healthy client had all in {healthy_done:?}; stalled client dropped {dropped}, got {held}; slowest REST {slowest_rest:?}"
     );
     assert!(served.core.mqtt.stats().messages_received >= BURST);
 }
