@@ -18,8 +18,7 @@ mod support;
 
 use serde_json::json;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-use support::{PATIENCE, TestClient};
+use support::TestClient;
 
 const TOKEN: &str = "spec-test-token";
 
@@ -78,14 +77,7 @@ async fn every_answer_matches_the_openapi_document() {
     );
     let base = format!("http://127.0.0.1:{api_port}");
     let http = reqwest::Client::new();
-    let started = Instant::now();
-    while http.get(format!("{base}/api/health")).send().await.is_err() {
-        assert!(
-            started.elapsed() < PATIENCE,
-            "the REST server never answered"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    support::wait_for_rest(&http, &base).await;
 
     // Something for the routes to find: a device and a second service.
     let device = TestClient::connect(mqtt_port).await;

@@ -81,15 +81,7 @@ async fn acknowledged_changes_survive_sigkill_at_any_moment() {
             })
             .await;
         previous_instance = alive["instance_id"].clone();
-        let health = format!("http://127.0.0.1:{api_port}/api/health");
-        let deadline = tokio::time::Instant::now() + support::PATIENCE;
-        while http.get(&health).send().await.is_err() {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the REST server never answered"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        support::wait_for_rest(&http, &format!("http://127.0.0.1:{api_port}")).await;
 
         // REST writers run alongside the MQTT loop until the kill cuts them off.
         let writer = {

@@ -311,18 +311,21 @@ fn config_validation_and_storing_refuse_cleanly_and_keep_the_files() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let paths = ConfigPaths::in_dir(dir.path());
-    let (config, writer, _) =
-        // A short history keeps the files small: every case reads both to prove them untouched.
-        ConfigService::open(paths.clone(), EventBus::default(), 10).unwrap();
+    // A short history keeps the files small: every case reads both to prove them untouched.
+    let (config, writer, _) = ConfigService::open(paths.clone(), EventBus::default(), 10).unwrap();
     runtime.spawn(writer.run());
-    runtime
-        .block_on(config.put(
-            "svc",
-            valid_document("svc"),
-            ChangeSource::Rest,
-            Precondition::None,
-        ))
-        .unwrap();
+    // The known state every case starts from.
+    let store_known_svc = || {
+        runtime
+            .block_on(config.put(
+                "svc",
+                valid_document("svc"),
+                ChangeSource::Rest,
+                Precondition::None,
+            ))
+            .unwrap();
+    };
+    store_known_svc();
 
     let service_and_document = prop_oneof![
         (Just("svc".to_owned()), wrong_typed_document()),
@@ -363,14 +366,7 @@ fn config_validation_and_storing_refuse_cleanly_and_keep_the_files() {
                     prop_assert_eq!(&kept.document["config"], &document["config"]);
                     // Back to the known state for the next case.
                     if service == "svc" {
-                        runtime
-                            .block_on(config.put(
-                                "svc",
-                                valid_document("svc"),
-                                ChangeSource::Rest,
-                                Precondition::None,
-                            ))
-                            .unwrap();
+                        store_known_svc();
                     } else {
                         runtime
                             .block_on(config.delete(

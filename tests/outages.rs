@@ -136,19 +136,6 @@ fn clock_ticks_per_second() -> f64 {
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }
 
-fn llm(service: &str, model: &str) -> Value {
-    json!({
-        "service_name": service,
-        "service_type": "llm",
-        "enabled": true,
-        "version": "1.0.0",
-        "config": {
-            "model": model,
-            "endpoints": [{"type": "llm", "ip": "127.0.0.1", "port": 11434}]
-        }
-    })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_outage_ends_with_everything_back_and_nothing_lost() {
     let outages: usize = std::env::var("ALICIA_OUTAGES")
@@ -163,7 +150,10 @@ async fn every_outage_ends_with_everything_back_and_nothing_lost() {
     manager.wait_for_mqtt(true).await;
     for n in 0..3 {
         manager
-            .put(&format!("steady-{n}"), &llm(&format!("steady-{n}"), "base"))
+            .put(
+                &format!("steady-{n}"),
+                &support::llm_document(&format!("steady-{n}"), "base"),
+            )
             .await;
     }
 
@@ -176,7 +166,7 @@ async fn every_outage_ends_with_everything_back_and_nothing_lost() {
         // Away: edits are stored (and acknowledged) while the manager waits without spinning.
         let model = format!("edited-during-outage-{outage}");
         manager
-            .put("outage-edit", &llm("outage-edit", &model))
+            .put("outage-edit", &support::llm_document("outage-edit", &model))
             .await;
         let cpu_before = manager.cpu_seconds();
         let window = Instant::now();

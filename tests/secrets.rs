@@ -20,18 +20,11 @@ const MQTT_KEY: &str = "sk-mqtt-key-must-not-leak";
 const PASSWORD: &str = "mqtt-password-must-not-leak";
 const TOKEN: &str = "api-token-must-not-leak";
 
+/// An LLM document for `service` holding `key`.
 fn llm(service: &str, key: &str, model: &str) -> Value {
-    json!({
-        "service_name": service,
-        "service_type": "llm",
-        "enabled": true,
-        "version": "1.0.0",
-        "config": {
-            "api_key": key,
-            "model": model,
-            "endpoints": [{"type": "llm", "ip": "127.0.0.1", "port": 11434}]
-        }
-    })
+    let mut document = support::llm_document(service, model);
+    document["config"]["api_key"] = json!(key);
+    document
 }
 
 fn assert_no_secret(what: &str, text: &str) {

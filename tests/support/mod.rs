@@ -69,3 +69,29 @@ pub async fn start_core(
 pub fn app_binary() -> &'static str {
     env!("CARGO_BIN_EXE_alicia-config-manager")
 }
+
+/// Waits until the REST server at `base` (`http://host:port`) answers `/api/health` at all.
+pub async fn wait_for_rest(http: &reqwest::Client, base: &str) {
+    let deadline = Instant::now() + PATIENCE;
+    while http.get(format!("{base}/api/health")).send().await.is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the REST server at {base} never answered"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A valid LLM service document (no key) for `service`, using `model`.
+pub fn llm_document(service: &str, model: &str) -> serde_json::Value {
+    serde_json::json!({
+        "service_name": service,
+        "service_type": "llm",
+        "enabled": true,
+        "version": "1.0.0",
+        "config": {
+            "model": model,
+            "endpoints": [{"type": "llm", "ip": "127.0.0.1", "port": 11434}]
+        }
+    })
+}
