@@ -3,6 +3,7 @@
 //! settings file. Secrets (`MQTT_PASSWORD`, `ALICIA_API_TOKEN`) come from the environment or
 //! the settings file only, never from flags (other users can read a command line).
 
+use crate::core::fleet::RoleSetting;
 use crate::core::secret::Secret;
 use crate::core::settings::{Overrides, platform_config_dir};
 use clap::{Args, Parser, Subcommand};
@@ -80,6 +81,12 @@ pub struct Cli {
     /// MQTT topic prefix [default: alicia].
     #[arg(long, env = "ALICIA_TOPIC_PREFIX", value_name = "PREFIX")]
     pub topic_prefix: Option<String>,
+
+    /// Role when several managers share a fleet: `auto` follows an authority already
+    /// running (else becomes it), `authority` takes over, `follower` never publishes configs
+    /// [default: auto].
+    #[arg(long, env = "ALICIA_ROLE", value_name = "ROLE", value_enum)]
+    pub role: Option<RoleSetting>,
 
     /// Log level or tracing filter (error, warn, info, debug, trace) [default: info].
     #[arg(long, env = "LOG_LEVEL", value_name = "LEVEL")]
@@ -165,6 +172,7 @@ impl Cli {
             mqtt_password: secret_from_env("MQTT_PASSWORD"),
             mqtt_ca_file: self.mqtt_ca_file.clone(),
             topic_prefix: self.topic_prefix.clone(),
+            role: self.role,
             health_ttl_secs: self.health_ttl_secs,
             api_port: self.port,
             api_bind: self.api_bind,

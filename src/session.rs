@@ -88,7 +88,7 @@ fn log_start(core: &Core, runtime: &CoreRuntime) {
         config = %paths.config_file.display(),
         history = %paths.history_file.display(),
         settings = %core.settings.settings_file().display(),
-        instance_id = core.mqtt.instance().instance_id,
+        instance_id = core.fleet.instance_id(),
         services = core.config.snapshot().documents.len(),
         "Alicia Config Manager running"
     );

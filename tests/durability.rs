@@ -53,7 +53,7 @@ async fn acknowledged_changes_survive_sigkill_at_any_moment() {
         .await;
     let mut acknowledged: HashMap<String, u64> = HashMap::new();
     let mut counter = 0;
-    let mut previous_instance = Value::Null;
+    let mut previous_start = Value::Null;
     let mut total_acks = 0;
 
     let rest_acks: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
@@ -77,10 +77,10 @@ async fn acknowledged_changes_survive_sigkill_at_any_moment() {
             .unwrap();
         let alive = client
             .expect_json("alicia/system/health/config-manager", |h| {
-                h["status"] == "healthy" && h["instance_id"] != previous_instance
+                h["status"] == "healthy" && h["details"]["since"] != previous_start
             })
             .await;
-        previous_instance = alive["instance_id"].clone();
+        previous_start = alive["details"]["since"].clone();
         support::wait_for_rest(&http, &format!("http://127.0.0.1:{api_port}")).await;
 
         // REST writers run alongside the MQTT loop until the kill cuts them off.

@@ -622,10 +622,7 @@ async fn own_health_and_configs_are_retained(broker: TestBroker) {
             h["status"] == "healthy"
         })
         .await;
-    assert_eq!(
-        health["instance_id"],
-        core.mqtt.instance().instance_id.as_str()
-    );
+    assert_eq!(health["instance_id"], core.fleet.instance_id());
     assert_eq!(health["role"], "authority");
     assert!(health["timestamp"].is_string());
     late.subscribe("alicia/config/#").await;
@@ -692,7 +689,7 @@ async fn graceful_shutdown_publishes_offline_health(broker: TestBroker) {
             h["status"] == "healthy"
         })
         .await;
-    let id = core.mqtt.instance().instance_id.clone();
+    let id = core.fleet.instance_id().to_owned();
     runtime.shutdown(&core).await;
     let goodbye = client
         .expect_json("alicia/system/health/config-manager", |h| {

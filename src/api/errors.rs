@@ -51,6 +51,8 @@ pub enum ApiError {
         /// Details.
         message: String,
     },
+    /// 409: only the fleet's authority can do that (this manager follows it).
+    Conflict(String),
     /// 412: the `If-Match` revision is no longer current.
     PreconditionFailed(String),
     /// 413: the body is over the limit.
@@ -89,6 +91,7 @@ impl ApiError {
             Self::BadRequest { .. } | Self::MalformedJson(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -111,6 +114,7 @@ impl ApiError {
                 None,
             ),
             Self::NotFound { what, message } => (*what, Some(message.clone()), None),
+            Self::Conflict(message) => ("Conflict", Some(message.clone()), None),
             Self::PreconditionFailed(message) => {
                 ("Precondition failed", Some(message.clone()), None)
             }
@@ -180,8 +184,15 @@ impl From<ConfigError> for ApiError {
                 message,
             },
             ConfigError::RevisionIsDeletion { .. } => Self::bad_field("/revision", &message),
-            ConfigError::Busy | ConfigError::Unavailable => Self::Unavailable(message),
-            ConfigError::Storage(_) => Self::Internal(message),
+            ConfigError::RefusedByAuthority { details, .. } => {
+                Self::BadRequest { message, details }
+            }
+            ConfigError::Busy
+            | ConfigError::Unavailable
+            | ConfigError::NoAuthority(_)
+            | ConfigError::NoAnswer(_) => Self::Unavailable(message),
+            ConfigError::OnlyOnAuthority(_) => Self::Conflict(message),
+            ConfigError::Storage(_) | ConfigError::Unchanged => Self::Internal(message),
         }
     }
 }

@@ -370,7 +370,8 @@ fn forward(hub: &Hub, event: &CoreEvent) -> bool {
         }
         CoreEvent::ServiceUpdated { .. }
         | CoreEvent::CommandFinished { .. }
-        | CoreEvent::Connection { .. } => {}
+        | CoreEvent::Connection { .. }
+        | CoreEvent::FleetChanged => {}
     }
     false
 }

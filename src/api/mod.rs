@@ -51,6 +51,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(routes::devices::command))
         .routes(routes!(routes::system::info))
         .routes(routes!(routes::system::services))
+        .routes(routes!(routes::system::checks))
         .routes(routes!(routes::system::messages))
         .routes(routes!(routes::system::discovery))
         .routes(routes!(routes::system::publish))

@@ -66,6 +66,8 @@ pub enum CoreEvent {
         /// Why it is down, when it is.
         reason: Option<String>,
     },
+    /// This manager's role, the authority it follows, or its sync with the fleet changed.
+    FleetChanged,
 }
 
 /// The broadcast every face subscribes to.

@@ -4,13 +4,14 @@
 
 pub mod api_switch;
 pub mod broker;
+pub mod checks;
 pub mod clock;
 pub mod config;
 pub mod devices;
 pub mod events;
+pub mod fleet;
 pub mod fsutil;
 pub mod health;
-pub mod instance;
 pub mod messages;
 pub mod mqtt;
 pub mod secret;
@@ -23,11 +24,15 @@ use broker::{BrokerError, EmbeddedBroker, start_embedded_broker};
 use config::{ConfigPaths, ConfigService, OpenError, OpenReport};
 use devices::DeviceRegistry;
 use events::{CoreEvent, EventBus};
+use fleet::identity::{ClaimError, FolderClaim, claim_folder};
+use fleet::probe::{Found, find_live_authority};
+use fleet::remote::RemoteEdits;
+use fleet::state::{KnownAuthority, RoleState};
+use fleet::{Fleet, RoleSetting};
 use health::{HealthRegistry, ServiceSummary};
-use instance::{InstanceInfo, Role};
 use messages::MessageLog;
 use mqtt::connection::ConnectionTask;
-use mqtt::handler::{Counters, MessageHandler};
+use mqtt::handler::{Counters, FleetLink, MessageHandler};
 use mqtt::payloads::{DeviceCommand, HealthStatus};
 use mqtt::{MqttHandle, PublishError, QoS};
 use serde_json::{Map, Value};
@@ -61,6 +66,8 @@ pub struct Core {
     pub events: EventBus,
     /// The embedded REST server's switch.
     pub api: ApiSwitch,
+    /// This manager's identity and role on the fleet.
+    pub fleet: Fleet,
     documents_view: views::DocumentsView,
     started: Instant,
 }
@@ -73,11 +80,15 @@ pub struct CoreRuntime {
     helpers: Vec<JoinHandle<()>>,
     broker: Option<EmbeddedBroker>,
     open_report: OpenReport,
+    _claim: FolderClaim,
 }
 
 /// Why the core could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// The config folder is used by another manager.
+    #[error(transparent)]
+    Claim(#[from] ClaimError),
     /// The config store.
     #[error(transparent)]
     Config(#[from] OpenError),
@@ -113,6 +124,10 @@ impl Core {
     pub async fn start(settings: Settings) -> Result<(Core, CoreRuntime), StartError> {
         let settings = Arc::new(settings);
         let events = EventBus::default();
+        let dir = settings.config_dir.clone();
+        let claim = tokio::task::spawn_blocking(move || claim_folder(&dir))
+            .await
+            .map_err(|e| StartError::Other(e.to_string()))??;
         let paths = ConfigPaths::in_dir(&settings.config_dir);
         let history_limit = settings.history_limit;
         let config_events = events.clone();
@@ -133,10 +148,19 @@ impl Core {
             BrokerTarget::External(_) => None,
         };
 
+        let role = choose_role(&settings, &claim.instance_id).await;
+        let fleet = Fleet::new(claim.instance_id.clone(), role);
+        tracing::info!(
+            instance_id = fleet.instance_id(),
+            role = fleet.role().as_str(),
+            "{}",
+            fleet.describe()
+        );
         let counters = Arc::new(Counters::default());
-        let instance = InstanceInfo::new(Role::Authority);
-        let (mqtt, eventloop) = MqttHandle::new(&settings, instance, Arc::clone(&counters))
+        let (mqtt, eventloop) = MqttHandle::new(&settings, fleet.clone(), Arc::clone(&counters))
             .map_err(StartError::Mqtt)?;
+        let remote = RemoteEdits::new(fleet.clone(), mqtt.clone());
+        config.set_remote(Arc::new(remote.clone()));
         let devices = DeviceRegistry::default();
         let health = HealthRegistry::new(Duration::from_secs(settings.health_ttl_secs));
         let messages = MessageLog::new(settings.message_log_capacity);
@@ -148,7 +172,11 @@ impl Core {
             messages.clone(),
             events.clone(),
             counters,
-        );
+        )
+        .with_fleet(FleetLink {
+            fleet: fleet.clone(),
+            remote: remote.clone(),
+        });
         let core = Core {
             settings,
             config: config.clone(),
@@ -158,13 +186,15 @@ impl Core {
             mqtt: mqtt.clone(),
             events: events.clone(),
             api: ApiSwitch::default(),
+            fleet,
             documents_view: views::DocumentsView::default(),
             started: Instant::now(),
         };
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let connection =
-            ConnectionTask::new(eventloop, mqtt.clone(), handler, config.clone(), events);
+            ConnectionTask::new(eventloop, mqtt.clone(), handler, config.clone(), events)
+                .with_remote(remote);
         let runtime = CoreRuntime {
             writer: tokio::spawn(writer.run()),
             connection: tokio::spawn(connection.run(shutdown_rx.clone())),
@@ -180,6 +210,7 @@ impl Core {
             shutdown,
             broker,
             open_report,
+            _claim: claim,
         };
         Ok((core, runtime))
     }
@@ -200,7 +231,6 @@ impl Core {
 
     /// `GET /api/system`.
     pub fn system_info(&self) -> SystemInfo {
-        let instance = self.mqtt.instance();
         let api = match self.api.status() {
             ApiStatus::Running {
                 addr,
@@ -220,8 +250,8 @@ impl Core {
         SystemInfo {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             uptime_secs: self.uptime_secs(),
-            instance_id: instance.instance_id.clone(),
-            role: instance.role.as_str().to_owned(),
+            instance_id: self.fleet.instance_id().to_owned(),
+            role: self.fleet.role().as_str().to_owned(),
             mqtt: MqttInfo {
                 url: self.mqtt.url().to_owned(),
                 embedded: self.mqtt.embedded(),
@@ -286,6 +316,12 @@ impl Core {
         self.health.summaries(&self.config.snapshot())
     }
 
+    /// Problems across services, computed now (see [`checks`]).
+    pub fn checks(&self) -> Vec<checks::Check> {
+        let snapshot = self.config.snapshot();
+        checks::run_checks(&snapshot, &self.health.summaries(&snapshot))
+    }
+
     /// Sends a command to a device; returns its `request_id`.
     pub fn send_command(
         &self,
@@ -299,11 +335,7 @@ impl Core {
         if self.devices.get(device_id).is_none() {
             return Err(CommandError::UnknownDevice(device_id.to_owned()));
         }
-        let request_id = format!(
-            "{}-{:016x}",
-            self.mqtt.instance().instance_id,
-            fastrand::u64(..)
-        );
+        let request_id = format!("{}-{:016x}", self.fleet.instance_id(), fastrand::u64(..));
         let payload = DeviceCommand {
             request_id: request_id.clone(),
             command: command.to_owned(),
@@ -367,6 +399,34 @@ impl CoreRuntime {
 /// has set one.
 pub fn auth_required(settings: &settings::ApiSettings) -> bool {
     !settings.bind.is_loopback() || settings.token.is_some()
+}
+
+/// The role to start in (CONTRACT §5): as asked, or with `auto` a follower when a live
+/// authority is already announced on the broker.
+async fn choose_role(settings: &Settings, instance_id: &str) -> RoleState {
+    let now = clock::now_rfc3339();
+    match settings.role {
+        RoleSetting::Authority => RoleState::authority(now, false),
+        RoleSetting::Follower => RoleState::follower(None),
+        RoleSetting::Auto if matches!(settings.broker, BrokerTarget::Embedded { .. }) => {
+            RoleState::authority(now, false)
+        }
+        RoleSetting::Auto => match find_live_authority(settings, instance_id).await {
+            Found::Authority {
+                instance_id,
+                timestamp,
+            } => RoleState::follower(Some(KnownAuthority {
+                instance_id,
+                alive: true,
+                last_seen: timestamp,
+            })),
+            Found::Nobody => RoleState::authority(now, false),
+            Found::Unreachable(reason) => {
+                tracing::warn!(%reason, "could not look for a running authority; starting as a provisional authority that yields to any other");
+                RoleState::authority(now, true)
+            }
+        },
+    }
 }
 
 async fn run_health_sweeper(core: Core, mut shutdown: watch::Receiver<bool>) {

@@ -10,6 +10,7 @@
 //! - with no broker named, `MQTT_PORT` (default 1883) is the embedded broker's port.
 
 use crate::core::config::DEFAULT_HISTORY_LIMIT;
+use crate::core::fleet::RoleSetting;
 use crate::core::fsutil::write_atomic;
 use crate::core::health::DEFAULT_HEALTH_TTL;
 use crate::core::messages::DEFAULT_MESSAGE_LOG_CAPACITY;
@@ -175,6 +176,8 @@ pub struct Settings {
     pub message_log_capacity: usize,
     /// Revisions kept per service.
     pub history_limit: usize,
+    /// The role asked for on a fleet of several managers (CONTRACT §5).
+    pub role: RoleSetting,
     /// The REST server.
     pub api: ApiSettings,
     /// Logging.
@@ -215,6 +218,8 @@ pub struct Overrides {
     pub mqtt_ca_file: Option<PathBuf>,
     /// `ALICIA_TOPIC_PREFIX`.
     pub topic_prefix: Option<String>,
+    /// `--role` / `ALICIA_ROLE`.
+    pub role: Option<RoleSetting>,
     /// `ALICIA_HEALTH_TTL_SECS`.
     pub health_ttl_secs: Option<u64>,
     /// `--port` / `PORT`.
@@ -291,6 +296,9 @@ pub struct SettingsFile {
     /// Log level.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_level: Option<String>,
+    /// Role on a fleet: `auto`, `authority` or `follower`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<RoleSetting>,
     /// The desktop app starts the REST server (the admin turned it on).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_enabled: Option<bool>,
@@ -444,6 +452,7 @@ pub fn resolve(
             .unwrap_or(DEFAULT_MESSAGE_LOG_CAPACITY)
             .max(1),
         history_limit: file.history_limit.unwrap_or(DEFAULT_HISTORY_LIMIT).max(1),
+        role: overrides.role.or(file.role).unwrap_or_default(),
         api: ApiSettings {
             bind: overrides
                 .api_bind

@@ -186,7 +186,7 @@ impl AliciaApp {
             CoreEvent::CommandFinished { device_id, result } => {
                 devices_panel.on_command_result(&device_id, &result)
             }
-            CoreEvent::Connection { .. } => connection_changed = true,
+            CoreEvent::Connection { .. } | CoreEvent::FleetChanged => connection_changed = true,
         });
         let retired = (self.messages.take_retired(), self.devices.take_retired());
         if !retired.0.is_empty() || !retired.1.is_empty() {
@@ -322,7 +322,7 @@ impl AliciaApp {
                 );
             }
             ui.separator();
-            ui.label(format!("role: {}", self.core.mqtt.instance().role.as_str()));
+            self.role_label(ui);
             ui.separator();
             match self.core.api.status() {
                 ApiStatus::Running { addr, .. } => ui.label(format!("REST: http://{addr}")),
@@ -343,6 +343,22 @@ impl AliciaApp {
                 kiosk_ui(ui, kiosk);
             }
         });
+    }
+
+    /// The role on the fleet; on a follower, which authority it follows (in the error colour
+    /// while there is none alive: edits are refused then).
+    fn role_label(&self, ui: &mut Ui) {
+        let fleet = &self.core.fleet;
+        let text = format!("role: {}", fleet.describe());
+        let label = if fleet.state().has_live_authority() {
+            ui.label(text)
+        } else {
+            ui.colored_label(ui.visuals().error_fg_color, text)
+        };
+        label.on_hover_text(format!(
+            "this manager's instance id: {}",
+            fleet.instance_id()
+        ));
     }
 
     fn services_tab(&mut self, ui: &mut Ui, read_only: bool) {

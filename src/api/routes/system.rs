@@ -3,6 +3,7 @@
 
 use super::ApiState;
 use crate::api::errors::{ApiError, ErrorBody, JsonBody, QueryParams};
+use crate::core::checks::Check;
 use crate::core::health::ServiceSummary;
 use crate::core::messages::MessageRecord;
 use crate::core::mqtt::QoS;
@@ -29,6 +30,14 @@ pub async fn info(State(state): State<ApiState>) -> Json<SystemInfo> {
     responses((status = 200, description = "Services, sorted by name", body = Vec<ServiceSummary>)))]
 pub async fn services(State(state): State<ApiState>) -> Json<Vec<ServiceSummary>> {
     Json(state.core.services())
+}
+
+/// Problems across services (a voice router's targets, languages along its chain, port
+/// clashes, silent services, refused configs), computed from the current state.
+#[utoipa::path(get, path = "/api/system/checks", operation_id = "listChecks", tag = "system",
+    responses((status = 200, description = "Findings, errors first", body = Vec<Check>)))]
+pub async fn checks(State(state): State<ApiState>) -> Json<Vec<Check>> {
+    Json(state.core.checks())
 }
 
 /// `GET /api/system/messages` query.

@@ -17,6 +17,7 @@ pub use mask::{MASK, mask_document, mask_in_place, restore_masked_key};
 pub use schema::{FieldError, SCHEMA_SOURCE, SettingsSchema, schema_document, validate_document};
 pub use service::{
     Change, Committed, ConfigError, ConfigPaths, ConfigService, ConfigWriter,
-    DEFAULT_HISTORY_LIMIT, OpenError, OpenReport, Precondition, Snapshot, StoredDocument,
+    DEFAULT_HISTORY_LIMIT, OpenError, OpenReport, Precondition, REMOTE_ANSWER_TIMEOUT, Remote,
+    Snapshot, StoredDocument,
 };
 pub use store::{LoadError, load as load_config_file, render as render_config_file};

@@ -105,6 +105,14 @@ pub enum Change {
         /// The revision to bring back.
         revision: u64,
     },
+    /// A follower copies what the authority published, exactly as published (`None`: the
+    /// authority deleted the service). Never forwarded, never validated again.
+    Mirror {
+        /// The service.
+        service: String,
+        /// The authority's document.
+        document: Option<Value>,
+    },
 }
 
 impl Change {
@@ -112,7 +120,8 @@ impl Change {
         match self {
             Self::Put { service, .. }
             | Self::Delete { service, .. }
-            | Self::Rollback { service, .. } => service,
+            | Self::Rollback { service, .. }
+            | Self::Mirror { service, .. } => service,
         }
     }
 }
@@ -178,7 +187,43 @@ pub enum ConfigError {
     /// The service is shutting down.
     #[error("the config service is not accepting changes (shutting down)")]
     Unavailable,
+    /// A follower with no live authority to send the change to.
+    #[error("{0}")]
+    NoAuthority(String),
+    /// The authority refused a follower's change (its `/error` answer).
+    #[error("the authority refused the change: {error}")]
+    RefusedByAuthority {
+        /// The authority's sentence.
+        error: String,
+        /// The failing fields, as the authority named them.
+        details: Vec<FieldError>,
+    },
+    /// The authority did not answer a follower's change in time.
+    #[error("the authority did not answer within {0} s; the change may still land")]
+    NoAnswer(u64),
+    /// Something only the authority can do.
+    #[error("{0}")]
+    OnlyOnAuthority(String),
+    /// A mirrored document equal to the stored one (nothing to record).
+    #[error("unchanged")]
+    Unchanged,
 }
+
+/// Where a follower's changes go: to the authority (over MQTT `/set`).
+pub trait Remote: Send + Sync {
+    /// True while changes must be forwarded (this manager follows another).
+    fn active(&self) -> bool;
+    /// Sends a full document for `service`; the receiver yields the authority's answer once
+    /// it is mirrored here (or its refusal).
+    fn send(
+        &self,
+        service: &str,
+        document: Value,
+    ) -> Result<oneshot::Receiver<Result<Committed, ConfigError>>, ConfigError>;
+}
+
+/// How long a follower waits for the authority's answer.
+pub const REMOTE_ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 fn summarize(details: &[FieldError]) -> String {
     let shown: Vec<String> = details
@@ -248,6 +293,7 @@ struct Shared {
     events: EventBus,
     history_limit: usize,
     accepting: AtomicBool,
+    remote: std::sync::OnceLock<Arc<dyn Remote>>,
 }
 
 /// Handle to the config service; cheap to clone.
@@ -391,6 +437,7 @@ impl ConfigService {
             events,
             history_limit: history_limit.max(1),
             accepting: AtomicBool::new(true),
+            remote: std::sync::OnceLock::new(),
         });
         let (requests_tx, requests_rx) = mpsc::channel(QUEUE_CAPACITY);
         let writer = ConfigWriter {
@@ -512,12 +559,24 @@ impl ConfigService {
         self.submit(change, ChangeSource::Rollback).await
     }
 
-    /// Sends any change to the writer and waits until it is stored (or refused).
+    /// Installs where a follower's changes go (once, at start).
+    pub fn set_remote(&self, remote: Arc<dyn Remote>) {
+        let _ = self.shared.remote.set(remote);
+    }
+
+    /// Sends any change to the writer and waits until it is stored (or refused). On a
+    /// follower, every change but a mirror goes to the authority instead, and the answer is
+    /// the authority's.
     pub async fn submit(
         &self,
         change: Change,
         source: ChangeSource,
     ) -> Result<Committed, ConfigError> {
+        if let Some(remote) = self.shared.remote.get().filter(|r| r.active())
+            && !matches!(change, Change::Mirror { .. })
+        {
+            return self.forward(remote.as_ref(), change).await;
+        }
         let (reply, answer) = oneshot::channel();
         self.requests
             .send(Request::Change {
@@ -528,6 +587,39 @@ impl ConfigService {
             .await
             .map_err(|_| ConfigError::Unavailable)?;
         answer.await.unwrap_or(Err(ConfigError::Unavailable))
+    }
+
+    async fn forward(&self, remote: &dyn Remote, change: Change) -> Result<Committed, ConfigError> {
+        let (service, mut document) = match change {
+            Change::Put {
+                service,
+                document,
+                precondition,
+            } => {
+                check_precondition(&service, self.get(&service).as_ref(), precondition)?;
+                (service, document)
+            }
+            Change::Rollback { service, revision } => {
+                let old = find_revision(&self.shared, &service, revision)?;
+                (service, Value::clone(&old))
+            }
+            Change::Delete { .. } => {
+                return Err(ConfigError::OnlyOnAuthority(
+                    "a follower cannot delete a service (MQTT /set carries documents only); \
+                     delete it on the authority"
+                        .to_owned(),
+                ));
+            }
+            Change::Mirror { .. } => unreachable!("mirrors are stored, never forwarded"),
+        };
+        let stored = self.get(&service);
+        restore_masked_key(&mut document, stored.as_ref().map(|s| &*s.document));
+        let answer = remote.send(&service, document)?;
+        match tokio::time::timeout(REMOTE_ANSWER_TIMEOUT, answer).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(ConfigError::Unavailable),
+            Err(_) => Err(ConfigError::NoAnswer(REMOTE_ANSWER_TIMEOUT.as_secs())),
+        }
     }
 
     /// Queues a change without waiting (for the MQTT connection task, which must never
@@ -635,7 +727,9 @@ impl ConfigWriter {
             ) {
                 Ok((entry, created)) => accepted.push((entry, created, reply)),
                 Err(error) => {
-                    tracing::info!(service, %error, "config change refused");
+                    if error != ConfigError::Unchanged {
+                        tracing::info!(service, %error, "config change refused");
+                    }
                     let _ = reply.send(Err(error));
                 }
             }
@@ -731,6 +825,7 @@ fn apply(
     change: Change,
     source: ChangeSource,
 ) -> Result<(HistoryEntry, bool), ConfigError> {
+    let mut mirrored = false;
     let (service, document, precondition) = match change {
         Change::Put {
             service,
@@ -745,6 +840,13 @@ fn apply(
             let old = find_revision(shared, &service, revision)?;
             (service, Some(Value::clone(&old)), Precondition::None)
         }
+        Change::Mirror { service, document } => {
+            if working.get(&service).map(|s| &*s.document) == document.as_ref() {
+                return Err(ConfigError::Unchanged);
+            }
+            mirrored = true;
+            (service, document, Precondition::None)
+        }
     };
     let stored = working.get(&service);
     check_precondition(&service, stored, precondition)?;
@@ -752,7 +854,11 @@ fn apply(
     let revision = *next_revision;
     let entry = match document {
         Some(document) => {
-            let document = Arc::new(prepare_document(shared, &service, document, stored)?);
+            let document = if mirrored {
+                Arc::new(document)
+            } else {
+                Arc::new(prepare_document(shared, &service, document, stored)?)
+            };
             working.insert(
                 service.clone(),
                 StoredDocument {

@@ -2,11 +2,10 @@
 //! and the handle every part of the core publishes through.
 
 use super::handler::Counters;
-use super::payloads::{HealthReport, HealthStatus};
+use super::payloads::HealthStatus;
 use super::topics::{Topics, has_wildcard};
 use crate::core::broker::MAX_PAYLOAD_BYTES;
-use crate::core::clock::now_rfc3339;
-use crate::core::instance::InstanceInfo;
+use crate::core::fleet::Fleet;
 use crate::core::settings::{BrokerTarget, Settings};
 use rumqttc::{AsyncClient, EventLoop, LastWill, MqttOptions, QoS, TlsConfiguration, Transport};
 use serde::Serialize;
@@ -58,7 +57,7 @@ pub(crate) struct Shared {
     pub(crate) url: String,
     pub(crate) embedded: bool,
     pub(crate) topics: Topics,
-    pub(crate) instance: InstanceInfo,
+    pub(crate) fleet: Fleet,
     pub(crate) connected: AtomicBool,
     pub(crate) last_error: Mutex<Option<String>>,
     pub(crate) counters: Arc<Counters>,
@@ -76,44 +75,28 @@ impl MqttHandle {
     /// Builds the client and its event loop (not yet polled: the connection task does that).
     pub fn new(
         settings: &Settings,
-        instance: InstanceInfo,
+        fleet: Fleet,
         counters: Arc<Counters>,
     ) -> Result<(Self, EventLoop), String> {
         let topics = Topics::new(&settings.topic_prefix);
-        let (host, port, tls, embedded) = match &settings.broker {
-            BrokerTarget::Embedded { port } => ("127.0.0.1".to_owned(), *port, false, true),
-            BrokerTarget::External(url) => (url.host.clone(), url.port, url.tls, false),
-        };
-        let client_id = format!("alicia-config-manager-{}", instance.instance_id);
-        let mut options = MqttOptions::new(client_id, host.clone(), port);
+        let client_id = format!("alicia-config-manager-{}", fleet.instance_id());
+        let (mut options, endpoint) = base_options(settings, client_id)?;
         options
             .set_keep_alive(KEEP_ALIVE)
             .set_clean_session(true)
             .set_max_packet_size(MAX_PAYLOAD_BYTES + 1024, MAX_PAYLOAD_BYTES + 1024)
             .set_last_will(LastWill::new(
-                topics.manager_health(),
-                presence_payload(&instance, HealthStatus::Unhealthy),
+                fleet.presence_topic(&topics),
+                fleet.presence_payload(HealthStatus::Unhealthy),
                 QoS::AtLeastOnce,
                 true,
             ));
-        if let Some(username) = &settings.mqtt_username {
-            let password = settings
-                .mqtt_password
-                .as_ref()
-                .map(|p| p.expose().to_owned())
-                .unwrap_or_default();
-            options.set_credentials(username.clone(), password);
-        }
-        if tls {
-            options.set_transport(tls_transport(settings)?);
-        }
         let (client, eventloop) = AsyncClient::new(options, REQUEST_CAPACITY);
-        let scheme = if tls { "mqtts" } else { "mqtt" };
         let shared = Shared {
-            url: format!("{scheme}://{host}:{port}"),
-            embedded,
+            url: endpoint.url,
+            embedded: endpoint.embedded,
             topics,
-            instance,
+            fleet,
             connected: AtomicBool::new(false),
             last_error: Mutex::new(None),
             counters,
@@ -143,9 +126,20 @@ impl MqttHandle {
         &self.shared.topics
     }
 
-    /// This manager's identity.
-    pub fn instance(&self) -> &InstanceInfo {
-        &self.shared.instance
+    /// This manager's identity and role.
+    pub fn fleet(&self) -> &Fleet {
+        &self.shared.fleet
+    }
+
+    /// Publishes this manager's presence (retained) on the topic its role uses.
+    pub fn publish_presence(&self, status: HealthStatus) {
+        let fleet = self.fleet();
+        let _ = self.client.try_publish(
+            fleet.presence_topic(self.topics()),
+            QoS::AtLeastOnce,
+            true,
+            fleet.presence_payload(status),
+        );
     }
 
     /// Connected to the broker now.
@@ -234,16 +228,41 @@ impl MqttHandle {
     }
 }
 
-/// The manager's own health payload (retained; also its Will with `unhealthy`).
-pub fn presence_payload(instance: &InstanceInfo, status: HealthStatus) -> Vec<u8> {
-    let report = HealthReport {
-        status,
-        timestamp: Some(now_rfc3339()),
-        details: None,
-        instance_id: Some(instance.instance_id.clone()),
-        role: Some(instance.role.as_str().to_owned()),
+/// Where a client connects, as shown to admins.
+pub(crate) struct Endpoint {
+    /// `mqtt://host:port` or `mqtts://host:port`.
+    pub(crate) url: String,
+    /// The embedded broker.
+    pub(crate) embedded: bool,
+}
+
+/// Options for a client of the configured broker: address, credentials and TLS.
+pub(crate) fn base_options(
+    settings: &Settings,
+    client_id: String,
+) -> Result<(MqttOptions, Endpoint), String> {
+    let (host, port, tls, embedded) = match &settings.broker {
+        BrokerTarget::Embedded { port } => ("127.0.0.1".to_owned(), *port, false, true),
+        BrokerTarget::External(url) => (url.host.clone(), url.port, url.tls, false),
     };
-    serde_json::to_vec(&report).unwrap_or_default()
+    let mut options = MqttOptions::new(client_id, host.clone(), port);
+    if let Some(username) = &settings.mqtt_username {
+        let password = settings
+            .mqtt_password
+            .as_ref()
+            .map(|p| p.expose().to_owned())
+            .unwrap_or_default();
+        options.set_credentials(username.clone(), password);
+    }
+    if tls {
+        options.set_transport(tls_transport(settings)?);
+    }
+    let scheme = if tls { "mqtts" } else { "mqtt" };
+    let endpoint = Endpoint {
+        url: format!("{scheme}://{host}:{port}"),
+        embedded,
+    };
+    Ok((options, endpoint))
 }
 
 fn tls_transport(settings: &Settings) -> Result<Transport, String> {

@@ -5,14 +5,15 @@
 //! It never awaits a publish (rumqttc #1025): replies use `try_publish`, and slow work (config
 //! changes) runs in spawned tasks.
 
-use super::client::{MqttHandle, presence_payload};
+use super::client::MqttHandle;
 use super::handler::{Action, MessageHandler};
 use super::payloads::{HealthStatus, SetRefusal};
 use crate::core::config::{
     Change, ChangeSource, ConfigError, ConfigService, Precondition, document_from_announcement,
 };
 use crate::core::events::{CoreEvent, EventBus};
-use rumqttc::{ConnectionError, Event, EventLoop, Outgoing, Packet, QoS};
+use crate::core::fleet::remote::RemoteEdits;
+use rumqttc::{ConnectionError, Event, EventLoop, LastWill, Outgoing, Packet, QoS};
 use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -65,6 +66,7 @@ pub struct ConnectionTask {
     handler: MessageHandler,
     config: ConfigService,
     events: EventBus,
+    remote: Option<RemoteEdits>,
 }
 
 impl ConnectionTask {
@@ -82,7 +84,14 @@ impl ConnectionTask {
             handler,
             config,
             events,
+            remote: None,
         }
+    }
+
+    /// Hands mirrored documents to a follower's waiting edits.
+    pub fn with_remote(mut self, remote: RemoteEdits) -> Self {
+        self.remote = Some(remote);
+        self
     }
 
     /// Runs until `shutdown` turns true (or its sender is dropped).
@@ -153,13 +162,8 @@ impl ConnectionTask {
         if let Err(error) = client.try_subscribe_many(filters) {
             tracing::error!(%error, "could not queue the subscriptions");
         }
-        let presence = presence_payload(self.mqtt.instance(), HealthStatus::Healthy);
-        let _ = client.try_publish(
-            self.mqtt.topics().manager_health(),
-            QoS::AtLeastOnce,
-            true,
-            presence,
-        );
+        self.handler.on_connected();
+        self.mqtt.publish_presence(HealthStatus::Healthy);
         shared.generation.send_modify(|generation| *generation += 1);
         tracing::info!(
             broker = self.mqtt.url(),
@@ -174,6 +178,7 @@ impl ConnectionTask {
     }
 
     fn on_error(&self, error: &ConnectionError, failures_in_a_row: u64) {
+        self.mqtt.fleet().mark_disconnected();
         let shared = &self.mqtt.shared;
         let was_connected = shared.connected.swap(false, Ordering::Relaxed);
         shared
@@ -207,7 +212,7 @@ impl ConnectionTask {
         }
     }
 
-    fn execute(&self, action: Action) {
+    fn execute(&mut self, action: Action) {
         match action {
             Action::SubmitSet { service, document } => {
                 let change = Change::Put {
@@ -253,6 +258,9 @@ impl ConnectionTask {
                     });
                 }
             }
+            Action::Mirror { service, document } => self.mirror(service, document),
+            Action::PublishPresence => self.mqtt.publish_presence(HealthStatus::Healthy),
+            Action::SteppedDown => self.step_down(),
             Action::ClearRetainedConfig { service } => {
                 let topic = self.mqtt.topics().config(&service);
                 let _ = self
@@ -266,6 +274,43 @@ impl ConnectionTask {
         }
     }
 
+    /// Stores the authority's document here; a follower's edit waiting for it hears it.
+    fn mirror(&self, service: String, document: Option<serde_json::Value>) {
+        let change = Change::Mirror { service, document };
+        match self.config.try_submit(change, ChangeSource::Mqtt) {
+            Ok(answer) => {
+                let remote = self.remote.clone();
+                tokio::spawn(async move {
+                    if let Ok(Ok(committed)) = answer.await
+                        && let Some(remote) = remote
+                    {
+                        remote.answered(&committed);
+                    }
+                });
+            }
+            Err(error) => tracing::warn!(%error, "could not mirror the authority's config"),
+        }
+    }
+
+    /// This manager now follows a newer authority: it says so on its follower topic, and
+    /// its Will moves there for the next connection.
+    fn step_down(&mut self) {
+        let fleet = self.mqtt.fleet().clone();
+        tracing::warn!(
+            follows = fleet.state().authority.map(|a| a.instance_id),
+            "another manager became the authority; this one steps down and follows it"
+        );
+        let topics = self.mqtt.topics().clone();
+        self.eventloop.mqtt_options.set_last_will(LastWill::new(
+            fleet.presence_topic(&topics),
+            fleet.presence_payload(HealthStatus::Unhealthy),
+            QoS::AtLeastOnce,
+            true,
+        ));
+        self.mqtt.publish_presence(HealthStatus::Healthy);
+        self.events.emit(CoreEvent::FleetChanged);
+    }
+
     /// Publishes the offline health and disconnects cleanly.
     async fn goodbye(mut self) {
         let shared = &self.mqtt.shared;
@@ -273,13 +318,7 @@ impl ConnectionTask {
             return;
         }
         let client = self.mqtt.client().clone();
-        let offline = presence_payload(self.mqtt.instance(), HealthStatus::Unhealthy);
-        let _ = client.try_publish(
-            self.mqtt.topics().manager_health(),
-            QoS::AtLeastOnce,
-            true,
-            offline,
-        );
+        self.mqtt.publish_presence(HealthStatus::Unhealthy);
         let _ = client.try_disconnect();
         let drained = tokio::time::timeout(GOODBYE_TIMEOUT, async {
             loop {

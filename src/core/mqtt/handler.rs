@@ -3,16 +3,20 @@
 //! connection task carries out. Runs synchronously on the connection task: no I/O here.
 
 use super::inbound::{Inbound, Parsed, parse};
-use super::payloads::{Announcement, SetRefusal};
-use super::topics::{TopicKind, Topics};
+use super::payloads::{Announcement, HealthReport, HealthStatus, SetRefusal};
+use super::topics::{MANAGER_SERVICE_NAME, TopicKind, Topics};
 use crate::core::clock::format_rfc3339;
 use crate::core::config::ConfigService;
 use crate::core::devices::{DeviceChange, DeviceRegistry};
 use crate::core::events::{CoreEvent, EventBus};
+use crate::core::fleet::remote::RemoteEdits;
+use crate::core::fleet::state::Reaction;
+use crate::core::fleet::{Fleet, Role};
 use crate::core::health::HealthRegistry;
 use crate::core::messages::{MessageLog, MessageRecord, payload_head};
 use bytes::Bytes;
 use serde_json::Value;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -62,6 +66,27 @@ pub enum Action {
         /// The service.
         service: String,
     },
+    /// A follower copies the authority's document (`None`: deleted).
+    Mirror {
+        /// The service.
+        service: String,
+        /// The authority's document.
+        document: Option<Value>,
+    },
+    /// Publish this manager's presence again (its topic was overwritten, or its role
+    /// changed).
+    PublishPresence,
+    /// This manager just stepped down from authority to follower.
+    SteppedDown,
+}
+
+/// What the handler needs to play its role on a fleet.
+#[derive(Clone)]
+pub struct FleetLink {
+    /// This manager's role.
+    pub fleet: Fleet,
+    /// Where a follower's waiting edits hear the authority's answers.
+    pub remote: RemoteEdits,
 }
 
 /// Handles incoming messages; owned by the connection task.
@@ -75,6 +100,8 @@ pub struct MessageHandler {
     counters: Arc<Counters>,
     invalid_log: Mutex<LogLimiter>,
     clock: Mutex<ClockText>,
+    fleet: Option<FleetLink>,
+    mirrored_since_connect: Mutex<HashSet<String>>,
 }
 
 /// The current millisecond as RFC 3339 text, formatted once per millisecond: at high message
@@ -117,7 +144,26 @@ impl MessageHandler {
             counters,
             invalid_log: Mutex::new(LogLimiter::default()),
             clock: Mutex::default(),
+            fleet: None,
+            mirrored_since_connect: Mutex::default(),
         }
+    }
+
+    /// Plays `link`'s role (without one the handler acts as a lone authority).
+    pub fn with_fleet(mut self, link: FleetLink) -> Self {
+        self.fleet = Some(link);
+        self
+    }
+
+    /// A new connection: the fleet's retained state is read again from scratch.
+    pub fn on_connected(&self) {
+        lock(&self.mirrored_since_connect).clear();
+    }
+
+    fn is_follower(&self) -> bool {
+        self.fleet
+            .as_ref()
+            .is_some_and(|link| link.fleet.role() == Role::Follower)
     }
 
     /// Handles one message; returns the follow-up work.
@@ -201,8 +247,10 @@ impl MessageHandler {
     ) -> Vec<Action> {
         match inbound {
             Inbound::Health { service, report } => {
+                let actions = self.manager_presence(&service, report.as_ref(), retained);
                 self.events
                     .emit(self.health.apply_report(&service, report, retained, now));
+                return actions;
             }
             Inbound::Discovery {
                 service,
@@ -213,7 +261,7 @@ impl MessageHandler {
                 self.events.emit(CoreEvent::ServiceUpdated {
                     service: service.clone(),
                 });
-                if self.config.get(&service).is_none() {
+                if self.config.get(&service).is_none() && !self.is_follower() {
                     return vec![Action::CreateFromAnnouncement(Box::new(announcement))];
                 }
             }
@@ -224,14 +272,30 @@ impl MessageHandler {
                 self.health.clear_announcement(&service);
                 self.events.emit(CoreEvent::ServiceUpdated { service });
             }
+            Inbound::Config { service, document } if self.is_follower() => {
+                lock(&self.mirrored_since_connect).insert(service.clone());
+                return vec![Action::Mirror {
+                    service,
+                    document: document.map(|d| Value::clone(&d)),
+                }];
+            }
             Inbound::Config {
                 service,
                 document: Some(_),
             } if retained && self.config.get(&service).is_none() => {
                 return vec![Action::ClearRetainedConfig { service }];
             }
+            Inbound::ConfigSet { .. } if self.is_follower() => {}
             Inbound::ConfigSet { service, document } => {
                 return vec![Action::SubmitSet { service, document }];
+            }
+            Inbound::ConfigError {
+                service,
+                refusal: Some(refusal),
+            } => {
+                if let Some(link) = &self.fleet {
+                    link.remote.refused(&service, refusal);
+                }
             }
             Inbound::ConfigAck { service, ack } => {
                 self.health.apply_ack(&service, ack);
@@ -267,6 +331,74 @@ impl MessageHandler {
         Vec::new()
     }
 
+    /// A manager's presence: the authority topic drives this manager's role; its own report
+    /// read back live after connecting means the fleet's retained state has all arrived.
+    fn manager_presence(
+        &self,
+        service: &str,
+        report: Option<&HealthReport>,
+        retained: bool,
+    ) -> Vec<Action> {
+        let Some(link) = &self.fleet else {
+            return Vec::new();
+        };
+        let own = report
+            .and_then(|r| r.instance_id.as_deref())
+            .is_some_and(|id| id == link.fleet.instance_id());
+        if own && self.on_own_topic(service, link) {
+            let healthy = report.is_some_and(|r| r.status == HealthStatus::Healthy);
+            return match (healthy, retained) {
+                // The Will of this manager's previous run (killed) landed after its
+                // presence: say again that it is alive.
+                (false, _) => vec![Action::PublishPresence],
+                (true, false) => self.synced(link),
+                (true, true) => Vec::new(),
+            };
+        }
+        if service != MANAGER_SERVICE_NAME {
+            return Vec::new();
+        }
+        match link.fleet.observe_authority_topic(report) {
+            Reaction::Nothing => Vec::new(),
+            Reaction::Changed => {
+                self.events.emit(CoreEvent::FleetChanged);
+                Vec::new()
+            }
+            Reaction::Reassert => vec![Action::PublishPresence],
+            Reaction::SteppedDown => vec![Action::SteppedDown],
+        }
+    }
+
+    fn on_own_topic(&self, service: &str, link: &FleetLink) -> bool {
+        let topic = link.fleet.presence_topic(&self.topics);
+        topic.strip_prefix(&self.topics.health("")) == Some(service)
+    }
+
+    /// Every retained message has arrived: a follower forgets mirrored services the
+    /// authority no longer has; a provisional authority becomes a firm one.
+    fn synced(&self, link: &FleetLink) -> Vec<Action> {
+        let mut actions = Vec::new();
+        if link.fleet.mark_synced() == Reaction::Reassert {
+            actions.push(Action::PublishPresence);
+        }
+        if link.fleet.role() == Role::Follower {
+            let seen = lock(&self.mirrored_since_connect);
+            actions.extend(
+                self.config
+                    .snapshot()
+                    .documents
+                    .keys()
+                    .filter(|service| !seen.contains(*service))
+                    .map(|service| Action::Mirror {
+                        service: service.clone(),
+                        document: None,
+                    }),
+            );
+        }
+        self.events.emit(CoreEvent::FleetChanged);
+        actions
+    }
+
     fn emit_device(&self, change: Option<DeviceChange>) {
         match change {
             Some(DeviceChange::Updated(device)) => {
@@ -276,6 +408,10 @@ impl MessageHandler {
             None => {}
         }
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Lets a burst of log lines through per window, then counts what it holds back.

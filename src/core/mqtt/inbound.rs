@@ -1,8 +1,10 @@
 //! Recognising an incoming MQTT message: topic + payload → what it means, or why it is
 //! invalid. Pure functions, no I/O: the whole of §2's inbound side is tested without a broker.
 
-use super::payloads::{Announcement, CommandResult, ConfigAck, HealthReport};
-use super::topics::{TopicKind, Topics, is_valid_device_id, is_valid_service_name};
+use super::payloads::{Announcement, CommandResult, ConfigAck, HealthReport, SetRefusal};
+use super::topics::{
+    MANAGER_SERVICE_NAME, TopicKind, Topics, is_valid_device_id, is_valid_service_name,
+};
 use crate::core::clock::parse_rfc3339;
 use crate::core::config::{SettingsSchema, mask_document};
 use serde::de::DeserializeOwned;
@@ -52,6 +54,8 @@ pub enum Inbound {
     ConfigError {
         /// The service.
         service: String,
+        /// The refusal, when it has the contract's shape.
+        refusal: Option<SetRefusal>,
     },
     /// A service acknowledged a revision.
     ConfigAck {
@@ -127,15 +131,9 @@ type Json = Option<Result<Arc<Value>, serde_json::Error>>;
 
 fn understand(kind: TopicKind<'_>, payload: &[u8], json: Json) -> Result<Inbound, String> {
     match kind {
-        TopicKind::Health(service) => {
-            let service = service_name(service)?;
-            let report: Option<HealthReport> = optional(json)?;
-            if let Some(timestamp) = report.as_ref().and_then(|r| r.timestamp.as_deref())
-                && parse_rfc3339(timestamp).is_none()
-            {
-                return Err("/timestamp must be an RFC 3339 date-time".to_owned());
-            }
-            Ok(Inbound::Health { service, report })
+        TopicKind::Health(service) => health(service_name(service)?, json),
+        TopicKind::FollowerPresence(id) => {
+            health(format!("{MANAGER_SERVICE_NAME}/{}", device_id(id)?), json)
         }
         TopicKind::Discovery(service) => {
             let service = service_name(service)?;
@@ -167,6 +165,9 @@ fn understand(kind: TopicKind<'_>, payload: &[u8], json: Json) -> Result<Inbound
         }
         TopicKind::ConfigError(service) => Ok(Inbound::ConfigError {
             service: service_name(service)?,
+            refusal: json
+                .and_then(Result::ok)
+                .and_then(|value| serde_json::from_value(Value::clone(&value)).ok()),
         }),
         TopicKind::ConfigAck(service) => {
             let service = service_name(service)?;
@@ -199,6 +200,16 @@ fn understand(kind: TopicKind<'_>, payload: &[u8], json: Json) -> Result<Inbound
             Ok(Inbound::CommandResult { id, result })
         }
     }
+}
+
+fn health(service: String, json: Json) -> Result<Inbound, String> {
+    let report: Option<HealthReport> = optional(json)?;
+    if let Some(timestamp) = report.as_ref().and_then(|r| r.timestamp.as_deref())
+        && parse_rfc3339(timestamp).is_none()
+    {
+        return Err("/timestamp must be an RFC 3339 date-time".to_owned());
+    }
+    Ok(Inbound::Health { service, report })
 }
 
 fn check_announcement(

@@ -3,9 +3,10 @@
 //! `watch` channels, so no change is ever lost to a lagging event stream: the latest state is
 //! what gets published.
 
-use super::client::{MqttHandle, presence_payload};
+use super::client::MqttHandle;
 use super::payloads::HealthStatus;
 use crate::core::config::{ConfigService, Snapshot};
+use crate::core::fleet::Role;
 use rumqttc::QoS;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,7 +16,8 @@ use tokio::sync::watch;
 /// How often the manager refreshes its own retained health (its heartbeat).
 pub const PRESENCE_PERIOD: Duration = Duration::from_secs(30);
 
-/// Publishes configs until `shutdown`.
+/// Publishes configs until `shutdown`, while this manager is the authority (a follower
+/// never publishes `alicia/config/<service>`).
 pub async fn run_config_publisher(
     config: ConfigService,
     mqtt: MqttHandle,
@@ -23,6 +25,7 @@ pub async fn run_config_publisher(
 ) {
     let mut snapshots = config.watch();
     let mut connections = mqtt.connections();
+    let mut roles = mqtt.fleet().watch();
     let mut published: HashMap<String, u64> = HashMap::new();
     let mut generation = 0;
     loop {
@@ -31,7 +34,8 @@ pub async fn run_config_publisher(
             generation = current_generation;
             published.clear();
         }
-        if mqtt.is_connected() {
+        let authority = roles.borrow_and_update().role == Role::Authority;
+        if mqtt.is_connected() && authority {
             let snapshot = Arc::clone(&snapshots.borrow_and_update());
             publish_differences(&mqtt, &snapshot, &mut published).await;
         }
@@ -40,6 +44,7 @@ pub async fn run_config_publisher(
             _ = shutdown.changed() => return,
             _ = connections.changed() => {}
             _ = snapshots.changed() => {}
+            _ = roles.changed() => {}
         }
     }
 }
@@ -90,8 +95,9 @@ pub async fn run_presence(mqtt: MqttHandle, mut shutdown: watch::Receiver<bool>)
             biased;
             _ = shutdown.changed() => return,
             _ = ticks.tick() => {
-                let payload = presence_payload(mqtt.instance(), HealthStatus::Healthy);
-                let _ = mqtt.publish(&mqtt.topics().manager_health(), payload, QoS::AtLeastOnce, true);
+                if mqtt.is_connected() {
+                    mqtt.publish_presence(HealthStatus::Healthy);
+                }
             }
         }
     }

@@ -17,6 +17,8 @@ pub struct Topics {
 pub enum TopicKind<'a> {
     /// `system/health/<service>`
     Health(&'a str),
+    /// `system/health/config-manager/<instance_id>`: a follower manager's presence.
+    FollowerPresence(&'a str),
     /// `system/discovery/<service>`
     Discovery(&'a str),
     /// `system/discovery/request`
@@ -136,6 +138,7 @@ impl Topics {
         let levels: Vec<&'a str> = rest.split('/').collect();
         let kind = match levels.as_slice() {
             ["system", "health", service] => TopicKind::Health(service),
+            ["system", "health", MANAGER_SERVICE_NAME, id] => TopicKind::FollowerPresence(id),
             ["system", "discovery", "request"] => TopicKind::DiscoveryRequest,
             ["system", "discovery", service] => TopicKind::Discovery(service),
             ["config", service] => TopicKind::Config(service),

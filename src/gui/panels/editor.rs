@@ -375,6 +375,11 @@ impl ConfigEditor {
                         true,
                     ));
                 }
+                Err(ConfigError::RefusedByAuthority { error, details }) => {
+                    self.errors = details;
+                    self.stage = Stage::Editing;
+                    self.message = Some((format!("The authority refused it: {error}"), true));
+                }
                 Err(other) => {
                     self.stage = Stage::Editing;
                     self.message = Some((format!("Not saved: {other}"), true));

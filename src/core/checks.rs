@@ -1,0 +1,378 @@
+//! Checks across services: problems no single document's schema can see. Computed from the
+//! stored documents and the live service summaries each time they are asked for (a few
+//! microseconds for a household's fleet), so they are always current: `GET
+//! /api/system/checks` and the GUI's checks list show the same list.
+//!
+//! What is checked (decided here; the contract is silent):
+//! - an enabled voice router names its `stt_service`, `tts_service` and `llm_service` in
+//!   `config.settings`, and each names a configured, enabled service of that type;
+//! - languages agree along that chain: the router's `config.language` and its targets' (by
+//!   primary subtag, so `en` and `en-US` agree); without a router language, STT and TTS
+//!   must agree with each other;
+//! - no two enabled services listen on the same host and port (`localhost`, `127.0.0.1`
+//!   and `::1` are one host; UDP and TCP ports are apart);
+//! - an enabled service that has not reported within the health TTL (or never has);
+//! - a service that refused its current config (its `/ack` says so).
+
+use crate::core::config::Snapshot;
+use crate::core::health::{ConfigState, ServiceSummary};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Something is broken now.
+    Error,
+    /// Something looks wrong or will break.
+    Warning,
+}
+
+/// What kind of problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckKind {
+    /// A voice router names no service, or one that is missing, disabled or of another type.
+    RouterTarget,
+    /// Two services along a voice router's chain speak different languages.
+    LanguageMismatch,
+    /// Two services on the same host and port.
+    PortClash,
+    /// An enabled service that is not reporting.
+    Stale,
+    /// A service refused its current config.
+    ConfigRefused,
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Check {
+    /// Stable while the problem lasts (kind, service and field).
+    pub id: String,
+    /// What kind of problem.
+    pub kind: CheckKind,
+    /// How bad.
+    pub severity: Severity,
+    /// The service whose document holds the field to fix.
+    pub service: String,
+    /// JSON Pointer of that field in the document (`""`: the whole document).
+    pub path: String,
+    /// A sentence for the admin.
+    pub message: String,
+    /// The other services involved.
+    pub related: Vec<String>,
+}
+
+/// The targets a voice router names, as `(service type, settings key)`.
+const ROUTER_TARGETS: [(&str, &str); 3] = [
+    ("stt", "stt_service"),
+    ("tts", "tts_service"),
+    ("llm", "llm_service"),
+];
+
+/// Every finding, errors first, then by service and field.
+pub fn run_checks(snapshot: &Snapshot, services: &[ServiceSummary]) -> Vec<Check> {
+    let documents: BTreeMap<&str, &Value> = snapshot
+        .documents
+        .iter()
+        .map(|(name, stored)| (name.as_str(), &*stored.document))
+        .collect();
+    let mut checks = Vec::new();
+    for (name, document) in &documents {
+        if enabled(document) && service_type(document) == Some("voice_router") {
+            router_checks(name, document, &documents, &mut checks);
+        }
+    }
+    port_clashes(&documents, &mut checks);
+    for summary in services {
+        let Some(document) = documents.get(summary.service_name.as_str()) else {
+            continue;
+        };
+        health_checks(summary, document, &mut checks);
+    }
+    checks.sort_by(|a, b| {
+        (a.severity, &a.service, &a.path, a.kind).cmp(&(b.severity, &b.service, &b.path, b.kind))
+    });
+    checks
+}
+
+fn router_checks(
+    router: &str,
+    document: &Value,
+    documents: &BTreeMap<&str, &Value>,
+    checks: &mut Vec<Check>,
+) {
+    let mut chain = Vec::new();
+    for (kind, key) in ROUTER_TARGETS {
+        let path = format!("/config/settings/{key}");
+        let named = document
+            .pointer(&path)
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty());
+        let problem = match named {
+            None => Some((
+                Severity::Warning,
+                format!("voice router {router} names no {kind} service (settings.{key})"),
+                Vec::new(),
+            )),
+            Some(target) => match documents.get(target) {
+                None => Some((
+                    Severity::Error,
+                    format!(
+                        "voice router {router} uses {kind} service {target}, which has no config"
+                    ),
+                    vec![target.to_owned()],
+                )),
+                Some(found) if service_type(found) != Some(kind) => Some((
+                    Severity::Error,
+                    format!(
+                        "voice router {router} uses {target} as its {kind} service, but {target} is a {} service",
+                        service_type(found).unwrap_or("untyped")
+                    ),
+                    vec![target.to_owned()],
+                )),
+                Some(found) if !enabled(found) => Some((
+                    Severity::Error,
+                    format!(
+                        "voice router {router} uses {kind} service {target}, which is disabled"
+                    ),
+                    vec![target.to_owned()],
+                )),
+                Some(found) => {
+                    chain.push((target, *found));
+                    None
+                }
+            },
+        };
+        if let Some((severity, message, related)) = problem {
+            checks.push(Check {
+                id: format!("router_target:{router}:{key}"),
+                kind: CheckKind::RouterTarget,
+                severity,
+                service: router.to_owned(),
+                path,
+                message,
+                related,
+            });
+        }
+    }
+    language_checks(router, document, &chain, checks);
+}
+
+fn language_checks(
+    router: &str,
+    document: &Value,
+    chain: &[(&str, &Value)],
+    checks: &mut Vec<Check>,
+) {
+    let mut mismatch = |service: &str, message: String, related: Vec<String>| {
+        checks.push(Check {
+            id: format!("language_mismatch:{service}:{router}"),
+            kind: CheckKind::LanguageMismatch,
+            severity: Severity::Warning,
+            service: service.to_owned(),
+            path: "/config/language".to_owned(),
+            message,
+            related,
+        });
+    };
+    match language(document) {
+        Some((router_language, router_tag)) => {
+            for (target, target_document) in chain {
+                if let Some((language, tag)) = language(target_document)
+                    && tag != router_tag
+                {
+                    mismatch(
+                        target,
+                        format!(
+                            "{target} speaks {language} but voice router {router} speaks {router_language}"
+                        ),
+                        vec![router.to_owned()],
+                    );
+                }
+            }
+        }
+        None => {
+            let spoken: Vec<(&str, &str, String)> = chain
+                .iter()
+                .filter(|(_, d)| matches!(service_type(d), Some("stt" | "tts")))
+                .filter_map(|(name, d)| language(d).map(|(l, t)| (*name, l, t)))
+                .collect();
+            if let [(stt, stt_language, a), (tts, tts_language, b)] = spoken.as_slice()
+                && a != b
+            {
+                mismatch(
+                    tts,
+                    format!(
+                        "along voice router {router}, {stt} hears {stt_language} but {tts} speaks {tts_language}"
+                    ),
+                    vec![router.to_owned(), (*stt).to_owned()],
+                );
+            }
+        }
+    }
+}
+
+/// A listening address: host (loopback names folded together), port, and UDP or not.
+type Address = (String, u16, bool);
+
+fn port_clashes(documents: &BTreeMap<&str, &Value>, checks: &mut Vec<Check>) {
+    let mut listeners: BTreeMap<Address, Vec<(&str, usize)>> = BTreeMap::new();
+    for (name, document) in documents {
+        if !enabled(document) {
+            continue;
+        }
+        let endpoints = document
+            .pointer("/config/endpoints")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for (index, endpoint) in endpoints.iter().enumerate() {
+            if let Some(address) = address_of(endpoint) {
+                let users = listeners.entry(address).or_default();
+                if !users.iter().any(|(user, _)| user == name) {
+                    users.push((name, index));
+                }
+            }
+        }
+    }
+    for ((host, port, udp), users) in listeners {
+        if users.len() < 2 {
+            continue;
+        }
+        let transport = if udp { "udp" } else { "tcp" };
+        for (name, index) in &users {
+            let others: Vec<String> = users
+                .iter()
+                .filter(|(other, _)| other != name)
+                .map(|(other, _)| (*other).to_owned())
+                .collect();
+            checks.push(Check {
+                id: format!("port_clash:{name}:{index}"),
+                kind: CheckKind::PortClash,
+                severity: Severity::Error,
+                service: (*name).to_owned(),
+                path: format!("/config/endpoints/{index}/port"),
+                message: format!(
+                    "{name} and {} both use {host}:{port}/{transport}",
+                    others.join(", ")
+                ),
+                related: others,
+            });
+        }
+    }
+}
+
+fn health_checks(summary: &ServiceSummary, document: &Value, checks: &mut Vec<Check>) {
+    let name = &summary.service_name;
+    if enabled(document) && summary.stale {
+        let message = match &summary.last_seen {
+            Some(at) => format!("{name} is enabled but has not reported since {at}"),
+            None => format!("{name} is enabled but has never reported its health"),
+        };
+        checks.push(Check {
+            id: format!("stale:{name}"),
+            kind: CheckKind::Stale,
+            severity: Severity::Warning,
+            service: name.clone(),
+            path: "/enabled".to_owned(),
+            message,
+            related: Vec::new(),
+        });
+    }
+    if summary.config_state == ConfigState::Refused {
+        let why = summary
+            .config_error
+            .as_deref()
+            .unwrap_or("it gave no reason");
+        checks.push(Check {
+            id: format!("config_refused:{name}"),
+            kind: CheckKind::ConfigRefused,
+            severity: Severity::Error,
+            service: name.clone(),
+            path: "/config".to_owned(),
+            message: format!("{name} refused its current config: {why}"),
+            related: Vec::new(),
+        });
+    }
+}
+
+fn enabled(document: &Value) -> bool {
+    document.get("enabled").and_then(Value::as_bool) == Some(true)
+}
+
+fn service_type(document: &Value) -> Option<&str> {
+    document.get("service_type").and_then(Value::as_str)
+}
+
+/// The language as written, and its primary subtag in lower case.
+fn language(document: &Value) -> Option<(&str, String)> {
+    let language = document
+        .pointer("/config/language")
+        .and_then(Value::as_str)
+        .filter(|l| !l.trim().is_empty())?;
+    let tag = language
+        .split(['-', '_'])
+        .next()
+        .unwrap_or(language)
+        .trim()
+        .to_ascii_lowercase();
+    Some((language, tag))
+}
+
+fn address_of(endpoint: &Value) -> Option<Address> {
+    let ip = endpoint.get("ip").and_then(Value::as_str)?;
+    let (host, url_port) = split_host(ip);
+    let port = endpoint
+        .get("port")
+        .and_then(Value::as_u64)
+        .and_then(|p| u16::try_from(p).ok())
+        .or(url_port)?;
+    let udp = endpoint.get("protocol").and_then(Value::as_str) == Some("udp");
+    Some((host, port, udp))
+}
+
+/// The host of an `ip` field (a host, an IP address or a URL), loopback names folded into
+/// one, and the port a URL names.
+fn split_host(ip: &str) -> (String, Option<u16>) {
+    let rest = ip.split_once("://").map_or(ip, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
+        let (host, after) = bracketed.split_once(']').unwrap_or((bracketed, ""));
+        (host, after.strip_prefix(':').and_then(|p| p.parse().ok()))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((host, port)) if !host.contains(':') => (host, port.parse().ok()),
+            _ => (authority, None),
+        }
+    };
+    let host = host.to_ascii_lowercase();
+    let host = match host.as_str() {
+        "localhost" | "127.0.0.1" | "::1" | "0:0:0:0:0:0:0:1" => "localhost".to_owned(),
+        _ => host,
+    };
+    (host, port)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_are_read_from_urls_and_loopback_is_one_host() {
+        assert_eq!(
+            split_host("http://LocalHost:8080/x"),
+            ("localhost".into(), Some(8080))
+        );
+        assert_eq!(split_host("127.0.0.1"), ("localhost".into(), None));
+        assert_eq!(split_host("[::1]:9000"), ("localhost".into(), Some(9000)));
+        assert_eq!(split_host("fe80::1"), ("fe80::1".into(), None));
+        assert_eq!(
+            split_host("ws://user@gpu.lan:11434"),
+            ("gpu.lan".into(), Some(11434))
+        );
+    }
+}

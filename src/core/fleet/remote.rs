@@ -1,0 +1,139 @@
+//! A follower's edits: each change goes to the authority as `alicia/config/<service>/set`,
+//! and its answer comes back as the authority's next retained document for that service
+//! (mirrored here, then handed to the waiting editor) or as `/error`.
+//!
+//! The contract's `/set` carries no request id, so answers are matched by content: a
+//! document the authority published answers the request that sent the same document (up to
+//! the `last_updated` and `status` the authority stamps); an `/error` answers the oldest
+//! request still waiting for that service. Two admins editing one service at the same moment
+//! from two followers could see each other's refusal — written down in the README.
+
+use super::Fleet;
+use crate::core::config::{Committed, ConfigError, Remote};
+use crate::core::mqtt::MqttHandle;
+use crate::core::mqtt::payloads::SetRefusal;
+use rumqttc::QoS;
+use serde_json::Value;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
+use tokio::sync::oneshot;
+
+type Answer = Result<Committed, ConfigError>;
+
+struct Waiter {
+    sent: Value,
+    reply: oneshot::Sender<Answer>,
+}
+
+/// Sends a follower's changes to the authority and matches its answers; cheap to clone.
+#[derive(Clone)]
+pub struct RemoteEdits {
+    fleet: Fleet,
+    mqtt: MqttHandle,
+    waiting: Arc<Mutex<HashMap<String, VecDeque<Waiter>>>>,
+}
+
+impl RemoteEdits {
+    /// Edits sent through `mqtt` while `fleet` says this manager follows.
+    pub fn new(fleet: Fleet, mqtt: MqttHandle) -> Self {
+        Self {
+            fleet,
+            mqtt,
+            waiting: Arc::default(),
+        }
+    }
+
+    /// The authority's document for `service` was mirrored here: answers the request that
+    /// sent it.
+    pub fn answered(&self, committed: &Committed) {
+        let Some(document) = committed.document.as_deref() else {
+            return;
+        };
+        let published = comparable(document);
+        let mut waiting = self.lock();
+        let Some(queue) = waiting.get_mut(&committed.service) else {
+            return;
+        };
+        queue.retain(|w| !w.reply.is_closed());
+        if let Some(position) = queue.iter().position(|w| w.sent == published)
+            && let Some(waiter) = queue.remove(position)
+        {
+            let _ = waiter.reply.send(Ok(committed.clone()));
+        }
+    }
+
+    /// The authority refused a request for `service`: answers the oldest one waiting.
+    pub fn refused(&self, service: &str, refusal: SetRefusal) {
+        let mut waiting = self.lock();
+        let Some(queue) = waiting.get_mut(service) else {
+            return;
+        };
+        queue.retain(|w| !w.reply.is_closed());
+        if let Some(waiter) = queue.pop_front() {
+            let _ = waiter.reply.send(Err(ConfigError::RefusedByAuthority {
+                error: refusal.error,
+                details: refusal.details,
+            }));
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Waiter>>> {
+        self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Remote for RemoteEdits {
+    fn active(&self) -> bool {
+        self.fleet.role() == super::Role::Follower
+    }
+
+    fn send(
+        &self,
+        service: &str,
+        document: Value,
+    ) -> Result<oneshot::Receiver<Answer>, ConfigError> {
+        let state = self.fleet.state();
+        if !state.has_live_authority() {
+            let reason = match &state.authority {
+                Some(gone) => format!(
+                    "no live authority: {} is gone (last seen {}); edits are refused until an \
+                     authority is back, or restart this manager with --role authority",
+                    gone.instance_id,
+                    gone.last_seen.as_deref().unwrap_or("never")
+                ),
+                None => "no authority is running on this fleet; edits are refused until one \
+                         is, or restart this manager with --role authority"
+                    .to_owned(),
+            };
+            return Err(ConfigError::NoAuthority(reason));
+        }
+        let payload = serde_json::to_vec(&document).unwrap_or_default();
+        let (reply, answer) = oneshot::channel();
+        {
+            let mut waiting = self.lock();
+            let queue = waiting.entry(service.to_owned()).or_default();
+            queue.retain(|w| !w.reply.is_closed());
+            queue.push_back(Waiter {
+                sent: comparable(&document),
+                reply,
+            });
+        }
+        let topic = self.mqtt.topics().config_set(service);
+        if let Err(error) = self.mqtt.publish(&topic, payload, QoS::AtLeastOnce, false) {
+            return Err(ConfigError::NoAuthority(format!(
+                "the change could not be sent to the authority: {error}"
+            )));
+        }
+        Ok(answer)
+    }
+}
+
+/// A document without the fields the authority stamps.
+fn comparable(document: &Value) -> Value {
+    let mut document = document.clone();
+    if let Some(fields) = document.as_object_mut() {
+        fields.remove("last_updated");
+        fields.remove("status");
+    }
+    document
+}
