@@ -10,6 +10,11 @@ use clap::{Args, Parser, Subcommand};
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+/// Portable mode's folder, beside the executable.
+pub const PORTABLE_DIR: &str = "alicia-data";
+/// A file of this name beside the executable turns portable mode on.
+pub const PORTABLE_MARKER: &str = "portable";
+
 /// Alicia Config Manager: configs, devices and health of an Alicia voice assistant over MQTT.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "alicia-config-manager", version, about, long_about = None)]
@@ -27,6 +32,12 @@ pub struct Cli {
     /// named, and the REST + socket.io server.
     #[arg(long)]
     pub headless: bool,
+
+    /// Keep every file (configs, history, settings, logs) in `alicia-data` beside the
+    /// executable and nothing in the home folder (a kiosk on a stick). Also on when a file
+    /// named `portable` lies beside the executable.
+    #[arg(long, global = true)]
+    pub portable: bool,
 
     /// Full-screen kiosk for the home server's own display.
     #[arg(long, conflicts_with = "headless")]
@@ -110,6 +121,33 @@ pub struct Cli {
 pub enum Command {
     /// Play a simulated Alicia fleet (services and devices) on a broker.
     Simulate(SimulateArgs),
+    /// Write one file holding every config, its history and the settings (secrets left out
+    /// unless asked). Works while a manager runs on the folder.
+    Backup(BackupArgs),
+    /// Bring a backup back: checks every config first, prints what will change, then
+    /// replaces the configs, history and settings (a copy of the replaced files is kept).
+    /// Stop the manager using the folder first.
+    Restore(RestoreArgs),
+}
+
+/// `backup`'s options.
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// The backup file to write.
+    pub file: PathBuf,
+    /// Keep the secrets (API keys, MQTT password, API token, kiosk PIN hash) in the file.
+    #[arg(long)]
+    pub include_secrets: bool,
+}
+
+/// `restore`'s options.
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    /// The backup file to read.
+    pub file: PathBuf,
+    /// Only print what would change.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `simulate`'s options.
@@ -158,9 +196,20 @@ pub struct SimulateArgs {
 }
 
 impl Cli {
-    /// The config folder: `--config-dir` / `CONFIG_PATH`, else the platform's.
+    /// The config folder: `alicia-data` beside the executable in portable mode, else
+    /// `--config-dir` / `CONFIG_PATH`, else the platform's.
     pub fn config_dir(&self) -> Option<PathBuf> {
-        self.config_dir.clone().or_else(platform_config_dir)
+        self.portable_dir()
+            .or_else(|| self.config_dir.clone())
+            .or_else(platform_config_dir)
+    }
+
+    /// Portable mode's folder, when portable mode is on (`--portable`, or a `portable` file
+    /// beside the executable).
+    pub fn portable_dir(&self) -> Option<PathBuf> {
+        let exe = std::env::current_exe().ok()?;
+        let beside = exe.parent()?;
+        (self.portable || beside.join(PORTABLE_MARKER).is_file()).then(|| beside.join(PORTABLE_DIR))
     }
 
     /// The flags and environment as a settings layer; secrets are read from the environment.

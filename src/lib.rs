@@ -4,6 +4,7 @@
 //! - [`api`]: the embedded REST + socket.io server over the core;
 //! - [`gui`]: the desktop app and kiosk (egui);
 //! - [`cli`]: the command line (flags and environment, CONTRACT §4);
+//! - [`backup_cli`]: the `backup` and `restore` subcommands;
 //! - [`headless`]: the core without a window, for the home server;
 //! - [`logging`]: console and JSON-lines logs;
 //! - [`session`]: one run of the manager (core, server, demo), whatever its face;
@@ -11,6 +12,7 @@
 //! - [`simulate`]: the `simulate` subcommand.
 
 pub mod api;
+pub mod backup_cli;
 pub mod cli;
 pub mod core;
 pub mod gui;

@@ -8,7 +8,7 @@ use alicia_config_manager::core::settings::{
 };
 use alicia_config_manager::gui::{self, GuiOptions};
 use alicia_config_manager::session::{ServeApi, Session};
-use alicia_config_manager::{headless, logging, simulate};
+use alicia_config_manager::{backup_cli, headless, logging, simulate};
 use clap::Parser;
 use std::process::ExitCode;
 
@@ -44,9 +44,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             "no config folder: set CONFIG_PATH or --config-dir (the platform has no config folder)"
         )
     })?;
+    if let Some(Command::Backup(args)) = &cli.command {
+        return backup_cli::backup(&config_dir, args);
+    }
     let file = SettingsFile::load(&config_dir.join(SETTINGS_FILE_NAME))?;
     let mut settings = resolve(config_dir, &cli.overrides(), &file)?;
+    if let Some(dir) = cli.portable_dir()
+        && settings.log.file.is_none()
+    {
+        settings.log.file = Some(dir.join("logs").join("alicia-config-manager.log"));
+    }
     let _log_guards = logging::init(&settings.log).map_err(anyhow::Error::msg)?;
+    if let Some(Command::Restore(args)) = &cli.command {
+        return runtime()?.block_on(backup_cli::restore(
+            &settings.config_dir,
+            args,
+            settings.history_limit,
+        ));
+    }
     if cli.demo {
         if let BrokerTarget::External(url) = &settings.broker {
             tracing::warn!(ignored = %url, "--demo plays its fleet on the embedded broker, never on a named one");

@@ -740,6 +740,7 @@ async fn the_openapi_document_lists_every_route_and_describes_real_answers() {
         "POST /api/devices/{id}/command",
         "GET /api/system",
         "GET /api/system/services",
+        "GET /api/system/checks",
         "GET /api/system/messages",
         "POST /api/system/discovery",
         "POST /api/system/publish",

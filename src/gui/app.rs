@@ -5,6 +5,7 @@
 use super::GuiOptions;
 use super::bridge::EventPump;
 use super::kiosk::KioskLock;
+use super::panels::checks::checks_ui;
 use super::panels::devices::DevicesPanel;
 use super::panels::editor::{ConfigEditor, EditorOutcome};
 use super::panels::health::health_ui;
@@ -18,6 +19,7 @@ use super::views::{DevicesView, MessagesView, RateHistory, ServiceRow, service_r
 use super::widgets::badge::{dot, status_colour};
 use crate::core::Core;
 use crate::core::api_switch::ApiStatus;
+use crate::core::checks::Check;
 use crate::core::events::CoreEvent;
 use crate::core::settings::SettingsFile;
 use egui::{RichText, Ui};
@@ -72,6 +74,7 @@ pub struct AliciaApp {
     devices: DevicesView,
     messages: MessagesView,
     services: Vec<ServiceRow>,
+    checks: Vec<Check>,
     services_dirty: bool,
     services_built: Option<Instant>,
     rate: RateHistory,
@@ -117,6 +120,7 @@ impl AliciaApp {
         messages.resync(&core);
         Self {
             services: service_rows(&core),
+            checks: core.checks(),
             services_dirty: false,
             services_built: None,
             rate: RateHistory::default(),
@@ -156,6 +160,11 @@ impl AliciaApp {
     /// The open editor, to change it (tests, tools).
     pub fn editor_mut(&mut self) -> Option<&mut ConfigEditor> {
         self.editor.as_mut()
+    }
+
+    /// The checks across services as last computed.
+    pub fn checks(&self) -> &[Check] {
+        &self.checks
     }
 
     /// The devices the UI knows.
@@ -209,6 +218,7 @@ impl AliciaApp {
             .is_none_or(|at| at.elapsed() >= SERVICES_EVERY);
         if self.services_dirty && due {
             self.services = service_rows(&self.core);
+            self.checks = self.core.checks();
             self.services_dirty = false;
             self.services_built = Some(Instant::now());
         } else if self.services_dirty {
@@ -370,6 +380,12 @@ impl AliciaApp {
                 .show(ui, |ui| self.editor_ui(ui, read_only));
         }
         egui::CentralPanel::default().show(ui, |ui| {
+            if let Some(check) = checks_ui(ui, &self.checks) {
+                self.open_editor(&check.service);
+                if let Some(editor) = self.editor.as_mut() {
+                    editor.point_at(&check.path, &check.message);
+                }
+            }
             let selected = self.editor.as_ref().map(|e| e.service().to_owned());
             let action = self.services_panel.ui(
                 ui,

@@ -143,6 +143,16 @@ impl HistoryLog {
 }
 
 /// Parses the file's bytes; returns the entries and the length of the intact prefix.
+/// Reads a history file without changing it (a torn last line is skipped, not cut); a
+/// missing file is an empty history.
+pub fn read_history(path: &Path) -> io::Result<LoadedHistory> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(parse(path, &bytes).0),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(LoadedHistory::default()),
+        Err(error) => Err(error),
+    }
+}
+
 fn parse(path: &Path, bytes: &[u8]) -> (LoadedHistory, usize) {
     let mut loaded = LoadedHistory::default();
     let mut offset = 0;

@@ -283,6 +283,19 @@ enum Request {
     Shutdown {
         done: oneshot::Sender<()>,
     },
+    Restore {
+        restore: Restore,
+        reply: oneshot::Sender<Result<Vec<Committed>, ConfigError>>,
+    },
+}
+
+/// A whole store to bring back (from a backup): every document and the history behind them.
+#[derive(Debug, Clone, Default)]
+pub struct Restore {
+    /// The documents, by service; a masked `api_key` keeps the key stored now.
+    pub documents: BTreeMap<String, Value>,
+    /// The history to keep, in any order.
+    pub history: Vec<HistoryEntry>,
 }
 
 struct Shared {
@@ -643,6 +656,35 @@ impl ConfigService {
         Ok(answer)
     }
 
+    /// Every retained history entry of every service, oldest first.
+    pub fn all_history(&self) -> Vec<Arc<HistoryEntry>> {
+        let mut entries: Vec<Arc<HistoryEntry>> = read(&self.shared.history)
+            .values()
+            .flat_map(|entries| entries.iter().cloned())
+            .collect();
+        entries.sort_by_key(|e| e.revision);
+        entries
+    }
+
+    /// Replaces the whole store with `restore` (a backup): validates every document first
+    /// (nothing changes if one is refused), keeps a copy of the files it replaces in a
+    /// `before-restore-<time>` folder beside them, takes the backup's history, and records
+    /// one `import` revision for each service the restore changes (deletions included).
+    /// Only the authority restores.
+    pub async fn restore(&self, restore: Restore) -> Result<Vec<Committed>, ConfigError> {
+        if self.shared.remote.get().is_some_and(|r| r.active()) {
+            return Err(ConfigError::OnlyOnAuthority(
+                "a follower cannot restore a backup; restore it on the authority".to_owned(),
+            ));
+        }
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(Request::Restore { restore, reply })
+            .await
+            .map_err(|_| ConfigError::Unavailable)?;
+        answer.await.unwrap_or(Err(ConfigError::Unavailable))
+    }
+
     /// Stores every change already queued, then stops accepting changes.
     pub async fn shutdown(&self) {
         let (done, finished) = oneshot::channel();
@@ -665,6 +707,10 @@ impl ConfigWriter {
                     reply,
                 } => batch.push((change, source, reply)),
                 Request::Shutdown { done } => shutdown = Some(done),
+                Request::Restore { restore, reply } => {
+                    let _ = reply.send(self.restore(restore).await);
+                    continue;
+                }
             }
             while shutdown.is_none() && batch.len() < BATCH_LIMIT {
                 match self.requests.try_recv() {
@@ -674,6 +720,12 @@ impl ConfigWriter {
                         reply,
                     }) => batch.push((change, source, reply)),
                     Ok(Request::Shutdown { done }) => shutdown = Some(done),
+                    Ok(Request::Restore { restore, reply }) => {
+                        if !batch.is_empty() {
+                            self.commit(std::mem::take(&mut batch)).await;
+                        }
+                        let _ = reply.send(self.restore(restore).await);
+                    }
                     Err(_) => break,
                 }
             }
@@ -703,6 +755,9 @@ impl ConfigWriter {
                 } => rest.push((change, source, reply)),
                 Request::Shutdown { done } => {
                     let _ = done.send(());
+                }
+                Request::Restore { reply, .. } => {
+                    let _ = reply.send(Err(ConfigError::Unavailable));
                 }
             }
         }
@@ -799,6 +854,131 @@ impl ConfigWriter {
             }));
         }
         self.compact().await;
+    }
+
+    async fn restore(&mut self, restore: Restore) -> Result<Vec<Committed>, ConfigError> {
+        let current = Arc::clone(&self.shared.snapshot.borrow());
+        let mut details = Vec::new();
+        let mut documents = BTreeMap::new();
+        for (service, mut document) in restore.documents {
+            let stored = current.documents.get(&service);
+            restore_masked_key(&mut document, stored.map(|s| &*s.document));
+            if document.get("service_name").and_then(Value::as_str) != Some(service.as_str()) {
+                details.push(FieldError::new(
+                    format!("/{service}/service_name"),
+                    format!("must be {service:?}, its key"),
+                ));
+            }
+            let schema = read(&self.shared.settings_schemas).get(&service).cloned();
+            details.extend(
+                validate_document(&document, schema.as_ref())
+                    .into_iter()
+                    .map(|e| FieldError::new(format!("/{service}{}", e.path), e.message)),
+            );
+            documents.insert(service, Arc::new(document));
+        }
+        if !details.is_empty() {
+            return Err(ConfigError::Invalid { details });
+        }
+        let mut history = restore.history;
+        history.sort_by_key(|e| e.revision);
+        let mut next_revision = history
+            .last()
+            .map_or(self.next_revision, |e| e.revision + 1)
+            .max(self.next_revision);
+        let names: std::collections::BTreeSet<&String> =
+            current.documents.keys().chain(documents.keys()).collect();
+        let mut imports = Vec::new();
+        for name in names {
+            let before = current.documents.get(name).map(|s| &s.document);
+            let after = documents.get(name);
+            if before.map(|d| &**d) == after.map(|d| &**d) {
+                continue;
+            }
+            imports.push(HistoryEntry {
+                revision: next_revision,
+                service: name.clone(),
+                last_updated: after
+                    .and_then(|d| last_updated_of(d))
+                    .map_or_else(now_rfc3339, str::to_owned),
+                source: ChangeSource::Import,
+                document: after.cloned(),
+            });
+            next_revision += 1;
+        }
+        let mut snapshot = Snapshot::default();
+        for (name, document) in &documents {
+            let revision = imports
+                .iter()
+                .find(|e| &e.service == name)
+                .map(|e| e.revision)
+                .or_else(|| {
+                    history
+                        .iter()
+                        .rev()
+                        .find(|e| &e.service == name)
+                        .map(|e| e.revision)
+                })
+                .or_else(|| current.documents.get(name).map(|s| s.revision))
+                .unwrap_or(0);
+            snapshot.documents.insert(
+                name.clone(),
+                StoredDocument {
+                    document: Arc::clone(document),
+                    revision,
+                },
+            );
+        }
+        let mut kept: HashMap<String, VecDeque<Arc<HistoryEntry>>> = HashMap::new();
+        for entry in history.into_iter().chain(imports.iter().cloned()) {
+            push_bounded(&mut kept, Arc::new(entry), self.shared.history_limit);
+        }
+        let mut all: Vec<HistoryEntry> = kept
+            .values()
+            .flat_map(|entries| entries.iter().map(|e| HistoryEntry::clone(e)))
+            .collect();
+        all.sort_by_key(|e| e.revision);
+
+        let paths = self.shared.paths.clone();
+        let rendered = store::render(&documents);
+        let log = Arc::clone(&self.log);
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            keep_copy_before_restore(&paths)?;
+            write_atomic(&paths.config_file, &rendered)?;
+            lock(&log).rewrite(&all)
+        })
+        .await
+        .unwrap_or_else(|join| Err(std::io::Error::other(join.to_string())))
+        .map_err(|error| {
+            tracing::error!(%error, "could not store the restored configs; nothing was changed");
+            ConfigError::Storage(error.to_string())
+        })?;
+
+        self.next_revision = next_revision;
+        self.shared.snapshot.send_replace(Arc::new(snapshot));
+        *write(&self.shared.history) = kept;
+        let mut committed = Vec::new();
+        for entry in imports {
+            tracing::info!(
+                service = entry.service,
+                revision = entry.revision,
+                deleted = entry.document.is_none(),
+                "config restored"
+            );
+            self.shared.events.emit(CoreEvent::ConfigChanged {
+                service: entry.service.clone(),
+                revision: entry.revision,
+                source: entry.source,
+                document: entry.document.clone(),
+            });
+            committed.push(Committed {
+                created: !current.documents.contains_key(&entry.service),
+                service: entry.service,
+                revision: entry.revision,
+                document: entry.document,
+            });
+        }
+        Ok(committed)
     }
 
     async fn compact(&self) {
@@ -973,6 +1153,25 @@ fn prepare_document(
     } else {
         Err(ConfigError::Invalid { details })
     }
+}
+
+/// Copies `config.json` and `history.jsonl` into `before-restore-<time>/` beside them.
+fn keep_copy_before_restore(paths: &ConfigPaths) -> std::io::Result<()> {
+    let Some(dir) = paths.config_file.parent() else {
+        return Ok(());
+    };
+    let stamp = now_rfc3339().replace(':', "-");
+    let copy = dir.join(format!("before-restore-{stamp}"));
+    crate::core::fsutil::ensure_private_dir(&copy)?;
+    for file in [&paths.config_file, &paths.history_file] {
+        if let Some(name) = file.file_name()
+            && file.exists()
+        {
+            let bytes = std::fs::read(file)?;
+            write_atomic(&copy.join(name), &bytes)?;
+        }
+    }
+    Ok(())
 }
 
 fn push_bounded(

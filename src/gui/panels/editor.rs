@@ -45,6 +45,7 @@ pub struct ConfigEditor {
     draft: Value,
     form: FormState,
     errors: Vec<FieldError>,
+    notes: Vec<FieldError>,
     validated: bool,
     stage: Stage,
     save: Task<Result<Committed, ConfigError>>,
@@ -79,12 +80,26 @@ impl ConfigEditor {
             draft: document,
             form: FormState::default(),
             errors: Vec::new(),
+            notes: Vec::new(),
             validated: false,
             stage: Stage::Editing,
             save: Task::default(),
             delete: Task::default(),
             message: None,
         }
+    }
+
+    /// Points the admin at a field a check found wrong: its message is shown beside the
+    /// field and at the top, without blocking Save (it is advice, not a schema error).
+    pub fn point_at(&mut self, path: &str, message: &str) {
+        self.notes = vec![FieldError::new(path, message)];
+        self.message = Some((format!("Check: {message} (field {path})"), true));
+        self.validated = false;
+    }
+
+    /// The field a check pointed at, if any.
+    pub fn pointed_at(&self) -> Option<&str> {
+        self.notes.first().map(|n| n.path.as_str())
     }
 
     /// The service edited.
@@ -359,6 +374,7 @@ impl ConfigEditor {
                     self.form.reset_draft();
                     self.stage = Stage::Editing;
                     self.validated = false;
+                    self.notes.clear();
                     self.message =
                         Some((format!("Saved as revision {}.", committed.revision), false));
                 }
@@ -413,7 +429,7 @@ impl ConfigEditor {
     fn validate(&mut self, core: &Core) {
         self.errors = core.config.validate(&self.service, &self.draft);
         let mut by_pointer: HashMap<String, Vec<String>> = HashMap::new();
-        for error in &self.errors {
+        for error in self.errors.iter().chain(&self.notes) {
             by_pointer
                 .entry(error.path.clone())
                 .or_default()

@@ -1,5 +1,6 @@
 //! The panels of the desktop app, one file each.
 
+pub mod checks;
 pub mod devices;
 pub mod editor;
 pub mod health;

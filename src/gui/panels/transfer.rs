@@ -4,6 +4,7 @@
 //! `import`).
 
 use crate::core::Core;
+use crate::core::backup::{Backup, RestoreItem, RestoreKind};
 use crate::core::config::{ChangeSource, FieldError, Precondition, mask_document};
 use crate::gui::tasks::Task;
 use crate::gui::widgets::json::diff;
@@ -95,9 +96,17 @@ pub fn export_documents(core: &Core, include_secrets: bool) -> Value {
 /// A file the admin picked: its path and bytes (`None`: the dialog was cancelled).
 type Picked = Result<Option<(PathBuf, Vec<u8>)>, String>;
 
+/// A backup the admin picked, checked: its path, the backup and what restoring it would do.
+type PickedBackup = Result<Option<(PathBuf, Backup, Vec<RestoreItem>)>, String>;
+
 /// The import / export panel's own state.
 #[derive(Default)]
 pub struct TransferPanel {
+    backup_secrets: bool,
+    backup: Task<Result<Option<PathBuf>, String>>,
+    pick_backup: Task<PickedBackup>,
+    restore_preview: Option<(PathBuf, Backup, Vec<RestoreItem>)>,
+    restore: Task<Result<usize, String>>,
     include_secrets: bool,
     export: Task<Result<Option<PathBuf>, String>>,
     pick: Task<Picked>,
@@ -116,6 +125,8 @@ impl TransferPanel {
         read_only: bool,
     ) {
         self.finish_tasks(core);
+        self.backup_ui(ui, core, runtime, read_only);
+        ui.separator();
         ui.heading("Export");
         ui.horizontal(|ui| {
             ui.checkbox(
@@ -256,7 +267,158 @@ impl TransferPanel {
         }
     }
 
+    fn backup_ui(
+        &mut self,
+        ui: &mut Ui,
+        core: &Core,
+        runtime: &tokio::runtime::Handle,
+        read_only: bool,
+    ) {
+        ui.heading("Backup and restore");
+        ui.label("One file with every config, its history and the settings.");
+        ui.horizontal(|ui| {
+            ui.checkbox(
+                &mut self.backup_secrets,
+                "Include secrets (API keys, MQTT password, API token)",
+            );
+            if ui
+                .add_enabled(!self.backup.running(), egui::Button::new("Back up…"))
+                .clicked()
+            {
+                let config = core.config.clone();
+                let dir = core.settings.config_dir.clone();
+                let secrets = self.backup_secrets;
+                self.backup.start(runtime, async move {
+                    let backup = tokio::task::spawn_blocking(move || {
+                        Backup::of_service(&config, &dir, secrets)
+                    })
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| e.to_string())?;
+                    let Some(file) = rfd::AsyncFileDialog::new()
+                        .set_file_name("alicia-backup.json")
+                        .save_file()
+                        .await
+                    else {
+                        return Ok(None);
+                    };
+                    let path = file.path().to_path_buf();
+                    let target = path.clone();
+                    tokio::task::spawn_blocking(move || {
+                        crate::core::fsutil::write_atomic(&target, &backup.to_bytes())
+                    })
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                    Ok(Some(path))
+                });
+            }
+            if ui
+                .add_enabled(
+                    !read_only && !self.pick_backup.running() && !self.restore.running(),
+                    egui::Button::new("Restore…"),
+                )
+                .clicked()
+            {
+                let config = core.config.clone();
+                self.pick_backup.start(runtime, async move {
+                    let Some(file) = rfd::AsyncFileDialog::new()
+                        .add_filter("JSON", &["json"])
+                        .pick_file()
+                        .await
+                    else {
+                        return Ok(None);
+                    };
+                    let path = file.path().to_path_buf();
+                    let bytes = tokio::fs::read(&path)
+                        .await
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
+                    let backup = Backup::parse(&bytes).map_err(|e| e.to_string())?;
+                    let items = backup.preview(&config).map_err(|e| e.to_string())?;
+                    Ok(Some((path, backup, items)))
+                });
+            }
+        });
+        let mut confirmed = false;
+        let mut cancelled = false;
+        if let Some((path, backup, items)) = &self.restore_preview {
+            ui.label(
+                RichText::new(format!(
+                    "Restoring {} (made {}) would:",
+                    path.display(),
+                    backup.created
+                ))
+                .strong(),
+            );
+            egui::Grid::new("restore-preview")
+                .striped(true)
+                .num_columns(2)
+                .show(ui, |ui| {
+                    for item in items {
+                        ui.label(&item.service);
+                        match item.kind {
+                            RestoreKind::New => ui.label("bring it back"),
+                            RestoreKind::Changed(n) => ui.label(format!("{n} field(s) change")),
+                            RestoreKind::Unchanged => ui.label(RichText::new("unchanged").weak()),
+                            RestoreKind::Removed => ui.colored_label(
+                                ui.visuals().warn_fg_color,
+                                "delete it (not in the backup)",
+                            ),
+                        };
+                        ui.end_row();
+                    }
+                });
+            if !backup.secrets_included {
+                ui.label("The backup has no secrets: the keys stored now are kept.");
+            }
+            ui.horizontal(|ui| {
+                confirmed = ui
+                    .add_enabled(!read_only, egui::Button::new("Restore this backup"))
+                    .clicked();
+                cancelled = ui.button("Cancel").clicked();
+            });
+        }
+        if cancelled {
+            self.restore_preview = None;
+        }
+        if confirmed && let Some((_, backup, _)) = self.restore_preview.take() {
+            let config = core.config.clone();
+            let dir = core.settings.config_dir.clone();
+            self.restore.start(runtime, async move {
+                backup
+                    .restore(&config, &dir)
+                    .await
+                    .map_err(|e| e.to_string())
+            });
+        }
+    }
+
     fn finish_tasks(&mut self, core: &Core) {
+        match self.backup.take() {
+            Some(Ok(Some(path))) => {
+                self.message = Some((format!("Backed up to {}.", path.display()), false))
+            }
+            Some(Err(error)) => self.message = Some((format!("No backup: {error}"), true)),
+            _ => {}
+        }
+        match self.pick_backup.take() {
+            Some(Ok(Some(picked))) => {
+                self.restore_preview = Some(picked);
+                self.message = None;
+            }
+            Some(Err(error)) => self.message = Some((format!("Cannot restore: {error}"), true)),
+            _ => {}
+        }
+        match self.restore.take() {
+            Some(Ok(changed)) => {
+                self.message = Some((
+                    format!("Restored: {changed} service(s) changed (recorded as import)."),
+                    false,
+                ))
+            }
+            Some(Err(error)) => self.message = Some((format!("Not restored: {error}"), true)),
+            None => {}
+        }
         match self.export.take() {
             Some(Ok(Some(path))) => {
                 self.message = Some((format!("Exported to {}.", path.display()), false))

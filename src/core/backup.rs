@@ -1,0 +1,329 @@
+//! Backup and restore: one JSON file holding every config, the history behind them and the
+//! settings file. Secrets (`api_key`s, the MQTT password, the API token, the kiosk PIN hash)
+//! are left out unless the admin asks; a restore from a file without them keeps the secrets
+//! stored now.
+//!
+//! The file:
+//! `{"format": "alicia-config-manager-backup", "version": 1, "created", "secrets_included",
+//!   "configs": {service: document}, "history": [revision…], "settings": {…}}`.
+
+use crate::core::clock::now_rfc3339;
+use crate::core::config::{
+    ConfigService, FieldError, HistoryEntry, Restore, load_config_file, mask_document,
+    read_history, restore_masked_key,
+};
+use crate::core::settings::{SETTINGS_FILE_NAME, SettingsFile};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The `format` field of a backup file.
+pub const BACKUP_FORMAT: &str = "alicia-config-manager-backup";
+/// The version this build writes and reads.
+pub const BACKUP_VERSION: u32 = 1;
+/// Settings keys that hold secrets.
+const SECRET_SETTINGS: [&str; 3] = ["mqtt_password", "api_token", "kiosk_pin_hash"];
+
+/// A backup, as written to its file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Backup {
+    /// Always [`BACKUP_FORMAT`].
+    pub format: String,
+    /// Always [`BACKUP_VERSION`] for now.
+    pub version: u32,
+    /// When it was made (RFC 3339).
+    pub created: String,
+    /// True when it holds the secrets.
+    pub secrets_included: bool,
+    /// Every document, by service.
+    pub configs: Map<String, Value>,
+    /// The history, oldest first.
+    pub history: Vec<HistoryEntry>,
+    /// The settings file.
+    pub settings: Map<String, Value>,
+}
+
+/// What restoring a backup would do to one service.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RestoreKind {
+    /// The service is not here now.
+    New,
+    /// Its document changes (how many top-level and config fields differ).
+    Changed(usize),
+    /// It stays as it is.
+    Unchanged,
+    /// The backup does not have it: it will be deleted.
+    Removed,
+}
+
+/// One line of a restore preview.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RestoreItem {
+    /// The service.
+    pub service: String,
+    /// What happens to it.
+    pub kind: RestoreKind,
+}
+
+/// Why a backup could not be read or restored.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    /// The file is not a backup of this app.
+    #[error("not a backup: {0}")]
+    NotABackup(String),
+    /// A document in it is invalid; nothing was restored.
+    #[error("the backup holds invalid configs: {}", list(.0))]
+    Invalid(Vec<FieldError>),
+    /// Reading or writing a file.
+    #[error("{0}")]
+    Io(String),
+}
+
+fn list(details: &[FieldError]) -> String {
+    details
+        .iter()
+        .map(|d| format!("{} {}", d.path, d.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl Backup {
+    /// A backup of these parts.
+    pub fn new(
+        configs: impl IntoIterator<Item = (String, Value)>,
+        history: impl IntoIterator<Item = HistoryEntry>,
+        settings: &SettingsFile,
+        include_secrets: bool,
+    ) -> Self {
+        let configs = configs
+            .into_iter()
+            .map(|(name, document)| {
+                let document = if include_secrets {
+                    document
+                } else {
+                    mask_document(&document)
+                };
+                (name, document)
+            })
+            .collect();
+        let mut history: Vec<HistoryEntry> = history
+            .into_iter()
+            .map(|mut entry| {
+                if !include_secrets {
+                    entry.document = entry.document.map(|d| Arc::new(mask_document(&d)));
+                }
+                entry
+            })
+            .collect();
+        history.sort_by_key(|e| e.revision);
+        let mut settings = match serde_json::to_value(settings) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        if !include_secrets {
+            for key in SECRET_SETTINGS {
+                settings.remove(key);
+            }
+        }
+        Self {
+            format: BACKUP_FORMAT.to_owned(),
+            version: BACKUP_VERSION,
+            created: now_rfc3339(),
+            secrets_included: include_secrets,
+            configs,
+            history,
+            settings,
+        }
+    }
+
+    /// A backup of a running config service and the settings file in `config_dir`.
+    pub fn of_service(
+        config: &ConfigService,
+        config_dir: &Path,
+        include_secrets: bool,
+    ) -> Result<Self, BackupError> {
+        let settings = SettingsFile::load(&config_dir.join(SETTINGS_FILE_NAME))
+            .map_err(|e| BackupError::Io(e.to_string()))?;
+        let configs = config
+            .snapshot()
+            .documents
+            .iter()
+            .map(|(name, stored)| (name.clone(), Value::clone(&stored.document)))
+            .collect::<Vec<_>>();
+        let history = config
+            .all_history()
+            .into_iter()
+            .map(|e| HistoryEntry::clone(&e));
+        Ok(Self::new(configs, history, &settings, include_secrets))
+    }
+
+    /// A backup of the files in `config_dir`, read without changing them (a manager may be
+    /// running on it).
+    pub fn of_folder(config_dir: &Path, include_secrets: bool) -> Result<Self, BackupError> {
+        let config_file = config_dir.join("config.json");
+        let configs = load_config_file(&config_file)
+            .map_err(|e| BackupError::Io(e.to_string()))?
+            .ok_or_else(|| BackupError::Io(format!("{}: no such file", config_file.display())))?;
+        let history = read_history(&config_dir.join("history.jsonl"))
+            .map_err(|e| BackupError::Io(format!("history.jsonl: {e}")))?;
+        let settings = SettingsFile::load(&config_dir.join(SETTINGS_FILE_NAME))
+            .map_err(|e| BackupError::Io(e.to_string()))?;
+        Ok(Self::new(
+            configs,
+            history.entries,
+            &settings,
+            include_secrets,
+        ))
+    }
+
+    /// Reads a backup file's bytes.
+    pub fn parse(bytes: &[u8]) -> Result<Self, BackupError> {
+        let value: Value =
+            serde_json::from_slice(bytes).map_err(|e| BackupError::NotABackup(e.to_string()))?;
+        if value.get("format").and_then(Value::as_str) != Some(BACKUP_FORMAT) {
+            return Err(BackupError::NotABackup(format!(
+                "`format` must be {BACKUP_FORMAT:?}"
+            )));
+        }
+        if value.get("version").and_then(Value::as_u64) != Some(u64::from(BACKUP_VERSION)) {
+            return Err(BackupError::NotABackup(format!(
+                "this build reads version {BACKUP_VERSION} backups"
+            )));
+        }
+        serde_json::from_value(value).map_err(|e| BackupError::NotABackup(e.to_string()))
+    }
+
+    /// The file's bytes (pretty JSON).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
+        bytes.push(b'\n');
+        bytes
+    }
+
+    /// Checks every document (the whole backup is refused if one is invalid) and says what
+    /// restoring it would do to each service.
+    pub fn preview(&self, config: &ConfigService) -> Result<Vec<RestoreItem>, BackupError> {
+        let mut details = Vec::new();
+        let snapshot = config.snapshot();
+        let mut items = Vec::new();
+        for (service, document) in &self.configs {
+            let stored = snapshot.documents.get(service);
+            let mut incoming = document.clone();
+            restore_masked_key(&mut incoming, stored.map(|s| &*s.document));
+            let errors = config.validate(service, &incoming);
+            details.extend(
+                errors
+                    .into_iter()
+                    .map(|e| FieldError::new(format!("/configs/{service}{}", e.path), e.message)),
+            );
+            let kind = match stored {
+                None => RestoreKind::New,
+                Some(stored) => match changed_fields(&stored.document, &incoming) {
+                    0 => RestoreKind::Unchanged,
+                    n => RestoreKind::Changed(n),
+                },
+            };
+            items.push(RestoreItem {
+                service: service.clone(),
+                kind,
+            });
+        }
+        for service in snapshot.documents.keys() {
+            if !self.configs.contains_key(service) {
+                items.push(RestoreItem {
+                    service: service.clone(),
+                    kind: RestoreKind::Removed,
+                });
+            }
+        }
+        if let Err(error) =
+            serde_json::from_value::<SettingsFile>(Value::Object(self.settings.clone()))
+        {
+            details.push(FieldError::new("/settings", error.to_string()));
+        }
+        if details.is_empty() {
+            items.sort_by(|a, b| a.service.cmp(&b.service));
+            Ok(items)
+        } else {
+            Err(BackupError::Invalid(details))
+        }
+    }
+
+    /// Restores it: validates first, then replaces the configs and history (recording an
+    /// `import` revision per changed service) and the settings file in `config_dir`
+    /// (secrets the backup lacks are kept from the file there now). Returns how many services
+    /// changed.
+    pub async fn restore(
+        &self,
+        config: &ConfigService,
+        config_dir: &Path,
+    ) -> Result<usize, BackupError> {
+        self.preview(config)?;
+        let restore = Restore {
+            documents: self
+                .configs
+                .iter()
+                .map(|(name, document)| (name.clone(), document.clone()))
+                .collect::<BTreeMap<_, _>>(),
+            history: self.history.clone(),
+        };
+        let changed = config.restore(restore).await.map_err(|error| match error {
+            crate::core::config::ConfigError::Invalid { details } => BackupError::Invalid(details),
+            other => BackupError::Io(other.to_string()),
+        })?;
+        let path = config_dir.join(SETTINGS_FILE_NAME);
+        let settings = self.settings.clone();
+        tokio::task::spawn_blocking(move || restore_settings(&path, settings))
+            .await
+            .map_err(|e| BackupError::Io(e.to_string()))??;
+        Ok(changed.len())
+    }
+}
+
+fn restore_settings(path: &Path, mut settings: Map<String, Value>) -> Result<(), BackupError> {
+    let current = SettingsFile::load(path).map_err(|e| BackupError::Io(e.to_string()))?;
+    if let Ok(Value::Object(current)) = serde_json::to_value(&current) {
+        for key in SECRET_SETTINGS {
+            if !settings.contains_key(key)
+                && let Some(value) = current.get(key)
+            {
+                settings.insert(key.to_owned(), value.clone());
+            }
+        }
+    }
+    let file: SettingsFile = serde_json::from_value(Value::Object(settings))
+        .map_err(|e| BackupError::Io(format!("settings: {e}")))?;
+    file.save(path)
+        .map_err(|e| BackupError::Io(format!("{}: {e}", path.display())))
+}
+
+/// How many fields differ between two documents (top level and `config`), `last_updated`
+/// and `status` aside.
+fn changed_fields(a: &Value, b: &Value) -> usize {
+    let fields = |v: &Value| -> BTreeMap<String, Value> {
+        let mut out = BTreeMap::new();
+        if let Some(map) = v.as_object() {
+            for (key, value) in map {
+                if key == "last_updated" || key == "status" {
+                    continue;
+                }
+                match (key.as_str(), value.as_object()) {
+                    ("config", Some(config)) => {
+                        for (inner, value) in config {
+                            out.insert(format!("config.{inner}"), value.clone());
+                        }
+                    }
+                    _ => {
+                        out.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        out
+    };
+    let (a, b) = (fields(a), fields(b));
+    let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    keys.into_iter().filter(|k| a.get(*k) != b.get(*k)).count()
+}

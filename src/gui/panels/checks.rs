@@ -1,0 +1,55 @@
+//! The checks list above the services table: each finding across services, errors first,
+//! with a link that opens the offending service's editor at the field to fix.
+
+use crate::core::checks::{Check, Severity};
+use egui::{RichText, Ui};
+
+/// Rows shown before the list scrolls.
+const VISIBLE_HEIGHT: f32 = 150.0;
+
+/// Draws the list; returns the check whose link was clicked.
+pub fn checks_ui(ui: &mut Ui, checks: &[Check]) -> Option<Check> {
+    let errors = checks
+        .iter()
+        .filter(|c| c.severity == Severity::Error)
+        .count();
+    let warnings = checks.len() - errors;
+    let title = match (errors, warnings) {
+        (0, 0) => "Checks: all clear".to_owned(),
+        (e, w) => format!("Checks: {e} error(s), {w} warning(s)"),
+    };
+    let mut clicked = None;
+    egui::CollapsingHeader::new(title)
+        .id_salt("checks")
+        .default_open(errors > 0)
+        .show(ui, |ui| {
+            if checks.is_empty() {
+                ui.label("No problems across services: routers, languages, ports, health and acks agree.");
+                return;
+            }
+            egui::ScrollArea::vertical()
+                .id_salt("checks-scroll")
+                .max_height(VISIBLE_HEIGHT)
+                .show(ui, |ui| {
+                    for check in checks {
+                        ui.horizontal(|ui| {
+                            let (mark, colour) = match check.severity {
+                                Severity::Error => ("error", ui.visuals().error_fg_color),
+                                Severity::Warning => ("warning", ui.visuals().warn_fg_color),
+                            };
+                            ui.label(RichText::new(mark).color(colour).strong());
+                            let target = format!("{}{}", check.service, check.path);
+                            if ui
+                                .link(&target)
+                                .on_hover_text("open this field in the editor")
+                                .clicked()
+                            {
+                                clicked = Some(check.clone());
+                            }
+                            ui.label(&check.message);
+                        });
+                    }
+                });
+        });
+    clicked
+}
