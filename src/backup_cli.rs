@@ -7,15 +7,18 @@ use crate::core::config::{ConfigPaths, ConfigService};
 use crate::core::events::EventBus;
 use crate::core::fleet::identity::claim_folder;
 use crate::core::fsutil::write_atomic;
+use std::io::Write;
 use std::path::Path;
 
 /// Writes a backup of the folder's files (read only: a manager may be running on it). The
 /// file is written atomically, mode 0600 (it holds the history, and secrets when asked).
 pub fn backup(config_dir: &Path, args: &BackupArgs) -> anyhow::Result<()> {
+    let mut out = std::io::stdout();
     let backup = Backup::of_folder(config_dir, args.include_secrets)?;
     write_atomic(&args.file, &backup.to_bytes())
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
-    println!(
+    writeln!(
+        out,
         "backed up {} config(s) and {} revision(s) of {} to {}{}",
         backup.configs.len(),
         backup.history.len(),
@@ -26,7 +29,7 @@ pub fn backup(config_dir: &Path, args: &BackupArgs) -> anyhow::Result<()> {
         } else {
             " (secrets left out)"
         }
-    );
+    )?;
     Ok(())
 }
 
@@ -62,8 +65,10 @@ async fn apply(
     backup: &Backup,
     dry_run: bool,
 ) -> anyhow::Result<()> {
+    let mut out = std::io::stdout();
     let items = backup.preview(config)?;
-    println!(
+    writeln!(
+        out,
         "backup of {} ({} config(s), {} revision(s), secrets {}):",
         backup.created,
         backup.configs.len(),
@@ -73,7 +78,7 @@ async fn apply(
         } else {
             "left out: the keys stored now are kept"
         }
-    );
+    )?;
     for item in &items {
         let what = match item.kind {
             RestoreKind::New => "new".to_owned(),
@@ -81,16 +86,17 @@ async fn apply(
             RestoreKind::Unchanged => "unchanged".to_owned(),
             RestoreKind::Removed => "removed (not in the backup)".to_owned(),
         };
-        println!("  {:<32} {what}", item.service);
+        writeln!(out, "  {:<32} {what}", item.service)?;
     }
     if dry_run {
-        println!("dry run: nothing changed");
+        writeln!(out, "dry run: nothing changed")?;
         return Ok(());
     }
     let changed = backup.restore(config, config_dir).await?;
-    println!(
+    writeln!(
+        out,
         "restored into {}: {changed} service(s) changed, recorded as `import`; the replaced files are kept in before-restore-*",
         config_dir.display()
-    );
+    )?;
     Ok(())
 }
