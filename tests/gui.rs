@@ -411,3 +411,78 @@ fn every_panel_renders_as_in_its_snapshot() {
     gui.frames(4);
     gui.harness.snapshot_options("editor", &options);
 }
+
+#[test]
+fn a_check_links_to_the_field_it_is_about() {
+    let mut gui = gui(GuiOptions::default(), SettingsFile::default());
+    let mut router = json!({
+        "service_name": "voice-router",
+        "service_type": "voice_router",
+        "enabled": true,
+        "version": "0.9.0",
+        "config": {
+            "endpoints": [{"type": "http", "ip": "127.0.0.1", "port": 8700}],
+            "settings": {"stt_service": "ghost", "tts_service": "whisper-service", "llm_service": "whisper-service"}
+        }
+    });
+    router["config"]["language"] = json!("en");
+    gui.runtime
+        .block_on(gui.core.config.put(
+            "voice-router",
+            router,
+            ChangeSource::Rest,
+            Precondition::None,
+        ))
+        .unwrap();
+    gui.until("the checks list counts the errors", |h, _| {
+        has_text(h, "Checks: 3 error(s)")
+    });
+    gui.harness
+        .get_by_label_contains("Checks: 3 error(s)")
+        .click();
+    gui.frames(3);
+    gui.click("voice-router/config/settings/stt_service");
+    gui.until("the editor opens at the field", |h, _| {
+        h.state().editor().is_some_and(|e| {
+            e.service() == "voice-router" && e.pointed_at() == Some("/config/settings/stt_service")
+        })
+    });
+    assert!(has_text(
+        &gui.harness,
+        "Check: voice router voice-router uses stt service ghost"
+    ));
+}
+
+#[test]
+fn a_follower_shows_which_authority_it_follows() {
+    let gui = gui(GuiOptions::default(), SettingsFile::default());
+    let follower_dir = tempfile::tempdir().unwrap();
+    let (follower, follower_runtime) =
+        gui.runtime
+            .block_on(start_core(follower_dir.path(), gui.broker.port, |s| {
+                s.role = alicia_config_manager::core::fleet::RoleSetting::Follower
+            }));
+    let (app_core, handle) = (follower.clone(), gui.runtime.handle().clone());
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1320.0, 820.0))
+        .build_eframe(move |cc| {
+            AliciaApp::new(
+                &cc.egui_ctx,
+                app_core,
+                handle,
+                GuiOptions::default(),
+                &SettingsFile::default(),
+            )
+        });
+    let expected = format!("role: follower of {}", gui.core.fleet.instance_id());
+    let deadline = Instant::now() + PATIENCE;
+    while !has_text(&harness, &expected) {
+        assert!(
+            Instant::now() < deadline,
+            "the top bar never showed {expected:?}"
+        );
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    gui.runtime.block_on(follower_runtime.shutdown(&follower));
+}
