@@ -305,6 +305,34 @@ mod tests {
     }
 
     #[test]
+    fn role_and_portable_and_the_backup_commands_parse() {
+        let cli =
+            Cli::try_parse_from(["x", "--headless", "--role", "follower", "--portable"]).unwrap();
+        assert_eq!(cli.overrides().role, Some(RoleSetting::Follower));
+        assert!(cli.portable);
+        let exe_dir = std::env::current_exe()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        assert_eq!(cli.config_dir(), Some(exe_dir.join(PORTABLE_DIR)));
+        assert!(Cli::try_parse_from(["x", "--role", "boss"]).is_err());
+        let cli = Cli::try_parse_from(["x", "backup", "b.json", "--include-secrets"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Backup(BackupArgs {
+                include_secrets: true,
+                ..
+            }))
+        ));
+        let cli = Cli::try_parse_from(["x", "restore", "b.json", "--dry-run"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Restore(RestoreArgs { dry_run: true, .. }))
+        ));
+    }
+
+    #[test]
     fn kiosk_and_headless_exclude_each_other() {
         assert!(Cli::try_parse_from(["x", "--kiosk", "--headless"]).is_err());
     }

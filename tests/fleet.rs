@@ -347,3 +347,96 @@ async fn two_managers_cannot_share_one_config_folder() {
     }
     runtime.shutdown(&core).await;
 }
+
+/// A headless manager process on `port`, with its REST server on a free port.
+struct Headless {
+    child: std::process::Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Headless {
+    async fn start(port: u16, args: &[&str], http: &reqwest::Client) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let api_port = support::free_port();
+        let child = std::process::Command::new(support::app_binary())
+            .arg("--headless")
+            .args(args)
+            .env("CONFIG_PATH", dir.path())
+            .env("PORT", api_port.to_string())
+            .env("MQTT_BROKER", "127.0.0.1")
+            .env("MQTT_PORT", port.to_string())
+            .env("RATE_LIMIT_MAX", "0")
+            .env("LOG_LEVEL", "warn")
+            .env_remove("ALICIA_ROLE")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{api_port}");
+        support::wait_for_rest(http, &base).await;
+        Self {
+            child,
+            base,
+            _dir: dir,
+        }
+    }
+
+    async fn get(&self, http: &reqwest::Client, path: &str) -> Value {
+        http.get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for Headless {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_headless_managers_share_a_fleet_over_rest() {
+    let broker = broker();
+    let http = reqwest::Client::new();
+    let authority = Headless::start(broker.port, &[], &http).await;
+    let follower = Headless::start(broker.port, &["--role", "follower"], &http).await;
+    let system = follower.get(&http, "/api/system").await;
+    assert_eq!(system["role"], "follower");
+    let authority_id = authority.get(&http, "/api/system").await["instance_id"].clone();
+    assert_ne!(system["instance_id"], authority_id);
+
+    // Wait until the follower has a live authority (it learns of it from the retained presence).
+    let deadline = std::time::Instant::now() + support::PATIENCE;
+    loop {
+        let answer = http
+            .put(format!("{}/api/config/llm-main", follower.base))
+            .json(&llm_document("llm-main", "llama3"))
+            .send()
+            .await
+            .unwrap();
+        if answer.status().is_success() {
+            break;
+        }
+        assert_eq!(answer.status(), 503, "{}", answer.text().await.unwrap());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the follower never found its authority"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let stored = authority.get(&http, "/api/config/llm-main").await;
+    assert_eq!(stored["config"]["model"], "llama3");
+    let history = authority.get(&http, "/api/config/llm-main/history").await;
+    assert_eq!(history[0]["source"], "mqtt");
+    let mirrored = follower.get(&http, "/api/config/llm-main").await;
+    assert_eq!(
+        mirrored, stored,
+        "the follower shows the authority's document"
+    );
+}

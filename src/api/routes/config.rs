@@ -58,8 +58,9 @@ pub async fn get(
     responses(
         (status = 200, description = "Replaced", body = ServiceConfigDocument, headers(("ETag" = String))),
         (status = 201, description = "Created", body = ServiceConfigDocument, headers(("ETag" = String))),
-        (status = 400, description = "Invalid: every failing field by JSON Pointer", body = ErrorBody),
-        (status = 412, description = "The revision moved underneath (another admin)", body = ErrorBody)))]
+        (status = 400, description = "Invalid: every failing field by JSON Pointer (on a follower: as the authority answered)", body = ErrorBody),
+        (status = 412, description = "The revision moved underneath (another admin)", body = ErrorBody),
+        (status = 503, description = "The store is busy or stopping; on a follower, no live authority or no answer from it", body = ErrorBody)))]
 pub async fn put(
     State(state): State<ApiState>,
     Path(service): Path<String>,
@@ -86,7 +87,9 @@ pub async fn put(
         ("If-Match" = Option<String>, Header, description = "ETag the deletion is based on")),
     responses((status = 204, description = "Deleted"),
         (status = 404, description = "No such service", body = ErrorBody),
-        (status = 412, description = "The revision moved underneath", body = ErrorBody)))]
+        (status = 409, description = "This manager follows another: delete on the authority", body = ErrorBody),
+        (status = 412, description = "The revision moved underneath", body = ErrorBody),
+        (status = 503, description = "The store is busy or stopping", body = ErrorBody)))]
 pub async fn delete(
     State(state): State<ApiState>,
     Path(service): Path<String>,
@@ -143,8 +146,9 @@ pub struct RollbackRequest {
     params(("service" = String, Path, description = "service_name")),
     request_body = RollbackRequest,
     responses((status = 200, description = "The new current document", body = ServiceConfigDocument, headers(("ETag" = String))),
-        (status = 400, description = "No revision given, or it was a deletion", body = ErrorBody),
-        (status = 404, description = "No such revision", body = ErrorBody)))]
+        (status = 400, description = "No revision given, or it was a deletion (on a follower: the authority refused it)", body = ErrorBody),
+        (status = 404, description = "No such revision", body = ErrorBody),
+        (status = 503, description = "The store is busy; on a follower, no live authority or no answer from it", body = ErrorBody)))]
 pub async fn rollback(
     State(state): State<ApiState>,
     Path(service): Path<String>,
