@@ -12,7 +12,7 @@ use rumqttc::{AsyncClient, Event, Packet, QoS};
 use std::time::Duration;
 
 /// How long the probe may take before the broker counts as unreachable.
-pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// What the probe found.
 #[derive(Debug, Clone, PartialEq, Eq)]
