@@ -435,10 +435,10 @@ fn a_check_links_to_the_field_it_is_about() {
         ))
         .unwrap();
     gui.until("the checks list counts the errors", |h, _| {
-        has_text(h, "Checks: 3 error(s)")
+        has_text(h, "Checks: 3 errors")
     });
     gui.harness
-        .get_by_label_contains("Checks: 3 error(s)")
+        .get_by_label_contains("Checks: 3 errors")
         .click();
     gui.frames(3);
     gui.click("voice-router/config/settings/stt_service");

@@ -344,7 +344,7 @@ fn health_report(status: HealthStatus, reason: Option<&str>) -> Vec<u8> {
 
 async fn publish_announcements(client: &rumqttc::AsyncClient, fleet: &Fleet, topics: &Topics) {
     for service in &fleet.services {
-        let announcement = service::announcement(service);
+        let announcement = service::announcement(service, fleet);
         let payload = serde_json::to_vec(&announcement).unwrap_or_default();
         let _ = client
             .publish(

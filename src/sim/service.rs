@@ -2,15 +2,31 @@
 //! they accept a config revision (some refuse on purpose, with a reason an admin can read).
 
 use super::catalog::settings_schema;
-use super::fleet::{HealthBehaviour, SimService};
+use super::fleet::{Fleet, HealthBehaviour, SimService};
 use crate::core::mqtt::payloads::{Announcement, Endpoint, HealthStatus};
 use serde_json::Value;
 
 /// Health reports a silent service sends before it goes quiet.
 const REPORTS_BEFORE_SILENCE: u64 = 2;
 
-/// The discovery announcement of a service.
-pub fn announcement(service: &SimService) -> Announcement {
+/// The discovery announcement of a service of `fleet`. A voice router's settings schema
+/// defaults its `stt_service`, `tts_service` and `llm_service` to the fleet's first service of
+/// each type, so the config built from it names a working chain.
+pub fn announcement(service: &SimService, fleet: &Fleet) -> Announcement {
+    let mut schema = settings_schema(service.model.service_type);
+    if service.model.service_type == "voice_router" {
+        for (kind, key) in [
+            ("stt", "stt_service"),
+            ("tts", "tts_service"),
+            ("llm", "llm_service"),
+        ] {
+            if let Some(target) = fleet.services_of(kind).next()
+                && let Some(property) = schema.pointer_mut(&format!("/properties/{key}"))
+            {
+                property["default"] = Value::String(target.name.clone());
+            }
+        }
+    }
     Announcement {
         service_name: service.name.clone(),
         service_type: service.model.service_type.to_owned(),
@@ -29,7 +45,7 @@ pub fn announcement(service: &SimService) -> Announcement {
                 .to_owned(),
             ),
         }]),
-        settings_schema: Some(settings_schema(service.model.service_type)),
+        settings_schema: Some(schema),
     }
 }
 
@@ -94,7 +110,7 @@ mod tests {
     fn announcements_build_valid_configs() {
         let fleet = Fleet::generate(2, 10, 0);
         for service in &fleet.services {
-            let announcement = announcement(service);
+            let announcement = announcement(service, &fleet);
             let schema =
                 SettingsSchema::compile(announcement.settings_schema.clone().unwrap()).unwrap();
             let mut document = document_from_announcement(&announcement);
@@ -106,6 +122,15 @@ mod tests {
                 service.name
             );
             assert_eq!(review(service, &document), Ok(()));
+            if service.model.service_type == "voice_router" {
+                for key in ["stt_service", "tts_service", "llm_service"] {
+                    let target = document["config"]["settings"][key].as_str().unwrap();
+                    assert!(
+                        fleet.services.iter().any(|s| s.name == target),
+                        "{key}: {target}"
+                    );
+                }
+            }
         }
     }
 

@@ -7,6 +7,14 @@ use egui::{RichText, Ui};
 /// Rows shown before the list scrolls.
 const VISIBLE_HEIGHT: f32 = 150.0;
 
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
 /// Draws the list; returns the check whose link was clicked.
 pub fn checks_ui(ui: &mut Ui, checks: &[Check]) -> Option<Check> {
     let errors = checks
@@ -16,7 +24,9 @@ pub fn checks_ui(ui: &mut Ui, checks: &[Check]) -> Option<Check> {
     let warnings = checks.len() - errors;
     let title = match (errors, warnings) {
         (0, 0) => "Checks: all clear".to_owned(),
-        (e, w) => format!("Checks: {e} error(s), {w} warning(s)"),
+        (0, w) => format!("Checks: {}", count(w, "warning")),
+        (e, 0) => format!("Checks: {}", count(e, "error")),
+        (e, w) => format!("Checks: {}, {}", count(e, "error"), count(w, "warning")),
     };
     let mut clicked = None;
     egui::CollapsingHeader::new(title)
