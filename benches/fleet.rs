@@ -53,7 +53,7 @@ fn report(what: &str, broker: &str, mut times: Vec<Duration>) {
     let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
     let total: Duration = times.iter().sum();
     println!(
-        "{what:<22} {broker:<10} n={:<5} mean {:>7.2} ms  p50 {:>7.2} ms  p95 {:>7.2} ms  p99 {:>7.2} ms  max {:>7.2} ms",
+        "{what:<22} {broker:<18} n={:<5} mean {:>7.2} ms  p50 {:>7.2} ms  p95 {:>7.2} ms  p99 {:>7.2} ms  max {:>7.2} ms",
         times.len(),
         total.as_secs_f64() * 1000.0 / times.len() as f64,
         at(0.5).as_secs_f64() * 1000.0,
@@ -140,6 +140,15 @@ fn main() {
         .unwrap();
     runtime.block_on(round_trips(TestBroker::embedded()));
     if let Some(mosquitto) = TestBroker::mosquitto() {
+        runtime.block_on(round_trips(mosquitto));
+    }
+    // Mosquitto Nagles its own sockets unless told not to.
+    if let Some(mut mosquitto) = TestBroker::mosquitto_with(|port, _| {
+        format!(
+            "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\n"
+        )
+    }) {
+        mosquitto.name = "mosquitto+nodelay";
         runtime.block_on(round_trips(mosquitto));
     }
 }

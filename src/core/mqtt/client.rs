@@ -7,7 +7,9 @@ use super::topics::{Topics, has_wildcard};
 use crate::core::broker::MAX_PAYLOAD_BYTES;
 use crate::core::fleet::Fleet;
 use crate::core::settings::{BrokerTarget, Settings};
-use rumqttc::{AsyncClient, EventLoop, LastWill, MqttOptions, QoS, TlsConfiguration, Transport};
+use rumqttc::{
+    AsyncClient, EventLoop, LastWill, MqttOptions, NetworkOptions, QoS, TlsConfiguration, Transport,
+};
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -91,7 +93,12 @@ impl MqttHandle {
                 QoS::AtLeastOnce,
                 true,
             ));
-        let (client, eventloop) = AsyncClient::new(options, REQUEST_CAPACITY);
+        let (client, mut eventloop) = AsyncClient::new(options, REQUEST_CAPACITY);
+        // Small replies (configs, `/error`s, commands, acks) go out at once instead of waiting
+        // on Nagle's algorithm for the peer's delayed ACK: ~40 ms a hop otherwise.
+        let mut network = NetworkOptions::new();
+        network.set_tcp_nodelay(true);
+        eventloop.set_network_options(network);
         let shared = Shared {
             url: endpoint.url,
             embedded: endpoint.embedded,
