@@ -623,7 +623,12 @@ impl ConfigService {
                         .to_owned(),
                 ));
             }
-            Change::Mirror { .. } => unreachable!("mirrors are stored, never forwarded"),
+            Change::Mirror { .. } => {
+                return Err(ConfigError::OnlyOnAuthority(
+                    "a mirror of the authority's document is stored here, never sent back"
+                        .to_owned(),
+                ));
+            }
         };
         let stored = self.get(&service);
         restore_masked_key(&mut document, stored.as_ref().map(|s| &*s.document));
