@@ -11,9 +11,13 @@ use alicia_config_manager::core::config::{
 };
 use alicia_config_manager::core::devices::DeviceRegistry;
 use alicia_config_manager::core::events::EventBus;
+use alicia_config_manager::core::fleet::remote::RemoteEdits;
+use alicia_config_manager::core::fleet::state::{KnownAuthority, RoleState};
+use alicia_config_manager::core::fleet::{Fleet, Role};
 use alicia_config_manager::core::health::HealthRegistry;
 use alicia_config_manager::core::messages::MessageLog;
-use alicia_config_manager::core::mqtt::handler::{Action, Counters, MessageHandler};
+use alicia_config_manager::core::mqtt::MqttHandle;
+use alicia_config_manager::core::mqtt::handler::{Action, Counters, FleetLink, MessageHandler};
 use alicia_config_manager::core::mqtt::topics::Topics;
 use alicia_config_manager::core::settings::{BrokerTarget, BrokerUrl, Settings};
 use alicia_config_manager::core::{Core, CoreRuntime};
@@ -124,10 +128,29 @@ fn payload() -> impl Strategy<Value = Vec<u8>> {
         wrong_typed_document().prop_map(|v| v.to_string().into_bytes()),
         deep_json(),
         (0usize..2_000_000).prop_map(|n| format!("\"{}\"", "x".repeat(n)).into_bytes()),
+        manager_report().prop_map(|v| v.to_string().into_bytes()),
         Just(b"online".to_vec()),
         Just(b"offline".to_vec()),
         Just(Vec::new()),
     ]
+}
+
+/// A manager's presence report, well-formed or nearly: any status, id, role and `since`.
+fn manager_report() -> impl Strategy<Value = Value> {
+    (
+        prop::sample::select(vec!["healthy", "unhealthy", "unknown", "dead"]),
+        odd_text(),
+        prop::sample::select(vec!["authority", "follower", "", "king"]),
+        prop_oneof![
+            Just(json!("2026-01-01T00:00:00Z")),
+            Just(json!("2099-12-31T23:59:59Z")),
+            odd_text().prop_map(Value::String),
+            Just(json!(42)),
+        ],
+    )
+        .prop_map(|(status, id, role, since)| {
+            json!({"status": status, "instance_id": id, "role": role, "details": {"since": since}})
+        })
 }
 
 /// A topic of every kind the manager subscribes to, and some it does not know, with the
@@ -135,6 +158,8 @@ fn payload() -> impl Strategy<Value = Vec<u8>> {
 fn topic() -> impl Strategy<Value = (String, String)> {
     let kinds = [
         "alicia/system/health/{}",
+        "alicia/system/health/config-manager",
+        "alicia/system/health/config-manager/{}",
         "alicia/system/discovery/{}",
         "alicia/system/discovery/request",
         "alicia/config/{}",
@@ -201,6 +226,23 @@ struct Observed {
 
 impl Handler {
     fn new() -> Self {
+        Self::playing(None)
+    }
+
+    /// A handler that follows an authority (`Fleet` with a follower's state).
+    fn follower() -> (Self, Fleet) {
+        let fleet = Fleet::new(
+            "f0110we7".to_owned(),
+            RoleState::follower(Some(KnownAuthority {
+                instance_id: "a07h0r17y".to_owned(),
+                alive: true,
+                last_seen: None,
+            })),
+        );
+        (Self::playing(Some(fleet.clone())), fleet)
+    }
+
+    fn playing(fleet: Option<Fleet>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let bus = EventBus::default();
         let (config, _writer, _) =
@@ -209,7 +251,7 @@ impl Handler {
         let health = HealthRegistry::new(Duration::from_secs(3600));
         let messages = MessageLog::new(64);
         let counters = Arc::new(Counters::default());
-        let handler = MessageHandler::new(
+        let mut handler = MessageHandler::new(
             Topics::default(),
             config.clone(),
             devices.clone(),
@@ -218,6 +260,13 @@ impl Handler {
             bus,
             Arc::clone(&counters),
         );
+        if let Some(fleet) = fleet {
+            let settings = Settings::defaults_in(dir.path());
+            let (mqtt, _eventloop) =
+                MqttHandle::new(&settings, fleet.clone(), Arc::clone(&counters)).unwrap();
+            let remote = RemoteEdits::new(fleet.clone(), mqtt);
+            handler = handler.with_fleet(FleetLink { fleet, remote });
+        }
         Self {
             handler,
             config,
@@ -252,7 +301,35 @@ impl Handler {
 
 #[test]
 fn the_message_handler_survives_anything_and_a_refused_message_changes_nothing() {
-    let fixture = Handler::new();
+    let (refused, accepted) = handler_property(&Handler::new(), |_| Ok(()));
+    eprintln!("handler: {refused} messages refused (nothing changed), {accepted} accepted");
+}
+
+#[test]
+fn a_followers_handler_never_answers_for_the_authority_nor_promotes_itself() {
+    let (fixture, fleet) = Handler::follower();
+    let (refused, accepted) = handler_property(&fixture, |actions| {
+        prop_assert!(
+            actions.iter().all(|a| matches!(
+                a,
+                Action::Mirror { .. } | Action::PublishPresence | Action::RefuseSet { .. }
+            )),
+            "a follower asked for an authority's work: {actions:?}"
+        );
+        prop_assert_eq!(fleet.role(), Role::Follower);
+        Ok(())
+    });
+    eprintln!(
+        "follower handler: {refused} messages refused (nothing changed), {accepted} accepted"
+    );
+}
+
+/// Feeds the handler anything; a refused message must change nothing and ask for no work but
+/// a refusal; `every` checks each message's actions too. Returns (refused, accepted).
+fn handler_property(
+    fixture: &Handler,
+    every: impl Fn(&[Action]) -> Result<(), TestCaseError>,
+) -> (u64, u64) {
     // Some state for refused messages to leave alone.
     fixture.handler.handle(
         "alicia/device/lamp/state",
@@ -279,6 +356,7 @@ fn the_message_handler_survives_anything_and_a_refused_message_changes_nothing()
                     received + 1
                 );
                 prop_assert!(fixture.messages.len() <= fixture.messages.capacity());
+                every(&actions)?;
                 if fixture.counters.invalid.load(Ordering::Relaxed) > invalid {
                     refused.set(refused.get() + 1);
                     prop_assert!(
@@ -296,8 +374,8 @@ fn the_message_handler_survives_anything_and_a_refused_message_changes_nothing()
         )
         .unwrap();
     let (refused, accepted) = (refused.get(), accepted.get());
-    eprintln!("handler: {refused} messages refused (nothing changed), {accepted} accepted");
     assert!(refused > 0, "the strategies produced no bad input");
+    (refused, accepted)
 }
 
 // ---- config validation and the store ---------------------------------------------------------
