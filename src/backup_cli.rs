@@ -95,7 +95,7 @@ async fn apply(
     let changed = backup.restore(config, config_dir).await?;
     writeln!(
         out,
-        "restored into {}: {changed} service(s) changed, recorded as `import`; the replaced files are kept in before-restore-*",
+        "restored into {}: {changed} service(s) changed, recorded as `import`, and the settings; the replaced files are kept in before-restore-*",
         config_dir.display()
     )?;
     Ok(())

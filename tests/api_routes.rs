@@ -459,7 +459,19 @@ async fn system_services_messages_discovery_and_publish() {
         .publish("alicia/device/d1/availability", b"garbage".to_vec(), false)
         .await;
     let probe = t.core.clone();
-    wait_until("the messages are logged", move || probe.messages.len() >= 3).await;
+    wait_until("the three messages are logged", move || {
+        probe
+            .messages
+            .recent(10, Some("alicia/device/d1/availability"))
+            .len()
+            == 2
+            && probe
+                .messages
+                .recent(10, Some("alicia/system/health/whisper-service"))
+                .len()
+                == 1
+    })
+    .await;
 
     let services = Call::get("/api/system/services").send(&t.app).await;
     let whisper = services

@@ -412,7 +412,9 @@ impl TransferPanel {
         match self.restore.take() {
             Some(Ok(changed)) => {
                 self.message = Some((
-                    format!("Restored: {changed} service(s) changed (recorded as import)."),
+                    format!(
+                        "Restored: {changed} service(s) changed (recorded as import). Restored settings take effect at the next start."
+                    ),
                     false,
                 ))
             }
