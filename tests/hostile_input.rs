@@ -25,7 +25,7 @@ use alicia_config_manager::gui::panels::transfer::{ImportKind, preview_import};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Map, Value, json};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -387,24 +387,7 @@ fn config_validation_and_storing_refuse_cleanly_and_keep_the_files() {
         .enable_all()
         .build()
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let paths = ConfigPaths::in_dir(dir.path());
-    // A short history keeps the files small: every case reads both to prove them untouched.
-    let (config, writer, _) = ConfigService::open(paths.clone(), EventBus::default(), 10).unwrap();
-    runtime.spawn(writer.run());
-    // The known state every case starts from.
-    let store_known_svc = || {
-        runtime
-            .block_on(config.put(
-                "svc",
-                valid_document("svc"),
-                ChangeSource::Rest,
-                Precondition::None,
-            ))
-            .unwrap();
-    };
-    store_known_svc();
-
+    let store = RefCell::new(Store::open(&runtime));
     let service_and_document = prop_oneof![
         (Just("svc".to_owned()), wrong_typed_document()),
         (Just("svc".to_owned()), json_value()),
@@ -415,8 +398,18 @@ fn config_validation_and_storing_refuse_cleanly_and_keep_the_files() {
     ];
     let refused = Cell::new(0u64);
     let stored = Cell::new(0u64);
+    let cases = Cell::new(0u64);
     runner()
         .run(&service_and_document, |(service, document)| {
+            cases.set(cases.get() + 1);
+            if cases.get() % STORE_RENEWAL == 0 {
+                // Every new service leaves its history behind (bounded per service, not in
+                // number of services): a fresh store keeps the files — read whole by every
+                // case — small, so a long run stays linear.
+                *store.borrow_mut() = Store::open(&runtime);
+            }
+            let store = store.borrow();
+            let (config, paths) = (&store.config, &store.paths);
             let snapshot = config.snapshot();
             let file = std::fs::read(&paths.config_file).unwrap();
             let history = std::fs::read(&paths.history_file).unwrap_or_default();
@@ -444,7 +437,7 @@ fn config_validation_and_storing_refuse_cleanly_and_keep_the_files() {
                     prop_assert_eq!(&kept.document["config"], &document["config"]);
                     // Back to the known state for the next case.
                     if service == "svc" {
-                        store_known_svc();
+                        store.store_known_svc(&runtime);
                     } else {
                         runtime
                             .block_on(config.delete(
@@ -465,6 +458,46 @@ fn config_validation_and_storing_refuse_cleanly_and_keep_the_files() {
     let (refused, stored) = (refused.get(), stored.get());
     eprintln!("store: {refused} documents refused (files untouched), {stored} stored");
     assert!(refused > 0 && stored > 0, "both kinds of input were tried");
+}
+
+/// Cases between two fresh stores in the store property.
+const STORE_RENEWAL: u64 = 5_000;
+
+/// A config store in a temp folder, holding the known `svc` document.
+struct Store {
+    config: ConfigService,
+    paths: ConfigPaths,
+    _dir: tempfile::TempDir,
+}
+
+impl Store {
+    fn open(runtime: &tokio::runtime::Runtime) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = ConfigPaths::in_dir(dir.path());
+        // A short history keeps the files small: every case reads both to prove them untouched.
+        let (config, writer, _) =
+            ConfigService::open(paths.clone(), EventBus::default(), 10).unwrap();
+        runtime.spawn(writer.run());
+        let store = Self {
+            config,
+            paths,
+            _dir: dir,
+        };
+        store.store_known_svc(runtime);
+        store
+    }
+
+    /// The known state every case starts from.
+    fn store_known_svc(&self, runtime: &tokio::runtime::Runtime) {
+        runtime
+            .block_on(self.config.put(
+                "svc",
+                valid_document("svc"),
+                ChangeSource::Rest,
+                Precondition::None,
+            ))
+            .unwrap();
+    }
 }
 
 // ---- import ----------------------------------------------------------------------------------
