@@ -402,7 +402,7 @@ fn config_validation_and_storing_refuse_cleanly_and_keep_the_files() {
     runner()
         .run(&service_and_document, |(service, document)| {
             cases.set(cases.get() + 1);
-            if cases.get() % STORE_RENEWAL == 0 {
+            if cases.get().is_multiple_of(STORE_RENEWAL) {
                 // Every new service leaves its history behind (bounded per service, not in
                 // number of services): a fresh store keeps the files — read whole by every
                 // case — small, so a long run stays linear.
