@@ -17,7 +17,7 @@ use crate::core::messages::{MessageLog, MessageRecord, payload_head};
 use bytes::Bytes;
 use serde_json::Value;
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
@@ -102,6 +102,7 @@ pub struct MessageHandler {
     clock: Mutex<ClockText>,
     fleet: Option<FleetLink>,
     mirrored_since_connect: Mutex<HashSet<String>>,
+    pruned_once: AtomicBool,
 }
 
 /// The current millisecond as RFC 3339 text, formatted once per millisecond: at high message
@@ -146,6 +147,7 @@ impl MessageHandler {
             clock: Mutex::default(),
             fleet: None,
             mirrored_since_connect: Mutex::default(),
+            pruned_once: AtomicBool::new(false),
         }
     }
 
@@ -374,14 +376,22 @@ impl MessageHandler {
         topic.strip_prefix(&self.topics.health("")) == Some(service)
     }
 
-    /// Every retained message has arrived: a follower forgets mirrored services the
-    /// authority no longer has; a provisional authority becomes a firm one.
+    /// Every retained message has arrived: a provisional authority becomes a firm one; a
+    /// follower, once after start, forgets mirrored services the authority deleted while it
+    /// was away. Only with a live authority announced: a broker that lost its retained store
+    /// (restarted without persistence) holds no configs until the authority publishes them
+    /// again, and pruning then would empty the mirror for nothing. Deletions missed during a
+    /// later outage are caught at the next start.
     fn synced(&self, link: &FleetLink) -> Vec<Action> {
         let mut actions = Vec::new();
         if link.fleet.mark_synced() == Reaction::Reassert {
             actions.push(Action::PublishPresence);
         }
-        if link.fleet.role() == Role::Follower {
+        let state = link.fleet.state();
+        if state.role == Role::Follower
+            && state.has_live_authority()
+            && !self.pruned_once.swap(true, Ordering::Relaxed)
+        {
             let seen = lock(&self.mirrored_since_connect);
             actions.extend(
                 self.config
