@@ -494,3 +494,25 @@ fn a_follower_shows_which_authority_it_follows() {
     }
     gui.runtime.block_on(follower_runtime.shutdown(&follower));
 }
+
+#[test]
+fn the_role_at_start_is_chosen_in_settings() {
+    let mut gui = gui(GuiOptions::default(), SettingsFile::default());
+    gui.harness.state_mut().tab = Tab::Settings;
+    gui.frames(3);
+    assert!(has_text(&gui.harness, "Now: authority"));
+    gui.click("Follower");
+    let file = gui.core.settings.settings_file();
+    gui.until("the settings file asks for a follower", |_, _| {
+        std::fs::read_to_string(&file).is_ok_and(|text| text.contains("\"role\": \"follower\""))
+    });
+    assert!(has_text(
+        &gui.harness,
+        "The role applies from the next start."
+    ));
+    let reread = SettingsFile::load(&file).unwrap();
+    assert_eq!(
+        reread.role,
+        Some(alicia_config_manager::core::fleet::RoleSetting::Follower)
+    );
+}

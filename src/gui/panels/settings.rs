@@ -3,6 +3,7 @@
 //! broker password); broker changes apply at the next start.
 
 use crate::core::Core;
+use crate::core::fleet::RoleSetting;
 use crate::core::mqtt::probe::{ProbeTarget, test_connection};
 use crate::core::secret::Secret;
 use crate::core::settings::BrokerUrl;
@@ -59,6 +60,7 @@ pub struct SettingsPanel {
     password: String,
     reveal: bool,
     ca_file: String,
+    role: RoleSetting,
     /// The theme in use.
     pub theme: Theme,
     /// The zoom factor in use.
@@ -95,6 +97,7 @@ impl SettingsPanel {
                 .as_ref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
+            role: settings.role,
             theme,
             scale,
             pin: String::new(),
@@ -227,6 +230,8 @@ impl SettingsPanel {
                 self.save_broker(core, runtime);
             }
         });
+        ui.separator();
+        self.fleet_ui(ui, core, runtime, read_only);
         notice_ui(ui, &self.message);
         ui.separator();
         ui.heading("Appearance");
@@ -311,6 +316,51 @@ impl SettingsPanel {
             password: (!self.password.is_empty()).then(|| Secret::new(self.password.clone())),
             ca_file: (!self.ca_file.trim().is_empty()).then(|| PathBuf::from(self.ca_file.trim())),
         }))
+    }
+
+    /// The role on a fleet of several managers: what it is now, and what to ask for at the
+    /// next start.
+    fn fleet_ui(
+        &mut self,
+        ui: &mut Ui,
+        core: &Core,
+        runtime: &tokio::runtime::Handle,
+        read_only: bool,
+    ) {
+        ui.heading("Fleet");
+        ui.label(
+            RichText::new(format!(
+                "Now: {} (this manager's id: {}).",
+                core.fleet.describe(),
+                core.fleet.instance_id()
+            ))
+            .weak(),
+        );
+        ui.horizontal(|ui| {
+            let before = self.role;
+            ui.label("Role at start");
+            ui.add_enabled_ui(!read_only, |ui| {
+                ui.selectable_value(&mut self.role, RoleSetting::Auto, "Auto")
+                    .on_hover_text("follow an authority already running, else become it");
+                ui.selectable_value(&mut self.role, RoleSetting::Authority, "Authority")
+                    .on_hover_text("own the configs; take over from a running authority");
+                ui.selectable_value(&mut self.role, RoleSetting::Follower, "Follower")
+                    .on_hover_text("never publish configs; send edits to the authority");
+            });
+            if before != self.role {
+                let role = self.role;
+                self.saving.start(
+                    runtime,
+                    settings_store::update(core.settings.settings_file(), move |f| {
+                        f.role = Some(role)
+                    }),
+                );
+                self.message = Some((
+                    "Saved. The role applies from the next start.".to_owned(),
+                    false,
+                ));
+            }
+        });
     }
 
     fn save_broker(&mut self, core: &Core, runtime: &tokio::runtime::Handle) {
