@@ -17,7 +17,7 @@
 mod support;
 
 use serde_json::json;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use support::TestClient;
 
 const TOKEN: &str = "spec-test-token";
@@ -62,16 +62,9 @@ async fn every_answer_matches_the_openapi_document() {
     let api_port = support::free_port();
     let mqtt_port = support::free_port();
     let _app = Killed(
-        Command::new(support::app_binary())
-            .arg("--headless")
-            .env("CONFIG_PATH", dir.path().join("config"))
-            .env("PORT", api_port.to_string())
+        support::headless_command(&dir.path().join("config"), api_port, None)
             .env("MQTT_PORT", mqtt_port.to_string())
             .env("ALICIA_API_TOKEN", TOKEN)
-            .env("RATE_LIMIT_MAX", "0")
-            .env("LOG_LEVEL", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
             .spawn()
             .expect("the app starts"),
     );

@@ -11,7 +11,6 @@ mod support;
 
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use support::{TestBroker, TestClient};
@@ -63,16 +62,8 @@ async fn acknowledged_changes_survive_sigkill_at_any_moment() {
 
     for round in 0..rounds {
         let api_port = support::free_port();
-        let mut child = Command::new(support::app_binary())
-            .arg("--headless")
-            .env("CONFIG_PATH", dir.path())
-            .env("PORT", api_port.to_string())
-            .env("RATE_LIMIT_MAX", "0")
-            .env("MQTT_BROKER", "127.0.0.1")
-            .env("MQTT_PORT", broker.port.to_string())
+        let mut child = support::headless_command(dir.path(), api_port, Some(broker.port))
             .env("LOG_LEVEL", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
             .spawn()
             .unwrap();
         let alive = client

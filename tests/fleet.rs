@@ -359,18 +359,8 @@ impl Headless {
     async fn start(port: u16, args: &[&str], http: &reqwest::Client) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let api_port = support::free_port();
-        let child = std::process::Command::new(support::app_binary())
-            .arg("--headless")
+        let child = support::headless_command(dir.path(), api_port, Some(port))
             .args(args)
-            .env("CONFIG_PATH", dir.path())
-            .env("PORT", api_port.to_string())
-            .env("MQTT_BROKER", "127.0.0.1")
-            .env("MQTT_PORT", port.to_string())
-            .env("RATE_LIMIT_MAX", "0")
-            .env("LOG_LEVEL", "warn")
-            .env_remove("ALICIA_ROLE")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
         let base = format!("http://127.0.0.1:{api_port}");

@@ -10,18 +10,8 @@ use std::time::{Duration, Instant};
 use support::{TestBroker, TestClient, free_port};
 
 fn headless(config_dir: &std::path::Path) -> Command {
-    let mut command = Command::new(support::app_binary());
-    command
-        .arg("--headless")
-        .env("CONFIG_PATH", config_dir)
-        .env("PORT", free_port().to_string())
-        .env("LOG_LEVEL", "info")
-        .env_remove("MQTT_BROKER")
-        .env_remove("MQTT_PORT")
-        .env_remove("LOG_FILE")
-        .env_remove("ERROR_LOG_FILE")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+    let mut command = support::headless_command(config_dir, free_port(), None);
+    command.env("LOG_LEVEL", "info").stderr(Stdio::piped());
     command
 }
 

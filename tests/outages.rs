@@ -11,7 +11,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 use support::{PATIENCE, TestBroker, TestClient};
 
@@ -37,16 +37,7 @@ impl Drop for Manager {
 impl Manager {
     fn start(config_dir: &std::path::Path, broker_port: u16) -> Self {
         let api_port = support::free_port();
-        let child = Command::new(support::app_binary())
-            .arg("--headless")
-            .env("CONFIG_PATH", config_dir)
-            .env("PORT", api_port.to_string())
-            .env("MQTT_BROKER", "127.0.0.1")
-            .env("MQTT_PORT", broker_port.to_string())
-            .env("RATE_LIMIT_MAX", "0")
-            .env("LOG_LEVEL", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+        let child = support::headless_command(config_dir, api_port, Some(broker_port))
             .spawn()
             .expect("the app starts");
         Self {

@@ -55,16 +55,10 @@ async fn no_secret_leaks_from_a_full_run() {
     let console_file = dir.path().join("stdout.txt");
     let console_errors = dir.path().join("stderr.txt");
     let api_port = support::free_port();
-    let mut app = Command::new(support::app_binary())
-        .arg("--headless")
-        .env("CONFIG_PATH", &config_dir)
-        .env("PORT", api_port.to_string())
-        .env("MQTT_BROKER", "127.0.0.1")
-        .env("MQTT_PORT", broker.port.to_string())
+    let mut app = support::headless_command(&config_dir, api_port, Some(broker.port))
         .env("MQTT_USERNAME", "alicia")
         .env("MQTT_PASSWORD", PASSWORD)
         .env("ALICIA_API_TOKEN", TOKEN)
-        .env("RATE_LIMIT_MAX", "0")
         .env("LOG_LEVEL", "trace")
         .env("LOG_FILE", &log_file)
         .env("ERROR_LOG_FILE", &error_file)

@@ -65,6 +65,40 @@ pub async fn start_core(
     (core, runtime)
 }
 
+/// The real binary in headless mode on `config_dir`, its REST server on `api_port`, on the
+/// broker at `broker_port` (`None`: its embedded broker, on a free port): no rate limit,
+/// warnings only, nothing from the caller's environment that would change it, output
+/// discarded. Tests add or override what they need.
+pub fn headless_command(
+    config_dir: &Path,
+    api_port: u16,
+    broker_port: Option<u16>,
+) -> std::process::Command {
+    let mut command = std::process::Command::new(app_binary());
+    command
+        .arg("--headless")
+        .env("CONFIG_PATH", config_dir)
+        .env("PORT", api_port.to_string())
+        .env("RATE_LIMIT_MAX", "0")
+        .env("LOG_LEVEL", "warn")
+        .env_remove("LOG_FILE")
+        .env_remove("ERROR_LOG_FILE")
+        .env_remove("ALICIA_ROLE")
+        .env_remove("ALICIA_API_TOKEN")
+        .env_remove("ALICIA_API_BIND")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    match broker_port {
+        Some(port) => command
+            .env("MQTT_BROKER", "127.0.0.1")
+            .env("MQTT_PORT", port.to_string()),
+        None => command
+            .env_remove("MQTT_BROKER")
+            .env("MQTT_PORT", free_port().to_string()),
+    };
+    command
+}
+
 /// The path of the app's binary, built by cargo for integration tests.
 pub fn app_binary() -> &'static str {
     env!("CARGO_BIN_EXE_alicia-config-manager")
