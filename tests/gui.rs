@@ -516,3 +516,132 @@ fn the_role_at_start_is_chosen_in_settings() {
         Some(alicia_config_manager::core::fleet::RoleSetting::Follower)
     );
 }
+
+/// Steps `harness` until `condition` holds.
+fn step_until(
+    harness: &mut Harness<'static, AliciaApp>,
+    what: &str,
+    condition: impl Fn(&Harness<'static, AliciaApp>) -> bool,
+) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        harness.step();
+        if condition(harness) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_follower_edits_through_the_authority_and_shows_its_refusal_beside_the_field() {
+    let gui = gui(GuiOptions::default(), SettingsFile::default());
+    let port = gui.broker.port;
+    // Only the authority hears this announcement (it is not retained): it alone knows that
+    // `beam_size` may not exceed 10.
+    let _client = gui.runtime.block_on(async move {
+        let client = TestClient::connect(port).await;
+        let announcement = json!({
+            "service_name": "whisper-service", "service_type": "stt", "version": "1.0.0",
+            "settings_schema": {"type": "object", "properties": {"beam_size": {"type": "integer", "maximum": 10}}}
+        });
+        client
+            .publish_json("alicia/system/discovery/whisper-service", &announcement, false)
+            .await;
+        client
+    });
+    let authority = gui.core.clone();
+    let deadline = Instant::now() + PATIENCE;
+    while authority
+        .config
+        .settings_schema("whisper-service")
+        .is_none()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the authority never heard the announcement"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let follower_dir = tempfile::tempdir().unwrap();
+    let (follower, follower_runtime) =
+        gui.runtime
+            .block_on(start_core(follower_dir.path(), port, |s| {
+                s.role = alicia_config_manager::core::fleet::RoleSetting::Follower
+            }));
+    let (app_core, handle) = (follower.clone(), gui.runtime.handle().clone());
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1320.0, 820.0))
+        .build_eframe(move |cc| {
+            AliciaApp::new(
+                &cc.egui_ctx,
+                app_core,
+                handle,
+                GuiOptions::default(),
+                &SettingsFile::default(),
+            )
+        });
+    let f = follower.clone();
+    step_until(&mut harness, "the follower mirrors and follows", move |h| {
+        f.fleet.state().has_live_authority() && h.query_by_label("whisper-service").is_some()
+    });
+    harness.get_by_label("whisper-service").click();
+    step_until(&mut harness, "the editor is open", |h| {
+        h.query_by_label("Address *").is_some()
+    });
+
+    // A valid edit lands in the authority's store.
+    harness
+        .get_by_label("Address *")
+        .set_text_value_accesskit("10.0.0.77");
+    step_until(&mut harness, "Save is enabled", |h| {
+        !locked(&h.get_by_label("Save…"))
+    });
+    harness.get_by_label("Save…").click();
+    step_until(&mut harness, "the review", |h| {
+        h.query_by_label("Confirm and save").is_some()
+    });
+    harness.get_by_label("Confirm and save").click();
+    step_until(&mut harness, "the authority's answer", |h| {
+        has_text(h, "Saved as revision")
+    });
+    assert_eq!(
+        authority.config.get("whisper-service").unwrap().document["config"]["endpoints"][0]["ip"],
+        "10.0.0.77"
+    );
+    assert_eq!(
+        authority.config.history("whisper-service")[0].source,
+        ChangeSource::Mqtt
+    );
+
+    // One the follower cannot judge: the authority's refusal shows beside the field.
+    assert!(
+        harness
+            .state_mut()
+            .editor_mut()
+            .unwrap()
+            .set("/config/settings", json!({"beam_size": 99}))
+    );
+    step_until(&mut harness, "Save is enabled", |h| {
+        !locked(&h.get_by_label("Save…"))
+    });
+    harness.get_by_label("Save…").click();
+    step_until(&mut harness, "the review", |h| {
+        h.query_by_label("Confirm and save").is_some()
+    });
+    harness.get_by_label("Confirm and save").click();
+    step_until(&mut harness, "the authority's refusal", |h| {
+        has_text(h, "The authority refused it")
+    });
+    assert!(
+        harness
+            .state()
+            .editor()
+            .unwrap()
+            .field_errors()
+            .contains_key("/config/settings/beam_size"),
+        "the refusal is attached to its field"
+    );
+    gui.runtime.block_on(follower_runtime.shutdown(&follower));
+}

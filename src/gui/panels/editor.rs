@@ -97,6 +97,11 @@ impl ConfigEditor {
         self.validated = false;
     }
 
+    /// The errors shown beside fields now, by JSON Pointer.
+    pub fn field_errors(&self) -> &HashMap<String, Vec<String>> {
+        &self.form.errors
+    }
+
     /// The field a check pointed at, if any.
     pub fn pointed_at(&self) -> Option<&str> {
         self.notes.first().map(|n| n.path.as_str())
@@ -384,7 +389,7 @@ impl ConfigEditor {
                     };
                 }
                 Err(ConfigError::Invalid { details }) => {
-                    self.errors = details;
+                    self.show_errors(details);
                     self.stage = Stage::Editing;
                     self.message = Some((
                         "The service's settings schema refused it: see the fields.".to_owned(),
@@ -392,7 +397,7 @@ impl ConfigEditor {
                     ));
                 }
                 Err(ConfigError::RefusedByAuthority { error, details }) => {
-                    self.errors = details;
+                    self.show_errors(details);
                     self.stage = Stage::Editing;
                     self.message = Some((format!("The authority refused it: {error}"), true));
                 }
@@ -427,7 +432,13 @@ impl ConfigEditor {
     }
 
     fn validate(&mut self, core: &Core) {
-        self.errors = core.config.validate(&self.service, &self.draft);
+        self.show_errors(core.config.validate(&self.service, &self.draft));
+        self.validated = true;
+    }
+
+    /// Shows `errors` beside their fields (with any check's note) until the draft changes.
+    fn show_errors(&mut self, errors: Vec<FieldError>) {
+        self.errors = errors;
         let mut by_pointer: HashMap<String, Vec<String>> = HashMap::new();
         for error in self.errors.iter().chain(&self.notes) {
             by_pointer
@@ -436,7 +447,6 @@ impl ConfigEditor {
                 .push(error.message.clone());
         }
         self.form.errors = by_pointer;
-        self.validated = true;
     }
 
     /// Replaces the value at `pointer` in the draft (for tests and tools); returns false when
