@@ -8,7 +8,7 @@ mod support;
 
 use alicia_config_manager::core::Core;
 use alicia_config_manager::core::config::{ChangeSource, Precondition};
-use alicia_config_manager::gui::panels::transfer::export_documents;
+use alicia_config_manager::core::transfer::export_documents;
 use serde_json::{Value, json};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

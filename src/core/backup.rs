@@ -9,7 +9,7 @@
 
 use crate::core::clock::now_rfc3339;
 use crate::core::config::{
-    ConfigService, FieldError, HistoryEntry, Restore, load_config_file, mask_document,
+    ConfigService, FieldError, HistoryEntry, Restore, diff, load_config_file, mask_document,
     read_history, restore_masked_key,
 };
 use crate::core::settings::{SETTINGS_FILE_NAME, SettingsFile};
@@ -50,7 +50,7 @@ pub struct Backup {
 pub enum RestoreKind {
     /// The service is not here now.
     New,
-    /// Its document changes (how many top-level and config fields differ).
+    /// Its document changes (how many values differ, `last_updated` and `status` aside).
     Changed(usize),
     /// It stays as it is.
     Unchanged,
@@ -220,7 +220,7 @@ impl Backup {
             );
             let kind = match stored {
                 None => RestoreKind::New,
-                Some(stored) => match changed_fields(&stored.document, &incoming) {
+                Some(stored) => match diff(&stored.document, &incoming).len() {
                     0 => RestoreKind::Unchanged,
                     n => RestoreKind::Changed(n),
                 },
@@ -297,33 +297,4 @@ fn restore_settings(path: &Path, mut settings: Map<String, Value>) -> Result<(),
         .map_err(|e| BackupError::Io(format!("settings: {e}")))?;
     file.save(path)
         .map_err(|e| BackupError::Io(format!("{}: {e}", path.display())))
-}
-
-/// How many fields differ between two documents (top level and `config`), `last_updated`
-/// and `status` aside.
-fn changed_fields(a: &Value, b: &Value) -> usize {
-    let fields = |v: &Value| -> BTreeMap<String, Value> {
-        let mut out = BTreeMap::new();
-        if let Some(map) = v.as_object() {
-            for (key, value) in map {
-                if key == "last_updated" || key == "status" {
-                    continue;
-                }
-                match (key.as_str(), value.as_object()) {
-                    ("config", Some(config)) => {
-                        for (inner, value) in config {
-                            out.insert(format!("config.{inner}"), value.clone());
-                        }
-                    }
-                    _ => {
-                        out.insert(key.clone(), value.clone());
-                    }
-                }
-            }
-        }
-        out
-    };
-    let (a, b) = (fields(a), fields(b));
-    let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-    keys.into_iter().filter(|k| a.get(*k) != b.get(*k)).count()
 }

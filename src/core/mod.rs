@@ -18,6 +18,7 @@ pub mod mqtt;
 pub mod secret;
 pub mod settings;
 pub mod system;
+pub mod transfer;
 pub mod views;
 
 use api_switch::{ApiStatus, ApiSwitch};

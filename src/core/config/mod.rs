@@ -1,6 +1,7 @@
 //! The config service (CONTRACT §1): documents validated by the JSON Schema, stored in
 //! `config.json` atomically and durably, with revisions and an append-only history.
 
+mod diff;
 mod document;
 mod history;
 mod mask;
@@ -8,6 +9,7 @@ mod schema;
 mod service;
 mod store;
 
+pub use diff::{Difference, diff};
 pub use document::{
     document_from_announcement, last_updated_of, seed_default_document, service_name_of,
     settings_defaults,

@@ -7,10 +7,11 @@
 
 use crate::core::Core;
 use crate::core::config::{
-    ChangeSource, Committed, ConfigError, FieldError, Precondition, StoredDocument, schema_document,
+    ChangeSource, Committed, ConfigError, Difference, FieldError, Precondition, StoredDocument,
+    diff, schema_document,
 };
 use crate::gui::tasks::Task;
-use crate::gui::widgets::json::{Difference, diff, short};
+use crate::gui::widgets::json::short;
 use crate::gui::widgets::notice::{Notice, notice_ui};
 use crate::gui::widgets::schema_form::{FormState, object_form};
 use egui::{RichText, Ui};

@@ -2,11 +2,10 @@
 //! current document, and rollback (which makes the old revision a new change).
 
 use crate::core::Core;
-use crate::core::config::{Committed, ConfigError};
+use crate::core::config::{Committed, ConfigError, diff};
 use crate::gui::panels::editor::changes_ui;
 use crate::gui::tasks::Task;
 use crate::gui::widgets::badge::relative_time;
-use crate::gui::widgets::json::diff;
 use crate::gui::widgets::notice::{Notice, notice_ui};
 use egui::{RichText, Ui};
 use serde_json::Value;
