@@ -838,25 +838,7 @@ impl ConfigWriter {
             }
         }
         for (entry, created, reply) in accepted {
-            tracing::info!(
-                service = entry.service,
-                revision = entry.revision,
-                source = entry.source.as_str(),
-                deleted = entry.document.is_none(),
-                "config change stored"
-            );
-            self.shared.events.emit(CoreEvent::ConfigChanged {
-                service: entry.service.clone(),
-                revision: entry.revision,
-                source: entry.source,
-                document: entry.document.clone(),
-            });
-            let _ = reply.send(Ok(Committed {
-                service: entry.service,
-                revision: entry.revision,
-                document: entry.document,
-                created,
-            }));
+            let _ = reply.send(Ok(self.announce(entry, created, "config change stored")));
         }
         self.compact().await;
     }
@@ -911,19 +893,17 @@ impl ConfigWriter {
             });
             next_revision += 1;
         }
+        let mut kept: HashMap<String, VecDeque<Arc<HistoryEntry>>> = HashMap::new();
+        for entry in history.into_iter().chain(imports.iter().cloned()) {
+            push_bounded(&mut kept, Arc::new(entry), self.shared.history_limit);
+        }
         let mut snapshot = Snapshot::default();
         for (name, document) in &documents {
-            let revision = imports
-                .iter()
-                .find(|e| &e.service == name)
+            // The newest revision kept for it: its import, else the backup's last.
+            let revision = kept
+                .get(name)
+                .and_then(|entries| entries.back())
                 .map(|e| e.revision)
-                .or_else(|| {
-                    history
-                        .iter()
-                        .rev()
-                        .find(|e| &e.service == name)
-                        .map(|e| e.revision)
-                })
                 .or_else(|| current.documents.get(name).map(|s| s.revision))
                 .unwrap_or(0);
             snapshot.documents.insert(
@@ -934,15 +914,7 @@ impl ConfigWriter {
                 },
             );
         }
-        let mut kept: HashMap<String, VecDeque<Arc<HistoryEntry>>> = HashMap::new();
-        for entry in history.into_iter().chain(imports.iter().cloned()) {
-            push_bounded(&mut kept, Arc::new(entry), self.shared.history_limit);
-        }
-        let mut all: Vec<HistoryEntry> = kept
-            .values()
-            .flat_map(|entries| entries.iter().map(|e| HistoryEntry::clone(e)))
-            .collect();
-        all.sort_by_key(|e| e.revision);
+        let all = retained_entries(&kept);
 
         let paths = self.shared.paths.clone();
         let rendered = store::render(&documents);
@@ -962,28 +934,37 @@ impl ConfigWriter {
         self.next_revision = next_revision;
         self.shared.snapshot.send_replace(Arc::new(snapshot));
         *write(&self.shared.history) = kept;
-        let mut committed = Vec::new();
-        for entry in imports {
-            tracing::info!(
-                service = entry.service,
-                revision = entry.revision,
-                deleted = entry.document.is_none(),
-                "config restored"
-            );
-            self.shared.events.emit(CoreEvent::ConfigChanged {
-                service: entry.service.clone(),
-                revision: entry.revision,
-                source: entry.source,
-                document: entry.document.clone(),
-            });
-            committed.push(Committed {
-                created: !current.documents.contains_key(&entry.service),
-                service: entry.service,
-                revision: entry.revision,
-                document: entry.document,
-            });
-        }
+        let committed = imports
+            .into_iter()
+            .map(|entry| {
+                let created = !current.documents.contains_key(&entry.service);
+                self.announce(entry, created, "config restored")
+            })
+            .collect();
         Ok(committed)
+    }
+
+    /// Logs a stored change and tells every face about it; returns the caller's answer.
+    fn announce(&self, entry: HistoryEntry, created: bool, what: &str) -> Committed {
+        tracing::info!(
+            service = entry.service,
+            revision = entry.revision,
+            source = entry.source.as_str(),
+            deleted = entry.document.is_none(),
+            "{what}"
+        );
+        self.shared.events.emit(CoreEvent::ConfigChanged {
+            service: entry.service.clone(),
+            revision: entry.revision,
+            source: entry.source,
+            document: entry.document.clone(),
+        });
+        Committed {
+            service: entry.service,
+            revision: entry.revision,
+            document: entry.document,
+            created,
+        }
     }
 
     async fn compact(&self) {
@@ -1201,12 +1182,17 @@ fn compact_if_large(
     if log.len() <= compaction_threshold(retained) {
         return Ok(());
     }
+    log.rewrite(&retained_entries(history))
+}
+
+/// Every retained entry, oldest first (what the history file holds after a rewrite).
+fn retained_entries(history: &HashMap<String, VecDeque<Arc<HistoryEntry>>>) -> Vec<HistoryEntry> {
     let mut entries: Vec<HistoryEntry> = history
         .values()
         .flat_map(|entries| entries.iter().map(|e| HistoryEntry::clone(e)))
         .collect();
     entries.sort_by_key(|e| e.revision);
-    log.rewrite(&entries)
+    entries
 }
 
 /// History file lines beyond which it is compacted, for `retained` entries kept.
