@@ -6,6 +6,7 @@ use super::payloads::HealthStatus;
 use super::topics::{Topics, has_wildcard};
 use crate::core::broker::MAX_PAYLOAD_BYTES;
 use crate::core::fleet::Fleet;
+use crate::core::secret::Secret;
 use crate::core::settings::{BrokerTarget, Settings};
 use rumqttc::{
     AsyncClient, EventLoop, LastWill, MqttOptions, NetworkOptions, QoS, TlsConfiguration, Transport,
@@ -253,17 +254,17 @@ pub(crate) fn base_options(
         BrokerTarget::External(url) => (url.host.clone(), url.port, url.tls, false),
     };
     let mut options = MqttOptions::new(client_id, host.clone(), port);
-    if let Some(username) = &settings.mqtt_username {
-        let password = settings
-            .mqtt_password
-            .as_ref()
-            .map(|p| p.expose().to_owned())
-            .unwrap_or_default();
-        options.set_credentials(username.clone(), password);
-    }
-    if tls {
-        options.set_transport(tls_transport(settings)?);
-    }
+    let ca = match (&settings.mqtt_ca_file, tls) {
+        (Some(path), true) => Some(std::fs::read(path).map_err(|e| ca_unreadable(path, &e))?),
+        _ => None,
+    };
+    secure(
+        &mut options,
+        settings.mqtt_username.as_ref(),
+        settings.mqtt_password.as_ref(),
+        tls,
+        ca,
+    );
     let scheme = if tls { "mqtts" } else { "mqtt" };
     let endpoint = Endpoint {
         url: format!("{scheme}://{host}:{port}"),
@@ -272,17 +273,32 @@ pub(crate) fn base_options(
     Ok((options, endpoint))
 }
 
-fn tls_transport(settings: &Settings) -> Result<Transport, String> {
-    match &settings.mqtt_ca_file {
-        Some(path) => {
-            let ca = std::fs::read(path)
-                .map_err(|error| format!("cannot read the CA file {}: {error}", path.display()))?;
-            Ok(Transport::tls_with_config(TlsConfiguration::Simple {
+/// Sets the credentials (when a user is named) and, for `mqtts://`, the TLS transport
+/// trusting `ca` (PEM) or else the system's roots.
+pub(crate) fn secure(
+    options: &mut MqttOptions,
+    username: Option<&String>,
+    password: Option<&Secret>,
+    tls: bool,
+    ca: Option<Vec<u8>>,
+) {
+    if let Some(username) = username {
+        let password = password.map(|p| p.expose().to_owned()).unwrap_or_default();
+        options.set_credentials(username.clone(), password);
+    }
+    if tls {
+        options.set_transport(match ca {
+            Some(ca) => Transport::tls_with_config(TlsConfiguration::Simple {
                 ca,
                 alpn: None,
                 client_auth: None,
-            }))
-        }
-        None => Ok(Transport::tls_with_default_config()),
+            }),
+            None => Transport::tls_with_default_config(),
+        });
     }
+}
+
+/// Why the CA file could not be used, in words.
+pub(crate) fn ca_unreadable(path: &std::path::Path, error: &std::io::Error) -> String {
+    format!("cannot read the CA file {}: {error}", path.display())
 }

@@ -1,9 +1,10 @@
 //! "Test connection": connects to a broker with the given address, credentials and CA, and
 //! says whether it accepted us — without disturbing the running connection.
 
+use super::client::{ca_unreadable, secure};
 use crate::core::secret::Secret;
 use crate::core::settings::{BrokerTarget, BrokerUrl, Settings};
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, TlsConfiguration, Transport};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -44,30 +45,21 @@ pub async fn test_connection(target: ProbeTarget) -> Result<String, String> {
     let id = format!("alicia-config-manager-test-{:08x}", fastrand::u32(..));
     let mut options = MqttOptions::new(id, target.url.host.clone(), target.url.port);
     options.set_keep_alive(Duration::from_secs(10));
-    if let Some(username) = &target.username {
-        let password = target
-            .password
-            .as_ref()
-            .map(|p| p.expose().to_owned())
-            .unwrap_or_default();
-        options.set_credentials(username.clone(), password);
-    }
-    if target.url.tls {
-        let transport = match &target.ca_file {
-            Some(path) => {
-                let ca = tokio::fs::read(path).await.map_err(|error| {
-                    format!("cannot read the CA file {}: {error}", path.display())
-                })?;
-                Transport::tls_with_config(TlsConfiguration::Simple {
-                    ca,
-                    alpn: None,
-                    client_auth: None,
-                })
-            }
-            None => Transport::tls_with_default_config(),
-        };
-        options.set_transport(transport);
-    }
+    let ca = match (&target.ca_file, target.url.tls) {
+        (Some(path), true) => Some(
+            tokio::fs::read(path)
+                .await
+                .map_err(|e| ca_unreadable(path, &e))?,
+        ),
+        _ => None,
+    };
+    secure(
+        &mut options,
+        target.username.as_ref(),
+        target.password.as_ref(),
+        target.url.tls,
+        ca,
+    );
     let (client, mut eventloop) = AsyncClient::new(options, 10);
     let outcome = tokio::time::timeout(TEST_TIMEOUT, async {
         loop {
