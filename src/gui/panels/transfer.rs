@@ -14,6 +14,9 @@ use std::path::PathBuf;
 /// A file the admin picked: its path and bytes (`None`: the dialog was cancelled).
 type Picked = Result<Option<(PathBuf, Vec<u8>)>, String>;
 
+/// An import file the admin picked, checked: its path and what importing it would do.
+type PickedImport = Result<Option<(PathBuf, Vec<ImportItem>)>, String>;
+
 /// A backup the admin picked, checked: its path, the backup and what restoring it would do.
 type PickedBackup = Result<Option<(PathBuf, Backup, Vec<RestoreItem>)>, String>;
 
@@ -27,7 +30,7 @@ pub struct TransferPanel {
     restore: Task<Result<usize, String>>,
     include_secrets: bool,
     export: Task<Result<Option<PathBuf>, String>>,
-    pick: Task<Picked>,
+    pick: Task<PickedImport>,
     preview: Option<(PathBuf, Vec<ImportItem>)>,
     apply: Task<Vec<String>>,
     message: Notice,
@@ -42,7 +45,7 @@ impl TransferPanel {
         runtime: &tokio::runtime::Handle,
         read_only: bool,
     ) {
-        self.finish_tasks(core);
+        self.finish_tasks();
         self.backup_ui(ui, core, runtime, read_only);
         ui.separator();
         ui.heading("Export");
@@ -55,31 +58,12 @@ impl TransferPanel {
                 .add_enabled(!self.export.running(), egui::Button::new("Export configs…"))
                 .clicked()
             {
-                let bytes =
-                    serde_json::to_vec_pretty(&export_documents(core, self.include_secrets))
-                        .unwrap_or_default();
+                let core = core.clone();
                 let secret = self.include_secrets;
                 self.export.start(runtime, async move {
-                    let Some(file) = rfd::AsyncFileDialog::new()
-                        .set_file_name("alicia-configs.json")
-                        .save_file()
-                        .await
-                    else {
-                        return Ok(None);
-                    };
-                    let path = file.path().to_path_buf();
-                    let target = path.clone();
-                    tokio::task::spawn_blocking(move || {
-                        if secret {
-                            crate::core::fsutil::write_atomic(&target, &bytes)
-                        } else {
-                            std::fs::write(&target, &bytes)
-                        }
-                    })
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                    Ok(Some(path))
+                    let bytes = serde_json::to_vec_pretty(&export_documents(&core, secret))
+                        .unwrap_or_default();
+                    save_file("alicia-configs.json", bytes, secret).await
                 });
             }
         });
@@ -92,19 +76,15 @@ impl TransferPanel {
             )
             .clicked()
         {
-            self.pick.start(runtime, async {
-                let Some(file) = rfd::AsyncFileDialog::new()
-                    .add_filter("JSON", &["json"])
-                    .pick_file()
-                    .await
-                else {
+            let core = core.clone();
+            self.pick.start(runtime, async move {
+                let Some((path, bytes)) = pick_json_file().await? else {
                     return Ok(None);
                 };
-                let path = file.path().to_path_buf();
-                let bytes = tokio::fs::read(&path)
-                    .await
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                Ok(Some((path, bytes)))
+                // Every document is validated here, on the runtime, not between two frames.
+                let items = preview_import(&core, &bytes)
+                    .map_err(|error| format!("{}: {error}", path.display()))?;
+                Ok(Some((path, items)))
             });
         }
         notice_ui(ui, &self.message);
@@ -213,22 +193,7 @@ impl TransferPanel {
                     .await
                     .map_err(|e| e.to_string())?
                     .map_err(|e| e.to_string())?;
-                    let Some(file) = rfd::AsyncFileDialog::new()
-                        .set_file_name("alicia-backup.json")
-                        .save_file()
-                        .await
-                    else {
-                        return Ok(None);
-                    };
-                    let path = file.path().to_path_buf();
-                    let target = path.clone();
-                    tokio::task::spawn_blocking(move || {
-                        crate::core::fsutil::write_atomic(&target, &backup.to_bytes())
-                    })
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                    Ok(Some(path))
+                    save_file("alicia-backup.json", backup.to_bytes(), true).await
                 });
             }
             if ui
@@ -240,17 +205,9 @@ impl TransferPanel {
             {
                 let config = core.config.clone();
                 self.pick_backup.start(runtime, async move {
-                    let Some(file) = rfd::AsyncFileDialog::new()
-                        .add_filter("JSON", &["json"])
-                        .pick_file()
-                        .await
-                    else {
+                    let Some((path, bytes)) = pick_json_file().await? else {
                         return Ok(None);
                     };
-                    let path = file.path().to_path_buf();
-                    let bytes = tokio::fs::read(&path)
-                        .await
-                        .map_err(|e| format!("{}: {e}", path.display()))?;
                     let backup = Backup::parse(&bytes).map_err(|e| e.to_string())?;
                     let items = backup.preview(&config).map_err(|e| e.to_string())?;
                     Ok(Some((path, backup, items)))
@@ -311,7 +268,7 @@ impl TransferPanel {
         }
     }
 
-    fn finish_tasks(&mut self, core: &Core) {
+    fn finish_tasks(&mut self) {
         match self.backup.take() {
             Some(Ok(Some(path))) => {
                 self.message = Some((format!("Backed up to {}.", path.display()), false))
@@ -347,13 +304,10 @@ impl TransferPanel {
             _ => {}
         }
         match self.pick.take() {
-            Some(Ok(Some((path, bytes)))) => match preview_import(core, &bytes) {
-                Ok(items) => {
-                    self.preview = Some((path, items));
-                    self.message = None;
-                }
-                Err(error) => self.message = Some((format!("{}: {error}", path.display()), true)),
-            },
+            Some(Ok(Some(picked))) => {
+                self.preview = Some(picked);
+                self.message = None;
+            }
             Some(Err(error)) => self.message = Some((error, true)),
             _ => {}
         }
@@ -361,4 +315,45 @@ impl TransferPanel {
             self.message = Some((format!("Imported: {}", report.join(", ")), false));
         }
     }
+}
+
+/// Asks where to save `bytes` (suggesting `name`) and writes them there — atomically and
+/// 0600 when `private` (the file holds secrets or history). `Ok(None)`: cancelled.
+async fn save_file(name: &str, bytes: Vec<u8>, private: bool) -> Result<Option<PathBuf>, String> {
+    let Some(file) = rfd::AsyncFileDialog::new()
+        .set_file_name(name)
+        .save_file()
+        .await
+    else {
+        return Ok(None);
+    };
+    let path = file.path().to_path_buf();
+    let target = path.clone();
+    tokio::task::spawn_blocking(move || {
+        if private {
+            crate::core::fsutil::write_atomic(&target, &bytes)
+        } else {
+            std::fs::write(&target, &bytes)
+        }
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(Some(path))
+}
+
+/// Asks for a JSON file and reads it. `Ok(None)`: cancelled.
+async fn pick_json_file() -> Picked {
+    let Some(file) = rfd::AsyncFileDialog::new()
+        .add_filter("JSON", &["json"])
+        .pick_file()
+        .await
+    else {
+        return Ok(None);
+    };
+    let path = file.path().to_path_buf();
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(Some((path, bytes)))
 }
