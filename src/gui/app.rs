@@ -15,7 +15,7 @@ use super::panels::server::ServerPanel;
 use super::panels::services::{ServicesAction, ServicesPanel};
 use super::panels::settings::{SettingsPanel, Theme};
 use super::panels::transfer::TransferPanel;
-use super::views::{DevicesView, MessagesView, RateHistory, ServiceRow, service_rows};
+use super::views::{DevicesView, MessagesView, RateHistory, ServiceRow, services_and_checks};
 use super::widgets::badge::{dot, status_colour};
 use crate::core::Core;
 use crate::core::api_switch::ApiStatus;
@@ -114,13 +114,14 @@ impl AliciaApp {
             });
         }
         let pump = EventPump::start(&core, ctx.clone(), &runtime);
+        let (services, checks) = services_and_checks(&core);
         let mut devices = DevicesView::default();
         devices.resync(&core);
         let mut messages = MessagesView::new(core.messages.capacity());
         messages.resync(&core);
         Self {
-            services: service_rows(&core),
-            checks: core.checks(),
+            services,
+            checks,
             services_dirty: false,
             services_built: None,
             rate: RateHistory::default(),
@@ -217,8 +218,7 @@ impl AliciaApp {
             .services_built
             .is_none_or(|at| at.elapsed() >= SERVICES_EVERY);
         if self.services_dirty && due {
-            self.services = service_rows(&self.core);
-            self.checks = self.core.checks();
+            (self.services, self.checks) = services_and_checks(&self.core);
             self.services_dirty = false;
             self.services_built = Some(Instant::now());
         } else if self.services_dirty {

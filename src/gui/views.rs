@@ -3,7 +3,8 @@
 //! however busy the broker is; only the rows on screen are built.
 
 use crate::core::Core;
-use crate::core::config::ChangeSource;
+use crate::core::checks::{Check, run_checks};
+use crate::core::config::{ChangeSource, Snapshot};
 use crate::core::devices::Device;
 use crate::core::health::{ConfigState, ServiceSummary};
 use crate::core::messages::MessageRecord;
@@ -332,11 +333,23 @@ impl ServiceRow {
     }
 }
 
-/// Builds the services table from the core (tens of rows: cheap, done on change).
-pub fn service_rows(core: &Core) -> Vec<ServiceRow> {
+/// The services table and the checks across services, from one reading of the configs and
+/// the health registry.
+pub fn services_and_checks(core: &Core) -> (Vec<ServiceRow>, Vec<Check>) {
     let snapshot = core.config.snapshot();
-    core.health
-        .summaries(&snapshot)
+    let summaries = core.health.summaries(&snapshot);
+    let checks = run_checks(&snapshot, &summaries);
+    (service_rows(core, &snapshot, summaries), checks)
+}
+
+/// Builds the services table from one reading of the configs and health (tens of rows:
+/// cheap, done on change).
+fn service_rows(
+    core: &Core,
+    snapshot: &Snapshot,
+    summaries: Vec<ServiceSummary>,
+) -> Vec<ServiceRow> {
+    summaries
         .into_iter()
         .map(|summary| {
             let stored = snapshot.documents.get(&summary.service_name);
