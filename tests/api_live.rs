@@ -10,7 +10,7 @@ use alicia_config_manager::core::config::MASK;
 use alicia_config_manager::core::secret::Secret;
 use alicia_config_manager::core::settings::Settings;
 use alicia_config_manager::core::{Core, CoreRuntime};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use support::sio::SioClient;
@@ -57,14 +57,7 @@ async fn serve(tweak: impl FnOnce(&mut Settings)) -> Served {
 async fn an_http_client_over_a_real_socket() {
     let served = serve(|_| {}).await;
     let http = reqwest::Client::new();
-    let health: Value = http
-        .get(served.url("/api/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = support::get_json(&http, &served.url("/api/health")).await;
     assert_eq!(health["status"], "healthy");
     let document = json!({
         "service_name": "piper", "service_type": "tts", "enabled": true, "version": "1.0.0",
@@ -94,14 +87,7 @@ async fn an_http_client_over_a_real_socket() {
         .await
         .unwrap();
     assert_eq!(fresh.status(), 200);
-    let system: Value = http
-        .get(served.url("/api/system"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let system = support::get_json(&http, &served.url("/api/system")).await;
     assert_eq!(system["api"]["bind"], served.addr.to_string());
 
     served.core.api.turn_off();

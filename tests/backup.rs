@@ -5,6 +5,7 @@
 
 mod support;
 
+use alicia_config_manager::core::Core;
 use alicia_config_manager::core::backup::{Backup, RestoreKind};
 use alicia_config_manager::core::config::{ChangeSource, HistoryEntry, Precondition, read_history};
 use serde_json::{Value, json};
@@ -28,6 +29,14 @@ fn keyed(service: &str, model: &str, key: &str) -> Value {
     document
 }
 
+/// Stores `document` as `service`'s config (it is valid).
+async fn put(core: &Core, service: &str, document: Value, source: ChangeSource) {
+    core.config
+        .put(service, document, source, Precondition::None)
+        .await
+        .expect("a valid document is stored");
+}
+
 fn configs(dir: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(dir.join("config.json")).unwrap()).unwrap()
 }
@@ -42,25 +51,21 @@ async fn backup_then_wipe_then_restore_gives_back_the_configs_and_history() {
     let dir = tempfile::tempdir().unwrap();
     let (core, runtime) = start_core(dir.path(), broker.port, |_| {}).await;
     for (service, model) in [("llm-main", "llama3"), ("llm-spare", "mistral")] {
-        core.config
-            .put(
-                service,
-                keyed(service, model, "sk-secret-1"),
-                ChangeSource::Rest,
-                Precondition::None,
-            )
-            .await
-            .unwrap();
-    }
-    core.config
-        .put(
-            "llm-main",
-            keyed("llm-main", "qwen", "sk-secret-1"),
-            ChangeSource::Gui,
-            Precondition::None,
+        put(
+            &core,
+            service,
+            keyed(service, model, "sk-secret-1"),
+            ChangeSource::Rest,
         )
-        .await
-        .unwrap();
+        .await;
+    }
+    put(
+        &core,
+        "llm-main",
+        keyed("llm-main", "qwen", "sk-secret-1"),
+        ChangeSource::Gui,
+    )
+    .await;
     runtime.shutdown(&core).await;
     let before_configs = configs(dir.path());
     let before_history = history(dir.path());
@@ -148,15 +153,13 @@ async fn a_backup_without_secrets_restores_with_the_stored_keys_untouched() {
     let broker = TestBroker::embedded();
     let dir = tempfile::tempdir().unwrap();
     let (core, runtime) = start_core(dir.path(), broker.port, |_| {}).await;
-    core.config
-        .put(
-            "llm-main",
-            keyed("llm-main", "llama3", "sk-kept-key"),
-            ChangeSource::Rest,
-            Precondition::None,
-        )
-        .await
-        .unwrap();
+    put(
+        &core,
+        "llm-main",
+        keyed("llm-main", "llama3", "sk-kept-key"),
+        ChangeSource::Rest,
+    )
+    .await;
     let backup = Backup::of_service(&core.config, dir.path(), false).unwrap();
     let bytes = backup.to_bytes();
     assert!(
@@ -165,24 +168,20 @@ async fn a_backup_without_secrets_restores_with_the_stored_keys_untouched() {
     );
 
     // Things change after the backup: a new model, a new service.
-    core.config
-        .put(
-            "llm-main",
-            keyed("llm-main", "qwen", "sk-kept-key"),
-            ChangeSource::Gui,
-            Precondition::None,
-        )
-        .await
-        .unwrap();
-    core.config
-        .put(
-            "llm-new",
-            llm_document("llm-new", "phi3"),
-            ChangeSource::Gui,
-            Precondition::None,
-        )
-        .await
-        .unwrap();
+    put(
+        &core,
+        "llm-main",
+        keyed("llm-main", "qwen", "sk-kept-key"),
+        ChangeSource::Gui,
+    )
+    .await;
+    put(
+        &core,
+        "llm-new",
+        llm_document("llm-new", "phi3"),
+        ChangeSource::Gui,
+    )
+    .await;
 
     let backup = Backup::parse(&bytes).unwrap();
     let preview = backup.preview(&core.config).unwrap();

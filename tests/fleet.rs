@@ -373,13 +373,7 @@ impl Headless {
     }
 
     async fn get(&self, http: &reqwest::Client, path: &str) -> Value {
-        http.get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        support::get_json(http, &format!("{}{path}", self.base)).await
     }
 }
 

@@ -35,10 +35,7 @@ fn gui(options: GuiOptions, file: SettingsFile) -> Gui {
     let broker = TestBroker::embedded();
     let dir = tempfile::tempdir().unwrap();
     let (core, core_runtime) = runtime.block_on(start_core(dir.path(), broker.port, |_| {}));
-    let (app_core, handle) = (core.clone(), runtime.handle().clone());
-    let harness = Harness::builder()
-        .with_size(egui::vec2(1320.0, 820.0))
-        .build_eframe(move |cc| AliciaApp::new(&cc.egui_ctx, app_core, handle, options, &file));
+    let harness = window(&core, runtime.handle(), options, file);
     Gui {
         harness,
         core,
@@ -49,6 +46,27 @@ fn gui(options: GuiOptions, file: SettingsFile) -> Gui {
     }
 }
 
+/// The app's window over `core`.
+fn window(
+    core: &Core,
+    runtime: &tokio::runtime::Handle,
+    options: GuiOptions,
+    file: SettingsFile,
+) -> Harness<'static, AliciaApp> {
+    let (app_core, handle) = (core.clone(), runtime.clone());
+    Harness::builder()
+        .with_size(egui::vec2(1320.0, 820.0))
+        .build_eframe(move |cc| AliciaApp::new(&cc.egui_ctx, app_core, handle, options, &file))
+}
+
+/// A second manager on the same broker, started as a follower, with its own window.
+struct FollowerWindow {
+    core: Core,
+    harness: Harness<'static, AliciaApp>,
+    runtime: CoreRuntime,
+    _dir: tempfile::TempDir,
+}
+
 impl Gui {
     /// Steps frames until `condition` holds (the core works on other threads meanwhile).
     fn until(
@@ -56,14 +74,29 @@ impl Gui {
         what: &str,
         condition: impl Fn(&Harness<'static, AliciaApp>, &Core) -> bool,
     ) {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            self.harness.step();
-            if condition(&self.harness, &self.core) {
-                return;
-            }
-            assert!(Instant::now() < deadline, "timed out waiting until {what}");
-            std::thread::sleep(Duration::from_millis(20));
+        let core = &self.core;
+        step_until(&mut self.harness, what, |h| condition(h, core));
+    }
+
+    /// Starts a follower of this window's manager, with a window of its own.
+    fn follower(&self) -> FollowerWindow {
+        let dir = tempfile::tempdir().unwrap();
+        let (core, runtime) =
+            self.runtime
+                .block_on(start_core(dir.path(), self.broker.port, |s| {
+                    s.role = alicia_config_manager::core::fleet::RoleSetting::Follower
+                }));
+        let harness = window(
+            &core,
+            self.runtime.handle(),
+            GuiOptions::default(),
+            SettingsFile::default(),
+        );
+        FollowerWindow {
+            core,
+            harness,
+            runtime,
+            _dir: dir,
         }
     }
 
@@ -464,35 +497,15 @@ fn a_check_links_to_the_field_it_is_about() {
 #[test]
 fn a_follower_shows_which_authority_it_follows() {
     let gui = gui(GuiOptions::default(), SettingsFile::default());
-    let follower_dir = tempfile::tempdir().unwrap();
-    let (follower, follower_runtime) =
-        gui.runtime
-            .block_on(start_core(follower_dir.path(), gui.broker.port, |s| {
-                s.role = alicia_config_manager::core::fleet::RoleSetting::Follower
-            }));
-    let (app_core, handle) = (follower.clone(), gui.runtime.handle().clone());
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1320.0, 820.0))
-        .build_eframe(move |cc| {
-            AliciaApp::new(
-                &cc.egui_ctx,
-                app_core,
-                handle,
-                GuiOptions::default(),
-                &SettingsFile::default(),
-            )
-        });
+    let mut follower = gui.follower();
     let expected = format!("role: follower of {}", gui.core.fleet.instance_id());
-    let deadline = Instant::now() + PATIENCE;
-    while !has_text(&harness, &expected) {
-        assert!(
-            Instant::now() < deadline,
-            "the top bar never showed {expected:?}"
-        );
-        harness.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    gui.runtime.block_on(follower_runtime.shutdown(&follower));
+    step_until(
+        &mut follower.harness,
+        "the top bar names the authority",
+        |h| has_text(h, &expected),
+    );
+    gui.runtime
+        .block_on(follower.runtime.shutdown(&follower.core));
 }
 
 #[test]
@@ -552,36 +565,17 @@ fn a_follower_edits_through_the_authority_and_shows_its_refusal_beside_the_field
         client
     });
     let authority = gui.core.clone();
-    let deadline = Instant::now() + PATIENCE;
-    while authority
-        .config
-        .settings_schema("whisper-service")
-        .is_none()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the authority never heard the announcement"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let follower_dir = tempfile::tempdir().unwrap();
-    let (follower, follower_runtime) =
-        gui.runtime
-            .block_on(start_core(follower_dir.path(), port, |s| {
-                s.role = alicia_config_manager::core::fleet::RoleSetting::Follower
-            }));
-    let (app_core, handle) = (follower.clone(), gui.runtime.handle().clone());
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1320.0, 820.0))
-        .build_eframe(move |cc| {
-            AliciaApp::new(
-                &cc.egui_ctx,
-                app_core,
-                handle,
-                GuiOptions::default(),
-                &SettingsFile::default(),
-            )
-        });
+    let heard = authority.clone();
+    gui.runtime.block_on(support::wait_until(
+        "the authority heard the announcement",
+        move || heard.config.settings_schema("whisper-service").is_some(),
+    ));
+    let FollowerWindow {
+        core: follower,
+        mut harness,
+        runtime: follower_runtime,
+        _dir,
+    } = gui.follower();
     let f = follower.clone();
     step_until(&mut harness, "the follower mirrors and follows", move |h| {
         f.fleet.state().has_live_authority() && h.query_by_label("whisper-service").is_some()

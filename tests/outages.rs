@@ -96,15 +96,7 @@ impl Manager {
     }
 
     async fn stored_services(&self) -> Vec<String> {
-        let all: Value = self
-            .http
-            .get(format!("{}/api/config", self.api))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let all = support::get_json(&self.http, &format!("{}/api/config", self.api)).await;
         all.as_object()
             .expect("GET /api/config is an object of documents")
             .keys()

@@ -75,14 +75,7 @@ async fn portable_mode_writes_only_beside_the_executable() {
         .await
         .unwrap();
     assert_eq!(answer.status(), 201);
-    let health: Value = http
-        .get(format!("{base}/api/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = support::get_json(&http, &format!("{base}/api/health")).await;
     assert_eq!(health["status"], "healthy");
     nix_terminate(&child);
     assert!(child.wait().unwrap().success());

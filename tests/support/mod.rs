@@ -116,6 +116,11 @@ pub async fn wait_for_rest(http: &reqwest::Client, base: &str) {
     }
 }
 
+/// `GET url`, its body as JSON (panics on a transport error or a body that is not JSON).
+pub async fn get_json(http: &reqwest::Client, url: &str) -> serde_json::Value {
+    http.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 /// A valid LLM service document (no key) for `service`, using `model`.
 pub fn llm_document(service: &str, model: &str) -> serde_json::Value {
     serde_json::json!({
