@@ -13,6 +13,7 @@ pub mod events;
 pub mod fleet;
 pub mod fsutil;
 pub mod health;
+pub(crate) mod locks;
 pub mod messages;
 pub mod mqtt;
 pub mod secret;

@@ -18,11 +18,12 @@ use super::store::{self, LoadError};
 use crate::core::clock::{next_timestamp_after, now_rfc3339};
 use crate::core::events::{CoreEvent, EventBus};
 use crate::core::fsutil::{remove_stale_temp_files, write_atomic};
+use crate::core::locks::{lock, read, write};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::{mpsc, oneshot, watch};
 
 /// Revisions kept per service, in memory and in the history file, unless configured.
@@ -1198,16 +1199,4 @@ fn retained_entries(history: &HashMap<String, VecDeque<Arc<HistoryEntry>>>) -> V
 /// History file lines beyond which it is compacted, for `retained` entries kept.
 fn compaction_threshold(retained: usize) -> usize {
     retained * 2 + 1000
-}
-
-fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    lock.write().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -10,12 +10,13 @@
 
 use super::Fleet;
 use crate::core::config::{Committed, ConfigError, Remote};
+use crate::core::locks::lock;
 use crate::core::mqtt::MqttHandle;
 use crate::core::mqtt::payloads::SetRefusal;
 use rumqttc::QoS;
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 type Answer = Result<Committed, ConfigError>;
@@ -78,7 +79,7 @@ impl RemoteEdits {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Waiter>>> {
-        self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.waiting)
     }
 }
 

@@ -13,12 +13,13 @@ use crate::core::fleet::remote::RemoteEdits;
 use crate::core::fleet::state::Reaction;
 use crate::core::fleet::{Fleet, Role};
 use crate::core::health::HealthRegistry;
+use crate::core::locks::lock;
 use crate::core::messages::{MessageLog, MessageRecord, payload_head};
 use bytes::Bytes;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
@@ -172,11 +173,7 @@ impl MessageHandler {
     pub fn handle(&self, topic: &str, payload: Bytes, retained: bool) -> Vec<Action> {
         self.counters.received.fetch_add(1, Ordering::Relaxed);
         let now = OffsetDateTime::now_utc();
-        let stamp = self
-            .clock
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .at(now);
+        let stamp = lock(&self.clock).at(now);
         let Parsed {
             meaning,
             data,
@@ -216,11 +213,7 @@ impl MessageHandler {
 
     fn invalid(&self, topic: &str, size: usize, error: String) -> Vec<Action> {
         self.counters.invalid.fetch_add(1, Ordering::Relaxed);
-        let suppressed = self
-            .invalid_log
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .admit(Instant::now());
+        let suppressed = lock(&self.invalid_log).admit(Instant::now());
         if let Some(suppressed) = suppressed {
             tracing::warn!(topic, size, %error, suppressed_since_last = suppressed, "invalid MQTT message ignored");
         }
@@ -418,10 +411,6 @@ impl MessageHandler {
             None => {}
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Lets a burst of log lines through per window, then counts what it holds back.
