@@ -108,6 +108,40 @@ impl Window {
     }
 }
 
+/// A service with a settings schema and a few revisions, for the editor and history panels:
+/// its name and its oldest retained revision.
+fn prepare_editor_history(
+    runtime: &tokio::runtime::Runtime,
+    core: &alicia_config_manager::core::Core,
+) -> (String, u64) {
+    use alicia_config_manager::core::config::{ChangeSource, Precondition};
+    let service = core
+        .config
+        .snapshot()
+        .documents
+        .keys()
+        .find(|name| core.config.settings_schema(name).is_some())
+        .cloned()
+        .expect("the simulator's services announced settings schemas");
+    for version in ["9.0.1", "9.0.2", "9.0.3"] {
+        let mut document = (*core.config.get(&service).expect("stored").document).clone();
+        document["version"] = serde_json::json!(version);
+        runtime
+            .block_on(
+                core.config
+                    .put(&service, document, ChangeSource::Gui, Precondition::None),
+            )
+            .expect("a valid change");
+    }
+    let oldest = core
+        .config
+        .history(&service)
+        .last()
+        .expect("a history")
+        .revision;
+    (service, oldest)
+}
+
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         // `cargo test --all-targets` runs benches without `--bench`: it only checks they build.
@@ -172,16 +206,27 @@ fn main() {
         "| panel | CPU p50 ms | CPU p95 ms | CPU p99 ms | CPU max ms | wall p95 ms | msgs received meanwhile |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|");
+    let edited = prepare_editor_history(&runtime, &core);
     for (tab, name) in [
         (Tab::Services, "Services"),
         (Tab::Devices, "Devices"),
         (Tab::Health, "Health"),
         (Tab::Monitor, "MQTT monitor"),
+        (Tab::Services, "Editor"),
+        (Tab::Services, "History"),
     ] {
         if !only.is_empty() && !only.split(',').any(|o| name.starts_with(o)) {
             continue;
         }
         window.app.tab = tab;
+        match name {
+            "Editor" => {
+                window.app.open_editor(&edited.0);
+                window.app.show_editor_form();
+            }
+            "History" => window.app.show_editor_history(Some(edited.1)),
+            _ => {}
+        }
         for _ in 0..30 {
             window.frame();
         }

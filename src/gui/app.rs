@@ -418,6 +418,18 @@ impl AliciaApp {
         }
     }
 
+    /// Shows the open editor's form.
+    pub fn show_editor_form(&mut self) {
+        self.editor_view = EditorView::Form;
+    }
+
+    /// Shows the open editor's history, with `revision` selected (compared with the current
+    /// document).
+    pub fn show_editor_history(&mut self, revision: Option<u64>) {
+        self.editor_view = EditorView::History;
+        self.history.select(revision);
+    }
+
     fn editor_ui(&mut self, ui: &mut Ui, read_only: bool) {
         ui.horizontal(|ui| {
             ui.selectable_value(&mut self.editor_view, EditorView::Form, "Configuration");

@@ -20,6 +20,12 @@ pub struct HistoryPanel {
 }
 
 impl HistoryPanel {
+    /// Selects a revision to compare with the current document.
+    pub fn select(&mut self, revision: Option<u64>) {
+        self.selected = revision;
+        self.confirm = None;
+    }
+
     /// Draws the history of `service`.
     pub fn ui(
         &mut self,
