@@ -3,7 +3,7 @@
 //!
 //! `cargo bench --bench core`
 
-#![allow(missing_docs)]
+#![allow(missing_docs, reason = "a bench binary has no public API")]
 
 /// The product's allocator (see `src/main.rs`), so the figures are the product's.
 #[global_allocator]
@@ -38,10 +38,11 @@ fn validation(c: &mut Criterion) {
 }
 
 fn handler(c: &mut Criterion) {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("a temp dir");
     let events = EventBus::default();
     let (config, _writer, _) =
-        ConfigService::open(ConfigPaths::in_dir(dir.path()), events.clone(), 100).unwrap();
+        ConfigService::open(ConfigPaths::in_dir(dir.path()), events.clone(), 100)
+            .expect("the store opens");
     let devices = DeviceRegistry::default();
     let handler = MessageHandler::new(
         Topics::default(),

@@ -6,7 +6,7 @@
 //!
 //! `cargo bench --bench fleet`. Knob: `ALICIA_BENCH_EDITS` (edits per figure, default 500).
 
-#![allow(missing_docs)]
+#![allow(missing_docs, reason = "a bench binary has no public API")]
 #![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
 #[global_allocator]
@@ -64,7 +64,10 @@ fn report(what: &str, broker: &str, mut times: Vec<Duration>) {
 }
 
 async fn round_trips(broker: TestBroker) {
-    let (dir_a, dir_f) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (dir_a, dir_f) = (
+        tempfile::tempdir().expect("a temp dir"),
+        tempfile::tempdir().expect("a temp dir"),
+    );
     let (authority, authority_runtime) = start_core(dir_a.path(), broker.port, |_| {}).await;
     let (follower, follower_runtime) = start_core(dir_f.path(), broker.port, |s| {
         s.role = RoleSetting::Follower;
@@ -137,7 +140,7 @@ fn main() {
         .worker_threads(2)
         .enable_all()
         .build()
-        .unwrap();
+        .expect("a runtime");
     runtime.block_on(round_trips(TestBroker::embedded()));
     if let Some(mosquitto) = TestBroker::mosquitto() {
         runtime.block_on(round_trips(mosquitto));

@@ -13,7 +13,7 @@
 //! 10000), `ALICIA_BENCH_RING` (default 100000), `ALICIA_BENCH_PANELS` (comma-separated
 //! panel names to measure, default all).
 
-#![allow(missing_docs)]
+#![allow(missing_docs, reason = "a bench binary has no public API")]
 #![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
 /// The product's allocator (see `src/main.rs`), so the figures are the product's.

@@ -10,7 +10,7 @@
 //! `ALICIA_BENCH_SECS` (measured seconds per figure, default 5), `ALICIA_BENCH_RATE` (the
 //! simulator's target rate, default 100000), `ALICIA_BENCH_DEVICES` (default 10000).
 
-#![allow(missing_docs)]
+#![allow(missing_docs, reason = "a bench binary has no public API")]
 #![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
 /// The product's allocator (see `src/main.rs`), so the figures are the product's.
@@ -117,10 +117,10 @@ async fn bench_broker(name: &str, port: u16) {
     let published_ceiling = simulator_rate(simulator).await;
     subscriber.abort();
 
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("a temp dir");
     let (core, runtime) = Core::start(support::settings_for(dir.path(), port))
         .await
-        .unwrap();
+        .expect("the core starts");
     let probe = core.clone();
     support::wait_until("the core is connected", move || probe.mqtt.is_connected()).await;
     let simulator = start_simulator(port);

@@ -128,6 +128,20 @@ pub enum Command {
     /// replaces the configs, history and settings (a copy of the replaced files is kept).
     /// Stop the manager using the folder first.
     Restore(RestoreArgs),
+    /// Import configs from a file in config.json's format (as the app exports them): checks
+    /// every document first, prints what will change, then stores each change (source
+    /// `import`). Stop the manager using the folder first.
+    Import(ImportArgs),
+}
+
+/// `import`'s options.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The file to read: an object mapping service names to documents.
+    pub file: PathBuf,
+    /// Only print what would change.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `backup`'s options.
@@ -329,6 +343,11 @@ mod tests {
         assert!(matches!(
             cli.command,
             Some(Command::Restore(RestoreArgs { dry_run: true, .. }))
+        ));
+        let cli = Cli::try_parse_from(["x", "import", "configs.json"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Import(ImportArgs { dry_run: false, .. }))
         ));
     }
 

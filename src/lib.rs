@@ -4,20 +4,17 @@
 //! - [`api`]: the embedded REST + socket.io server over the core;
 //! - [`gui`]: the desktop app and kiosk (egui);
 //! - [`cli`]: the command line (flags and environment, CONTRACT §4);
-//! - [`backup_cli`]: the `backup` and `restore` subcommands;
-//! - [`headless`]: the core without a window, for the home server;
+//! - [`commands`]: what the binary runs: the desktop app, headless mode, and the `simulate`,
+//!   `backup`, `restore` and `import` subcommands;
 //! - [`logging`]: console and JSON-lines logs;
 //! - [`session`]: one run of the manager (core, server, demo), whatever its face;
-//! - [`sim`]: a simulated fleet of services and devices (demo, tests, benchmarks);
-//! - [`simulate`]: the `simulate` subcommand.
+//! - [`sim`]: a simulated fleet of services and devices (demo, tests, benchmarks).
 
 pub mod api;
-pub mod backup_cli;
 pub mod cli;
+pub mod commands;
 pub mod core;
 pub mod gui;
-pub mod headless;
 pub mod logging;
 pub mod session;
 pub mod sim;
-pub mod simulate;

@@ -21,7 +21,7 @@ pub enum ServeApi {
 
 /// A running manager.
 pub struct Session {
-    /// The core.
+    /// The running core, for the faces to call.
     pub core: Core,
     runtime: CoreRuntime,
     supervisor: JoinHandle<()>,

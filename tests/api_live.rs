@@ -2,6 +2,11 @@
 //! (a client this project did not write): events on connect, after a PUT, per MQTT message,
 //! after a health message; the handshake token; a stalled client during a burst.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "in a test, a panic is the failure report"
+)]
+
 mod support;
 
 use alicia_config_manager::api;

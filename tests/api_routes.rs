@@ -1,6 +1,11 @@
 //! Every route and error code of CONTRACT §3, called in process (`oneshot`) on the real app
 //! over a real core connected to a real (embedded) broker.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "in a test, a panic is the failure report"
+)]
+
 mod support;
 
 use alicia_config_manager::api;

@@ -3,6 +3,11 @@
 //! backup without secrets restores with the stored keys untouched; an invalid backup
 //! changes nothing; a folder in use is not restored under a running manager.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "in a test, a panic is the failure report"
+)]
+
 mod support;
 
 use alicia_config_manager::core::Core;
@@ -160,7 +165,7 @@ async fn a_backup_without_secrets_restores_with_the_stored_keys_untouched() {
         ChangeSource::Rest,
     )
     .await;
-    let backup = Backup::of_service(&core.config, dir.path(), false).unwrap();
+    let backup = Backup::of_service(&core.config, &core.settings_file, false).unwrap();
     let bytes = backup.to_bytes();
     assert!(
         !String::from_utf8_lossy(&bytes).contains("sk-kept-key"),
@@ -196,7 +201,10 @@ async fn a_backup_without_secrets_restores_with_the_stored_keys_untouched() {
         "{preview:?}"
     );
     assert_eq!(kind("llm-new"), Some(RestoreKind::Removed));
-    backup.restore(&core.config, dir.path()).await.unwrap();
+    backup
+        .restore(&core.config, &core.settings_file)
+        .await
+        .unwrap();
 
     let main = core.config.get("llm-main").unwrap();
     assert_eq!(main.document["config"]["model"], "llama3");
@@ -218,7 +226,7 @@ async fn a_backup_without_secrets_restores_with_the_stored_keys_untouched() {
     let mut broken = backup.clone();
     broken.configs["llm-main"]["config"]["endpoints"][0]["port"] = json!(70000);
     let before = core.config.snapshot();
-    let refused = broken.restore(&core.config, dir.path()).await;
+    let refused = broken.restore(&core.config, &core.settings_file).await;
     assert!(
         refused
             .unwrap_err()

@@ -1,6 +1,11 @@
 //! Checks across services, on a real core and broker: each check fires on a fleet built to
 //! break it and clears once the fleet is fixed, as `GET /api/system/checks` serves them.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "in a test, a panic is the failure report"
+)]
+
 mod support;
 
 use alicia_config_manager::api;

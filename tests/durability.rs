@@ -9,9 +9,10 @@
 
 mod support;
 
+use parking_lot::Mutex;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use support::{TestBroker, TestClient};
 
@@ -91,7 +92,7 @@ async fn acknowledged_changes_survive_sigkill_at_any_moment() {
                         .await;
                     match answer {
                         Ok(answer) if answer.status().is_success() => {
-                            let mut acks = acks.lock().unwrap();
+                            let mut acks = acks.lock();
                             let entry = acks.entry(service).or_default();
                             *entry = (*entry).max(counter);
                         }
@@ -103,7 +104,8 @@ async fn acknowledged_changes_survive_sigkill_at_any_moment() {
             })
         };
 
-        let kill_at = tokio::time::Instant::now() + Duration::from_millis(fastrand::u64(50..500));
+        let kill_at =
+            tokio::time::Instant::now() + Duration::from_millis(fastrand::Rng::new().u64(50..500));
         while tokio::time::Instant::now() < kill_at {
             let service = format!("svc-{}", counter % SERVICES);
             counter += 1;
@@ -146,7 +148,7 @@ async fn acknowledged_changes_survive_sigkill_at_any_moment() {
                 })
             })
             .collect();
-        let rest_acked = rest_acks.lock().unwrap().clone();
+        let rest_acked = rest_acks.lock().clone();
         for (service, acked) in acknowledged.iter().chain(&rest_acked) {
             let on_disk = counter_of(&stored[service]).unwrap_or(0);
             assert!(
@@ -165,7 +167,7 @@ async fn acknowledged_changes_survive_sigkill_at_any_moment() {
         "the test acknowledged too few MQTT changes ({total_acks}) to mean anything"
     );
     assert!(
-        rest_acks.lock().unwrap().len() == SERVICES as usize,
+        rest_acks.lock().len() == SERVICES as usize,
         "every REST service had acknowledged changes"
     );
     eprintln!(

@@ -4,6 +4,11 @@
 //! refusals reach the follower's editor, a follower without a live authority refuses edits
 //! and says why, and `--role authority` takes over (the old authority steps down).
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "in a test, a panic is the failure report"
+)]
+
 mod support;
 
 use alicia_config_manager::api;
@@ -77,7 +82,7 @@ async fn a_follower_sends_its_edits_to_the_authority_and_shows_its_answers() {
             .describe()
             .contains(authority.fleet.instance_id())
     );
-    assert_eq!(follower.system_info().role, "follower");
+    assert_eq!(follower.system_info().role.as_str(), "follower");
     views_agree(&authority, &follower).await;
 
     let mut observer = TestClient::connect(broker.port).await;

@@ -3,6 +3,11 @@
 //! commands, live updates that never wipe a draft, the kiosk lock, rollback, and rendered
 //! snapshots of every panel.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "in a test, a panic is the failure report"
+)]
+
 mod support;
 
 use alicia_config_manager::core::config::{ChangeSource, Committed, Precondition};

@@ -1,6 +1,11 @@
 //! The real binary in headless mode: the newcomer's first start, refusals that lose nothing,
 //! and a clean exit on SIGTERM.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "in a test, a panic is the failure report"
+)]
+
 mod support;
 
 use serde_json::Value;
@@ -16,9 +21,9 @@ fn headless(config_dir: &std::path::Path) -> Command {
 }
 
 /// Reads the child's stderr on a thread; returns a handle to what it has written so far.
-fn capture_stderr(child: &mut Child) -> std::sync::Arc<std::sync::Mutex<String>> {
+fn capture_stderr(child: &mut Child) -> std::sync::Arc<parking_lot::Mutex<String>> {
     let mut stderr = child.stderr.take().unwrap();
-    let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let text = std::sync::Arc::new(parking_lot::Mutex::new(String::new()));
     let sink = std::sync::Arc::clone(&text);
     std::thread::Builder::new()
         .name("child-stderr".into())
@@ -28,22 +33,20 @@ fn capture_stderr(child: &mut Child) -> std::sync::Arc<std::sync::Mutex<String>>
                 if n == 0 {
                     break;
                 }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buffer[..n]));
+                sink.lock().push_str(&String::from_utf8_lossy(&buffer[..n]));
             }
         })
         .unwrap();
     text
 }
 
-fn wait_for_log(log: &std::sync::Mutex<String>, needle: &str) {
+fn wait_for_log(log: &parking_lot::Mutex<String>, needle: &str) {
     let deadline = Instant::now() + support::PATIENCE;
-    while !log.lock().unwrap().contains(needle) {
+    while !log.lock().contains(needle) {
         assert!(
             Instant::now() < deadline,
             "the log never said {needle:?}:\n{}",
-            log.lock().unwrap()
+            log.lock()
         );
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -77,7 +80,7 @@ async fn a_first_start_creates_the_default_config_and_runs_the_embedded_broker()
         .unwrap();
     let log = capture_stderr(&mut child);
     wait_for_log(&log, "connected to the MQTT broker");
-    let text = log.lock().unwrap().clone();
+    let text = log.lock().clone();
     assert!(text.contains("created the default config"), "{text}");
     assert!(text.contains("embedded MQTT broker running"), "{text}");
     assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
@@ -204,7 +207,7 @@ fn secrets_from_the_environment_never_reach_the_log() {
             .all(|line| serde_json::from_str::<Value>(line).is_ok()),
         "JSON lines"
     );
-    for text in [file.as_str(), log.lock().unwrap().as_str()] {
+    for text in [file.as_str(), log.lock().as_str()] {
         assert!(!text.contains("pw-must-not-leak"));
         assert!(!text.contains("token-must-not-leak"));
     }

@@ -1,6 +1,11 @@
 //! The message handler without a broker: each topic of CONTRACT §2 changes exactly what it
 //! should, asks for the right follow-up work, and bad input changes nothing.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "in a test, a panic is the failure report"
+)]
+
 use alicia_config_manager::core::config::{ConfigPaths, ConfigService, MASK};
 use alicia_config_manager::core::devices::DeviceRegistry;
 use alicia_config_manager::core::events::{CoreEvent, EventBus};

@@ -1,6 +1,11 @@
 //! The core over a real broker: every topic of CONTRACT §2 driven by a real MQTT client owned
 //! by the test, against the embedded broker and against Mosquitto.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "in a test, a panic is the failure report"
+)]
+
 mod support;
 
 use alicia_config_manager::core::CommandError;
@@ -78,7 +83,7 @@ async fn health_reports_drive_status_and_staleness(broker: TestBroker) {
         )
         .await;
     let row = |core: &alicia_config_manager::core::Core| {
-        core.services()
+        core.service_overview()
             .into_iter()
             .find(|r| r.service_name == "whisper-service")
             .unwrap()
@@ -293,7 +298,7 @@ async fn acks_show_applied_pending_and_refused(broker: TestBroker) {
     let (core, _runtime) = start_core(dir.path(), broker.port, |_| {}).await;
     let client = TestClient::connect(broker.port).await;
     let state = |core: &alicia_config_manager::core::Core| {
-        core.services()
+        core.service_overview()
             .into_iter()
             .find(|r| r.service_name == "whisper-service")
             .unwrap()
@@ -546,8 +551,9 @@ async fn a_garbage_flood_does_not_starve_valid_messages(broker: TestBroker) {
             // Bounded: a flooder that outruns the manager forever makes any FIFO broker queue
             // the valid messages behind an ever-growing backlog (rumqttd sometimes accepted a
             // million in 15 s), which proves nothing about the manager.
+            let mut rng = fastrand::Rng::new();
             while flooding.load(std::sync::atomic::Ordering::Relaxed) && sent < FLOOD_LIMIT {
-                let payload: Vec<u8> = (0..64).map(|_| fastrand::u8(..)).collect();
+                let payload: Vec<u8> = (0..64).map(|_| rng.u8(..)).collect();
                 let topic = topics[sent as usize % topics.len()];
                 // try_publish: as fast as the client's queue takes them, never waiting.
                 if flooder

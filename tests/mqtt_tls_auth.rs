@@ -2,6 +2,11 @@
 //! connects, round-trips its own messages, and explains a wrong password or an untrusted
 //! certificate instead of failing silently. Runs against Mosquitto.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "in a test, a panic is the failure report"
+)]
+
 mod support;
 
 use alicia_config_manager::core::Core;

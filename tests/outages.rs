@@ -8,6 +8,11 @@
 //! Outages: `ALICIA_OUTAGES` (default 5). Needs Mosquitto (skipped without it, unless
 //! `ALICIA_REQUIRE_MOSQUITTO=1`).
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "in a test, a panic is the failure report"
+)]
+
 mod support;
 
 use serde_json::{Value, json};

@@ -3,6 +3,11 @@
 //! it writes — configs, history, instance id, logs, backups — in `alicia-data` beside
 //! itself, and writes nothing in the home folder.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "in a test, a panic is the failure report"
+)]
+
 mod support;
 
 use serde_json::Value;

@@ -41,7 +41,7 @@ async fn the_core_sees_the_whole_fleet_and_it_answers() {
     wait_until(
         "every simulated service has a config it applied",
         move || {
-            let rows = probe.services();
+            let rows = probe.service_overview();
             names.iter().all(|name| {
                 rows.iter()
                     .any(|r| &r.service_name == name && r.config_state == ConfigState::Applied)
@@ -78,7 +78,7 @@ async fn the_core_sees_the_whole_fleet_and_it_answers() {
     let probe = core.clone();
     wait_until("the silent service turns stale", move || {
         probe
-            .services()
+            .service_overview()
             .iter()
             .any(|r| r.service_name == silent && r.stale)
     })
@@ -93,7 +93,7 @@ async fn the_core_sees_the_whole_fleet_and_it_answers() {
     let probe = core.clone();
     wait_until("a flapping service shows unhealthy", move || {
         probe
-            .services()
+            .service_overview()
             .iter()
             .any(|r| r.service_name == flapping && r.status == HealthStatus::Unhealthy)
     })
@@ -102,11 +102,11 @@ async fn the_core_sees_the_whole_fleet_and_it_answers() {
     let tts = fleet
         .services
         .iter()
-        .find(|s| s.model.service_type == "tts")
+        .find(|s| s.model.service_type == alicia_config_manager::core::config::ServiceType::Tts)
         .unwrap()
         .clone();
     let state_of = |core: &alicia_config_manager::core::Core, name: &str| {
-        core.services()
+        core.service_overview()
             .into_iter()
             .find(|r| r.service_name == name)
             .unwrap()

@@ -15,6 +15,7 @@ use super::auth::Access;
 use crate::core::Core;
 use crate::core::events::CoreEvent;
 use crate::core::messages::LiveData;
+use parking_lot::Mutex;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use socketioxide::extract::{SocketRef, State, TryData};
@@ -23,7 +24,7 @@ use socketioxide::layer::SocketIoLayer;
 use socketioxide::socket::Sid;
 use socketioxide::{SendError, SocketError, SocketIo};
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::sync::broadcast::error::RecvError;
@@ -203,7 +204,7 @@ async fn authenticate(
 async fn on_connect(socket: SocketRef, State(hub): State<LiveHub>) {
     let client = Arc::new(Client::default());
     {
-        let mut queue = client.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut queue = client.queue.lock();
         queue.config = Some(hub.inner.config_snapshot());
         queue.devices = Some(hub.inner.devices_snapshot());
     }
@@ -217,11 +218,7 @@ async fn on_connect(socket: SocketRef, State(hub): State<LiveHub>) {
 /// Feeds one client from its queue, at the pace it reads.
 async fn pump(socket: SocketRef, client: Arc<Client>) {
     loop {
-        let next = client
-            .queue
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .next();
+        let next = client.queue.lock().next();
         let Some((event, payload)) = next else {
             if !socket.connected() {
                 return;
@@ -232,11 +229,7 @@ async fn pump(socket: SocketRef, client: Arc<Client>) {
         match socket.emit(event, &payload) {
             Ok(()) => {}
             Err(SendError::Socket(SocketError::InternalChannelFull)) => {
-                client
-                    .queue
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push_front(event, payload);
+                client.queue.lock().push_front(event, payload);
                 tokio::time::sleep(FULL_RETRY).await;
             }
             Err(_) => return,
@@ -245,8 +238,8 @@ async fn pump(socket: SocketRef, client: Arc<Client>) {
 }
 
 impl Hub {
-    fn clients(&self) -> std::sync::MutexGuard<'_, HashMap<Sid, Arc<Client>>> {
-        self.clients.lock().unwrap_or_else(PoisonError::into_inner)
+    fn clients(&self) -> parking_lot::MutexGuard<'_, HashMap<Sid, Arc<Client>>> {
+        self.clients.lock()
     }
 
     fn has_clients(&self) -> bool {
@@ -265,7 +258,7 @@ impl Hub {
     fn each_client(&self, mut change: impl FnMut(&mut Queue)) {
         let clients: Vec<Arc<Client>> = self.clients().values().cloned().collect();
         for client in clients {
-            change(&mut client.queue.lock().unwrap_or_else(PoisonError::into_inner));
+            change(&mut client.queue.lock());
             client.wake.notify_one();
         }
     }

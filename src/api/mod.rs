@@ -15,8 +15,8 @@ pub mod routes;
 pub mod security;
 pub mod server;
 
+use crate::core::Core;
 use crate::core::settings::ApiSettings;
-use crate::core::{Core, auth_required};
 use auth::Access;
 use axum::Json;
 use axum::Router;
@@ -79,7 +79,7 @@ async fn openapi_json() -> Json<&'static Value> {
 
 /// The whole app for `core` with these settings: routes, socket.io, and every protection.
 pub fn router(core: Core, settings: &ApiSettings) -> Router {
-    let access = Access::new(settings.token.clone(), auth_required(settings));
+    let access = Access::new(settings.token.clone(), settings.auth_required());
     let development = core.settings.development;
     let (live_layer, _io) = live::layer(core.clone(), access.clone());
     let state = ApiState {
@@ -94,7 +94,7 @@ pub fn router(core: Core, settings: &ApiSettings) -> Router {
 /// The protections in front of the routes (socket.io, which checks its own handshake token,
 /// sits outside them): the 404 / 405 JSON fallbacks, the token check, the rate limit.
 pub fn guard_routes(routes: Router, settings: &ApiSettings) -> Router {
-    let access = Access::new(settings.token.clone(), auth_required(settings));
+    let access = Access::new(settings.token.clone(), settings.auth_required());
     let routes = routes
         .fallback(errors::route_not_found)
         .method_not_allowed_fallback(errors::method_not_allowed)

@@ -5,7 +5,7 @@
 use super::router;
 use crate::core::Core;
 use crate::core::api_switch::{ApiDesired, ApiStatus};
-use crate::core::settings::ApiSettings;
+use crate::core::settings::{ApiSettings, ApiSettingsError};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -25,6 +25,7 @@ pub struct RunningServer {
 impl RunningServer {
     /// Stops accepting, lets open requests finish (up to a few seconds), and returns.
     pub async fn stop(self) {
+        // An error only says the server has stopped already.
         let _ = self.stop.send(());
         let mut task = self.task;
         if tokio::time::timeout(GRACE + Duration::from_secs(1), &mut task)
@@ -39,12 +40,9 @@ impl RunningServer {
 /// Why the server did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// Off loopback without a token.
-    #[error(
-        "refusing to serve on {0} without a token: off loopback every request needs one. \
-         Set ALICIA_API_TOKEN (or api_token in the settings file), or bind 127.0.0.1"
-    )]
-    TokenRequired(SocketAddr),
+    /// The settings break their rule (off loopback without a token).
+    #[error("{0}. Set ALICIA_API_TOKEN (or api_token in the settings file), or bind 127.0.0.1")]
+    Settings(#[from] ApiSettingsError),
     /// The address cannot be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -57,10 +55,8 @@ pub enum StartError {
 
 /// Binds and serves the app until stopped.
 pub async fn start(core: Core, settings: &ApiSettings) -> Result<RunningServer, StartError> {
-    let requested = SocketAddr::new(settings.bind, settings.port);
-    if !settings.bind.is_loopback() && settings.token.is_none() {
-        return Err(StartError::TokenRequired(requested));
-    }
+    settings.validate()?;
+    let requested = settings.addr();
     let listener = tokio::net::TcpListener::bind(requested)
         .await
         .map_err(|source| StartError::Bind {
@@ -80,7 +76,9 @@ pub async fn start(core: Core, settings: &ApiSettings) -> Result<RunningServer, 
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(async move {
+            // Either way the server stops: asked to, or its handle is gone.
             let _ = stopped.await;
+            // An error only says the grace timer below is no longer waiting.
             let _ = closing.send(());
         });
         let mut serve = std::pin::pin!(serve.into_future());
@@ -91,6 +89,7 @@ pub async fn start(core: Core, settings: &ApiSettings) -> Result<RunningServer, 
                 }
             }
             () = async {
+                // The grace period starts once shutdown began (or could never begin).
                 let _ = closed.await;
                 tokio::time::sleep(GRACE).await;
             } => tracing::warn!("open connections did not finish in time; closed them"),
@@ -120,7 +119,7 @@ pub async fn supervise(core: Core) {
                     core.api.report(number, ApiStatus::Starting);
                     let status = match start(core.clone(), settings).await {
                         Ok(server) => {
-                            let auth_required = crate::core::auth_required(settings);
+                            let auth_required = settings.auth_required();
                             tracing::info!(
                                 url = %format!("http://{}", server.addr),
                                 auth_required,

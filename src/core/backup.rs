@@ -10,9 +10,9 @@
 use crate::core::clock::now_rfc3339;
 use crate::core::config::{
     ConfigService, FieldError, HistoryEntry, Restore, diff, load_config_file, mask_document,
-    read_history, restore_masked_key,
+    read_history, restore_masked_secrets,
 };
-use crate::core::settings::{SETTINGS_FILE_NAME, SettingsFile};
+use crate::core::settings::{SETTINGS_FILE_NAME, SettingsFile, SettingsStore};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -61,7 +61,7 @@ pub enum RestoreKind {
 /// One line of a restore preview.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RestoreItem {
-    /// The service.
+    /// The service it is about, by name.
     pub service: String,
     /// What happens to it.
     pub kind: RestoreKind,
@@ -138,13 +138,14 @@ impl Backup {
         }
     }
 
-    /// A backup of a running config service and the settings file in `config_dir`.
+    /// A backup of a running config service and its settings file.
     pub fn of_service(
         config: &ConfigService,
-        config_dir: &Path,
+        settings: &SettingsStore,
         include_secrets: bool,
     ) -> Result<Self, BackupError> {
-        let settings = SettingsFile::load(&config_dir.join(SETTINGS_FILE_NAME))
+        let settings = settings
+            .load()
             .map_err(|e| BackupError::Io(e.to_string()))?;
         let configs = config
             .snapshot()
@@ -211,7 +212,7 @@ impl Backup {
         for (service, document) in &self.configs {
             let stored = snapshot.documents.get(service);
             let mut incoming = document.clone();
-            restore_masked_key(&mut incoming, stored.map(|s| &*s.document));
+            restore_masked_secrets(&mut incoming, stored.map(|s| &*s.document));
             let errors = config.validate(service, &incoming);
             details.extend(
                 errors
@@ -252,13 +253,12 @@ impl Backup {
     }
 
     /// Restores it: validates first, then replaces the configs and history (recording an
-    /// `import` revision per changed service) and the settings file in `config_dir`
-    /// (secrets the backup lacks are kept from the file there now). Returns how many services
-    /// changed.
+    /// `import` revision per changed service) and the settings file (secrets the backup lacks
+    /// are kept from the file there now). Returns how many services changed.
     pub async fn restore(
         &self,
         config: &ConfigService,
-        config_dir: &Path,
+        settings_file: &SettingsStore,
     ) -> Result<usize, BackupError> {
         self.preview(config)?;
         let restore = Restore {
@@ -273,28 +273,41 @@ impl Backup {
             crate::core::config::ConfigError::Invalid { details } => BackupError::Invalid(details),
             other => BackupError::Io(other.to_string()),
         })?;
-        let path = config_dir.join(SETTINGS_FILE_NAME);
+        let store = settings_file.clone();
         let settings = self.settings.clone();
-        tokio::task::spawn_blocking(move || restore_settings(&path, settings))
+        tokio::task::spawn_blocking(move || restore_settings(&store, settings))
             .await
             .map_err(|e| BackupError::Io(e.to_string()))??;
         Ok(changed.len())
     }
 }
 
-fn restore_settings(path: &Path, mut settings: Map<String, Value>) -> Result<(), BackupError> {
-    let current = SettingsFile::load(path).map_err(|e| BackupError::Io(e.to_string()))?;
-    if let Ok(Value::Object(current)) = serde_json::to_value(&current) {
-        for key in SECRET_SETTINGS {
-            if !settings.contains_key(key)
-                && let Some(value) = current.get(key)
-            {
-                settings.insert(key.to_owned(), value.clone());
+/// Replaces the settings file with the backup's, keeping today's secrets where it has none.
+fn restore_settings(
+    store: &SettingsStore,
+    settings: Map<String, Value>,
+) -> Result<(), BackupError> {
+    let mut refused = None;
+    store
+        .update_blocking(|file| {
+            let mut restored = settings;
+            if let Ok(Value::Object(current)) = serde_json::to_value(&*file) {
+                for key in SECRET_SETTINGS {
+                    if !restored.contains_key(key)
+                        && let Some(value) = current.get(key)
+                    {
+                        restored.insert(key.to_owned(), value.clone());
+                    }
+                }
             }
-        }
+            match serde_json::from_value::<SettingsFile>(Value::Object(restored)) {
+                Ok(restored) => *file = restored,
+                Err(error) => refused = Some(error),
+            }
+        })
+        .map_err(|e| BackupError::Io(e.to_string()))?;
+    match refused {
+        Some(error) => Err(BackupError::Io(format!("settings: {error}"))),
+        None => Ok(()),
     }
-    let file: SettingsFile = serde_json::from_value(Value::Object(settings))
-        .map_err(|e| BackupError::Io(format!("settings: {e}")))?;
-    file.save(path)
-        .map_err(|e| BackupError::Io(format!("{}: {e}", path.display())))
 }

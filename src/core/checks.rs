@@ -14,7 +14,7 @@
 //! - an enabled service that has not reported within the health TTL (or never has);
 //! - a service that refused its current config (its `/ack` says so).
 
-use crate::core::config::Snapshot;
+use crate::core::config::{ROUTER_TARGETS, ServiceType, Snapshot};
 use crate::core::health::{ConfigState, ServiceSummary};
 use serde::Serialize;
 use serde_json::Value;
@@ -65,13 +65,6 @@ pub struct Check {
     pub related: Vec<String>,
 }
 
-/// The targets a voice router names, as `(service type, settings key)`.
-const ROUTER_TARGETS: [(&str, &str); 3] = [
-    ("stt", "stt_service"),
-    ("tts", "tts_service"),
-    ("llm", "llm_service"),
-];
-
 /// Every finding, errors first, then by service and field.
 pub fn run_checks(snapshot: &Snapshot, services: &[ServiceSummary]) -> Vec<Check> {
     let documents: BTreeMap<&str, &Value> = snapshot
@@ -81,7 +74,7 @@ pub fn run_checks(snapshot: &Snapshot, services: &[ServiceSummary]) -> Vec<Check
         .collect();
     let mut checks = Vec::new();
     for (name, document) in &documents {
-        if enabled(document) && service_type(document) == Some("voice_router") {
+        if enabled(document) && service_type(document) == Some(ServiceType::VoiceRouter) {
             router_checks(name, document, &documents, &mut checks);
         }
     }
@@ -129,7 +122,10 @@ fn router_checks(
                     Severity::Error,
                     format!(
                         "voice router {router} uses {target} as its {kind} service, but {target} is a {} service",
-                        service_type(found).unwrap_or("untyped")
+                        found
+                            .get("service_type")
+                            .and_then(Value::as_str)
+                            .unwrap_or("untyped")
                     ),
                     vec![target.to_owned()],
                 )),
@@ -197,7 +193,9 @@ fn language_checks(
         None => {
             let spoken: Vec<(&str, &str, String)> = chain
                 .iter()
-                .filter(|(_, d)| matches!(service_type(d), Some("stt" | "tts")))
+                .filter(|(_, d)| {
+                    matches!(service_type(d), Some(ServiceType::Stt | ServiceType::Tts))
+                })
                 .filter_map(|(name, d)| language(d).map(|(l, t)| (*name, l, t)))
                 .collect();
             if let [(stt, stt_language, a), (tts, tts_language, b)] = spoken.as_slice()
@@ -303,8 +301,11 @@ fn enabled(document: &Value) -> bool {
     document.get("enabled").and_then(Value::as_bool) == Some(true)
 }
 
-fn service_type(document: &Value) -> Option<&str> {
-    document.get("service_type").and_then(Value::as_str)
+fn service_type(document: &Value) -> Option<ServiceType> {
+    document
+        .get("service_type")
+        .and_then(Value::as_str)
+        .and_then(ServiceType::parse)
 }
 
 /// The language as written, and its primary subtag in lower case.

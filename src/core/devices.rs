@@ -1,10 +1,11 @@
 //! The device registry (CONTRACT §2, `alicia/device/<id>/…`): a live map fed by MQTT, and the
 //! commands sent to devices that still await their result.
 
+use parking_lot::{Mutex, RwLock};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Commands remembered while waiting for their result.
@@ -75,7 +76,7 @@ pub enum DeviceChange {
 pub struct PendingCommand {
     /// The device it was sent to.
     pub device_id: String,
-    /// The command.
+    /// The command's name, as sent.
     pub command: String,
     sent: Instant,
 }
@@ -129,7 +130,7 @@ impl DeviceRegistry {
     }
 
     fn update(&self, id: &str, change: impl FnOnce(&mut Device)) -> Option<DeviceChange> {
-        let mut devices = self.devices.write().unwrap_or_else(PoisonError::into_inner);
+        let mut devices = self.devices.write();
         let mut device = devices
             .get(id)
             .map_or_else(|| Device::new(id), |existing| Device::clone(existing));
@@ -150,35 +151,25 @@ impl DeviceRegistry {
 
     /// One device.
     pub fn get(&self, id: &str) -> Option<Arc<Device>> {
-        self.devices
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(id)
-            .cloned()
+        self.devices.read().get(id).cloned()
     }
 
     /// Every device, sorted by id.
     pub fn list(&self) -> Vec<Arc<Device>> {
-        let mut list: Vec<Arc<Device>> = self
-            .devices
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .values()
-            .cloned()
-            .collect();
+        let mut list: Vec<Arc<Device>> = self.devices.read().values().cloned().collect();
         list.sort_by(|a, b| a.id.cmp(&b.id));
         list
     }
 
     /// (online, total) device counts.
     pub fn counts(&self) -> (usize, usize) {
-        let devices = self.devices.read().unwrap_or_else(PoisonError::into_inner);
+        let devices = self.devices.read();
         (devices.values().filter(|d| d.online).count(), devices.len())
     }
 
     /// Remembers a command sent, to match its result.
     pub fn remember_command(&self, request_id: &str, device_id: &str, command: &str) {
-        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut pending = self.pending.lock();
         let now = Instant::now();
         while let Some(oldest) = pending.order.front().cloned() {
             let expired = pending
@@ -205,7 +196,7 @@ impl DeviceRegistry {
 
     /// Takes the command a result answers, if this manager sent it and still waits for it.
     pub fn take_command(&self, request_id: &str) -> Option<PendingCommand> {
-        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut pending = self.pending.lock();
         pending.by_id.remove(request_id)
     }
 }

@@ -6,7 +6,6 @@ use crate::core::config::ChangeSource;
 use crate::core::devices::Device;
 use crate::core::messages::MessageRecord;
 use crate::core::mqtt::payloads::{CommandResult, HealthStatus};
-use serde_json::Value;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
@@ -18,25 +17,23 @@ pub const EVENT_CAPACITY: usize = 65_536;
 pub enum CoreEvent {
     /// A config change was accepted and stored.
     ConfigChanged {
-        /// The service.
+        /// The service it is about, by name.
         service: String,
         /// Its new revision.
         revision: u64,
         /// Who made the change.
         source: ChangeSource,
-        /// The new document (secrets included: mask before showing), `None` when deleted.
-        document: Option<Arc<Value>>,
     },
     /// A device was added or changed.
     DeviceUpdated(Arc<Device>),
     /// A device was removed (its retained state was cleared).
     DeviceRemoved {
-        /// Its id.
+        /// The device's id.
         id: String,
     },
     /// A service's health changed (a report, or it went stale).
     HealthChanged {
-        /// The service.
+        /// The service it is about, by name.
         service: String,
         /// Its status as shown (`unknown` when stale).
         status: HealthStatus,
@@ -47,21 +44,21 @@ pub enum CoreEvent {
     },
     /// Something else about a running service changed: its ack, its announcement.
     ServiceUpdated {
-        /// The service.
+        /// The service it is about, by name.
         service: String,
     },
     /// An MQTT message arrived (secrets already masked in the record).
     Message(Arc<MessageRecord>),
     /// A device answered a command.
     CommandFinished {
-        /// The device.
+        /// The device that answered, by id.
         device_id: String,
         /// Its answer.
         result: CommandResult,
     },
     /// The broker connection went up or down.
     Connection {
-        /// Connected now.
+        /// True while connected to the broker.
         connected: bool,
         /// Why it is down, when it is.
         reason: Option<String>,
@@ -85,6 +82,7 @@ impl EventBus {
 
     /// Sends an event to every current subscriber (none is fine).
     pub fn emit(&self, event: CoreEvent) {
+        // An error only says nobody listens now, which is fine.
         let _ = self.sender.send(event);
     }
 

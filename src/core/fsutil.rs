@@ -1,5 +1,6 @@
-//! Durable file writes: private (0600) files, written atomically (temp file in the same
-//! folder, fsync, rename, fsync the folder) so a crash leaves the old file or the new one.
+//! Durable file writes: private (0600) files, written atomically (a temp file of its own in
+//! the same folder, fsync, rename, fsync the folder) so a crash leaves the old file or the new
+//! one, and two writers at once each replace the file whole.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -31,26 +32,19 @@ pub fn open_private(path: &Path, options: &mut OpenOptions) -> io::Result<File> 
 }
 
 /// Replaces `path` with `contents` atomically and durably; the file ends up with mode 0600.
+/// Each call writes a temp file with a unique name (removed again if anything fails), so
+/// concurrent writers never share one.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     let dir = parent_dir(path);
     ensure_private_dir(&dir)?;
-    let temp_path = temp_path_for(path);
-    let result = (|| {
-        let mut file = open_private(
-            &temp_path,
-            OpenOptions::new().write(true).create(true).truncate(true),
-        )?;
-        set_private(&file)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&temp_path, path)?;
-        sync_dir(&dir)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temp_path);
-    }
-    result
+    let mut temp = tempfile::Builder::new()
+        .prefix(&temp_prefix(path))
+        .tempfile_in(&dir)?;
+    set_private(temp.as_file())?;
+    temp.write_all(contents)?;
+    temp.as_file().sync_all()?;
+    temp.persist(path).map_err(|error| error.error)?;
+    sync_dir(&dir)
 }
 
 /// Removes temp files that an interrupted [`write_atomic`] of `path` left behind; returns
@@ -59,7 +53,7 @@ pub fn remove_stale_temp_files(path: &Path) -> usize {
     let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
         return 0;
     };
-    let prefix = format!(".{name}.tmp-");
+    let prefix = temp_prefix(Path::new(&name));
     let Ok(entries) = fs::read_dir(parent_dir(path)) else {
         return 0;
     };
@@ -104,12 +98,13 @@ fn parent_dir(path: &Path) -> PathBuf {
     }
 }
 
-fn temp_path_for(path: &Path) -> PathBuf {
+/// The name every temp file of `path` starts with.
+fn temp_prefix(path: &Path) -> String {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".to_owned());
-    parent_dir(path).join(format!(".{name}.tmp-{}", std::process::id()))
+    format!(".{name}.tmp-")
 }
 
 #[cfg(test)]
@@ -128,6 +123,40 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("config.json")]);
+    }
+
+    /// Writers of one file at once (two tasks saving the settings) each replace it whole: with
+    /// one temp file name per process they wrote into each other's temp file and one rename
+    /// failed (or the file came out torn).
+    #[test]
+    fn concurrent_writers_never_fail_nor_tear_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        let writers: Vec<_> = (0..4u8)
+            .map(|writer| {
+                let path = path.clone();
+                std::thread::Builder::new()
+                    .name(format!("writer-{writer}"))
+                    .spawn(move || {
+                        let contents = vec![b'a' + writer; 64 * 1024];
+                        for _ in 0..50 {
+                            write_atomic(&path, &contents).expect("every write succeeds");
+                        }
+                    })
+                    .unwrap()
+            })
+            .collect();
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        let written = fs::read(&path).unwrap();
+        assert_eq!(written.len(), 64 * 1024);
+        assert!(
+            written.iter().all(|b| *b == written[0]),
+            "one writer's bytes only"
+        );
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temp file is left behind");
     }
 
     #[test]

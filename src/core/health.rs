@@ -5,10 +5,11 @@ use crate::core::clock::{format_rfc3339, parse_rfc3339};
 use crate::core::config::{Snapshot, last_updated_of};
 use crate::core::events::CoreEvent;
 use crate::core::mqtt::payloads::{Announcement, ConfigAck, HealthReport, HealthStatus};
+use parking_lot::RwLock;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
@@ -27,6 +28,18 @@ pub enum ConfigState {
     Refused,
     /// It never acknowledged anything (or has no config).
     Unknown,
+}
+
+impl ConfigState {
+    /// The lowercase name used on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::Pending => "pending",
+            Self::Refused => "refused",
+            Self::Unknown => "unknown",
+        }
+    }
 }
 
 /// Runtime facts about one service.
@@ -53,7 +66,7 @@ pub struct ServiceRuntime {
 /// One row of `GET /api/system/services`.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ServiceSummary {
-    /// The service.
+    /// The service's `service_name`.
     pub service_name: String,
     /// Its status as shown: `unknown` when stale.
     pub status: HealthStatus,
@@ -220,14 +233,12 @@ impl HealthRegistry {
         runtime.seen_at.is_none_or(|at| at.elapsed() > self.ttl)
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, ServiceRuntime>> {
-        self.services.read().unwrap_or_else(PoisonError::into_inner)
+    fn read(&self) -> parking_lot::RwLockReadGuard<'_, HashMap<String, ServiceRuntime>> {
+        self.services.read()
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, ServiceRuntime>> {
-        self.services
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
+    fn write(&self) -> parking_lot::RwLockWriteGuard<'_, HashMap<String, ServiceRuntime>> {
+        self.services.write()
     }
 }
 

@@ -3,11 +3,12 @@
 
 use crate::core::mqtt::topics::matches_filter;
 use bytes::Bytes;
+use parking_lot::Mutex;
 use serde::Serialize;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 /// Default number of messages kept.
 pub const DEFAULT_MESSAGE_LOG_CAPACITY: usize = 10_000;
@@ -19,7 +20,7 @@ pub const DEFAULT_MESSAGE_LOG_BYTES: usize = 128 * 1024 * 1024;
 /// One MQTT message as shown (`GET /api/system/messages` shape).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MessageRecord {
-    /// Its topic.
+    /// The topic it arrived on.
     pub topic: String,
     /// When it arrived (RFC 3339).
     pub timestamp: String,
@@ -143,7 +144,7 @@ impl MessageLog {
     /// Adds a message, dropping the oldest ones when full (by count or by memory); the newest
     /// message is always kept.
     pub fn push(&self, record: Arc<MessageRecord>) {
-        let mut ring = self.ring.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut ring = self.ring.lock();
         ring.bytes += record.approximate_bytes();
         ring.records.push_back(record);
         while ring.records.len() > self.capacity
@@ -158,7 +159,7 @@ impl MessageLog {
     /// Up to `limit` most recent messages, newest first, whose topic matches `filter` (MQTT
     /// wildcard syntax).
     pub fn recent(&self, limit: usize, filter: Option<&str>) -> Vec<Arc<MessageRecord>> {
-        let ring = self.ring.lock().unwrap_or_else(PoisonError::into_inner);
+        let ring = self.ring.lock();
         ring.records
             .iter()
             .rev()
@@ -170,11 +171,7 @@ impl MessageLog {
 
     /// Messages held now.
     pub fn len(&self) -> usize {
-        self.ring
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .records
-            .len()
+        self.ring.lock().records.len()
     }
 
     /// True when no message is held.

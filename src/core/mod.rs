@@ -9,37 +9,39 @@ pub mod checks;
 pub mod clock;
 pub mod config;
 pub mod devices;
+pub mod documents_json;
 pub mod events;
 pub mod fleet;
 pub mod fsutil;
 pub mod health;
-pub(crate) mod locks;
 pub mod messages;
 pub mod mqtt;
+pub mod overview;
+pub mod random;
 pub mod secret;
 pub mod settings;
 pub mod system;
 pub mod transfer;
-pub mod views;
 
 use api_switch::{ApiStatus, ApiSwitch};
 use broker::{BrokerError, EmbeddedBroker, start_embedded_broker};
 use config::{ConfigPaths, ConfigService, OpenError, OpenReport};
 use devices::DeviceRegistry;
 use events::{CoreEvent, EventBus};
+use fleet::authority_probe::{Found, find_live_authority};
 use fleet::identity::{ClaimError, FolderClaim, claim_folder};
-use fleet::probe::{Found, find_live_authority};
 use fleet::remote::RemoteEdits;
 use fleet::state::{KnownAuthority, RoleState};
 use fleet::{Fleet, RoleSetting};
-use health::{HealthRegistry, ServiceSummary};
+use health::HealthRegistry;
 use messages::MessageLog;
 use mqtt::connection::ConnectionTask;
 use mqtt::handler::{Counters, FleetLink, MessageHandler};
 use mqtt::payloads::{DeviceCommand, HealthStatus};
 use mqtt::{MqttHandle, PublishError, QoS};
+use overview::ServiceOverview;
 use serde_json::{Map, Value};
-use settings::{BrokerTarget, Settings};
+use settings::{BrokerTarget, Settings, SettingsStore};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -53,25 +55,27 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 /// Handles to every part of the core; cheap to clone.
 #[derive(Clone)]
 pub struct Core {
-    /// The resolved settings.
+    /// The settings resolved at start (flags, environment, settings file, defaults).
     pub settings: Arc<Settings>,
-    /// Configs.
+    /// The settings file, for changes made while running (they apply at the next start).
+    pub settings_file: SettingsStore,
+    /// The service configs: documents, revisions, history and the change API.
     pub config: ConfigService,
-    /// Devices.
+    /// The devices reported on the bus.
     pub devices: DeviceRegistry,
     /// Service health, announcements and acks.
     pub health: HealthRegistry,
-    /// Recent MQTT messages.
+    /// The ring of recent MQTT messages.
     pub messages: MessageLog,
     /// The broker connection.
     pub mqtt: MqttHandle,
-    /// Everything that changes.
+    /// The stream of everything that changes, for every face.
     pub events: EventBus,
-    /// The embedded REST server's switch.
+    /// The embedded REST server's on/off switch.
     pub api: ApiSwitch,
     /// This manager's identity and role on the fleet.
     pub fleet: Fleet,
-    documents_view: views::DocumentsView,
+    documents_json: documents_json::DocumentsJson,
     started: Instant,
 }
 
@@ -181,6 +185,7 @@ impl Core {
             remote: remote.clone(),
         });
         let core = Core {
+            settings_file: SettingsStore::new(settings.settings_file()),
             settings,
             config: config.clone(),
             devices,
@@ -190,7 +195,7 @@ impl Core {
             events: events.clone(),
             api: ApiSwitch::default(),
             fleet,
-            documents_view: views::DocumentsView::default(),
+            documents_json: documents_json::DocumentsJson::default(),
             started: Instant::now(),
         };
 
@@ -245,8 +250,8 @@ impl Core {
             _ => {
                 let settings = &self.settings.api;
                 ApiInfo {
-                    bind: SocketAddr::new(settings.bind, settings.port).to_string(),
-                    auth_required: auth_required(settings),
+                    bind: settings.addr().to_string(),
+                    auth_required: settings.auth_required(),
                 }
             }
         };
@@ -254,7 +259,7 @@ impl Core {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             uptime_secs: self.uptime_secs(),
             instance_id: self.fleet.instance_id().to_owned(),
-            role: self.fleet.role().as_str().to_owned(),
+            role: self.fleet.role(),
             mqtt: MqttInfo {
                 url: self.mqtt.url().to_owned(),
                 embedded: self.mqtt.embedded(),
@@ -275,7 +280,7 @@ impl Core {
             .keys()
             .map(|name| self.shown_status(name))
             .collect();
-        self.documents_view
+        self.documents_json
             .get_or_build(&snapshot, statuses, |snapshot| {
                 let documents: Map<String, Value> = snapshot
                     .documents
@@ -314,15 +319,27 @@ impl Core {
         })
     }
 
-    /// One row per service seen or configured.
-    pub fn services(&self) -> Vec<ServiceSummary> {
-        self.health.summaries(&self.config.snapshot())
+    /// One row per service seen or configured (see [`overview`]), sorted by name.
+    pub fn service_overview(&self) -> Vec<ServiceOverview> {
+        let snapshot = self.config.snapshot();
+        let summaries = self.health.summaries(&snapshot);
+        overview::service_overview(&self.config, &self.health, &snapshot, summaries)
     }
 
     /// Problems across services, computed now (see [`checks`]).
     pub fn checks(&self) -> Vec<checks::Check> {
         let snapshot = self.config.snapshot();
         checks::run_checks(&snapshot, &self.health.summaries(&snapshot))
+    }
+
+    /// The services overview and the checks from one reading of the store and the registry
+    /// (for a face that shows both).
+    pub fn overview_and_checks(&self) -> (Vec<ServiceOverview>, Vec<checks::Check>) {
+        let snapshot = self.config.snapshot();
+        let summaries = self.health.summaries(&snapshot);
+        let checks = checks::run_checks(&snapshot, &summaries);
+        let rows = overview::service_overview(&self.config, &self.health, &snapshot, summaries);
+        (rows, checks)
     }
 
     /// Sends a command to a device; returns its `request_id`.
@@ -338,7 +355,7 @@ impl Core {
         if self.devices.get(device_id).is_none() {
             return Err(CommandError::UnknownDevice(device_id.to_owned()));
         }
-        let request_id = format!("{}-{:016x}", self.fleet.instance_id(), fastrand::u64(..));
+        let request_id = format!("{}-{}", self.fleet.instance_id(), random::unique_id());
         let payload = DeviceCommand {
             request_id: request_id.clone(),
             command: command.to_owned(),
@@ -379,7 +396,10 @@ impl CoreRuntime {
     /// DISCONNECT) and stops every task.
     pub async fn shutdown(self, core: &Core) {
         core.config.shutdown().await;
-        let _ = self.writer.await;
+        if let Err(error) = self.writer.await {
+            tracing::error!(%error, "the config writer failed while stopping; changes queued after its failure were not stored");
+        }
+        // An error only says every task has stopped already.
         let _ = self.shutdown.send(true);
         if tokio::time::timeout(SHUTDOWN_TIMEOUT, self.connection)
             .await
@@ -396,12 +416,6 @@ impl CoreRuntime {
             }
         }
     }
-}
-
-/// True when the REST server must require a bearer token: off loopback, or whenever the admin
-/// has set one.
-pub fn auth_required(settings: &settings::ApiSettings) -> bool {
-    !settings.bind.is_loopback() || settings.token.is_some()
 }
 
 /// The role to start in (CONTRACT §5): as asked, or with `auto` a follower when a live

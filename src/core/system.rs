@@ -1,5 +1,6 @@
 //! The manager's view of itself: `GET /api/system` and `GET /api/health`.
 
+use super::fleet::Role;
 use super::mqtt::MqttStats;
 use serde::Serialize;
 
@@ -12,8 +13,8 @@ pub struct SystemInfo {
     pub uptime_secs: u64,
     /// This instance's id.
     pub instance_id: String,
-    /// `authority` or `follower`.
-    pub role: String,
+    /// Its role on the fleet now.
+    pub role: Role,
     /// The broker connection.
     pub mqtt: MqttInfo,
     /// The REST server.
@@ -27,9 +28,9 @@ pub struct MqttInfo {
     pub url: String,
     /// True for the embedded broker.
     pub embedded: bool,
-    /// Connected now.
+    /// True while connected to the broker.
     pub connected: bool,
-    /// Counters.
+    /// Traffic counters since start.
     #[serde(flatten)]
     pub stats: MqttStats,
 }

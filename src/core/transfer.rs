@@ -1,9 +1,13 @@
 //! Import and export of configs in `config.json`'s format: every document as a file holds
-//! it (`api_key` masked unless asked), and what importing a file would do — every document
-//! validated first, nothing stored. The desktop app's Import / Export and tools share it.
+//! it (secrets masked unless asked); what importing a file would do — every document
+//! validated first, nothing stored; and applying that preview, each service only if it is
+//! still as the preview saw it. The desktop app's Import / Export and the `import` command
+//! share it.
 
-use crate::core::Core;
-use crate::core::config::{FieldError, diff, mask_document, restore_masked_key};
+use crate::core::config::{
+    ChangeSource, ConfigError, ConfigService, FieldError, Precondition, diff, mask_document,
+    restore_masked_secrets,
+};
 use serde_json::{Map, Value};
 
 /// What importing one document would do.
@@ -22,16 +26,49 @@ pub enum ImportKind {
 /// One document of an import.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImportItem {
-    /// The service.
+    /// The service it is about, by name.
     pub service: String,
-    /// Its document.
+    /// Its document, as the file holds it.
     pub document: Value,
     /// What it would do.
     pub kind: ImportKind,
+    /// The service's revision when the preview was made (`None`: it had no document).
+    pub base: Option<u64>,
+}
+
+impl ImportItem {
+    /// True when applying it changes something (a new service or a changed one).
+    pub fn applies(&self) -> bool {
+        matches!(self.kind, ImportKind::New | ImportKind::Changed(_))
+    }
+}
+
+/// What applying one item of an import did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportOutcome {
+    /// The service it is about, by name.
+    pub service: String,
+    /// Its new revision, or why it was not changed (a [`ConfigError::Conflict`] when the
+    /// service changed after the preview).
+    pub result: Result<u64, ConfigError>,
+}
+
+impl std::fmt::Display for ImportOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.result {
+            Ok(revision) => write!(f, "{}: revision {revision}", self.service),
+            Err(ConfigError::Conflict { .. }) => write!(
+                f,
+                "{}: not imported, it changed since the preview (preview again)",
+                self.service
+            ),
+            Err(error) => write!(f, "{}: {error}", self.service),
+        }
+    }
 }
 
 /// Reads an import file's bytes and says what each document would do.
-pub fn preview_import(core: &Core, bytes: &[u8]) -> Result<Vec<ImportItem>, String> {
+pub fn preview_import(config: &ConfigService, bytes: &[u8]) -> Result<Vec<ImportItem>, String> {
     let value: Value = serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
     let Value::Object(documents) = value else {
         return Err("the file must be an object mapping service names to documents".to_owned());
@@ -39,15 +76,16 @@ pub fn preview_import(core: &Core, bytes: &[u8]) -> Result<Vec<ImportItem>, Stri
     Ok(documents
         .into_iter()
         .map(|(service, document)| {
-            let errors = core.config.validate(&service, &document);
+            let stored = config.get(&service);
+            let errors = config.validate(&service, &document);
             let kind = if !errors.is_empty() {
                 ImportKind::Invalid(errors)
             } else {
-                match core.config.get(&service) {
+                match &stored {
                     None => ImportKind::New,
                     Some(stored) => {
                         let mut incoming = document.clone();
-                        restore_masked_key(&mut incoming, Some(&stored.document));
+                        restore_masked_secrets(&mut incoming, Some(&stored.document));
                         match diff(&stored.document, &incoming).len() {
                             0 => ImportKind::Unchanged,
                             n => ImportKind::Changed(n),
@@ -59,15 +97,39 @@ pub fn preview_import(core: &Core, bytes: &[u8]) -> Result<Vec<ImportItem>, Stri
                 service,
                 document,
                 kind,
+                base: stored.map(|s| s.revision),
             }
         })
         .collect())
 }
 
+/// Applies the items of a preview that change something (source `import`), in order. A
+/// service whose revision moved since the preview is refused (a conflict, named in its
+/// outcome): the admin previews again rather than overwrite a change they have not seen.
+pub async fn apply_import(config: &ConfigService, items: Vec<ImportItem>) -> Vec<ImportOutcome> {
+    let mut outcomes = Vec::new();
+    for item in items.into_iter().filter(ImportItem::applies) {
+        let precondition = Precondition::unchanged_since(item.base);
+        let result = config
+            .put(
+                &item.service,
+                item.document,
+                ChangeSource::Import,
+                precondition,
+            )
+            .await
+            .map(|committed| committed.revision);
+        outcomes.push(ImportOutcome {
+            service: item.service,
+            result,
+        });
+    }
+    outcomes
+}
+
 /// Every document, as the export file holds them.
-pub fn export_documents(core: &Core, include_secrets: bool) -> Value {
-    let documents: Map<String, Value> = core
-        .config
+pub fn export_documents(config: &ConfigService, include_secrets: bool) -> Value {
+    let documents: Map<String, Value> = config
         .snapshot()
         .documents
         .iter()

@@ -5,6 +5,7 @@
 use super::GuiOptions;
 use super::bridge::EventPump;
 use super::kiosk::KioskLock;
+use super::models::{DeviceList, MessageList, RateHistory};
 use super::panels::checks::checks_ui;
 use super::panels::devices::DevicesPanel;
 use super::panels::editor::{ConfigEditor, EditorOutcome};
@@ -15,12 +16,12 @@ use super::panels::server::ServerPanel;
 use super::panels::services::{ServicesAction, ServicesPanel};
 use super::panels::settings::{SettingsPanel, Theme};
 use super::panels::transfer::TransferPanel;
-use super::views::{DevicesView, MessagesView, RateHistory, ServiceRow, services_and_checks};
-use super::widgets::badge::{dot, status_colour};
+use super::widgets::badge::{Tone, dot};
 use crate::core::Core;
 use crate::core::api_switch::ApiStatus;
 use crate::core::checks::Check;
 use crate::core::events::CoreEvent;
+use crate::core::overview::ServiceOverview;
 use crate::core::settings::SettingsFile;
 use egui::{RichText, Ui};
 use std::time::{Duration, Instant};
@@ -35,7 +36,7 @@ const SERVICES_EVERY: Duration = Duration::from_millis(250);
 pub enum Tab {
     /// Services and their configs.
     Services,
-    /// Devices.
+    /// The devices table and their commands.
     Devices,
     /// Health cards and the message rate.
     Health,
@@ -71,11 +72,14 @@ pub struct AliciaApp {
     pump: EventPump,
     /// The tab shown.
     pub tab: Tab,
-    devices: DevicesView,
-    messages: MessagesView,
-    services: Vec<ServiceRow>,
+    devices: DeviceList,
+    messages: MessageList,
+    services: Vec<ServiceOverview>,
     checks: Vec<Check>,
     services_dirty: bool,
+    /// Counts the config and service changes heard from the core: the editor and the history
+    /// read the store again only when it moves.
+    config_generation: u64,
     services_built: Option<Instant>,
     rate: RateHistory,
     services_panel: ServicesPanel,
@@ -114,15 +118,16 @@ impl AliciaApp {
             });
         }
         let pump = EventPump::start(&core, ctx.clone(), &runtime);
-        let (services, checks) = services_and_checks(&core);
-        let mut devices = DevicesView::default();
+        let (services, checks) = core.overview_and_checks();
+        let mut devices = DeviceList::default();
         devices.resync(&core);
-        let mut messages = MessagesView::new(core.messages.capacity());
+        let mut messages = MessageList::new(core.messages.capacity());
         messages.resync(&core);
         Self {
             services,
             checks,
             services_dirty: false,
+            config_generation: 0,
             services_built: None,
             rate: RateHistory::default(),
             services_panel: ServicesPanel::default(),
@@ -169,7 +174,7 @@ impl AliciaApp {
     }
 
     /// The devices the UI knows.
-    pub fn devices(&self) -> &DevicesView {
+    pub fn devices(&self) -> &DeviceList {
         &self.devices
     }
 
@@ -211,6 +216,9 @@ impl AliciaApp {
             services_changed = true;
         }
         self.services_dirty |= services_changed;
+        if services_changed {
+            self.config_generation += 1;
+        }
         if connection_changed || missed > 0 {
             self.connection = (self.core.mqtt.is_connected(), self.core.mqtt.last_error());
         }
@@ -218,7 +226,7 @@ impl AliciaApp {
             .services_built
             .is_none_or(|at| at.elapsed() >= SERVICES_EVERY);
         if self.services_dirty && due {
-            (self.services, self.checks) = services_and_checks(&self.core);
+            (self.services, self.checks) = self.core.overview_and_checks();
             self.services_dirty = false;
             self.services_built = Some(Instant::now());
         } else if self.services_dirty {
@@ -230,10 +238,14 @@ impl AliciaApp {
         if self.pump.has_more() {
             ctx.request_repaint();
         }
-        if let Some(hash) = self.settings.new_pin_hash.take()
-            && let Some(kiosk) = &mut self.kiosk
-        {
-            kiosk.pin_hash = Some(hash);
+        if let Some(kiosk) = &mut self.kiosk {
+            if let Some(hash) = self.settings.new_pin_hash.take() {
+                kiosk.pin_hash = Some(hash);
+            }
+            kiosk.poll();
+            if kiosk.checking() {
+                ctx.request_repaint_after(Duration::from_millis(50));
+            }
         }
         // The msg/s figure and the rate chart move on by themselves while messages flow or the
         // chart still shows some; relative times ask for their own repaints as they are drawn.
@@ -306,7 +318,7 @@ impl AliciaApp {
                 ui.label(
                     RichText::new("DEMO")
                         .strong()
-                        .color(status_colour(ui, "pending")),
+                        .color(Tone::Warning.colour(ui)),
                 );
             }
             ui.separator();
@@ -320,16 +332,13 @@ impl AliciaApp {
                     ""
                 }
             );
+            let colour = Tone::good_if(*connected).colour(ui);
+            dot(ui, colour);
             if *connected {
-                dot(ui, status_colour(ui, "healthy"));
-                ui.label(RichText::new(broker).color(status_colour(ui, "healthy")));
+                ui.label(RichText::new(broker).color(colour));
             } else {
                 let why = reason.clone().unwrap_or_else(|| "connecting".to_owned());
-                dot(ui, status_colour(ui, "unhealthy"));
-                ui.label(
-                    RichText::new(format!("{broker}: reconnecting ({why})"))
-                        .color(status_colour(ui, "unhealthy")),
-                );
+                ui.label(RichText::new(format!("{broker}: reconnecting ({why})")).color(colour));
             }
             ui.separator();
             self.role_label(ui);
@@ -350,7 +359,7 @@ impl AliciaApp {
             ));
             if let Some(kiosk) = &mut self.kiosk {
                 ui.separator();
-                kiosk_ui(ui, kiosk);
+                kiosk_ui(ui, kiosk, &self.runtime);
             }
         });
     }
@@ -445,20 +454,33 @@ impl AliciaApp {
         };
         match self.editor_view {
             EditorView::Form => {
-                if editor.ui(ui, &self.core, &self.runtime, read_only) == EditorOutcome::Deleted {
+                let outcome = editor.ui(
+                    ui,
+                    &self.core,
+                    &self.runtime,
+                    read_only,
+                    self.config_generation,
+                );
+                if outcome == EditorOutcome::Deleted {
                     self.editor = None;
                 }
             }
             EditorView::History => {
                 let service = editor.service().to_owned();
-                self.history
-                    .ui(ui, &self.core, &self.runtime, &service, read_only);
+                self.history.ui(
+                    ui,
+                    &self.core,
+                    &self.runtime,
+                    &service,
+                    read_only,
+                    self.config_generation,
+                );
             }
         }
     }
 }
 
-fn kiosk_ui(ui: &mut Ui, kiosk: &mut KioskLock) {
+fn kiosk_ui(ui: &mut Ui, kiosk: &mut KioskLock, runtime: &tokio::runtime::Handle) {
     if kiosk.locked() {
         ui.label(RichText::new("🔒 read-only").strong());
         let label = ui.label("PIN");
@@ -470,8 +492,12 @@ fn kiosk_ui(ui: &mut Ui, kiosk: &mut KioskLock) {
             )
             .labelled_by(label.id);
         let submitted = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        if ui.button("Unlock").clicked() || submitted {
-            kiosk.try_unlock();
+        let unlock = ui.add_enabled(!kiosk.checking(), egui::Button::new("Unlock"));
+        if (unlock.clicked() || submitted) && !kiosk.checking() {
+            kiosk.try_unlock(runtime);
+        }
+        if kiosk.checking() {
+            ui.spinner();
         }
         if let Some(error) = &kiosk.error {
             ui.colored_label(ui.visuals().error_fg_color, error);

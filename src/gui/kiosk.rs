@@ -1,6 +1,9 @@
 //! The kiosk lock: on the home server's own display the app is read-only until someone types
 //! the PIN (set in Settings, stored hashed with Argon2), then editable for a few minutes.
+//! Argon2 takes hundreds of milliseconds by design, so the PIN is checked on the runtime's
+//! blocking pool, never between two frames.
 
+use crate::gui::tasks::Task;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use std::time::{Duration, Instant};
@@ -8,10 +11,10 @@ use std::time::{Duration, Instant};
 /// How long a PIN unlocks editing.
 pub const UNLOCK_FOR: Duration = Duration::from_secs(5 * 60);
 
-/// Hashes a PIN for the settings file (a PHC string with its own random salt).
+/// Hashes a PIN for the settings file (a PHC string with its own random salt from the OS
+/// generator). Slow on purpose: call it off the UI thread.
 pub fn hash_pin(pin: &str) -> Result<String, String> {
-    let mut salt = [0u8; 16];
-    salt.iter_mut().for_each(|b| *b = fastrand::u8(..));
+    let salt = crate::core::random::secret_bytes::<16>().map_err(|e| e.to_string())?;
     let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
     Argon2::default()
         .hash_password(pin.as_bytes(), &salt)
@@ -19,7 +22,7 @@ pub fn hash_pin(pin: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-/// True when `pin` matches `hash`.
+/// True when `pin` matches `hash`. Slow on purpose: call it off the UI thread.
 pub fn verify_pin(pin: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| {
         Argon2::default()
@@ -29,7 +32,7 @@ pub fn verify_pin(pin: &str, hash: &str) -> bool {
 }
 
 /// The lock of a kiosk session.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct KioskLock {
     /// The PIN's hash, when one is set.
     pub pin_hash: Option<String>,
@@ -38,6 +41,7 @@ pub struct KioskLock {
     pub entry: String,
     /// The last failed attempt's message.
     pub error: Option<String>,
+    checking: Task<bool>,
 }
 
 impl KioskLock {
@@ -61,23 +65,41 @@ impl KioskLock {
             .and_then(|until| until.checked_duration_since(Instant::now()))
     }
 
-    /// Tries the typed PIN.
-    pub fn try_unlock(&mut self) -> bool {
+    /// True while a typed PIN is being checked.
+    pub fn checking(&self) -> bool {
+        self.checking.running()
+    }
+
+    /// Starts checking the typed PIN on `runtime` (the entry is cleared at once); the
+    /// outcome arrives through [`KioskLock::poll`].
+    pub fn try_unlock(&mut self, runtime: &tokio::runtime::Handle) {
         let entry = std::mem::take(&mut self.entry);
-        match &self.pin_hash {
-            Some(hash) if verify_pin(&entry, hash) => {
+        let Some(hash) = self.pin_hash.clone() else {
+            self.error = Some("no PIN is set: set one in Settings on a workstation".to_owned());
+            return;
+        };
+        self.error = None;
+        self.checking.start(runtime, async move {
+            tokio::task::spawn_blocking(move || verify_pin(&entry, &hash))
+                .await
+                .unwrap_or(false)
+        });
+    }
+
+    /// Takes the outcome of a check once it is done: unlocks for [`UNLOCK_FOR`] when the PIN
+    /// was right. Returns true when it unlocked now.
+    pub fn poll(&mut self) -> bool {
+        match self.checking.take() {
+            Some(true) => {
                 self.unlocked_until = Some(Instant::now() + UNLOCK_FOR);
                 self.error = None;
                 true
             }
-            Some(_) => {
+            Some(false) => {
                 self.error = Some("wrong PIN".to_owned());
                 false
             }
-            None => {
-                self.error = Some("no PIN is set: set one in Settings on a workstation".to_owned());
-                false
-            }
+            None => false,
         }
     }
 
@@ -91,17 +113,25 @@ impl KioskLock {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_pin_unlocks_only_when_right() {
+    async fn check(lock: &mut KioskLock, pin: &str) -> bool {
+        lock.entry = pin.into();
+        lock.try_unlock(&tokio::runtime::Handle::current());
+        while lock.checking() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        lock.poll()
+    }
+
+    #[tokio::test]
+    async fn a_pin_unlocks_only_when_right() {
         let hash = hash_pin("2468").unwrap();
         assert!(!hash.contains("2468"));
         let mut lock = KioskLock::new(Some(hash));
         assert!(lock.locked());
-        lock.entry = "1357".into();
-        assert!(!lock.try_unlock());
+        assert!(!check(&mut lock, "1357").await);
         assert!(lock.locked());
-        lock.entry = "2468".into();
-        assert!(lock.try_unlock());
+        assert_eq!(lock.error.as_deref(), Some("wrong PIN"));
+        assert!(check(&mut lock, "2468").await);
         assert!(!lock.locked());
         assert!(lock.remaining().unwrap() > Duration::from_secs(60));
         lock.lock();

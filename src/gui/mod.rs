@@ -6,10 +6,9 @@
 pub mod app;
 pub mod bridge;
 pub mod kiosk;
+pub mod models;
 pub mod panels;
-pub mod settings_store;
 pub mod tasks;
-pub mod views;
 pub mod widgets;
 
 use crate::core::Core;

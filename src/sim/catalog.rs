@@ -2,18 +2,16 @@
 //! languages for each service type, the settings schema each type announces, and the rooms
 //! and kinds of devices.
 
+use crate::core::config::ServiceType;
 use serde_json::{Value, json};
-
-/// Service types, in the order a fleet cycles through them.
-pub const SERVICE_TYPES: [&str; 5] = ["stt", "tts", "llm", "device_control", "voice_router"];
 
 /// One kind of service a fleet can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServiceModel {
     /// Base of the service name.
     pub name: &'static str,
-    /// Its type.
-    pub service_type: &'static str,
+    /// What kind of service it is.
+    pub service_type: ServiceType,
     /// Who provides the engine.
     pub provider: &'static str,
     /// Models it can run (the first is the default).
@@ -22,7 +20,7 @@ pub struct ServiceModel {
     pub voices: &'static [&'static str],
     /// Languages it understands or speaks.
     pub languages: &'static [&'static str],
-    /// Its port.
+    /// The port its endpoint listens on.
     pub port: u16,
     /// Its software version.
     pub version: &'static str,
@@ -34,7 +32,7 @@ const LANGUAGES: &[&str] = &["en", "de", "fr", "es", "it", "nl"];
 pub const SERVICE_MODELS: &[ServiceModel] = &[
     ServiceModel {
         name: "whisper-stt",
-        service_type: "stt",
+        service_type: ServiceType::Stt,
         provider: "faster-whisper",
         models: &["small.en", "medium", "large-v3"],
         voices: &[],
@@ -44,7 +42,7 @@ pub const SERVICE_MODELS: &[ServiceModel] = &[
     },
     ServiceModel {
         name: "vosk-stt",
-        service_type: "stt",
+        service_type: ServiceType::Stt,
         provider: "vosk",
         models: &["vosk-model-small-en-us-0.15", "vosk-model-de-0.21"],
         voices: &[],
@@ -54,7 +52,7 @@ pub const SERVICE_MODELS: &[ServiceModel] = &[
     },
     ServiceModel {
         name: "piper-tts",
-        service_type: "tts",
+        service_type: ServiceType::Tts,
         provider: "piper",
         models: &["piper-1.2"],
         voices: &[
@@ -69,7 +67,7 @@ pub const SERVICE_MODELS: &[ServiceModel] = &[
     },
     ServiceModel {
         name: "coqui-tts",
-        service_type: "tts",
+        service_type: ServiceType::Tts,
         provider: "coqui",
         models: &["xtts-v2"],
         voices: &[
@@ -84,7 +82,7 @@ pub const SERVICE_MODELS: &[ServiceModel] = &[
     },
     ServiceModel {
         name: "ollama-llm",
-        service_type: "llm",
+        service_type: ServiceType::Llm,
         provider: "ollama",
         models: &["llama3.1:8b", "mistral:7b", "qwen2.5:7b", "phi3:mini"],
         voices: &[],
@@ -94,7 +92,7 @@ pub const SERVICE_MODELS: &[ServiceModel] = &[
     },
     ServiceModel {
         name: "openai-llm",
-        service_type: "llm",
+        service_type: ServiceType::Llm,
         provider: "openai",
         models: &["gpt-4o-mini", "gpt-4o"],
         voices: &[],
@@ -104,7 +102,7 @@ pub const SERVICE_MODELS: &[ServiceModel] = &[
     },
     ServiceModel {
         name: "home-control",
-        service_type: "device_control",
+        service_type: ServiceType::DeviceControl,
         provider: "home-assistant",
         models: &[],
         voices: &[],
@@ -114,7 +112,7 @@ pub const SERVICE_MODELS: &[ServiceModel] = &[
     },
     ServiceModel {
         name: "voice-router",
-        service_type: "voice_router",
+        service_type: ServiceType::VoiceRouter,
         provider: "alicia",
         models: &[],
         voices: &[],
@@ -125,7 +123,7 @@ pub const SERVICE_MODELS: &[ServiceModel] = &[
 ];
 
 /// The models of one type, in catalogue order.
-pub fn models_of(service_type: &str) -> Vec<&'static ServiceModel> {
+pub fn models_of(service_type: ServiceType) -> Vec<&'static ServiceModel> {
     SERVICE_MODELS
         .iter()
         .filter(|m| m.service_type == service_type)
@@ -133,27 +131,27 @@ pub fn models_of(service_type: &str) -> Vec<&'static ServiceModel> {
 }
 
 /// The settings schema a service of this type announces.
-pub fn settings_schema(service_type: &str) -> Value {
+pub fn settings_schema(service_type: ServiceType) -> Value {
     let properties = match service_type {
-        "stt" => json!({
+        ServiceType::Stt => json!({
             "beam_size": {"type": "integer", "title": "Beam size", "minimum": 1, "maximum": 10, "default": 5},
             "vad_filter": {"type": "boolean", "title": "Skip silence", "default": true},
             "temperature": {"type": "number", "title": "Temperature", "minimum": 0, "maximum": 1, "default": 0.0}
         }),
-        "tts" => json!({
+        ServiceType::Tts => json!({
             "speed": {"type": "number", "title": "Speed", "minimum": 0.5, "maximum": 2, "default": 1.0},
             "sample_rate": {"type": "integer", "title": "Sample rate", "enum": [16000, 22050, 44100], "default": 22050}
         }),
-        "llm" => json!({
+        ServiceType::Llm => json!({
             "temperature": {"type": "number", "title": "Temperature", "minimum": 0, "maximum": 2, "default": 0.7},
             "max_tokens": {"type": "integer", "title": "Max tokens", "minimum": 1, "maximum": 32768, "default": 1024},
             "system_prompt": {"type": "string", "title": "System prompt", "default": "You are Alicia, a helpful home assistant."}
         }),
-        "device_control" => json!({
+        ServiceType::DeviceControl => json!({
             "poll_interval_secs": {"type": "integer", "title": "Poll interval (s)", "minimum": 1, "maximum": 3600, "default": 30},
             "confirm_actions": {"type": "boolean", "title": "Confirm risky actions", "default": true}
         }),
-        _ => json!({
+        ServiceType::VoiceRouter => json!({
             "wake_word": {"type": "string", "title": "Wake word", "minLength": 1, "default": "hey alicia"},
             "stt_service": {"type": "string", "title": "Speech-to-text service"},
             "tts_service": {"type": "string", "title": "Text-to-speech service"},
@@ -197,7 +195,7 @@ mod tests {
 
     #[test]
     fn every_type_has_models_and_a_compiling_settings_schema() {
-        for service_type in SERVICE_TYPES {
+        for service_type in ServiceType::ALL {
             assert!(!models_of(service_type).is_empty(), "{service_type}");
             let schema = settings_schema(service_type);
             SettingsSchema::compile(schema.clone()).unwrap();

@@ -1,6 +1,9 @@
 //! How simulated devices behave: their state, how it drifts, and how they answer commands.
 
+use super::SimContext;
 use super::fleet::SimDevice;
+use crate::core::mqtt::payloads::{CommandResult, DeviceCommand};
+use rumqttc::QoS;
 use serde_json::{Map, Value, json};
 
 /// One in this many commands fails as if the device did not answer.
@@ -70,6 +73,53 @@ pub fn drift(kind: &str, state: &mut Map<String, Value>, rng: &mut fastrand::Rng
             }
         }
     }
+}
+
+/// Answers a command for the device at `index`: carries it out, publishes the new state when
+/// it worked, and the result either way.
+pub(super) async fn answer_command(
+    ctx: &SimContext,
+    index: usize,
+    payload: &[u8],
+    rng: &mut fastrand::Rng,
+) {
+    let Ok(command) = serde_json::from_slice::<DeviceCommand>(payload) else {
+        return;
+    };
+    let device = &ctx.fleet.devices[index];
+    let (outcome, state) = {
+        let mut state = ctx.states[index].lock();
+        let outcome = apply_command(
+            device.kind,
+            &mut state,
+            &command.command,
+            &command.params,
+            rng,
+        );
+        (outcome, serde_json::to_vec(&*state).unwrap_or_default())
+    };
+    SimContext::count(&ctx.tally.commands);
+    if outcome.is_ok() {
+        ctx.publish(
+            ctx.topics.device_state(&device.id),
+            QoS::AtMostOnce,
+            true,
+            state,
+        )
+        .await;
+    }
+    let result = CommandResult {
+        request_id: command.request_id,
+        ok: outcome.is_ok(),
+        error: outcome.err(),
+    };
+    ctx.publish(
+        ctx.topics.device_command_result(&device.id),
+        QoS::AtLeastOnce,
+        false,
+        serde_json::to_vec(&result).unwrap_or_default(),
+    )
+    .await;
 }
 
 /// Carries out a command: the new state, or why it failed (a few fail on purpose).

@@ -1,7 +1,8 @@
 //! A fleet drawn deterministically from a seed: its services (with how their health behaves)
 //! and its devices (kind, room, name, and whether they hold their own MQTT connection).
 
-use super::catalog::{DEVICE_KINDS, ROOMS, SERVICE_TYPES, ServiceModel, models_of};
+use super::catalog::{DEVICE_KINDS, ROOMS, ServiceModel, models_of};
+use crate::core::config::ServiceType;
 use std::collections::HashMap;
 
 /// Devices that get their own connection (and so a real Last Will): the network speakers, up
@@ -26,7 +27,7 @@ pub struct SimService {
     pub name: String,
     /// What it is.
     pub model: &'static ServiceModel,
-    /// Its health.
+    /// How its health reports behave over time.
     pub health: HealthBehaviour,
     /// Its place in the fleet (also its address: 10.0.0.(10 + index)).
     pub index: usize,
@@ -50,9 +51,9 @@ pub struct SimDevice {
 /// A whole fleet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fleet {
-    /// The services.
+    /// Its services, every type in turn.
     pub services: Vec<SimService>,
-    /// The devices.
+    /// Its devices, of every kind, in named rooms.
     pub devices: Vec<SimDevice>,
 }
 
@@ -68,7 +69,7 @@ impl Fleet {
     }
 
     /// The services of one type.
-    pub fn services_of(&self, service_type: &str) -> impl Iterator<Item = &SimService> {
+    pub fn services_of(&self, service_type: ServiceType) -> impl Iterator<Item = &SimService> {
         self.services
             .iter()
             .filter(move |s| s.model.service_type == service_type)
@@ -79,10 +80,10 @@ fn generate_services(rng: &mut fastrand::Rng, count: usize) -> Vec<SimService> {
     let mut used: HashMap<&'static str, usize> = HashMap::new();
     let mut services: Vec<SimService> = (0..count)
         .map(|index| {
-            let service_type = SERVICE_TYPES[index % SERVICE_TYPES.len()];
+            let service_type = ServiceType::ALL[index % ServiceType::ALL.len()];
             let models = models_of(service_type);
             let model =
-                models[(index / SERVICE_TYPES.len() + rng.usize(..models.len())) % models.len()];
+                models[(index / ServiceType::ALL.len() + rng.usize(..models.len())) % models.len()];
             let seen = used.entry(model.name).or_default();
             *seen += 1;
             let name = if *seen == 1 {
@@ -167,7 +168,7 @@ mod tests {
     #[test]
     fn every_type_is_present_with_unique_valid_names() {
         let fleet = Fleet::generate(1, 12, 0);
-        for service_type in SERVICE_TYPES {
+        for service_type in ServiceType::ALL {
             assert!(
                 fleet.services_of(service_type).count() >= 2,
                 "{service_type}"

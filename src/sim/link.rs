@@ -17,9 +17,9 @@ const REQUEST_CAPACITY: usize = 10_000;
 /// What a link is.
 #[derive(Debug, Clone)]
 pub struct LinkOptions {
-    /// Broker host.
+    /// The broker's host name or address.
     pub host: String,
-    /// Broker port.
+    /// The broker's TCP port.
     pub port: u16,
     /// MQTT client id.
     pub client_id: String,
@@ -64,15 +64,21 @@ impl Link {
                     Ok(Event::Incoming(Packet::ConnAck(_))) => {
                         backoff.reset();
                         for filter in &options.subscriptions {
-                            let _ = handle.try_subscribe(filter.clone(), QoS::AtLeastOnce);
+                            if let Err(error) =
+                                handle.try_subscribe(filter.clone(), QoS::AtLeastOnce)
+                            {
+                                tracing::warn!(filter, %error, "simulator: could not subscribe");
+                            }
                         }
                         for (topic, payload) in &options.on_connect {
-                            let _ = handle.try_publish(
+                            if let Err(error) = handle.try_publish(
                                 topic.clone(),
                                 QoS::AtLeastOnce,
                                 true,
                                 payload.clone(),
-                            );
+                            ) {
+                                tracing::warn!(topic, %error, "simulator: could not publish");
+                            }
                         }
                     }
                     Ok(Event::Incoming(Packet::Publish(publish))) => {
@@ -113,6 +119,7 @@ impl Link {
 
     /// Sends what is queued, disconnects cleanly, and waits (a few seconds at most).
     pub async fn close(self) {
+        // An error only says the connection is gone already.
         let _ = self.client.disconnect().await;
         let mut task = self.task;
         if tokio::time::timeout(Duration::from_secs(5), &mut task)

@@ -1,56 +1,58 @@
 //! The simulated Alicia fleet: services and devices that speak CONTRACT §2 over real MQTT
-//! connections, built on the core's topic and payload types so the two cannot drift apart.
-//! Used by `alicia-config-manager simulate`, by `--demo`, by the tests and by the benchmarks.
+//! connections, built on the core's topic, payload and service-type definitions, so the app
+//! and its simulated fleet cannot drift apart. Used by `alicia-config-manager simulate`, by
+//! `--demo`, by the tests and by the benchmarks.
 //!
 //! What plays:
 //! - services of every type announce themselves (with a settings schema), answer discovery
 //!   requests, report health on a period (a few flap, the last one goes silent and turns
 //!   stale), and acknowledge every config revision — refusing, with a readable reason, a
-//!   voice, model or language they do not have;
+//!   voice, model or language they do not have ([`service`]);
 //! - devices (lights, sensors, thermostats, speakers in named rooms) publish retained state
 //!   at the requested total rate, go offline and come back (network speakers hold their own
-//!   connection, so their `offline` is a real Last Will), and answer commands (a few fail).
+//!   connection, so their `offline` is a real Last Will), and answer commands (a few fail)
+//!   ([`device`]).
 //!
-//! Everything that varies is drawn from `--seed`: the same seed plays the same fleet.
+//! Everything that varies is drawn from `--seed`: the same seed plays the same fleet. The
+//! tasks of a run ([`tasks`]) share one [`SimContext`].
 
 pub mod catalog;
 pub mod device;
 pub mod fleet;
 pub mod link;
 pub mod service;
+mod tasks;
 
 use crate::core::clock::now_rfc3339;
-use crate::core::mqtt::payloads::{
-    CommandResult, ConfigAck, DeviceCommand, HealthReport, HealthStatus,
-};
-use crate::core::mqtt::topics::{TopicKind, Topics};
+use crate::core::mqtt::payloads::{HealthReport, HealthStatus};
+use crate::core::mqtt::topics::Topics;
 use fleet::{Fleet, SimDevice};
 use link::{Link, LinkOptions};
-use rumqttc::{LastWill, Publish, QoS};
+use parking_lot::Mutex;
+use rumqttc::{AsyncClient, LastWill, QoS};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 /// State changes one publishing connection is given per second before another is opened.
 const RATE_PER_LINK: f64 = 40_000.0;
-/// How often the rate driver publishes a batch.
-const DRIVE_TICK: Duration = Duration::from_millis(10);
 
 /// What to simulate, and where.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimOptions {
-    /// Broker host.
+    /// The broker's host name or address.
     pub host: String,
-    /// Broker port.
+    /// The broker's TCP port.
     pub port: u16,
-    /// Topic prefix.
+    /// The MQTT topic prefix the fleet speaks under.
     pub prefix: String,
-    /// Number of services.
+    /// How many services play (every type in turn).
     pub services: usize,
-    /// Number of devices.
+    /// How many devices play.
     pub devices: usize,
     /// Device state changes per second, across the fleet.
     pub rate: f64,
@@ -95,23 +97,56 @@ pub struct SimReport {
 /// Counters shared by the tasks of a run.
 #[derive(Debug, Default)]
 struct Tally {
-    applied: std::sync::atomic::AtomicU64,
-    refused: std::sync::atomic::AtomicU64,
-    commands: std::sync::atomic::AtomicU64,
+    applied: AtomicU64,
+    refused: AtomicU64,
+    commands: AtomicU64,
 }
 
+/// Each device's current state, by its index in the fleet.
 type States = Arc<Vec<Mutex<Map<String, Value>>>>;
+
+/// The devices holding their own connection now, by index (a crashed one is away).
+type OwnLinks = Arc<Mutex<HashMap<usize, Link>>>;
+
+/// What every task of a run shares: the control connection, the fleet, its topics, the
+/// devices' states, the counters and the stop signal. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct SimContext {
+    client: AsyncClient,
+    fleet: Arc<Fleet>,
+    topics: Topics,
+    states: States,
+    tally: Arc<Tally>,
+    stopped: watch::Receiver<bool>,
+}
+
+impl SimContext {
+    /// Publishes through the control connection. Best effort: the simulated fleet, like a
+    /// real one, just carries on when its connection is down (the link reconnects).
+    async fn publish(&self, topic: String, qos: QoS, retain: bool, payload: impl Into<Vec<u8>>) {
+        if let Err(error) = self.client.publish(topic, qos, retain, payload).await {
+            tracing::debug!(%error, "simulator: a message was not sent");
+        }
+    }
+
+    /// A device's state as JSON bytes.
+    fn state_bytes(&self, index: usize) -> Vec<u8> {
+        serde_json::to_vec(&*self.states[index].lock()).unwrap_or_default()
+    }
+
+    fn count(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
 
 /// A running simulation; stop it with [`Simulation::stop`].
 pub struct Simulation {
     control: Link,
     drivers: Vec<(Link, JoinHandle<()>)>,
-    own: Arc<Mutex<HashMap<usize, Link>>>,
+    own: OwnLinks,
     tasks: Vec<JoinHandle<()>>,
     stop: watch::Sender<bool>,
-    fleet: Arc<Fleet>,
-    topics: Topics,
-    tally: Arc<Tally>,
+    context: SimContext,
 }
 
 impl Simulation {
@@ -133,7 +168,6 @@ impl Simulation {
                 .map(|d| Mutex::new(device::initial_state(d, &mut rng)))
                 .collect(),
         );
-        let tally = Arc::new(Tally::default());
         let link_options = |suffix: &str| LinkOptions {
             host: options.host.clone(),
             port: options.port,
@@ -155,7 +189,7 @@ impl Simulation {
             },
             Some(incoming_tx),
         );
-        let own = Arc::new(Mutex::new(HashMap::new()));
+        let own: OwnLinks = Arc::default();
         for (index, device) in fleet
             .devices
             .iter()
@@ -163,43 +197,27 @@ impl Simulation {
             .filter(|(_, d)| d.own_connection)
         {
             let link = open_device_link(&link_options(&device.id), &topics, device);
-            own.lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(index, link);
+            own.lock().insert(index, link);
         }
+        let context = SimContext {
+            client: control.client.clone(),
+            fleet,
+            topics,
+            states,
+            tally: Arc::default(),
+            stopped,
+        };
 
         let tasks = vec![
-            tokio::spawn(announce_fleet(
-                control.client.clone(),
-                Arc::clone(&fleet),
-                topics.clone(),
-                Arc::clone(&states),
-            )),
-            tokio::spawn(answer(
-                incoming,
-                control.client.clone(),
-                Arc::clone(&fleet),
-                topics.clone(),
-                Arc::clone(&states),
-                Arc::clone(&tally),
-                options.seed,
-            )),
-            tokio::spawn(report_health(
-                control.client.clone(),
-                Arc::clone(&fleet),
-                topics.clone(),
-                options.health_period,
-                stopped.clone(),
-            )),
-            tokio::spawn(flap_devices(
-                control.client.clone(),
-                Arc::clone(&fleet),
-                topics.clone(),
+            tokio::spawn(tasks::announce_fleet(context.clone())),
+            tokio::spawn(tasks::answer(context.clone(), incoming, options.seed)),
+            tokio::spawn(tasks::report_health(context.clone(), options.health_period)),
+            tokio::spawn(tasks::flap_devices(
+                context.clone(),
                 Arc::clone(&own),
                 link_options("flap"),
                 options.flap_period,
                 options.seed,
-                stopped.clone(),
             )),
         ];
 
@@ -207,16 +225,13 @@ impl Simulation {
         let drivers = (0..links)
             .map(|n| {
                 let link = Link::open(link_options(&format!("drive-{n}")), None);
-                let devices: Vec<usize> = (n..fleet.devices.len()).step_by(links).collect();
-                let task = tokio::spawn(drive_states(
+                let devices: Vec<usize> = (n..context.fleet.devices.len()).step_by(links).collect();
+                let task = tokio::spawn(tasks::drive_states(
+                    context.clone(),
                     link.client.clone(),
-                    Arc::clone(&fleet),
-                    topics.clone(),
-                    Arc::clone(&states),
                     devices,
                     options.rate / links as f64,
                     options.seed.wrapping_add(n as u64),
-                    stopped.clone(),
                 ));
                 (link, task)
             })
@@ -227,26 +242,18 @@ impl Simulation {
             own,
             tasks,
             stop,
-            fleet,
-            topics,
-            tally,
+            context,
         }
     }
 
     /// The fleet being played.
     pub fn fleet(&self) -> &Fleet {
-        &self.fleet
+        &self.context.fleet
     }
 
     /// Messages published so far, over every connection.
     pub fn published(&self) -> u64 {
-        let own: u64 = self
-            .own
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .values()
-            .map(Link::published)
-            .sum();
+        let own: u64 = self.own.lock().values().map(Link::published).sum();
         self.control.published()
             + self.drivers.iter().map(|(l, _)| l.published()).sum::<u64>()
             + own
@@ -255,26 +262,27 @@ impl Simulation {
     /// Stops cleanly: services report they stopped, devices go offline, every connection
     /// disconnects.
     pub async fn stop(self) -> SimReport {
+        // An error only says every task has stopped already.
         let _ = self.stop.send(true);
         for task in &self.tasks {
             task.abort();
         }
-        let client = &self.control.client;
-        for service in &self.fleet.services {
+        let context = &self.context;
+        for service in &context.fleet.services {
             let report = health_report(HealthStatus::Unhealthy, Some("simulator stopped"));
-            let _ = client
+            context
                 .publish(
-                    self.topics.health(&service.name),
+                    context.topics.health(&service.name),
                     QoS::AtLeastOnce,
                     true,
                     report,
                 )
                 .await;
         }
-        for device in self.fleet.devices.iter().filter(|d| !d.own_connection) {
-            let _ = client
+        for device in context.fleet.devices.iter().filter(|d| !d.own_connection) {
+            context
                 .publish(
-                    self.topics.device_availability(&device.id),
+                    context.topics.device_availability(&device.id),
                     QoS::AtLeastOnce,
                     true,
                     "offline",
@@ -286,29 +294,24 @@ impl Simulation {
             task.abort();
             link.close().await;
         }
-        let own: Vec<Link> = self
-            .own
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .drain()
-            .map(|(_, link)| link)
-            .collect();
+        let own: Vec<Link> = self.own.lock().drain().map(|(_, link)| link).collect();
         for link in own {
             link.crash();
         }
         self.control.close().await;
-        let load = |counter: &std::sync::atomic::AtomicU64| {
-            counter.load(std::sync::atomic::Ordering::Relaxed)
-        };
+        let tally = &self.context.tally;
+        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         SimReport {
             published,
-            applied: load(&self.tally.applied),
-            refused: load(&self.tally.refused),
-            commands: load(&self.tally.commands),
+            applied: load(&tally.applied),
+            refused: load(&tally.refused),
+            commands: load(&tally.commands),
         }
     }
 }
 
+/// The connection of a device that holds its own: its Will says `offline`, and every
+/// (re)connection says `online`.
 fn open_device_link(base: &LinkOptions, topics: &Topics, device: &SimDevice) -> Link {
     let availability = topics.device_availability(&device.id);
     Link::open(
@@ -326,6 +329,7 @@ fn open_device_link(base: &LinkOptions, topics: &Topics, device: &SimDevice) -> 
     )
 }
 
+/// A health report with an optional reason, as JSON bytes.
 fn health_report(status: HealthStatus, reason: Option<&str>) -> Vec<u8> {
     let report = HealthReport {
         status,
@@ -340,306 +344,4 @@ fn health_report(status: HealthStatus, reason: Option<&str>) -> Vec<u8> {
         role: None,
     };
     serde_json::to_vec(&report).unwrap_or_default()
-}
-
-async fn publish_announcements(client: &rumqttc::AsyncClient, fleet: &Fleet, topics: &Topics) {
-    for service in &fleet.services {
-        let announcement = service::announcement(service, fleet);
-        let payload = serde_json::to_vec(&announcement).unwrap_or_default();
-        let _ = client
-            .publish(
-                topics.discovery(&service.name),
-                QoS::AtLeastOnce,
-                false,
-                payload,
-            )
-            .await;
-    }
-}
-
-/// Announces every service and publishes every device's first state and availability.
-async fn announce_fleet(
-    client: rumqttc::AsyncClient,
-    fleet: Arc<Fleet>,
-    topics: Topics,
-    states: States,
-) {
-    publish_announcements(&client, &fleet, &topics).await;
-    for (index, device) in fleet.devices.iter().enumerate() {
-        let state =
-            serde_json::to_vec(&*states[index].lock().unwrap_or_else(PoisonError::into_inner))
-                .unwrap_or_default();
-        let _ = client
-            .publish(
-                topics.device_state(&device.id),
-                QoS::AtMostOnce,
-                true,
-                state,
-            )
-            .await;
-        if !device.own_connection {
-            let _ = client
-                .publish(
-                    topics.device_availability(&device.id),
-                    QoS::AtLeastOnce,
-                    true,
-                    "online",
-                )
-                .await;
-        }
-    }
-}
-
-/// Answers config revisions, discovery requests and commands.
-async fn answer(
-    mut incoming: mpsc::Receiver<Publish>,
-    client: rumqttc::AsyncClient,
-    fleet: Arc<Fleet>,
-    topics: Topics,
-    states: States,
-    tally: Arc<Tally>,
-    seed: u64,
-) {
-    let services: HashMap<&str, usize> = fleet
-        .services
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.name.as_str(), i))
-        .collect();
-    let devices: HashMap<&str, usize> = fleet
-        .devices
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.id.as_str(), i))
-        .collect();
-    let mut acked: HashMap<usize, String> = HashMap::new();
-    let mut rng = fastrand::Rng::with_seed(seed ^ 0xc0ffee);
-    while let Some(message) = incoming.recv().await {
-        match topics.classify(&message.topic) {
-            Some(TopicKind::Config(name)) => {
-                let Some(&index) = services.get(name) else {
-                    continue;
-                };
-                let Ok(document) = serde_json::from_slice::<Value>(&message.payload) else {
-                    continue;
-                };
-                let Some(last_updated) = document.get("last_updated").and_then(Value::as_str)
-                else {
-                    continue;
-                };
-                if acked.get(&index).is_some_and(|seen| seen == last_updated) {
-                    continue;
-                }
-                acked.insert(index, last_updated.to_owned());
-                let verdict = service::review(&fleet.services[index], &document);
-                let counter = if verdict.is_ok() {
-                    &tally.applied
-                } else {
-                    &tally.refused
-                };
-                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let ack = ConfigAck {
-                    last_updated: last_updated.to_owned(),
-                    applied: verdict.is_ok(),
-                    error: verdict.err(),
-                };
-                let _ = client
-                    .publish(
-                        topics.config_ack(name),
-                        QoS::AtLeastOnce,
-                        false,
-                        serde_json::to_vec(&ack).unwrap_or_default(),
-                    )
-                    .await;
-            }
-            Some(TopicKind::DiscoveryRequest) => {
-                publish_announcements(&client, &fleet, &topics).await
-            }
-            Some(TopicKind::DeviceCommand(id)) => {
-                let Some(&index) = devices.get(id) else {
-                    continue;
-                };
-                let Ok(command) = serde_json::from_slice::<DeviceCommand>(&message.payload) else {
-                    continue;
-                };
-                let device = &fleet.devices[index];
-                let (outcome, state) = {
-                    let mut state = states[index].lock().unwrap_or_else(PoisonError::into_inner);
-                    let outcome = device::apply_command(
-                        device.kind,
-                        &mut state,
-                        &command.command,
-                        &command.params,
-                        &mut rng,
-                    );
-                    (outcome, serde_json::to_vec(&*state).unwrap_or_default())
-                };
-                tally
-                    .commands
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if outcome.is_ok() {
-                    let _ = client
-                        .publish(topics.device_state(id), QoS::AtMostOnce, true, state)
-                        .await;
-                }
-                let result = CommandResult {
-                    request_id: command.request_id,
-                    ok: outcome.is_ok(),
-                    error: outcome.err(),
-                };
-                let _ = client
-                    .publish(
-                        topics.device_command_result(id),
-                        QoS::AtLeastOnce,
-                        false,
-                        serde_json::to_vec(&result).unwrap_or_default(),
-                    )
-                    .await;
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Reports every service's health on its period.
-async fn report_health(
-    client: rumqttc::AsyncClient,
-    fleet: Arc<Fleet>,
-    topics: Topics,
-    period: Duration,
-    mut stopped: watch::Receiver<bool>,
-) {
-    let mut ticks = tokio::time::interval(period);
-    for tick in 0.. {
-        tokio::select! {
-            _ = stopped.changed() => return,
-            _ = ticks.tick() => {}
-        }
-        for service in &fleet.services {
-            if let Some((status, reason)) = service::health_at(service, tick) {
-                let _ = client
-                    .publish(
-                        topics.health(&service.name),
-                        QoS::AtLeastOnce,
-                        true,
-                        health_report(status, reason),
-                    )
-                    .await;
-            }
-        }
-    }
-}
-
-/// Every period, one device drops off and comes back 5–15 s later.
-#[allow(clippy::too_many_arguments)]
-async fn flap_devices(
-    client: rumqttc::AsyncClient,
-    fleet: Arc<Fleet>,
-    topics: Topics,
-    own: Arc<Mutex<HashMap<usize, Link>>>,
-    base: LinkOptions,
-    period: Duration,
-    seed: u64,
-    mut stopped: watch::Receiver<bool>,
-) {
-    if fleet.devices.is_empty() {
-        return;
-    }
-    let mut rng = fastrand::Rng::with_seed(seed ^ 0xf1a9);
-    let mut ticks = tokio::time::interval(period);
-    ticks.tick().await;
-    loop {
-        tokio::select! {
-            _ = stopped.changed() => return,
-            _ = ticks.tick() => {}
-        }
-        let index = rng.usize(..fleet.devices.len());
-        let away = Duration::from_secs(rng.u64(5..=15));
-        let device = fleet.devices[index].clone();
-        let crashed = own
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&index);
-        match crashed {
-            Some(link) => {
-                link.crash();
-                let own = Arc::clone(&own);
-                let base = LinkOptions {
-                    client_id: format!("{}-{}", base.client_id, device.id),
-                    ..base.clone()
-                };
-                let topics = topics.clone();
-                tokio::spawn(async move {
-                    tokio::time::sleep(away).await;
-                    let link = open_device_link(&base, &topics, &device);
-                    own.lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .insert(index, link);
-                });
-            }
-            None => {
-                let topic = topics.device_availability(&device.id);
-                let _ = client
-                    .publish(topic.clone(), QoS::AtLeastOnce, true, "offline")
-                    .await;
-                let client = client.clone();
-                tokio::spawn(async move {
-                    tokio::time::sleep(away).await;
-                    let _ = client
-                        .publish(topic, QoS::AtLeastOnce, true, "online")
-                        .await;
-                });
-            }
-        }
-    }
-}
-
-/// Publishes state changes of `devices` at `rate` per second.
-#[allow(clippy::too_many_arguments)]
-async fn drive_states(
-    client: rumqttc::AsyncClient,
-    fleet: Arc<Fleet>,
-    topics: Topics,
-    states: States,
-    devices: Vec<usize>,
-    rate: f64,
-    seed: u64,
-    mut stopped: watch::Receiver<bool>,
-) {
-    if devices.is_empty() || rate <= 0.0 {
-        return;
-    }
-    let state_topics: Vec<String> = devices
-        .iter()
-        .map(|&i| topics.device_state(&fleet.devices[i].id))
-        .collect();
-    let mut rng = fastrand::Rng::with_seed(seed ^ 0xd21e);
-    let mut ticks = tokio::time::interval(DRIVE_TICK);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let started = Instant::now();
-    let mut sent: u64 = 0;
-    loop {
-        tokio::select! {
-            _ = stopped.changed() => return,
-            _ = ticks.tick() => {}
-        }
-        let due = (started.elapsed().as_secs_f64() * rate) as u64;
-        while sent < due {
-            let pick = rng.usize(..devices.len());
-            let index = devices[pick];
-            let payload = {
-                let mut state = states[index].lock().unwrap_or_else(PoisonError::into_inner);
-                device::drift(fleet.devices[index].kind, &mut state, &mut rng);
-                serde_json::to_vec(&*state).unwrap_or_default()
-            };
-            if client
-                .publish(state_topics[pick].clone(), QoS::AtMostOnce, true, payload)
-                .await
-                .is_err()
-            {
-                return;
-            }
-            sent += 1;
-        }
-    }
 }

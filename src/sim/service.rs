@@ -1,10 +1,15 @@
-//! How simulated services behave: their announcement, their health over time, and whether
-//! they accept a config revision (some refuse on purpose, with a reason an admin can read).
+//! How simulated services behave: their announcement, their health over time, whether they
+//! accept a config revision (some refuse on purpose, with a reason an admin can read), and
+//! their answer to each new revision (an ack).
 
+use super::SimContext;
 use super::catalog::settings_schema;
 use super::fleet::{Fleet, HealthBehaviour, SimService};
-use crate::core::mqtt::payloads::{Announcement, Endpoint, HealthStatus};
+use crate::core::config::{ROUTER_TARGETS, ServiceType};
+use crate::core::mqtt::payloads::{Announcement, ConfigAck, Endpoint, HealthStatus};
+use rumqttc::QoS;
 use serde_json::Value;
+use std::collections::HashMap;
 
 /// Health reports a silent service sends before it goes quiet.
 const REPORTS_BEFORE_SILENCE: u64 = 2;
@@ -14,12 +19,8 @@ const REPORTS_BEFORE_SILENCE: u64 = 2;
 /// each type, so the config built from it names a working chain.
 pub fn announcement(service: &SimService, fleet: &Fleet) -> Announcement {
     let mut schema = settings_schema(service.model.service_type);
-    if service.model.service_type == "voice_router" {
-        for (kind, key) in [
-            ("stt", "stt_service"),
-            ("tts", "tts_service"),
-            ("llm", "llm_service"),
-        ] {
+    if service.model.service_type == ServiceType::VoiceRouter {
+        for (kind, key) in ROUTER_TARGETS {
             if let Some(target) = fleet.services_of(kind).next()
                 && let Some(property) = schema.pointer_mut(&format!("/properties/{key}"))
             {
@@ -29,10 +30,10 @@ pub fn announcement(service: &SimService, fleet: &Fleet) -> Announcement {
     }
     Announcement {
         service_name: service.name.clone(),
-        service_type: service.model.service_type.to_owned(),
+        service_type: service.model.service_type.as_str().to_owned(),
         version: service.model.version.to_owned(),
         endpoints: Some(vec![Endpoint {
-            kind: service.model.service_type.to_owned(),
+            kind: service.model.service_type.as_str().to_owned(),
             model: service.model.models.first().map(|m| (*m).to_owned()),
             ip: format!("10.0.0.{}", 10 + service.index % 240),
             port: Some(service.model.port),
@@ -47,6 +48,52 @@ pub fn announcement(service: &SimService, fleet: &Fleet) -> Announcement {
         }]),
         settings_schema: Some(schema),
     }
+}
+
+/// The last revision (`last_updated`) each service answered, by its index in the fleet: a
+/// revision the broker delivers again is not answered twice.
+pub type AppliedRevisions = HashMap<usize, String>;
+
+/// Answers a config the manager published for the service at `index`: reviews it and acks
+/// the revision (applied, or refused with the reason), once per revision.
+pub(super) async fn answer_config(
+    ctx: &SimContext,
+    index: usize,
+    answered: &mut AppliedRevisions,
+    payload: &[u8],
+) {
+    let Ok(document) = serde_json::from_slice::<Value>(payload) else {
+        return;
+    };
+    let Some(last_updated) = document.get("last_updated").and_then(Value::as_str) else {
+        return;
+    };
+    if answered
+        .get(&index)
+        .is_some_and(|seen| seen == last_updated)
+    {
+        return;
+    }
+    answered.insert(index, last_updated.to_owned());
+    let sim = &ctx.fleet.services[index];
+    let verdict = review(sim, &document);
+    SimContext::count(if verdict.is_ok() {
+        &ctx.tally.applied
+    } else {
+        &ctx.tally.refused
+    });
+    let ack = ConfigAck {
+        last_updated: last_updated.to_owned(),
+        applied: verdict.is_ok(),
+        error: verdict.err(),
+    };
+    ctx.publish(
+        ctx.topics.config_ack(&sim.name),
+        QoS::AtLeastOnce,
+        false,
+        serde_json::to_vec(&ack).unwrap_or_default(),
+    )
+    .await;
 }
 
 /// What the service reports at health tick `tick` (0, 1, …); `None` when it stays silent.
@@ -122,8 +169,8 @@ mod tests {
                 service.name
             );
             assert_eq!(review(service, &document), Ok(()));
-            if service.model.service_type == "voice_router" {
-                for key in ["stt_service", "tts_service", "llm_service"] {
+            if service.model.service_type == ServiceType::VoiceRouter {
+                for (_, key) in ROUTER_TARGETS {
                     let target = document["config"]["settings"][key].as_str().unwrap();
                     assert!(
                         fleet.services.iter().any(|s| s.name == target),
@@ -137,19 +184,19 @@ mod tests {
     #[test]
     fn unknown_voices_models_and_languages_are_refused_readably() {
         let fleet = Fleet::generate(2, 10, 0);
-        let tts = fleet.services_of("tts").next().unwrap();
+        let tts = fleet.services_of(ServiceType::Tts).next().unwrap();
         let error = review(tts, &json!({"config": {"voice": "robot-9000"}})).unwrap_err();
         assert!(error.contains("unknown voice \"robot-9000\""), "{error}");
         assert!(error.contains(tts.model.voices[0]));
         let ok_voice = json!({"config": {"voice": tts.model.voices[1]}});
         assert_eq!(review(tts, &ok_voice), Ok(()));
-        let llm = fleet.services_of("llm").next().unwrap();
+        let llm = fleet.services_of(ServiceType::Llm).next().unwrap();
         assert!(
             review(llm, &json!({"config": {"model": "gpt-9"}}))
                 .unwrap_err()
                 .contains("not installed")
         );
-        let stt = fleet.services_of("stt").next().unwrap();
+        let stt = fleet.services_of(ServiceType::Stt).next().unwrap();
         assert!(
             review(stt, &json!({"config": {"language": "tlh"}}))
                 .unwrap_err()

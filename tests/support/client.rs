@@ -15,7 +15,10 @@ pub struct TestClient {
 impl TestClient {
     /// Connects to the broker on `port` and waits for the ConnAck.
     pub async fn connect(port: u16) -> Self {
-        let id = format!("test-client-{:08x}", fastrand::u32(..));
+        let id = format!(
+            "test-client-{}",
+            alicia_config_manager::core::random::unique_id()
+        );
         let mut options = MqttOptions::new(id, "127.0.0.1", port);
         options.set_max_packet_size(16 * 1024 * 1024, 16 * 1024 * 1024);
         options.set_keep_alive(Duration::from_secs(30));

@@ -2,7 +2,16 @@
 //! Mosquitto started on a free port), a real MQTT client owned by the test, a TCP relay that
 //! can be cut to simulate a broker outage, and the core started against a broker.
 
-#![allow(dead_code, unused_imports, missing_docs)]
+#![allow(
+    dead_code,
+    unused_imports,
+    missing_docs,
+    reason = "each test and bench uses a part of the shared helpers"
+)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers: a panic is the failure report (benches include them too)"
+)]
 
 pub mod api;
 pub mod broker;

@@ -11,7 +11,7 @@ use crate::core::Core;
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct ApiState {
-    /// The core.
+    /// The running core every handler calls.
     pub core: Core,
     /// The access rule (for `/api/system`'s `auth_required`).
     pub access: Access,

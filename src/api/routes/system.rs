@@ -4,9 +4,10 @@
 use super::ApiState;
 use crate::api::errors::{ApiError, ErrorBody, JsonBody, QueryParams};
 use crate::core::checks::Check;
-use crate::core::health::ServiceSummary;
 use crate::core::messages::MessageRecord;
 use crate::core::mqtt::QoS;
+use crate::core::mqtt::topics::is_valid_filter;
+use crate::core::overview::ServiceOverview;
 use crate::core::system::SystemInfo;
 use axum::Json;
 use axum::extract::State;
@@ -25,11 +26,12 @@ pub async fn info(State(state): State<ApiState>) -> Json<SystemInfo> {
     Json(state.core.system_info())
 }
 
-/// One row per service seen or configured, with health and config state.
+/// One row per service seen or configured: health and config state (CONTRACT §3), and what
+/// the desktop app's overview shows besides (type, enabled, version, last change and by whom).
 #[utoipa::path(get, path = "/api/system/services", operation_id = "listServices", tag = "system",
-    responses((status = 200, description = "Services, sorted by name", body = Vec<ServiceSummary>)))]
-pub async fn services(State(state): State<ApiState>) -> Json<Vec<ServiceSummary>> {
-    Json(state.core.services())
+    responses((status = 200, description = "Services, sorted by name", body = Vec<ServiceOverview>)))]
+pub async fn services(State(state): State<ApiState>) -> Json<Vec<ServiceOverview>> {
+    Json(state.core.service_overview())
 }
 
 /// Problems across services (a voice router's targets, languages along its chain, port
@@ -145,30 +147,4 @@ pub async fn publish(
             status: "published",
         }),
     ))
-}
-
-/// A filter whose `#` is last and whose wildcards fill whole levels.
-fn is_valid_filter(filter: &str) -> bool {
-    let levels: Vec<&str> = filter.split('/').collect();
-    !filter.is_empty()
-        && levels.iter().enumerate().all(|(i, level)| match *level {
-            "#" => i == levels.len() - 1,
-            "+" => true,
-            other => !other.contains(['+', '#']),
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn topic_filters() {
-        assert!(is_valid_filter("alicia/#"));
-        assert!(is_valid_filter("alicia/+/state"));
-        assert!(is_valid_filter("#"));
-        assert!(!is_valid_filter("alicia/#/x"));
-        assert!(!is_valid_filter("alicia/a+"));
-        assert!(!is_valid_filter(""));
-    }
 }

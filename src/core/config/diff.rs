@@ -1,6 +1,7 @@
 //! A structural diff of two JSON documents: every difference by JSON Pointer. Shared by the
 //! editor's review, the history, import previews and restore previews.
 
+use super::managed::is_managed;
 use serde_json::Value;
 
 /// One difference between two documents.
@@ -15,11 +16,12 @@ pub struct Difference {
 }
 
 /// Every difference from `before` to `after`, in document order; objects and arrays are
-/// compared member by member. `last_updated` and `status` are ignored (the manager sets them).
+/// compared member by member. The managed fields ([`super::MANAGED_FIELDS`]) are ignored:
+/// the manager sets them.
 pub fn diff(before: &Value, after: &Value) -> Vec<Difference> {
     let mut out = Vec::new();
     walk("", before, after, &mut out);
-    out.retain(|d| d.pointer != "/last_updated" && d.pointer != "/status");
+    out.retain(|d| !is_managed(&d.pointer));
     out
 }
 

@@ -1,8 +1,25 @@
 //! Building and reading service documents (CONTRACT §1). Documents stay JSON values: the
 //! schema is their single definition, and forms are generated from it.
 
+use super::service_type::ServiceType;
 use crate::core::mqtt::payloads::Announcement;
 use serde_json::{Map, Value, json};
+
+/// The document a new service of `service_type` starts from (an admin creating one): enabled,
+/// version 1.0.0, one endpoint of its type on this machine, no settings. Valid once the
+/// manager has stamped it.
+pub fn new_service_document(name: &str, service_type: ServiceType) -> Value {
+    json!({
+        "service_name": name,
+        "service_type": service_type,
+        "enabled": true,
+        "version": "1.0.0",
+        "config": {
+            "endpoints": [{"type": service_type, "ip": "127.0.0.1", "protocol": "http"}],
+            "settings": {}
+        }
+    })
+}
 
 /// The seed's default document, written when `config.json` does not exist.
 pub fn seed_default_document(last_updated: &str) -> Value {
@@ -96,6 +113,15 @@ mod tests {
     use super::*;
     use crate::core::config::schema::validate_document;
     use crate::core::mqtt::payloads::Endpoint;
+
+    #[test]
+    fn new_service_documents_are_valid_for_every_type() {
+        for service_type in ServiceType::ALL {
+            let mut document = new_service_document("new-service", service_type);
+            document["last_updated"] = json!("2026-01-01T00:00:00.000Z");
+            assert_eq!(validate_document(&document, None), vec![], "{service_type}");
+        }
+    }
 
     #[test]
     fn documents_built_from_announcements_are_valid() {

@@ -1,25 +1,47 @@
 //! The config service (CONTRACT §1): documents validated by the JSON Schema, stored in
 //! `config.json` atomically and durably, with revisions and an append-only history.
+//!
+//! - [`change`]: what the service takes and gives (changes, preconditions, errors);
+//! - [`rules`]: the rules as plain functions (what a change does, what the manager stamps,
+//!   reconciliation), tested without tokio or a disk;
+//! - [`open`]: opening and reconciling the files at start-up;
+//! - [`writer`]: the one writer task (group commit, restore, compaction);
+//! - [`service`]: the handle every face calls;
+//! - [`managed`], [`secrets`], [`service_type`], [`document`], [`schema`]: what a document is
+//!   made of and which of its fields are the manager's or secret;
+//! - [`diff`], [`history`], [`store`]: comparing documents, the history file, `config.json`.
 
-mod diff;
-mod document;
-mod history;
-mod mask;
-mod schema;
-mod service;
-mod store;
+pub mod change;
+pub mod diff;
+pub mod document;
+pub mod history;
+pub mod managed;
+pub mod open;
+mod rules;
+pub mod schema;
+pub mod secrets;
+pub mod service;
+pub mod service_type;
+pub mod store;
+pub mod writer;
 
+pub use change::{
+    Change, Committed, ConfigError, Precondition, REMOTE_ANSWER_TIMEOUT, Remote, Restore, Snapshot,
+    StoredDocument,
+};
 pub use diff::{Difference, diff};
 pub use document::{
-    document_from_announcement, last_updated_of, seed_default_document, service_name_of,
-    settings_defaults,
+    document_from_announcement, last_updated_of, new_service_document, seed_default_document,
+    service_name_of, settings_defaults,
 };
 pub use history::{ChangeSource, HistoryEntry, HistoryLog, LoadedHistory, read_history};
-pub use mask::{MASK, mask_document, mask_in_place, restore_masked_key};
+pub use managed::{MANAGED_FIELDS, editable_schema, is_managed};
+pub use open::{ConfigPaths, OpenError, OpenReport};
 pub use schema::{FieldError, SCHEMA_SOURCE, SettingsSchema, schema_document, validate_document};
-pub use service::{
-    Change, Committed, ConfigError, ConfigPaths, ConfigService, ConfigWriter,
-    DEFAULT_HISTORY_LIMIT, OpenError, OpenReport, Precondition, REMOTE_ANSWER_TIMEOUT, Remote,
-    Restore, Snapshot, StoredDocument,
+pub use secrets::{
+    MASK, is_secret, is_secret_schema, mask_document, mask_in_place, restore_masked_secrets,
 };
+pub use service::{ConfigService, DEFAULT_HISTORY_LIMIT};
+pub use service_type::{ROUTER_TARGETS, ServiceType};
 pub use store::{LoadError, load as load_config_file, render as render_config_file};
+pub use writer::ConfigWriter;

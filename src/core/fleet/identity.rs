@@ -64,6 +64,7 @@ pub fn claim_folder(dir: &Path) -> Result<FolderClaim, ClaimError> {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => {
             let mut holder = String::new();
+            // Only for the message: who holds it, when the file says so.
             let _ = lock.read_to_string(&mut holder);
             let holder = holder.trim();
             return Err(ClaimError::InUse {
@@ -91,7 +92,7 @@ pub fn claim_folder(dir: &Path) -> Result<FolderClaim, ClaimError> {
 
 /// A fresh random instance id: 16 hex digits.
 pub fn random_instance_id() -> String {
-    format!("{:016x}", fastrand::u64(..))
+    crate::core::random::unique_id()
 }
 
 fn load_or_create_instance_id(dir: &Path) -> std::io::Result<String> {

@@ -8,8 +8,8 @@
 //! (retained, with its own Will): a level below, where no service name can collide, and still
 //! inside the seed's `system/health/#` subscription.
 
+pub mod authority_probe;
 pub mod identity;
-pub mod probe;
 pub mod remote;
 pub mod state;
 
@@ -23,7 +23,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 /// A manager's role on a fleet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Owns `config.json` and publishes `alicia/config/<service>`.

@@ -10,13 +10,13 @@
 
 use super::Fleet;
 use crate::core::config::{Committed, ConfigError, Remote};
-use crate::core::locks::lock;
 use crate::core::mqtt::MqttHandle;
 use crate::core::mqtt::payloads::SetRefusal;
+use parking_lot::Mutex;
 use rumqttc::QoS;
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::sync::oneshot;
 
 type Answer = Result<Committed, ConfigError>;
@@ -51,7 +51,7 @@ impl RemoteEdits {
             return;
         };
         let published = comparable(document);
-        let mut waiting = self.lock();
+        let mut waiting = self.waiting.lock();
         let Some(queue) = waiting.get_mut(&committed.service) else {
             return;
         };
@@ -59,27 +59,25 @@ impl RemoteEdits {
         if let Some(position) = queue.iter().position(|w| w.sent == published)
             && let Some(waiter) = queue.remove(position)
         {
+            // An error only says the edit stopped waiting (it timed out): nobody to tell.
             let _ = waiter.reply.send(Ok(committed.clone()));
         }
     }
 
     /// The authority refused a request for `service`: answers the oldest one waiting.
     pub fn refused(&self, service: &str, refusal: SetRefusal) {
-        let mut waiting = self.lock();
+        let mut waiting = self.waiting.lock();
         let Some(queue) = waiting.get_mut(service) else {
             return;
         };
         queue.retain(|w| !w.reply.is_closed());
         if let Some(waiter) = queue.pop_front() {
+            // An error only says the edit stopped waiting (it timed out): nobody to tell.
             let _ = waiter.reply.send(Err(ConfigError::RefusedByAuthority {
                 error: refusal.error,
                 details: refusal.details,
             }));
         }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Waiter>>> {
-        lock(&self.waiting)
     }
 }
 
@@ -111,7 +109,7 @@ impl Remote for RemoteEdits {
         let payload = serde_json::to_vec(&document).unwrap_or_default();
         let (reply, answer) = oneshot::channel();
         {
-            let mut waiting = self.lock();
+            let mut waiting = self.waiting.lock();
             let queue = waiting.entry(service.to_owned()).or_default();
             queue.retain(|w| !w.reply.is_closed());
             queue.push_back(Waiter {

@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 /// What a manager knows about the authority it follows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KnownAuthority {
-    /// Its instance id.
+    /// The authority's persistent instance id.
     pub instance_id: String,
     /// True while its last report says healthy.
     pub alive: bool,
@@ -47,7 +47,7 @@ pub struct RoleState {
 /// Another manager's report on the authority presence topic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PeerReport<'a> {
-    /// Its instance id.
+    /// The reporting manager's persistent instance id.
     pub instance_id: &'a str,
     /// Its status is `healthy`.
     pub healthy: bool,
@@ -63,7 +63,7 @@ pub struct PeerReport<'a> {
 /// What the manager must do after an observation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reaction {
-    /// Nothing.
+    /// No change to the role or to the authority followed.
     Nothing,
     /// The followed authority (or its liveness) changed: tell the UI.
     Changed,

@@ -5,7 +5,7 @@
 //! It never awaits a publish (rumqttc #1025): replies use `try_publish`, and slow work (config
 //! changes) runs in spawned tasks.
 
-use super::client::MqttHandle;
+use super::handle::MqttHandle;
 use super::handler::{Action, MessageHandler};
 use super::payloads::{HealthStatus, SetRefusal};
 use crate::core::config::{
@@ -14,7 +14,6 @@ use crate::core::config::{
 use crate::core::events::{CoreEvent, EventBus};
 use crate::core::fleet::remote::RemoteEdits;
 use rumqttc::{ConnectionError, Event, EventLoop, LastWill, Outgoing, Packet, QoS};
-use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -30,6 +29,8 @@ const GOODBYE_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug)]
 pub struct Backoff {
     next: Duration,
+    /// The jitter's source (not a secret: a seeded generator is enough).
+    jitter: fastrand::Rng,
 }
 
 impl Backoff {
@@ -37,6 +38,7 @@ impl Backoff {
     pub fn new() -> Self {
         Self {
             next: BACKOFF_INITIAL,
+            jitter: fastrand::Rng::new(),
         }
     }
 
@@ -44,7 +46,7 @@ impl Backoff {
     pub fn next_delay(&mut self) -> Duration {
         let base = self.next;
         self.next = (self.next * 2).min(BACKOFF_MAX);
-        base.mul_f64(0.8 + fastrand::f64() * 0.4)
+        base.mul_f64(0.8 + self.jitter.f64() * 0.4)
     }
 
     /// Back to the first delay (after a successful connection).
@@ -146,10 +148,7 @@ impl ConnectionTask {
     fn on_connected(&self, reconnect: bool) {
         let shared = &self.mqtt.shared;
         shared.connected.store(true, Ordering::Relaxed);
-        *shared
-            .last_error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = None;
+        *shared.last_error.lock() = None;
         if reconnect {
             shared.counters.reconnects.fetch_add(1, Ordering::Relaxed);
         }
@@ -186,10 +185,7 @@ impl ConnectionTask {
             .connection_failures
             .fetch_add(1, Ordering::Relaxed);
         let reason = describe(error);
-        *shared
-            .last_error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(reason.clone());
+        *shared.last_error.lock() = Some(reason.clone());
         if was_connected {
             tracing::warn!(broker = self.mqtt.url(), %reason, "lost the MQTT broker; reconnecting");
             self.events.emit(CoreEvent::Connection {
@@ -263,13 +259,21 @@ impl ConnectionTask {
             Action::SteppedDown => self.step_down(),
             Action::ClearRetainedConfig { service } => {
                 let topic = self.mqtt.topics().config(&service);
-                let _ = self
+                match self
                     .mqtt
-                    .publish(&topic, Vec::new(), QoS::AtLeastOnce, true);
-                tracing::info!(
-                    service,
-                    "cleared a retained config of a service that has no config"
-                );
+                    .publish(&topic, Vec::new(), QoS::AtLeastOnce, true)
+                {
+                    Ok(()) => tracing::info!(
+                        service,
+                        "cleared a retained config of a service that has no config"
+                    ),
+                    Err(error) => tracing::warn!(
+                        service,
+                        %error,
+                        "could not clear the retained config of a service that has no config \
+                         (it is cleared again at the next connection)"
+                    ),
+                }
             }
         }
     }
@@ -319,7 +323,9 @@ impl ConnectionTask {
         }
         let client = self.mqtt.client().clone();
         self.mqtt.publish_presence(HealthStatus::Unhealthy);
-        let _ = client.try_disconnect();
+        if let Err(error) = client.try_disconnect() {
+            tracing::debug!(%error, "the DISCONNECT was not queued; the connection just closes");
+        }
         let drained = tokio::time::timeout(GOODBYE_TIMEOUT, async {
             loop {
                 match self.eventloop.poll().await {

@@ -13,13 +13,13 @@ use crate::core::fleet::remote::RemoteEdits;
 use crate::core::fleet::state::Reaction;
 use crate::core::fleet::{Fleet, Role};
 use crate::core::health::HealthRegistry;
-use crate::core::locks::lock;
 use crate::core::messages::{MessageLog, MessageRecord, payload_head};
 use bytes::Bytes;
+use parking_lot::Mutex;
 use serde_json::Value;
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
@@ -31,11 +31,11 @@ const INVALID_LOG_WINDOW: Duration = Duration::from_secs(10);
 /// MQTT traffic counters.
 #[derive(Debug, Default)]
 pub struct Counters {
-    /// Messages received.
+    /// MQTT messages received since start, on every subscribed topic.
     pub received: AtomicU64,
     /// Messages that did not parse or had the wrong shape.
     pub invalid: AtomicU64,
-    /// Messages published.
+    /// MQTT messages this manager published since start.
     pub published: AtomicU64,
     /// Successful reconnections after the first connection.
     pub reconnects: AtomicU64,
@@ -48,14 +48,14 @@ pub struct Counters {
 pub enum Action {
     /// Apply a `/set` request (refusals go to `/error`).
     SubmitSet {
-        /// The service.
+        /// The service it is about, by name.
         service: String,
         /// The requested document.
         document: Value,
     },
     /// Refuse a `/set` request that could not even be read.
     RefuseSet {
-        /// The service.
+        /// The service it is about, by name.
         service: String,
         /// Why.
         refusal: SetRefusal,
@@ -64,12 +64,12 @@ pub enum Action {
     CreateFromAnnouncement(Box<Announcement>),
     /// Clear a retained config the broker still holds for a service that no longer exists.
     ClearRetainedConfig {
-        /// The service.
+        /// The service it is about, by name.
         service: String,
     },
     /// A follower copies the authority's document (`None`: deleted).
     Mirror {
-        /// The service.
+        /// The service it is about, by name.
         service: String,
         /// The authority's document.
         document: Option<Value>,
@@ -160,7 +160,7 @@ impl MessageHandler {
 
     /// A new connection: the fleet's retained state is read again from scratch.
     pub fn on_connected(&self) {
-        lock(&self.mirrored_since_connect).clear();
+        self.mirrored_since_connect.lock().clear();
     }
 
     fn is_follower(&self) -> bool {
@@ -173,7 +173,7 @@ impl MessageHandler {
     pub fn handle(&self, topic: &str, payload: Bytes, retained: bool) -> Vec<Action> {
         self.counters.received.fetch_add(1, Ordering::Relaxed);
         let now = OffsetDateTime::now_utc();
-        let stamp = lock(&self.clock).at(now);
+        let stamp = self.clock.lock().at(now);
         let Parsed {
             meaning,
             data,
@@ -213,7 +213,7 @@ impl MessageHandler {
 
     fn invalid(&self, topic: &str, size: usize, error: String) -> Vec<Action> {
         self.counters.invalid.fetch_add(1, Ordering::Relaxed);
-        let suppressed = lock(&self.invalid_log).admit(Instant::now());
+        let suppressed = self.invalid_log.lock().admit(Instant::now());
         if let Some(suppressed) = suppressed {
             tracing::warn!(topic, size, %error, suppressed_since_last = suppressed, "invalid MQTT message ignored");
         }
@@ -268,7 +268,7 @@ impl MessageHandler {
                 self.events.emit(CoreEvent::ServiceUpdated { service });
             }
             Inbound::Config { service, document } if self.is_follower() => {
-                lock(&self.mirrored_since_connect).insert(service.clone());
+                self.mirrored_since_connect.lock().insert(service.clone());
                 return vec![Action::Mirror {
                     service,
                     document: document.map(|d| Value::clone(&d)),
@@ -385,7 +385,7 @@ impl MessageHandler {
             && state.has_live_authority()
             && !self.pruned_once.swap(true, Ordering::Relaxed)
         {
-            let seen = lock(&self.mirrored_since_connect);
+            let seen = self.mirrored_since_connect.lock();
             actions.extend(
                 self.config
                     .snapshot()

@@ -6,7 +6,7 @@ use super::topics::{
     MANAGER_SERVICE_NAME, TopicKind, Topics, is_valid_device_id, is_valid_service_name,
 };
 use crate::core::clock::parse_rfc3339;
-use crate::core::config::{SettingsSchema, mask_document};
+use crate::core::config::{ServiceType, SettingsSchema, mask_document};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::sync::{Arc, LazyLock};
@@ -14,22 +14,19 @@ use std::sync::{Arc, LazyLock};
 /// The `null` every non-JSON message shares.
 static NULL: LazyLock<Arc<Value>> = LazyLock::new(|| Arc::new(Value::Null));
 
-/// Service types of CONTRACT §1.
-pub const SERVICE_TYPES: [&str; 5] = ["stt", "tts", "llm", "device_control", "voice_router"];
-
 /// What a valid message means. `None` payloads are cleared retained topics.
 #[derive(Debug, Clone)]
 pub enum Inbound {
     /// A service's health report.
     Health {
-        /// The service.
+        /// The service it is about, by name.
         service: String,
         /// The report; `None` when cleared.
         report: Option<HealthReport>,
     },
     /// A service announced itself.
     Discovery {
-        /// The service.
+        /// The service it is about, by name.
         service: String,
         /// The announcement and its compiled settings schema; `None` when cleared.
         announcement: Option<(Announcement, Option<SettingsSchema>)>,
@@ -38,30 +35,30 @@ pub enum Inbound {
     DiscoveryRequest,
     /// A desired config (what the authority publishes), `None` when cleared.
     Config {
-        /// The service.
+        /// The service it is about, by name.
         service: String,
-        /// The document.
+        /// The published document (secrets masked for the message log), `None` when cleared.
         document: Option<Arc<Value>>,
     },
     /// A change request over MQTT.
     ConfigSet {
-        /// The service.
+        /// The service it is about, by name.
         service: String,
         /// The requested document (not yet validated).
         document: Value,
     },
     /// A refusal of a `/set` (published by a manager).
     ConfigError {
-        /// The service.
+        /// The service it is about, by name.
         service: String,
         /// The refusal, when it has the contract's shape.
         refusal: Option<SetRefusal>,
     },
     /// A service acknowledged a revision.
     ConfigAck {
-        /// The service.
+        /// The service it is about, by name.
         service: String,
-        /// The ack.
+        /// The service's acknowledgement.
         ack: ConfigAck,
     },
     /// A device's state; `None` when cleared.
@@ -221,10 +218,10 @@ fn check_announcement(
             "/service_name must be {service:?}, the service of the topic"
         ));
     }
-    if !SERVICE_TYPES.contains(&announcement.service_type.as_str()) {
+    if ServiceType::parse(&announcement.service_type).is_none() {
         return Err(format!(
             "/service_type must be one of: {}",
-            SERVICE_TYPES.join(", ")
+            ServiceType::ALL.map(ServiceType::as_str).join(", ")
         ));
     }
     let schema = match &announcement.settings_schema {

@@ -1,14 +1,16 @@
 //! The MQTT service (CONTRACT §2): topics and payloads, the pure inbound side, the message
-//! handler, the connection task, and the config publisher.
+//! handler, the connection task, the handle every part publishes through, the config
+//! publisher, and "Test connection".
 
-pub mod client;
 pub mod connection;
+pub mod connection_test;
+pub mod handle;
 pub mod handler;
 pub mod inbound;
+pub mod options;
 pub mod payloads;
-pub mod probe;
 pub mod publisher;
 pub mod topics;
 
-pub use client::{MqttHandle, MqttStats, PublishError};
+pub use handle::{MqttHandle, MqttStats, PublishError};
 pub use rumqttc::QoS;

@@ -3,7 +3,7 @@
 //! `watch` channels, so no change is ever lost to a lagging event stream: the latest state is
 //! what gets published.
 
-use super::client::MqttHandle;
+use super::handle::MqttHandle;
 use super::payloads::HealthStatus;
 use crate::core::config::{ConfigService, Snapshot};
 use crate::core::fleet::Role;

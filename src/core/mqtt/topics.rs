@@ -49,7 +49,7 @@ impl Topics {
         }
     }
 
-    /// The prefix.
+    /// The topic prefix, without a trailing slash.
     pub fn prefix(&self) -> &str {
         &self.prefix
     }
@@ -180,30 +180,21 @@ pub fn is_valid_device_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':' | b'.'))
 }
 
-/// True when `filter` contains an MQTT wildcard.
+/// True when `topic` contains an MQTT wildcard (`+` or `#`).
 pub fn has_wildcard(topic: &str) -> bool {
-    topic.contains(['+', '#'])
+    rumqttc::has_wildcards(topic)
+}
+
+/// True for a usable MQTT topic filter: not empty, `#` only as the whole last level, `+` only
+/// as a whole level (MQTT 3.1.1 §4.7). The one rule every face applies to a filter it is given.
+pub fn is_valid_filter(filter: &str) -> bool {
+    rumqttc::valid_filter(filter)
 }
 
 /// MQTT filter matching: `+` is one level, a final `#` is any number of levels (zero too).
+/// The filter is not checked here: see [`is_valid_filter`].
 pub fn matches_filter(filter: &str, topic: &str) -> bool {
-    let mut topic_levels = topic.split('/');
-    for filter_level in filter.split('/') {
-        match filter_level {
-            "#" => return true,
-            "+" => {
-                if topic_levels.next().is_none() {
-                    return false;
-                }
-            }
-            level => {
-                if topic_levels.next() != Some(level) {
-                    return false;
-                }
-            }
-        }
-    }
-    topic_levels.next().is_none()
+    rumqttc::matches(topic, filter)
 }
 
 #[cfg(test)]
@@ -266,6 +257,16 @@ mod tests {
         assert!(matches_filter("#", "anything/at/all"));
         assert!(matches_filter("a/b", "a/b"));
         assert!(!matches_filter("a/b", "a/b/c"));
+    }
+
+    #[test]
+    fn filters_are_checked_as_mqtt_says() {
+        assert!(is_valid_filter("alicia/#"));
+        assert!(is_valid_filter("alicia/+/state"));
+        assert!(is_valid_filter("#"));
+        assert!(!is_valid_filter("alicia/#/x"));
+        assert!(!is_valid_filter("alicia/a+"));
+        assert!(!is_valid_filter(""));
     }
 
     #[test]

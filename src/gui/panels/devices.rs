@@ -3,8 +3,8 @@
 
 use crate::core::Core;
 use crate::core::mqtt::payloads::CommandResult;
-use crate::gui::views::{DeviceSort, DevicesView};
-use crate::gui::widgets::badge::{badge, relative_time};
+use crate::gui::models::{DeviceList, DeviceSort};
+use crate::gui::widgets::badge::{Tone, badge, relative_time};
 use crate::gui::widgets::json::json_view;
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
@@ -59,7 +59,7 @@ impl DevicesPanel {
     }
 
     /// Draws the table and the details.
-    pub fn ui(&mut self, ui: &mut Ui, core: &Core, view: &mut DevicesView, read_only: bool) {
+    pub fn ui(&mut self, ui: &mut Ui, core: &Core, view: &mut DeviceList, read_only: bool) {
         ui.horizontal(|ui| {
             let label = ui.label("Filter");
             ui.add(
@@ -78,7 +78,7 @@ impl DevicesPanel {
         egui::CentralPanel::default().show(ui, |ui| self.table_ui(ui, view));
     }
 
-    fn table_ui(&mut self, ui: &mut Ui, view: &mut DevicesView) {
+    fn table_ui(&mut self, ui: &mut Ui, view: &mut DeviceList) {
         let rows = view.rows();
         if rows.is_empty() {
             let hint = if view.counts().1 == 0 {
@@ -140,7 +140,11 @@ impl DevicesPanel {
                         return;
                     };
                     row.col(|ui| {
-                        badge(ui, if device.online { "online" } else { "offline" });
+                        badge(
+                            ui,
+                            if device.online { "online" } else { "offline" },
+                            Tone::good_if(device.online),
+                        );
                     });
                     let selected = self.selected.as_deref() == Some(id.as_str());
                     let mut picked = false;
@@ -176,7 +180,7 @@ impl DevicesPanel {
         }
     }
 
-    fn details_ui(&mut self, ui: &mut Ui, core: &Core, view: &DevicesView, read_only: bool) {
+    fn details_ui(&mut self, ui: &mut Ui, core: &Core, view: &DeviceList, read_only: bool) {
         let Some(device) = self
             .selected
             .as_deref()
@@ -206,7 +210,11 @@ impl DevicesPanel {
                     ui.end_row();
                 }
                 ui.label("Status");
-                badge(ui, if device.online { "online" } else { "offline" });
+                badge(
+                    ui,
+                    if device.online { "online" } else { "offline" },
+                    Tone::good_if(device.online),
+                );
                 ui.end_row();
             });
         ui.label(RichText::new("Reported state").strong());
@@ -248,10 +256,7 @@ impl DevicesPanel {
                         .request_repaint_after(std::time::Duration::from_millis(250));
                 }
                 Some(result) if result.ok => {
-                    ui.label(
-                        RichText::new("✔ the device did it")
-                            .color(crate::gui::widgets::badge::status_colour(ui, "healthy")),
-                    );
+                    ui.label(RichText::new("✔ the device did it").color(Tone::Good.colour(ui)));
                 }
                 Some(result) => {
                     let reason = result

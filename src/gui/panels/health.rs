@@ -1,8 +1,9 @@
 //! Health at a glance: a card per service (status, staleness, last seen, version, config
 //! state) and the message rate over the last minutes.
 
-use crate::gui::views::{RateHistory, ServiceRow};
-use crate::gui::widgets::badge::{badge, relative_time};
+use crate::core::overview::ServiceOverview;
+use crate::gui::models::RateHistory;
+use crate::gui::widgets::badge::{Tone, badge, relative_time};
 use egui::{RichText, Ui};
 use egui_plot::{Line, Plot, PlotPoints};
 
@@ -12,7 +13,7 @@ const CARD_WIDTH: f32 = 240.0;
 const CARD_HEIGHT: f32 = 120.0;
 
 /// Draws the health panel.
-pub fn health_ui(ui: &mut Ui, rows: &[ServiceRow], rate: &RateHistory) {
+pub fn health_ui(ui: &mut Ui, rows: &[ServiceOverview], rate: &RateHistory) {
     ui.label(RichText::new(format!("Messages per second: {:.0}", rate.current())).strong());
     Plot::new("message-rate")
         .height(160.0)
@@ -41,7 +42,7 @@ pub fn health_ui(ui: &mut Ui, rows: &[ServiceRow], rate: &RateHistory) {
         });
 }
 
-fn card(ui: &mut Ui, row: &ServiceRow) {
+fn card(ui: &mut Ui, row: &ServiceOverview) {
     egui::Frame::group(ui.style()).show(ui, |ui| {
         ui.set_width(CARD_WIDTH);
         ui.set_min_height(CARD_HEIGHT);
@@ -49,35 +50,40 @@ fn card(ui: &mut Ui, row: &ServiceRow) {
     });
 }
 
-fn card_body(ui: &mut Ui, row: &ServiceRow) {
-    ui.label(RichText::new(&row.summary.service_name).strong().size(16.0));
+fn card_body(ui: &mut Ui, row: &ServiceOverview) {
+    ui.label(RichText::new(&row.service_name).strong().size(16.0));
     ui.horizontal(|ui| {
-        let status = if row.summary.stale && row.summary.last_seen.is_some() {
-            "stale"
-        } else {
-            row.summary.status.as_str()
-        };
-        badge(ui, status);
-        ui.label(RichText::new(row.service_type.as_deref().unwrap_or("")).weak());
+        let health = row.shown_health();
+        badge(ui, health.as_str(), health.into());
+        ui.label(RichText::new(kind_of(row)).weak());
     });
     ui.label(format!(
         "last seen {}",
-        relative_time(ui.ctx(), row.summary.last_seen.as_deref())
+        relative_time(ui.ctx(), row.last_seen.as_deref())
     ));
     ui.label(format!("version {}", row.version.as_deref().unwrap_or("—")));
-    let state = serde_json::to_value(row.summary.config_state)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
     ui.horizontal(|ui| {
         ui.label("config");
-        badge(ui, if row.configured { &state } else { "no config" });
+        if row.configured {
+            badge(ui, row.config_state.as_str(), row.config_state.into());
+        } else {
+            badge(ui, "no config", Tone::Neutral);
+        }
     });
-    if let Some(error) = &row.summary.config_error {
+    if let Some(error) = &row.config_error {
         ui.label(
             RichText::new(error)
                 .small()
                 .color(ui.visuals().error_fg_color),
         );
+    }
+}
+
+/// The service's type as shown: `manager` for another config manager's presence.
+pub fn kind_of(row: &ServiceOverview) -> &'static str {
+    match (row.service_type, row.manager) {
+        (Some(kind), _) => kind.as_str(),
+        (None, true) => "manager",
+        (None, false) => "",
     }
 }

@@ -1,22 +1,36 @@
-//! A service's history: every retained revision with its source and time, a diff against the
-//! current document, and rollback (which makes the old revision a new change).
+//! A service's history: every retained revision with its source and time, a diff of the
+//! selected one against the current document, and rollback (which makes the old revision a
+//! new change). The revisions are read, and the diff worked out, only when the service, the
+//! selection or the core's configs change — not every frame.
 
 use crate::core::Core;
-use crate::core::config::{Committed, ConfigError, diff};
-use crate::gui::panels::editor::changes_ui;
+use crate::core::config::{Committed, ConfigError, Difference, HistoryEntry, diff};
 use crate::gui::tasks::Task;
 use crate::gui::widgets::badge::relative_time;
+use crate::gui::widgets::changes::changes_ui;
 use crate::gui::widgets::notice::{Notice, notice_ui};
 use egui::{RichText, Ui};
 use serde_json::Value;
+use std::sync::Arc;
+
+/// What the panel read of one service, at one config generation.
+struct Read {
+    service: String,
+    generation: u64,
+    entries: Vec<Arc<HistoryEntry>>,
+    current: Value,
+    /// The selected revision's changes up to the current document.
+    compared: Option<(u64, Vec<Difference>)>,
+}
 
 /// The history panel's own state.
 #[derive(Default)]
 pub struct HistoryPanel {
     selected: Option<u64>,
     confirm: Option<u64>,
+    read: Option<Read>,
     rollback: Task<Result<Committed, ConfigError>>,
-    message: Notice,
+    message: Option<Notice>,
 }
 
 impl HistoryPanel {
@@ -26,7 +40,42 @@ impl HistoryPanel {
         self.confirm = None;
     }
 
-    /// Draws the history of `service`.
+    /// Reads the history again when the service or the core's configs changed.
+    fn refresh(&mut self, core: &Core, service: &str, generation: u64) {
+        let fresh = self
+            .read
+            .as_ref()
+            .is_some_and(|r| r.service == service && r.generation == generation);
+        if !fresh {
+            self.read = Some(Read {
+                service: service.to_owned(),
+                generation,
+                entries: core.config.history(service),
+                current: core
+                    .config
+                    .get(service)
+                    .map_or(Value::Null, |s| Value::clone(&s.document)),
+                compared: None,
+            });
+        }
+        let (Some(read), Some(selected)) = (self.read.as_mut(), self.selected) else {
+            return;
+        };
+        if read.compared.as_ref().is_some_and(|(r, _)| *r == selected) {
+            return;
+        }
+        read.compared = read
+            .entries
+            .iter()
+            .find(|e| e.revision == selected)
+            .map(|entry| {
+                let old = entry.document.as_deref().unwrap_or(&Value::Null);
+                (selected, diff(old, &read.current))
+            });
+    }
+
+    /// Draws the history of `service`; `generation` counts the core's config changes seen by
+    /// the app.
     pub fn ui(
         &mut self,
         ui: &mut Ui,
@@ -34,23 +83,23 @@ impl HistoryPanel {
         runtime: &tokio::runtime::Handle,
         service: &str,
         read_only: bool,
+        generation: u64,
     ) {
         if let Some(result) = self.rollback.take() {
             self.message = Some(match result {
-                Ok(committed) => (
-                    format!("Rolled back: now revision {}.", committed.revision),
-                    false,
-                ),
-                Err(error) => (format!("Not rolled back: {error}"), true),
+                Ok(committed) => {
+                    Notice::done(format!("Rolled back: now revision {}.", committed.revision))
+                }
+                Err(error) => Notice::failed(format!("Not rolled back: {error}")),
             });
             self.selected = None;
         }
-        notice_ui(ui, &self.message);
-        let entries = core.config.history(service);
-        let current = core
-            .config
-            .get(service)
-            .map_or(Value::Null, |s| Value::clone(&s.document));
+        self.refresh(core, service, generation);
+        notice_ui(ui, self.message.as_ref());
+        let Some(read) = &self.read else {
+            return;
+        };
+        let mut clicked = None;
         egui::ScrollArea::vertical()
             .id_salt("history-list")
             .max_height(220.0)
@@ -59,14 +108,13 @@ impl HistoryPanel {
                     .striped(true)
                     .num_columns(3)
                     .show(ui, |ui| {
-                        for entry in &entries {
+                        for entry in &read.entries {
                             let label = format!("revision {}", entry.revision);
                             if ui
                                 .selectable_label(self.selected == Some(entry.revision), label)
                                 .clicked()
                             {
-                                self.selected = Some(entry.revision);
-                                self.confirm = None;
+                                clicked = Some(entry.revision);
                             }
                             ui.label(entry.source.as_str());
                             ui.label(format!(
@@ -80,19 +128,27 @@ impl HistoryPanel {
             });
         let Some(selected) = self.selected else {
             ui.label(RichText::new("Select a revision to compare it with the current one.").weak());
+            if clicked.is_some() {
+                self.select(clicked);
+            }
             return;
         };
-        let Some(entry) = entries.iter().find(|e| e.revision == selected) else {
+        let Some(entry) = read.entries.iter().find(|e| e.revision == selected) else {
+            self.select(clicked);
             return;
         };
         ui.separator();
-        let old = entry.document.as_deref().cloned().unwrap_or(Value::Null);
         ui.label(
             RichText::new(format!("From revision {selected} to the current document")).strong(),
         );
-        changes_ui(ui, "history-diff", &diff(&old, &current));
+        if let Some((_, changes)) = &read.compared {
+            changes_ui(ui, "history-diff", changes);
+        }
         if entry.document.is_none() {
             ui.label(RichText::new("This revision deleted the service.").italics());
+            if clicked.is_some() {
+                self.select(clicked);
+            }
             return;
         }
         ui.horizontal(|ui| match self.confirm {
@@ -124,5 +180,8 @@ impl HistoryPanel {
                 }
             }
         });
+        if clicked.is_some() {
+            self.select(clicked);
+        }
     }
 }

@@ -6,7 +6,7 @@
 use crate::core::Core;
 use crate::core::messages::MessageRecord;
 use crate::core::mqtt::QoS;
-use crate::gui::views::MessagesView;
+use crate::gui::models::MessageList;
 use crate::gui::widgets::json::json_view;
 use crate::gui::widgets::notice::{Notice, notice_ui};
 use egui::{RichText, Ui};
@@ -22,12 +22,12 @@ pub struct MonitorPanel {
     qos: u8,
     retain: bool,
     confirm_retained: bool,
-    message: Notice,
+    message: Option<Notice>,
 }
 
 impl MonitorPanel {
     /// Draws the monitor.
-    pub fn ui(&mut self, ui: &mut Ui, core: &Core, view: &mut MessagesView, read_only: bool) {
+    pub fn ui(&mut self, ui: &mut Ui, core: &Core, view: &mut MessageList, read_only: bool) {
         ui.horizontal(|ui| {
             let word = if view.paused { "Resume" } else { "Pause" };
             if ui.button(word).clicked() {
@@ -84,7 +84,7 @@ impl MonitorPanel {
         egui::CentralPanel::default().show(ui, |ui| self.table_ui(ui, view));
     }
 
-    fn table_ui(&mut self, ui: &mut Ui, view: &mut MessagesView) {
+    fn table_ui(&mut self, ui: &mut Ui, view: &mut MessageList) {
         let count = view.len();
         let row_height = ui.spacing().interact_size.y.max(20.0);
         let mono = egui::TextStyle::Monospace.resolve(ui.style());
@@ -200,7 +200,7 @@ impl MonitorPanel {
                     self.publish(core);
                 }
             }
-            notice_ui(ui, &self.message);
+            notice_ui(ui, self.message.as_ref());
         });
     }
 
@@ -218,8 +218,8 @@ impl MonitorPanel {
                 qos,
                 self.retain,
             ) {
-                Ok(()) => (format!("published to {topic}"), false),
-                Err(error) => (error.to_string(), true),
+                Ok(()) => Notice::done(format!("published to {topic}")),
+                Err(error) => Notice::failed(error.to_string()),
             },
         );
     }

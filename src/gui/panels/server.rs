@@ -5,9 +5,9 @@
 use crate::core::Core;
 use crate::core::api_switch::ApiStatus;
 use crate::core::secret::Secret;
-use crate::core::settings::ApiSettings;
-use crate::gui::settings_store;
+use crate::core::settings::{ApiSettings, SettingsError};
 use crate::gui::tasks::Task;
+use crate::gui::widgets::badge::Tone;
 use egui::{RichText, Ui};
 use std::net::IpAddr;
 
@@ -19,7 +19,7 @@ pub struct ServerPanel {
     reveal: bool,
     frontend_url: String,
     problem: Option<String>,
-    saving: Task<Result<(), String>>,
+    saving: Task<Result<(), SettingsError>>,
 }
 
 impl ServerPanel {
@@ -60,8 +60,7 @@ impl ServerPanel {
                     auth_required,
                 } => {
                     ui.label(
-                        RichText::new(format!("on — http://{addr}"))
-                            .color(crate::gui::widgets::badge::status_colour(ui, "healthy")),
+                        RichText::new(format!("on — http://{addr}")).color(Tone::Good.colour(ui)),
                     );
                     if *auth_required {
                         ui.label("(token required)");
@@ -97,7 +96,10 @@ impl ServerPanel {
                     self.reveal = !self.reveal;
                 }
                 if ui.add_enabled(!read_only, egui::Button::new("Generate")).clicked() {
-                    self.token = (0..24).map(|_| format!("{:02x}", fastrand::u8(..))).collect();
+                    match crate::core::random::secret_hex::<24>() {
+                        Ok(token) => self.token = token,
+                        Err(error) => self.problem = Some(format!("no token generated: {error}")),
+                    }
                 }
                 if ui.add_enabled(!self.token.is_empty(), egui::Button::new("Copy")).clicked() {
                     ui.ctx().copy_text(self.token.clone());
@@ -163,11 +165,6 @@ impl ServerPanel {
             return;
         };
         let token = (!self.token.trim().is_empty()).then(|| Secret::new(self.token.trim()));
-        if !bind.is_loopback() && token.is_none() {
-            self.problem = Some("off this machine a token is required: generate one".to_owned());
-            return;
-        }
-        self.problem = None;
         let settings = ApiSettings {
             bind,
             port,
@@ -175,6 +172,11 @@ impl ServerPanel {
             frontend_url: self.frontend_url.trim().to_owned(),
             ..core.settings.api.clone()
         };
+        if let Err(error) = settings.validate() {
+            self.problem = Some(format!("{error}: generate one"));
+            return;
+        }
+        self.problem = None;
         core.api.turn_on(settings.clone());
         self.persist(core, runtime, true, Some(settings));
     }
@@ -186,18 +188,20 @@ impl ServerPanel {
         enabled: bool,
         settings: Option<ApiSettings>,
     ) {
-        let path = core.settings.settings_file();
-        self.saving.start(
-            runtime,
-            settings_store::update(path, move |file| {
-                file.api_enabled = Some(enabled);
-                if let Some(settings) = settings {
-                    file.api_bind = Some(settings.bind);
-                    file.api_port = Some(settings.port);
-                    file.api_token = settings.token;
-                    file.frontend_url = Some(settings.frontend_url);
-                }
-            }),
-        );
+        let store = core.settings_file.clone();
+        self.saving.start(runtime, async move {
+            store
+                .update(move |file| {
+                    file.api_enabled = Some(enabled);
+                    if let Some(settings) = settings {
+                        file.api_bind = Some(settings.bind);
+                        file.api_port = Some(settings.port);
+                        file.api_token = settings.token;
+                        file.frontend_url = Some(settings.frontend_url);
+                    }
+                })
+                .await
+                .map(drop)
+        });
     }
 }

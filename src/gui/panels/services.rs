@@ -3,10 +3,11 @@
 //! import and export start here.
 
 use crate::core::Core;
-use crate::core::mqtt::inbound::SERVICE_TYPES;
+use crate::core::config::{ServiceType, new_service_document};
 use crate::core::mqtt::topics::is_valid_service_name;
-use crate::gui::views::ServiceRow;
-use crate::gui::widgets::badge::{badge, relative_time};
+use crate::core::overview::ServiceOverview;
+use crate::gui::panels::health::kind_of;
+use crate::gui::widgets::badge::{Tone, badge, relative_time};
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use serde_json::{Value, json};
@@ -39,7 +40,7 @@ enum SortBy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct NewService {
     name: String,
-    service_type: String,
+    service_type: ServiceType,
     copy_of: Option<String>,
 }
 
@@ -69,7 +70,7 @@ impl ServicesPanel {
         &mut self,
         ui: &mut Ui,
         core: &Core,
-        rows: &[ServiceRow],
+        rows: &[ServiceOverview],
         selected: Option<&str>,
         read_only: bool,
     ) -> ServicesAction {
@@ -89,7 +90,7 @@ impl ServicesPanel {
             {
                 self.new_service = Some(NewService {
                     name: String::new(),
-                    service_type: "stt".to_owned(),
+                    service_type: ServiceType::Stt,
                     copy_of: None,
                 });
             }
@@ -101,7 +102,7 @@ impl ServicesPanel {
             {
                 self.new_service = Some(NewService {
                     name: format!("{selected}-copy"),
-                    service_type: String::new(),
+                    service_type: ServiceType::Stt,
                     copy_of: Some(selected.to_owned()),
                 });
             }
@@ -110,14 +111,12 @@ impl ServicesPanel {
             action = created;
         }
         let needle = self.filter.to_lowercase();
-        let mut shown: Vec<&ServiceRow> = rows
+        let mut shown: Vec<&ServiceOverview> = rows
             .iter()
             .filter(|r| {
                 needle.is_empty()
-                    || r.summary.service_name.contains(&needle)
-                    || r.service_type
-                        .as_deref()
-                        .is_some_and(|t| t.contains(&needle))
+                    || r.service_name.contains(&needle)
+                    || kind_of(r).contains(&needle)
             })
             .collect();
         self.sort_rows(&mut shown);
@@ -175,7 +174,7 @@ impl ServicesPanel {
             .body(|body| {
                 body.rows(row_height, shown.len(), |mut row| {
                     let service = shown[row.index()];
-                    let name = &service.summary.service_name;
+                    let name = &service.service_name;
                     row.set_selected(selected == Some(name.as_str()));
                     row.col(|ui| {
                         if ui
@@ -186,7 +185,8 @@ impl ServicesPanel {
                         }
                     });
                     row.col(|ui| {
-                        ui.label(service.service_type.as_deref().unwrap_or("—"));
+                        let kind = kind_of(service);
+                        ui.label(if kind.is_empty() { "—" } else { kind });
                     });
                     row.col(|ui| {
                         ui.label(match service.enabled {
@@ -196,16 +196,11 @@ impl ServicesPanel {
                         });
                     });
                     row.col(|ui| {
-                        let status = if service.summary.stale && service.summary.last_seen.is_some()
-                        {
-                            "stale"
-                        } else {
-                            service.summary.status.as_str()
-                        };
-                        badge(ui, status).on_hover_ui(|ui| {
+                        let health = service.shown_health();
+                        badge(ui, health.as_str(), health.into()).on_hover_ui(|ui| {
                             ui.label(format!(
                                 "last seen {}",
-                                relative_time(ui.ctx(), service.summary.last_seen.as_deref())
+                                relative_time(ui.ctx(), service.last_seen.as_deref())
                             ));
                         });
                     });
@@ -213,27 +208,17 @@ impl ServicesPanel {
                         ui.label(service.version.as_deref().unwrap_or("—"));
                     });
                     row.col(|ui| {
-                        let state = serde_json::to_value(service.summary.config_state)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default();
-                        let manager = service
-                            .service_type
-                            .as_deref()
-                            .is_some_and(|t| t.starts_with("manager"));
-                        if manager {
+                        if service.manager && !service.configured {
                             ui.label("—");
                             return;
                         }
-                        let response = badge(
-                            ui,
-                            if service.configured {
-                                &state
-                            } else {
-                                "no config"
-                            },
-                        );
-                        if let Some(error) = &service.summary.config_error {
+                        let response = if service.configured {
+                            let state = service.config_state;
+                            badge(ui, state.as_str(), state.into())
+                        } else {
+                            badge(ui, "no config", Tone::Neutral)
+                        };
+                        if let Some(error) = &service.config_error {
                             response.on_hover_text(error);
                             ui.label(
                                 RichText::new(error)
@@ -244,7 +229,7 @@ impl ServicesPanel {
                     });
                     row.col(|ui| {
                         let by = service
-                            .source
+                            .last_changed_by
                             .map(|s| format!(" by {}", s.as_str()))
                             .unwrap_or_default();
                         ui.label(format!(
@@ -260,18 +245,18 @@ impl ServicesPanel {
         action
     }
 
-    fn sort_rows(&self, rows: &mut [&ServiceRow]) {
+    fn sort_rows(&self, rows: &mut [&ServiceOverview]) {
         rows.sort_by(|a, b| {
-            let key = |r: &ServiceRow| match self.sort {
-                SortBy::Name => r.summary.service_name.clone(),
-                SortBy::Type => r.service_type.clone().unwrap_or_default(),
-                SortBy::Health => r.summary.status.as_str().to_owned(),
-                SortBy::ConfigState => format!("{:?}", r.summary.config_state),
+            let key = |r: &ServiceOverview| match self.sort {
+                SortBy::Name => r.service_name.clone(),
+                SortBy::Type => kind_of(r).to_owned(),
+                SortBy::Health => r.status.as_str().to_owned(),
+                SortBy::ConfigState => format!("{:?}", r.config_state),
                 SortBy::Updated => r.last_updated.clone().unwrap_or_default(),
             };
             key(a)
                 .cmp(&key(b))
-                .then_with(|| a.summary.service_name.cmp(&b.summary.service_name))
+                .then_with(|| a.service_name.cmp(&b.service_name))
         });
         if !self.ascending {
             rows.reverse();
@@ -295,14 +280,15 @@ impl ServicesPanel {
                 if new.copy_of.is_none() {
                     let label = ui.label("Type");
                     egui::ComboBox::from_id_salt("new-service-type")
-                        .selected_text(new.service_type.clone())
+                        .selected_text(new.service_type.as_str())
                         .show_ui(ui, |ui| {
-                            for service_type in SERVICE_TYPES {
+                            for service_type in ServiceType::ALL {
                                 ui.selectable_value(
                                     &mut new.service_type,
-                                    service_type.to_owned(),
                                     service_type,
-                                );
+                                    service_type.as_str(),
+                                )
+                                .on_hover_text(service_type.description());
                             }
                         })
                         .response
@@ -334,7 +320,7 @@ impl ServicesPanel {
                             copy["service_name"] = json!(new.name);
                             copy
                         }),
-                        None => Some(template_for(&new.name, &new.service_type)),
+                        None => Some(new_service_document(&new.name, new.service_type)),
                     };
                     if let Some(document) = document {
                         result = Some(ServicesAction::Create {
@@ -353,34 +339,5 @@ impl ServicesPanel {
             self.new_service = None;
         }
         result
-    }
-}
-
-/// The starting document of a new service of a type.
-pub fn template_for(name: &str, service_type: &str) -> Value {
-    json!({
-        "service_name": name,
-        "service_type": service_type,
-        "enabled": true,
-        "version": "1.0.0",
-        "config": {
-            "endpoints": [{"type": service_type, "ip": "127.0.0.1", "protocol": "http"}],
-            "settings": {}
-        }
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::core::config::validate_document;
-
-    #[test]
-    fn templates_are_valid_documents() {
-        for service_type in SERVICE_TYPES {
-            let mut document = template_for("new-service", service_type);
-            document["last_updated"] = json!("2026-01-01T00:00:00.000Z");
-            assert_eq!(validate_document(&document, None), vec![], "{service_type}");
-        }
     }
 }

@@ -4,11 +4,10 @@
 
 use crate::core::Core;
 use crate::core::fleet::RoleSetting;
-use crate::core::mqtt::probe::{ProbeTarget, test_connection};
+use crate::core::mqtt::connection_test::{ProbeTarget, test_connection};
 use crate::core::secret::Secret;
-use crate::core::settings::BrokerUrl;
+use crate::core::settings::{BrokerUrl, SettingsFile};
 use crate::gui::kiosk::hash_pin;
-use crate::gui::settings_store;
 use crate::gui::tasks::Task;
 use crate::gui::widgets::notice::{Notice, notice_ui};
 use egui::{RichText, Ui};
@@ -17,9 +16,9 @@ use std::path::PathBuf;
 /// The app's look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Theme {
-    /// Dark.
+    /// Light text on a dark background.
     Dark,
-    /// Light.
+    /// Dark text on a light background.
     Light,
     /// Follow the system.
     System,
@@ -70,7 +69,8 @@ pub struct SettingsPanel {
     test: Task<Result<String, String>>,
     pick: Task<Option<PathBuf>>,
     saving: Task<Result<(), String>>,
-    message: Notice,
+    hashing: Task<Result<String, String>>,
+    message: Option<Notice>,
     /// A new PIN hash to hand to the kiosk lock.
     pub new_pin_hash: Option<String>,
 }
@@ -105,6 +105,7 @@ impl SettingsPanel {
             test: Task::default(),
             pick: Task::default(),
             saving: Task::default(),
+            hashing: Task::default(),
             message: None,
             new_pin_hash: None,
         }
@@ -214,9 +215,9 @@ impl SettingsPanel {
                     Ok(Some(target)) => self.test.start(runtime, test_connection(target)),
                     Ok(None) => {
                         self.message =
-                            Some(("Empty: the embedded broker will be used.".to_owned(), false))
+                            Some(Notice::done("Empty: the embedded broker will be used."))
                     }
-                    Err(error) => self.message = Some((error, true)),
+                    Err(error) => self.message = Some(Notice::failed(error)),
                 }
             }
             if self.test.running() {
@@ -232,7 +233,7 @@ impl SettingsPanel {
         });
         ui.separator();
         self.fleet_ui(ui, core, runtime, read_only);
-        notice_ui(ui, &self.message);
+        notice_ui(ui, self.message.as_ref());
         ui.separator();
         ui.heading("Appearance");
         ui.horizontal(|ui| {
@@ -244,12 +245,7 @@ impl SettingsPanel {
             if before != self.theme {
                 self.theme.apply(ui.ctx());
                 let word = self.theme.word();
-                self.saving.start(
-                    runtime,
-                    settings_store::update(core.settings.settings_file(), move |f| {
-                        f.theme = Some(word.to_owned())
-                    }),
-                );
+                self.save(core, runtime, move |f| f.theme = Some(word.to_owned()));
             }
         });
         ui.horizontal(|ui| {
@@ -260,12 +256,7 @@ impl SettingsPanel {
             if response.drag_stopped() || (response.changed() && !response.dragged()) {
                 ui.ctx().set_zoom_factor(self.scale);
                 let scale = self.scale;
-                self.saving.start(
-                    runtime,
-                    settings_store::update(core.settings.settings_file(), move |f| {
-                        f.ui_scale = Some(scale)
-                    }),
-                );
+                self.save(core, runtime, move |f| f.ui_scale = Some(scale));
             }
         });
         ui.separator();
@@ -290,10 +281,16 @@ impl SettingsPanel {
             .labelled_by(label.id);
             let usable = self.pin.len() >= 4 && self.pin == self.pin_again;
             if ui
-                .add_enabled(!read_only && usable, egui::Button::new("Set PIN"))
+                .add_enabled(
+                    !read_only && usable && !self.hashing.running(),
+                    egui::Button::new("Set PIN"),
+                )
                 .clicked()
             {
                 self.set_pin(core, runtime);
+            }
+            if self.hashing.running() {
+                ui.spinner();
             }
             if !self.pin.is_empty() && !usable {
                 ui.label(
@@ -349,74 +346,89 @@ impl SettingsPanel {
             });
             if before != self.role {
                 let role = self.role;
-                self.saving.start(
-                    runtime,
-                    settings_store::update(core.settings.settings_file(), move |f| {
-                        f.role = Some(role)
-                    }),
-                );
-                self.message = Some((
-                    "Saved. The role applies from the next start.".to_owned(),
-                    false,
-                ));
+                self.save(core, runtime, move |f| f.role = Some(role));
+                self.message = Some(Notice::done("Saved. The role applies from the next start."));
             }
         });
     }
 
     fn save_broker(&mut self, core: &Core, runtime: &tokio::runtime::Handle) {
         if let Err(error) = self.target() {
-            self.message = Some((error, true));
+            self.message = Some(Notice::failed(error));
             return;
         }
         let broker = self.broker.trim().to_owned();
         let username = self.username.clone();
         let password = self.password.clone();
         let ca_file = self.ca_file.trim().to_owned();
-        self.saving.start(
-            runtime,
-            settings_store::update(core.settings.settings_file(), move |f| {
-                f.broker = (!broker.is_empty()).then_some(broker);
-                f.mqtt_username = (!username.is_empty()).then_some(username);
-                f.mqtt_password = (!password.is_empty()).then(|| Secret::new(password));
-                f.mqtt_ca_file = (!ca_file.is_empty()).then(|| PathBuf::from(ca_file));
-            }),
-        );
-        self.message = Some((
-            "Saved. The new broker is used from the next start.".to_owned(),
-            false,
+        self.save(core, runtime, move |f| {
+            f.broker = (!broker.is_empty()).then_some(broker);
+            f.mqtt_username = (!username.is_empty()).then_some(username);
+            f.mqtt_password = (!password.is_empty()).then(|| Secret::new(password));
+            f.mqtt_ca_file = (!ca_file.is_empty()).then(|| PathBuf::from(ca_file));
+        });
+        self.message = Some(Notice::done(
+            "Saved. The new broker is used from the next start.",
         ));
     }
 
+    /// Changes the settings file on the runtime (one writer at a time: the core's store).
+    fn save(
+        &mut self,
+        core: &Core,
+        runtime: &tokio::runtime::Handle,
+        change: impl FnOnce(&mut SettingsFile) + Send + 'static,
+    ) {
+        let store = core.settings_file.clone();
+        self.saving.start(runtime, async move {
+            store
+                .update(change)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string())
+        });
+    }
+
+    /// Hashes the new PIN (Argon2: slow on purpose) and stores the hash, on the runtime.
     fn set_pin(&mut self, core: &Core, runtime: &tokio::runtime::Handle) {
-        match hash_pin(&self.pin) {
-            Ok(hash) => {
-                self.new_pin_hash = Some(hash.clone());
-                self.saving.start(
-                    runtime,
-                    settings_store::update(core.settings.settings_file(), move |f| {
-                        f.kiosk_pin_hash = Some(hash)
-                    }),
-                );
-                self.message = Some(("Kiosk PIN set.".to_owned(), false));
-            }
-            Err(error) => self.message = Some((format!("PIN not set: {error}"), true)),
-        }
-        self.pin.clear();
+        let pin = std::mem::take(&mut self.pin);
         self.pin_again.clear();
+        let store = core.settings_file.clone();
+        self.hashing.start(runtime, async move {
+            let hash = tokio::task::spawn_blocking(move || hash_pin(&pin))
+                .await
+                .map_err(|e| e.to_string())??;
+            let stored = hash.clone();
+            store
+                .update(move |f| f.kiosk_pin_hash = Some(stored))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(hash)
+        });
     }
 
     fn finish_tasks(&mut self) {
         if let Some(result) = self.test.take() {
             self.message = Some(match result {
-                Ok(text) => (format!("✔ {text}"), false),
-                Err(text) => (format!("✖ {text}"), true),
+                Ok(text) => Notice::done(format!("✔ {text}")),
+                Err(text) => Notice::failed(format!("✖ {text}")),
             });
         }
         if let Some(Some(path)) = self.pick.take() {
             self.ca_file = path.display().to_string();
         }
         if let Some(Err(error)) = self.saving.take() {
-            self.message = Some((format!("Settings not saved: {error}"), true));
+            self.message = Some(Notice::failed(format!("Settings not saved: {error}")));
+        }
+        match self.hashing.take() {
+            Some(Ok(hash)) => {
+                self.new_pin_hash = Some(hash);
+                self.message = Some(Notice::done("Kiosk PIN set."));
+            }
+            Some(Err(error)) => {
+                self.message = Some(Notice::failed(format!("PIN not set: {error}")));
+            }
+            None => {}
         }
     }
 }

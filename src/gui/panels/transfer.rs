@@ -1,11 +1,13 @@
 //! Import and export of configs, backup and restore (file dialogs; never in the kiosk). The
 //! logic is the core's (`core::transfer`, `core::backup`): this panel picks files, shows what
-//! would change, and applies only when asked (source `import`).
+//! the core says would change, and asks the core to apply it only when the admin confirms
+//! (source `import`; a service changed since the preview is refused by name).
 
 use crate::core::Core;
 use crate::core::backup::{Backup, RestoreItem, RestoreKind};
-use crate::core::config::{ChangeSource, Precondition};
-use crate::core::transfer::{ImportItem, ImportKind, export_documents, preview_import};
+use crate::core::transfer::{
+    ImportItem, ImportKind, ImportOutcome, apply_import, export_documents, preview_import,
+};
 use crate::gui::tasks::Task;
 use crate::gui::widgets::notice::{Notice, notice_ui};
 use egui::{RichText, Ui};
@@ -32,8 +34,8 @@ pub struct TransferPanel {
     export: Task<Result<Option<PathBuf>, String>>,
     pick: Task<PickedImport>,
     preview: Option<(PathBuf, Vec<ImportItem>)>,
-    apply: Task<Vec<String>>,
-    message: Notice,
+    apply: Task<Vec<ImportOutcome>>,
+    message: Option<Notice>,
 }
 
 impl TransferPanel {
@@ -58,10 +60,10 @@ impl TransferPanel {
                 .add_enabled(!self.export.running(), egui::Button::new("Export configs…"))
                 .clicked()
             {
-                let core = core.clone();
+                let config = core.config.clone();
                 let secret = self.include_secrets;
                 self.export.start(runtime, async move {
-                    let bytes = serde_json::to_vec_pretty(&export_documents(&core, secret))
+                    let bytes = serde_json::to_vec_pretty(&export_documents(&config, secret))
                         .unwrap_or_default();
                     save_file("alicia-configs.json", bytes, secret).await
                 });
@@ -76,18 +78,18 @@ impl TransferPanel {
             )
             .clicked()
         {
-            let core = core.clone();
+            let config = core.config.clone();
             self.pick.start(runtime, async move {
                 let Some((path, bytes)) = pick_json_file().await? else {
                     return Ok(None);
                 };
                 // Every document is validated here, on the runtime, not between two frames.
-                let items = preview_import(&core, &bytes)
+                let items = preview_import(&config, &bytes)
                     .map_err(|error| format!("{}: {error}", path.display()))?;
                 Ok(Some((path, items)))
             });
         }
-        notice_ui(ui, &self.message);
+        notice_ui(ui, self.message.as_ref());
         let mut apply = false;
         let mut cancel = false;
         if let Some((path, items)) = &self.preview {
@@ -119,10 +121,7 @@ impl TransferPanel {
                         ui.end_row();
                     }
                 });
-            let applicable = items
-                .iter()
-                .filter(|i| matches!(i.kind, ImportKind::New | ImportKind::Changed(_)))
-                .count();
+            let applicable = items.iter().filter(|i| i.applies()).count();
             ui.horizontal(|ui| {
                 apply = ui
                     .add_enabled(
@@ -137,31 +136,9 @@ impl TransferPanel {
             self.preview = None;
         }
         if apply && let Some((_, items)) = self.preview.take() {
-            let core = core.clone();
-            self.apply.start(runtime, async move {
-                let mut report = Vec::new();
-                for item in items
-                    .into_iter()
-                    .filter(|i| matches!(i.kind, ImportKind::New | ImportKind::Changed(_)))
-                {
-                    let outcome = core
-                        .config
-                        .put(
-                            &item.service,
-                            item.document,
-                            ChangeSource::Import,
-                            Precondition::None,
-                        )
-                        .await;
-                    report.push(match outcome {
-                        Ok(committed) => {
-                            format!("{}: revision {}", item.service, committed.revision)
-                        }
-                        Err(error) => format!("{}: {error}", item.service),
-                    });
-                }
-                report
-            });
+            let config = core.config.clone();
+            self.apply
+                .start(runtime, async move { apply_import(&config, items).await });
         }
     }
 
@@ -184,11 +161,11 @@ impl TransferPanel {
                 .clicked()
             {
                 let config = core.config.clone();
-                let dir = core.settings.config_dir.clone();
+                let settings = core.settings_file.clone();
                 let secrets = self.backup_secrets;
                 self.backup.start(runtime, async move {
                     let backup = tokio::task::spawn_blocking(move || {
-                        Backup::of_service(&config, &dir, secrets)
+                        Backup::of_service(&config, &settings, secrets)
                     })
                     .await
                     .map_err(|e| e.to_string())?
@@ -258,10 +235,10 @@ impl TransferPanel {
         }
         if confirmed && let Some((_, backup, _)) = self.restore_preview.take() {
             let config = core.config.clone();
-            let dir = core.settings.config_dir.clone();
+            let settings = core.settings_file.clone();
             self.restore.start(runtime, async move {
                 backup
-                    .restore(&config, &dir)
+                    .restore(&config, &settings)
                     .await
                     .map_err(|e| e.to_string())
             });
@@ -271,9 +248,9 @@ impl TransferPanel {
     fn finish_tasks(&mut self) {
         match self.backup.take() {
             Some(Ok(Some(path))) => {
-                self.message = Some((format!("Backed up to {}.", path.display()), false))
+                self.message = Some(Notice::done(format!("Backed up to {}.", path.display())))
             }
-            Some(Err(error)) => self.message = Some((format!("No backup: {error}"), true)),
+            Some(Err(error)) => self.message = Some(Notice::failed(format!("No backup: {error}"))),
             _ => {}
         }
         match self.pick_backup.take() {
@@ -281,26 +258,29 @@ impl TransferPanel {
                 self.restore_preview = Some(picked);
                 self.message = None;
             }
-            Some(Err(error)) => self.message = Some((format!("Cannot restore: {error}"), true)),
+            Some(Err(error)) => {
+                self.message = Some(Notice::failed(format!("Cannot restore: {error}")))
+            }
             _ => {}
         }
         match self.restore.take() {
             Some(Ok(changed)) => {
-                self.message = Some((
-                    format!(
-                        "Restored: {changed} service(s) changed (recorded as import). Restored settings take effect at the next start."
-                    ),
-                    false,
-                ))
+                self.message = Some(Notice::done(format!(
+                    "Restored: {changed} service(s) changed (recorded as import). Restored settings take effect at the next start."
+                )))
             }
-            Some(Err(error)) => self.message = Some((format!("Not restored: {error}"), true)),
+            Some(Err(error)) => {
+                self.message = Some(Notice::failed(format!("Not restored: {error}")))
+            }
             None => {}
         }
         match self.export.take() {
             Some(Ok(Some(path))) => {
-                self.message = Some((format!("Exported to {}.", path.display()), false))
+                self.message = Some(Notice::done(format!("Exported to {}.", path.display())))
             }
-            Some(Err(error)) => self.message = Some((format!("Not exported: {error}"), true)),
+            Some(Err(error)) => {
+                self.message = Some(Notice::failed(format!("Not exported: {error}")))
+            }
             _ => {}
         }
         match self.pick.take() {
@@ -308,11 +288,17 @@ impl TransferPanel {
                 self.preview = Some(picked);
                 self.message = None;
             }
-            Some(Err(error)) => self.message = Some((error, true)),
+            Some(Err(error)) => self.message = Some(Notice::failed(error)),
             _ => {}
         }
-        if let Some(report) = self.apply.take() {
-            self.message = Some((format!("Imported: {}", report.join(", ")), false));
+        if let Some(outcomes) = self.apply.take() {
+            let report: Vec<String> = outcomes.iter().map(ToString::to_string).collect();
+            let report = report.join(", ");
+            self.message = Some(if outcomes.iter().all(|o| o.result.is_ok()) {
+                Notice::done(format!("Imported: {report}"))
+            } else {
+                Notice::failed(format!("Imported with problems: {report}"))
+            });
         }
     }
 }

@@ -1,43 +1,81 @@
 //! Coloured status badges (health, online, config state), readable in both themes.
 
+use crate::core::health::ConfigState;
+use crate::core::mqtt::payloads::HealthStatus;
+use crate::core::overview::ShownHealth;
 use egui::{Color32, RichText, Ui};
 use std::time::Duration;
 
-/// Colours for statuses.
-pub fn status_colour(ui: &Ui, status: &str) -> Color32 {
-    let dark = ui.visuals().dark_mode;
-    match status {
-        "healthy" | "online" | "applied" => {
-            if dark {
-                Color32::from_rgb(80, 200, 120)
-            } else {
-                Color32::from_rgb(20, 130, 60)
-            }
+/// What a status means to the admin, and so its colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    /// All is well: healthy, online, applied, connected.
+    Good,
+    /// Something is wrong: unhealthy, offline, refused, disconnected.
+    Bad,
+    /// Wait and see: pending, stale.
+    Warning,
+    /// Nothing known: unknown, no config.
+    Neutral,
+}
+
+impl Tone {
+    /// Its colour in the current theme.
+    pub fn colour(self, ui: &Ui) -> Color32 {
+        let dark = ui.visuals().dark_mode;
+        match (self, dark) {
+            (Self::Good, true) => Color32::from_rgb(80, 200, 120),
+            (Self::Good, false) => Color32::from_rgb(20, 130, 60),
+            (Self::Bad, true) => Color32::from_rgb(240, 90, 90),
+            (Self::Bad, false) => Color32::from_rgb(190, 30, 30),
+            (Self::Warning, true) => Color32::from_rgb(230, 180, 60),
+            (Self::Warning, false) => Color32::from_rgb(160, 110, 0),
+            (Self::Neutral, _) => ui.visuals().weak_text_color(),
         }
-        "unhealthy" | "offline" | "refused" | "invalid" => {
-            if dark {
-                Color32::from_rgb(240, 90, 90)
-            } else {
-                Color32::from_rgb(190, 30, 30)
-            }
-        }
-        "pending" | "stale" => {
-            if dark {
-                Color32::from_rgb(230, 180, 60)
-            } else {
-                Color32::from_rgb(160, 110, 0)
-            }
-        }
-        _ => ui.visuals().weak_text_color(),
+    }
+
+    /// Good when `ok`, else bad (online / offline, connected / not).
+    pub fn good_if(ok: bool) -> Self {
+        if ok { Self::Good } else { Self::Bad }
     }
 }
 
-/// A status word after a dot in its colour.
-pub fn badge(ui: &mut Ui, status: &str) -> egui::Response {
-    let colour = status_colour(ui, status);
+impl From<HealthStatus> for Tone {
+    fn from(status: HealthStatus) -> Self {
+        match status {
+            HealthStatus::Healthy => Self::Good,
+            HealthStatus::Unhealthy => Self::Bad,
+            HealthStatus::Unknown => Self::Neutral,
+        }
+    }
+}
+
+impl From<ShownHealth> for Tone {
+    fn from(health: ShownHealth) -> Self {
+        match health {
+            ShownHealth::Reported(status) => status.into(),
+            ShownHealth::Stale => Self::Warning,
+        }
+    }
+}
+
+impl From<ConfigState> for Tone {
+    fn from(state: ConfigState) -> Self {
+        match state {
+            ConfigState::Applied => Self::Good,
+            ConfigState::Refused => Self::Bad,
+            ConfigState::Pending => Self::Warning,
+            ConfigState::Unknown => Self::Neutral,
+        }
+    }
+}
+
+/// A status word after a dot, both in its tone's colour.
+pub fn badge(ui: &mut Ui, word: &str, tone: Tone) -> egui::Response {
+    let colour = tone.colour(ui);
     ui.horizontal(|ui| {
         dot(ui, colour);
-        ui.label(RichText::new(status).color(colour))
+        ui.label(RichText::new(word).color(colour))
     })
     .inner
 }

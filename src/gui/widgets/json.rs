@@ -1,14 +1,17 @@
 //! JSON for people: values as short lines and a read-only, pretty-printed view (the
-//! structural diff they show is `core::config::diff`).
+//! structural diff they show is `core::config::diff`). Which field is secret is the core's
+//! rule ([`is_secret`]).
 
-use crate::core::config::MASK;
+use crate::core::config::{MASK, is_secret};
 use serde_json::Value;
 
-/// A value as one short line, secrets masked (`api_key` values show as `********`).
+/// A value of a document's field at `pointer` as one short line; a non-empty secret shows as
+/// `********`.
 pub fn short(pointer: &str, value: Option<&Value>) -> String {
     match value {
         None => "—".to_owned(),
-        Some(Value::String(s)) if pointer.ends_with("/api_key") && !s.is_empty() => MASK.to_owned(),
+        Some(Value::String(s)) if s.is_empty() => "\"\"".to_owned(),
+        Some(_) if is_secret(pointer) => MASK.to_owned(),
         Some(Value::String(s)) => format!("{s:?}"),
         Some(other) => {
             let text = other.to_string();
@@ -47,6 +50,7 @@ mod tests {
     #[test]
     fn short_values_hide_secrets() {
         assert_eq!(short("/config/api_key", Some(&json!("sk-1"))), MASK);
+        assert_eq!(short("/config/api_key", Some(&json!(""))), "\"\"");
         assert_eq!(short("/config/model", Some(&json!("m"))), "\"m\"");
         assert_eq!(short("/x", None), "—");
     }

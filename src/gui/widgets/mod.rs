@@ -1,6 +1,8 @@
-//! Reusable widgets: the schema-driven form, JSON diffs and views, small badges.
+//! Reusable widgets: the schema-driven form, change tables, JSON views, status badges and the
+//! notice line.
 
 pub mod badge;
+pub mod changes;
 pub mod json;
 pub mod notice;
 pub mod schema_form;

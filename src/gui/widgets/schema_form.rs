@@ -5,6 +5,7 @@
 //! Every field shows the validator's errors for its JSON Pointer right beside it, and every
 //! control carries an accessible name.
 
+use crate::core::config::is_secret_schema;
 use egui::{Color32, RichText, Ui};
 use serde_json::{Map, Value, json};
 use std::collections::{HashMap, HashSet};
@@ -80,16 +81,13 @@ pub fn object_form(
                     label
                 });
                 ui.vertical(|ui| {
-                    changed |= field(
-                        ui,
-                        &property,
-                        value,
-                        key,
-                        &child,
-                        required.contains(key.as_str()),
-                        label.id,
-                        state,
-                    );
+                    let spec = FieldSpec {
+                        schema: &property,
+                        pointer: &child,
+                        required: required.contains(key.as_str()),
+                        label: label.id,
+                    };
+                    changed |= field(ui, &spec, value, key, state);
                     show_errors(ui, state, &child);
                 });
                 ui.end_row();
@@ -234,18 +232,28 @@ fn default_for(schema: &Value) -> Value {
     }
 }
 
-/// One scalar field of an object.
-#[allow(clippy::too_many_arguments)]
-fn field(
-    ui: &mut Ui,
-    schema: &Value,
-    parent: &mut Value,
-    key: &str,
-    pointer: &str,
+/// What a scalar field is: its schema, where it is, and how it is labelled.
+struct FieldSpec<'a> {
+    schema: &'a Value,
+    pointer: &'a str,
     required: bool,
     label: egui::Id,
+}
+
+/// One scalar field of an object.
+fn field(
+    ui: &mut Ui,
+    spec: &FieldSpec<'_>,
+    parent: &mut Value,
+    key: &str,
     state: &mut FormState,
 ) -> bool {
+    let FieldSpec {
+        schema,
+        pointer,
+        required,
+        label,
+    } = *spec;
     let Some(object) = parent.as_object_mut() else {
         return false;
     };
@@ -410,10 +418,7 @@ fn text_field(
     let mut text = current.map_or_else(String::new, |v| {
         v.as_str().map_or_else(|| v.to_string(), str::to_owned)
     });
-    let secret = schema
-        .get("writeOnly")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+    let secret = is_secret_schema(schema);
     let revealed = state.revealed.contains(pointer);
     let mut result = None;
     ui.horizontal(|ui| {

@@ -1,20 +1,4 @@
-//! Headless mode: the core and the REST + socket.io server without a window, until SIGINT or
-//! SIGTERM.
-
-use crate::core::settings::Settings;
-use crate::session::{ServeApi, Session};
-
-/// Starts the core and the REST server, and runs until a shutdown signal; then stops the
-/// server, stores the writes in flight, says goodbye to the broker and returns. A server that
-/// cannot start (port taken, no token off loopback) stops the start. With `demo`, a simulated
-/// fleet plays on the embedded broker too.
-pub async fn run(settings: Settings, demo: bool) -> anyhow::Result<()> {
-    let mut shutdown = ShutdownSignal::install();
-    let session = Session::start(settings, demo, ServeApi::Required).await?;
-    shutdown.received().await;
-    session.stop().await;
-    Ok(())
-}
+//! Waiting for the signal to stop: SIGINT or SIGTERM (Ctrl-C elsewhere).
 
 /// SIGINT and SIGTERM (Ctrl-C elsewhere), listened for from the moment it is installed, so a
 /// signal that arrives during start-up is not lost (nor fatal).
@@ -50,6 +34,9 @@ impl ShutdownSignal {
             }
             return;
         }
-        let _ = tokio::signal::ctrl_c().await;
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C; stop the manager by killing it");
+            std::future::pending::<()>().await;
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! "Test connection": connects to a broker with the given address, credentials and CA, and
 //! says whether it accepted us — without disturbing the running connection.
 
-use super::client::{ca_unreadable, secure};
+use super::options::{ca_unreadable, secure};
 use crate::core::secret::Secret;
 use crate::core::settings::{BrokerTarget, BrokerUrl, Settings};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet};
@@ -14,11 +14,11 @@ const TEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// What to test.
 #[derive(Debug, Clone)]
 pub struct ProbeTarget {
-    /// The broker.
+    /// The broker's address.
     pub url: BrokerUrl,
-    /// User name.
+    /// The user name to log in with (none: anonymous).
     pub username: Option<String>,
-    /// Password.
+    /// The login's password.
     pub password: Option<Secret>,
     /// CA file for `mqtts://`.
     pub ca_file: Option<PathBuf>,
@@ -42,7 +42,10 @@ impl ProbeTarget {
 /// Connects, waits for the broker's answer (at most 5 s), disconnects. `Ok` says what
 /// answered; `Err` says why not, in words.
 pub async fn test_connection(target: ProbeTarget) -> Result<String, String> {
-    let id = format!("alicia-config-manager-test-{:08x}", fastrand::u32(..));
+    let id = format!(
+        "alicia-config-manager-test-{}",
+        crate::core::random::unique_id()
+    );
     let mut options = MqttOptions::new(id, target.url.host.clone(), target.url.port);
     options.set_keep_alive(Duration::from_secs(10));
     let ca = match (&target.ca_file, target.url.tls) {
@@ -83,6 +86,7 @@ pub async fn test_connection(target: ProbeTarget) -> Result<String, String> {
             TEST_TIMEOUT.as_secs()
         ))
     });
+    // The test connection closes when dropped anyway.
     let _ = client.try_disconnect();
     outcome
 }

@@ -1,15 +1,16 @@
-//! Cached renderings of core state for readers outside the app (REST answers, socket.io
-//! events): built once per change, shared by every reader until the next change.
+//! The documents as JSON text for readers outside the app (REST answers, socket.io events):
+//! rendered once per change, shared by every reader until the next change.
 
 use crate::core::config::Snapshot;
 use crate::core::mqtt::payloads::HealthStatus;
 use bytes::Bytes;
-use std::sync::{Arc, Mutex, PoisonError};
+use parking_lot::Mutex;
+use std::sync::Arc;
 
-/// The client view of every document, keyed by the snapshot it was built from and the
+/// The clients' JSON of every document, cached with the snapshot it was rendered from and the
 /// statuses it shows.
 #[derive(Debug, Clone, Default)]
-pub struct DocumentsView {
+pub struct DocumentsJson {
     cached: Arc<Mutex<Option<Cached>>>,
 }
 
@@ -20,7 +21,7 @@ struct Cached {
     json: Bytes,
 }
 
-impl DocumentsView {
+impl DocumentsJson {
     /// The cached JSON when `snapshot` and `statuses` are those it was built from; otherwise
     /// builds it with `build` and keeps it.
     pub fn get_or_build(
@@ -29,7 +30,7 @@ impl DocumentsView {
         statuses: Vec<Option<HealthStatus>>,
         build: impl FnOnce(&Snapshot) -> String,
     ) -> Bytes {
-        let mut cached = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut cached = self.cached.lock();
         if let Some(hit) = cached
             .as_ref()
             .filter(|c| Arc::ptr_eq(&c.snapshot, snapshot) && c.statuses == statuses)
@@ -52,7 +53,7 @@ mod tests {
 
     #[test]
     fn rebuilds_only_when_the_snapshot_or_a_status_changes() {
-        let view = DocumentsView::default();
+        let view = DocumentsJson::default();
         let first = Arc::new(Snapshot::default());
         let mut builds = 0;
         let mut get = |snapshot: &Arc<Snapshot>, status| {

@@ -1,19 +1,19 @@
-//! The manager's MQTT client: options built from the settings (credentials, TLS, Last Will),
-//! and the handle every part of the core publishes through.
+//! The manager's MQTT connection as the rest of the core sees it: a handle to publish through
+//! (with its Last Will and keep-alive set from the settings), the connection's state and its
+//! traffic counters. The connection task ([`super::connection`]) drives it.
 
 use super::handler::Counters;
+use super::options::base_options;
 use super::payloads::HealthStatus;
 use super::topics::{Topics, has_wildcard};
 use crate::core::broker::MAX_PAYLOAD_BYTES;
 use crate::core::fleet::Fleet;
-use crate::core::secret::Secret;
-use crate::core::settings::{BrokerTarget, Settings};
-use rumqttc::{
-    AsyncClient, EventLoop, LastWill, MqttOptions, NetworkOptions, QoS, TlsConfiguration, Transport,
-};
+use crate::core::settings::Settings;
+use parking_lot::Mutex;
+use rumqttc::{AsyncClient, EventLoop, LastWill, NetworkOptions, QoS};
 use serde::Serialize;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -25,11 +25,11 @@ const KEEP_ALIVE: Duration = Duration::from_secs(30);
 /// Counters as served by `GET /api/system`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default, utoipa::ToSchema)]
 pub struct MqttStats {
-    /// Messages received.
+    /// MQTT messages received since start, on every subscribed topic.
     pub messages_received: u64,
     /// Messages that did not parse or had the wrong shape.
     pub messages_invalid: u64,
-    /// Messages published.
+    /// MQTT messages this manager published since start.
     pub messages_published: u64,
     /// Reconnections after the first connection.
     pub reconnects: u64,
@@ -142,12 +142,15 @@ impl MqttHandle {
     /// Publishes this manager's presence (retained) on the topic its role uses.
     pub fn publish_presence(&self, status: HealthStatus) {
         let fleet = self.fleet();
-        let _ = self.client.try_publish(
+        let published = self.client.try_publish(
             fleet.presence_topic(self.topics()),
             QoS::AtLeastOnce,
             true,
             fleet.presence_payload(status),
         );
+        if let Err(error) = published {
+            tracing::warn!(%error, ?status, "could not queue this manager's presence");
+        }
     }
 
     /// Connected to the broker now.
@@ -157,11 +160,7 @@ impl MqttHandle {
 
     /// Why the last connection attempt failed or the connection dropped.
     pub fn last_error(&self) -> Option<String> {
-        self.shared
-            .last_error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.shared.last_error.lock().clone()
     }
 
     /// The traffic counters.
@@ -234,71 +233,4 @@ impl MqttHandle {
     pub(crate) fn client(&self) -> &AsyncClient {
         &self.client
     }
-}
-
-/// Where a client connects, as shown to admins.
-pub(crate) struct Endpoint {
-    /// `mqtt://host:port` or `mqtts://host:port`.
-    pub(crate) url: String,
-    /// The embedded broker.
-    pub(crate) embedded: bool,
-}
-
-/// Options for a client of the configured broker: address, credentials and TLS.
-pub(crate) fn base_options(
-    settings: &Settings,
-    client_id: String,
-) -> Result<(MqttOptions, Endpoint), String> {
-    let (host, port, tls, embedded) = match &settings.broker {
-        BrokerTarget::Embedded { port } => ("127.0.0.1".to_owned(), *port, false, true),
-        BrokerTarget::External(url) => (url.host.clone(), url.port, url.tls, false),
-    };
-    let mut options = MqttOptions::new(client_id, host.clone(), port);
-    let ca = match (&settings.mqtt_ca_file, tls) {
-        (Some(path), true) => Some(std::fs::read(path).map_err(|e| ca_unreadable(path, &e))?),
-        _ => None,
-    };
-    secure(
-        &mut options,
-        settings.mqtt_username.as_ref(),
-        settings.mqtt_password.as_ref(),
-        tls,
-        ca,
-    );
-    let scheme = if tls { "mqtts" } else { "mqtt" };
-    let endpoint = Endpoint {
-        url: format!("{scheme}://{host}:{port}"),
-        embedded,
-    };
-    Ok((options, endpoint))
-}
-
-/// Sets the credentials (when a user is named) and, for `mqtts://`, the TLS transport
-/// trusting `ca` (PEM) or else the system's roots.
-pub(crate) fn secure(
-    options: &mut MqttOptions,
-    username: Option<&String>,
-    password: Option<&Secret>,
-    tls: bool,
-    ca: Option<Vec<u8>>,
-) {
-    if let Some(username) = username {
-        let password = password.map(|p| p.expose().to_owned()).unwrap_or_default();
-        options.set_credentials(username.clone(), password);
-    }
-    if tls {
-        options.set_transport(match ca {
-            Some(ca) => Transport::tls_with_config(TlsConfiguration::Simple {
-                ca,
-                alpn: None,
-                client_auth: None,
-            }),
-            None => Transport::tls_with_default_config(),
-        });
-    }
-}
-
-/// Why the CA file could not be used, in words.
-pub(crate) fn ca_unreadable(path: &std::path::Path, error: &std::io::Error) -> String {
-    format!("cannot read the CA file {}: {error}", path.display())
 }

@@ -1,9 +1,9 @@
 //! `alicia-config-manager simulate`: plays a simulated fleet on a broker until Ctrl-C or
 //! `--duration`, logging what it publishes.
 
+use super::shutdown_signal::ShutdownSignal;
 use crate::cli::SimulateArgs;
 use crate::core::settings::BrokerUrl;
-use crate::headless::ShutdownSignal;
 use crate::sim::{SimOptions, Simulation};
 use std::time::{Duration, Instant};
 

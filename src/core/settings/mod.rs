@@ -8,17 +8,26 @@
 //! - `MQTT_BROKER` may be a host (`MQTT_PORT` gives the port) or a URL (`mqtt://`,
 //!   `mqtts://`, `tcp://`, `ssl://`); `embedded` forces the embedded broker;
 //! - with no broker named, `MQTT_PORT` (default 1883) is the embedded broker's port.
+//!
+//! [`broker`]: which broker; [`api`]: the REST server's settings and their rule; [`file`]: the
+//! settings file; [`store`]: changing it, one writer at a time.
+
+pub mod api;
+pub mod broker;
+pub mod file;
+pub mod store;
+
+pub use api::{ApiSettings, ApiSettingsError};
+pub use broker::{BrokerTarget, BrokerUrl};
+pub use file::{SettingsError, SettingsFile};
+pub use store::SettingsStore;
 
 use crate::core::config::DEFAULT_HISTORY_LIMIT;
 use crate::core::fleet::RoleSetting;
-use crate::core::fsutil::write_atomic;
 use crate::core::health::DEFAULT_HEALTH_TTL;
 use crate::core::messages::DEFAULT_MESSAGE_LOG_CAPACITY;
 use crate::core::mqtt::topics::DEFAULT_PREFIX;
 use crate::core::secret::Secret;
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
@@ -37,113 +46,6 @@ pub const DEFAULT_RATE_LIMIT_WINDOW_MS: u64 = 900_000;
 /// The settings file's name inside the config folder.
 pub const SETTINGS_FILE_NAME: &str = "settings.json";
 
-/// An external broker's address.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BrokerUrl {
-    /// TLS (`mqtts://`).
-    pub tls: bool,
-    /// Host name or IP.
-    pub host: String,
-    /// Port.
-    pub port: u16,
-}
-
-impl fmt::Display for BrokerUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let scheme = if self.tls { "mqtts" } else { "mqtt" };
-        if self.host.contains(':') {
-            write!(f, "{scheme}://[{}]:{}", self.host, self.port)
-        } else {
-            write!(f, "{scheme}://{}:{}", self.host, self.port)
-        }
-    }
-}
-
-impl BrokerUrl {
-    /// Parses `host`, `host:port`, or a URL with scheme `mqtt`/`tcp` or `mqtts`/`ssl`/`tls`;
-    /// `default_port` applies when the text names none.
-    pub fn parse(text: &str, default_port: Option<u16>) -> Result<Self, String> {
-        let text = text.trim();
-        let (tls, rest) = match text.split_once("://") {
-            Some((scheme, rest)) => match scheme.to_ascii_lowercase().as_str() {
-                "mqtt" | "tcp" => (false, rest),
-                "mqtts" | "ssl" | "tls" => (true, rest),
-                other => {
-                    return Err(format!(
-                        "unsupported broker scheme {other:?} (use mqtt:// or mqtts://)"
-                    ));
-                }
-            },
-            None => (false, text),
-        };
-        let authority = rest.split(['/', '?']).next().unwrap_or_default();
-        let (host, port) = split_host_port(authority)?;
-        if host.is_empty() {
-            return Err(format!("no host in broker address {text:?}"));
-        }
-        let fallback = if tls {
-            DEFAULT_MQTTS_PORT
-        } else {
-            DEFAULT_MQTT_PORT
-        };
-        Ok(Self {
-            tls,
-            host,
-            port: port.or(default_port).unwrap_or(fallback),
-        })
-    }
-}
-
-fn split_host_port(authority: &str) -> Result<(String, Option<u16>), String> {
-    let bad_port = |p: &str| format!("invalid port {p:?} in broker address");
-    if let Some(rest) = authority.strip_prefix('[') {
-        let (host, after) = rest
-            .split_once(']')
-            .ok_or_else(|| format!("unclosed [ in broker address {authority:?}"))?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => Some(p.parse().map_err(|_| bad_port(p))?),
-            None => None,
-        };
-        return Ok((host.to_owned(), port));
-    }
-    match authority.rsplit_once(':') {
-        Some((host, port)) if !host.contains(':') => {
-            let port = port.parse().map_err(|_| bad_port(port))?;
-            Ok((host.to_owned(), Some(port)))
-        }
-        _ => Ok((authority.to_owned(), None)),
-    }
-}
-
-/// Which broker to use.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BrokerTarget {
-    /// The embedded broker, on 127.0.0.1 at this port.
-    Embedded {
-        /// Its port.
-        port: u16,
-    },
-    /// A broker named in the flags, the environment or the settings file.
-    External(BrokerUrl),
-}
-
-/// The REST server's settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiSettings {
-    /// Address to bind (`ALICIA_API_BIND`).
-    pub bind: IpAddr,
-    /// Port (`PORT`).
-    pub port: u16,
-    /// Bearer token (`ALICIA_API_TOKEN`).
-    pub token: Option<Secret>,
-    /// CORS origin (`FRONTEND_URL`).
-    pub frontend_url: String,
-    /// Requests per window per client, 0 = off (`RATE_LIMIT_MAX`).
-    pub rate_limit_max: u32,
-    /// The window (`RATE_LIMIT_WINDOW_MS`).
-    pub rate_limit_window_ms: u64,
-}
-
 /// Logging settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogSettings {
@@ -160,15 +62,15 @@ pub struct LogSettings {
 pub struct Settings {
     /// Where `config.json`, the history and the settings file live.
     pub config_dir: PathBuf,
-    /// The broker.
+    /// The MQTT broker: the embedded one, or a named one.
     pub broker: BrokerTarget,
-    /// MQTT user name.
+    /// The broker login's user name.
     pub mqtt_username: Option<String>,
-    /// MQTT password.
+    /// The broker login's password.
     pub mqtt_password: Option<Secret>,
     /// CA certificate (PEM) for `mqtts://`; the system's roots when absent.
     pub mqtt_ca_file: Option<PathBuf>,
-    /// Topic prefix.
+    /// The MQTT topic prefix, without a trailing slash.
     pub topic_prefix: String,
     /// Seconds without news before a service is stale.
     pub health_ttl_secs: u64,
@@ -180,7 +82,7 @@ pub struct Settings {
     pub role: RoleSetting,
     /// The REST server.
     pub api: ApiSettings,
-    /// Logging.
+    /// Where and how much to log.
     pub log: LogSettings,
     /// `NODE_ENV=development`: error details in 500 answers.
     pub development: bool,
@@ -242,139 +144,6 @@ pub struct Overrides {
     pub error_log_file: Option<PathBuf>,
     /// `NODE_ENV`.
     pub node_env: Option<String>,
-}
-
-/// The settings file (`settings.json`): every key optional; unknown keys are kept.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SettingsFile {
-    /// Broker host or URL; absent = embedded.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub broker: Option<String>,
-    /// The embedded broker's port.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub embedded_broker_port: Option<u16>,
-    /// MQTT user name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mqtt_username: Option<String>,
-    /// MQTT password.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mqtt_password: Option<Secret>,
-    /// CA certificate for `mqtts://`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mqtt_ca_file: Option<PathBuf>,
-    /// Topic prefix.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub topic_prefix: Option<String>,
-    /// Health TTL in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub health_ttl_secs: Option<u64>,
-    /// Messages kept in the message log.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message_log_capacity: Option<usize>,
-    /// Revisions kept per service.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub history_limit: Option<usize>,
-    /// REST port.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub api_port: Option<u16>,
-    /// REST bind address.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub api_bind: Option<IpAddr>,
-    /// REST bearer token.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub api_token: Option<Secret>,
-    /// CORS origin.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub frontend_url: Option<String>,
-    /// Rate limit per window.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rate_limit_max: Option<u32>,
-    /// Rate-limit window.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rate_limit_window_ms: Option<u64>,
-    /// Log level.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub log_level: Option<String>,
-    /// Role on a fleet: `auto`, `authority` or `follower`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub role: Option<RoleSetting>,
-    /// The desktop app starts the REST server (the admin turned it on).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub api_enabled: Option<bool>,
-    /// The desktop app's theme: `dark`, `light` or `system`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub theme: Option<String>,
-    /// The desktop app's zoom factor.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ui_scale: Option<f32>,
-    /// The kiosk's unlock PIN, hashed (Argon2, PHC string); never the PIN itself.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kiosk_pin_hash: Option<String>,
-    /// Keys this version does not know (kept on save).
-    #[serde(flatten)]
-    pub other: Map<String, Value>,
-}
-
-/// Why the settings could not be read or resolved.
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
-    /// The settings file is broken (it is left untouched).
-    #[error(
-        "{path} is not a valid settings file: {message} (line {line}, column {column}); it was left untouched"
-    )]
-    File {
-        /// The file.
-        path: PathBuf,
-        /// The parser's reason.
-        message: String,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-    },
-    /// The settings file cannot be read.
-    #[error("cannot read {path}: {source}")]
-    Unreadable {
-        /// The file.
-        path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// A value is not usable.
-    #[error("{0}")]
-    Invalid(String),
-}
-
-impl SettingsFile {
-    /// Reads `path`; a missing file is the empty settings file.
-    pub fn load(path: &Path) -> Result<Self, SettingsError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Self::default());
-            }
-            Err(source) => {
-                return Err(SettingsError::Unreadable {
-                    path: path.to_path_buf(),
-                    source,
-                });
-            }
-        };
-        serde_json::from_str(&text).map_err(|error| SettingsError::File {
-            path: path.to_path_buf(),
-            message: error.to_string(),
-            line: error.line(),
-            column: error.column(),
-        })
-    }
-
-    /// Writes the file atomically with mode 0600.
-    pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        let mut bytes = serde_json::to_vec_pretty(self)?;
-        bytes.push(b'\n');
-        write_atomic(path, &bytes)
-    }
 }
 
 /// The platform's config folder for the app (`~/.config/alicia-config-manager` on Linux).
@@ -576,48 +345,6 @@ mod tests {
         };
         let settings = resolve(PathBuf::from("/c"), &forced, &file).unwrap();
         assert_eq!(settings.broker, BrokerTarget::Embedded { port: 1883 });
-    }
-
-    #[test]
-    fn broker_urls() {
-        let parse = |t: &str| BrokerUrl::parse(t, None).unwrap().to_string();
-        assert_eq!(parse("mqtts://broker.lan"), "mqtts://broker.lan:8883");
-        assert_eq!(parse("ssl://broker.lan:9999"), "mqtts://broker.lan:9999");
-        assert_eq!(parse("tcp://10.0.0.2:1884/"), "mqtt://10.0.0.2:1884");
-        assert_eq!(parse("broker:1234"), "mqtt://broker:1234");
-        assert_eq!(parse("mqtt://[::1]:1885"), "mqtt://[::1]:1885");
-        assert_eq!(BrokerUrl::parse("mqtt://h", Some(7)).unwrap().port, 7);
-        assert_eq!(BrokerUrl::parse("mqtt://h:8", Some(7)).unwrap().port, 8);
-        assert!(BrokerUrl::parse("http://h", None).is_err());
-        assert!(BrokerUrl::parse("mqtt://h:notaport", None).is_err());
-        assert!(BrokerUrl::parse("mqtt://", None).is_err());
-    }
-
-    #[test]
-    fn a_broken_settings_file_is_reported_with_its_position() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(SETTINGS_FILE_NAME);
-        std::fs::write(&path, "{\n \"api_port\": \"x\"\n}").unwrap();
-        let error = SettingsFile::load(&path).unwrap_err().to_string();
-        assert!(error.contains("line 2"), "{error}");
-    }
-
-    #[test]
-    fn the_settings_file_round_trips_unknown_keys_privately() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(SETTINGS_FILE_NAME);
-        std::fs::write(&path, r#"{"mqtt_password": "pw", "window_layout": "wide"}"#).unwrap();
-        let file = SettingsFile::load(&path).unwrap();
-        assert_eq!(file.mqtt_password.as_ref().unwrap().expose(), "pw");
-        file.save(&path).unwrap();
-        let again = SettingsFile::load(&path).unwrap();
-        assert_eq!(again.other["window_layout"], "wide");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-            assert_eq!(mode, 0o600);
-        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! its earlier subscription has been delivered, so "no report" really means none — no
 //! guessing with a fixed wait.
 
-use crate::core::mqtt::client::base_options;
+use crate::core::mqtt::options::base_options;
 use crate::core::mqtt::payloads::{HealthReport, HealthStatus};
 use crate::core::mqtt::topics::Topics;
 use crate::core::settings::Settings;
@@ -19,7 +19,7 @@ pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 pub enum Found {
     /// A live authority with another instance id.
     Authority {
-        /// Its instance id.
+        /// The authority's persistent instance id.
         instance_id: String,
         /// When it last reported.
         timestamp: Option<String>,
@@ -81,6 +81,7 @@ async fn probe(settings: &Settings, own_id: &str) -> Result<Found, String> {
                     .unwrap_or(Found::Nobody);
             }
             Event::Incoming(Packet::Publish(publish)) if publish.topic == marker_topic => {
+                // The probe's connection closes when dropped anyway.
                 let _ = client.try_disconnect();
                 return Ok(found);
             }

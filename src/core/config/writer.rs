@@ -1,0 +1,379 @@
+//! The one writer task that stores every accepted change. It takes change requests in order
+//! and commits them in batches: the rules decide each change against the documents as the
+//! batch leaves them, then one atomic `config.json` write and one fsynced history append store
+//! the whole batch (group commit), and only then is every request of the batch answered.
+//! Write order: `config.json` first, then the history (opening reconciles a crash between
+//! the two). It also restores whole backups and keeps the history file compact.
+
+use super::change::{Change, Committed, ConfigError, Restore, Snapshot, StoredDocument};
+use super::history::{ChangeSource, HistoryEntry, HistoryLog};
+use super::open::ConfigPaths;
+use super::rules::{
+    Histories, Rules, apply_change, compaction_due, push_bounded, reconcile, retained_entries,
+};
+use super::schema::{FieldError, validate_document};
+use super::secrets::restore_masked_secrets;
+use super::service::Shared;
+use super::store;
+use crate::core::clock::now_rfc3339;
+use crate::core::events::CoreEvent;
+use crate::core::fsutil::write_atomic;
+use parking_lot::Mutex;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use tokio::sync::{mpsc, oneshot};
+
+/// Most changes committed together in one write.
+const BATCH_LIMIT: usize = 256;
+
+/// Where a change's outcome goes.
+pub(super) type Reply = oneshot::Sender<Result<Committed, ConfigError>>;
+
+/// What the handle asks of the writer.
+pub(super) enum Request {
+    /// Store a change (or refuse it).
+    Change {
+        change: Change,
+        source: ChangeSource,
+        reply: Reply,
+    },
+    /// Store what is queued, then stop.
+    Shutdown { done: oneshot::Sender<()> },
+    /// Replace the whole store with a backup.
+    Restore {
+        restore: Restore,
+        reply: oneshot::Sender<Result<Vec<Committed>, ConfigError>>,
+    },
+}
+
+/// Sends an outcome to whoever asked.
+fn answer<T>(reply: oneshot::Sender<T>, outcome: T) {
+    // An error only says the caller stopped waiting (it gave up, or shut down): the outcome
+    // stands either way.
+    let _ = reply.send(outcome);
+}
+
+/// The writer task: run it with [`ConfigWriter::run`] on the runtime.
+pub struct ConfigWriter {
+    pub(super) shared: Arc<Shared>,
+    pub(super) requests: mpsc::Receiver<Request>,
+    pub(super) log: Arc<Mutex<HistoryLog>>,
+    pub(super) next_revision: u64,
+}
+
+impl ConfigWriter {
+    /// Runs until [`super::ConfigService::shutdown`].
+    pub async fn run(mut self) {
+        while let Some(first) = self.requests.recv().await {
+            let mut batch = Vec::new();
+            let mut shutdown = None;
+            match first {
+                Request::Change {
+                    change,
+                    source,
+                    reply,
+                } => batch.push((change, source, reply)),
+                Request::Shutdown { done } => shutdown = Some(done),
+                Request::Restore { restore, reply } => {
+                    answer(reply, self.restore(restore).await);
+                    continue;
+                }
+            }
+            while shutdown.is_none() && batch.len() < BATCH_LIMIT {
+                match self.requests.try_recv() {
+                    Ok(Request::Change {
+                        change,
+                        source,
+                        reply,
+                    }) => batch.push((change, source, reply)),
+                    Ok(Request::Shutdown { done }) => shutdown = Some(done),
+                    Ok(Request::Restore { restore, reply }) => {
+                        if !batch.is_empty() {
+                            self.commit(std::mem::take(&mut batch)).await;
+                        }
+                        answer(reply, self.restore(restore).await);
+                    }
+                    Err(_) => break,
+                }
+            }
+            if !batch.is_empty() {
+                self.commit(batch).await;
+            }
+            if let Some(done) = shutdown {
+                self.stop().await;
+                answer(done, ());
+                return;
+            }
+        }
+        self.shared.accepting.store(false, Ordering::Relaxed);
+    }
+
+    /// Refuses new changes, stores those already queued.
+    async fn stop(&mut self) {
+        self.shared.accepting.store(false, Ordering::Relaxed);
+        self.requests.close();
+        let mut rest = Vec::new();
+        while let Ok(request) = self.requests.try_recv() {
+            match request {
+                Request::Change {
+                    change,
+                    source,
+                    reply,
+                } => rest.push((change, source, reply)),
+                Request::Shutdown { done } => answer(done, ()),
+                Request::Restore { reply, .. } => answer(reply, Err(ConfigError::Unavailable)),
+            }
+        }
+        if !rest.is_empty() {
+            self.commit(rest).await;
+        }
+    }
+
+    /// Decides every change of a batch, stores the accepted ones in one write, then answers.
+    async fn commit(&mut self, batch: Vec<(Change, ChangeSource, Reply)>) {
+        let current = Arc::clone(&self.shared.snapshot.borrow());
+        let mut working = current.documents.clone();
+        let mut next_revision = self.next_revision;
+        let mut accepted = Vec::new();
+        {
+            let schemas = self.shared.settings_schemas.read();
+            let history = self.shared.history.read();
+            let rules = Rules {
+                schemas: &schemas,
+                history: &history,
+            };
+            for (change, source, reply) in batch {
+                let service = change.service().to_owned();
+                match apply_change(&rules, &mut working, &mut next_revision, change, source) {
+                    Ok((entry, created)) => accepted.push((entry, created, reply)),
+                    Err(error) => {
+                        if error != ConfigError::Unchanged {
+                            tracing::info!(service, %error, "config change refused");
+                        }
+                        answer(reply, Err(error));
+                    }
+                }
+            }
+        }
+        if accepted.is_empty() {
+            return;
+        }
+        let entries: Vec<HistoryEntry> = accepted.iter().map(|(e, _, _)| e.clone()).collect();
+        let documents: BTreeMap<String, Arc<Value>> = working
+            .iter()
+            .map(|(name, stored)| (name.clone(), Arc::clone(&stored.document)))
+            .collect();
+        let config_file = self.shared.paths.config_file.clone();
+        let log = Arc::clone(&self.log);
+        let stored = tokio::task::spawn_blocking(move || {
+            write_atomic(&config_file, &store::render(&documents))?;
+            log.lock().append(&entries)
+        })
+        .await
+        .unwrap_or_else(|join| Err(std::io::Error::other(join.to_string())));
+
+        if let Err(error) = stored {
+            tracing::error!(
+                file = %self.shared.paths.config_file.display(),
+                %error,
+                "could not store config changes; they were refused"
+            );
+            for (_, _, reply) in accepted {
+                answer(reply, Err(ConfigError::Storage(error.to_string())));
+            }
+            return;
+        }
+
+        self.next_revision = next_revision;
+        self.shared
+            .snapshot
+            .send_replace(Arc::new(Snapshot { documents: working }));
+        {
+            let mut history = self.shared.history.write();
+            for (entry, _, _) in &accepted {
+                push_bounded(
+                    &mut history,
+                    Arc::new(entry.clone()),
+                    self.shared.history_limit,
+                );
+            }
+        }
+        for (entry, created, reply) in accepted {
+            answer(
+                reply,
+                Ok(self.announce(entry, created, "config change stored")),
+            );
+        }
+        self.compact().await;
+    }
+
+    /// Replaces the store with a backup: validates every document first, keeps a copy of the
+    /// files it replaces, takes the backup's history and records an `import` per change.
+    async fn restore(&mut self, restore: Restore) -> Result<Vec<Committed>, ConfigError> {
+        let current = Arc::clone(&self.shared.snapshot.borrow());
+        let documents = self.validated_restore(&current, restore.documents)?;
+        let mut history = restore.history;
+        history.sort_by_key(|e| e.revision);
+        let mut next_revision = history
+            .last()
+            .map_or(self.next_revision, |e| e.revision + 1)
+            .max(self.next_revision);
+        let before: BTreeMap<String, Arc<Value>> = current
+            .documents
+            .iter()
+            .map(|(name, stored)| (name.clone(), Arc::clone(&stored.document)))
+            .collect();
+        let imports = reconcile(&before, &documents, &mut next_revision);
+        let mut kept = Histories::new();
+        for entry in history.into_iter().chain(imports.iter().cloned()) {
+            push_bounded(&mut kept, Arc::new(entry), self.shared.history_limit);
+        }
+        let mut snapshot = Snapshot::default();
+        for (name, document) in &documents {
+            // The newest revision kept for it: its import, else the backup's last.
+            let revision = kept
+                .get(name)
+                .and_then(|entries| entries.back())
+                .map(|e| e.revision)
+                .or_else(|| current.documents.get(name).map(|s| s.revision))
+                .unwrap_or(0);
+            snapshot.documents.insert(
+                name.clone(),
+                StoredDocument {
+                    document: Arc::clone(document),
+                    revision,
+                },
+            );
+        }
+        let all = retained_entries(&kept);
+
+        let paths = self.shared.paths.clone();
+        let rendered = store::render(&documents);
+        let log = Arc::clone(&self.log);
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            keep_copy_before_restore(&paths)?;
+            write_atomic(&paths.config_file, &rendered)?;
+            log.lock().rewrite(&all)
+        })
+        .await
+        .unwrap_or_else(|join| Err(std::io::Error::other(join.to_string())))
+        .map_err(|error| {
+            tracing::error!(%error, "could not store the restored configs; nothing was changed");
+            ConfigError::Storage(error.to_string())
+        })?;
+
+        self.next_revision = next_revision;
+        self.shared.snapshot.send_replace(Arc::new(snapshot));
+        *self.shared.history.write() = kept;
+        let committed = imports
+            .into_iter()
+            .map(|entry| {
+                let created = !current.documents.contains_key(&entry.service);
+                self.announce(entry, created, "config restored")
+            })
+            .collect();
+        Ok(committed)
+    }
+
+    /// A backup's documents with masked secrets filled from the store, or every problem.
+    fn validated_restore(
+        &self,
+        current: &Snapshot,
+        incoming: BTreeMap<String, Value>,
+    ) -> Result<BTreeMap<String, Arc<Value>>, ConfigError> {
+        let mut details = Vec::new();
+        let mut documents = BTreeMap::new();
+        let schemas = self.shared.settings_schemas.read();
+        for (service, mut document) in incoming {
+            let stored = current.documents.get(&service);
+            restore_masked_secrets(&mut document, stored.map(|s| &*s.document));
+            if document.get("service_name").and_then(Value::as_str) != Some(service.as_str()) {
+                details.push(FieldError::new(
+                    format!("/{service}/service_name"),
+                    format!("must be {service:?}, its key"),
+                ));
+            }
+            details.extend(
+                validate_document(&document, schemas.get(&service))
+                    .into_iter()
+                    .map(|e| FieldError::new(format!("/{service}{}", e.path), e.message)),
+            );
+            documents.insert(service, Arc::new(document));
+        }
+        if details.is_empty() {
+            Ok(documents)
+        } else {
+            Err(ConfigError::Invalid { details })
+        }
+    }
+
+    /// Logs a stored change and tells every face about it; returns the caller's answer.
+    fn announce(&self, entry: HistoryEntry, created: bool, what: &str) -> Committed {
+        tracing::info!(
+            service = entry.service,
+            revision = entry.revision,
+            source = entry.source.as_str(),
+            deleted = entry.document.is_none(),
+            "{what}"
+        );
+        self.shared.events.emit(CoreEvent::ConfigChanged {
+            service: entry.service.clone(),
+            revision: entry.revision,
+            source: entry.source,
+        });
+        Committed {
+            service: entry.service,
+            revision: entry.revision,
+            document: entry.document,
+            created,
+        }
+    }
+
+    /// Rewrites the history file with only the retained entries when it has grown too long.
+    async fn compact(&self) {
+        if !compaction_due(self.log.lock().len(), &self.shared.history.read()) {
+            return;
+        }
+        let history = self.shared.history.read().clone();
+        let log = Arc::clone(&self.log);
+        let result =
+            tokio::task::spawn_blocking(move || compact_if_large(&mut log.lock(), &history)).await;
+        match result {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "could not compact the config history (it keeps growing)")
+            }
+            Err(error) => tracing::warn!(%error, "the history compaction failed"),
+        }
+    }
+}
+
+/// Rewrites the history file with only the retained entries when [`compaction_due`].
+pub(super) fn compact_if_large(log: &mut HistoryLog, history: &Histories) -> std::io::Result<()> {
+    if compaction_due(log.len(), history) {
+        log.rewrite(&retained_entries(history))
+    } else {
+        Ok(())
+    }
+}
+
+/// Copies `config.json` and `history.jsonl` into `before-restore-<time>/` beside them.
+fn keep_copy_before_restore(paths: &ConfigPaths) -> std::io::Result<()> {
+    let Some(dir) = paths.config_file.parent() else {
+        return Ok(());
+    };
+    let stamp = now_rfc3339().replace(':', "-");
+    let copy = dir.join(format!("before-restore-{stamp}"));
+    crate::core::fsutil::ensure_private_dir(&copy)?;
+    for file in [&paths.config_file, &paths.history_file] {
+        if let Some(name) = file.file_name()
+            && file.exists()
+        {
+            let bytes = std::fs::read(file)?;
+            write_atomic(&copy.join(name), &bytes)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! The REST server's settings, and the one rule about them: off loopback, a token.
+
+use crate::core::secret::Secret;
+use std::net::{IpAddr, SocketAddr};
+
+/// The REST server's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiSettings {
+    /// Address to bind (`ALICIA_API_BIND`).
+    pub bind: IpAddr,
+    /// Port (`PORT`).
+    pub port: u16,
+    /// Bearer token (`ALICIA_API_TOKEN`).
+    pub token: Option<Secret>,
+    /// CORS origin (`FRONTEND_URL`).
+    pub frontend_url: String,
+    /// Requests per window per client, 0 = off (`RATE_LIMIT_MAX`).
+    pub rate_limit_max: u32,
+    /// The window (`RATE_LIMIT_WINDOW_MS`).
+    pub rate_limit_window_ms: u64,
+}
+
+/// Why the REST server's settings cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiSettingsError {
+    /// Off loopback without a token.
+    #[error("refusing to serve on {0} without a token: off loopback every request needs one")]
+    TokenRequired(SocketAddr),
+}
+
+impl ApiSettings {
+    /// The address to bind.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.bind, self.port)
+    }
+
+    /// True when requests must carry the bearer token: off loopback, or whenever the admin has
+    /// set one.
+    pub fn auth_required(&self) -> bool {
+        !self.bind.is_loopback() || self.token.is_some()
+    }
+
+    /// The rule every face applies before serving: off loopback, a token is required.
+    pub fn validate(&self) -> Result<(), ApiSettingsError> {
+        if !self.bind.is_loopback() && self.token.is_none() {
+            return Err(ApiSettingsError::TokenRequired(self.addr()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn settings(bind: IpAddr, token: Option<&str>) -> ApiSettings {
+        ApiSettings {
+            bind,
+            port: 3000,
+            token: token.map(Secret::new),
+            frontend_url: String::new(),
+            rate_limit_max: 0,
+            rate_limit_window_ms: 1,
+        }
+    }
+
+    #[test]
+    fn a_token_is_required_off_loopback_and_whenever_set() {
+        let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let lan = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        assert!(settings(loopback, None).validate().is_ok());
+        assert!(!settings(loopback, None).auth_required());
+        assert!(settings(loopback, Some("t")).auth_required());
+        let error = settings(lan, None).validate().unwrap_err();
+        assert!(error.to_string().contains("without a token"), "{error}");
+        assert!(settings(lan, Some("t")).validate().is_ok());
+        assert!(settings(lan, Some("t")).auth_required());
+    }
+}

@@ -1,0 +1,527 @@
+//! The config editor: a form generated from the editable part of the service-config schema
+//! (and the service's announced settings schema), validated as the admin types, with inline
+//! errors, a review of the change before saving, revert, and conflicts shown when the stored
+//! revision moved.
+//!
+//! The draft belongs to the editor ([`EditorState`]): live updates never touch it. A save
+//! carries the revision the edit started from; when someone else saved meanwhile, the admin
+//! chooses. What the editor shows of the stored document is read again only when the core's
+//! configs change (the app's config generation), not every frame.
+
+mod state;
+
+pub use state::EditorState;
+
+use crate::core::Core;
+use crate::core::config::{
+    ChangeSource, Committed, ConfigError, Difference, FieldError, Precondition, StoredDocument,
+    diff, editable_schema,
+};
+use crate::gui::tasks::Task;
+use crate::gui::widgets::changes::changes_ui;
+use crate::gui::widgets::notice::{Notice, notice_ui};
+use crate::gui::widgets::schema_form::{FormState, object_form};
+use egui::{RichText, Ui};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What the editor asks of the app after a frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EditorOutcome {
+    /// Keep it open.
+    Stay,
+    /// The service was deleted: close it.
+    Deleted,
+}
+
+/// What the admin chose in the review or conflict view.
+enum Choice {
+    /// Save the draft, if this still holds.
+    Save(Precondition),
+    /// Back to the form.
+    Back,
+    /// Drop the draft for the stored document.
+    TakeTheirs,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Stage {
+    Editing,
+    Reviewing(Vec<Difference>),
+    Conflict {
+        theirs: Option<StoredDocument>,
+        their_changes: Vec<Difference>,
+        my_changes: Vec<Difference>,
+    },
+    ConfirmDelete,
+}
+
+/// What the editor last read of the stored service, and at which config generation.
+struct StoredView {
+    generation: u64,
+    current: Option<StoredDocument>,
+    /// "rest (revision 7)": who made the stored revision.
+    last_change: String,
+    settings_schema: Option<Arc<Value>>,
+}
+
+/// An open editor for one service.
+pub struct ConfigEditor {
+    state: EditorState,
+    form: FormState,
+    stage: Stage,
+    stored: Option<StoredView>,
+    save: Task<Result<Committed, ConfigError>>,
+    delete: Task<Result<Committed, ConfigError>>,
+    message: Option<Notice>,
+}
+
+impl ConfigEditor {
+    /// Opens the stored document of `service`.
+    pub fn open(core: &Core, service: &str) -> Option<Self> {
+        let stored = core.config.get(service)?;
+        Some(Self::with(EditorState::open(service, &stored)))
+    }
+
+    /// Opens a document that is not stored yet (a new service, a duplicate).
+    pub fn new_document(service: &str, document: Value) -> Self {
+        Self::with(EditorState::new_document(service, document))
+    }
+
+    fn with(state: EditorState) -> Self {
+        Self {
+            state,
+            form: FormState::default(),
+            stage: Stage::Editing,
+            stored: None,
+            save: Task::default(),
+            delete: Task::default(),
+            message: None,
+        }
+    }
+
+    /// Points the admin at a field a check found wrong: its message is shown beside the
+    /// field and at the top, without blocking Save (it is advice, not a schema error).
+    pub fn point_at(&mut self, path: &str, message: &str) {
+        self.state.point_at(path, message);
+        self.message = Some(Notice::failed(format!("Check: {message} (field {path})")));
+    }
+
+    /// The errors shown beside fields now, by JSON Pointer.
+    pub fn field_errors(&self) -> &HashMap<String, Vec<String>> {
+        &self.form.errors
+    }
+
+    /// The field a check pointed at, if any.
+    pub fn pointed_at(&self) -> Option<&str> {
+        self.state.pointed_at()
+    }
+
+    /// The service edited.
+    pub fn service(&self) -> &str {
+        self.state.service()
+    }
+
+    /// True when the draft differs from what it started from.
+    pub fn is_dirty(&self) -> bool {
+        self.state.is_dirty()
+    }
+
+    /// True when the draft is valid (Save is enabled).
+    pub fn is_valid(&self) -> bool {
+        self.state.errors().is_empty() && self.form.json_errors.is_empty()
+    }
+
+    /// Replaces the value at `pointer` in the draft (for tests and tools); returns false when
+    /// there is nothing at that pointer.
+    pub fn set(&mut self, pointer: &str, value: Value) -> bool {
+        self.state.set(pointer, value)
+    }
+
+    /// The draft as edited so far.
+    pub fn draft(&self) -> &Value {
+        self.state.draft()
+    }
+
+    /// Draws the editor. `generation` counts the core's config changes seen by the app: the
+    /// stored document is read again only when it moved.
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        core: &Core,
+        runtime: &tokio::runtime::Handle,
+        read_only: bool,
+        generation: u64,
+    ) -> EditorOutcome {
+        self.form.read_only = read_only;
+        self.refresh(core, generation);
+        if self.state.needs_validation() {
+            self.validate(core);
+        }
+        if let Some(outcome) = self.finish_tasks(core) {
+            return outcome;
+        }
+        self.header_ui(ui);
+        let choice = match &self.stage {
+            Stage::Editing => {
+                self.form_ui(ui, core);
+                None
+            }
+            Stage::Reviewing(changes) => review_ui(ui, changes, &self.state, &self.save),
+            Stage::Conflict {
+                theirs,
+                their_changes,
+                my_changes,
+            } => conflict_ui(ui, theirs.as_ref(), their_changes, my_changes),
+            Stage::ConfirmDelete => {
+                self.delete_ui(ui, runtime, core);
+                None
+            }
+        };
+        match choice {
+            Some(Choice::Save(precondition)) => self.start_save(core, runtime, precondition),
+            Some(Choice::Back) => self.stage = Stage::Editing,
+            Some(Choice::TakeTheirs) => self.revert(core),
+            None => {}
+        }
+        EditorOutcome::Stay
+    }
+
+    /// Reads the stored service again when the core's configs changed since the last read.
+    fn refresh(&mut self, core: &Core, generation: u64) {
+        if self
+            .stored
+            .as_ref()
+            .is_some_and(|s| s.generation == generation)
+        {
+            return;
+        }
+        let service = self.state.service().to_owned();
+        let service = service.as_str();
+        let last_change = core
+            .config
+            .history(service)
+            .first()
+            .map(|e| format!("{} (revision {})", e.source.as_str(), e.revision))
+            .unwrap_or_default();
+        let settings_schema = core
+            .config
+            .settings_schema(service)
+            .map(|schema| schema.source);
+        let changed_schema = match (&self.stored, &settings_schema) {
+            (Some(old), new) => {
+                old.settings_schema.as_ref().map(Arc::as_ptr) != new.as_ref().map(Arc::as_ptr)
+            }
+            (None, _) => true,
+        };
+        if changed_schema {
+            match &settings_schema {
+                Some(schema) => {
+                    self.form
+                        .overrides
+                        .insert("/config/settings".to_owned(), Value::clone(schema));
+                }
+                None => {
+                    self.form.overrides.remove("/config/settings");
+                }
+            }
+            self.state.draft_changed();
+        }
+        self.stored = Some(StoredView {
+            generation,
+            current: core.config.get(service),
+            last_change,
+            settings_schema,
+        });
+    }
+
+    /// True when the stored document is no longer the one the edit started from.
+    fn moved(&self) -> bool {
+        let current = self
+            .stored
+            .as_ref()
+            .and_then(|s| s.current.as_ref())
+            .map(|s| s.revision);
+        current != self.state.base_revision()
+    }
+
+    fn header_ui(&mut self, ui: &mut Ui) {
+        ui.horizontal(|ui| {
+            ui.heading(self.state.service());
+            match self.state.base_revision() {
+                Some(revision) => ui.label(RichText::new(format!("revision {revision}")).weak()),
+                None => ui.label(RichText::new("new, not saved yet").italics()),
+            };
+            if self.state.is_dirty() && self.state.base_revision().is_some() {
+                ui.label(RichText::new("• unsaved changes").color(ui.visuals().warn_fg_color));
+            }
+        });
+        if self.moved() && self.stage == Stage::Editing {
+            let who = self.stored.as_ref().map_or("", |s| s.last_change.as_str());
+            ui.label(
+                RichText::new(format!(
+                    "⚠ Changed meanwhile by {who}. Your edits are kept; saving will ask which version to keep."
+                ))
+                .color(ui.visuals().warn_fg_color),
+            );
+        }
+        notice_ui(ui, self.message.as_ref());
+        ui.separator();
+    }
+
+    fn form_ui(&mut self, ui: &mut Ui, core: &Core) {
+        for error in self.state.unplaced_errors() {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!("⚠ {} {}", error.path, error.message),
+            );
+        }
+        egui::ScrollArea::vertical()
+            .id_salt("editor-form")
+            .max_height(ui.available_height() - 48.0)
+            .show(ui, |ui| {
+                if object_form(
+                    ui,
+                    editable_schema(),
+                    self.state.draft_mut(),
+                    "",
+                    &mut self.form,
+                ) {
+                    self.state.draft_changed();
+                    self.message = None;
+                }
+            });
+        ui.separator();
+        ui.horizontal(|ui| {
+            let can_save = !self.form.read_only
+                && self.is_valid()
+                && self.state.is_dirty()
+                && !self.save.running();
+            let save = ui
+                .add_enabled(can_save, egui::Button::new(RichText::new("Save…").strong()))
+                .on_hover_text("Review the change, then save it");
+            if save.clicked() {
+                self.stage = Stage::Reviewing(self.state.changes());
+            }
+            if !self.is_valid() {
+                ui.label(
+                    RichText::new(format!(
+                        "{} problem(s) to fix",
+                        self.state.errors().len() + self.form.json_errors.len()
+                    ))
+                    .color(ui.visuals().error_fg_color),
+                );
+            }
+            let editable = !self.form.read_only && self.state.base_revision().is_some();
+            if ui
+                .add_enabled(
+                    editable && self.state.is_dirty(),
+                    egui::Button::new("Revert"),
+                )
+                .clicked()
+            {
+                self.revert(core);
+            }
+            if self.state.base_revision().is_some()
+                && ui
+                    .add_enabled(!self.form.read_only, egui::Button::new("Delete service…"))
+                    .clicked()
+            {
+                self.stage = Stage::ConfirmDelete;
+            }
+            if self.save.running() {
+                ui.spinner();
+            }
+        });
+    }
+
+    fn delete_ui(&mut self, ui: &mut Ui, runtime: &tokio::runtime::Handle, core: &Core) {
+        ui.label(
+            RichText::new(format!(
+                "Delete {}? Its retained config is cleared; the history keeps every revision.",
+                self.state.service()
+            ))
+            .strong(),
+        );
+        ui.horizontal(|ui| {
+            if ui
+                .button(RichText::new("Delete").color(ui.visuals().error_fg_color))
+                .clicked()
+            {
+                let (core, service) = (core.clone(), self.state.service().to_owned());
+                let precondition = self
+                    .state
+                    .base_revision()
+                    .map_or(Precondition::None, Precondition::Revision);
+                self.delete.start(runtime, async move {
+                    core.config
+                        .delete(&service, ChangeSource::Gui, precondition)
+                        .await
+                });
+            }
+            if ui.button("Cancel").clicked() {
+                self.stage = Stage::Editing;
+            }
+            if self.delete.running() {
+                ui.spinner();
+            }
+        });
+    }
+
+    fn start_save(
+        &mut self,
+        core: &Core,
+        runtime: &tokio::runtime::Handle,
+        precondition: Precondition,
+    ) {
+        let (core, service, draft) = (
+            core.clone(),
+            self.state.service().to_owned(),
+            self.state.draft().clone(),
+        );
+        self.save.start(runtime, async move {
+            core.config
+                .put(&service, draft, ChangeSource::Gui, precondition)
+                .await
+        });
+    }
+
+    fn finish_tasks(&mut self, core: &Core) -> Option<EditorOutcome> {
+        if let Some(result) = self.save.take() {
+            match result {
+                Ok(committed) => {
+                    self.state.saved(&committed);
+                    self.stored = None;
+                    self.form.reset_draft();
+                    self.stage = Stage::Editing;
+                    self.message = Some(Notice::done(format!(
+                        "Saved as revision {}.",
+                        committed.revision
+                    )));
+                }
+                Err(ConfigError::Conflict { .. }) => {
+                    let theirs = core.config.get(self.state.service());
+                    let their_document = theirs
+                        .as_ref()
+                        .map_or(Value::Null, |t| Value::clone(&t.document));
+                    self.stage = Stage::Conflict {
+                        their_changes: diff(self.state.base(), &their_document),
+                        my_changes: self.state.changes(),
+                        theirs,
+                    };
+                }
+                Err(ConfigError::Invalid { details }) => {
+                    self.show_errors(details);
+                    self.stage = Stage::Editing;
+                    self.message = Some(Notice::failed(
+                        "The service's settings schema refused it: see the fields.",
+                    ));
+                }
+                Err(ConfigError::RefusedByAuthority { error, details }) => {
+                    self.show_errors(details);
+                    self.stage = Stage::Editing;
+                    self.message =
+                        Some(Notice::failed(format!("The authority refused it: {error}")));
+                }
+                Err(other) => {
+                    self.stage = Stage::Editing;
+                    self.message = Some(Notice::failed(format!("Not saved: {other}")));
+                }
+            }
+        }
+        if let Some(result) = self.delete.take() {
+            match result {
+                Ok(_) => return Some(EditorOutcome::Deleted),
+                Err(error) => {
+                    self.stage = Stage::Editing;
+                    self.message = Some(Notice::failed(format!("Not deleted: {error}")));
+                }
+            }
+        }
+        None
+    }
+
+    fn revert(&mut self, core: &Core) {
+        self.state
+            .revert(core.config.get(self.state.service()).as_ref());
+        self.stored = None;
+        self.form.reset_draft();
+        self.stage = Stage::Editing;
+        self.message = None;
+    }
+
+    fn validate(&mut self, core: &Core) {
+        let errors = core
+            .config
+            .validate(self.state.service(), self.state.draft());
+        self.show_errors(errors);
+    }
+
+    /// Shows `errors` beside their fields (with any check's advice) until the draft changes.
+    fn show_errors(&mut self, errors: Vec<FieldError>) {
+        self.state.set_errors(errors);
+        self.form.errors = self.state.messages_by_pointer();
+    }
+}
+
+/// The change to confirm before it is saved.
+fn review_ui(
+    ui: &mut Ui,
+    changes: &[Difference],
+    state: &EditorState,
+    save: &Task<Result<Committed, ConfigError>>,
+) -> Option<Choice> {
+    ui.label(RichText::new("Review the change").strong());
+    changes_ui(ui, "review", changes);
+    let mut choice = None;
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(
+                !save.running(),
+                egui::Button::new(RichText::new("Confirm and save").strong()),
+            )
+            .clicked()
+        {
+            choice = Some(Choice::Save(state.precondition()));
+        }
+        if ui.button("Back to the form").clicked() {
+            choice = Some(Choice::Back);
+        }
+        if save.running() {
+            ui.spinner();
+        }
+    });
+    choice
+}
+
+/// Theirs beside mine, when someone else saved meanwhile.
+fn conflict_ui(
+    ui: &mut Ui,
+    theirs: Option<&StoredDocument>,
+    their_changes: &[Difference],
+    my_changes: &[Difference],
+) -> Option<Choice> {
+    ui.label(
+        RichText::new("Someone else saved this service while you were editing.")
+            .strong()
+            .color(ui.visuals().warn_fg_color),
+    );
+    ui.columns(2, |columns| {
+        columns[0].label(RichText::new("Theirs (stored now)").strong());
+        changes_ui(&mut columns[0], "theirs", their_changes);
+        columns[1].label(RichText::new("Mine (this form)").strong());
+        changes_ui(&mut columns[1], "mine", my_changes);
+    });
+    let precondition = Precondition::unchanged_since(theirs.map(|t| t.revision));
+    let mut choice = None;
+    ui.horizontal(|ui| {
+        if ui.button("Keep mine (save over theirs)").clicked() {
+            choice = Some(Choice::Save(precondition));
+        }
+        if ui.button("Take theirs (discard mine)").clicked() {
+            choice = Some(Choice::TakeTheirs);
+        }
+    });
+    choice
+}
