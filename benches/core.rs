@@ -1,5 +1,6 @@
 //! Micro-benchmarks of the core's hot paths (criterion): validating a document, handling one
-//! message of each topic kind, and a device update with 10,000 devices present.
+//! message of each topic kind, a device update with 10,000 devices present, and the kiosk's
+//! Argon2 PIN check.
 //!
 //! `cargo bench --bench core`
 
@@ -9,20 +10,16 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use alicia_config_manager::core::config::{
-    ConfigPaths, ConfigService, seed_default_document, validate_document,
-};
-use alicia_config_manager::core::devices::DeviceRegistry;
-use alicia_config_manager::core::events::EventBus;
-use alicia_config_manager::core::health::HealthRegistry;
-use alicia_config_manager::core::messages::MessageLog;
-use alicia_config_manager::core::mqtt::handler::{Counters, MessageHandler};
-use alicia_config_manager::core::mqtt::topics::Topics;
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use alicia_config_manager::core::config::{seed_default_document, validate_document};
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
+use support::handler::HandlerFixture;
 
 fn validation(c: &mut Criterion) {
     let document = seed_default_document("2026-11-25T10:00:00.000Z");
@@ -38,21 +35,9 @@ fn validation(c: &mut Criterion) {
 }
 
 fn handler(c: &mut Criterion) {
-    let dir = tempfile::tempdir().expect("a temp dir");
-    let events = EventBus::default();
-    let (config, _writer, _) =
-        ConfigService::open(ConfigPaths::in_dir(dir.path()), events.clone(), 100)
-            .expect("the store opens");
-    let devices = DeviceRegistry::default();
-    let handler = MessageHandler::new(
-        Topics::default(),
-        config,
-        devices.clone(),
-        HealthRegistry::new(Duration::from_secs(60)),
-        MessageLog::new(10_000),
-        events,
-        Arc::new(Counters::default()),
-    );
+    let fixture = HandlerFixture::new(Duration::from_secs(60), 10_000, 100);
+    let handler = &fixture.handler;
+    let devices = fixture.devices.clone();
     let document = seed_default_document("2026-11-25T10:00:00.000Z").to_string();
     let announcement =
         json!({"service_name": "whisper-service", "service_type": "stt", "version": "1.2.0"})
@@ -98,5 +83,19 @@ fn handler(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, validation, handler);
+/// The kiosk's PIN check and a new PIN's hash (Argon2: slow on purpose). They run on the
+/// runtime's blocking pool; this is the frame they used to take on the UI thread.
+fn kiosk_pin(c: &mut Criterion) {
+    use alicia_config_manager::gui::kiosk::{hash_pin, verify_pin};
+    let hash = hash_pin("2468").expect("a hash");
+    let mut group = c.benchmark_group("kiosk PIN (Argon2)");
+    group.sample_size(10);
+    group.bench_function("check a PIN", |b| {
+        b.iter(|| verify_pin(black_box("1357"), &hash))
+    });
+    group.bench_function("hash a new PIN", |b| b.iter(|| hash_pin(black_box("2468"))));
+    group.finish();
+}
+
+criterion_group!(benches, validation, handler, kiosk_pin);
 criterion_main!(benches);

@@ -61,17 +61,13 @@ async fn app_without_broker() -> (Router, Core, CoreRuntime, tempfile::TempDir) 
 }
 
 fn ollama(model: &str) -> Value {
-    json!({
-        "service_name": "ollama",
-        "service_type": "llm",
-        "enabled": true,
-        "version": "0.4.0",
-        "config": {
-            "api_key": "sk-ollama-secret",
-            "model": model,
-            "endpoints": [{"type": "llm", "ip": "10.0.0.7", "port": 11434, "protocol": "http"}]
-        }
-    })
+    support::llm("ollama")
+        .version("0.4.0")
+        .api_key("sk-ollama-secret")
+        .model(model)
+        .ip("10.0.0.7")
+        .protocol("http")
+        .build()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -873,4 +869,33 @@ async fn the_openapi_document_lists_every_route_and_describes_real_answers() {
             answer.text
         );
     }
+}
+
+/// `GET /api/system/services` serves the same overview as the app's services table: the
+/// contract's fields, and type, enabled, version, last change and by whom.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_services_overview_serves_what_the_app_shows() {
+    let t = app(|_| {}).await;
+    let created = Call::new(Method::PUT, "/api/config/ollama")
+        .json(&ollama("llama3"))
+        .send(&t.app)
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+
+    let services = Call::get("/api/system/services").send(&t.app).await;
+    assert_eq!(services.status, StatusCode::OK);
+    let rows = services.body.as_array().unwrap();
+    let row = |name: &str| rows.iter().find(|s| s["service_name"] == name).unwrap();
+    let ollama = row("ollama");
+    for field in ["status", "last_seen", "stale", "config_state"] {
+        assert!(ollama.get(field).is_some(), "{field} is kept");
+    }
+    assert_eq!(ollama["service_type"], "llm");
+    assert_eq!(ollama["enabled"], true);
+    assert_eq!(ollama["version"], "0.4.0");
+    assert_eq!(ollama["last_changed_by"], "rest");
+    assert_eq!(ollama["configured"], true);
+    assert_eq!(ollama["manager"], false);
+    assert!(ollama["last_updated"].is_string());
+    assert_eq!(row("whisper-service")["service_type"], "stt");
 }

@@ -84,11 +84,12 @@ async fn every_answer_matches_the_openapi_document() {
     let answer = http
         .put(format!("{base}/api/config/ollama"))
         .bearer_auth(TOKEN)
-        .json(&json!({
-            "service_name": "ollama", "service_type": "llm", "enabled": true, "version": "1.0.0",
-            "config": {"model": "llama3", "api_key": "sk-spec",
-                "endpoints": [{"type": "llm", "ip": "127.0.0.1", "port": 11434}]}
-        }))
+        .json(
+            &support::llm("ollama")
+                .model("llama3")
+                .api_key("sk-spec")
+                .build(),
+        )
         .send()
         .await
         .unwrap();

@@ -6,8 +6,10 @@
     reason = "in a test, a panic is the failure report"
 )]
 
+mod support;
+
 use alicia_config_manager::core::config::{
-    ChangeSource, ConfigError, ConfigPaths, ConfigService, MASK, OpenError, Precondition,
+    Change, ChangeSource, ConfigError, ConfigPaths, ConfigService, MASK, OpenError, Precondition,
 };
 use alicia_config_manager::core::events::{CoreEvent, EventBus};
 use serde_json::{Value, json};
@@ -25,17 +27,12 @@ fn open_with_limit(dir: &Path, limit: usize) -> ConfigService {
 }
 
 fn document(name: &str, model: &str) -> Value {
-    json!({
-        "service_name": name,
-        "service_type": "llm",
-        "enabled": true,
-        "version": "1.0.0",
-        "config": {
-            "api_key": "sk-live-123",
-            "model": model,
-            "endpoints": [{"type": "llm", "ip": "10.0.0.7", "port": 11434, "protocol": "http"}]
-        }
-    })
+    support::llm(name)
+        .api_key("sk-live-123")
+        .model(model)
+        .ip("10.0.0.7")
+        .protocol("http")
+        .build()
 }
 
 fn on_disk(dir: &Path) -> Value {
@@ -508,25 +505,27 @@ async fn announced_settings_schemas_are_enforced() {
 async fn shutdown_stores_what_was_queued_then_refuses() {
     let dir = tempfile::tempdir().unwrap();
     let service = open(dir.path());
+    // Queued at once, in order, before the shutdown request: the writer must store them all.
     let queued: Vec<_> = (0..50)
         .map(|i| {
-            let service = service.clone();
-            tokio::spawn(async move {
-                service
-                    .put(
-                        "ollama",
-                        document("ollama", &format!("m{i}")),
-                        ChangeSource::Rest,
-                        Precondition::None,
-                    )
-                    .await
-            })
+            let change = Change::Put {
+                service: "ollama".to_owned(),
+                document: document("ollama", &format!("m{i}")),
+                precondition: Precondition::None,
+            };
+            service.try_submit(change, ChangeSource::Rest).unwrap()
         })
         .collect();
-    tokio::task::yield_now().await;
     service.shutdown().await;
-    let stored_or_refused: Vec<_> = futures_join(queued).await;
+    let mut stored_or_refused = Vec::new();
+    for answer in queued {
+        stored_or_refused.push(answer.await.unwrap_or(Err(ConfigError::Unavailable)));
+    }
     let accepted = stored_or_refused.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(
+        accepted, 50,
+        "every change queued before the shutdown is stored"
+    );
     assert!(
         stored_or_refused
             .iter()
@@ -545,19 +544,10 @@ async fn shutdown_stores_what_was_queued_then_refuses() {
             .await,
         Err(ConfigError::Unavailable)
     );
-    if accepted > 0 {
-        let newest = &service.history("ollama")[0];
-        assert_eq!(
-            on_disk(dir.path())["ollama"],
-            **newest.document.as_ref().unwrap()
-        );
-    }
-}
-
-async fn futures_join<T>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
-    let mut out = Vec::new();
-    for task in tasks {
-        out.push(task.await.unwrap());
-    }
-    out
+    let newest = &service.history("ollama")[0];
+    assert_eq!(
+        on_disk(dir.path())["ollama"],
+        **newest.document.as_ref().unwrap()
+    );
+    assert_eq!(newest.document.as_ref().unwrap()["config"]["model"], "m49");
 }

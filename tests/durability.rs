@@ -21,17 +21,10 @@ use support::{TestBroker, TestClient};
 const SERVICES: u64 = 3;
 
 fn document(service: &str, counter: u64) -> Value {
-    json!({
-        "service_name": service,
-        "service_type": "llm",
-        "enabled": true,
-        "version": "1.0.0",
-        "config": {
-            "api_key": "sk-durable",
-            "endpoints": [{"type": "llm", "ip": "127.0.0.1", "port": 11434}],
-            "settings": {"counter": counter, "padding": "x".repeat(2048)}
-        }
-    })
+    support::llm(service)
+        .api_key("sk-durable")
+        .settings(json!({"counter": counter, "padding": "x".repeat(2048)}))
+        .build()
 }
 
 fn counter_of(document: &Value) -> Option<u64> {

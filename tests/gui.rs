@@ -644,3 +644,36 @@ fn a_follower_edits_through_the_authority_and_shows_its_refusal_beside_the_field
     );
     gui.runtime.block_on(follower_runtime.shutdown(&follower));
 }
+
+/// The token the Server panel generates comes from the OS generator: with fastrand's
+/// generator, the same generator state gave the same token (whoever could set or learn it
+/// could guess the token).
+#[test]
+fn the_generated_api_token_does_not_follow_a_seeded_generator() {
+    let mut gui = gui(GuiOptions::default(), SettingsFile::default());
+    gui.harness.state_mut().tab = Tab::Server;
+    gui.frames(3);
+    // "Start server" stores the settings (token included) at once; this window's core has no
+    // server supervisor, so nothing binds and the button stays.
+    let file = gui.core.settings.settings_file();
+    let stored_token = move || -> Option<String> {
+        let text = std::fs::read_to_string(&file).ok()?;
+        let settings: Value = serde_json::from_str(&text).ok()?;
+        settings["api_token"].as_str().map(str::to_owned)
+    };
+    fastrand::seed(7);
+    gui.click("Generate");
+    gui.click("Start server");
+    let probe = stored_token.clone();
+    gui.until("the first token is stored", |_, _| probe().is_some());
+    let first = stored_token().unwrap();
+    assert_eq!(first.len(), 48, "24 random bytes, in hex");
+
+    fastrand::seed(7);
+    gui.click("Generate");
+    gui.click("Start server");
+    let probe = stored_token.clone();
+    gui.until("the second token is stored, another one", |_, _| {
+        probe().is_some_and(|token| token != first)
+    });
+}

@@ -11,19 +11,15 @@
     reason = "in a test, a panic is the failure report"
 )]
 
+mod support;
+
 use alicia_config_manager::core::config::{
     ChangeSource, ConfigPaths, ConfigService, Precondition, Snapshot,
 };
-use alicia_config_manager::core::devices::DeviceRegistry;
 use alicia_config_manager::core::events::EventBus;
-use alicia_config_manager::core::fleet::remote::RemoteEdits;
 use alicia_config_manager::core::fleet::state::{KnownAuthority, RoleState};
 use alicia_config_manager::core::fleet::{Fleet, Role};
-use alicia_config_manager::core::health::HealthRegistry;
-use alicia_config_manager::core::messages::MessageLog;
-use alicia_config_manager::core::mqtt::MqttHandle;
-use alicia_config_manager::core::mqtt::handler::{Action, Counters, FleetLink, MessageHandler};
-use alicia_config_manager::core::mqtt::topics::Topics;
+use alicia_config_manager::core::mqtt::handler::Action;
 use alicia_config_manager::core::settings::{BrokerTarget, BrokerUrl, Settings};
 use alicia_config_manager::core::transfer::{ImportKind, preview_import};
 use alicia_config_manager::core::{Core, CoreRuntime};
@@ -31,9 +27,9 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Map, Value, json};
 use std::cell::{Cell, RefCell};
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
+use support::handler::HandlerFixture;
 
 // ---- strategies ------------------------------------------------------------------------------
 
@@ -183,18 +179,12 @@ fn topic() -> impl Strategy<Value = (String, String)> {
 }
 
 fn valid_document(service: &str) -> Value {
-    json!({
-        "service_name": service,
-        "service_type": "llm",
-        "enabled": true,
-        "version": "1.0.0",
-        "config": {
-            "api_key": "sk-stored",
-            "model": "llama3",
-            "endpoints": [{"type": "llm", "ip": "127.0.0.1", "port": 11434, "protocol": "http"}],
-            "settings": {"temperature": 0.5}
-        }
-    })
+    support::llm(service)
+        .api_key("sk-stored")
+        .model("llama3")
+        .protocol("http")
+        .settings(json!({"temperature": 0.5}))
+        .build()
 }
 
 fn runner() -> TestRunner {
@@ -207,15 +197,8 @@ fn runner() -> TestRunner {
 
 // ---- the MQTT message handler ----------------------------------------------------------------
 
-struct Handler {
-    handler: MessageHandler,
-    config: ConfigService,
-    devices: DeviceRegistry,
-    health: HealthRegistry,
-    messages: MessageLog,
-    counters: Arc<Counters>,
-    _dir: tempfile::TempDir,
-}
+/// The handler under test, with the parts it changes.
+type Handler = HandlerFixture;
 
 /// What a message about `name` could change, compared before and after a refused one: that
 /// device and service, the ones seeded before the run, the registries' sizes and the configs.
@@ -230,8 +213,9 @@ struct Observed {
 }
 
 impl Handler {
-    fn new() -> Self {
-        Self::playing(None)
+    /// A lone authority's handler.
+    fn authority() -> Self {
+        HandlerFixture::new(Duration::from_secs(3600), 64, 10)
     }
 
     /// A handler that follows an authority (`Fleet` with a follower's state).
@@ -244,43 +228,7 @@ impl Handler {
                 last_seen: None,
             })),
         );
-        (Self::playing(Some(fleet.clone())), fleet)
-    }
-
-    fn playing(fleet: Option<Fleet>) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let bus = EventBus::default();
-        let (config, _writer, _) =
-            ConfigService::open(ConfigPaths::in_dir(dir.path()), bus.clone(), 10).unwrap();
-        let devices = DeviceRegistry::default();
-        let health = HealthRegistry::new(Duration::from_secs(3600));
-        let messages = MessageLog::new(64);
-        let counters = Arc::new(Counters::default());
-        let mut handler = MessageHandler::new(
-            Topics::default(),
-            config.clone(),
-            devices.clone(),
-            health.clone(),
-            messages.clone(),
-            bus,
-            Arc::clone(&counters),
-        );
-        if let Some(fleet) = fleet {
-            let settings = Settings::defaults_in(dir.path());
-            let (mqtt, _eventloop) =
-                MqttHandle::new(&settings, fleet.clone(), Arc::clone(&counters)).unwrap();
-            let remote = RemoteEdits::new(fleet.clone(), mqtt);
-            handler = handler.with_fleet(FleetLink { fleet, remote });
-        }
-        Self {
-            handler,
-            config,
-            devices,
-            health,
-            messages,
-            counters,
-            _dir: dir,
-        }
+        (Self::authority().playing(fleet.clone()), fleet)
     }
 
     fn observe(&self, name: &str) -> Observed {
@@ -306,7 +254,7 @@ impl Handler {
 
 #[test]
 fn the_message_handler_survives_anything_and_a_refused_message_changes_nothing() {
-    let (refused, accepted) = handler_property(&Handler::new(), |_| Ok(()));
+    let (refused, accepted) = handler_property(&Handler::authority(), |_| Ok(()));
     eprintln!("handler: {refused} messages refused (nothing changed), {accepted} accepted");
 }
 

@@ -1,78 +1,20 @@
 //! The message handler without a broker: each topic of CONTRACT §2 changes exactly what it
 //! should, asks for the right follow-up work, and bad input changes nothing.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "in a test, a panic is the failure report"
-)]
+mod support;
 
-use alicia_config_manager::core::config::{ConfigPaths, ConfigService, MASK};
-use alicia_config_manager::core::devices::DeviceRegistry;
-use alicia_config_manager::core::events::{CoreEvent, EventBus};
-use alicia_config_manager::core::health::HealthRegistry;
-use alicia_config_manager::core::messages::MessageLog;
-use alicia_config_manager::core::mqtt::handler::{Action, Counters, MessageHandler};
+use alicia_config_manager::core::config::MASK;
+use alicia_config_manager::core::events::CoreEvent;
+use alicia_config_manager::core::mqtt::handler::Action;
 use alicia_config_manager::core::mqtt::payloads::HealthStatus;
-use alicia_config_manager::core::mqtt::topics::Topics;
 use serde_json::json;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
+use support::handler::HandlerFixture;
 
-struct Fixture {
-    handler: MessageHandler,
-    config: ConfigService,
-    devices: DeviceRegistry,
-    health: HealthRegistry,
-    messages: MessageLog,
-    counters: Arc<Counters>,
-    events: tokio::sync::broadcast::Receiver<CoreEvent>,
-    _dir: tempfile::TempDir,
-}
-
-fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let bus = EventBus::default();
-    let events = bus.subscribe();
-    let (config, _writer, _) =
-        ConfigService::open(ConfigPaths::in_dir(dir.path()), bus.clone(), 10).unwrap();
-    let devices = DeviceRegistry::default();
-    let health = HealthRegistry::new(Duration::from_secs(60));
-    let messages = MessageLog::new(100);
-    let counters = Arc::new(Counters::default());
-    let handler = MessageHandler::new(
-        Topics::default(),
-        config.clone(),
-        devices.clone(),
-        health.clone(),
-        messages.clone(),
-        bus,
-        Arc::clone(&counters),
-    );
-    Fixture {
-        handler,
-        config,
-        devices,
-        health,
-        messages,
-        counters,
-        events,
-        _dir: dir,
-    }
-}
-
-impl Fixture {
-    fn handle(&self, topic: &str, payload: impl AsRef<[u8]>, retained: bool) -> Vec<Action> {
-        self.handler.handle(
-            topic,
-            bytes::Bytes::copy_from_slice(payload.as_ref()),
-            retained,
-        )
-    }
-
-    fn events(&mut self) -> Vec<CoreEvent> {
-        std::iter::from_fn(|| self.events.try_recv().ok()).collect()
-    }
+/// The handler and the parts it changes (a lone authority's).
+fn fixture() -> HandlerFixture {
+    HandlerFixture::new(Duration::from_secs(60), 100, 10)
 }
 
 #[test]

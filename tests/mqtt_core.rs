@@ -57,17 +57,13 @@ on_both_brokers!(
 );
 
 fn llm_document(model: &str) -> Value {
-    json!({
-        "service_name": "ollama",
-        "service_type": "llm",
-        "enabled": true,
-        "version": "0.4.0",
-        "config": {
-            "api_key": "sk-ollama-secret",
-            "model": model,
-            "endpoints": [{"type": "llm", "ip": "10.0.0.7", "port": 11434, "protocol": "http"}]
-        }
-    })
+    support::llm("ollama")
+        .version("0.4.0")
+        .api_key("sk-ollama-secret")
+        .model(model)
+        .ip("10.0.0.7")
+        .protocol("http")
+        .build()
 }
 
 async fn health_reports_drive_status_and_staleness(broker: TestBroker) {

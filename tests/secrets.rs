@@ -14,7 +14,7 @@ mod support;
 use alicia_config_manager::core::Core;
 use alicia_config_manager::core::config::{ChangeSource, Precondition};
 use alicia_config_manager::core::transfer::export_documents;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::sio::SioClient;
@@ -27,9 +27,7 @@ const TOKEN: &str = "api-token-must-not-leak";
 
 /// An LLM document for `service` holding `key`.
 fn llm(service: &str, key: &str, model: &str) -> Value {
-    let mut document = support::llm_document(service, model);
-    document["config"]["api_key"] = json!(key);
-    document
+    support::llm(service).model(model).api_key(key).build()
 }
 
 fn assert_no_secret(what: &str, text: &str) {

@@ -122,6 +122,16 @@ mod tests {
         lock.poll()
     }
 
+    /// The salt came from fastrand's generator: whoever knew (or set) its state knew the salt.
+    #[test]
+    fn the_salt_does_not_follow_a_seeded_generator() {
+        fastrand::seed(42);
+        let first = hash_pin("2468").unwrap();
+        fastrand::seed(42);
+        let second = hash_pin("2468").unwrap();
+        assert_ne!(first, second, "the same generator state gave the same salt");
+    }
+
     #[tokio::test]
     async fn a_pin_unlocks_only_when_right() {
         let hash = hash_pin("2468").unwrap();

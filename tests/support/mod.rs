@@ -16,6 +16,8 @@
 pub mod api;
 pub mod broker;
 pub mod client;
+pub mod documents;
+pub mod handler;
 pub mod relay;
 pub mod sio;
 
@@ -26,6 +28,7 @@ use std::time::{Duration, Instant};
 
 pub use broker::TestBroker;
 pub use client::TestClient;
+pub use documents::llm;
 pub use relay::Relay;
 
 /// The deadline for anything asynchronous: generous, CI shares 2 cores with the compiler.
@@ -132,14 +135,5 @@ pub async fn get_json(http: &reqwest::Client, url: &str) -> serde_json::Value {
 
 /// A valid LLM service document (no key) for `service`, using `model`.
 pub fn llm_document(service: &str, model: &str) -> serde_json::Value {
-    serde_json::json!({
-        "service_name": service,
-        "service_type": "llm",
-        "enabled": true,
-        "version": "1.0.0",
-        "config": {
-            "model": model,
-            "endpoints": [{"type": "llm", "ip": "127.0.0.1", "port": 11434}]
-        }
-    })
+    documents::llm(service).model(model).build()
 }

@@ -1,8 +1,10 @@
 //! The UI's own copies of live state, fed by core events through the bridge: devices, messages
-//! and the message rate. The devices, monitor and health panels draw from these rather than
-//! from the core's registries, so those frames cost the same however busy the broker is, and
-//! only the rows on screen are built. (The services table and the editor read the core's
-//! lock-free config snapshot and cached overview instead: tens of rows, rebuilt on change.)
+//! and the message rate. The devices and monitor panels draw from these rather than from the
+//! core's registries, so their frames cost the same however busy the broker is, and only the
+//! rows on screen are built. The services table, the checks and the health cards draw from the
+//! app's copy of the core's overview (tens of rows, rebuilt at most four times a second while
+//! health changes); the editor and the history read the store only when the app has heard of
+//! a config change.
 
 pub mod devices;
 pub mod messages;
