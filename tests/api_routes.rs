@@ -60,15 +60,7 @@ async fn app_without_broker() -> (Router, Core, CoreRuntime, tempfile::TempDir) 
     )
 }
 
-fn ollama(model: &str) -> Value {
-    support::llm("ollama")
-        .version("0.4.0")
-        .api_key("sk-ollama-secret")
-        .model(model)
-        .ip("10.0.0.7")
-        .protocol("http")
-        .build()
-}
+use support::documents::ollama;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_has_the_seed_shape_and_says_degraded_without_a_broker() {

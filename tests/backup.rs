@@ -15,18 +15,9 @@ use alicia_config_manager::core::backup::{Backup, RestoreKind};
 use alicia_config_manager::core::config::{ChangeSource, HistoryEntry, Precondition, read_history};
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::Command;
 use support::{TestBroker, llm_document, start_core};
 
-fn run(args: &[&str], dir: &Path) -> std::process::Output {
-    Command::new(support::app_binary())
-        .args(args)
-        .env("CONFIG_PATH", dir)
-        .env_remove("MQTT_BROKER")
-        .env("LOG_LEVEL", "warn")
-        .output()
-        .unwrap()
-}
+use support::run_command as run;
 
 fn keyed(service: &str, model: &str, key: &str) -> Value {
     let mut document = llm_document(service, model);

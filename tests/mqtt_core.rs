@@ -56,15 +56,7 @@ on_both_brokers!(
     broker_outage_backs_off_then_recovers_everything,
 );
 
-fn llm_document(model: &str) -> Value {
-    support::llm("ollama")
-        .version("0.4.0")
-        .api_key("sk-ollama-secret")
-        .model(model)
-        .ip("10.0.0.7")
-        .protocol("http")
-        .build()
-}
+use support::documents::ollama as llm_document;
 
 async fn health_reports_drive_status_and_staleness(broker: TestBroker) {
     let dir = tempfile::tempdir().unwrap();

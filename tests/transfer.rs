@@ -18,7 +18,7 @@ use alicia_config_manager::core::fleet::identity::claim_folder;
 use alicia_config_manager::core::transfer::{ImportKind, apply_import, preview_import};
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use support::llm;
 
 fn open(dir: &Path) -> ConfigService {
@@ -106,14 +106,10 @@ async fn an_import_never_overwrites_a_service_changed_after_its_preview() {
 }
 
 fn import(dir: &Path, args: &[&str]) -> Output {
-    Command::new(support::app_binary())
-        .arg("import")
-        .args(args)
-        .env("CONFIG_PATH", dir)
-        .env_remove("MQTT_BROKER")
-        .env("LOG_LEVEL", "warn")
-        .output()
-        .unwrap()
+    let args: Vec<&str> = std::iter::once("import")
+        .chain(args.iter().copied())
+        .collect();
+    support::run_command(&args, dir)
 }
 
 fn stored_configs(dir: &Path) -> Value {

@@ -29,6 +29,18 @@ pub fn llm(service: &str) -> LlmDocument {
     }
 }
 
+/// The `ollama` service of the REST and MQTT tests: version 0.4.0, a key, `model`, on
+/// 10.0.0.7 over http.
+pub fn ollama(model: &str) -> Value {
+    llm("ollama")
+        .version("0.4.0")
+        .api_key("sk-ollama-secret")
+        .model(model)
+        .ip("10.0.0.7")
+        .protocol("http")
+        .build()
+}
+
 impl LlmDocument {
     /// Its `version`.
     pub fn version(mut self, version: &str) -> Self {

@@ -111,6 +111,18 @@ pub fn headless_command(
     command
 }
 
+/// Runs the real binary with `args` on `config_dir` (its embedded broker, warnings only) and
+/// waits for it: for the subcommands that run and exit (`backup`, `restore`, `import`).
+pub fn run_command(args: &[&str], config_dir: &Path) -> std::process::Output {
+    std::process::Command::new(app_binary())
+        .args(args)
+        .env("CONFIG_PATH", config_dir)
+        .env_remove("MQTT_BROKER")
+        .env("LOG_LEVEL", "warn")
+        .output()
+        .expect("the binary runs")
+}
+
 /// The path of the app's binary, built by cargo for integration tests.
 pub fn app_binary() -> &'static str {
     env!("CARGO_BIN_EXE_alicia-config-manager")
