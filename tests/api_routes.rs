@@ -891,3 +891,33 @@ async fn the_services_overview_serves_what_the_app_shows() {
     assert!(ollama["last_updated"].is_string());
     assert_eq!(row("whisper-service")["service_type"], "stt");
 }
+
+/// CONTRACT §6: the manager's own topics are not for `POST /api/system/publish`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_managers_own_topics_cannot_be_published_through_the_api() {
+    let t = app(|_| {}).await;
+    for topic in [
+        "alicia/config/whisper-service",
+        "alicia/config/whisper-service/error",
+        "alicia/config/whisper-service/schema",
+        "alicia/system/health/config-manager",
+        "alicia/system/health/config-manager/f0110we7",
+        "alicia/system/changes/result/r-1",
+    ] {
+        let refused = Call::new(Method::POST, "/api/system/publish")
+            .json(&json!({"topic": topic, "payload": {"service_name": "whisper-service"}, "retain": true}))
+            .send(&t.app)
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{topic}");
+        assert!(refused.body["error"].is_string(), "{topic}");
+    }
+    let set = Call::new(Method::POST, "/api/system/publish")
+        .json(&json!({"topic": "alicia/config/whisper-service/set", "payload": "{}"}))
+        .send(&t.app)
+        .await;
+    assert_eq!(
+        set.status,
+        StatusCode::ACCEPTED,
+        "a /set request is anyone's"
+    );
+}

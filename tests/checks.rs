@@ -232,3 +232,52 @@ async fn each_check_fires_on_a_broken_fleet_and_clears_when_fixed() {
     assert_eq!(severities, sorted);
     runtime.shutdown(&core).await;
 }
+
+/// CONTRACT §6: managers' clocks must agree within 60 s; a presence whose timestamp and
+/// arrival disagree by more is reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_whose_clock_is_off_is_reported() {
+    let broker = TestBroker::embedded();
+    let dir = tempfile::tempdir().unwrap();
+    let (core, runtime) = start_core(dir.path(), broker.port, |s| {
+        s.api.rate_limit_max = 0;
+    })
+    .await;
+    let app = api::router(core.clone(), &core.settings.api);
+    let client = TestClient::connect(broker.port).await;
+    let ahead = alicia_config_manager::core::clock::format_rfc3339(
+        time::OffsetDateTime::now_utc() + time::Duration::minutes(5),
+    );
+    let topic = "alicia/system/health/config-manager/skewed01";
+    client
+        .publish_json(
+            topic,
+            &json!({"status": "healthy", "timestamp": ahead, "instance_id": "skewed01", "role": "follower"}),
+            false,
+        )
+        .await;
+    let probe = core.clone();
+    wait_until("the skewed presence is seen", move || {
+        probe.health.get("config-manager/skewed01").is_some()
+    })
+    .await;
+    assert!(has(&app, "clock_skew:config-manager/skewed01").await);
+    let on_time = alicia_config_manager::core::clock::now_rfc3339();
+    client
+        .publish_json(
+            topic,
+            &json!({"status": "healthy", "timestamp": on_time, "instance_id": "skewed01", "role": "follower"}),
+            false,
+        )
+        .await;
+    let app_probe = app.clone();
+    let deadline = std::time::Instant::now() + support::PATIENCE;
+    while has(&app_probe, "clock_skew:config-manager/skewed01").await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the check never cleared"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    runtime.shutdown(&core).await;
+}

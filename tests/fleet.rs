@@ -4,11 +4,6 @@
 //! refusals reach the follower's editor, a follower without a live authority refuses edits
 //! and says why, and `--role authority` takes over (the old authority steps down).
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "in a test, a panic is the failure report"
-)]
-
 mod support;
 
 use alicia_config_manager::api;
@@ -20,6 +15,7 @@ use serde_json::{Value, json};
 use std::path::Path;
 use std::time::Duration;
 use support::api::Call;
+use support::headless::Headless;
 use support::{TestBroker, TestClient, llm_document, start_core, wait_until};
 
 fn broker() -> TestBroker {
@@ -353,48 +349,12 @@ async fn two_managers_cannot_share_one_config_folder() {
     runtime.shutdown(&core).await;
 }
 
-/// A headless manager process on `port`, with its REST server on a free port.
-struct Headless {
-    child: std::process::Child,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Headless {
-    async fn start(port: u16, args: &[&str], http: &reqwest::Client) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let api_port = support::free_port();
-        let child = support::headless_command(dir.path(), api_port, Some(port))
-            .args(args)
-            .spawn()
-            .unwrap();
-        let base = format!("http://127.0.0.1:{api_port}");
-        support::wait_for_rest(http, &base).await;
-        Self {
-            child,
-            base,
-            _dir: dir,
-        }
-    }
-
-    async fn get(&self, http: &reqwest::Client, path: &str) -> Value {
-        support::get_json(http, &format!("{}{path}", self.base)).await
-    }
-}
-
-impl Drop for Headless {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_headless_managers_share_a_fleet_over_rest() {
     let broker = broker();
     let http = reqwest::Client::new();
-    let authority = Headless::start(broker.port, &[], &http).await;
-    let follower = Headless::start(broker.port, &["--role", "follower"], &http).await;
+    let authority = Headless::start(Some(broker.port), &[], &http).await;
+    let follower = Headless::start(Some(broker.port), &["--role", "follower"], &http).await;
     let system = follower.get(&http, "/api/system").await;
     assert_eq!(system["role"], "follower");
     let authority_id = authority.get(&http, "/api/system").await["instance_id"].clone();

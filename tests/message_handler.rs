@@ -6,6 +6,7 @@ mod support;
 use alicia_config_manager::core::config::MASK;
 use alicia_config_manager::core::events::CoreEvent;
 use alicia_config_manager::core::mqtt::handler::Action;
+use alicia_config_manager::core::mqtt::owned::OwnedConfigs;
 use alicia_config_manager::core::mqtt::payloads::HealthStatus;
 use serde_json::json;
 use std::sync::atomic::Ordering;
@@ -110,26 +111,50 @@ fn set_requests_become_submissions_and_unreadable_ones_refusals() {
     assert!(matches!(&actions[..], [Action::RefuseSet { service, .. }] if service == "llm"));
 }
 
+/// CONTRACT §6: only the authority writes `alicia/config/<service>`. Its own echoes and the
+/// stored document itself are fine; anything else — retained or live, a changed document, a
+/// config for a service it does not hold, an empty payload, garbage — is never stored and is
+/// published back.
 #[test]
-fn retained_configs_of_unknown_services_are_cleared_and_own_topics_ignored() {
-    let f = fixture();
+fn configs_on_the_authoritys_topics_that_are_not_its_own_are_restored() {
+    let owned = std::sync::Arc::new(OwnedConfigs::default());
+    let mut f = fixture();
+    f.handler = f.handler.with_owned(std::sync::Arc::clone(&owned));
+    let restores = |actions: Vec<Action>| -> Vec<String> {
+        actions
+            .into_iter()
+            .map(|a| match a {
+                Action::RestoreConfig { service } => service,
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect()
+    };
     let stale = json!({"service_name": "gone"});
-    let actions = f.handle("alicia/config/gone", stale.to_string().as_bytes(), true);
-    assert!(matches!(&actions[..], [Action::ClearRetainedConfig { service }] if service == "gone"));
-    let ours = json!({"service_name": "whisper-service"});
+    for retained in [true, false] {
+        let actions = f.handle("alicia/config/gone", stale.to_string().as_bytes(), retained);
+        assert_eq!(restores(actions), ["gone"], "retained: {retained}");
+    }
+    let stored = f.config.get("whisper-service").unwrap().document;
+    let stored_bytes = serde_json::to_vec(&*stored).unwrap();
     assert!(
-        f.handle(
-            "alicia/config/whisper-service",
-            ours.to_string().as_bytes(),
-            true
-        )
-        .is_empty()
-    );
-    assert!(
-        f.handle("alicia/config/gone", stale.to_string().as_bytes(), false)
+        f.handle("alicia/config/whisper-service", &stored_bytes, true)
             .is_empty(),
-        "a live publication is someone's, not a leftover"
+        "the stored document itself"
     );
+    let mut changed = (*stored).clone();
+    changed["config"]["model"] = json!("someone-elses");
+    let changed = serde_json::to_vec(&changed).unwrap();
+    for payload in [&changed[..], &b""[..], &b"\x00garbage"[..]] {
+        let actions = f.handle("alicia/config/whisper-service", payload, false);
+        assert_eq!(restores(actions), ["whisper-service"]);
+    }
+    owned.publishing("whisper-service", &changed);
+    assert!(
+        f.handle("alicia/config/whisper-service", &changed, false)
+            .is_empty(),
+        "its own publication in flight"
+    );
+    assert_eq!(f.config.get("whisper-service").unwrap().document, stored);
     assert!(
         f.handle(
             "alicia/config/x/error",

@@ -59,6 +59,8 @@ pub enum ApiError {
     PayloadTooLarge,
     /// 415: the body is not JSON.
     UnsupportedMediaType,
+    /// 403: not for this client (a topic only the manager writes).
+    Forbidden(String),
     /// 503: the broker (or the store) cannot take it now.
     Unavailable(String),
     /// 500: a fault; the cause is shown in development mode only.
@@ -95,6 +97,7 @@ impl ApiError {
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -128,6 +131,7 @@ impl ApiError {
                 Some("send JSON with Content-Type: application/json".to_owned()),
                 None,
             ),
+            Self::Forbidden(message) => ("Forbidden", Some(message.clone()), None),
             Self::Unavailable(message) => ("Service unavailable", Some(message.clone()), None),
             Self::Internal(_) => (
                 "Internal server error",
@@ -204,6 +208,7 @@ impl From<PublishError> for ApiError {
             PublishError::OutsidePrefix(_) | PublishError::Wildcard => {
                 Self::bad_field("/topic", &error.to_string())
             }
+            PublishError::Owned(_) => Self::Forbidden(error.to_string()),
         }
     }
 }

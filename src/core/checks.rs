@@ -12,7 +12,8 @@
 //! - no two enabled services listen on the same host and port (`localhost`, `127.0.0.1`
 //!   and `::1` are one host; UDP and TCP ports are apart);
 //! - an enabled service that has not reported within the health TTL (or never has);
-//! - a service that refused its current config (its `/ack` says so).
+//! - a service that refused its current config (its `/ack` says so);
+//! - another manager whose clock is more than 60 s off this one's (CONTRACT §6).
 
 use crate::core::config::{ROUTER_TARGETS, ServiceType, Snapshot};
 use crate::core::health::{ConfigState, ServiceSummary};
@@ -44,6 +45,8 @@ pub enum CheckKind {
     Stale,
     /// A service refused its current config.
     ConfigRefused,
+    /// Another manager's clock disagrees with this one's by more than 60 s.
+    ClockSkew,
 }
 
 /// One finding.
@@ -80,6 +83,7 @@ pub fn run_checks(snapshot: &Snapshot, services: &[ServiceSummary]) -> Vec<Check
     }
     port_clashes(&documents, &mut checks);
     for summary in services {
+        clock_check(summary, &mut checks);
         let Some(document) = documents.get(summary.service_name.as_str()) else {
             continue;
         };
@@ -262,6 +266,34 @@ fn port_clashes(documents: &BTreeMap<&str, &Value>, checks: &mut Vec<Check>) {
         }
     }
 }
+
+/// Managers must agree on the time within 60 s (CONTRACT §6): authority claims are judged by
+/// their timestamps.
+fn clock_check(summary: &ServiceSummary, checks: &mut Vec<Check>) {
+    let Some(skew) = summary
+        .clock_skew_secs
+        .filter(|s| s.abs() > CLOCK_TOLERANCE_SECS)
+    else {
+        return;
+    };
+    let name = &summary.service_name;
+    let direction = if skew > 0 { "ahead of" } else { "behind" };
+    checks.push(Check {
+        id: format!("clock_skew:{name}"),
+        kind: CheckKind::ClockSkew,
+        severity: Severity::Warning,
+        service: name.clone(),
+        path: String::new(),
+        message: format!(
+            "the clock of manager {name} is {} s {direction} this manager's: managers must agree within {CLOCK_TOLERANCE_SECS} s (use NTP), or their authority claims are not believed",
+            skew.abs()
+        ),
+        related: Vec::new(),
+    });
+}
+
+/// The clock difference between managers a check tolerates, in seconds.
+const CLOCK_TOLERANCE_SECS: i64 = 60;
 
 fn health_checks(summary: &ServiceSummary, document: &Value, checks: &mut Vec<Check>) {
     let name = &summary.service_name;

@@ -59,6 +59,9 @@ pub struct ServiceRuntime {
     pub announcement: Option<Announcement>,
     /// Its last config acknowledgement.
     pub ack: Option<ConfigAck>,
+    /// A manager's presence: how far its last live report's `timestamp` was from its arrival
+    /// (seconds, positive when ahead of this manager's clock).
+    pub clock_skew_secs: Option<i64>,
     seen_at: Option<Instant>,
     stale_reported: bool,
 }
@@ -79,6 +82,11 @@ pub struct ServiceSummary {
     /// Why it refused the current revision.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config_error: Option<String>,
+    /// A manager's presence: how far its clock was from this manager's at its last live
+    /// report (seconds).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub clock_skew_secs: Option<i64>,
 }
 
 /// The registry; cheap to clone.
@@ -125,6 +133,13 @@ impl HealthRegistry {
                 let age = (now - reported_at).try_into().unwrap_or(Duration::ZERO);
                 runtime.seen_at = Instant::now().checked_sub(age);
                 runtime.last_seen = Some(format_rfc3339(reported_at));
+                if !retained && report.instance_id.is_some() {
+                    runtime.clock_skew_secs = report
+                        .timestamp
+                        .as_deref()
+                        .and_then(parse_rfc3339)
+                        .map(|at| (at - now).whole_seconds());
+                }
                 runtime.reported = Some(report.status);
                 runtime.details = report.details;
                 runtime.instance_id = report.instance_id;
@@ -224,6 +239,7 @@ impl HealthRegistry {
                     config_error: (config_state == ConfigState::Refused)
                         .then(|| ack.and_then(|a| a.error.clone()))
                         .flatten(),
+                    clock_skew_secs: runtime.and_then(|r| r.clock_skew_secs),
                 }
             })
             .collect()

@@ -31,7 +31,7 @@ use events::{CoreEvent, EventBus};
 use fleet::authority_probe::{Found, find_live_authority};
 use fleet::identity::{ClaimError, FolderClaim, claim_folder};
 use fleet::remote::RemoteEdits;
-use fleet::state::{KnownAuthority, RoleState};
+use fleet::state::{KnownAuthority, Reaction, RoleState};
 use fleet::{Fleet, RoleSetting};
 use health::HealthRegistry;
 use messages::MessageLog;
@@ -183,7 +183,8 @@ impl Core {
         .with_fleet(FleetLink {
             fleet: fleet.clone(),
             remote: remote.clone(),
-        });
+        })
+        .with_owned(Arc::clone(mqtt.owned()));
         let core = Core {
             settings_file: SettingsStore::new(settings.settings_file()),
             settings,
@@ -446,6 +447,8 @@ async fn choose_role(settings: &Settings, instance_id: &str) -> RoleState {
     }
 }
 
+/// Every second: services not heard from within the TTL turn stale, and an authority claim
+/// not renewed in time ages (CONTRACT §6).
 async fn run_health_sweeper(core: Core, mut shutdown: watch::Receiver<bool>) {
     let mut ticks = tokio::time::interval(Duration::from_secs(1));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -460,7 +463,27 @@ async fn run_health_sweeper(core: Core, mut shutdown: watch::Receiver<bool>) {
                     }
                     core.events.emit(event);
                 }
+                age_authority_claim(&core);
             }
         }
+    }
+}
+
+fn age_authority_claim(core: &Core) {
+    match core.fleet.expire_claims() {
+        Reaction::Changed => {
+            tracing::warn!(
+                "the authority's claim was not renewed within 90 s; edits are refused until an authority announces itself"
+            );
+            core.events.emit(CoreEvent::FleetChanged);
+        }
+        Reaction::Resumed => {
+            tracing::warn!(
+                "the authority claim this manager stepped down for was not renewed; it is the authority again"
+            );
+            core.mqtt.publish_presence(HealthStatus::Healthy);
+            core.events.emit(CoreEvent::FleetChanged);
+        }
+        _ => {}
     }
 }

@@ -18,6 +18,7 @@ pub mod broker;
 pub mod client;
 pub mod documents;
 pub mod handler;
+pub mod headless;
 pub mod relay;
 pub mod sio;
 

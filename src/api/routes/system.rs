@@ -118,6 +118,7 @@ pub struct PublishRequest {
     request_body = PublishRequest,
     responses((status = 202, description = "Queued", body = Accepted),
         (status = 400, description = "Outside the prefix, wildcards, or a bad field", body = ErrorBody),
+        (status = 403, description = "A topic only the manager writes", body = ErrorBody),
         (status = 503, description = "Broker down", body = ErrorBody)))]
 pub async fn publish(
     State(state): State<ApiState>,

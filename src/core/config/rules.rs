@@ -54,6 +54,9 @@ pub(super) fn apply_change(
             if working.get(&service).map(|s| &*s.document) == document.as_ref() {
                 return Err(ConfigError::Unchanged);
             }
+            if let Some(document) = &document {
+                check_mirrored(&service, document, rules.schemas.get(&service))?;
+            }
             mirrored = true;
             (service, document, Precondition::None)
         }
@@ -105,6 +108,28 @@ pub(super) fn apply_change(
     };
     *next_revision += 1;
     Ok((entry, created))
+}
+
+/// A follower stores the authority's document as published, but only a valid one (CONTRACT
+/// §6): whatever else arrives on a config topic is no authority's.
+fn check_mirrored(
+    service: &str,
+    document: &Value,
+    settings_schema: Option<&SettingsSchema>,
+) -> Result<(), ConfigError> {
+    let mut details = Vec::new();
+    if document.get("service_name").and_then(Value::as_str) != Some(service) {
+        details.push(FieldError::new(
+            "/service_name",
+            format!("must be {service:?}, the service of the topic"),
+        ));
+    }
+    details.extend(validate_document(document, settings_schema));
+    if details.is_empty() {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid { details })
+    }
 }
 
 /// The document of an old revision, for a rollback.
@@ -351,6 +376,46 @@ mod tests {
         )
         .unwrap();
         assert_eq!(working["llm"].document["config"]["model"], "old");
+    }
+
+    #[test]
+    fn a_follower_mirrors_only_valid_documents() {
+        let (schemas, history) = no_rules();
+        let rules = Rules {
+            schemas: &schemas,
+            history: &history,
+        };
+        let mut working = BTreeMap::new();
+        let mut next = 1;
+        let mut valid = llm("llm", "m1");
+        valid["last_updated"] = json!("2026-01-01T00:00:00.000Z");
+        let mirror = |document| Change::Mirror {
+            service: "llm".into(),
+            document,
+        };
+        apply_change(
+            &rules,
+            &mut working,
+            &mut next,
+            mirror(Some(valid.clone())),
+            ChangeSource::Mqtt,
+        )
+        .unwrap();
+        assert_eq!(*working["llm"].document, valid, "stored as published");
+        for bad in [json!({"service_name": "llm"}), llm("other", "m1")] {
+            let refused = apply_change(
+                &rules,
+                &mut working,
+                &mut next,
+                mirror(Some(bad)),
+                ChangeSource::Mqtt,
+            );
+            assert!(matches!(refused, Err(ConfigError::Invalid { .. })));
+        }
+        assert_eq!(
+            *working["llm"].document, valid,
+            "a refused mirror changes nothing"
+        );
     }
 
     #[test]

@@ -5,11 +5,12 @@
 //! guessing with a fixed wait.
 
 use crate::core::mqtt::options::base_options;
-use crate::core::mqtt::payloads::{HealthReport, HealthStatus};
+use crate::core::mqtt::payloads::HealthReport;
 use crate::core::mqtt::topics::Topics;
 use crate::core::settings::Settings;
 use rumqttc::{AsyncClient, Event, Packet, QoS};
 use std::time::Duration;
+use time::OffsetDateTime;
 
 /// How long the probe may take before the broker counts as unreachable.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -69,8 +70,7 @@ async fn probe(settings: &Settings, own_id: &str) -> Result<Found, String> {
             Event::Incoming(Packet::Publish(publish)) if publish.topic == authority_topic => {
                 found = serde_json::from_slice::<HealthReport>(&publish.payload)
                     .ok()
-                    .filter(|r| r.status == HealthStatus::Healthy)
-                    .filter(|r| r.role.as_deref().is_none_or(|role| role == "authority"))
+                    .filter(|r| r.as_claim().is_valid_claim(OffsetDateTime::now_utc()))
                     .and_then(|r| {
                         let instance_id = r.instance_id?;
                         (instance_id != own_id).then_some(Found::Authority {

@@ -18,7 +18,7 @@ use crate::core::mqtt::payloads::{HealthReport, HealthStatus};
 use crate::core::mqtt::topics::Topics;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use state::{PeerReport, Reaction, RoleState};
+use state::{Moment, PeerReport, Reaction, RoleState};
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -133,25 +133,26 @@ impl Fleet {
 
     /// A report on the authority topic. Reports from this instance itself are ignored.
     pub fn observe_authority_topic(&self, report: Option<&HealthReport>) -> Reaction {
-        let peer = report.map(|report| PeerReport {
-            instance_id: report.instance_id.as_deref().unwrap_or(""),
-            healthy: report.status == HealthStatus::Healthy,
-            authority: report.role.as_deref().is_none_or(|r| r == "authority"),
-            since: report
-                .details
-                .as_ref()
-                .and_then(|d| d.get("since"))
-                .and_then(Value::as_str),
-            timestamp: report.timestamp.as_deref(),
-        });
+        let peer = report.map(HealthReport::as_claim);
         if peer.is_some_and(|p| p.instance_id == self.instance_id()) {
             return Reaction::Nothing;
         }
         let mut reaction = Reaction::Nothing;
         self.shared.state.send_if_modified(|state| {
             let before = state.clone();
-            reaction = state.observe(&self.shared.instance_id, peer);
-            *state != before
+            reaction = state.observe(&self.shared.instance_id, peer, Moment::now());
+            !state.same_meaning(&before)
+        });
+        reaction
+    }
+
+    /// Ages the followed authority's claim (call it every second or so): `Changed` when it
+    /// ended, `Resumed` when this manager had stepped down for it and is the authority again.
+    pub fn expire_claims(&self) -> Reaction {
+        let mut reaction = Reaction::Nothing;
+        self.shared.state.send_if_modified(|state| {
+            reaction = state.expire(Moment::now());
+            reaction != Reaction::Nothing
         });
         reaction
     }
@@ -192,6 +193,24 @@ impl Fleet {
                 )
             }
             (Role::Follower, None) => "follower — no authority seen; edits refused".to_owned(),
+        }
+    }
+}
+
+impl HealthReport {
+    /// The report as a manager's claim on the authority topic (see
+    /// [`PeerReport::is_valid_claim`]).
+    pub fn as_claim(&self) -> PeerReport<'_> {
+        PeerReport {
+            instance_id: self.instance_id.as_deref().unwrap_or(""),
+            healthy: self.status == HealthStatus::Healthy,
+            authority: self.role.as_deref().is_none_or(|r| r == "authority"),
+            since: self
+                .details
+                .as_ref()
+                .and_then(|d| d.get("since"))
+                .and_then(Value::as_str),
+            timestamp: self.timestamp.as_deref(),
         }
     }
 }

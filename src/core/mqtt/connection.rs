@@ -12,6 +12,7 @@ use crate::core::config::{
     Change, ChangeSource, ConfigError, ConfigService, Precondition, document_from_announcement,
 };
 use crate::core::events::{CoreEvent, EventBus};
+use crate::core::fleet::Role;
 use crate::core::fleet::remote::RemoteEdits;
 use rumqttc::{ConnectionError, Event, EventLoop, LastWill, Outgoing, Packet, QoS};
 use std::sync::atomic::Ordering;
@@ -69,6 +70,8 @@ pub struct ConnectionTask {
     config: ConfigService,
     events: EventBus,
     remote: Option<RemoteEdits>,
+    /// The role the Last Will was set for.
+    will_role: Role,
 }
 
 impl ConnectionTask {
@@ -80,6 +83,7 @@ impl ConnectionTask {
         config: ConfigService,
         events: EventBus,
     ) -> Self {
+        let will_role = mqtt.fleet().role();
         Self {
             eventloop,
             mqtt,
@@ -87,6 +91,7 @@ impl ConnectionTask {
             config,
             events,
             remote: None,
+            will_role,
         }
     }
 
@@ -107,6 +112,8 @@ impl ConnectionTask {
                 _ = shutdown.changed() => break,
                 event = self.eventloop.poll() => event,
             };
+            // The role can change outside this task too (a claim that aged).
+            self.sync_role();
             match event {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => {
                     backoff.reset();
@@ -256,39 +263,39 @@ impl ConnectionTask {
             }
             Action::Mirror { service, document } => self.mirror(service, document),
             Action::PublishPresence => self.mqtt.publish_presence(HealthStatus::Healthy),
-            Action::SteppedDown => self.step_down(),
-            Action::ClearRetainedConfig { service } => {
-                let topic = self.mqtt.topics().config(&service);
-                match self
-                    .mqtt
-                    .publish(&topic, Vec::new(), QoS::AtLeastOnce, true)
-                {
-                    Ok(()) => tracing::info!(
-                        service,
-                        "cleared a retained config of a service that has no config"
-                    ),
-                    Err(error) => tracing::warn!(
-                        service,
-                        %error,
-                        "could not clear the retained config of a service that has no config \
-                         (it is cleared again at the next connection)"
-                    ),
-                }
-            }
+            Action::SteppedDown => self.role_changed(
+                "another manager became the authority; this one steps down and follows it",
+            ),
+            Action::Resumed => self.role_changed(
+                "the authority claim this manager stepped down for is no longer valid; it is the authority again",
+            ),
+            Action::RestoreConfig { service } => self.mqtt.owned().restore(&service),
         }
     }
 
     /// Stores the authority's document here; a follower's edit waiting for it hears it.
     fn mirror(&self, service: String, document: Option<serde_json::Value>) {
-        let change = Change::Mirror { service, document };
+        let change = Change::Mirror {
+            service: service.clone(),
+            document,
+        };
         match self.config.try_submit(change, ChangeSource::Mqtt) {
             Ok(answer) => {
                 let remote = self.remote.clone();
                 tokio::spawn(async move {
-                    if let Ok(Ok(committed)) = answer.await
-                        && let Some(remote) = remote
-                    {
-                        remote.answered(&committed);
+                    match answer.await {
+                        Ok(Ok(committed)) => {
+                            if let Some(remote) = remote {
+                                remote.answered(&committed);
+                            }
+                        }
+                        Ok(Err(ConfigError::Invalid { details })) => tracing::warn!(
+                            service,
+                            problems = details.len(),
+                            first = details.first().map(|d| format!("{} {}", d.path, d.message)),
+                            "an invalid config arrived on the authority's topic; not mirrored"
+                        ),
+                        _ => {}
                     }
                 });
             }
@@ -296,14 +303,31 @@ impl ConnectionTask {
         }
     }
 
-    /// This manager now follows a newer authority: it says so on its follower topic, and
-    /// its Will moves there for the next connection.
-    fn step_down(&mut self) {
+    /// This manager's role changed while handling a message: it says so on the topic of its
+    /// new role, and its Will moves there for the next connection.
+    fn role_changed(&mut self, why: &str) {
         let fleet = self.mqtt.fleet().clone();
         tracing::warn!(
+            role = fleet.role().as_str(),
             follows = fleet.state().authority.map(|a| a.instance_id),
-            "another manager became the authority; this one steps down and follows it"
+            "{why}"
         );
+        self.sync_role();
+        self.mqtt.publish_presence(HealthStatus::Healthy);
+        self.events.emit(CoreEvent::FleetChanged);
+    }
+
+    /// Follows a change of role, wherever it happened (here, or a claim that aged): the Last
+    /// Will of the next CONNECT moves to the new role's presence topic, and a manager that
+    /// became the authority clears the configs others retained while it followed for services
+    /// it does not hold (the publisher publishes every stored one again: CONTRACT §6).
+    fn sync_role(&mut self) {
+        let fleet = self.mqtt.fleet().clone();
+        let role = fleet.role();
+        if role == self.will_role {
+            return;
+        }
+        self.will_role = role;
         let topics = self.mqtt.topics().clone();
         self.eventloop.mqtt_options.set_last_will(LastWill::new(
             fleet.presence_topic(&topics),
@@ -311,8 +335,14 @@ impl ConnectionTask {
             QoS::AtLeastOnce,
             true,
         ));
-        self.mqtt.publish_presence(HealthStatus::Healthy);
-        self.events.emit(CoreEvent::FleetChanged);
+        if role == Role::Authority {
+            let stored = self.config.snapshot();
+            for service in self.handler.config_topics_seen() {
+                if !stored.documents.contains_key(&service) {
+                    self.mqtt.owned().restore(&service);
+                }
+            }
+        }
     }
 
     /// Publishes the offline health and disconnects cleanly.

@@ -4,6 +4,7 @@
 
 use super::handler::Counters;
 use super::options::base_options;
+use super::owned::OwnedConfigs;
 use super::payloads::HealthStatus;
 use super::topics::{Topics, has_wildcard};
 use crate::core::broker::MAX_PAYLOAD_BYTES;
@@ -54,6 +55,11 @@ pub enum PublishError {
     /// The topic has a wildcard.
     #[error("topic must not contain + or #")]
     Wildcard,
+    /// Only the manager writes this topic.
+    #[error(
+        "{0} belongs to the manager (its presence, the configs it publishes and their errors); change configs with PUT /api/config/<service> or MQTT /set"
+    )]
+    Owned(String),
 }
 
 pub(crate) struct Shared {
@@ -65,6 +71,7 @@ pub(crate) struct Shared {
     pub(crate) last_error: Mutex<Option<String>>,
     pub(crate) counters: Arc<Counters>,
     pub(crate) generation: watch::Sender<u64>,
+    pub(crate) owned: Arc<OwnedConfigs>,
 }
 
 /// Handle to the MQTT connection; cheap to clone.
@@ -109,6 +116,7 @@ impl MqttHandle {
             last_error: Mutex::new(None),
             counters,
             generation: watch::channel(0).0,
+            owned: Arc::default(),
         };
         Ok((
             Self {
@@ -132,6 +140,11 @@ impl MqttHandle {
     /// The topic tree in use.
     pub fn topics(&self) -> &Topics {
         &self.shared.topics
+    }
+
+    /// The config topics this manager owns: its publications in flight, restores asked for.
+    pub fn owned(&self) -> &Arc<OwnedConfigs> {
+        &self.shared.owned
     }
 
     /// This manager's identity and role.
@@ -211,7 +224,8 @@ impl MqttHandle {
             .map_err(|_| PublishError::NotConnected)
     }
 
-    /// Publishes on any topic under the prefix (no wildcards), for admins and tools.
+    /// Publishes on any topic under the prefix (no wildcards) that is not one of the
+    /// manager's own (CONTRACT §6), for admins and tools.
     pub fn publish_checked(
         &self,
         topic: &str,
@@ -226,6 +240,9 @@ impl MqttHandle {
             return Err(PublishError::OutsidePrefix(
                 self.topics().prefix().to_owned(),
             ));
+        }
+        if self.topics().is_owned_by_manager(topic) {
+            return Err(PublishError::Owned(topic.to_owned()));
         }
         self.publish(topic, payload, qos, retain)
     }

@@ -3,6 +3,7 @@
 //! connection task carries out. Runs synchronously on the connection task: no I/O here.
 
 use super::inbound::{Inbound, Parsed, parse};
+use super::owned::OwnedConfigs;
 use super::payloads::{Announcement, HealthReport, HealthStatus, SetRefusal};
 use super::topics::{MANAGER_SERVICE_NAME, TopicKind, Topics};
 use crate::core::clock::format_rfc3339;
@@ -62,8 +63,9 @@ pub enum Action {
     },
     /// Build a first config for a newly announced service.
     CreateFromAnnouncement(Box<Announcement>),
-    /// Clear a retained config the broker still holds for a service that no longer exists.
-    ClearRetainedConfig {
+    /// Someone else wrote this service's config topic (CONTRACT §6): publish the stored
+    /// document again, or an empty retained payload when there is none.
+    RestoreConfig {
         /// The service it is about, by name.
         service: String,
     },
@@ -79,6 +81,9 @@ pub enum Action {
     PublishPresence,
     /// This manager just stepped down from authority to follower.
     SteppedDown,
+    /// This manager had stepped down for a claim that turned invalid: it is the authority
+    /// again.
+    Resumed,
 }
 
 /// What the handler needs to play its role on a fleet.
@@ -102,6 +107,7 @@ pub struct MessageHandler {
     invalid_log: Mutex<LogLimiter>,
     clock: Mutex<ClockText>,
     fleet: Option<FleetLink>,
+    owned: Option<Arc<OwnedConfigs>>,
     mirrored_since_connect: Mutex<HashSet<String>>,
     pruned_once: AtomicBool,
 }
@@ -147,6 +153,7 @@ impl MessageHandler {
             invalid_log: Mutex::new(LogLimiter::default()),
             clock: Mutex::default(),
             fleet: None,
+            owned: None,
             mirrored_since_connect: Mutex::default(),
             pruned_once: AtomicBool::new(false),
         }
@@ -156,6 +163,18 @@ impl MessageHandler {
     pub fn with_fleet(mut self, link: FleetLink) -> Self {
         self.fleet = Some(link);
         self
+    }
+
+    /// Recognises this manager's own config publications (their echoes are not foreign).
+    pub fn with_owned(mut self, owned: Arc<OwnedConfigs>) -> Self {
+        self.owned = Some(owned);
+        self
+    }
+
+    /// The services whose config topic carried something since the last connection while this
+    /// manager followed (mirrored or refused).
+    pub fn config_topics_seen(&self) -> Vec<String> {
+        self.mirrored_since_connect.lock().iter().cloned().collect()
     }
 
     /// A new connection: the fleet's retained state is read again from scratch.
@@ -199,9 +218,50 @@ impl MessageHandler {
         self.messages.push(Arc::clone(&record));
         self.events.emit(CoreEvent::Message(record));
         match meaning {
+            Ok(Inbound::Config { service, document }) if !self.is_follower() => {
+                self.guard_config(&service, document.as_deref(), &payload, retained)
+            }
             Ok(inbound) => self.apply(inbound, retained, now, stamp),
             Err(error) => self.invalid(topic, payload.len(), error),
         }
+    }
+
+    /// A config on a topic only the authority writes: its own echo, or the same document as
+    /// stored, is fine; anything else is a foreign write, never stored, and the stored document
+    /// (or nothing) is published again.
+    fn guard_config(
+        &self,
+        service: &str,
+        document: Option<&Value>,
+        payload: &[u8],
+        retained: bool,
+    ) -> Vec<Action> {
+        if self
+            .owned
+            .as_ref()
+            .is_some_and(|owned| owned.is_own_echo(service, payload))
+        {
+            return Vec::new();
+        }
+        let stored = self.config.get(service);
+        if stored.as_ref().map(|s| &*s.document) == document {
+            return Vec::new();
+        }
+        if retained {
+            tracing::info!(
+                service,
+                "the broker held another config for this service; publishing the stored one"
+            );
+        } else if let Some(suppressed) = self.invalid_log.lock().admit(Instant::now()) {
+            tracing::warn!(
+                service,
+                suppressed_since_last = suppressed,
+                "foreign write on the service's config topic (only this manager publishes there); publishing the stored document again"
+            );
+        }
+        vec![Action::RestoreConfig {
+            service: service.to_owned(),
+        }]
     }
 
     fn masks(&self, topic: &str) -> bool {
@@ -218,6 +278,14 @@ impl MessageHandler {
             tracing::warn!(topic, size, %error, suppressed_since_last = suppressed, "invalid MQTT message ignored");
         }
         match self.topics.classify(topic) {
+            Some(TopicKind::Config(service))
+                if super::topics::is_valid_service_name(service) && !self.is_follower() =>
+            {
+                // Whatever it is, it is not what the authority published there.
+                vec![Action::RestoreConfig {
+                    service: service.to_owned(),
+                }]
+            }
             Some(TopicKind::ConfigSet(service))
                 if super::topics::is_valid_service_name(service) =>
             {
@@ -273,12 +341,6 @@ impl MessageHandler {
                     service,
                     document: document.map(|d| Value::clone(&d)),
                 }];
-            }
-            Inbound::Config {
-                service,
-                document: Some(_),
-            } if retained && self.config.get(&service).is_none() => {
-                return vec![Action::ClearRetainedConfig { service }];
             }
             Inbound::ConfigSet { .. } if self.is_follower() => {}
             Inbound::ConfigSet { service, document } => {
@@ -361,6 +423,7 @@ impl MessageHandler {
             }
             Reaction::Reassert => vec![Action::PublishPresence],
             Reaction::SteppedDown => vec![Action::SteppedDown],
+            Reaction::Resumed => vec![Action::Resumed],
         }
     }
 
@@ -381,7 +444,10 @@ impl MessageHandler {
             actions.push(Action::PublishPresence);
         }
         let state = link.fleet.state();
+        // A manager that was the authority never prunes: its store was the fleet's, and the
+        // claim it stepped down for may be anyone's.
         if state.role == Role::Follower
+            && !state.stepped_down
             && state.has_live_authority()
             && !self.pruned_once.swap(true, Ordering::Relaxed)
         {

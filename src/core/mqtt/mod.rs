@@ -8,6 +8,7 @@ pub mod handle;
 pub mod handler;
 pub mod inbound;
 pub mod options;
+pub mod owned;
 pub mod payloads;
 pub mod publisher;
 pub mod topics;

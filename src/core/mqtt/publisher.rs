@@ -1,5 +1,6 @@
 //! Keeps the broker's retained `alicia/config/<service>` in step with the stored documents:
-//! after every committed change, and all of them again after every (re)connection. Driven by
+//! after every committed change, all of them again after every (re)connection, and any one
+//! someone else wrote (CONTRACT §6: the handler asks, through [`super::owned`]). Driven by
 //! `watch` channels, so no change is ever lost to a lagging event stream: the latest state is
 //! what gets published.
 
@@ -28,15 +29,29 @@ pub async fn run_config_publisher(
     let mut roles = mqtt.fleet().watch();
     let mut published: HashMap<String, u64> = HashMap::new();
     let mut generation = 0;
+    let mut was_authority = false;
+    let owned = Arc::clone(mqtt.owned());
     loop {
         let current_generation = *connections.borrow_and_update();
-        if current_generation != generation {
+        let authority = roles.borrow_and_update().role == Role::Authority;
+        // After a reconnection, or on becoming the authority (others may have written the
+        // config topics meanwhile), every stored document is published again.
+        if current_generation != generation || (authority && !was_authority) {
             generation = current_generation;
             published.clear();
         }
-        let authority = roles.borrow_and_update().role == Role::Authority;
+        was_authority = authority;
+        let restores = owned.take_restores();
         if mqtt.is_connected() && authority {
             let snapshot = Arc::clone(&snapshots.borrow_and_update());
+            for service in restores {
+                if published.remove(&service).is_none()
+                    && !snapshot.documents.contains_key(&service)
+                {
+                    // A config for a service this manager does not hold: clear it.
+                    publish_config(&mqtt, &service, Vec::new()).await;
+                }
+            }
             publish_differences(&mqtt, &snapshot, &mut published).await;
         }
         tokio::select! {
@@ -45,8 +60,19 @@ pub async fn run_config_publisher(
             _ = connections.changed() => {}
             _ = snapshots.changed() => {}
             _ = roles.changed() => {}
+            () = owned.restore_asked() => {}
         }
     }
+}
+
+/// Publishes `payload` retained on `service`'s config topic, noting it as in flight first (so
+/// its echo is known); true when it was queued.
+async fn publish_config(mqtt: &MqttHandle, service: &str, payload: Vec<u8>) -> bool {
+    mqtt.owned().publishing(service, &payload);
+    let topic = mqtt.topics().config(service);
+    mqtt.publish_queued(&topic, payload, QoS::AtLeastOnce, true)
+        .await
+        .is_ok()
 }
 
 async fn publish_differences(
@@ -59,12 +85,7 @@ async fn publish_differences(
             continue;
         }
         let payload = serde_json::to_vec(&*stored.document).unwrap_or_default();
-        let topic = mqtt.topics().config(service);
-        if mqtt
-            .publish_queued(&topic, payload, QoS::AtLeastOnce, true)
-            .await
-            .is_ok()
-        {
+        if publish_config(mqtt, service, payload).await {
             published.insert(service.clone(), stored.revision);
         }
     }
@@ -74,12 +95,7 @@ async fn publish_differences(
         .cloned()
         .collect();
     for service in deleted {
-        let topic = mqtt.topics().config(&service);
-        if mqtt
-            .publish_queued(&topic, Vec::new(), QoS::AtLeastOnce, true)
-            .await
-            .is_ok()
-        {
+        if publish_config(mqtt, &service, Vec::new()).await {
             published.remove(&service);
         }
     }

@@ -125,6 +125,32 @@ impl Topics {
         format!("{}/device/{id}/command/result", self.prefix)
     }
 
+    /// True for a topic only the manager writes (CONTRACT §6): its presence (and its
+    /// followers'), `config/<service>`, `config/<service>/error` and `config/<service>/schema`,
+    /// and `system/changes/result/…`. Anyone may write `config/<service>/set`.
+    pub fn is_owned_by_manager(&self, topic: &str) -> bool {
+        match self.classify(topic) {
+            Some(
+                TopicKind::Config(_) | TopicKind::ConfigError(_) | TopicKind::FollowerPresence(_),
+            ) => true,
+            Some(TopicKind::Health(service)) => service == MANAGER_SERVICE_NAME,
+            Some(_) => false,
+            None => {
+                let Some(rest) = topic
+                    .strip_prefix(&self.prefix)
+                    .and_then(|rest| rest.strip_prefix('/'))
+                else {
+                    return false;
+                };
+                let levels: Vec<&str> = rest.split('/').collect();
+                matches!(
+                    levels.as_slice(),
+                    ["config", _, "schema"] | ["system", "changes", "result", ..]
+                )
+            }
+        }
+    }
+
     /// True when `topic` lies under the prefix (`prefix/…`).
     pub fn is_under_prefix(&self, topic: &str) -> bool {
         topic
@@ -257,6 +283,31 @@ mod tests {
         assert!(matches_filter("#", "anything/at/all"));
         assert!(matches_filter("a/b", "a/b"));
         assert!(!matches_filter("a/b", "a/b/c"));
+    }
+
+    #[test]
+    fn the_managers_own_topics_are_known() {
+        let t = Topics::default();
+        for owned in [
+            "alicia/config/stt",
+            "alicia/config/stt/error",
+            "alicia/config/stt/schema",
+            "alicia/system/health/config-manager",
+            "alicia/system/health/config-manager/f0110we7",
+            "alicia/system/changes/result/r-1",
+        ] {
+            assert!(t.is_owned_by_manager(owned), "{owned}");
+        }
+        for free in [
+            "alicia/config/stt/set",
+            "alicia/config/stt/ack",
+            "alicia/system/health/stt",
+            "alicia/system/changes/set",
+            "alicia/device/d1/state",
+            "alicia/anything/else",
+        ] {
+            assert!(!t.is_owned_by_manager(free), "{free}");
+        }
     }
 
     #[test]
