@@ -108,11 +108,17 @@ fn open_append(path: &Path) -> Result<std::fs::File, String> {
             format!("cannot create the log folder {}: {error}", parent.display())
         })?;
     }
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|error| format!("cannot open the log file {}: {error}", path.display()))
+    // Private (0600): log lines name hosts, services and clients.
+    let file =
+        crate::core::fsutil::open_private(path, OpenOptions::new().create(true).append(true))
+            .map_err(|error| format!("cannot open the log file {}: {error}", path.display()))?;
+    crate::core::fsutil::set_private(&file).map_err(|error| {
+        format!(
+            "cannot make the log file {} private: {error}",
+            path.display()
+        )
+    })?;
+    Ok(file)
 }
 
 #[cfg(test)]

@@ -34,10 +34,17 @@ impl Session {
     pub async fn start(settings: Settings, demo: bool, serve: ServeApi) -> anyhow::Result<Self> {
         let (core, runtime) = Core::start(settings).await?;
         log_start(&core, &runtime);
-        let supervisor = tokio::spawn(api::server::supervise(core.clone()));
+        let mut supervisor = tokio::spawn(api::server::supervise(core.clone()));
         if serve != ServeApi::Off {
             core.api.turn_on(core.settings.api.clone());
-            if let ApiStatus::Failed { reason } = core.api.settled().await
+            // A supervisor that stops (it never should) must not leave the start waiting.
+            let status = tokio::select! {
+                status = core.api.settled() => status,
+                ended = &mut supervisor => ApiStatus::Failed {
+                    reason: format!("the REST server's supervisor stopped: {ended:?}"),
+                },
+            };
+            if let ApiStatus::Failed { reason } = status
                 && serve == ServeApi::Required
             {
                 supervisor.abort();

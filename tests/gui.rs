@@ -677,3 +677,37 @@ fn the_generated_api_token_does_not_follow_a_seeded_generator() {
         probe().is_some_and(|token| token != first)
     });
 }
+
+/// CONTRACT §6: a stored time the manager cannot follow (year 9999, from a crafted backup or a
+/// hand-edited file) never crashes the app: the service opens, validates and saves.
+#[test]
+fn a_service_stamped_in_year_9999_opens_validates_and_saves() {
+    let mut gui = gui(GuiOptions::default(), SettingsFile::default());
+    let mut document = gui.core.config.get("whisper-service").unwrap().document;
+    std::sync::Arc::make_mut(&mut document)["last_updated"] = json!("9999-12-31T23:59:59.999Z");
+    let restore = alicia_config_manager::core::config::Restore {
+        documents: [("whisper-service".to_owned(), (*document).clone())].into(),
+        history: Vec::new(),
+    };
+    gui.runtime
+        .block_on(gui.core.config.restore(restore))
+        .unwrap();
+    gui.open("whisper-service");
+    gui.harness
+        .get_by_label("Address *")
+        .set_text_value_accesskit("10.0.0.42");
+    gui.frames(3);
+    gui.click("Save…");
+    gui.until("the change is shown for review", |h, _| {
+        has_text(h, "/config/endpoints/0/ip")
+    });
+    gui.click("Confirm and save");
+    gui.until("the change is stored, stamped now", |_, core| {
+        core.config.get("whisper-service").is_some_and(|s| {
+            s.document["config"]["endpoints"][0]["ip"] == "10.0.0.42"
+                && s.document["last_updated"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("20"))
+        })
+    });
+}

@@ -1,72 +1,17 @@
 //! The real binary in headless mode: the newcomer's first start, refusals that lose nothing,
 //! and a clean exit on SIGTERM.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "in a test, a panic is the failure report"
-)]
-
 mod support;
 
 use serde_json::Value;
-use std::io::Read;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use support::process::{capture_stderr, terminate, wait_for_log};
 use support::{TestBroker, TestClient, free_port};
 
 fn headless(config_dir: &std::path::Path) -> Command {
     let mut command = support::headless_command(config_dir, free_port(), None);
     command.env("LOG_LEVEL", "info").stderr(Stdio::piped());
     command
-}
-
-/// Reads the child's stderr on a thread; returns a handle to what it has written so far.
-fn capture_stderr(child: &mut Child) -> std::sync::Arc<parking_lot::Mutex<String>> {
-    let mut stderr = child.stderr.take().unwrap();
-    let text = std::sync::Arc::new(parking_lot::Mutex::new(String::new()));
-    let sink = std::sync::Arc::clone(&text);
-    std::thread::Builder::new()
-        .name("child-stderr".into())
-        .spawn(move || {
-            let mut buffer = [0u8; 4096];
-            while let Ok(n) = stderr.read(&mut buffer) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().push_str(&String::from_utf8_lossy(&buffer[..n]));
-            }
-        })
-        .unwrap();
-    text
-}
-
-fn wait_for_log(log: &parking_lot::Mutex<String>, needle: &str) {
-    let deadline = Instant::now() + support::PATIENCE;
-    while !log.lock().contains(needle) {
-        assert!(
-            Instant::now() < deadline,
-            "the log never said {needle:?}:\n{}",
-            log.lock()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn terminate(child: &mut Child) -> std::process::ExitStatus {
-    let status = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + support::PATIENCE;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "the app did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -109,6 +109,16 @@ fn set_requests_become_submissions_and_unreadable_ones_refusals() {
     assert!(!record.payload_text().contains("sk-1"));
     let actions = f.handle("alicia/config/llm/set", b"\xff\xfe", false);
     assert!(matches!(&actions[..], [Action::RefuseSet { service, .. }] if service == "llm"));
+    // CONTRACT §6: a /set that does not parse is kept in the ring without its text.
+    let broken = br#"{"service_name": "llm", "config": {"api_key": "sk-2"  "#;
+    f.handle("alicia/config/llm/set", broken, false);
+    let record = f.messages.recent(1, None).remove(0);
+    assert!(!record.valid);
+    assert!(
+        !record.payload_text().contains("sk-2"),
+        "{}",
+        record.payload_text()
+    );
 }
 
 /// CONTRACT §6: only the authority writes `alicia/config/<service>`. Its own echoes and the

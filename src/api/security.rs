@@ -48,15 +48,21 @@ pub async fn add_security_headers(mut response: Response) -> Response {
     response
 }
 
-/// CORS for the configured front end (credentials allowed, as the seed).
+/// CORS for the configured front end (credentials allowed, as the seed); `FRONTEND_URL=*`
+/// allows any origin without credentials (CONTRACT §6).
 pub fn cors(settings: &ApiSettings) -> CorsLayer {
-    let origin = HeaderValue::from_str(settings.frontend_url.trim_end_matches('/')).map_or_else(
-        |_| AllowOrigin::list([]),
-        |origin| AllowOrigin::list([origin]),
-    );
+    let any = settings.any_origin();
+    let origin = if any {
+        AllowOrigin::any()
+    } else {
+        HeaderValue::from_str(settings.frontend_url.trim_end_matches('/')).map_or_else(
+            |_| AllowOrigin::list([]),
+            |origin| AllowOrigin::list([origin]),
+        )
+    };
     CorsLayer::new()
         .allow_origin(origin)
-        .allow_credentials(true)
+        .allow_credentials(!any)
         .allow_methods([
             Method::GET,
             Method::POST,

@@ -43,6 +43,9 @@ pub enum StartError {
     /// The settings break their rule (off loopback without a token).
     #[error("{0}. Set ALICIA_API_TOKEN (or api_token in the settings file), or bind 127.0.0.1")]
     Settings(#[from] ApiSettingsError),
+    /// The server could not be built with these settings.
+    #[error("the REST server on {0} could not be built with these settings (see the log)")]
+    Unusable(SocketAddr),
     /// The address cannot be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -67,7 +70,9 @@ pub async fn start(core: Core, settings: &ApiSettings) -> Result<RunningServer, 
         addr: requested,
         source,
     })?;
-    let app = router(core, settings);
+    // A setting the HTTP layers cannot take must fail the start, not the supervisor.
+    let app = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| router(core, settings)))
+        .map_err(|_| StartError::Unusable(addr))?;
     let (stop, stopped) = oneshot::channel::<()>();
     let (closing, closed) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {

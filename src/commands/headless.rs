@@ -11,7 +11,13 @@ use crate::session::{ServeApi, Session};
 /// fleet plays on the embedded broker too.
 pub async fn run(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let mut shutdown = ShutdownSignal::install();
-    let session = Session::start(settings, demo, ServeApi::Required).await?;
+    let session = tokio::select! {
+        session = Session::start(settings, demo, ServeApi::Required) => session?,
+        () = shutdown.received() => {
+            tracing::info!("stopped while starting");
+            return Ok(());
+        }
+    };
     shutdown.received().await;
     session.stop().await;
     Ok(())

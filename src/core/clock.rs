@@ -1,5 +1,10 @@
 //! Wall-clock timestamps in the one format the whole app uses: RFC 3339, UTC, milliseconds
 //! (the same shape as JavaScript's `Date.prototype.toISOString`, which the seed emits).
+//!
+//! CONTRACT §6: a time before 1970-01-01 or after 9999-12-31, or not RFC 3339, is no time
+//! ([`parse_rfc3339`] says `None`); one more than 60 s ahead on the bus is refused where it
+//! arrives ([`is_too_far_ahead`]); and no stored time, however odd, makes the manager fail
+//! ([`next_timestamp_after`] never overflows).
 
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
@@ -20,22 +25,36 @@ pub fn now_rfc3339() -> String {
     format_rfc3339(OffsetDateTime::now_utc())
 }
 
-/// Parses any RFC 3339 timestamp (any offset, any fraction digits).
+/// How far ahead of this machine's clock a time arriving on the bus may be.
+pub const FUTURE_TOLERANCE: Duration = Duration::seconds(60);
+
+/// Parses an RFC 3339 timestamp (any offset, any fraction digits) between 1970-01-01 and
+/// 9999-12-31; anything else is `None`.
 pub fn parse_rfc3339(text: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(text, &Rfc3339).ok()
+    OffsetDateTime::parse(text, &Rfc3339)
+        .ok()
+        .filter(|at| at.unix_timestamp() >= 0)
 }
 
-/// A timestamp strictly later than `previous` (when given and parseable), at or after now.
+/// True when `at` is more than [`FUTURE_TOLERANCE`] ahead of `now`.
+pub fn is_too_far_ahead(at: OffsetDateTime, now: OffsetDateTime) -> bool {
+    at - now > FUTURE_TOLERANCE
+}
+
+/// A timestamp after `previous` (when given and parseable), at or after now, and different
+/// from it.
 ///
 /// `last_updated` identifies a revision in service acks, so two changes to one service within
-/// the same millisecond must still get distinct stamps.
+/// the same millisecond must still get distinct stamps. A `previous` far in the future (a
+/// hand-edited file, a backup from a machine with a wrong clock) is not followed: the stamp is
+/// now, which differs from it all the same.
 pub fn next_timestamp_after(previous: Option<&str>) -> String {
     let now = OffsetDateTime::now_utc();
     let now_ms = truncate_to_millis(now);
-    match previous.and_then(parse_rfc3339) {
-        Some(prev) if truncate_to_millis(prev) >= now_ms => {
-            format_rfc3339(truncate_to_millis(prev) + Duration::milliseconds(1))
-        }
+    match previous.and_then(parse_rfc3339).map(truncate_to_millis) {
+        Some(prev) if prev >= now_ms && !is_too_far_ahead(prev, now) => prev
+            .checked_add(Duration::milliseconds(1))
+            .map_or_else(|| format_rfc3339(now_ms), format_rfc3339),
         _ => format_rfc3339(now_ms),
     }
 }
@@ -67,13 +86,32 @@ mod tests {
 
     #[test]
     fn next_timestamp_is_strictly_increasing() {
-        let future = "2999-01-01T00:00:00.000Z";
-        assert_eq!(
-            next_timestamp_after(Some(future)),
-            "2999-01-01T00:00:00.001Z"
-        );
         let first = next_timestamp_after(None);
         let second = next_timestamp_after(Some(&first));
         assert!(parse_rfc3339(&second).unwrap() > parse_rfc3339(&first).unwrap());
+        let soon = format_rfc3339(OffsetDateTime::now_utc() + Duration::seconds(30));
+        let after_soon = next_timestamp_after(Some(&soon));
+        assert!(parse_rfc3339(&after_soon).unwrap() > parse_rfc3339(&soon).unwrap());
+    }
+
+    #[test]
+    fn odd_stored_times_never_fail_nor_drag_stamps_along() {
+        for stored in [
+            "9999-12-31T23:59:59.999Z",
+            "2999-01-01T00:00:00.000Z",
+            "1969-07-20T20:17:40Z",
+            "not a time",
+        ] {
+            let stamp = next_timestamp_after(Some(stored));
+            let at = parse_rfc3339(&stamp).unwrap();
+            assert!(
+                (at - OffsetDateTime::now_utc()).abs() < Duration::seconds(5),
+                "{stored} gave {stamp}"
+            );
+            assert_ne!(stamp, stored);
+        }
+        assert!(parse_rfc3339("1969-12-31T23:59:59Z").is_none());
+        assert!(parse_rfc3339("10000-01-01T00:00:00Z").is_none());
+        assert!(parse_rfc3339("9999-12-31T23:59:59Z").is_some());
     }
 }

@@ -162,6 +162,15 @@ impl HealthRegistry {
         }
     }
 
+    /// A manager's presence was refused for a timestamp `skew_secs` ahead: noted for the
+    /// clock check, nothing else changes.
+    pub fn note_clock_skew(&self, service: &str, skew_secs: i64) {
+        self.write()
+            .entry(service.to_owned())
+            .or_default()
+            .clock_skew_secs = Some(skew_secs);
+    }
+
     /// Records a discovery announcement.
     pub fn apply_announcement(&self, announcement: Announcement) {
         let mut services = self.write();

@@ -19,6 +19,7 @@ pub mod client;
 pub mod documents;
 pub mod handler;
 pub mod headless;
+pub mod process;
 pub mod relay;
 pub mod sio;
 

@@ -70,11 +70,22 @@ impl SettingsSchema {
     }
 }
 
+/// Compiles a schema. Patterns run on the `regex` engine (linear time: no backtracking, so an
+/// announced pattern can never stall the config writer; look-arounds and back-references are
+/// refused at compile time), within a bounded compiled size.
 fn compile(schema: &Value) -> Result<Validator, ValidationError<'static>> {
     jsonschema::options()
         .should_validate_formats(true)
+        .with_pattern_options(
+            jsonschema::PatternOptions::regex()
+                .size_limit(PATTERN_SIZE_LIMIT)
+                .dfa_size_limit(PATTERN_SIZE_LIMIT),
+        )
         .build(schema)
 }
+
+/// The compiled size a schema's pattern may take (bytes).
+const PATTERN_SIZE_LIMIT: usize = 1024 * 1024;
 
 /// Validates a service document; with `settings_schema`, `config.settings` is also checked
 /// against it. Returns every violation (empty when valid), sorted by path.
@@ -187,6 +198,28 @@ mod tests {
 
     fn paths(errors: &[FieldError]) -> Vec<&str> {
         errors.iter().map(|e| e.path.as_str()).collect()
+    }
+
+    #[test]
+    fn announced_patterns_cannot_stall_validation() {
+        let nested = SettingsSchema::compile(json!({
+            "type": "object",
+            "properties": {"name": {"type": "string", "pattern": "^(a+)+$"}}
+        }))
+        .expect("a nested quantifier compiles");
+        let started = std::time::Instant::now();
+        let document = json!({
+            "service_name": "s", "service_type": "stt", "enabled": true, "version": "1",
+            "last_updated": "2026-01-01T00:00:00Z",
+            "config": {"endpoints": [], "settings": {"name": format!("{}b", "a".repeat(50_000))}}
+        });
+        let errors = validate_document(&document, Some(&nested));
+        assert!(errors.iter().any(|e| e.path == "/config/settings/name"));
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        assert!(
+            SettingsSchema::compile(json!({"type": "string", "pattern": "^(?=a)(a+)+$"})).is_err(),
+            "a look-around is refused when announced"
+        );
     }
 
     #[test]

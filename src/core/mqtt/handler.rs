@@ -2,7 +2,7 @@
 //! registries, emit events, and name the follow-up work (config changes, replies) that the
 //! connection task carries out. Runs synchronously on the connection task: no I/O here.
 
-use super::inbound::{Inbound, Parsed, parse};
+use super::inbound::{Inbound, Parsed, parse, presence_clock_skew};
 use super::owned::OwnedConfigs;
 use super::payloads::{Announcement, HealthReport, HealthStatus, SetRefusal};
 use super::topics::{MANAGER_SERVICE_NAME, TopicKind, Topics};
@@ -23,6 +23,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
+
+/// What the message log shows instead of a config payload that does not parse.
+pub const HIDDEN_CONFIG_TEXT: &[u8] =
+    b"(not shown: a config payload that does not parse may hold a secret)";
 
 /// Invalid messages logged per window before the log goes quiet.
 const INVALID_LOG_BURST: u32 = 5;
@@ -198,12 +202,13 @@ impl MessageHandler {
             data,
             is_json,
         } = parse(&self.topics, topic, &payload);
-        let shown_payload = if is_json && self.masks(topic) {
-            payload_head(&Bytes::from(
+        let shown_payload = match (self.masks(topic), is_json) {
+            (true, true) => payload_head(&Bytes::from(
                 serde_json::to_string(&*data).unwrap_or_default(),
-            ))
-        } else {
-            payload_head(&payload)
+            )),
+            // A config that does not parse cannot be masked: its text may hold a key.
+            (true, false) if !payload.is_empty() => Bytes::from_static(HIDDEN_CONFIG_TEXT),
+            _ => payload_head(&payload),
         };
         let record = Arc::new(MessageRecord {
             topic: topic.to_owned(),
@@ -222,7 +227,7 @@ impl MessageHandler {
                 self.guard_config(&service, document.as_deref(), &payload, retained)
             }
             Ok(inbound) => self.apply(inbound, retained, now, stamp),
-            Err(error) => self.invalid(topic, payload.len(), error),
+            Err(error) => self.invalid(topic, &payload, error),
         }
     }
 
@@ -271,8 +276,12 @@ impl MessageHandler {
         )
     }
 
-    fn invalid(&self, topic: &str, size: usize, error: String) -> Vec<Action> {
+    fn invalid(&self, topic: &str, payload: &[u8], error: String) -> Vec<Action> {
+        let size = payload.len();
         self.counters.invalid.fetch_add(1, Ordering::Relaxed);
+        if let Some((manager, skew)) = presence_clock_skew(&self.topics, topic, payload) {
+            self.health.note_clock_skew(&manager, skew);
+        }
         let suppressed = self.invalid_log.lock().admit(Instant::now());
         if let Some(suppressed) = suppressed {
             tracing::warn!(topic, size, %error, suppressed_since_last = suppressed, "invalid MQTT message ignored");

@@ -5,7 +5,7 @@ use super::payloads::{Announcement, CommandResult, ConfigAck, HealthReport, SetR
 use super::topics::{
     MANAGER_SERVICE_NAME, TopicKind, Topics, is_valid_device_id, is_valid_service_name,
 };
-use crate::core::clock::parse_rfc3339;
+use crate::core::clock::{FUTURE_TOLERANCE, is_too_far_ahead, parse_rfc3339};
 use crate::core::config::{ServiceType, SettingsSchema, mask_document};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -201,12 +201,40 @@ fn understand(kind: TopicKind<'_>, payload: &[u8], json: Json) -> Result<Inbound
 
 fn health(service: String, json: Json) -> Result<Inbound, String> {
     let report: Option<HealthReport> = optional(json)?;
-    if let Some(timestamp) = report.as_ref().and_then(|r| r.timestamp.as_deref())
-        && parse_rfc3339(timestamp).is_none()
-    {
-        return Err("/timestamp must be an RFC 3339 date-time".to_owned());
+    if let Some(timestamp) = report.as_ref().and_then(|r| r.timestamp.as_deref()) {
+        let Some(at) = parse_rfc3339(timestamp) else {
+            return Err(
+                "/timestamp must be an RFC 3339 date-time between 1970 and 9999".to_owned(),
+            );
+        };
+        let now = time::OffsetDateTime::now_utc();
+        if is_too_far_ahead(at, now) {
+            return Err(format!(
+                "/timestamp is {} s ahead of this manager's clock (at most {} s is believed): is one of the clocks wrong?",
+                (at - now).whole_seconds(),
+                FUTURE_TOLERANCE.whole_seconds()
+            ));
+        }
     }
     Ok(Inbound::Health { service, report })
+}
+
+/// For a manager's presence that was refused for a timestamp too far ahead: how far ahead
+/// (seconds), so that the clock check can say so.
+pub fn presence_clock_skew(topics: &Topics, topic: &str, payload: &[u8]) -> Option<(String, i64)> {
+    let service = match topics.classify(topic)? {
+        TopicKind::Health(MANAGER_SERVICE_NAME) => MANAGER_SERVICE_NAME.to_owned(),
+        TopicKind::FollowerPresence(id) if is_valid_device_id(id) => {
+            format!("{MANAGER_SERVICE_NAME}/{id}")
+        }
+        _ => return None,
+    };
+    let report: HealthReport = serde_json::from_slice(payload).ok()?;
+    let at = parse_rfc3339(report.timestamp.as_deref()?)?;
+    Some((
+        service,
+        (at - time::OffsetDateTime::now_utc()).whole_seconds(),
+    ))
 }
 
 fn check_announcement(

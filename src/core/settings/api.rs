@@ -40,6 +40,12 @@ impl ApiSettings {
         !self.bind.is_loopback() || self.token.is_some()
     }
 
+    /// True for `FRONTEND_URL=*`: any origin, without credentials, and no Origin check on
+    /// socket.io handshakes (CONTRACT §6).
+    pub fn any_origin(&self) -> bool {
+        self.frontend_url.trim() == "*"
+    }
+
     /// The rule every face applies before serving: off loopback, a token is required.
     pub fn validate(&self) -> Result<(), ApiSettingsError> {
         if !self.bind.is_loopback() && self.token.is_none() {

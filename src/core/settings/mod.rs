@@ -7,7 +7,9 @@
 //!   broker password and the API token); unknown keys in it are kept when it is saved;
 //! - `MQTT_BROKER` may be a host (`MQTT_PORT` gives the port) or a URL (`mqtt://`,
 //!   `mqtts://`, `tcp://`, `ssl://`); `embedded` forces the embedded broker;
-//! - with no broker named, `MQTT_PORT` (default 1883) is the embedded broker's port.
+//! - with no broker named, `MQTT_PORT` (default 1883) is the embedded broker's port;
+//! - a login written in the broker's address (`mqtt://user:password@host`) wins over
+//!   `MQTT_USERNAME` / `MQTT_PASSWORD` and the settings file's: it names that broker's login.
 //!
 //! [`broker`]: which broker; [`api`]: the REST server's settings and their rule; [`file`]: the
 //! settings file; [`store`]: changing it, one writer at a time.
@@ -167,10 +169,14 @@ pub fn resolve(
         .broker
         .as_deref()
         .is_some_and(|b| b.trim().eq_ignore_ascii_case("embedded"));
+    let mut url_login = None;
     let broker = match named_broker {
-        Some(text) if !embedded_forced => BrokerTarget::External(
-            BrokerUrl::parse(&text, overrides.mqtt_port).map_err(SettingsError::Invalid)?,
-        ),
+        Some(text) if !embedded_forced => {
+            let (url, login) = BrokerUrl::parse_with_login(&text, overrides.mqtt_port)
+                .map_err(SettingsError::Invalid)?;
+            url_login = login;
+            BrokerTarget::External(url)
+        }
         _ => BrokerTarget::Embedded {
             port: overrides
                 .mqtt_port
@@ -196,14 +202,16 @@ pub fn resolve(
     Ok(Settings {
         config_dir,
         broker,
-        mqtt_username: overrides
-            .mqtt_username
-            .clone()
+        // A login written in the broker's address is that broker's: it wins.
+        mqtt_username: url_login
+            .as_ref()
+            .map(|login| login.username.clone())
+            .or_else(|| overrides.mqtt_username.clone())
             .or_else(|| file.mqtt_username.clone())
             .filter(|u| !u.is_empty()),
-        mqtt_password: overrides
-            .mqtt_password
-            .clone()
+        mqtt_password: url_login
+            .and_then(|login| login.password)
+            .or_else(|| overrides.mqtt_password.clone())
             .or_else(|| file.mqtt_password.clone())
             .filter(|p| !p.is_empty()),
         mqtt_ca_file: overrides
@@ -354,6 +362,23 @@ mod tests {
             ..Overrides::default()
         };
         assert!(resolve(PathBuf::from("/c"), &overrides, &SettingsFile::default()).is_err());
+    }
+
+    #[test]
+    fn a_login_in_the_broker_address_is_the_login() {
+        let overrides = Overrides {
+            broker: Some("mqtt://alicia:pw@broker.lan".into()),
+            mqtt_username: Some("other".into()),
+            ..Overrides::default()
+        };
+        let settings = resolve(PathBuf::from("/c"), &overrides, &SettingsFile::default()).unwrap();
+        assert_eq!(settings.mqtt_username.as_deref(), Some("alicia"));
+        assert_eq!(settings.mqtt_password.as_ref().unwrap().expose(), "pw");
+        assert_eq!(
+            settings.broker.to_string_for_test(),
+            "mqtt://broker.lan:1883"
+        );
+        assert!(!format!("{settings:?}").contains("pw\""));
     }
 
     impl BrokerTarget {

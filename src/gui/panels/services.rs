@@ -3,6 +3,7 @@
 //! import and export start here.
 
 use crate::core::Core;
+use crate::core::clock::{format_rfc3339, parse_rfc3339};
 use crate::core::config::{ServiceType, new_service_document};
 use crate::core::mqtt::topics::is_valid_service_name;
 use crate::core::overview::ServiceOverview;
@@ -252,7 +253,13 @@ impl ServicesPanel {
                 SortBy::Type => kind_of(r).to_owned(),
                 SortBy::Health => r.status.as_str().to_owned(),
                 SortBy::ConfigState => format!("{:?}", r.config_state),
-                SortBy::Updated => r.last_updated.clone().unwrap_or_default(),
+                // A time the manager cannot read sorts as unknown (CONTRACT §6).
+                SortBy::Updated => r
+                    .last_updated
+                    .as_deref()
+                    .and_then(parse_rfc3339)
+                    .map(format_rfc3339)
+                    .unwrap_or_default(),
             };
             key(a)
                 .cmp(&key(b))

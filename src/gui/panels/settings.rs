@@ -306,11 +306,18 @@ impl SettingsPanel {
         if self.broker.trim().is_empty() {
             return Ok(None);
         }
-        let url = BrokerUrl::parse(&self.broker, None)?;
+        let (url, login) = BrokerUrl::parse_with_login(&self.broker, None)?;
+        let (username, password) = match login {
+            Some(login) => (Some(login.username), login.password),
+            None => (
+                (!self.username.is_empty()).then(|| self.username.clone()),
+                (!self.password.is_empty()).then(|| Secret::new(self.password.clone())),
+            ),
+        };
         Ok(Some(ProbeTarget {
             url,
-            username: (!self.username.is_empty()).then(|| self.username.clone()),
-            password: (!self.password.is_empty()).then(|| Secret::new(self.password.clone())),
+            username,
+            password,
             ca_file: (!self.ca_file.trim().is_empty()).then(|| PathBuf::from(self.ca_file.trim())),
         }))
     }
