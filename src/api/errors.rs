@@ -61,6 +61,8 @@ pub enum ApiError {
     UnsupportedMediaType,
     /// 403: not for this client (a topic only the manager writes).
     Forbidden(String),
+    /// 507: the disk is full; nothing was stored.
+    InsufficientStorage(String),
     /// 503: the broker (or the store) cannot take it now.
     Unavailable(String),
     /// 500: a fault; the cause is shown in development mode only.
@@ -98,6 +100,7 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -132,6 +135,9 @@ impl ApiError {
                 None,
             ),
             Self::Forbidden(message) => ("Forbidden", Some(message.clone()), None),
+            Self::InsufficientStorage(message) => {
+                ("Insufficient storage", Some(message.clone()), None)
+            }
             Self::Unavailable(message) => ("Service unavailable", Some(message.clone()), None),
             Self::Internal(_) => (
                 "Internal server error",
@@ -194,9 +200,11 @@ impl From<ConfigError> for ApiError {
             ConfigError::Busy
             | ConfigError::Unavailable
             | ConfigError::NoAuthority(_)
-            | ConfigError::NoAnswer(_) => Self::Unavailable(message),
+            | ConfigError::NoAnswer(_)
+            | ConfigError::Storage(_) => Self::Unavailable(message),
+            ConfigError::DiskFull(_) => Self::InsufficientStorage(message),
             ConfigError::OnlyOnAuthority(_) => Self::Conflict(message),
-            ConfigError::Storage(_) | ConfigError::Unchanged => Self::Internal(message),
+            ConfigError::Unchanged => Self::Internal(message),
         }
     }
 }

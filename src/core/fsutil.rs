@@ -47,6 +47,44 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     sync_dir(&dir)
 }
 
+/// Replaces several files at once, as nearly together as a file system allows: every new
+/// content is written and fsynced to a temp file first (so a full disk refuses them all and
+/// changes nothing), then each is renamed over its file (renames need no space) and the
+/// folders are fsynced.
+pub fn write_atomic_all(files: &[(&Path, &[u8])]) -> io::Result<()> {
+    let mut ready = Vec::with_capacity(files.len());
+    for (path, contents) in files {
+        let dir = parent_dir(path);
+        ensure_private_dir(&dir)?;
+        let mut temp = tempfile::Builder::new()
+            .prefix(&temp_prefix(path))
+            .tempfile_in(&dir)?;
+        set_private(temp.as_file())?;
+        temp.write_all(contents)?;
+        temp.as_file().sync_all()?;
+        ready.push((temp, *path, dir));
+    }
+    let mut dirs = Vec::new();
+    for (temp, path, dir) in ready {
+        temp.persist(path).map_err(|error| error.error)?;
+        if !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    for dir in dirs {
+        sync_dir(&dir)?;
+    }
+    Ok(())
+}
+
+/// True when an I/O error says the disk (or the user's quota) is full.
+pub fn is_disk_full(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+    ) || matches!(error.raw_os_error(), Some(28 | 122))
+}
+
 /// Removes temp files that an interrupted [`write_atomic`] of `path` left behind; returns
 /// how many it removed.
 pub fn remove_stale_temp_files(path: &Path) -> usize {

@@ -60,7 +60,8 @@ pub async fn get(
         (status = 201, description = "Created", body = ServiceConfigDocument, headers(("ETag" = String))),
         (status = 400, description = "Invalid: every failing field by JSON Pointer (on a follower: as the authority answered)", body = ErrorBody),
         (status = 412, description = "The revision moved underneath (another admin)", body = ErrorBody),
-        (status = 503, description = "The store is busy or stopping; on a follower, no live authority or no answer from it", body = ErrorBody)))]
+        (status = 503, description = "The store is busy or stopping, or could not write (nothing changed); on a follower, no live authority or no answer from it", body = ErrorBody),
+        (status = 507, description = "The disk is full: nothing was stored", body = ErrorBody)))]
 pub async fn put(
     State(state): State<ApiState>,
     Path(service): Path<String>,
@@ -89,7 +90,8 @@ pub async fn put(
         (status = 404, description = "No such service", body = ErrorBody),
         (status = 409, description = "This manager follows another: delete on the authority", body = ErrorBody),
         (status = 412, description = "The revision moved underneath", body = ErrorBody),
-        (status = 503, description = "The store is busy or stopping", body = ErrorBody)))]
+        (status = 503, description = "The store is busy or stopping, or could not write (nothing changed)", body = ErrorBody),
+        (status = 507, description = "The disk is full: nothing was stored", body = ErrorBody)))]
 pub async fn delete(
     State(state): State<ApiState>,
     Path(service): Path<String>,
@@ -148,7 +150,8 @@ pub struct RollbackRequest {
     responses((status = 200, description = "The new current document", body = ServiceConfigDocument, headers(("ETag" = String))),
         (status = 400, description = "No revision given, or it was a deletion (on a follower: the authority refused it)", body = ErrorBody),
         (status = 404, description = "No such revision", body = ErrorBody),
-        (status = 503, description = "The store is busy; on a follower, no live authority or no answer from it", body = ErrorBody)))]
+        (status = 503, description = "The store is busy or could not write (nothing changed); on a follower, no live authority or no answer from it", body = ErrorBody),
+        (status = 507, description = "The disk is full: nothing was stored", body = ErrorBody)))]
 pub async fn rollback(
     State(state): State<ApiState>,
     Path(service): Path<String>,

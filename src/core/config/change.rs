@@ -155,6 +155,9 @@ pub enum ConfigError {
     /// Too many changes are waiting to be stored.
     #[error("too many changes are waiting to be stored; try again")]
     Busy,
+    /// The disk (or the quota) is full: the change was not stored, nothing changed.
+    #[error("the disk is full: the change was not stored ({0})")]
+    DiskFull(String),
     /// The change could not be written to disk; nothing was changed.
     #[error("the change could not be stored: {0}")]
     Storage(String),
@@ -194,6 +197,18 @@ pub trait Remote: Send + Sync {
         service: &str,
         document: Value,
     ) -> Result<oneshot::Receiver<Result<Committed, ConfigError>>, ConfigError>;
+}
+
+impl ConfigError {
+    /// The error for a failed write: [`ConfigError::DiskFull`] when the disk or quota is full,
+    /// else [`ConfigError::Storage`].
+    pub fn from_io(error: &std::io::Error) -> Self {
+        if crate::core::fsutil::is_disk_full(error) {
+            Self::DiskFull(error.to_string())
+        } else {
+            Self::Storage(error.to_string())
+        }
+    }
 }
 
 /// How long a follower waits for the authority's answer.

@@ -2,7 +2,9 @@
 //! JSON object per line, fsynced before a change is acknowledged.
 //!
 //! A crash can tear only the last line (a change that was never acknowledged); such a tail is
-//! cut off when the file is opened. Old revisions beyond the retention limit are dropped by a
+//! cut off when the file is opened. A failed append is cut back at once ([`HistoryLog::append`]
+//! leaves the file as it was), and so is an append whose change could not be stored after all
+//! ([`HistoryLog::cut_back`]). Old revisions beyond the retention limit are dropped by a
 //! compaction, an atomic rewrite of the file.
 
 use crate::core::fsutil::{open_private, set_private, write_atomic};
@@ -75,6 +77,18 @@ pub struct HistoryLog {
     path: PathBuf,
     file: File,
     lines: usize,
+    /// The file's length after the last entry known to be on disk.
+    bytes: u64,
+    /// The file was replaced but could not be opened again: reopen before the next append
+    /// (never append to the replaced, deleted one).
+    stale: bool,
+}
+
+/// Where an append started, to cut it back ([`HistoryLog::cut_back`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    lines: usize,
+    bytes: u64,
 }
 
 impl HistoryLog {
@@ -99,22 +113,64 @@ impl HistoryLog {
                 path: path.to_path_buf(),
                 file,
                 lines,
+                bytes: good_len as u64,
+                stale: false,
             },
             loaded,
         ))
     }
 
-    /// Appends entries and waits until they are on disk.
-    pub fn append(&mut self, entries: &[HistoryEntry]) -> io::Result<()> {
-        let mut writer = BufWriter::new(&self.file);
-        for entry in entries {
-            serde_json::to_writer(&mut writer, entry)?;
-            writer.write_all(b"\n")?;
+    /// Appends entries and waits until they are on disk; returns where the append started.
+    /// When it fails, the file is cut back to where it was (a partly written line would
+    /// otherwise make the next acknowledged entry unreadable).
+    pub fn append(&mut self, entries: &[HistoryEntry]) -> io::Result<Mark> {
+        if self.stale {
+            self.reopen()?;
         }
-        writer.flush()?;
-        drop(writer);
-        self.file.sync_data()?;
+        let mark = Mark {
+            lines: self.lines,
+            bytes: self.bytes,
+        };
+        let mut bytes = Vec::new();
+        for entry in entries {
+            serde_json::to_writer(&mut bytes, entry)?;
+            bytes.push(b'\n');
+        }
+        let written = (|| {
+            let mut writer = BufWriter::new(&self.file);
+            writer.write_all(&bytes)?;
+            writer.flush()?;
+            drop(writer);
+            self.file.sync_data()
+        })();
+        if let Err(error) = written {
+            // Best effort: if even this fails, the torn tail is cut at the next open.
+            let _ = self.cut_to(mark);
+            return Err(error);
+        }
         self.lines += entries.len();
+        self.bytes += bytes.len() as u64;
+        Ok(mark)
+    }
+
+    /// Takes back everything appended since `mark` (the change it recorded could not be
+    /// stored after all), durably.
+    pub fn cut_back(&mut self, mark: Mark) -> io::Result<()> {
+        self.cut_to(mark)?;
+        self.lines = mark.lines;
+        self.bytes = mark.bytes;
+        Ok(())
+    }
+
+    fn cut_to(&self, mark: Mark) -> io::Result<()> {
+        self.file.set_len(mark.bytes)?;
+        self.file.sync_all()
+    }
+
+    fn reopen(&mut self) -> io::Result<()> {
+        self.file = open_private(&self.path, OpenOptions::new().append(true))?;
+        self.bytes = self.file.metadata()?.len();
+        self.stale = false;
         Ok(())
     }
 
@@ -128,17 +184,34 @@ impl HistoryLog {
         self.lines == 0
     }
 
-    /// Replaces the whole file with `entries` (atomically) and reopens it for appending.
-    pub fn rewrite(&mut self, entries: &[HistoryEntry]) -> io::Result<()> {
+    /// The file's content for `entries` (what [`HistoryLog::rewrite`] writes).
+    pub fn render(entries: &[HistoryEntry]) -> io::Result<Vec<u8>> {
         let mut bytes = Vec::new();
         for entry in entries {
             serde_json::to_writer(&mut bytes, entry)?;
             bytes.push(b'\n');
         }
-        write_atomic(&self.path, &bytes)?;
-        self.file = open_private(&self.path, OpenOptions::new().append(true))?;
-        self.lines = entries.len();
-        Ok(())
+        Ok(bytes)
+    }
+
+    /// Replaces the whole file with `entries` (atomically) and reopens it for appending.
+    pub fn rewrite(&mut self, entries: &[HistoryEntry]) -> io::Result<()> {
+        write_atomic(&self.path, &Self::render(entries)?)?;
+        self.replaced(entries.len())
+    }
+
+    /// The file was replaced (by [`HistoryLog::rewrite`], or by a restore writing it with
+    /// another file) and now holds `lines` entries: appends go to the new one. Should it not
+    /// open, the next append opens it first.
+    pub fn replaced(&mut self, lines: usize) -> io::Result<()> {
+        self.lines = lines;
+        self.stale = true;
+        self.reopen()
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 }
 

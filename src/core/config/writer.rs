@@ -1,9 +1,14 @@
 //! The one writer task that stores every accepted change. It takes change requests in order
 //! and commits them in batches: the rules decide each change against the documents as the
-//! batch leaves them, then one atomic `config.json` write and one fsynced history append store
+//! batch leaves them, then one fsynced history append and one atomic `config.json` write store
 //! the whole batch (group commit), and only then is every request of the batch answered.
-//! Write order: `config.json` first, then the history (opening reconciles a crash between
-//! the two). It also restores whole backups and keeps the history file compact.
+//!
+//! Write order (CONTRACT §6: a change is wholly stored and then acknowledged, or not stored at
+//! all): the history first, then `config.json`. A failed append is cut back by the log itself;
+//! a failed `config.json` write cuts the batch's entries back out of the history, so a refused
+//! change is in neither file, after a restart too. A crash between the two writes leaves an
+//! unacknowledged entry that opening supersedes with `config.json`'s document (an `import`).
+//! A restore writes both new files before renaming either. It also keeps the history compact.
 
 use super::change::{Change, Committed, ConfigError, Restore, Snapshot, StoredDocument};
 use super::history::{ChangeSource, HistoryEntry, HistoryLog};
@@ -17,7 +22,7 @@ use super::service::Shared;
 use super::store;
 use crate::core::clock::now_rfc3339;
 use crate::core::events::CoreEvent;
-use crate::core::fsutil::write_atomic;
+use crate::core::fsutil::{write_atomic, write_atomic_all};
 use parking_lot::Mutex;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -168,8 +173,15 @@ impl ConfigWriter {
         let config_file = self.shared.paths.config_file.clone();
         let log = Arc::clone(&self.log);
         let stored = tokio::task::spawn_blocking(move || {
-            write_atomic(&config_file, &store::render(&documents))?;
-            log.lock().append(&entries)
+            let mut log = log.lock();
+            let mark = log.append(&entries)?;
+            if let Err(error) = write_atomic(&config_file, &store::render(&documents)) {
+                if let Err(cut) = log.cut_back(mark) {
+                    tracing::error!(%cut, "could not take the refused changes back out of the history; the next start supersedes them with config.json");
+                }
+                return Err(error);
+            }
+            Ok(())
         })
         .await
         .unwrap_or_else(|join| Err(std::io::Error::other(join.to_string())));
@@ -178,10 +190,11 @@ impl ConfigWriter {
             tracing::error!(
                 file = %self.shared.paths.config_file.display(),
                 %error,
-                "could not store config changes; they were refused"
+                "could not store config changes; they were refused and nothing changed"
             );
+            let refusal = ConfigError::from_io(&error);
             for (_, _, reply) in accepted {
-                answer(reply, Err(ConfigError::Storage(error.to_string())));
+                answer(reply, Err(refusal.clone()));
             }
             return;
         }
@@ -254,14 +267,18 @@ impl ConfigWriter {
         let log = Arc::clone(&self.log);
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             keep_copy_before_restore(&paths)?;
-            write_atomic(&paths.config_file, &rendered)?;
-            log.lock().rewrite(&all)
+            let history = HistoryLog::render(&all)?;
+            write_atomic_all(&[
+                (paths.history_file.as_path(), &history),
+                (paths.config_file.as_path(), &rendered),
+            ])?;
+            log.lock().replaced(all.len())
         })
         .await
         .unwrap_or_else(|join| Err(std::io::Error::other(join.to_string())))
         .map_err(|error| {
             tracing::error!(%error, "could not store the restored configs; nothing was changed");
-            ConfigError::Storage(error.to_string())
+            ConfigError::from_io(&error)
         })?;
 
         self.next_revision = next_revision;
@@ -359,7 +376,8 @@ pub(super) fn compact_if_large(log: &mut HistoryLog, history: &Histories) -> std
     }
 }
 
-/// Copies `config.json` and `history.jsonl` into `before-restore-<time>/` beside them.
+/// Copies `config.json`, `history.jsonl` and the settings file beside them into
+/// `before-restore-<time>/`.
 fn keep_copy_before_restore(paths: &ConfigPaths) -> std::io::Result<()> {
     let Some(dir) = paths.config_file.parent() else {
         return Ok(());
@@ -367,7 +385,8 @@ fn keep_copy_before_restore(paths: &ConfigPaths) -> std::io::Result<()> {
     let stamp = now_rfc3339().replace(':', "-");
     let copy = dir.join(format!("before-restore-{stamp}"));
     crate::core::fsutil::ensure_private_dir(&copy)?;
-    for file in [&paths.config_file, &paths.history_file] {
+    let settings = dir.join(crate::core::settings::SETTINGS_FILE_NAME);
+    for file in [&paths.config_file, &paths.history_file, &settings] {
         if let Some(name) = file.file_name()
             && file.exists()
         {
