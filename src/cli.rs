@@ -93,6 +93,16 @@ pub struct Cli {
     #[arg(long, env = "ALICIA_TOPIC_PREFIX", value_name = "PREFIX")]
     pub topic_prefix: Option<String>,
 
+    /// Devices the registry holds at most; messages about new ones beyond are refused
+    /// [default: 10000].
+    #[arg(long, env = "ALICIA_MAX_DEVICES", value_name = "N")]
+    pub max_devices: Option<usize>,
+
+    /// Services the bus may introduce at most (discovery creates configs for them); services
+    /// an admin creates are not counted [default: 1000].
+    #[arg(long, env = "ALICIA_MAX_SERVICES", value_name = "N")]
+    pub max_services: Option<usize>,
+
     /// Role when several managers share a fleet: `auto` follows an authority already
     /// running (else becomes it), `authority` takes over, `follower` never publishes configs
     /// [default: auto].
@@ -237,6 +247,8 @@ impl Cli {
             topic_prefix: self.topic_prefix.clone(),
             role: self.role,
             health_ttl_secs: self.health_ttl_secs,
+            max_devices: self.max_devices,
+            max_services: self.max_services,
             api_port: self.port,
             api_bind: self.api_bind,
             api_token: secret_from_env("ALICIA_API_TOKEN"),

@@ -238,6 +238,28 @@ async fn bodies_malformed_too_large_or_not_json_are_refused_clearly() {
     assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(too_large.body["error"], "Payload too large");
 
+    // A config document is held to 1 MiB of JSON (CONTRACT §6), well under the body limit.
+    let before = Call::get("/api/config/ollama").send(&t.app).await;
+    let mut over_a_mib = before.body.clone();
+    over_a_mib["config"]["notes"] = json!("x".repeat(1024 * 1024 + 1));
+    let refused = Call::new(Method::PUT, "/api/config/ollama")
+        .json(&over_a_mib)
+        .send(&t.app)
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        refused.text
+    );
+    assert!(
+        refused.body["message"].as_str().unwrap().contains("1 MiB"),
+        "the limit is named: {}",
+        refused.text
+    );
+    let after = Call::get("/api/config/ollama").send(&t.app).await;
+    assert_eq!(after.body, before.body, "the stored document is untouched");
+
     let not_json = Call::new(Method::PUT, "/api/config/ollama")
         .raw(Some("text/plain"), "hello")
         .send(&t.app)
@@ -408,6 +430,7 @@ async fn system_services_messages_discovery_and_publish() {
         BTreeSet::from([
             "api",
             "instance_id",
+            "limits",
             "mqtt",
             "role",
             "uptime_secs",
@@ -674,7 +697,9 @@ async fn off_loopback_every_route_but_health_needs_the_token() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn faults_are_500_json_with_the_cause_only_in_development() {
+async fn a_storage_fault_is_503_json_and_stores_nothing() {
+    // CONTRACT §6: an I/O error other than a full disk answers 503 (a full disk, 507, is
+    // tried on a real tmpfs in trust_disk.rs); unexpected faults stay 500 (below).
     for development in [false, true] {
         let t = app(|s| s.development = development).await;
         let config_file = t.dir.path().join("config.json");
@@ -684,14 +709,10 @@ async fn faults_are_500_json_with_the_cause_only_in_development() {
             .json(&ollama("x"))
             .send(&t.app)
             .await;
-        assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(failed.body["error"], "Internal server error");
+        assert_eq!(failed.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(failed.body["error"], "Service unavailable");
         let message = failed.body["message"].as_str().unwrap();
-        if development {
-            assert!(message.contains("could not be stored"), "{message}");
-        } else {
-            assert_eq!(message, "Something went wrong");
-        }
+        assert!(message.contains("could not be stored"), "{message}");
         assert!(t.core.config.get("ollama").is_none());
     }
 }

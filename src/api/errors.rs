@@ -6,8 +6,10 @@
 //! a response extension ([`InternalCause`]) that [`reveal_internal_causes`] writes into the
 //! body in development mode only.
 
+use crate::api::BODY_LIMIT_BYTES;
 use crate::core::CommandError;
 use crate::core::config::{ConfigError, FieldError};
+use crate::core::limits::human_size;
 use crate::core::mqtt::PublishError;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -55,8 +57,8 @@ pub enum ApiError {
     Conflict(String),
     /// 412: the `If-Match` revision is no longer current.
     PreconditionFailed(String),
-    /// 413: the body is over the limit.
-    PayloadTooLarge,
+    /// 413: the body is over the limit (bytes) of its route.
+    PayloadTooLarge(usize),
     /// 415: the body is not JSON.
     UnsupportedMediaType,
     /// 403: not for this client (a topic only the manager writes).
@@ -97,7 +99,7 @@ impl ApiError {
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
@@ -124,9 +126,12 @@ impl ApiError {
             Self::PreconditionFailed(message) => {
                 ("Precondition failed", Some(message.clone()), None)
             }
-            Self::PayloadTooLarge => (
+            Self::PayloadTooLarge(limit) => (
                 "Payload too large",
-                Some("the body is over the 10 MB limit".to_owned()),
+                Some(format!(
+                    "the body is over the {} limit ({limit} bytes)",
+                    human_size(*limit)
+                )),
                 None,
             ),
             Self::UnsupportedMediaType => (
@@ -236,11 +241,11 @@ impl From<CommandError> for ApiError {
     }
 }
 
-/// JSON body extractor whose rejections are [`ApiError`]s: malformed JSON → 400 with the
-/// parser's message, too large → 413, not JSON → 415.
-pub struct JsonBody<T>(pub T);
+/// JSON body extractor whose rejections are [`ApiError`]s: not JSON → 415, over `LIMIT`
+/// bytes → 413 naming the limit, malformed JSON → 400 with the parser's message.
+pub struct JsonBody<T, const LIMIT: usize = BODY_LIMIT_BYTES>(pub T);
 
-impl<S, T> FromRequest<S> for JsonBody<T>
+impl<S, T, const LIMIT: usize> FromRequest<S> for JsonBody<T, LIMIT>
 where
     S: Send + Sync,
     T: DeserializeOwned,
@@ -248,19 +253,49 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(request, state).await {
+        if !is_json(request.headers()) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = bytes::Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge(LIMIT.min(BODY_LIMIT_BYTES))
+                } else {
+                    ApiError::bad_request(rejection.body_text())
+                }
+            })?;
+        if bytes.len() > LIMIT {
+            return Err(ApiError::PayloadTooLarge(LIMIT));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(rejection) => Err(json_rejection(&rejection)),
         }
     }
 }
 
+/// True for a JSON content type (`application/json`, or any `application/…+json`).
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(kind) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = kind
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
 fn json_rejection(rejection: &JsonRejection) -> ApiError {
     match rejection {
         JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
-        JsonRejection::BytesRejection(bytes) if bytes.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::PayloadTooLarge
-        }
         JsonRejection::JsonSyntaxError(_) => ApiError::MalformedJson(rejection.body_text()),
         other => ApiError::bad_request(other.body_text()),
     }

@@ -69,7 +69,10 @@ fn add_shared_answers(operation: &mut Operation, open: bool) {
         ));
     }
     if operation.request_body.is_some() {
-        answers.push(("413", "Body over 10 MB"));
+        answers.push((
+            "413",
+            "Body over its limit (a config document: 1 MiB; anything else: 10 MiB)",
+        ));
         answers.push((
             "415",
             "The body is not JSON (Content-Type: application/json)",

@@ -2,12 +2,11 @@
 //! machine needs nothing else. It listens on loopback only, runs on its own named thread (its
 //! `start` blocks and spawns runtimes of its own) and lives as long as the process.
 
+use crate::core::limits::EMBEDDED_BROKER_PAYLOAD_LIMIT;
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-/// Largest MQTT payload the embedded broker and the manager's client accept.
-pub const MAX_PAYLOAD_BYTES: usize = 8 * 1024 * 1024;
 /// How long to wait for the broker to accept connections after starting it.
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -96,8 +95,10 @@ pub fn start_embedded_broker(addr: SocketAddr) -> Result<EmbeddedBroker, BrokerE
 fn broker_config(addr: SocketAddr) -> rumqttd::Config {
     let connections = rumqttd::ConnectionSettings {
         connection_timeout_ms: 10_000,
-        max_payload_size: MAX_PAYLOAD_BYTES,
-        max_inflight_count: 500,
+        // The guard against larger packets (CONTRACT §6): rumqttd holds whole packets in
+        // its logs and connection buffers, in this process.
+        max_payload_size: EMBEDDED_BROKER_PAYLOAD_LIMIT,
+        max_inflight_count: 100,
         auth: None,
         external_auth: None,
         dynamic_filters: true,
@@ -114,8 +115,8 @@ fn broker_config(addr: SocketAddr) -> rumqttd::Config {
         router: rumqttd::RouterConfig {
             max_connections: 10_010,
             max_outgoing_packet_count: 200,
-            max_segment_size: 2 * MAX_PAYLOAD_BYTES,
-            max_segment_count: 4,
+            max_segment_size: 4 * 1024 * 1024,
+            max_segment_count: 3,
             custom_segment: None,
             initialized_filters: None,
             shared_subscriptions_strategy: Default::default(),

@@ -217,6 +217,9 @@ fn language_checks(
     }
 }
 
+/// How many of the other services a port-clash finding names, at most.
+const RELATED_NAMED: usize = 8;
+
 /// A listening address: host (loopback names folded together), port, and UDP or not.
 type Address = (String, u16, bool);
 
@@ -245,12 +248,21 @@ fn port_clashes(documents: &BTreeMap<&str, &Value>, checks: &mut Vec<Check>) {
             continue;
         }
         let transport = if udp { "udp" } else { "tcp" };
-        for (name, index) in &users {
+        for (position, (name, index)) in users.iter().enumerate() {
+            // Each finding names a few of the others, so that a clash among thousands of
+            // (announced) services stays linear in size.
             let others: Vec<String> = users
                 .iter()
-                .filter(|(other, _)| other != name)
-                .map(|(other, _)| (*other).to_owned())
+                .enumerate()
+                .filter(|(other, _)| *other != position)
+                .take(RELATED_NAMED)
+                .map(|(_, (other, _))| (*other).to_owned())
                 .collect();
+            let unnamed = users.len() - 1 - others.len();
+            let mut named = others.join(", ");
+            if unnamed > 0 {
+                named.push_str(&format!(" and {unnamed} more services"));
+            }
             checks.push(Check {
                 id: format!("port_clash:{name}:{index}"),
                 kind: CheckKind::PortClash,
@@ -258,8 +270,8 @@ fn port_clashes(documents: &BTreeMap<&str, &Value>, checks: &mut Vec<Check>) {
                 service: (*name).to_owned(),
                 path: format!("/config/endpoints/{index}/port"),
                 message: format!(
-                    "{name} and {} both use {host}:{port}/{transport}",
-                    others.join(", ")
+                    "{name} and {named} {} use {host}:{port}/{transport}",
+                    if users.len() == 2 { "both" } else { "all" }
                 ),
                 related: others,
             });

@@ -1,12 +1,21 @@
 //! The device registry (CONTRACT §2, `alicia/device/<id>/…`): a live map fed by MQTT, and the
 //! commands sent to devices that still await their result.
+//!
+//! Bounded (CONTRACT §6): at most `ALICIA_MAX_DEVICES` devices (new ids beyond are refused),
+//! and the states it holds at most [`STATE_BUDGET`] of memory together (a state that would
+//! pass it is refused; a home's devices use a few KiB each).
 
+use crate::core::limits::DEFAULT_MAX_DEVICES;
+use crate::core::messages::json_footprint;
 use parking_lot::{Mutex, RwLock};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Memory the devices' states may take together.
+pub const STATE_BUDGET: usize = 128 * 1024 * 1024;
 
 /// Commands remembered while waiting for their result.
 const PENDING_COMMANDS_LIMIT: usize = 10_000;
@@ -69,6 +78,19 @@ pub enum DeviceChange {
     Updated(Arc<Device>),
     /// The device is gone (its retained topics were cleared).
     Removed(String),
+    /// The message was refused: the registry is full.
+    Refused(DeviceRefusal),
+}
+
+/// Why the registry refused a device message (CONTRACT §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DeviceRefusal {
+    /// A new device, and the registry holds its most.
+    #[error("the registry holds its most devices ({0}); new ones are refused")]
+    TooManyDevices(usize),
+    /// The state would pass the memory the states may take together.
+    #[error("the devices' states would take more than {} MiB together; this one is refused", .0 / (1024 * 1024))]
+    StateBudget(usize),
 }
 
 /// A command sent and not yet answered.
@@ -82,10 +104,25 @@ pub struct PendingCommand {
 }
 
 /// The registry; cheap to clone.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct DeviceRegistry {
-    devices: Arc<RwLock<HashMap<String, Arc<Device>>>>,
+    devices: Arc<RwLock<Devices>>,
     pending: Arc<Mutex<PendingCommands>>,
+    max_devices: usize,
+    state_budget: usize,
+}
+
+#[derive(Debug, Default)]
+struct Devices {
+    by_id: HashMap<String, Arc<Device>>,
+    /// The memory the states take together, roughly ([`json_footprint`]).
+    state_bytes: usize,
+}
+
+impl Default for DeviceRegistry {
+    fn default() -> Self {
+        Self::with_limits(DEFAULT_MAX_DEVICES, STATE_BUDGET)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -95,6 +132,17 @@ struct PendingCommands {
 }
 
 impl DeviceRegistry {
+    /// A registry of at most `max_devices` devices whose states take at most `state_budget`
+    /// bytes together.
+    pub fn with_limits(max_devices: usize, state_budget: usize) -> Self {
+        Self {
+            devices: Arc::default(),
+            pending: Arc::default(),
+            max_devices,
+            state_budget,
+        }
+    }
+
     /// Applies `alicia/device/<id>/state`: `Some(object)` is the new state, `None` clears it.
     pub fn apply_state(
         &self,
@@ -131,32 +179,45 @@ impl DeviceRegistry {
 
     fn update(&self, id: &str, change: impl FnOnce(&mut Device)) -> Option<DeviceChange> {
         let mut devices = self.devices.write();
-        let mut device = devices
-            .get(id)
-            .map_or_else(|| Device::new(id), |existing| Device::clone(existing));
+        let existing = devices.by_id.get(id);
+        if existing.is_none() && devices.by_id.len() >= self.max_devices {
+            return Some(DeviceChange::Refused(DeviceRefusal::TooManyDevices(
+                self.max_devices,
+            )));
+        }
+        let old_state = existing.map_or(0, |d| state_footprint(&d.state));
+        let mut device = existing.map_or_else(|| Device::new(id), |d| Device::clone(d));
         change(&mut device);
         device.refresh_online();
         if device.is_empty() {
-            return devices
-                .remove(id)
-                .map(|_| DeviceChange::Removed(id.to_owned()));
+            let removed = devices.by_id.remove(id);
+            devices.state_bytes = devices.state_bytes.saturating_sub(old_state);
+            return removed.map(|_| DeviceChange::Removed(id.to_owned()));
         }
-        if devices.get(id).is_some_and(|existing| **existing == device) {
+        if devices.by_id.get(id).is_some_and(|d| **d == device) {
             return None;
         }
+        let new_state = state_footprint(&device.state);
+        let total = devices.state_bytes.saturating_sub(old_state) + new_state;
+        if new_state > old_state && total > self.state_budget {
+            return Some(DeviceChange::Refused(DeviceRefusal::StateBudget(
+                self.state_budget,
+            )));
+        }
+        devices.state_bytes = total;
         let device = Arc::new(device);
-        devices.insert(id.to_owned(), Arc::clone(&device));
+        devices.by_id.insert(id.to_owned(), Arc::clone(&device));
         Some(DeviceChange::Updated(device))
     }
 
     /// One device.
     pub fn get(&self, id: &str) -> Option<Arc<Device>> {
-        self.devices.read().get(id).cloned()
+        self.devices.read().by_id.get(id).cloned()
     }
 
     /// Every device, sorted by id.
     pub fn list(&self) -> Vec<Arc<Device>> {
-        let mut list: Vec<Arc<Device>> = self.devices.read().values().cloned().collect();
+        let mut list: Vec<Arc<Device>> = self.devices.read().by_id.values().cloned().collect();
         list.sort_by(|a, b| a.id.cmp(&b.id));
         list
     }
@@ -164,7 +225,13 @@ impl DeviceRegistry {
     /// (online, total) device counts.
     pub fn counts(&self) -> (usize, usize) {
         let devices = self.devices.read();
-        (devices.values().filter(|d| d.online).count(), devices.len())
+        let online = devices.by_id.values().filter(|d| d.online).count();
+        (online, devices.by_id.len())
+    }
+
+    /// The memory the devices' states take together, roughly.
+    pub fn state_bytes(&self) -> usize {
+        self.devices.read().state_bytes
     }
 
     /// Remembers a command sent, to match its result.
@@ -207,6 +274,15 @@ fn lift(state: &Value, key: &str, field: &mut Option<String>) {
         && field.as_deref() != Some(text)
     {
         *field = Some(text.to_owned());
+    }
+}
+
+/// The memory a device's state takes (none while it has none).
+fn state_footprint(state: &Value) -> usize {
+    if state.is_null() {
+        0
+    } else {
+        json_footprint(state)
     }
 }
 
@@ -287,6 +363,38 @@ mod tests {
         }
         let ids: Vec<String> = registry.list().iter().map(|d| d.id.clone()).collect();
         assert_eq!(ids, vec!["a", "b", "c"]);
+    }
+
+    #[test]
+    fn new_devices_beyond_the_most_and_states_beyond_the_budget_are_refused() {
+        let registry = DeviceRegistry::with_limits(2, 64 * 1024);
+        registry.apply_availability("a", Some(true), "now");
+        registry.apply_availability("b", Some(true), "now");
+        assert_eq!(
+            registry.apply_availability("c", Some(true), "now"),
+            Some(DeviceChange::Refused(DeviceRefusal::TooManyDevices(2)))
+        );
+        assert!(
+            registry
+                .apply_availability("a", Some(false), "now")
+                .is_some(),
+            "known devices still change"
+        );
+        let big = object(json!({"numbers": vec![1; 10_000]}));
+        assert!(matches!(
+            registry.apply_state("a", Some(big), "now"),
+            Some(DeviceChange::Refused(DeviceRefusal::StateBudget(_)))
+        ));
+        assert_eq!(registry.state_bytes(), 0);
+        registry.apply_state("a", Some(object(json!({"on": true}))), "now");
+        assert!(registry.state_bytes() > 0);
+        registry.apply_state("a", None, "now");
+        registry.apply_availability("a", None, "now");
+        assert_eq!(
+            registry.state_bytes(),
+            0,
+            "a device removed frees its share"
+        );
     }
 
     #[test]

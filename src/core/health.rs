@@ -4,17 +4,26 @@
 use crate::core::clock::{format_rfc3339, parse_rfc3339};
 use crate::core::config::{Snapshot, last_updated_of};
 use crate::core::events::CoreEvent;
+use crate::core::messages::json_footprint;
 use crate::core::mqtt::payloads::{Announcement, ConfigAck, HealthReport, HealthStatus};
+use crate::core::mqtt::topics::MANAGER_SERVICE_NAME;
 use parking_lot::RwLock;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
 /// Default health TTL (`ALICIA_HEALTH_TTL_SECS`).
 pub const DEFAULT_HEALTH_TTL: Duration = Duration::from_secs(60);
+/// The `details` of a health report kept, at most (memory, roughly); larger ones are replaced
+/// by a note.
+pub const DETAILS_KEPT: usize = 4 * 1024;
+/// Memory the announcements kept may take together, roughly (CONTRACT §6); an announcement
+/// that would pass it is refused.
+pub const ANNOUNCEMENTS_BUDGET: usize = 64 * 1024 * 1024;
 
 /// Whether a service runs the current revision of its config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -64,6 +73,7 @@ pub struct ServiceRuntime {
     pub clock_skew_secs: Option<i64>,
     seen_at: Option<Instant>,
     stale_reported: bool,
+    announcement_bytes: usize,
 }
 
 /// One row of `GET /api/system/services`.
@@ -93,6 +103,8 @@ pub struct ServiceSummary {
 #[derive(Debug, Clone)]
 pub struct HealthRegistry {
     services: Arc<RwLock<HashMap<String, ServiceRuntime>>>,
+    /// The memory the kept announcements take together (changed under the write lock).
+    announced_bytes: Arc<AtomicUsize>,
     ttl: Duration,
 }
 
@@ -101,6 +113,7 @@ impl HealthRegistry {
     pub fn new(ttl: Duration) -> Self {
         Self {
             services: Arc::default(),
+            announced_bytes: Arc::default(),
             ttl,
         }
     }
@@ -141,7 +154,18 @@ impl HealthRegistry {
                         .map(|at| (at - now).whole_seconds());
                 }
                 runtime.reported = Some(report.status);
-                runtime.details = report.details;
+                runtime.details = report.details.map(|details| {
+                    if json_footprint(&Value::Object(details.clone())) <= DETAILS_KEPT {
+                        details
+                    } else {
+                        let mut note = Map::new();
+                        note.insert(
+                            "note".to_owned(),
+                            Value::String("details over 4 KiB are not kept".to_owned()),
+                        );
+                        note
+                    }
+                });
                 runtime.instance_id = report.instance_id;
                 runtime.role = report.role;
                 runtime.stale_reported = false;
@@ -171,17 +195,47 @@ impl HealthRegistry {
             .clock_skew_secs = Some(skew_secs);
     }
 
-    /// Records a discovery announcement.
-    pub fn apply_announcement(&self, announcement: Announcement) {
+    /// Records a discovery announcement; false (nothing kept) when the announcements kept
+    /// would pass [`ANNOUNCEMENTS_BUDGET`] together.
+    pub fn apply_announcement(&self, announcement: Announcement) -> bool {
+        let size = announcement_footprint(&announcement);
         let mut services = self.write();
-        let name = announcement.service_name.clone();
-        services.entry(name).or_default().announcement = Some(announcement);
+        let previous = services
+            .get(&announcement.service_name)
+            .map_or(0, |runtime| runtime.announcement_bytes);
+        let total = self.announced_bytes.load(Ordering::Relaxed) - previous + size;
+        if size > previous && total > ANNOUNCEMENTS_BUDGET {
+            return false;
+        }
+        self.announced_bytes.store(total, Ordering::Relaxed);
+        let runtime = services
+            .entry(announcement.service_name.clone())
+            .or_default();
+        runtime.announcement = Some(announcement);
+        runtime.announcement_bytes = size;
+        true
+    }
+
+    /// True when the registry has heard of `service`.
+    pub fn knows(&self, service: &str) -> bool {
+        self.read().contains_key(service)
+    }
+
+    /// How many services the bus has introduced (the authority's own presence aside).
+    pub fn bus_service_count(&self) -> usize {
+        self.read()
+            .keys()
+            .filter(|name| name.as_str() != MANAGER_SERVICE_NAME)
+            .count()
     }
 
     /// Forgets a service's announcement (its retained discovery was cleared).
     pub fn clear_announcement(&self, service: &str) {
         if let Some(runtime) = self.write().get_mut(service) {
             runtime.announcement = None;
+            self.announced_bytes
+                .fetch_sub(runtime.announcement_bytes, Ordering::Relaxed);
+            runtime.announcement_bytes = 0;
         }
     }
 
@@ -265,6 +319,16 @@ impl HealthRegistry {
     fn write(&self) -> parking_lot::RwLockWriteGuard<'_, HashMap<String, ServiceRuntime>> {
         self.services.write()
     }
+}
+
+/// The memory an announcement takes, roughly.
+fn announcement_footprint(announcement: &Announcement) -> usize {
+    let schema = announcement
+        .settings_schema
+        .as_ref()
+        .map_or(0, json_footprint);
+    let endpoints = announcement.endpoints.as_ref().map_or(0, |e| e.len() * 256);
+    256 + schema + endpoints
 }
 
 fn shown_status(runtime: &ServiceRuntime, stale: bool) -> HealthStatus {

@@ -45,20 +45,66 @@ pub struct MessageRecord {
     #[serde(skip)]
     #[schema(ignore)]
     pub size: usize,
+    /// What it holds in memory, roughly (see [`MessageRecord::approximate_bytes`]).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub footprint: usize,
+}
+
+/// The memory a parsed JSON value takes, roughly: every node, every string and key, and the
+/// maps' and arrays' own tables (a number array costs 10–40 times its text).
+pub fn json_footprint(value: &Value) -> usize {
+    const NODE: usize = std::mem::size_of::<Value>();
+    match value {
+        Value::String(text) => NODE + text.capacity(),
+        // Each item's slot is counted with the item; the spare capacity on its own.
+        Value::Array(items) => {
+            NODE + (items.capacity() - items.len()) * NODE
+                + items.iter().map(json_footprint).sum::<usize>()
+        }
+        Value::Object(fields) => {
+            NODE + fields
+                .iter()
+                .map(|(key, value)| 48 + key.capacity() + json_footprint(value))
+                .sum::<usize>()
+        }
+        _ => NODE,
+    }
 }
 
 impl MessageRecord {
-    /// Approximate memory held by the record (parsed JSON costs a few times its text).
-    pub fn approximate_bytes(&self) -> usize {
-        let data = if self.data.is_null() {
-            0
-        } else {
-            self.size * 4
+    /// A record of a message of `size` bytes, its memory counted once.
+    pub fn new(
+        topic: &str,
+        timestamp: String,
+        data: Arc<Value>,
+        payload: Bytes,
+        error: Option<String>,
+        retained: bool,
+        size: usize,
+    ) -> Self {
+        let mut record = Self {
+            topic: topic.to_owned(),
+            timestamp,
+            valid: error.is_none(),
+            data,
+            payload,
+            error,
+            retained,
+            size,
+            footprint: 0,
         };
-        256 + self.topic.len()
-            + self.payload.len()
-            + data
-            + self.error.as_ref().map_or(0, String::len)
+        record.footprint = 256
+            + record.topic.len()
+            + record.payload.len()
+            + json_footprint(&record.data)
+            + record.error.as_ref().map_or(0, String::len);
+        record
+    }
+
+    /// Approximate memory held by the record, parsed JSON included (counted when made).
+    pub fn approximate_bytes(&self) -> usize {
+        self.footprint
     }
 
     /// The payload as text (lossy for binary), at most 4 KiB.
@@ -94,8 +140,9 @@ fn serialize_as_text<S: serde::Serializer>(
     serializer.serialize_str(&String::from_utf8_lossy(payload))
 }
 
-/// The first [`PAYLOAD_TEXT_LIMIT`] bytes of a payload, without copying, cut before a
-/// partial UTF-8 character.
+/// The first [`PAYLOAD_TEXT_LIMIT`] bytes of a payload, cut before a partial UTF-8 character:
+/// shared with the MQTT buffer when the whole payload fits, copied when it is cut (a slice
+/// would keep the whole buffer of a large payload alive).
 pub fn payload_head(payload: &Bytes) -> Bytes {
     if payload.len() <= PAYLOAD_TEXT_LIMIT {
         return payload.clone();
@@ -104,7 +151,7 @@ pub fn payload_head(payload: &Bytes) -> Bytes {
     while cut > 0 && payload[cut] & 0xC0 == 0x80 {
         cut -= 1;
     }
-    payload.slice(..cut)
+    Bytes::copy_from_slice(&payload[..cut])
 }
 
 /// The ring, bounded by a message count and by memory; cheap to clone.
@@ -197,6 +244,7 @@ pub(crate) fn test_record(topic: &str) -> Arc<MessageRecord> {
         error: None,
         retained: false,
         size: 0,
+        footprint: 256,
     })
 }
 
@@ -224,8 +272,15 @@ mod tests {
     fn memory_is_bounded_too() {
         let log = MessageLog::with_budget(1000, 10_000);
         for i in 0..100 {
-            let mut big = MessageRecord::clone(&record(&format!("t/{i}")));
-            big.payload = Bytes::from("x".repeat(4000));
+            let big = MessageRecord::new(
+                &format!("t/{i}"),
+                String::new(),
+                Arc::new(Value::Null),
+                Bytes::from("x".repeat(4000)),
+                None,
+                false,
+                4000,
+            );
             log.push(Arc::new(big));
         }
         assert!(log.len() <= 3, "{} records kept", log.len());

@@ -14,6 +14,7 @@ pub mod events;
 pub mod fleet;
 pub mod fsutil;
 pub mod health;
+pub mod limits;
 pub mod messages;
 pub mod mqtt;
 pub mod overview;
@@ -45,7 +46,7 @@ use settings::{BrokerTarget, Settings, SettingsStore};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use system::{ApiInfo, HealthFlags, MqttInfo, SystemInfo};
+use system::{ApiInfo, HealthFlags, LimitsInfo, MqttInfo, SystemInfo};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -168,7 +169,7 @@ impl Core {
             .map_err(StartError::Mqtt)?;
         let remote = RemoteEdits::new(fleet.clone(), mqtt.clone());
         config.set_remote(Arc::new(remote.clone()));
-        let devices = DeviceRegistry::default();
+        let devices = DeviceRegistry::with_limits(settings.max_devices, devices::STATE_BUDGET);
         let health = HealthRegistry::new(Duration::from_secs(settings.health_ttl_secs));
         let messages = MessageLog::new(settings.message_log_capacity);
         let handler = MessageHandler::new(
@@ -184,7 +185,8 @@ impl Core {
             fleet: fleet.clone(),
             remote: remote.clone(),
         })
-        .with_owned(Arc::clone(mqtt.owned()));
+        .with_owned(Arc::clone(mqtt.owned()))
+        .with_max_services(settings.max_services);
         let core = Core {
             settings_file: SettingsStore::new(settings.settings_file()),
             settings,
@@ -268,6 +270,15 @@ impl Core {
                 stats: self.mqtt.stats(),
             },
             api,
+            limits: {
+                let (devices_refused, services_refused) = self.mqtt.refused();
+                LimitsInfo {
+                    devices_refused,
+                    services_refused,
+                    max_devices: self.settings.max_devices,
+                    max_services: self.settings.max_services,
+                }
+            },
         }
     }
 

@@ -19,6 +19,24 @@ pub struct SystemInfo {
     pub mqtt: MqttInfo,
     /// The REST server.
     pub api: ApiInfo,
+    /// What the registries' limits refused (CONTRACT §6).
+    pub limits: LimitsInfo,
+}
+
+/// The `limits` part of [`SystemInfo`]: messages about new devices or services refused since
+/// start because the registry held the most it keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct LimitsInfo {
+    /// Messages about a new device refused (`ALICIA_MAX_DEVICES` devices known, or the
+    /// states' memory budget spent).
+    pub devices_refused: u64,
+    /// Messages about a new service refused (`ALICIA_MAX_SERVICES` services introduced by
+    /// the bus, or the announcements' memory budget spent).
+    pub services_refused: u64,
+    /// `ALICIA_MAX_DEVICES`.
+    pub max_devices: usize,
+    /// `ALICIA_MAX_SERVICES`.
+    pub max_services: usize,
 }
 
 /// The `mqtt` part of [`SystemInfo`].

@@ -16,6 +16,7 @@ use super::panels::server::ServerPanel;
 use super::panels::services::{ServicesAction, ServicesPanel};
 use super::panels::settings::{SettingsPanel, Theme};
 use super::panels::transfer::TransferPanel;
+use super::tasks::Task;
 use super::widgets::badge::{Tone, dot};
 use crate::core::Core;
 use crate::core::api_switch::ApiStatus;
@@ -77,6 +78,9 @@ pub struct AliciaApp {
     services: Vec<ServiceOverview>,
     checks: Vec<Check>,
     services_dirty: bool,
+    /// The overview and the checks being computed on the runtime (thousands of services take
+    /// longer than a frame).
+    services_task: Task<Option<(Vec<ServiceOverview>, Vec<Check>)>>,
     /// Counts the config and service changes heard from the core: the editor and the history
     /// read the store again only when it moves.
     config_generation: u64,
@@ -127,6 +131,7 @@ impl AliciaApp {
             services,
             checks,
             services_dirty: false,
+            services_task: Task::default(),
             config_generation: 0,
             services_built: None,
             rate: RateHistory::default(),
@@ -225,10 +230,26 @@ impl AliciaApp {
         let due = self
             .services_built
             .is_none_or(|at| at.elapsed() >= SERVICES_EVERY);
-        if self.services_dirty && due {
-            (self.services, self.checks) = self.core.overview_and_checks();
-            self.services_dirty = false;
+        if let Some(built) = self.services_task.take() {
+            if let Some((services, checks)) = built {
+                (self.services, self.checks) = (services, checks);
+            }
             self.services_built = Some(Instant::now());
+        }
+        if self.services_task.running() {
+            // The work asks for a frame when it is done; it may land just after that frame.
+            ctx.request_repaint_after(SERVICES_EVERY / 5);
+        } else if self.services_dirty && due {
+            let core = self.core.clone();
+            let repaint = ctx.clone();
+            self.services_task.start(&self.runtime, async move {
+                let built = tokio::task::spawn_blocking(move || core.overview_and_checks())
+                    .await
+                    .ok();
+                repaint.request_repaint();
+                built
+            });
+            self.services_dirty = false;
         } else if self.services_dirty {
             ctx.request_repaint_after(SERVICES_EVERY);
         }

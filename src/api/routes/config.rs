@@ -6,6 +6,7 @@ use crate::api::openapi::ServiceConfigDocument;
 use crate::core::config::{
     ChangeSource, Committed, FieldError, HistoryEntry, Precondition, mask_document, schema_document,
 };
+use crate::core::limits::CONFIG_DOCUMENT_LIMIT;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -66,7 +67,7 @@ pub async fn put(
     State(state): State<ApiState>,
     Path(service): Path<String>,
     headers: HeaderMap,
-    JsonBody(document): JsonBody<Value>,
+    JsonBody(document): JsonBody<Value, CONFIG_DOCUMENT_LIMIT>,
 ) -> Result<Response, ApiError> {
     let precondition = precondition(&headers)?;
     let committed = state

@@ -96,12 +96,21 @@ mod tests {
 
     #[test]
     fn stamping_keeps_the_status_and_moves_the_time_forward() {
-        let stored = json!({"status": "healthy", "last_updated": "2999-01-01T00:00:00.000Z"});
+        // A stamp a little ahead (two changes within one millisecond) is followed...
+        let ahead = crate::core::clock::format_rfc3339(
+            time::OffsetDateTime::now_utc() + time::Duration::seconds(5),
+        );
+        let stored = json!({"status": "healthy", "last_updated": ahead});
         let mut fields = Map::new();
         fields.insert("service_name".into(), json!("stt"));
         assert!(stamp_managed_fields(&mut fields, "stt", Some(&stored)).is_empty());
         assert_eq!(fields["status"], "healthy");
-        assert_eq!(fields["last_updated"], "2999-01-01T00:00:00.001Z");
+        let stamped = fields["last_updated"].as_str().unwrap().to_owned();
+        assert!(stamped > ahead, "{stamped} follows {ahead}");
+        // ...one far in the future (a wrong clock, a crafted file) is not.
+        let far = json!({"status": "healthy", "last_updated": "2999-01-01T00:00:00.000Z"});
+        assert!(stamp_managed_fields(&mut fields, "stt", Some(&far)).is_empty());
+        assert!(fields["last_updated"].as_str().unwrap() < "2999");
         let errors = stamp_managed_fields(&mut fields, "tts", None);
         assert_eq!(errors[0].path, "/service_name");
     }

@@ -11,6 +11,7 @@ use super::managed::stamp_managed_fields;
 use super::schema::{FieldError, SettingsSchema, validate_document};
 use super::secrets::restore_masked_secrets;
 use crate::core::clock::now_rfc3339;
+use crate::core::limits::{CONFIG_DOCUMENT_LIMIT, human_size, json_len};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
@@ -194,6 +195,17 @@ pub(super) fn prepare_document(
         });
     };
     let mut details = stamp_managed_fields(fields, service, stored);
+    let size = json_len(&document);
+    if size > CONFIG_DOCUMENT_LIMIT {
+        // CONTRACT §6: a larger document could not travel to the services and followers.
+        details.push(FieldError::new(
+            "",
+            format!(
+                "the document is {size} bytes of JSON, over the {} limit",
+                human_size(CONFIG_DOCUMENT_LIMIT)
+            ),
+        ));
+    }
     details.extend(validate_document(&document, settings_schema));
     if details.is_empty() {
         Ok(document)
@@ -319,6 +331,30 @@ mod tests {
         };
         assert!(details.iter().any(|d| d.path == "/service_name"));
         assert_eq!(next, 8, "refused changes use no revision");
+
+        let mut huge = llm("llm", "m3");
+        huge["config"]["notes"] = json!("x".repeat(CONFIG_DOCUMENT_LIMIT));
+        let too_large = Change::Put {
+            service: "llm".into(),
+            document: huge,
+            precondition: Precondition::None,
+        };
+        let Err(ConfigError::Invalid { details }) = apply_change(
+            &rules,
+            &mut working,
+            &mut next,
+            too_large,
+            ChangeSource::Rest,
+        ) else {
+            panic!("a document over 1 MiB is refused");
+        };
+        assert!(
+            details
+                .iter()
+                .any(|d| d.path.is_empty() && d.message.contains("1 MiB")),
+            "{details:?}"
+        );
+        assert_eq!(working["llm"].document["config"]["model"], "m1");
     }
 
     #[test]

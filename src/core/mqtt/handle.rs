@@ -7,8 +7,8 @@ use super::options::base_options;
 use super::owned::OwnedConfigs;
 use super::payloads::HealthStatus;
 use super::topics::{Topics, has_wildcard};
-use crate::core::broker::MAX_PAYLOAD_BYTES;
 use crate::core::fleet::Fleet;
+use crate::core::limits::MQTT_PACKET_LIMIT;
 use crate::core::settings::Settings;
 use parking_lot::Mutex;
 use rumqttc::{AsyncClient, EventLoop, LastWill, NetworkOptions, QoS};
@@ -94,7 +94,7 @@ impl MqttHandle {
         options
             .set_keep_alive(KEEP_ALIVE)
             .set_clean_session(true)
-            .set_max_packet_size(MAX_PAYLOAD_BYTES + 1024, MAX_PAYLOAD_BYTES + 1024)
+            .set_max_packet_size(MQTT_PACKET_LIMIT, MQTT_PACKET_LIMIT)
             .set_last_will(LastWill::new(
                 fleet.presence_topic(&topics),
                 fleet.presence_payload(HealthStatus::Unhealthy),
@@ -186,6 +186,15 @@ impl MqttHandle {
             reconnects: c.reconnects.load(Ordering::Relaxed),
             connection_failures: c.connection_failures.load(Ordering::Relaxed),
         }
+    }
+
+    /// Messages refused by the registries' limits: `(devices, services)`.
+    pub fn refused(&self) -> (u64, u64) {
+        let c = &self.shared.counters;
+        (
+            c.devices_refused.load(Ordering::Relaxed),
+            c.services_refused.load(Ordering::Relaxed),
+        )
     }
 
     /// Wakes on every (re)connection: the number of ConnAcks so far.

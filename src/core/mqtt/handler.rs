@@ -2,7 +2,7 @@
 //! registries, emit events, and name the follow-up work (config changes, replies) that the
 //! connection task carries out. Runs synchronously on the connection task: no I/O here.
 
-use super::inbound::{Inbound, Parsed, parse, presence_clock_skew};
+use super::inbound::{Inbound, Parsed, null_data, parse, presence_clock_skew};
 use super::owned::OwnedConfigs;
 use super::payloads::{Announcement, HealthReport, HealthStatus, SetRefusal};
 use super::topics::{MANAGER_SERVICE_NAME, TopicKind, Topics};
@@ -14,6 +14,7 @@ use crate::core::fleet::remote::RemoteEdits;
 use crate::core::fleet::state::Reaction;
 use crate::core::fleet::{Fleet, Role};
 use crate::core::health::HealthRegistry;
+use crate::core::limits::{DEFAULT_MAX_SERVICES, RING_DATA_LIMIT, human_size, payload_limit};
 use crate::core::messages::{MessageLog, MessageRecord, payload_head};
 use bytes::Bytes;
 use parking_lot::Mutex;
@@ -46,6 +47,10 @@ pub struct Counters {
     pub reconnects: AtomicU64,
     /// Failed connection attempts and dropped connections.
     pub connection_failures: AtomicU64,
+    /// Messages about a new device refused because the registry was full (CONTRACT §6).
+    pub devices_refused: AtomicU64,
+    /// Messages about a new service refused because the most services were known.
+    pub services_refused: AtomicU64,
 }
 
 /// Work that a message asks for, beyond updating the registries.
@@ -109,11 +114,13 @@ pub struct MessageHandler {
     events: EventBus,
     counters: Arc<Counters>,
     invalid_log: Mutex<LogLimiter>,
+    refusal_log: Mutex<LogLimiter>,
     clock: Mutex<ClockText>,
     fleet: Option<FleetLink>,
     owned: Option<Arc<OwnedConfigs>>,
     mirrored_since_connect: Mutex<HashSet<String>>,
     pruned_once: AtomicBool,
+    max_services: usize,
 }
 
 /// The current millisecond as RFC 3339 text, formatted once per millisecond: at high message
@@ -155,12 +162,21 @@ impl MessageHandler {
             events,
             counters,
             invalid_log: Mutex::new(LogLimiter::default()),
+            refusal_log: Mutex::new(LogLimiter::default()),
             clock: Mutex::default(),
             fleet: None,
             owned: None,
             mirrored_since_connect: Mutex::default(),
             pruned_once: AtomicBool::new(false),
+            max_services: DEFAULT_MAX_SERVICES,
         }
+    }
+
+    /// Admits at most `max_services` services from the bus (`ALICIA_MAX_SERVICES`); services
+    /// with a stored config are always admitted.
+    pub fn with_max_services(mut self, max_services: usize) -> Self {
+        self.max_services = max_services;
+        self
     }
 
     /// Plays `link`'s role (without one the handler acts as a lone authority).
@@ -197,6 +213,10 @@ impl MessageHandler {
         self.counters.received.fetch_add(1, Ordering::Relaxed);
         let now = OffsetDateTime::now_utc();
         let stamp = self.clock.lock().at(now);
+        let limit = payload_limit(self.topics.classify(topic));
+        if payload.len() > limit {
+            return self.oversized(topic, &payload, retained, stamp, limit);
+        }
         let Parsed {
             meaning,
             data,
@@ -210,16 +230,21 @@ impl MessageHandler {
             (true, false) if !payload.is_empty() => Bytes::from_static(HIDDEN_CONFIG_TEXT),
             _ => payload_head(&payload),
         };
-        let record = Arc::new(MessageRecord {
-            topic: topic.to_owned(),
-            timestamp: stamp.clone(),
-            valid: meaning.is_ok(),
-            data,
-            payload: shown_payload,
-            error: meaning.as_ref().err().cloned(),
+        // The ring keeps parsed JSON only of small payloads (CONTRACT §6).
+        let kept = if payload.len() <= RING_DATA_LIMIT {
+            data
+        } else {
+            null_data()
+        };
+        let record = Arc::new(MessageRecord::new(
+            topic,
+            stamp.clone(),
+            kept,
+            shown_payload,
+            meaning.as_ref().err().cloned(),
             retained,
-            size: payload.len(),
-        });
+            payload.len(),
+        ));
         self.messages.push(Arc::clone(&record));
         self.events.emit(CoreEvent::Message(record));
         match meaning {
@@ -229,6 +254,41 @@ impl MessageHandler {
             Ok(inbound) => self.apply(inbound, retained, now, stamp),
             Err(error) => self.invalid(topic, &payload, error),
         }
+    }
+
+    /// A payload over its topic's limit (CONTRACT §6): counted, logged, kept in the ring as a
+    /// 4 KiB excerpt without parsed data, never parsed; a `/set` is refused on `/error`, a
+    /// config on the authority's topic is published back.
+    fn oversized(
+        &self,
+        topic: &str,
+        payload: &Bytes,
+        retained: bool,
+        stamp: String,
+        limit: usize,
+    ) -> Vec<Action> {
+        let error = format!(
+            "the payload of {} bytes is over this topic's limit of {}",
+            payload.len(),
+            human_size(limit)
+        );
+        let shown = if self.masks(topic) {
+            Bytes::from_static(HIDDEN_CONFIG_TEXT)
+        } else {
+            payload_head(payload)
+        };
+        let record = Arc::new(MessageRecord::new(
+            topic,
+            stamp,
+            null_data(),
+            shown,
+            Some(error.clone()),
+            retained,
+            payload.len(),
+        ));
+        self.messages.push(Arc::clone(&record));
+        self.events.emit(CoreEvent::Message(record));
+        self.invalid(topic, &[], error)
     }
 
     /// A config on a topic only the authority writes: its own echo, or the same document as
@@ -317,6 +377,18 @@ impl MessageHandler {
         now: OffsetDateTime,
         stamp: String,
     ) -> Vec<Action> {
+        if let Some(service) = introduced_service(&inbound)
+            && !self.admits_service(service)
+        {
+            self.counters
+                .services_refused
+                .fetch_add(1, Ordering::Relaxed);
+            self.refused(&format!(
+                "a message about service {service:?} was refused: the bus already introduced the most services this manager keeps ({}, ALICIA_MAX_SERVICES)",
+                self.max_services
+            ));
+            return Vec::new();
+        }
         match inbound {
             Inbound::Health { service, report } => {
                 let actions = self.manager_presence(&service, report.as_ref(), retained);
@@ -328,8 +400,16 @@ impl MessageHandler {
                 service,
                 announcement: Some((announcement, schema)),
             } => {
+                if !self.health.apply_announcement(announcement.clone()) {
+                    self.counters
+                        .services_refused
+                        .fetch_add(1, Ordering::Relaxed);
+                    self.refused(&format!(
+                        "the announcement of service {service:?} was refused: the announcements kept already take the most memory allowed"
+                    ));
+                    return Vec::new();
+                }
                 self.config.set_settings_schema(&service, schema);
-                self.health.apply_announcement(announcement.clone());
                 self.events.emit(CoreEvent::ServiceUpdated {
                     service: service.clone(),
                 });
@@ -483,8 +563,43 @@ impl MessageHandler {
                 self.events.emit(CoreEvent::DeviceUpdated(device))
             }
             Some(DeviceChange::Removed(id)) => self.events.emit(CoreEvent::DeviceRemoved { id }),
+            Some(DeviceChange::Refused(why)) => {
+                self.counters
+                    .devices_refused
+                    .fetch_add(1, Ordering::Relaxed);
+                self.refused(&why.to_string());
+            }
             None => {}
         }
+    }
+
+    /// Whether a message about `service` may be kept: a service already known or stored
+    /// always; a new one while the bus introduced fewer than the most services kept.
+    fn admits_service(&self, service: &str) -> bool {
+        service == MANAGER_SERVICE_NAME
+            || self.health.knows(service)
+            || self.config.get(service).is_some()
+            || self.health.bus_service_count() < self.max_services
+    }
+
+    /// Logs a refusal by a full registry, at a limited rate.
+    fn refused(&self, why: &str) {
+        if let Some(suppressed) = self.refusal_log.lock().admit(Instant::now()) {
+            tracing::warn!(suppressed_since_last = suppressed, "{why}");
+        }
+    }
+}
+
+/// The service a message would add to the health registry, if it is a kind that does.
+fn introduced_service(inbound: &Inbound) -> Option<&str> {
+    match inbound {
+        Inbound::Health { service, .. }
+        | Inbound::Discovery {
+            service,
+            announcement: Some(_),
+        }
+        | Inbound::ConfigAck { service, .. } => Some(service),
+        _ => None,
     }
 }
 

@@ -34,6 +34,12 @@ pub struct SettingsFile {
     /// Health TTL in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub health_ttl_secs: Option<u64>,
+    /// Devices the registry holds at most.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_devices: Option<usize>,
+    /// Services the bus may introduce at most.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_services: Option<usize>,
     /// Messages kept in the message log.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_log_capacity: Option<usize>,

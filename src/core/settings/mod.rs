@@ -27,6 +27,7 @@ pub use store::SettingsStore;
 use crate::core::config::DEFAULT_HISTORY_LIMIT;
 use crate::core::fleet::RoleSetting;
 use crate::core::health::DEFAULT_HEALTH_TTL;
+use crate::core::limits::{DEFAULT_MAX_DEVICES, DEFAULT_MAX_SERVICES};
 use crate::core::messages::DEFAULT_MESSAGE_LOG_CAPACITY;
 use crate::core::mqtt::topics::DEFAULT_PREFIX;
 use crate::core::secret::Secret;
@@ -82,6 +83,10 @@ pub struct Settings {
     pub history_limit: usize,
     /// The role asked for on a fleet of several managers (CONTRACT §5).
     pub role: RoleSetting,
+    /// Devices the registry holds at most (`ALICIA_MAX_DEVICES`, CONTRACT §6).
+    pub max_devices: usize,
+    /// Services the bus may introduce at most (`ALICIA_MAX_SERVICES`, CONTRACT §6).
+    pub max_services: usize,
     /// The REST server.
     pub api: ApiSettings,
     /// Where and how much to log.
@@ -126,6 +131,10 @@ pub struct Overrides {
     pub role: Option<RoleSetting>,
     /// `ALICIA_HEALTH_TTL_SECS`.
     pub health_ttl_secs: Option<u64>,
+    /// `ALICIA_MAX_DEVICES`.
+    pub max_devices: Option<usize>,
+    /// `ALICIA_MAX_SERVICES`.
+    pub max_services: Option<usize>,
     /// `--port` / `PORT`.
     pub api_port: Option<u16>,
     /// `ALICIA_API_BIND`.
@@ -230,6 +239,14 @@ pub fn resolve(
             .max(1),
         history_limit: file.history_limit.unwrap_or(DEFAULT_HISTORY_LIMIT).max(1),
         role: overrides.role.or(file.role).unwrap_or_default(),
+        max_devices: overrides
+            .max_devices
+            .or(file.max_devices)
+            .unwrap_or(DEFAULT_MAX_DEVICES),
+        max_services: overrides
+            .max_services
+            .or(file.max_services)
+            .unwrap_or(DEFAULT_MAX_SERVICES),
         api: ApiSettings {
             bind: overrides
                 .api_bind
