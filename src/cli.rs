@@ -85,6 +85,21 @@ pub struct Cli {
     #[arg(long, env = "RATE_LIMIT_WINDOW_MS", value_name = "MS")]
     pub rate_limit_window_ms: Option<u64>,
 
+    /// HTTP connections (socket.io ones included) open at once; past it new ones wait
+    /// [default: 512].
+    #[arg(long, env = "ALICIA_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<usize>,
+
+    /// Host names the REST server answers besides localhost and its bind address, for a
+    /// reverse proxy (comma-separated; checked while no token is required).
+    #[arg(
+        long,
+        env = "ALICIA_ALLOWED_HOSTS",
+        value_name = "HOSTS",
+        value_delimiter = ','
+    )]
+    pub allowed_hosts: Option<Vec<String>>,
+
     /// Seconds without a health report before a service shows as stale [default: 60].
     #[arg(long, env = "ALICIA_HEALTH_TTL_SECS", value_name = "SECS")]
     pub health_ttl_secs: Option<u64>,
@@ -255,6 +270,8 @@ impl Cli {
             frontend_url: self.frontend_url.clone(),
             rate_limit_max: self.rate_limit_max,
             rate_limit_window_ms: self.rate_limit_window_ms,
+            max_connections: self.max_connections,
+            allowed_hosts: self.allowed_hosts.clone(),
             log_level: self.log_level.clone(),
             log_file: self.log_file.clone(),
             error_log_file: self.error_log_file.clone(),

@@ -319,3 +319,53 @@ async fn a_stalled_client_loses_its_oldest_messages_and_slows_no_one() {
     );
     assert!(served.core.mqtt.stats().messages_received >= BURST);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_that_disconnect_leave_no_task_behind() {
+    let served = serve(|_| {}).await;
+    let cycles = |count: usize| {
+        let url = served.url("");
+        async move {
+            let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/js/sio-cycles.mjs");
+            let output = tokio::process::Command::new("node")
+                .arg(script)
+                .arg(url)
+                .arg(count.to_string())
+                .output()
+                .await
+                .expect("node runs");
+            assert!(
+                String::from_utf8_lossy(&output.stdout).contains("\"done\""),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    };
+    let alive = || {
+        tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks()
+    };
+    cycles(10).await;
+    // Tasks of the clients just gone end within a moment.
+    let settled = |ceiling: usize| async move {
+        let deadline = Instant::now() + support::PATIENCE;
+        while alive() > ceiling {
+            assert!(
+                Instant::now() < deadline,
+                "{} tasks still alive, expected at most {ceiling}",
+                alive()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let baseline = alive();
+    cycles(200).await;
+    // Each leaked client would leave its pump task (and its socket) behind.
+    settled(baseline + 10).await;
+    eprintln!(
+        "tasks alive: {baseline} before, {} after 200 connect/disconnect cycles",
+        alive()
+    );
+}

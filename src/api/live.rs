@@ -24,6 +24,7 @@ use socketioxide::layer::SocketIoLayer;
 use socketioxide::socket::Sid;
 use socketioxide::{SendError, SocketError, SocketIo};
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -63,6 +64,15 @@ struct Hub {
 struct Client {
     queue: Mutex<Queue>,
     wake: Notify,
+    /// Set when the client disconnected: its pump ends and lets go of the socket.
+    gone: AtomicBool,
+}
+
+impl Client {
+    fn disconnected(&self) {
+        self.gone.store(true, Ordering::Release);
+        self.wake.notify_one();
+    }
 }
 
 #[derive(Default)]
@@ -210,7 +220,10 @@ async fn on_connect(socket: SocketRef, State(hub): State<LiveHub>) {
     }
     hub.inner.clients().insert(socket.id, Arc::clone(&client));
     socket.on_disconnect(async |socket: SocketRef, State(hub): State<LiveHub>| {
-        hub.inner.clients().remove(&socket.id);
+        let gone = hub.inner.clients().remove(&socket.id);
+        if let Some(client) = gone {
+            client.disconnected();
+        }
     });
     tokio::spawn(pump(socket, client));
 }
@@ -218,6 +231,9 @@ async fn on_connect(socket: SocketRef, State(hub): State<LiveHub>) {
 /// Feeds one client from its queue, at the pace it reads.
 async fn pump(socket: SocketRef, client: Arc<Client>) {
     loop {
+        if client.gone.load(Ordering::Acquire) {
+            return;
+        }
         let next = client.queue.lock().next();
         let Some((event, payload)) = next else {
             if !socket.connected() {

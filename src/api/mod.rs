@@ -9,6 +9,8 @@
 
 pub mod auth;
 pub mod errors;
+pub mod hosts;
+pub mod listener;
 pub mod live;
 pub mod openapi;
 pub mod routes;
@@ -103,7 +105,7 @@ pub fn guard_routes(routes: Router, settings: &ApiSettings) -> Router {
 }
 
 /// The protections around everything: the body limit, panics as 500s (with their cause in
-/// development mode only), CORS and the security headers.
+/// development mode only), CORS, the `Host` and `Origin` checks and the security headers.
 pub fn wrap(app: Router, settings: &ApiSettings, development: bool) -> Router {
     app.layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(CatchPanicLayer::custom(errors::panic_response))
@@ -111,5 +113,9 @@ pub fn wrap(app: Router, settings: &ApiSettings, development: bool) -> Router {
             errors::reveal_internal_causes(development, response)
         }))
         .layer(security::cors(settings))
+        .layer(from_fn_with_state(
+            std::sync::Arc::new(hosts::HostPolicy::new(settings)),
+            hosts::check_request,
+        ))
         .layer(map_response(security::add_security_headers))
 }

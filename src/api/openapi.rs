@@ -61,7 +61,14 @@ pub fn add_layer_answers(openapi: &mut utoipa::openapi::OpenApi) {
 }
 
 fn add_shared_answers(operation: &mut Operation, open: bool) {
-    let mut answers = vec![("429", "Too many requests: wait for Retry-After")];
+    let mut answers = vec![
+        ("429", "Too many requests: wait for Retry-After"),
+        (
+            "421",
+            "The Host is not a name of this server (checked while no token is required; see ALICIA_ALLOWED_HOSTS)",
+        ),
+        ("400", "Bad request (a request without a Host header, among others)"),
+    ];
     if !open {
         answers.push((
             "401",

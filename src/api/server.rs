@@ -2,7 +2,7 @@
 //! server when it is turned on, restarts it when its settings change, stops it (gracefully:
 //! socket.io clients are told, open requests get a few seconds) when it is turned off.
 
-use super::router;
+use super::{listener, router};
 use crate::core::Core;
 use crate::core::api_switch::{ApiDesired, ApiStatus};
 use crate::core::settings::{ApiSettings, ApiSettingsError};
@@ -11,8 +11,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-/// How long open connections may take to finish when the server stops.
-const GRACE: Duration = Duration::from_secs(5);
+use listener::GRACE;
 
 /// A running server.
 pub struct RunningServer {
@@ -74,31 +73,13 @@ pub async fn start(core: Core, settings: &ApiSettings) -> Result<RunningServer, 
     let app = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| router(core, settings)))
         .map_err(|_| StartError::Unusable(addr))?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let (closing, closed) = oneshot::channel::<()>();
+    let max_connections = settings.max_connections;
     let task = tokio::spawn(async move {
-        let serve = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        let shutdown = async move {
             // Either way the server stops: asked to, or its handle is gone.
             let _ = stopped.await;
-            // An error only says the grace timer below is no longer waiting.
-            let _ = closing.send(());
-        });
-        let mut serve = std::pin::pin!(serve.into_future());
-        tokio::select! {
-            result = &mut serve => {
-                if let Err(error) = result {
-                    tracing::error!(%error, "the REST server stopped");
-                }
-            }
-            () = async {
-                // The grace period starts once shutdown began (or could never begin).
-                let _ = closed.await;
-                tokio::time::sleep(GRACE).await;
-            } => tracing::warn!("open connections did not finish in time; closed them"),
-        }
+        };
+        listener::serve(listener, app, max_connections, shutdown).await;
     });
     Ok(RunningServer { addr, stop, task })
 }

@@ -7,6 +7,7 @@ pub mod desktop;
 pub mod headless;
 pub mod import;
 mod offline_store;
+pub mod open_files;
 pub mod restore;
 pub mod shutdown_signal;
 pub mod simulate;
@@ -71,6 +72,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         settings.config_dir = settings.config_dir.join("demo");
     }
+    let open_files = open_files::raise_open_files_limit();
+    tracing::debug!(?open_files, "open-files limit");
     if cli.headless {
         return runtime()?.block_on(headless::run(settings, cli.demo));
     }

@@ -115,7 +115,10 @@ fn broker_config(addr: SocketAddr) -> rumqttd::Config {
         router: rumqttd::RouterConfig {
             max_connections: 10_010,
             max_outgoing_packet_count: 200,
-            max_segment_size: 4 * 1024 * 1024,
+            // Each subscription filter keeps its recent messages in memory: 48 MiB, enough
+            // for a burst of 20,000 device states, and bounded for a flood (3 segments, each
+            // over its size by at most one packet).
+            max_segment_size: 16 * 1024 * 1024,
             max_segment_count: 3,
             custom_segment: None,
             initialized_filters: None,

@@ -28,6 +28,7 @@ pub struct Call {
     request: axum::http::request::Builder,
     body: Body,
     peer: SocketAddr,
+    host: Option<String>,
 }
 
 impl Call {
@@ -36,6 +37,7 @@ impl Call {
             request: Request::builder().method(method).uri(uri),
             body: Body::empty(),
             peer: SocketAddr::from(([127, 0, 0, 1], 40000)),
+            host: Some("localhost:3000".to_owned()),
         }
     }
 
@@ -62,6 +64,12 @@ impl Call {
         self
     }
 
+    /// The `Host` header sent (`None`: none at all); `localhost:3000` unless set.
+    pub fn host(mut self, host: Option<&str>) -> Self {
+        self.host = host.map(str::to_owned);
+        self
+    }
+
     pub fn peer(mut self, ip: [u8; 4]) -> Self {
         self.peer = SocketAddr::from((ip, 40000));
         self
@@ -69,6 +77,11 @@ impl Call {
 
     pub async fn send(self, app: &Router) -> Answer {
         let mut request = self.request.body(self.body).unwrap();
+        if let Some(host) = &self.host {
+            request
+                .headers_mut()
+                .insert(axum::http::header::HOST, host.parse().unwrap());
+        }
         request.extensions_mut().insert(ConnectInfo(self.peer));
         let response = app.clone().oneshot(request).await.unwrap();
         let status = response.status();

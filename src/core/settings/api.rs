@@ -18,6 +18,11 @@ pub struct ApiSettings {
     pub rate_limit_max: u32,
     /// The window (`RATE_LIMIT_WINDOW_MS`).
     pub rate_limit_window_ms: u64,
+    /// HTTP connections open at once, at most (`ALICIA_MAX_CONNECTIONS`, CONTRACT §6).
+    pub max_connections: usize,
+    /// Host names a reverse proxy may send besides the loopback names and the bind address
+    /// (`ALICIA_ALLOWED_HOSTS`, comma-separated).
+    pub allowed_hosts: Vec<String>,
 }
 
 /// Why the REST server's settings cannot be used.
@@ -68,6 +73,8 @@ mod tests {
             frontend_url: String::new(),
             rate_limit_max: 0,
             rate_limit_window_ms: 1,
+            max_connections: 8,
+            allowed_hosts: Vec::new(),
         }
     }
 

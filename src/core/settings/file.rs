@@ -64,6 +64,12 @@ pub struct SettingsFile {
     /// Rate-limit window.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit_window_ms: Option<u64>,
+    /// HTTP connections open at once, at most.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<usize>,
+    /// Host names a reverse proxy may send to the REST server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_hosts: Option<Vec<String>>,
     /// A log level name or tracing filter directives.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_level: Option<String>,

@@ -44,6 +44,8 @@ pub const DEFAULT_API_PORT: u16 = 3000;
 pub const DEFAULT_FRONTEND_URL: &str = "http://localhost:3002";
 /// The seed's rate limit: requests per window.
 pub const DEFAULT_RATE_LIMIT_MAX: u32 = 100;
+/// HTTP connections open at once, at most, unless `ALICIA_MAX_CONNECTIONS` says otherwise.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 /// The seed's rate-limit window: 15 minutes.
 pub const DEFAULT_RATE_LIMIT_WINDOW_MS: u64 = 900_000;
 /// The settings file's name inside the config folder.
@@ -147,6 +149,10 @@ pub struct Overrides {
     pub rate_limit_max: Option<u32>,
     /// `RATE_LIMIT_WINDOW_MS`.
     pub rate_limit_window_ms: Option<u64>,
+    /// `ALICIA_MAX_CONNECTIONS`.
+    pub max_connections: Option<usize>,
+    /// `ALICIA_ALLOWED_HOSTS`.
+    pub allowed_hosts: Option<Vec<String>>,
     /// `--log-level` / `LOG_LEVEL`.
     pub log_level: Option<String>,
     /// `LOG_FILE`.
@@ -271,6 +277,20 @@ pub fn resolve(
                 .or(file.rate_limit_window_ms)
                 .unwrap_or(DEFAULT_RATE_LIMIT_WINDOW_MS)
                 .max(1),
+            max_connections: overrides
+                .max_connections
+                .or(file.max_connections)
+                .unwrap_or(DEFAULT_MAX_CONNECTIONS)
+                .max(1),
+            allowed_hosts: overrides
+                .allowed_hosts
+                .clone()
+                .or_else(|| file.allowed_hosts.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|host| host.trim().to_owned())
+                .filter(|host| !host.is_empty())
+                .collect(),
         },
         log: LogSettings {
             level: overrides
