@@ -187,6 +187,10 @@ pub struct RestoreArgs {
     /// Only print what would change.
     #[arg(long)]
     pub dry_run: bool,
+    /// Restore a backup that names another MQTT broker than the settings do now (the MQTT
+    /// password stored now is then not kept).
+    #[arg(long)]
+    pub accept_broker: bool,
 }
 
 /// `simulate`'s options.

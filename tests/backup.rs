@@ -193,7 +193,7 @@ async fn a_backup_without_secrets_restores_with_the_stored_keys_untouched() {
     );
     assert_eq!(kind("llm-new"), Some(RestoreKind::Removed));
     backup
-        .restore(&core.config, &core.settings_file)
+        .restore(&core.config, &core.settings_file, false)
         .await
         .unwrap();
 
@@ -217,7 +217,9 @@ async fn a_backup_without_secrets_restores_with_the_stored_keys_untouched() {
     let mut broken = backup.clone();
     broken.configs["llm-main"]["config"]["endpoints"][0]["port"] = json!(70000);
     let before = core.config.snapshot();
-    let refused = broken.restore(&core.config, &core.settings_file).await;
+    let refused = broken
+        .restore(&core.config, &core.settings_file, false)
+        .await;
     assert!(
         refused
             .unwrap_err()

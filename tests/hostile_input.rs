@@ -13,13 +13,15 @@
 
 mod support;
 
+use alicia_config_manager::core::backup::Backup;
 use alicia_config_manager::core::config::{
-    ChangeSource, ConfigPaths, ConfigService, Precondition, Snapshot,
+    Change, ChangeSource, ConfigError, ConfigPaths, ConfigService, Precondition, Snapshot,
 };
 use alicia_config_manager::core::events::EventBus;
 use alicia_config_manager::core::fleet::state::{KnownAuthority, RoleState};
 use alicia_config_manager::core::fleet::{Fleet, Role};
 use alicia_config_manager::core::mqtt::handler::Action;
+use alicia_config_manager::core::settings::SettingsStore;
 use alicia_config_manager::core::settings::{BrokerTarget, BrokerUrl, Settings};
 use alicia_config_manager::core::transfer::{ImportKind, preview_import};
 use alicia_config_manager::core::{Core, CoreRuntime};
@@ -414,6 +416,209 @@ fn config_validation_and_storing_refuse_cleanly_and_keep_the_files() {
     let (refused, stored) = (refused.get(), stored.get());
     eprintln!("store: {refused} documents refused (files untouched), {stored} stored");
     assert!(refused > 0 && stored > 0, "both kinds of input were tried");
+}
+
+// ---- a follower's mirror -----------------------------------------------------------------------
+
+#[test]
+fn a_followers_mirror_stores_only_valid_documents() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = RefCell::new(Store::open(&runtime));
+    // Whatever arrives on the authority's topic: documents of every shape, for the service of
+    // the topic or not, and valid ones.
+    let mirrored = prop_oneof![
+        (Just("svc".to_owned()), wrong_typed_document()),
+        (Just("svc".to_owned()), json_value()),
+        (segment(), segment()).prop_map(|(topic, name)| (topic, valid_document(&name))),
+        segment().prop_map(|name| {
+            let document = valid_document(&name);
+            (name, document)
+        }),
+    ];
+    let (refused, stored, cases) = (Cell::new(0u64), Cell::new(0u64), Cell::new(0u64));
+    runner()
+        .run(&mirrored, |(service, document)| {
+            cases.set(cases.get() + 1);
+            if cases.get().is_multiple_of(STORE_RENEWAL) {
+                *store.borrow_mut() = Store::open(&runtime);
+            }
+            let store = store.borrow();
+            let (config, paths) = (&store.config, &store.paths);
+            let snapshot = config.snapshot();
+            let file = std::fs::read(&paths.config_file).unwrap();
+            let problems = config.validate(&service, &document);
+            let outcome = runtime.block_on(config.submit(
+                Change::Mirror {
+                    service: service.clone(),
+                    document: Some(document.clone()),
+                },
+                ChangeSource::Mqtt,
+            ));
+            match outcome {
+                Ok(_) => {
+                    stored.set(stored.get() + 1);
+                    prop_assert!(problems.is_empty(), "mirrored an invalid document");
+                    let kept = config.get(&service).unwrap();
+                    prop_assert_eq!(&*kept.document, &document, "mirrored as published");
+                    if service != "svc" {
+                        runtime
+                            .block_on(config.submit(
+                                Change::Mirror {
+                                    service: service.clone(),
+                                    document: None,
+                                },
+                                ChangeSource::Mqtt,
+                            ))
+                            .unwrap();
+                    } else {
+                        store.store_known_svc(&runtime);
+                    }
+                }
+                Err(ConfigError::Unchanged) => {}
+                Err(error) => {
+                    refused.set(refused.get() + 1);
+                    prop_assert!(matches!(error, ConfigError::Invalid { .. }), "{error}");
+                    prop_assert_eq!(&*config.snapshot(), &*snapshot);
+                    prop_assert!(std::fs::read(&paths.config_file).unwrap() == file);
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    let (refused, stored) = (refused.get(), stored.get());
+    eprintln!("mirror: {refused} documents refused (store untouched), {stored} mirrored");
+    assert!(refused > 0 && stored > 0, "both kinds of input were tried");
+}
+
+// ---- restore -------------------------------------------------------------------------------------
+
+/// A backup's JSON with crafted parts: configs of any shape, history entries with any
+/// revision, name and document, and settings of any shape.
+fn crafted_backup() -> impl Strategy<Value = Vec<u8>> {
+    let entry = (
+        prop_oneof![any::<u64>(), 1..20u64],
+        prop_oneof![segment(), odd_text(), Just("svc".to_owned())],
+        prop_oneof![Just(Value::Null), json_value(), Just(valid_document("svc"))],
+    )
+        .prop_map(|(revision, service, document)| {
+            json!({
+                "revision": revision, "service": service,
+                "last_updated": "2026-01-01T00:00:00.000Z", "source": "rest",
+                "document": document,
+            })
+        });
+    let configs = prop::collection::btree_map(
+        prop_oneof![segment(), odd_text()],
+        prop_oneof![
+            wrong_typed_document(),
+            json_value(),
+            Just(valid_document("svc"))
+        ],
+        0..4,
+    );
+    let settings = prop_oneof![
+        Just(json!({})),
+        Just(json!({"broker": "mqtt://elsewhere.example:1883"})),
+        json_value(),
+    ];
+    let shaped = (configs, prop::collection::vec(entry, 0..5), settings).prop_map(
+        |(configs, history, settings)| {
+            json!({
+                "format": "alicia-config-manager-backup", "version": 1,
+                "created": "2026-01-01T00:00:00.000Z", "secrets_included": false,
+                "configs": Value::Object(configs.into_iter().collect()),
+                "history": history, "settings": settings,
+            })
+            .to_string()
+            .into_bytes()
+        },
+    );
+    prop_oneof![
+        4 => shaped,
+        1 => prop::collection::vec(any::<u8>(), 0..256),
+        1 => deep_json(),
+    ]
+}
+
+#[test]
+fn a_crafted_backup_is_restored_whole_or_not_at_all() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = RefCell::new(Store::open(&runtime));
+    let (unreadable, refused, restored, cases) = (
+        Cell::new(0u64),
+        Cell::new(0u64),
+        Cell::new(0u64),
+        Cell::new(0u64),
+    );
+    runner()
+        .run(&crafted_backup(), |bytes| {
+            cases.set(cases.get() + 1);
+            if cases.get().is_multiple_of(STORE_RENEWAL) {
+                *store.borrow_mut() = Store::open(&runtime);
+            }
+            let store = store.borrow();
+            let Ok(backup) = Backup::parse(&bytes) else {
+                unreadable.set(unreadable.get() + 1);
+                return Ok(());
+            };
+            let (config, paths) = (&store.config, &store.paths);
+            let settings = SettingsStore::new(paths.config_file.with_file_name("settings.json"));
+            let snapshot = config.snapshot();
+            let file = std::fs::read(&paths.config_file).unwrap();
+            let history = std::fs::read(&paths.history_file).unwrap_or_default();
+            let previewed = backup.preview(config);
+            let outcome = runtime.block_on(backup.restore(config, &settings, true));
+            match (previewed, outcome) {
+                (Err(_), Err(_)) => {
+                    refused.set(refused.get() + 1);
+                    prop_assert_eq!(&*config.snapshot(), &*snapshot);
+                    prop_assert!(std::fs::read(&paths.config_file).unwrap() == file);
+                    prop_assert!(std::fs::read(&paths.history_file).unwrap_or_default() == history);
+                }
+                (Ok(_), Ok(_)) => {
+                    restored.set(restored.get() + 1);
+                    let now = config.snapshot();
+                    prop_assert_eq!(
+                        now.documents.keys().collect::<Vec<_>>(),
+                        backup.configs.keys().collect::<Vec<_>>()
+                    );
+                    for entry in config.all_history() {
+                        prop_assert!(entry.problem().is_none(), "{:?}", entry.problem());
+                    }
+                    // Back to the known state for the next case.
+                    for name in now.documents.keys() {
+                        runtime
+                            .block_on(config.delete(name, ChangeSource::Rest, Precondition::None))
+                            .unwrap();
+                    }
+                    store.store_known_svc(&runtime);
+                }
+                (previewed, outcome) => {
+                    return Err(TestCaseError::fail(format!(
+                        "the preview said {:?}, the restore {:?}",
+                        previewed.map(|items| items.len()),
+                        outcome.map_err(|e| e.to_string())
+                    )));
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    eprintln!(
+        "restore: {} files unreadable, {} backups refused (store untouched), {} restored",
+        unreadable.get(),
+        refused.get(),
+        restored.get()
+    );
+    assert!(refused.get() > 0, "crafted backups were tried");
 }
 
 /// Cases between two fresh stores in the store property.

@@ -67,7 +67,10 @@ fn add_shared_answers(operation: &mut Operation, open: bool) {
             "421",
             "The Host is not a name of this server (checked while no token is required; see ALICIA_ALLOWED_HOSTS)",
         ),
-        ("400", "Bad request (a request without a Host header, among others)"),
+        (
+            "400",
+            "Bad request (a request without a Host header, among others)",
+        ),
     ];
     if !open {
         answers.push((

@@ -1,11 +1,10 @@
-//! `alicia-config-manager restore FILE [--dry-run]`: brings a backup back into a config folder
-//! no manager is running on.
+//! `alicia-config-manager restore FILE [--dry-run] [--accept-broker]`: brings a backup back
+//! into a config folder no manager is running on. A backup that names another MQTT broker is
+//! shown as such and restored only with `--accept-broker`.
 
 use super::offline_store::OfflineStore;
 use crate::cli::RestoreArgs;
 use crate::core::backup::{Backup, RestoreKind};
-use crate::core::config::ConfigService;
-use crate::core::settings::SettingsStore;
 use std::io::Write;
 use std::path::Path;
 
@@ -21,25 +20,18 @@ pub async fn run(
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
     let backup = Backup::parse(&bytes)?;
     let store = OfflineStore::open(config_dir, history_limit).await?;
-    let outcome = apply(
-        &store.config,
-        &store.settings,
-        config_dir,
-        &backup,
-        args.dry_run,
-    )
-    .await;
+    let outcome = apply(&store, config_dir, &backup, args).await;
     store.close().await?;
     outcome
 }
 
 async fn apply(
-    config: &ConfigService,
-    settings: &SettingsStore,
+    store: &OfflineStore,
     config_dir: &Path,
     backup: &Backup,
-    dry_run: bool,
+    args: &RestoreArgs,
 ) -> anyhow::Result<()> {
+    let (config, settings) = (&store.config, &store.settings);
     let mut out = std::io::stdout();
     let items = backup.preview(config)?;
     writeln!(
@@ -63,11 +55,20 @@ async fn apply(
         };
         writeln!(out, "  {:<32} {what}", item.service)?;
     }
-    if dry_run {
+    let broker_change = backup.broker_change(&settings.load()?);
+    if let Some(change) = &broker_change {
+        writeln!(out, "  broker: {change}")?;
+    }
+    if args.dry_run {
         writeln!(out, "dry run: nothing changed")?;
         return Ok(());
     }
-    let changed = backup.restore(config, settings).await?;
+    if broker_change.is_some() && !args.accept_broker {
+        anyhow::bail!(
+            "nothing restored: the backup names another MQTT broker; run again with --accept-broker to restore it (the MQTT password stored now is not kept)"
+        );
+    }
+    let changed = backup.restore(config, settings, args.accept_broker).await?;
     writeln!(
         out,
         "restored into {}: {changed} service(s) changed, recorded as `import`, and the settings; the replaced files are kept in before-restore-*",

@@ -12,7 +12,7 @@ use crate::core::config::{
     ConfigService, FieldError, HistoryEntry, Restore, diff, load_config_file, mask_document,
     read_history, restore_masked_secrets,
 };
-use crate::core::settings::{SETTINGS_FILE_NAME, SettingsFile, SettingsStore};
+use crate::core::settings::{BrokerUrl, SETTINGS_FILE_NAME, SettingsFile, SettingsStore};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -67,6 +67,65 @@ pub struct RestoreItem {
     pub kind: RestoreKind,
 }
 
+/// A restore that would point the manager at another MQTT broker than the one its settings
+/// name now: shown in the preview, and restored only when the admin confirms it. The password
+/// stored now is never sent to the backup's broker: it is kept only when the broker stays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerChange {
+    /// The broker named now (no credentials).
+    pub now: String,
+    /// The broker the backup names (no credentials).
+    pub restored: String,
+    /// True when the backup brings its own MQTT password (else none is kept).
+    pub password_in_backup: bool,
+}
+
+impl std::fmt::Display for BrokerChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the backup points the manager at another MQTT broker: {} (now {}); {}",
+            self.restored,
+            self.now,
+            if self.password_in_backup {
+                "its password comes from the backup"
+            } else {
+                "the MQTT password stored now is not kept"
+            }
+        )
+    }
+}
+
+/// The broker a settings file names, as shown and compared: its address and user, never its
+/// password.
+fn broker_of(file: &SettingsFile) -> String {
+    let user = file
+        .mqtt_username
+        .as_deref()
+        .filter(|u| !u.is_empty())
+        .map(|u| format!(" as {u}"))
+        .unwrap_or_default();
+    let named = file
+        .broker
+        .as_deref()
+        .map(str::trim)
+        .filter(|b| !b.is_empty() && !b.eq_ignore_ascii_case("embedded"));
+    match named {
+        None => format!(
+            "the embedded broker (port {}){user}",
+            file.embedded_broker_port
+                .unwrap_or(crate::core::settings::DEFAULT_MQTT_PORT)
+        ),
+        Some(text) => match BrokerUrl::parse_with_login(text, None) {
+            Ok((url, login)) => {
+                let user = login.map_or(user, |login| format!(" as {}", login.username));
+                format!("{url}{user}")
+            }
+            Err(_) => "an address that does not parse".to_owned(),
+        },
+    }
+}
+
 /// Why a backup could not be read or restored.
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
@@ -74,11 +133,15 @@ pub enum BackupError {
     #[error("not a backup: {0}")]
     NotABackup(String),
     /// A document in it is invalid; nothing was restored.
-    #[error("the backup holds invalid configs: {}", list(.0))]
+    #[error("the backup holds invalid entries: {}", list(.0))]
     Invalid(Vec<FieldError>),
     /// Reading or writing a file.
     #[error("{0}")]
     Io(String),
+    /// The backup names another broker and the admin has not confirmed it; nothing was
+    /// restored.
+    #[error("{0}: confirm the broker change to restore this backup")]
+    BrokerChange(BrokerChange),
 }
 
 fn list(details: &[FieldError]) -> String {
@@ -239,6 +302,17 @@ impl Backup {
                 });
             }
         }
+        let mut revisions = std::collections::HashSet::new();
+        for (index, entry) in self.history.iter().enumerate() {
+            if let Some(problem) = entry.problem() {
+                details.push(FieldError::new(format!("/history/{index}"), problem));
+            } else if !revisions.insert(entry.revision) {
+                details.push(FieldError::new(
+                    format!("/history/{index}/revision"),
+                    format!("revision {} appears twice", entry.revision),
+                ));
+            }
+        }
         if let Err(error) =
             serde_json::from_value::<SettingsFile>(Value::Object(self.settings.clone()))
         {
@@ -252,15 +326,46 @@ impl Backup {
         }
     }
 
+    /// The broker change restoring it would make to `current` settings, if any.
+    pub fn broker_change(&self, current: &SettingsFile) -> Option<BrokerChange> {
+        let restored: SettingsFile =
+            serde_json::from_value(Value::Object(self.settings.clone())).ok()?;
+        let (now, then) = (broker_of(current), broker_of(&restored));
+        (now != then).then(|| BrokerChange {
+            now,
+            restored: then,
+            password_in_backup: restored.mqtt_password.is_some()
+                || restored
+                    .broker
+                    .as_deref()
+                    .and_then(|b| BrokerUrl::parse_with_login(b, None).ok())
+                    .is_some_and(|(_, login)| login.is_some_and(|l| l.password.is_some())),
+        })
+    }
+
     /// Restores it: validates first, then replaces the configs and history (recording an
     /// `import` revision per changed service) and the settings file (secrets the backup lacks
-    /// are kept from the file there now). Returns how many services changed.
+    /// are kept from the file there now, but never the MQTT password for another broker). A
+    /// backup that names another broker is restored only with `accept_broker_change`. Returns
+    /// how many services changed.
     pub async fn restore(
         &self,
         config: &ConfigService,
         settings_file: &SettingsStore,
+        accept_broker_change: bool,
     ) -> Result<usize, BackupError> {
         self.preview(config)?;
+        let reader = settings_file.clone();
+        let current = tokio::task::spawn_blocking(move || reader.load())
+            .await
+            .map_err(|e| BackupError::Io(e.to_string()))?
+            .map_err(|e| BackupError::Io(e.to_string()))?;
+        let broker_change = self.broker_change(&current);
+        if let Some(change) = broker_change.clone()
+            && !accept_broker_change
+        {
+            return Err(BackupError::BrokerChange(change));
+        }
         let restore = Restore {
             documents: self
                 .configs
@@ -275,17 +380,20 @@ impl Backup {
         })?;
         let store = settings_file.clone();
         let settings = self.settings.clone();
-        tokio::task::spawn_blocking(move || restore_settings(&store, settings))
+        let keep_password = broker_change.is_none();
+        tokio::task::spawn_blocking(move || restore_settings(&store, settings, keep_password))
             .await
             .map_err(|e| BackupError::Io(e.to_string()))??;
         Ok(changed.len())
     }
 }
 
-/// Replaces the settings file with the backup's, keeping today's secrets where it has none.
+/// Replaces the settings file with the backup's, keeping today's secrets where it has none
+/// (the MQTT password only with `keep_password`: not for another broker).
 fn restore_settings(
     store: &SettingsStore,
     settings: Map<String, Value>,
+    keep_password: bool,
 ) -> Result<(), BackupError> {
     let mut refused = None;
     store
@@ -293,6 +401,9 @@ fn restore_settings(
             let mut restored = settings;
             if let Ok(Value::Object(current)) = serde_json::to_value(&*file) {
                 for key in SECRET_SETTINGS {
+                    if key == "mqtt_password" && !keep_password {
+                        continue;
+                    }
                     if !restored.contains_key(key)
                         && let Some(value) = current.get(key)
                     {

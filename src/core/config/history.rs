@@ -8,6 +8,7 @@
 //! compaction, an atomic rewrite of the file.
 
 use crate::core::fsutil::{open_private, set_private, write_atomic};
+use crate::core::mqtt::topics::is_valid_service_name;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fs::{File, OpenOptions};
@@ -60,6 +61,30 @@ pub struct HistoryEntry {
     pub source: ChangeSource,
     /// The document as accepted, or `None` when the service was deleted.
     pub document: Option<Arc<Value>>,
+}
+
+/// The largest revision the manager reads or makes: JSON clients (JavaScript) read integers
+/// exactly up to 2^53 - 1, and the next revision must still fit.
+pub const MAX_REVISION: u64 = (1 << 53) - 1;
+
+impl HistoryEntry {
+    /// Why this entry, read from a file (the history, a backup), cannot be taken: a service
+    /// name that is not one, a revision past [`MAX_REVISION`], a document that is not one.
+    pub fn problem(&self) -> Option<String> {
+        if !is_valid_service_name(&self.service) {
+            return Some(format!("{:?} is not a valid service name", self.service));
+        }
+        if self.revision == 0 || self.revision > MAX_REVISION {
+            return Some(format!(
+                "revision {} is out of range (1 to {MAX_REVISION})",
+                self.revision
+            ));
+        }
+        if self.document.as_deref().is_some_and(|d| !d.is_object()) {
+            return Some("the document is not an object".to_owned());
+        }
+        None
+    }
 }
 
 /// What was found in an existing history file.
@@ -247,7 +272,13 @@ fn parse(path: &Path, bytes: &[u8]) -> (LoadedHistory, usize) {
             continue;
         }
         match serde_json::from_slice::<HistoryEntry>(line) {
-            Ok(entry) => loaded.entries.push(entry),
+            Ok(entry) => match entry.problem() {
+                None => loaded.entries.push(entry),
+                Some(problem) => loaded.warnings.push(format!(
+                    "{}: skipped line {line_number}: {problem}",
+                    path.display()
+                )),
+            },
             Err(error) if offset >= bytes.len() => {
                 loaded.warnings.push(format!(
                     "{}: cut off an unreadable last line (line {line_number}: {error})",

@@ -2,6 +2,7 @@
 //! `service_name` to its document. Loading reports exactly where a broken file fails;
 //! saving goes through [`crate::core::fsutil::write_atomic`].
 
+use crate::core::mqtt::topics::is_valid_service_name;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::io;
@@ -68,6 +69,15 @@ pub fn load(path: &Path) -> Result<Option<Map<String, Value>>, LoadError> {
             problem: "the top level must be an object mapping service names to documents".into(),
         });
     };
+    if let Some(name) = documents.keys().find(|name| !is_valid_service_name(name)) {
+        // Names become MQTT topic levels: `a/b` or `#` would reach other topics.
+        return Err(LoadError::Shape {
+            path: path.to_path_buf(),
+            problem: format!(
+                "{name:?} is not a valid service name (1 to 64 lowercase letters, digits, - and _, starting with a letter or digit)"
+            ),
+        });
+    }
     if let Some((name, _)) = documents.iter().find(|(_, doc)| !doc.is_object()) {
         return Err(LoadError::Shape {
             path: path.to_path_buf(),

@@ -4,7 +4,7 @@
 //! (source `import`; a service changed since the preview is refused by name).
 
 use crate::core::Core;
-use crate::core::backup::{Backup, RestoreItem, RestoreKind};
+use crate::core::backup::{Backup, BrokerChange, RestoreItem, RestoreKind};
 use crate::core::transfer::{
     ImportItem, ImportKind, ImportOutcome, apply_import, export_documents, preview_import,
 };
@@ -19,8 +19,19 @@ type Picked = Result<Option<(PathBuf, Vec<u8>)>, String>;
 /// An import file the admin picked, checked: its path and what importing it would do.
 type PickedImport = Result<Option<(PathBuf, Vec<ImportItem>)>, String>;
 
-/// A backup the admin picked, checked: its path, the backup and what restoring it would do.
-type PickedBackup = Result<Option<(PathBuf, Backup, Vec<RestoreItem>)>, String>;
+/// A backup the admin picked, checked, and what restoring it would do.
+type PickedBackup = Result<Option<RestorePreview>, String>;
+
+/// What restoring a picked backup would do, until the admin confirms or cancels.
+struct RestorePreview {
+    path: PathBuf,
+    backup: Backup,
+    items: Vec<RestoreItem>,
+    /// The broker it would point the manager at, when that is another one.
+    broker_change: Option<BrokerChange>,
+    /// The admin ticked the broker change.
+    broker_accepted: bool,
+}
 
 /// The import / export panel's own state.
 #[derive(Default)]
@@ -28,7 +39,7 @@ pub struct TransferPanel {
     backup_secrets: bool,
     backup: Task<Result<Option<PathBuf>, String>>,
     pick_backup: Task<PickedBackup>,
-    restore_preview: Option<(PathBuf, Backup, Vec<RestoreItem>)>,
+    restore_preview: Option<RestorePreview>,
     restore: Task<Result<usize, String>>,
     include_secrets: bool,
     export: Task<Result<Option<PathBuf>, String>>,
@@ -181,23 +192,36 @@ impl TransferPanel {
                 .clicked()
             {
                 let config = core.config.clone();
+                let settings = core.settings_file.clone();
                 self.pick_backup.start(runtime, async move {
                     let Some((path, bytes)) = pick_json_file().await? else {
                         return Ok(None);
                     };
                     let backup = Backup::parse(&bytes).map_err(|e| e.to_string())?;
                     let items = backup.preview(&config).map_err(|e| e.to_string())?;
-                    Ok(Some((path, backup, items)))
+                    let current = tokio::task::spawn_blocking(move || settings.load())
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .map_err(|e| e.to_string())?;
+                    let broker_change = backup.broker_change(&current);
+                    Ok(Some(RestorePreview {
+                        path,
+                        backup,
+                        items,
+                        broker_change,
+                        broker_accepted: false,
+                    }))
                 });
             }
         });
         let mut confirmed = false;
         let mut cancelled = false;
-        if let Some((path, backup, items)) = &self.restore_preview {
+        if let Some(preview) = &mut self.restore_preview {
+            let (backup, items) = (&preview.backup, &preview.items);
             ui.label(
                 RichText::new(format!(
                     "Restoring {} (made {}) would:",
-                    path.display(),
+                    preview.path.display(),
                     backup.created
                 ))
                 .strong(),
@@ -223,9 +247,30 @@ impl TransferPanel {
             if !backup.secrets_included {
                 ui.label("The backup has no secrets: the keys stored now are kept.");
             }
+            if let Some(change) = &preview.broker_change {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!(
+                        "It names another MQTT broker: {} (now {}).",
+                        change.restored, change.now
+                    ),
+                );
+                ui.checkbox(
+                    &mut preview.broker_accepted,
+                    if change.password_in_backup {
+                        "Use this broker, with the backup's password"
+                    } else {
+                        "Use this broker (the MQTT password stored now is not sent to it)"
+                    },
+                );
+            }
+            let ready = preview.broker_change.is_none() || preview.broker_accepted;
             ui.horizontal(|ui| {
                 confirmed = ui
-                    .add_enabled(!read_only, egui::Button::new("Restore this backup"))
+                    .add_enabled(
+                        !read_only && ready,
+                        egui::Button::new("Restore this backup"),
+                    )
                     .clicked();
                 cancelled = ui.button("Cancel").clicked();
             });
@@ -233,12 +278,14 @@ impl TransferPanel {
         if cancelled {
             self.restore_preview = None;
         }
-        if confirmed && let Some((_, backup, _)) = self.restore_preview.take() {
+        if confirmed && let Some(preview) = self.restore_preview.take() {
             let config = core.config.clone();
             let settings = core.settings_file.clone();
+            let accepted = preview.broker_accepted;
+            let backup = preview.backup;
             self.restore.start(runtime, async move {
                 backup
-                    .restore(&config, &settings)
+                    .restore(&config, &settings, accepted)
                     .await
                     .map_err(|e| e.to_string())
             });
