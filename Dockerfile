@@ -35,7 +35,9 @@ ENV CONFIG_PATH=/var/lib/alicia-config-manager \
     PORT=3000
 VOLUME ["/var/lib/alicia-config-manager"]
 EXPOSE 3000
+# Healthy only when every part is up: /api/health answers 200 `degraded` (the seed's shape)
+# when the broker is down, which must make the container unhealthy.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-    CMD curl -fsS "http://127.0.0.1:${PORT}/api/health" || exit 1
+    CMD curl -fsS "http://127.0.0.1:${PORT}/api/health" | grep -q '"status":"healthy"' || exit 1
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/bin/alicia-config-manager", "--headless"]

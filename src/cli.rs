@@ -52,6 +52,11 @@ pub struct Cli {
     #[arg(long, env = "MQTT_PORT", value_name = "PORT")]
     pub mqtt_port: Option<u16>,
 
+    /// Address the embedded broker listens on; beyond loopback it requires MQTT_USERNAME and
+    /// MQTT_PASSWORD, which every client then logs in with [default: 127.0.0.1].
+    #[arg(long, env = "ALICIA_BROKER_BIND", value_name = "ADDR")]
+    pub broker_bind: Option<IpAddr>,
+
     /// MQTT user name (the password comes from MQTT_PASSWORD or the settings file).
     #[arg(long, env = "MQTT_USERNAME", value_name = "NAME")]
     pub mqtt_username: Option<String>,
@@ -260,6 +265,7 @@ impl Cli {
         Overrides {
             broker: self.broker.clone(),
             mqtt_port: self.mqtt_port,
+            broker_bind: self.broker_bind,
             mqtt_username: self.mqtt_username.clone(),
             mqtt_password: secret_from_env("MQTT_PASSWORD"),
             mqtt_ca_file: self.mqtt_ca_file.clone(),

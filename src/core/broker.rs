@@ -1,8 +1,11 @@
 //! The embedded MQTT broker (rumqttd), started when no broker is named so that a fresh
-//! machine needs nothing else. It listens on loopback only, runs on its own named thread (its
-//! `start` blocks and spawns runtimes of its own) and lives as long as the process.
+//! machine needs nothing else. It listens on loopback unless the admin binds it wider
+//! (`ALICIA_BROKER_BIND`, which then requires a login: rumqttd has no per-topic rights), runs
+//! on its own named thread (its `start` blocks and spawns runtimes of its own) and lives as
+//! long as the process.
 
 use crate::core::limits::EMBEDDED_BROKER_PAYLOAD_LIMIT;
+use crate::core::secret::Secret;
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
@@ -55,8 +58,12 @@ pub enum BrokerError {
     },
 }
 
-/// Starts the embedded broker on `addr` and waits until it accepts connections.
-pub fn start_embedded_broker(addr: SocketAddr) -> Result<EmbeddedBroker, BrokerError> {
+/// Starts the embedded broker on `addr` and waits until it accepts connections; with a
+/// `login`, it accepts only clients that present it.
+pub fn start_embedded_broker(
+    addr: SocketAddr,
+    login: Option<(String, Secret)>,
+) -> Result<EmbeddedBroker, BrokerError> {
     match TcpListener::bind(addr) {
         Ok(probe) => drop(probe),
         Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => {
@@ -64,7 +71,7 @@ pub fn start_embedded_broker(addr: SocketAddr) -> Result<EmbeddedBroker, BrokerE
         }
         Err(source) => return Err(BrokerError::Bind { addr, source }),
     }
-    let config = broker_config(addr);
+    let config = broker_config(addr, login);
     let thread = std::thread::Builder::new()
         .name("embedded-mqtt-broker".to_owned())
         .spawn(move || {
@@ -92,14 +99,14 @@ pub fn start_embedded_broker(addr: SocketAddr) -> Result<EmbeddedBroker, BrokerE
     }
 }
 
-fn broker_config(addr: SocketAddr) -> rumqttd::Config {
+fn broker_config(addr: SocketAddr, login: Option<(String, Secret)>) -> rumqttd::Config {
     let connections = rumqttd::ConnectionSettings {
         connection_timeout_ms: 10_000,
         // The guard against larger packets (CONTRACT §6): rumqttd holds whole packets in
         // its logs and connection buffers, in this process.
         max_payload_size: EMBEDDED_BROKER_PAYLOAD_LIMIT,
         max_inflight_count: 100,
-        auth: None,
+        auth: login.map(|(user, password)| HashMap::from([(user, password.expose().to_owned())])),
         external_auth: None,
         dynamic_filters: true,
     };

@@ -43,7 +43,7 @@ use mqtt::{MqttHandle, PublishError, QoS};
 use overview::ServiceOverview;
 use serde_json::{Map, Value};
 use settings::{BrokerTarget, Settings, SettingsStore};
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use system::{ApiInfo, HealthFlags, LimitsInfo, MqttInfo, SystemInfo};
@@ -147,10 +147,15 @@ impl Core {
 
         let broker = match settings.broker {
             BrokerTarget::Embedded { port } => {
-                let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-                let broker = tokio::task::spawn_blocking(move || start_embedded_broker(addr))
-                    .await
-                    .map_err(|e| StartError::Other(e.to_string()))??;
+                let addr = SocketAddr::from((settings.embedded_broker_bind, port));
+                let login = settings
+                    .mqtt_username
+                    .clone()
+                    .zip(settings.mqtt_password.clone());
+                let broker =
+                    tokio::task::spawn_blocking(move || start_embedded_broker(addr, login))
+                        .await
+                        .map_err(|e| StartError::Other(e.to_string()))??;
                 Some(broker)
             }
             BrokerTarget::External(_) => None,

@@ -26,7 +26,7 @@ impl TestBroker {
 
     /// The embedded broker on a given port.
     pub fn embedded_on(port: u16) -> Self {
-        start_embedded_broker(SocketAddr::from(([127, 0, 0, 1], port)))
+        start_embedded_broker(SocketAddr::from(([127, 0, 0, 1], port)), None)
             .expect("embedded broker starts");
         Self {
             port,

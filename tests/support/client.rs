@@ -15,6 +15,15 @@ pub struct TestClient {
 impl TestClient {
     /// Connects to the broker on `port` and waits for the ConnAck.
     pub async fn connect(port: u16) -> Self {
+        Self::connect_with(port, None).await
+    }
+
+    /// Connects with a login (`user`, `password`) and waits for the ConnAck.
+    pub async fn connect_as(port: u16, user: &str, password: &str) -> Self {
+        Self::connect_with(port, Some((user, password))).await
+    }
+
+    async fn connect_with(port: u16, login: Option<(&str, &str)>) -> Self {
         let id = format!(
             "test-client-{}",
             alicia_config_manager::core::random::unique_id()
@@ -22,6 +31,9 @@ impl TestClient {
         let mut options = MqttOptions::new(id, "127.0.0.1", port);
         options.set_max_packet_size(16 * 1024 * 1024, 16 * 1024 * 1024);
         options.set_keep_alive(Duration::from_secs(30));
+        if let Some((user, password)) = login {
+            options.set_credentials(user, password);
+        }
         let (client, mut eventloop) = AsyncClient::new(options, 1024);
         let (tx, incoming) = mpsc::channel(100_000);
         let task = tokio::spawn(async move {

@@ -19,7 +19,15 @@ pub(crate) fn base_options(
     client_id: String,
 ) -> Result<(MqttOptions, Endpoint), String> {
     let (host, port, tls, embedded) = match &settings.broker {
-        BrokerTarget::Embedded { port } => ("127.0.0.1".to_owned(), *port, false, true),
+        BrokerTarget::Embedded { port } => {
+            // Bound to every address: reach it on loopback; else on the address it binds.
+            let host = match settings.embedded_broker_bind {
+                bind if bind.is_unspecified() && bind.is_ipv6() => "::1".to_owned(),
+                bind if bind.is_unspecified() => "127.0.0.1".to_owned(),
+                bind => bind.to_string(),
+            };
+            (host, *port, false, true)
+        }
         BrokerTarget::External(url) => (url.host.clone(), url.port, url.tls, false),
     };
     let mut options = MqttOptions::new(client_id, host.clone(), port);

@@ -19,6 +19,9 @@ pub struct SettingsFile {
     /// The embedded broker's port.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub embedded_broker_port: Option<u16>,
+    /// Where the embedded broker listens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedded_broker_bind: Option<IpAddr>,
     /// The broker login's user name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mqtt_username: Option<String>,

@@ -69,6 +69,8 @@ pub struct Settings {
     pub config_dir: PathBuf,
     /// The MQTT broker: the embedded one, or a named one.
     pub broker: BrokerTarget,
+    /// Where the embedded broker listens (`ALICIA_BROKER_BIND`, default 127.0.0.1).
+    pub embedded_broker_bind: IpAddr,
     /// The broker login's user name.
     pub mqtt_username: Option<String>,
     /// The broker login's password.
@@ -121,6 +123,8 @@ pub struct Overrides {
     pub broker: Option<String>,
     /// `MQTT_PORT`.
     pub mqtt_port: Option<u16>,
+    /// `ALICIA_BROKER_BIND`.
+    pub broker_bind: Option<IpAddr>,
     /// `MQTT_USERNAME`.
     pub mqtt_username: Option<String>,
     /// `MQTT_PASSWORD`.
@@ -209,14 +213,19 @@ pub fn resolve(
             "topic prefix {topic_prefix:?} must be non-empty and free of + and #"
         )));
     }
+    let embedded_broker_bind = overrides
+        .broker_bind
+        .or(file.embedded_broker_bind)
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
     let token = overrides
         .api_token
         .clone()
         .or_else(|| file.api_token.clone())
         .filter(|t| !t.is_empty());
-    Ok(Settings {
+    let settings = Settings {
         config_dir,
         broker,
+        embedded_broker_bind,
         // A login written in the broker's address is that broker's: it wins.
         mqtt_username: url_login
             .as_ref()
@@ -305,7 +314,26 @@ pub fn resolve(
             .node_env
             .as_deref()
             .is_some_and(|e| e.eq_ignore_ascii_case("development")),
-    })
+    };
+    check_embedded_broker_login(&settings)?;
+    Ok(settings)
+}
+
+/// The embedded broker has no topic rights (rumqttd): beyond loopback, anyone on the network
+/// could write every topic. It is opened there only with a login, which every client then
+/// needs.
+fn check_embedded_broker_login(settings: &Settings) -> Result<(), SettingsError> {
+    let embedded = matches!(settings.broker, BrokerTarget::Embedded { .. });
+    let bind = settings.embedded_broker_bind;
+    if embedded
+        && !bind.is_loopback()
+        && (settings.mqtt_username.is_none() || settings.mqtt_password.is_none())
+    {
+        return Err(SettingsError::Invalid(format!(
+            "the embedded MQTT broker would listen on {bind} without a login: set MQTT_USERNAME              and MQTT_PASSWORD (every service then logs in with them), or leave              ALICIA_BROKER_BIND at 127.0.0.1; per-topic rights need Mosquitto (see the README,              \"Securing the fleet\")"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
