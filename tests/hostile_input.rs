@@ -317,9 +317,12 @@ fn handler_property(
                     prop_assert!(
                         actions.iter().all(|a| matches!(
                             a,
-                            // A /set is answered on /error; whatever lands on a config
-                            // topic only the authority writes is published back over.
-                            Action::RefuseSet { .. } | Action::RestoreConfig { .. }
+                            // A /set is answered on /error; whatever lands on a topic only
+                            // the authority writes (a config, its presence) is published
+                            // back over.
+                            Action::RefuseSet { .. }
+                                | Action::RestoreConfig { .. }
+                                | Action::PublishPresence
                         )),
                         "a refused message asked for work: {actions:?}"
                     );

@@ -346,6 +346,11 @@ impl MessageHandler {
         if let Some(suppressed) = suppressed {
             tracing::warn!(topic, size, %error, suppressed_since_last = suppressed, "invalid MQTT message ignored");
         }
+        if topic == self.topics.manager_health() && self.fleet.is_some() && !self.is_follower() {
+            // The authority's own presence topic: whatever else lands there (a claim from the
+            // future, something unreadable) is overwritten with its presence.
+            return vec![Action::PublishPresence];
+        }
         match self.topics.classify(topic) {
             Some(TopicKind::Config(service))
                 if super::topics::is_valid_service_name(service) && !self.is_follower() =>
