@@ -31,6 +31,7 @@ RUN apt-get update \
 COPY --from=build /src/target/release/alicia-config-manager /usr/bin/alicia-config-manager
 USER alicia
 ENV CONFIG_PATH=/var/lib/alicia-config-manager \
+    ALICIA_LOG_DIR=/var/lib/alicia-config-manager/logs \
     ALICIA_API_BIND=0.0.0.0 \
     PORT=3000
 VOLUME ["/var/lib/alicia-config-manager"]

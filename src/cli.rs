@@ -5,7 +5,7 @@
 
 use crate::core::fleet::RoleSetting;
 use crate::core::secret::Secret;
-use crate::core::settings::{Overrides, platform_config_dir};
+use crate::core::settings::{LogRotation, Overrides, platform_config_dir};
 use clap::{Args, Parser, Subcommand};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -129,17 +129,29 @@ pub struct Cli {
     #[arg(long, env = "ALICIA_ROLE", value_name = "ROLE", value_enum)]
     pub role: Option<RoleSetting>,
 
-    /// Log level or tracing filter (error, warn, info, debug, trace) [default: info].
+    /// Log level: winston's (error, warn, info, http, verbose, debug, silly) or tracing's
+    /// (trace, …), or a tracing filter with a target=level directive [default: info].
     #[arg(long, env = "LOG_LEVEL", value_name = "LEVEL")]
     pub log_level: Option<String>,
 
-    /// Also write every log line, as JSON, to this file.
+    /// Write every log line, as JSON, to this exact file (not rotated) instead of the
+    /// rotated combined.log files.
     #[arg(long, env = "LOG_FILE", value_name = "FILE")]
     pub log_file: Option<PathBuf>,
 
-    /// Also write errors, as JSON, to this file.
+    /// Write errors, as JSON, to this exact file (not rotated) instead of the rotated
+    /// error.log files.
     #[arg(long, env = "ERROR_LOG_FILE", value_name = "FILE")]
     pub error_log_file: Option<PathBuf>,
+
+    /// Folder of the rotated log files (combined.log.<date>, error.log.<date>; 14 kept)
+    /// [default: systemd's LOGS_DIRECTORY, else the platform's state folder].
+    #[arg(long, env = "ALICIA_LOG_DIR", value_name = "DIR")]
+    pub log_dir: Option<PathBuf>,
+
+    /// How often the log files roll over: daily, hourly or minutely [default: daily].
+    #[arg(long, env = "ALICIA_LOG_ROTATION", value_name = "EVERY", value_enum)]
+    pub log_rotation: Option<LogRotation>,
 
     /// `development` shows error causes in REST 500 answers.
     #[arg(long, env = "NODE_ENV", value_name = "ENV", hide = true)]
@@ -285,6 +297,8 @@ impl Cli {
             log_level: self.log_level.clone(),
             log_file: self.log_file.clone(),
             error_log_file: self.error_log_file.clone(),
+            log_dir: self.log_dir.clone().or_else(systemd_logs_directory),
+            log_rotation: self.log_rotation,
             node_env: self.node_env.clone(),
         }
     }
@@ -295,6 +309,13 @@ fn secret_from_env(name: &str) -> Option<Secret> {
         .ok()
         .filter(|v| !v.is_empty())
         .map(Secret::new)
+}
+
+/// The folder systemd made for the unit's logs (`LogsDirectory=`; the first when several).
+fn systemd_logs_directory() -> Option<PathBuf> {
+    let value = std::env::var_os("LOGS_DIRECTORY")?;
+    let first = value.to_string_lossy().split(':').next()?.trim().to_owned();
+    (!first.is_empty()).then(|| PathBuf::from(first))
 }
 
 #[cfg(test)]

@@ -1,18 +1,41 @@
-//! Logging with tracing: human-readable lines on the console, and JSON lines to `LOG_FILE`
-//! (everything) and `ERROR_LOG_FILE` (errors) when set. File writes happen on a background
-//! thread (tracing-appender), so logging never blocks the UI or the MQTT task.
+//! Logging with tracing, the seed's way (CONTRACT §9): human-readable lines on stdout, and JSON
+//! lines to two files — everything to `combined.log.<date>` and errors to `error.log.<date>`,
+//! rotated daily and 14 of each kept, in the log folder (`ALICIA_LOG_DIR`, systemd's
+//! `LOGS_DIRECTORY`, `alicia-data/logs` when portable, else the platform's state folder) —
+//! or to the exact files `LOG_FILE` / `ERROR_LOG_FILE` name (not rotated). File writes happen
+//! on a background thread (tracing-appender), so logging never blocks the UI or the MQTT task.
+//! `LOG_LEVEL` takes winston's level names as well as tracing's, or tracing filter directives.
 //!
 //! Secrets never reach a log line: the password and token are [`crate::core::secret::Secret`]s
 //! (they print as `********`) and documents are logged by name, never by content.
 
-use crate::core::settings::LogSettings;
+use crate::core::settings::{LogRotation, LogSettings};
 use std::fs::OpenOptions;
 use std::io::IsTerminal;
 use std::path::Path;
 use tracing_appender::non_blocking::WorkerGuard;
+use tracing_appender::rolling::{RollingFileAppender, Rotation};
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::prelude::*;
 use tracing_subscriber::{EnvFilter, fmt};
+
+/// Rotated log files kept of each kind.
+pub const LOG_FILES_KEPT: usize = 14;
+
+/// The level names `LOG_LEVEL` takes, and the tracing level each means: winston's (the
+/// seed's logger) and tracing's own.
+pub const LEVEL_NAMES: [(&str, &str); 10] = [
+    ("error", "error"),
+    ("warn", "warn"),
+    ("info", "info"),
+    ("http", "info"),
+    ("verbose", "debug"),
+    ("debug", "debug"),
+    ("silly", "trace"),
+    ("trace", "trace"),
+    ("off", "off"),
+    ("warning", "warn"),
+];
 
 /// Keeps the file writers alive; logs are flushed when it is dropped.
 #[must_use = "dropping the guards stops file logging"]
@@ -20,15 +43,54 @@ pub struct LogGuards {
     _guards: Vec<WorkerGuard>,
 }
 
-/// The filter for a level string: the level (or directives) the admin gave, with the MQTT
-/// client held at `warn` and the embedded broker silenced unless named explicitly (rumqttd
+/// The filter for a `LOG_LEVEL`: a level name (winston's or tracing's), or tracing directives
+/// with at least one `target=level` (bare level names among them are mapped the same way);
+/// anything else is refused, never silently turned into a filter that logs nothing. The MQTT
+/// client is held at `warn` and the embedded broker silenced unless named explicitly (rumqttd
 /// logs an ERROR for every clean client disconnect; the app reports the broker's real
 /// failures itself). The crates under the REST and socket.io server are held at `info` unless
 /// named explicitly: at `debug`/`trace` they log raw frames and packets, which carry bearer
 /// tokens (the socket.io handshake's `auth`) and request bodies with `api_key`s.
 pub fn filter_for(level: &str) -> Result<EnvFilter, String> {
-    EnvFilter::try_new(directives_for(level))
+    let directives = level_directives(level)?;
+    EnvFilter::try_new(directives_for(&directives))
         .map_err(|error| format!("invalid LOG_LEVEL {level:?}: {error}"))
+}
+
+/// `LOG_LEVEL` as tracing directives, or why it is no level.
+pub fn level_directives(level: &str) -> Result<String, String> {
+    let trimmed = level.trim();
+    if trimmed.is_empty() {
+        return Ok("info".to_owned());
+    }
+    let named = |word: &str| {
+        LEVEL_NAMES
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(word.trim()))
+            .map(|(_, level)| *level)
+    };
+    let parts: Vec<&str> = trimmed.split(',').map(str::trim).collect();
+    let has_directive = parts.iter().any(|part| part.contains('='));
+    let mut mapped = Vec::with_capacity(parts.len());
+    for part in parts.iter().filter(|part| !part.is_empty()) {
+        match named(part) {
+            Some(level) => mapped.push(level.to_owned()),
+            None if part.contains('=') => mapped.push((*part).to_owned()),
+            None if has_directive && !part.contains(char::is_whitespace) => {
+                // A bare target in a filter (`info,my_crate`): tracing's own meaning.
+                mapped.push((*part).to_owned());
+            }
+            None => {
+                let names: Vec<&str> = LEVEL_NAMES[..8].iter().map(|(name, _)| *name).collect();
+                return Err(format!(
+                    "LOG_LEVEL {level:?} is not a level: use one of {} (winston's names \
+                     and tracing's), or a tracing filter such as \"info,alicia_config_manager=debug\"",
+                    names.join(", ")
+                ));
+            }
+        }
+    }
+    Ok(mapped.join(","))
 }
 
 fn directives_for(level: &str) -> String {
@@ -59,47 +121,77 @@ fn directives_for(level: &str) -> String {
 /// Installs the global subscriber.
 pub fn init(settings: &LogSettings) -> Result<LogGuards, String> {
     let mut guards = Vec::new();
-    let colours = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let colours = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let console = fmt::layer()
         .with_target(false)
         .with_ansi(colours)
-        .with_writer(std::io::stderr)
+        .with_writer(std::io::stdout)
         .with_filter(filter_for(&settings.level)?);
-    let json_file = match &settings.file {
-        Some(path) => {
-            let (writer, guard) = tracing_appender::non_blocking(open_append(path)?);
-            guards.push(guard);
-            Some(
-                fmt::layer()
-                    .json()
-                    .with_ansi(false)
-                    .with_writer(writer)
-                    .with_filter(filter_for(&settings.level)?),
-            )
-        }
-        None => None,
+    let combined = match (&settings.file, &settings.dir) {
+        (Some(path), _) => Some(tracing_appender::non_blocking(open_append(path)?)),
+        (None, Some(dir)) => Some(tracing_appender::non_blocking(rolling(
+            dir,
+            "combined.log",
+            settings.rotation,
+        )?)),
+        (None, None) => None,
     };
-    let error_file = match &settings.error_file {
-        Some(path) => {
-            let (writer, guard) = tracing_appender::non_blocking(open_append(path)?);
-            guards.push(guard);
-            Some(
-                fmt::layer()
-                    .json()
-                    .with_ansi(false)
-                    .with_writer(writer)
-                    .with_filter(LevelFilter::ERROR),
-            )
-        }
-        None => None,
+    let combined_filter = filter_for(&settings.level)?;
+    let combined = combined.map(|(writer, guard)| {
+        guards.push(guard);
+        fmt::layer()
+            .json()
+            .with_ansi(false)
+            .with_writer(writer)
+            .with_filter(combined_filter)
+    });
+    let errors = match (&settings.error_file, &settings.dir) {
+        (Some(path), _) => Some(tracing_appender::non_blocking(open_append(path)?)),
+        (None, Some(dir)) => Some(tracing_appender::non_blocking(rolling(
+            dir,
+            "error.log",
+            settings.rotation,
+        )?)),
+        (None, None) => None,
     };
+    let errors = errors.map(|(writer, guard)| {
+        guards.push(guard);
+        fmt::layer()
+            .json()
+            .with_ansi(false)
+            .with_writer(writer)
+            .with_filter(LevelFilter::ERROR)
+    });
     tracing_subscriber::registry()
         .with(console)
-        .with(json_file)
-        .with(error_file)
+        .with(combined)
+        .with(errors)
         .try_init()
         .map_err(|error| format!("cannot install the logger: {error}"))?;
     Ok(LogGuards { _guards: guards })
+}
+
+/// A daily (or `rotation`) file `<prefix>.<date>` in `dir`, the newest [`LOG_FILES_KEPT`] kept.
+/// The folder is made private (0700): the files inside are then readable by the owner only,
+/// whatever mode the appender creates them with.
+fn rolling(dir: &Path, prefix: &str, rotation: LogRotation) -> Result<RollingFileAppender, String> {
+    crate::core::fsutil::ensure_private_dir(dir).map_err(|error| {
+        format!(
+            "cannot make the private log folder {}: {error}",
+            dir.display()
+        )
+    })?;
+    let rotation = match rotation {
+        LogRotation::Daily => Rotation::DAILY,
+        LogRotation::Hourly => Rotation::HOURLY,
+        LogRotation::Minutely => Rotation::MINUTELY,
+    };
+    RollingFileAppender::builder()
+        .rotation(rotation)
+        .filename_prefix(prefix)
+        .max_log_files(LOG_FILES_KEPT)
+        .build(dir)
+        .map_err(|error| format!("cannot open the log files in {}: {error}", dir.display()))
 }
 
 fn open_append(path: &Path) -> Result<std::fs::File, String> {
@@ -145,5 +237,38 @@ socketioxide=info,hyper=info,hyper_util=info,h2=info,axum=info,tower_http=info";
         assert!(!directives_for("trace,socketioxide=trace").contains("socketioxide=info"));
         assert!(filter_for("debug").is_ok());
         assert!(filter_for("alicia=loud").is_err());
+    }
+
+    #[test]
+    fn winston_and_tracing_level_names_are_levels_and_other_words_are_refused() {
+        for (name, level) in [
+            ("error", "error"),
+            ("warn", "warn"),
+            ("info", "info"),
+            ("http", "info"),
+            ("verbose", "debug"),
+            ("debug", "debug"),
+            ("silly", "trace"),
+            ("trace", "trace"),
+            (" VERBOSE ", "debug"),
+            ("", "info"),
+        ] {
+            assert_eq!(level_directives(name).unwrap(), level, "{name:?}");
+        }
+        assert_eq!(
+            level_directives("verbose,rumqttc=debug").unwrap(),
+            "debug,rumqttc=debug"
+        );
+        assert_eq!(
+            level_directives("info,alicia_config_manager=trace").unwrap(),
+            "info,alicia_config_manager=trace"
+        );
+        for refused in ["loud", "informational", "verbose debug", "loud,quiet"] {
+            let error = level_directives(refused).unwrap_err();
+            assert!(
+                error.contains("silly") && error.contains(refused),
+                "{error}"
+            );
+        }
     }
 }

@@ -452,10 +452,12 @@ async fn system_services_messages_discovery_and_publish() {
             "messages_published",
             "messages_received",
             "reconnects",
+            "subscriptions_refused",
             "url"
         ])
     );
     assert_eq!(info.body["mqtt"]["connected"], true);
+    assert_eq!(info.body["mqtt"]["subscriptions_refused"], json!([]));
     assert_eq!(info.body["role"], "authority");
     assert_eq!(info.body["api"]["auth_required"], false);
 

@@ -5,12 +5,15 @@ mod support;
 
 use serde_json::Value;
 use std::process::{Command, Stdio};
-use support::process::{capture_stderr, terminate, wait_for_log};
+use support::process::{capture_log, terminate, wait_for_log};
 use support::{TestBroker, TestClient, free_port};
 
 fn headless(config_dir: &std::path::Path) -> Command {
     let mut command = support::headless_command(config_dir, free_port(), None);
-    command.env("LOG_LEVEL", "info").stderr(Stdio::piped());
+    command
+        .env("LOG_LEVEL", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     command
 }
 
@@ -23,7 +26,7 @@ async fn a_first_start_creates_the_default_config_and_runs_the_embedded_broker()
         .env("MQTT_PORT", port.to_string())
         .spawn()
         .unwrap();
-    let log = capture_stderr(&mut child);
+    let log = capture_log(&mut child);
     wait_for_log(&log, "connected to the MQTT broker");
     let text = log.lock().clone();
     assert!(text.contains("created the default config"), "{text}");
@@ -61,7 +64,7 @@ async fn sigterm_says_goodbye_to_the_broker_and_exits_zero() {
         .env("MQTT_PORT", broker.port.to_string())
         .spawn()
         .unwrap();
-    let _log = capture_stderr(&mut child);
+    let _log = capture_log(&mut child);
     let alive = client
         .expect_json("alicia/system/health/config-manager", |h| {
             h["status"] == "healthy"
@@ -142,7 +145,7 @@ fn secrets_from_the_environment_never_reach_the_log() {
         .env("LOG_FILE", &log_file)
         .spawn()
         .unwrap();
-    let log = capture_stderr(&mut child);
+    let log = capture_log(&mut child);
     wait_for_log(&log, "cannot reach the MQTT broker");
     assert!(terminate(&mut child).success());
     let file = std::fs::read_to_string(&log_file).unwrap();

@@ -711,6 +711,7 @@ async fn the_will_announces_a_killed_manager(broker: TestBroker) {
         .env("MQTT_BROKER", "127.0.0.1")
         .env("MQTT_PORT", broker.port.to_string())
         .env("LOG_LEVEL", "warn")
+        .env("ALICIA_LOG_DIR", dir.path().join("logs"))
         .env_remove("MQTT_USERNAME")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

@@ -46,6 +46,8 @@ fn portable_command(binary: &Path, home: &Path) -> Command {
         .env_remove("MQTT_BROKER")
         .env_remove("LOG_FILE")
         .env_remove("ERROR_LOG_FILE")
+        .env_remove("ALICIA_LOG_DIR")
+        .env_remove("LOGS_DIRECTORY")
         .env("LOG_LEVEL", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -105,7 +107,6 @@ async fn portable_mode_writes_only_beside_the_executable() {
         "history.jsonl",
         "instance-id",
         "manager.lock",
-        "logs/alicia-config-manager.log",
         "backup.json",
     ] {
         assert!(
@@ -113,10 +114,25 @@ async fn portable_mode_writes_only_beside_the_executable() {
             "{expected} in {written:?}"
         );
     }
+    // The seed's two log files, rotated daily: `combined.log.<date>`, `error.log.<date>`.
+    let log_file = |prefix: &str| {
+        written
+            .iter()
+            .find(|path| {
+                path.starts_with("logs")
+                    && path
+                        .file_name()
+                        .is_some_and(|name| name.to_string_lossy().starts_with(prefix))
+            })
+            .unwrap_or_else(|| panic!("logs/{prefix}* in {written:?}"))
+            .clone()
+    };
+    let combined = log_file("combined.log");
+    log_file("error.log");
     let config: Value =
         serde_json::from_slice(&std::fs::read(data.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["llm-main"]["config"]["model"], "llama3");
-    let log = std::fs::read_to_string(data.join("logs/alicia-config-manager.log")).unwrap();
+    let log = std::fs::read_to_string(data.join(combined)).unwrap();
     assert!(
         log.contains("config change stored"),
         "the log is kept there too"

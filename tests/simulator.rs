@@ -209,7 +209,8 @@ fn the_simulate_subcommand_plays_and_stops_after_its_duration() {
         .env("LOG_LEVEL", "info")
         .output()
         .unwrap();
-    let log = String::from_utf8_lossy(&output.stderr);
+    // The console log goes to stdout (CONTRACT §9), as the seed's did.
+    let log = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{log}");
     assert!(log.contains("simulating an Alicia fleet"), "{log}");
     let published: u64 = log

@@ -54,6 +54,7 @@ fn every_address_without_a_login_refuses_the_start_and_says_why() {
         .env("PORT", free_port().to_string())
         .env("MQTT_PORT", free_port().to_string())
         .env("ALICIA_BROKER_BIND", "0.0.0.0")
+        .env("ALICIA_LOG_DIR", dir.path().join("logs"))
         .env_remove("MQTT_BROKER")
         .env_remove("MQTT_USERNAME")
         .env_remove("MQTT_PASSWORD")

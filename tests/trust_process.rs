@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use support::headless::Headless;
-use support::process::{capture_stderr, terminate, wait_for_log};
+use support::process::{capture_log, terminate, wait_for_log};
 use support::{PATIENCE, TestBroker, free_port, wait_for_rest};
 
 const PASSWORD: &str = "s3cret-in-the-url";
@@ -50,10 +50,11 @@ async fn a_login_in_the_broker_url_is_used_and_never_shown() {
             format!("mqtt://alicia:{PASSWORD}@127.0.0.1:{}", broker.port),
         )
         .env("LOG_LEVEL", "debug")
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let log = capture_stderr(&mut child);
+    let log = capture_log(&mut child);
     let http = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{api_port}");
     wait_for_rest(&http, &base).await;

@@ -21,6 +21,7 @@ use serde_json::value::RawValue;
 use socketioxide::extract::{SocketRef, State, TryData};
 use socketioxide::handler::ConnectHandler;
 use socketioxide::layer::SocketIoLayer;
+use socketioxide::socket::DisconnectReason;
 use socketioxide::socket::Sid;
 use socketioxide::{SendError, SocketError, SocketIo};
 use std::collections::{HashMap, VecDeque};
@@ -219,13 +220,36 @@ async fn on_connect(socket: SocketRef, State(hub): State<LiveHub>) {
         queue.devices = Some(hub.inner.devices_snapshot());
     }
     hub.inner.clients().insert(socket.id, Arc::clone(&client));
-    socket.on_disconnect(async |socket: SocketRef, State(hub): State<LiveHub>| {
-        let gone = hub.inner.clients().remove(&socket.id);
-        if let Some(client) = gone {
-            client.disconnected();
-        }
-    });
+    tracing::info!(
+        sid = %socket.id,
+        address = %peer_of(&socket),
+        transport = ?socket.transport_type(),
+        "socket.io client connected"
+    );
+    socket.on_disconnect(
+        async |socket: SocketRef, reason: DisconnectReason, State(hub): State<LiveHub>| {
+            let gone = hub.inner.clients().remove(&socket.id);
+            if let Some(client) = gone {
+                client.disconnected();
+            }
+            tracing::info!(
+                sid = %socket.id,
+                address = %peer_of(&socket),
+                %reason,
+                "socket.io client disconnected"
+            );
+        },
+    );
     tokio::spawn(pump(socket, client));
+}
+
+/// The client's address, as the server accepted its connection.
+fn peer_of(socket: &SocketRef) -> String {
+    socket
+        .req_parts()
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |info| info.0.to_string())
 }
 
 /// Feeds one client from its queue, at the pace it reads.

@@ -14,7 +14,7 @@ pub mod simulate;
 
 use crate::cli::{Cli, Command};
 use crate::core::settings::{
-    self, BrokerTarget, LogSettings, SETTINGS_FILE_NAME, SettingsFile, resolve,
+    self, BrokerTarget, LogRotation, LogSettings, SETTINGS_FILE_NAME, SettingsFile, resolve,
 };
 use crate::logging;
 
@@ -26,6 +26,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             level: cli.log_level.clone().unwrap_or_else(|| "info".to_owned()),
             file: cli.log_file.clone(),
             error_file: cli.error_log_file.clone(),
+            // The simulator writes log files only when told to.
+            dir: None,
+            rotation: LogRotation::default(),
         };
         let _log_guards = logging::init(&log).map_err(anyhow::Error::msg)?;
         return runtime()?.block_on(simulate::run(args));
@@ -41,9 +44,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     let file = SettingsFile::load(&config_dir.join(SETTINGS_FILE_NAME))?;
     let mut settings = resolve(config_dir, &cli.overrides(), &file)?;
     if let Some(dir) = cli.portable_dir()
-        && settings.log.file.is_none()
+        && cli.log_dir.is_none()
     {
-        settings.log.file = Some(dir.join("logs").join("alicia-config-manager.log"));
+        settings.log.dir = Some(dir.join("logs"));
     }
     let _log_guards = logging::init(&settings.log).map_err(anyhow::Error::msg)?;
     match &cli.command {

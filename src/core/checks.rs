@@ -13,7 +13,8 @@
 //!   and `::1` are one host; UDP and TCP ports are apart);
 //! - an enabled service that has not reported within the health TTL (or never has);
 //! - a service that refused its current config (its `/ack` says so);
-//! - another manager whose clock is more than 60 s off this one's (CONTRACT §6).
+//! - another manager whose clock is more than 60 s off this one's (CONTRACT §6);
+//! - a subscription of this manager's that the broker refused (CONTRACT §9).
 
 use crate::core::config::{ROUTER_TARGETS, ServiceType, Snapshot};
 use crate::core::health::{ConfigState, ServiceSummary};
@@ -47,6 +48,8 @@ pub enum CheckKind {
     ConfigRefused,
     /// Another manager's clock disagrees with this one's by more than 60 s.
     ClockSkew,
+    /// The broker refused one of this manager's subscriptions (CONTRACT §9).
+    SubscriptionRefused,
 }
 
 /// One finding.
@@ -89,10 +92,34 @@ pub fn run_checks(snapshot: &Snapshot, services: &[ServiceSummary]) -> Vec<Check
         };
         health_checks(summary, document, &mut checks);
     }
+    sort_checks(&mut checks);
+    checks
+}
+
+/// Errors first, then by service and field.
+pub fn sort_checks(checks: &mut [Check]) {
     checks.sort_by(|a, b| {
         (a.severity, &a.service, &a.path, a.kind).cmp(&(b.severity, &b.service, &b.path, b.kind))
     });
-    checks
+}
+
+/// Findings about this manager itself: each subscription the broker refused (its topics
+/// never arrive).
+pub fn manager_checks(subscriptions_refused: &[String]) -> Vec<Check> {
+    subscriptions_refused
+        .iter()
+        .map(|filter| Check {
+            id: format!("subscription_refused:{filter}"),
+            kind: CheckKind::SubscriptionRefused,
+            severity: Severity::Error,
+            service: crate::core::mqtt::topics::MANAGER_SERVICE_NAME.to_owned(),
+            path: String::new(),
+            message: format!(
+                "the MQTT broker refused this manager's subscription to {filter}: nothing on those topics arrives (give its login the right to read them)"
+            ),
+            related: Vec::new(),
+        })
+        .collect()
 }
 
 fn router_checks(

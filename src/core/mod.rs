@@ -272,6 +272,7 @@ impl Core {
                 url: self.mqtt.url().to_owned(),
                 embedded: self.mqtt.embedded(),
                 connected: self.mqtt.is_connected(),
+                subscriptions_refused: self.mqtt.subscriptions_refused(),
                 stats: self.mqtt.stats(),
             },
             api,
@@ -346,7 +347,21 @@ impl Core {
     /// Problems across services, computed now (see [`checks`]).
     pub fn checks(&self) -> Vec<checks::Check> {
         let snapshot = self.config.snapshot();
-        checks::run_checks(&snapshot, &self.health.summaries(&snapshot))
+        self.all_checks(&snapshot, &self.health.summaries(&snapshot))
+    }
+
+    fn all_checks(
+        &self,
+        snapshot: &config::Snapshot,
+        summaries: &[health::ServiceSummary],
+    ) -> Vec<checks::Check> {
+        let mut found = checks::run_checks(snapshot, summaries);
+        let refused = self.mqtt.subscriptions_refused();
+        if !refused.is_empty() {
+            found.extend(checks::manager_checks(&refused));
+            checks::sort_checks(&mut found);
+        }
+        found
     }
 
     /// The services overview and the checks from one reading of the store and the registry
@@ -354,7 +369,7 @@ impl Core {
     pub fn overview_and_checks(&self) -> (Vec<ServiceOverview>, Vec<checks::Check>) {
         let snapshot = self.config.snapshot();
         let summaries = self.health.summaries(&snapshot);
-        let checks = checks::run_checks(&snapshot, &summaries);
+        let checks = self.all_checks(&snapshot, &summaries);
         let rows = overview::service_overview(&self.config, &self.health, &snapshot, summaries);
         (rows, checks)
     }

@@ -48,6 +48,8 @@ pub struct MqttInfo {
     pub embedded: bool,
     /// True while connected to the broker.
     pub connected: bool,
+    /// The filters the broker refused at the last subscription (CONTRACT §9).
+    pub subscriptions_refused: Vec<String>,
     /// Traffic counters since start.
     #[serde(flatten)]
     pub stats: MqttStats,

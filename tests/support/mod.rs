@@ -97,6 +97,8 @@ pub fn headless_command(
         .env("LOG_LEVEL", "warn")
         .env_remove("LOG_FILE")
         .env_remove("ERROR_LOG_FILE")
+        // The rotated log files go to the test's folder, never the user's.
+        .env("ALICIA_LOG_DIR", config_dir.join("logs"))
         .env_remove("ALICIA_ROLE")
         .env_remove("ALICIA_API_TOKEN")
         .env_remove("ALICIA_API_BIND")
@@ -119,6 +121,7 @@ pub fn run_command(args: &[&str], config_dir: &Path) -> std::process::Output {
     std::process::Command::new(app_binary())
         .args(args)
         .env("CONFIG_PATH", config_dir)
+        .env("ALICIA_LOG_DIR", config_dir.join("logs"))
         .env_remove("MQTT_BROKER")
         .env("LOG_LEVEL", "warn")
         .output()

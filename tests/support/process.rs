@@ -1,27 +1,40 @@
-//! A child process's output and its stopping: what it writes to stderr, read on a thread, and
-//! SIGTERM with a patient wait.
+//! A child process's output and its stopping: what it writes to stdout and stderr, read on
+//! threads, and SIGTERM with a patient wait.
 
 use std::io::Read;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-/// Reads the child's stderr on a thread; returns a handle to what it has written so far.
-pub fn capture_stderr(child: &mut Child) -> std::sync::Arc<parking_lot::Mutex<String>> {
-    let mut stderr = child.stderr.take().unwrap();
+/// Reads the child's stdout (where the console log goes) and stderr (where a refused start is
+/// explained), whichever are piped, each on a thread; returns a handle to what they have
+/// written so far.
+pub fn capture_log(child: &mut Child) -> std::sync::Arc<parking_lot::Mutex<String>> {
     let text = std::sync::Arc::new(parking_lot::Mutex::new(String::new()));
-    let sink = std::sync::Arc::clone(&text);
-    std::thread::Builder::new()
-        .name("child-stderr".into())
-        .spawn(move || {
-            let mut buffer = [0u8; 4096];
-            while let Ok(n) = stderr.read(&mut buffer) {
-                if n == 0 {
-                    break;
+    let streams: [Option<Box<dyn Read + Send>>; 2] = [
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    ];
+    for mut stream in streams.into_iter().flatten() {
+        let sink = std::sync::Arc::clone(&text);
+        std::thread::Builder::new()
+            .name("child-output".into())
+            .spawn(move || {
+                let mut buffer = [0u8; 4096];
+                while let Ok(n) = stream.read(&mut buffer) {
+                    if n == 0 {
+                        break;
+                    }
+                    sink.lock().push_str(&String::from_utf8_lossy(&buffer[..n]));
                 }
-                sink.lock().push_str(&String::from_utf8_lossy(&buffer[..n]));
-            }
-        })
-        .unwrap();
+            })
+            .unwrap();
+    }
     text
 }
 

@@ -129,6 +129,7 @@ impl ConnectionTask {
                         self.execute(action);
                     }
                 }
+                Ok(Event::Incoming(Packet::SubAck(ack))) => self.on_subscribed(&ack),
                 Ok(Event::Outgoing(Outgoing::Publish(_))) => {
                     self.mqtt
                         .shared
@@ -174,13 +175,43 @@ impl ConnectionTask {
         tracing::info!(
             broker = self.mqtt.url(),
             reconnect,
-            "connected to the MQTT broker; subscribed to {}/#",
-            self.mqtt.topics().prefix()
+            "connected to the MQTT broker"
         );
         self.events.emit(CoreEvent::Connection {
             connected: true,
             reason: None,
         });
+    }
+
+    /// The broker's answer to the subscriptions (one SUBSCRIBE with the four filters, so its
+    /// codes are theirs in order): each outcome logged, refusals kept for `/api/system` and
+    /// the checks (CONTRACT §9).
+    fn on_subscribed(&self, ack: &rumqttc::SubAck) {
+        let filters = self.mqtt.topics().subscriptions();
+        let mut refused = Vec::new();
+        for (filter, code) in filters.iter().zip(&ack.return_codes) {
+            match code {
+                rumqttc::SubscribeReasonCode::Success(qos) => {
+                    tracing::info!(filter, qos = *qos as u8, "subscribed");
+                }
+                rumqttc::SubscribeReasonCode::Failure => {
+                    tracing::error!(
+                        filter,
+                        "the MQTT broker refused the subscription: nothing on these topics will arrive (check the broker's rights for this login)"
+                    );
+                    refused.push(filter.clone());
+                }
+            }
+        }
+        let changed = {
+            let mut kept = self.mqtt.shared.subscriptions_refused.lock();
+            let changed = *kept != refused;
+            *kept = refused;
+            changed
+        };
+        if changed {
+            self.events.emit(CoreEvent::FleetChanged);
+        }
     }
 
     fn on_error(&self, error: &ConnectionError, failures_in_a_row: u64) {

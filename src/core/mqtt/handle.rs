@@ -72,6 +72,8 @@ pub(crate) struct Shared {
     pub(crate) counters: Arc<Counters>,
     pub(crate) generation: watch::Sender<u64>,
     pub(crate) owned: Arc<OwnedConfigs>,
+    /// The filters the broker refused at the last subscription (a SubAck failure code).
+    pub(crate) subscriptions_refused: Mutex<Vec<String>>,
 }
 
 /// Handle to the MQTT connection; cheap to clone.
@@ -117,6 +119,7 @@ impl MqttHandle {
             counters,
             generation: watch::channel(0).0,
             owned: Arc::default(),
+            subscriptions_refused: Mutex::default(),
         };
         Ok((
             Self {
@@ -195,6 +198,11 @@ impl MqttHandle {
             c.devices_refused.load(Ordering::Relaxed),
             c.services_refused.load(Ordering::Relaxed),
         )
+    }
+
+    /// The filters the broker refused at the last subscription (CONTRACT §9).
+    pub fn subscriptions_refused(&self) -> Vec<String> {
+        self.shared.subscriptions_refused.lock().clone()
     }
 
     /// Wakes on every (re)connection: the number of ConnAcks so far.

@@ -211,6 +211,7 @@ impl MessageHandler {
     /// Handles one message; returns the follow-up work.
     pub fn handle(&self, topic: &str, payload: Bytes, retained: bool) -> Vec<Action> {
         self.counters.received.fetch_add(1, Ordering::Relaxed);
+        tracing::trace!(topic, bytes = payload.len(), retained, "MQTT message");
         let now = OffsetDateTime::now_utc();
         let stamp = self.clock.lock().at(now);
         let limit = payload_limit(self.topics.classify(topic));

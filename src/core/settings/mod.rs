@@ -54,12 +54,39 @@ pub const SETTINGS_FILE_NAME: &str = "settings.json";
 /// Logging settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogSettings {
-    /// `LOG_LEVEL`: a level or tracing filter directives.
+    /// `LOG_LEVEL`: a level name (winston's or tracing's) or tracing filter directives.
     pub level: String,
-    /// `LOG_FILE`: JSON lines of everything logged.
+    /// `LOG_FILE`: JSON lines of everything logged, to this exact file.
     pub file: Option<PathBuf>,
-    /// `ERROR_LOG_FILE`: JSON lines of errors.
+    /// `ERROR_LOG_FILE`: JSON lines of errors, to this exact file.
     pub error_file: Option<PathBuf>,
+    /// Where the rotated `combined.log.*` and `error.log.*` files go when no exact file is
+    /// named (`None`: no log files).
+    pub dir: Option<PathBuf>,
+    /// How often they roll over.
+    pub rotation: LogRotation,
+}
+
+/// How often the log files roll over (`ALICIA_LOG_ROTATION`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogRotation {
+    /// A new file each day (the seed's winston-daily-rotate-file default).
+    #[default]
+    Daily,
+    /// A new file each hour.
+    Hourly,
+    /// A new file each minute (for trying rotation out).
+    Minutely,
+}
+
+/// The log folder the platform offers: the XDG state folder on Linux
+/// (`~/.local/state/alicia-config-manager`), the local data folder's `logs` elsewhere.
+pub fn platform_log_dir() -> Option<PathBuf> {
+    let dirs = directories::ProjectDirs::from("", "", "alicia-config-manager")?;
+    Some(
+        dirs.state_dir()
+            .map_or_else(|| dirs.data_local_dir().join("logs"), Path::to_path_buf),
+    )
 }
 
 /// Everything the core needs to start, resolved.
@@ -163,6 +190,10 @@ pub struct Overrides {
     pub log_file: Option<PathBuf>,
     /// `ERROR_LOG_FILE`.
     pub error_log_file: Option<PathBuf>,
+    /// `ALICIA_LOG_DIR` (or systemd's `LOGS_DIRECTORY`).
+    pub log_dir: Option<PathBuf>,
+    /// `ALICIA_LOG_ROTATION`.
+    pub log_rotation: Option<LogRotation>,
     /// `NODE_ENV`.
     pub node_env: Option<String>,
 }
@@ -309,6 +340,8 @@ pub fn resolve(
                 .unwrap_or_else(|| "info".to_owned()),
             file: overrides.log_file.clone(),
             error_file: overrides.error_log_file.clone(),
+            dir: overrides.log_dir.clone().or_else(platform_log_dir),
+            rotation: overrides.log_rotation.unwrap_or_default(),
         },
         development: overrides
             .node_env
