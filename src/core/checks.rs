@@ -14,10 +14,13 @@
 //! - an enabled service that has not reported within the health TTL (or never has);
 //! - a service that refused its current config (its `/ack` says so);
 //! - another manager whose clock is more than 60 s off this one's (CONTRACT §6);
-//! - a subscription of this manager's that the broker refused (CONTRACT §9).
+//! - a subscription of this manager's that the broker refused (CONTRACT §9);
+//! - a stored document the rules refuse now (an empty `provider`, the name `changes`, over
+//!   1 MiB: stored by v1), which is served as it is until changed (CONTRACT §9).
 
-use crate::core::config::{ROUTER_TARGETS, ServiceType, Snapshot};
+use crate::core::config::{FieldError, ROUTER_TARGETS, ServiceType, Snapshot, validate_document};
 use crate::core::health::{ConfigState, ServiceSummary};
+use crate::core::limits::{CONFIG_DOCUMENT_LIMIT, human_size, json_len};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -50,6 +53,9 @@ pub enum CheckKind {
     ClockSkew,
     /// The broker refused one of this manager's subscriptions (CONTRACT §9).
     SubscriptionRefused,
+    /// A stored document that this version's rules refuse (stored before them): served as it
+    /// is, refused only when changed (CONTRACT §9).
+    StoredInvalid,
 }
 
 /// One finding.
@@ -85,6 +91,9 @@ pub fn run_checks(snapshot: &Snapshot, services: &[ServiceSummary]) -> Vec<Check
         }
     }
     port_clashes(&documents, &mut checks);
+    for (name, document) in &documents {
+        stored_invalid(name, document, &mut checks);
+    }
     for summary in services {
         clock_check(summary, &mut checks);
         let Some(document) = documents.get(summary.service_name.as_str()) else {
@@ -94,6 +103,36 @@ pub fn run_checks(snapshot: &Snapshot, services: &[ServiceSummary]) -> Vec<Check
     }
     sort_checks(&mut checks);
     checks
+}
+
+/// A stored document that the schema (or the size limit) refuses now.
+fn stored_invalid(name: &str, document: &Value, checks: &mut Vec<Check>) {
+    let mut problems = validate_document(document, None);
+    let size = json_len(document);
+    if size > CONFIG_DOCUMENT_LIMIT {
+        problems.push(FieldError::new(
+            "",
+            format!(
+                "is {size} bytes of JSON, over the {} limit",
+                human_size(CONFIG_DOCUMENT_LIMIT)
+            ),
+        ));
+    }
+    for problem in problems {
+        checks.push(Check {
+            id: format!("stored_invalid:{name}:{}", problem.path),
+            kind: CheckKind::StoredInvalid,
+            severity: Severity::Warning,
+            service: name.to_owned(),
+            path: problem.path.clone(),
+            message: format!(
+                "{name}'s stored document no longer passes the rules ({} {}): it is served as it is, and must be fixed at its next change",
+                if problem.path.is_empty() { "the document" } else { problem.path.as_str() },
+                problem.message
+            ),
+            related: Vec::new(),
+        });
+    }
 }
 
 /// Errors first, then by service and field.

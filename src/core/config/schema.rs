@@ -169,6 +169,11 @@ fn message_for(kind: &ValidationErrorKind, error: &ValidationError<'_>) -> Strin
         ValidationErrorKind::Format { format } => format!("must be a valid {format}"),
         ValidationErrorKind::MinItems { limit } => format!("must have at least {limit} items"),
         ValidationErrorKind::MaxItems { limit } => format!("must have at most {limit} items"),
+        ValidationErrorKind::Not { schema } => match schema.get("const") {
+            // `service_name` `changes` (CONTRACT §7).
+            Some(reserved) => format!("{} is reserved", display_value(reserved)),
+            None => error.masked_with("the value").to_string(),
+        },
         _ => error.masked_with("the value").to_string(),
     }
 }
