@@ -289,6 +289,7 @@ impl Cli {
             api_port: self.port,
             api_bind: self.api_bind,
             api_token: secret_from_env("ALICIA_API_TOKEN"),
+            api_read_token: secret_from_env("ALICIA_API_READ_TOKEN"),
             frontend_url: self.frontend_url.clone(),
             rate_limit_max: self.rate_limit_max,
             rate_limit_window_ms: self.rate_limit_window_ms,

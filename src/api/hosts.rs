@@ -181,6 +181,7 @@ mod tests {
             bind,
             port: 3000,
             token: token.map(Secret::new),
+            read_token: None,
             frontend_url: frontend.to_owned(),
             rate_limit_max: 0,
             rate_limit_window_ms: 1,

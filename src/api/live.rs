@@ -205,7 +205,7 @@ async fn authenticate(
         .as_ref()
         .and_then(|a| a.get("token"))
         .and_then(|t| t.as_str());
-    if hub.inner.access.accepts(token) {
+    if hub.inner.access.grant(token).is_some() {
         Ok(())
     } else {
         Err(Refused)

@@ -81,7 +81,7 @@ async fn openapi_json() -> Json<&'static Value> {
 
 /// The whole app for `core` with these settings: routes, socket.io, and every protection.
 pub fn router(core: Core, settings: &ApiSettings) -> Router {
-    let access = Access::new(settings.token.clone(), settings.auth_required());
+    let access = access_of(settings);
     let development = core.settings.development;
     let (live_layer, _io) = live::layer(core.clone(), access.clone());
     let state = ApiState {
@@ -93,10 +93,19 @@ pub fn router(core: Core, settings: &ApiSettings) -> Router {
     wrap(guarded, settings, development)
 }
 
+/// The access rule these settings ask for.
+fn access_of(settings: &ApiSettings) -> Access {
+    Access::new(
+        settings.token.clone(),
+        settings.read_token.clone(),
+        settings.auth_required(),
+    )
+}
+
 /// The protections in front of the routes (socket.io, which checks its own handshake token,
 /// sits outside them): the 404 / 405 JSON fallbacks, the token check, the rate limit.
 pub fn guard_routes(routes: Router, settings: &ApiSettings) -> Router {
-    let access = Access::new(settings.token.clone(), settings.auth_required());
+    let access = access_of(settings);
     let routes = routes
         .fallback(errors::route_not_found)
         .method_not_allowed_fallback(errors::method_not_allowed)

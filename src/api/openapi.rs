@@ -54,8 +54,21 @@ pub fn add_layer_answers(openapi: &mut utoipa::openapi::OpenApi) {
             &mut item.delete,
             &mut item.patch,
         ];
-        for operation in operations.into_iter().flatten() {
+        let [get, changing @ ..] = operations;
+        if let Some(operation) = get {
             add_shared_answers(operation, open);
+        }
+        for operation in changing.into_iter().flatten() {
+            add_shared_answers(operation, open);
+            operation
+                .responses
+                .responses
+                .entry("403".to_owned())
+                .or_insert_with(|| {
+                    error_answer(
+                        "Forbidden: the read-only token (ALICIA_API_READ_TOKEN) changes nothing",
+                    )
+                });
         }
     }
 }

@@ -24,7 +24,12 @@ pub const BACKUP_FORMAT: &str = "alicia-config-manager-backup";
 /// The version this build writes and reads.
 pub const BACKUP_VERSION: u32 = 1;
 /// Settings keys that hold secrets.
-const SECRET_SETTINGS: [&str; 3] = ["mqtt_password", "api_token", "kiosk_pin_hash"];
+const SECRET_SETTINGS: [&str; 4] = [
+    "mqtt_password",
+    "api_token",
+    "api_read_token",
+    "kiosk_pin_hash",
+];
 
 /// A backup, as written to its file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -12,6 +12,9 @@ pub struct ApiSettings {
     pub port: u16,
     /// Bearer token (`ALICIA_API_TOKEN`).
     pub token: Option<Secret>,
+    /// Read-only bearer token (`ALICIA_API_READ_TOKEN`): every `GET` and socket.io, nothing
+    /// that changes state.
+    pub read_token: Option<Secret>,
     /// CORS origin (`FRONTEND_URL`).
     pub frontend_url: String,
     /// Requests per window per client, 0 = off (`RATE_LIMIT_MAX`).
@@ -70,6 +73,7 @@ mod tests {
             bind,
             port: 3000,
             token: token.map(Secret::new),
+            read_token: None,
             frontend_url: String::new(),
             rate_limit_max: 0,
             rate_limit_window_ms: 1,

@@ -58,6 +58,9 @@ pub struct SettingsFile {
     /// REST bearer token.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_token: Option<Secret>,
+    /// REST read-only bearer token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_read_token: Option<Secret>,
     /// The origin CORS allows (`FRONTEND_URL`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frontend_url: Option<String>,

@@ -174,6 +174,8 @@ pub struct Overrides {
     pub api_bind: Option<IpAddr>,
     /// `ALICIA_API_TOKEN`.
     pub api_token: Option<Secret>,
+    /// `ALICIA_API_READ_TOKEN`.
+    pub api_read_token: Option<Secret>,
     /// `FRONTEND_URL`.
     pub frontend_url: Option<String>,
     /// `RATE_LIMIT_MAX`.
@@ -303,6 +305,11 @@ pub fn resolve(
                 .or(file.api_port)
                 .unwrap_or(DEFAULT_API_PORT),
             token,
+            read_token: overrides
+                .api_read_token
+                .clone()
+                .or_else(|| file.api_read_token.clone())
+                .filter(|t| !t.is_empty()),
             frontend_url: overrides
                 .frontend_url
                 .clone()
