@@ -2,11 +2,6 @@
 //! every `GET` and socket.io work, and every route that changes state — each one the OpenAPI
 //! document lists — answers 403 and changes nothing; the admin token still does everything.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "in a test, a panic is the failure report"
-)]
-
 mod support;
 
 use reqwest::{Method, StatusCode};
