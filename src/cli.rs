@@ -123,6 +123,10 @@ pub struct Cli {
     #[arg(long, env = "ALICIA_MAX_SERVICES", value_name = "N")]
     pub max_services: Option<usize>,
 
+    /// Seconds a device command waits for its result before it is `timeout` [default: 10].
+    #[arg(long, env = "ALICIA_COMMAND_TIMEOUT_SECS", value_name = "SECS")]
+    pub command_timeout_secs: Option<u64>,
+
     /// Role when several managers share a fleet: `auto` follows an authority already
     /// running (else becomes it), `authority` takes over, `follower` never publishes configs
     /// [default: auto].
@@ -286,6 +290,7 @@ impl Cli {
             health_ttl_secs: self.health_ttl_secs,
             max_devices: self.max_devices,
             max_services: self.max_services,
+            command_timeout_secs: self.command_timeout_secs,
             api_port: self.port,
             api_bind: self.api_bind,
             api_token: secret_from_env("ALICIA_API_TOKEN"),

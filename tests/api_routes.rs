@@ -766,6 +766,7 @@ async fn the_openapi_document_lists_every_route_and_describes_real_answers() {
         "GET /api/devices",
         "GET /api/devices/{id}",
         "POST /api/devices/{id}/command",
+        "GET /api/devices/{id}/commands/{request_id}",
         "GET /api/system",
         "GET /api/system/services",
         "GET /api/system/checks",

@@ -3,6 +3,7 @@
 
 mod support;
 
+use alicia_config_manager::core::commands::CommandStatus;
 use alicia_config_manager::core::config::MASK;
 use alicia_config_manager::core::events::CoreEvent;
 use alicia_config_manager::core::mqtt::handler::Action;
@@ -202,7 +203,7 @@ fn acks_devices_and_results() {
     let plug = f.devices.get("plug-2").unwrap();
     assert_eq!(plug.room.as_deref(), Some("kitchen"));
     assert!(!plug.online);
-    f.devices.remember_command("req-1", "plug-2", "toggle");
+    f.commands.sent("req-1", "plug-2", "toggle");
     f.events();
     f.handle(
         "alicia/device/plug-2/command/result",
@@ -210,9 +211,11 @@ fn acks_devices_and_results() {
         false,
     );
     let events = f.events();
-    assert!(events.iter().any(|e| matches!(e, CoreEvent::CommandFinished { result, .. } if result.error.as_deref() == Some("relay stuck"))));
-    assert!(
-        f.devices.take_command("req-1").is_none(),
+    assert!(events.iter().any(|e| matches!(e, CoreEvent::CommandFinished(record) if record.error.as_deref() == Some("relay stuck"))));
+    let record = f.commands.get("req-1").unwrap();
+    assert_eq!(
+        record.status,
+        CommandStatus::Failed,
         "the pending command was matched"
     );
 }

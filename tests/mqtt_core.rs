@@ -396,17 +396,25 @@ async fn devices_report_state_and_answer_commands(broker: TestBroker) {
         .await;
     let finished = async {
         loop {
-            if let Ok(CoreEvent::CommandFinished { device_id, result }) = events.recv().await {
-                return (device_id, result);
+            if let Ok(CoreEvent::CommandFinished(record)) = events.recv().await {
+                return record;
             }
         }
     };
-    let (device_id, result) = tokio::time::timeout(support::PATIENCE, finished)
+    let record = tokio::time::timeout(support::PATIENCE, finished)
         .await
         .unwrap();
     assert_eq!(
-        (device_id.as_str(), result.request_id.as_str(), result.ok),
-        ("lamp-1", request_id.as_str(), true)
+        (
+            record.device_id.as_str(),
+            record.request_id.as_str(),
+            record.status
+        ),
+        (
+            "lamp-1",
+            request_id.as_str(),
+            alicia_config_manager::core::commands::CommandStatus::Ok
+        )
     );
     assert_eq!(
         core.send_command("ghost", "turn_on", Default::default()),

@@ -153,16 +153,16 @@ async fn the_core_sees_the_whole_fleet_and_it_answers() {
         .unwrap();
     let result = tokio::time::timeout(support::PATIENCE, async {
         loop {
-            if let Ok(CoreEvent::CommandFinished { result, .. }) = events.recv().await
-                && result.request_id == request_id
+            if let Ok(CoreEvent::CommandFinished(record)) = events.recv().await
+                && record.request_id == request_id
             {
-                return result;
+                return record;
             }
         }
     })
     .await
     .expect("the device answers the command");
-    if result.ok {
+    if result.status == alicia_config_manager::core::commands::CommandStatus::Ok {
         let probe = core.clone();
         wait_until("the lamp reports it is on", move || {
             probe

@@ -1,7 +1,8 @@
 //! Live events over socket.io at `/socket.io/` (CONTRACT §3): `config:update` and
 //! `devices:update` on connect and after changes (device lists coalesced to 4 a second, each
 //! change also sent at once as `device:update`), `mqtt:message` per message, `health:update`,
-//! and `mqtt:dropped` for a client that fell behind. A client that is behind gets no
+//! `command:result` when a device command finishes (CONTRACT §9), and `mqtt:dropped` for a
+//! client that fell behind. A client that is behind gets no
 //! `device:update`s until it catches up: the coalesced list carries the same changes, and its
 //! capacity goes to the messages instead.
 //!
@@ -401,8 +402,10 @@ fn forward(hub: &Hub, event: &CoreEvent) -> bool {
             };
             hub.push_control("health:update", &raw(&update));
         }
+        CoreEvent::CommandFinished(record) => {
+            hub.push_control("command:result", &raw(&**record));
+        }
         CoreEvent::ServiceUpdated { .. }
-        | CoreEvent::CommandFinished { .. }
         | CoreEvent::Connection { .. }
         | CoreEvent::FleetChanged => {}
     }

@@ -51,6 +51,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(routes::devices::list))
         .routes(routes!(routes::devices::get))
         .routes(routes!(routes::devices::command))
+        .routes(routes!(routes::devices::command_outcome))
         .routes(routes!(routes::system::info))
         .routes(routes!(routes::system::services))
         .routes(routes!(routes::system::checks))

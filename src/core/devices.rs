@@ -1,5 +1,5 @@
-//! The device registry (CONTRACT §2, `alicia/device/<id>/…`): a live map fed by MQTT, and the
-//! commands sent to devices that still await their result.
+//! The device registry (CONTRACT §2, `alicia/device/<id>/…`): a live map fed by MQTT. The
+//! commands sent to devices are the command log's (`core::commands`).
 //!
 //! Bounded (CONTRACT §6): at most `ALICIA_MAX_DEVICES` devices (new ids beyond are refused),
 //! and the states it holds at most [`STATE_BUDGET`] of memory together (a state that would
@@ -7,20 +7,14 @@
 
 use crate::core::limits::DEFAULT_MAX_DEVICES;
 use crate::core::messages::json_footprint;
-use parking_lot::{Mutex, RwLock};
+use parking_lot::RwLock;
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 /// Memory the devices' states may take together.
 pub const STATE_BUDGET: usize = 128 * 1024 * 1024;
-
-/// Commands remembered while waiting for their result.
-const PENDING_COMMANDS_LIMIT: usize = 10_000;
-/// How long a command's result is waited for.
-const COMMAND_RESULT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A device as the manager knows it (`GET /api/devices` shape).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -93,21 +87,10 @@ pub enum DeviceRefusal {
     StateBudget(usize),
 }
 
-/// A command sent and not yet answered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PendingCommand {
-    /// The device it was sent to.
-    pub device_id: String,
-    /// The command's name, as sent.
-    pub command: String,
-    sent: Instant,
-}
-
 /// The registry; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct DeviceRegistry {
     devices: Arc<RwLock<Devices>>,
-    pending: Arc<Mutex<PendingCommands>>,
     max_devices: usize,
     state_budget: usize,
 }
@@ -125,19 +108,12 @@ impl Default for DeviceRegistry {
     }
 }
 
-#[derive(Debug, Default)]
-struct PendingCommands {
-    by_id: HashMap<String, PendingCommand>,
-    order: VecDeque<String>,
-}
-
 impl DeviceRegistry {
     /// A registry of at most `max_devices` devices whose states take at most `state_budget`
     /// bytes together.
     pub fn with_limits(max_devices: usize, state_budget: usize) -> Self {
         Self {
             devices: Arc::default(),
-            pending: Arc::default(),
             max_devices,
             state_budget,
         }
@@ -232,39 +208,6 @@ impl DeviceRegistry {
     /// The memory the devices' states take together, roughly.
     pub fn state_bytes(&self) -> usize {
         self.devices.read().state_bytes
-    }
-
-    /// Remembers a command sent, to match its result.
-    pub fn remember_command(&self, request_id: &str, device_id: &str, command: &str) {
-        let mut pending = self.pending.lock();
-        let now = Instant::now();
-        while let Some(oldest) = pending.order.front().cloned() {
-            let expired = pending
-                .by_id
-                .get(&oldest)
-                .is_none_or(|p| now.duration_since(p.sent) > COMMAND_RESULT_TIMEOUT);
-            if expired || pending.order.len() >= PENDING_COMMANDS_LIMIT {
-                pending.order.pop_front();
-                pending.by_id.remove(&oldest);
-            } else {
-                break;
-            }
-        }
-        pending.by_id.insert(
-            request_id.to_owned(),
-            PendingCommand {
-                device_id: device_id.to_owned(),
-                command: command.to_owned(),
-                sent: now,
-            },
-        );
-        pending.order.push_back(request_id.to_owned());
-    }
-
-    /// Takes the command a result answers, if this manager sent it and still waits for it.
-    pub fn take_command(&self, request_id: &str) -> Option<PendingCommand> {
-        let mut pending = self.pending.lock();
-        pending.by_id.remove(request_id)
     }
 }
 
@@ -395,13 +338,5 @@ mod tests {
             0,
             "a device removed frees its share"
         );
-    }
-
-    #[test]
-    fn commands_are_matched_once() {
-        let registry = DeviceRegistry::default();
-        registry.remember_command("r1", "lamp", "turn_on");
-        assert_eq!(registry.take_command("r1").unwrap().device_id, "lamp");
-        assert!(registry.take_command("r1").is_none());
     }
 }

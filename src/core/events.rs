@@ -2,10 +2,11 @@
 //! subscribes to the same bounded broadcast; a subscriber that falls behind is told how many
 //! events it missed (`RecvError::Lagged`) and re-reads the state it needs from the core.
 
+use crate::core::commands::CommandRecord;
 use crate::core::config::ChangeSource;
 use crate::core::devices::Device;
 use crate::core::messages::MessageRecord;
-use crate::core::mqtt::payloads::{CommandResult, HealthStatus};
+use crate::core::mqtt::payloads::HealthStatus;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
@@ -49,13 +50,8 @@ pub enum CoreEvent {
     },
     /// An MQTT message arrived (secrets already masked in the record).
     Message(Arc<MessageRecord>),
-    /// A device answered a command.
-    CommandFinished {
-        /// The device that answered, by id.
-        device_id: String,
-        /// Its answer.
-        result: CommandResult,
-    },
+    /// A command finished: its device answered, or it timed out.
+    CommandFinished(Arc<CommandRecord>),
     /// The broker connection went up or down.
     Connection {
         /// True while connected to the broker.

@@ -7,6 +7,7 @@ pub mod backup;
 pub mod broker;
 pub mod checks;
 pub mod clock;
+pub mod commands;
 pub mod config;
 pub mod devices;
 pub mod documents_json;
@@ -26,6 +27,7 @@ pub mod transfer;
 
 use api_switch::{ApiStatus, ApiSwitch};
 use broker::{BrokerError, EmbeddedBroker, start_embedded_broker};
+use commands::CommandLog;
 use config::{ConfigPaths, ConfigService, OpenError, OpenReport};
 use devices::DeviceRegistry;
 use events::{CoreEvent, EventBus};
@@ -64,6 +66,8 @@ pub struct Core {
     pub config: ConfigService,
     /// The devices reported on the bus.
     pub devices: DeviceRegistry,
+    /// Commands sent to devices and their outcomes (CONTRACT §9).
+    pub commands: CommandLog,
     /// Service health, announcements and acks.
     pub health: HealthRegistry,
     /// The ring of recent MQTT messages.
@@ -176,6 +180,7 @@ impl Core {
         config.set_remote(Arc::new(remote.clone()));
         let devices = DeviceRegistry::with_limits(settings.max_devices, devices::STATE_BUDGET);
         let health = HealthRegistry::new(Duration::from_secs(settings.health_ttl_secs));
+        let commands = CommandLog::new(Duration::from_secs(settings.command_timeout_secs));
         let messages = MessageLog::new(settings.message_log_capacity);
         let handler = MessageHandler::new(
             mqtt.topics().clone(),
@@ -191,12 +196,14 @@ impl Core {
             remote: remote.clone(),
         })
         .with_owned(Arc::clone(mqtt.owned()))
-        .with_max_services(settings.max_services);
+        .with_max_services(settings.max_services)
+        .with_commands(commands.clone());
         let core = Core {
             settings_file: SettingsStore::new(settings.settings_file()),
             settings,
             config: config.clone(),
             devices,
+            commands,
             health,
             messages,
             mqtt: mqtt.clone(),
@@ -394,8 +401,7 @@ impl Core {
             params,
         };
         let topic = self.mqtt.topics().device_command(device_id);
-        self.devices
-            .remember_command(&request_id, device_id, command);
+        self.commands.sent(&request_id, device_id, command);
         self.mqtt.publish(
             &topic,
             serde_json::to_vec(&payload).unwrap_or_default(),
@@ -495,6 +501,10 @@ async fn run_health_sweeper(core: Core, mut shutdown: watch::Receiver<bool>) {
                     core.events.emit(event);
                 }
                 age_authority_claim(&core);
+                for record in core.commands.expire(std::time::Instant::now()) {
+                    tracing::info!(device = record.device_id, request_id = record.request_id, "command timed out");
+                    core.events.emit(CoreEvent::CommandFinished(record));
+                }
             }
         }
     }

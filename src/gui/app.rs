@@ -203,9 +203,7 @@ impl AliciaApp {
             | CoreEvent::ServiceUpdated { .. } => {
                 services_changed = true;
             }
-            CoreEvent::CommandFinished { device_id, result } => {
-                devices_panel.on_command_result(&device_id, &result)
-            }
+            CoreEvent::CommandFinished(record) => devices_panel.on_command_finished(&record),
             CoreEvent::Connection { .. } | CoreEvent::FleetChanged => connection_changed = true,
         });
         let retired = (self.messages.take_retired(), self.devices.take_retired());

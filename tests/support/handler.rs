@@ -2,6 +2,7 @@
 //! not running: the handler only queues changes) and fresh registries — without a broker. The
 //! handler tests, the hostile-input properties and the handler benchmark all start here.
 
+use alicia_config_manager::core::commands::{CommandLog, DEFAULT_COMMAND_TIMEOUT};
 use alicia_config_manager::core::config::{ConfigPaths, ConfigService};
 use alicia_config_manager::core::devices::DeviceRegistry;
 use alicia_config_manager::core::events::{CoreEvent, EventBus};
@@ -25,6 +26,8 @@ pub struct HandlerFixture {
     pub config: ConfigService,
     /// Its device registry.
     pub devices: DeviceRegistry,
+    /// The commands it finishes.
+    pub commands: CommandLog,
     /// Its health registry.
     pub health: HealthRegistry,
     /// Its message ring.
@@ -51,6 +54,7 @@ impl HandlerFixture {
         let health = HealthRegistry::new(health_ttl);
         let messages = MessageLog::new(ring);
         let counters = Arc::new(Counters::default());
+        let commands = CommandLog::new(DEFAULT_COMMAND_TIMEOUT);
         let handler = MessageHandler::new(
             Topics::default(),
             config.clone(),
@@ -59,11 +63,13 @@ impl HandlerFixture {
             messages.clone(),
             bus,
             Arc::clone(&counters),
-        );
+        )
+        .with_commands(commands.clone());
         Self {
             handler,
             config,
             devices,
+            commands,
             health,
             messages,
             counters,

@@ -2,6 +2,7 @@
 
 use super::ApiState;
 use crate::api::errors::{ApiError, ErrorBody, JsonBody};
+use crate::core::commands::CommandRecord;
 use crate::core::devices::Device;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -34,6 +35,28 @@ pub async fn get(
         .ok_or_else(|| ApiError::NotFound {
             what: "Device not found",
             message: format!("no device {id}"),
+        })
+}
+
+/// What became of a command (`pending` until its device answers or it times out).
+#[utoipa::path(get, path = "/api/devices/{id}/commands/{request_id}", operation_id = "getDeviceCommand", tag = "devices",
+    params(("id" = String, Path, description = "Device id"),
+        ("request_id" = String, Path, description = "The `request_id` the command was sent with")),
+    responses((status = 200, description = "The command and its outcome", body = CommandRecord),
+        (status = 404, description = "No such command for this device (the last 1,000 are kept)", body = ErrorBody)))]
+pub async fn command_outcome(
+    State(state): State<ApiState>,
+    Path((id, request_id)): Path<(String, String)>,
+) -> Result<Json<Arc<CommandRecord>>, ApiError> {
+    state
+        .core
+        .commands
+        .get(&request_id)
+        .filter(|record| record.device_id == id)
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound {
+            what: "Command not found",
+            message: format!("no command {request_id} for device {id} (the last 1,000 are kept)"),
         })
 }
 

@@ -7,6 +7,7 @@ use super::owned::OwnedConfigs;
 use super::payloads::{Announcement, HealthReport, HealthStatus, SetRefusal};
 use super::topics::{MANAGER_SERVICE_NAME, TopicKind, Topics};
 use crate::core::clock::format_rfc3339;
+use crate::core::commands::CommandLog;
 use crate::core::config::ConfigService;
 use crate::core::devices::{DeviceChange, DeviceRegistry};
 use crate::core::events::{CoreEvent, EventBus};
@@ -121,6 +122,7 @@ pub struct MessageHandler {
     mirrored_since_connect: Mutex<HashSet<String>>,
     pruned_once: AtomicBool,
     max_services: usize,
+    commands: Option<CommandLog>,
 }
 
 /// The current millisecond as RFC 3339 text, formatted once per millisecond: at high message
@@ -169,7 +171,14 @@ impl MessageHandler {
             mirrored_since_connect: Mutex::default(),
             pruned_once: AtomicBool::new(false),
             max_services: DEFAULT_MAX_SERVICES,
+            commands: None,
         }
+    }
+
+    /// Finishes the commands this manager sent when their devices answer.
+    pub fn with_commands(mut self, commands: CommandLog) -> Self {
+        self.commands = Some(commands);
+        self
     }
 
     /// Admits at most `max_services` services from the bus (`ALICIA_MAX_SERVICES`); services
@@ -462,18 +471,19 @@ impl MessageHandler {
                 self.emit_device(change);
             }
             Inbound::CommandResult { id, result } => {
-                let ours = self.devices.take_command(&result.request_id).is_some();
+                let finished = self.commands.as_ref().and_then(|commands| {
+                    commands.answered(&result.request_id, &id, result.ok, result.error)
+                });
                 tracing::debug!(
                     device = id,
                     request_id = result.request_id,
                     ok = result.ok,
-                    ours,
+                    ours = finished.is_some(),
                     "command result"
                 );
-                self.events.emit(CoreEvent::CommandFinished {
-                    device_id: id,
-                    result,
-                });
+                if let Some(record) = finished {
+                    self.events.emit(CoreEvent::CommandFinished(record));
+                }
             }
             Inbound::Config { .. }
             | Inbound::ConfigError { .. }

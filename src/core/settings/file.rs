@@ -43,6 +43,9 @@ pub struct SettingsFile {
     /// Services the bus may introduce at most.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_services: Option<usize>,
+    /// Seconds a command waits for its device's answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command_timeout_secs: Option<u64>,
     /// Messages kept in the message log.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_log_capacity: Option<usize>,

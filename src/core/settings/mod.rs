@@ -24,6 +24,7 @@ pub use broker::{BrokerTarget, BrokerUrl};
 pub use file::{SettingsError, SettingsFile};
 pub use store::SettingsStore;
 
+use crate::core::commands::DEFAULT_COMMAND_TIMEOUT;
 use crate::core::config::DEFAULT_HISTORY_LIMIT;
 use crate::core::fleet::RoleSetting;
 use crate::core::health::DEFAULT_HEALTH_TTL;
@@ -118,6 +119,8 @@ pub struct Settings {
     pub max_devices: usize,
     /// Services the bus may introduce at most (`ALICIA_MAX_SERVICES`, CONTRACT §6).
     pub max_services: usize,
+    /// Seconds a command waits for its device's answer (`ALICIA_COMMAND_TIMEOUT_SECS`).
+    pub command_timeout_secs: u64,
     /// The REST server.
     pub api: ApiSettings,
     /// Where and how much to log.
@@ -168,6 +171,8 @@ pub struct Overrides {
     pub max_devices: Option<usize>,
     /// `ALICIA_MAX_SERVICES`.
     pub max_services: Option<usize>,
+    /// `ALICIA_COMMAND_TIMEOUT_SECS`.
+    pub command_timeout_secs: Option<u64>,
     /// `--port` / `PORT`.
     pub api_port: Option<u16>,
     /// `ALICIA_API_BIND`.
@@ -295,6 +300,11 @@ pub fn resolve(
             .max_services
             .or(file.max_services)
             .unwrap_or(DEFAULT_MAX_SERVICES),
+        command_timeout_secs: overrides
+            .command_timeout_secs
+            .or(file.command_timeout_secs)
+            .unwrap_or(DEFAULT_COMMAND_TIMEOUT.as_secs())
+            .max(1),
         api: ApiSettings {
             bind: overrides
                 .api_bind

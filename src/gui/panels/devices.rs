@@ -2,22 +2,23 @@
 //! selected device's details: raw state, and a command dialog that shows the device's answer.
 
 use crate::core::Core;
-use crate::core::mqtt::payloads::CommandResult;
+use crate::core::commands::{CommandRecord, CommandStatus};
 use crate::gui::models::{DeviceList, DeviceSort};
 use crate::gui::widgets::badge::{Tone, badge, relative_time};
 use crate::gui::widgets::json::json_view;
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 use std::time::Instant;
 
-/// A command sent, waiting for (or showing) its result.
+/// A command sent, waiting for (or showing) its outcome.
 #[derive(Debug, Clone)]
 struct SentCommand {
     device: String,
     request_id: String,
     sent: Instant,
-    result: Option<CommandResult>,
+    finished: Option<Arc<CommandRecord>>,
 }
 
 /// The devices panel's own state.
@@ -44,12 +45,12 @@ impl Default for DevicesPanel {
 
 impl DevicesPanel {
     /// A device answered a command.
-    pub fn on_command_result(&mut self, device: &str, result: &CommandResult) {
+    pub fn on_command_finished(&mut self, record: &Arc<CommandRecord>) {
         if let Some(sent) = &mut self.sent
-            && sent.device == device
-            && sent.request_id == result.request_id
+            && sent.device == record.device_id
+            && sent.request_id == record.request_id
         {
-            sent.result = Some(result.clone());
+            sent.finished = Some(Arc::clone(record));
         }
     }
 
@@ -243,7 +244,7 @@ impl DevicesPanel {
             ui.colored_label(ui.visuals().error_fg_color, error);
         }
         if let Some(sent) = self.sent.as_ref().filter(|s| s.device == device.id) {
-            match &sent.result {
+            match sent.finished.as_deref() {
                 None => {
                     ui.horizontal(|ui| {
                         ui.spinner();
@@ -255,19 +256,24 @@ impl DevicesPanel {
                     ui.ctx()
                         .request_repaint_after(std::time::Duration::from_millis(250));
                 }
-                Some(result) if result.ok => {
-                    ui.label(RichText::new("✔ the device did it").color(Tone::Good.colour(ui)));
-                }
-                Some(result) => {
-                    let reason = result
-                        .error
-                        .clone()
-                        .unwrap_or_else(|| "no reason given".to_owned());
-                    ui.colored_label(
-                        ui.visuals().error_fg_color,
-                        format!("✖ the device refused: {reason}"),
-                    );
-                }
+                Some(record) => match record.status {
+                    CommandStatus::Ok | CommandStatus::Pending => {
+                        ui.label(RichText::new("✔ the device did it").color(Tone::Good.colour(ui)));
+                    }
+                    CommandStatus::Failed => {
+                        let reason = record.error.as_deref().unwrap_or("no reason given");
+                        ui.colored_label(
+                            ui.visuals().error_fg_color,
+                            format!("✖ the device refused: {reason}"),
+                        );
+                    }
+                    CommandStatus::Timeout => {
+                        ui.colored_label(
+                            ui.visuals().warn_fg_color,
+                            "⏱ no answer from the device in time",
+                        );
+                    }
+                },
             }
         }
     }
@@ -292,7 +298,7 @@ impl DevicesPanel {
                     device: device.to_owned(),
                     request_id,
                     sent: Instant::now(),
-                    result: None,
+                    finished: None,
                 });
             }
             Err(error) => self.error = Some(error.to_string()),
