@@ -127,6 +127,16 @@ pub struct Cli {
     #[arg(long, env = "ALICIA_COMMAND_TIMEOUT_SECS", value_name = "SECS")]
     pub command_timeout_secs: Option<u64>,
 
+    /// Seconds a device may stay silent (no state, no availability) before it shows
+    /// `stale` [default: 600].
+    #[arg(long, env = "ALICIA_DEVICE_STALE_SECS", value_name = "SECS")]
+    pub device_stale_secs: Option<u64>,
+
+    /// Days a device may stay silent before it is forgotten (its retained topics cleared);
+    /// fractions are allowed (0.5 is 12 hours) [default: 30].
+    #[arg(long, env = "ALICIA_DEVICE_EXPIRE_DAYS", value_name = "DAYS", value_parser = positive_days)]
+    pub device_expire_days: Option<f64>,
+
     /// Role when several managers share a fleet: `auto` follows an authority already
     /// running (else becomes it), `authority` takes over, `follower` never publishes configs
     /// [default: auto].
@@ -291,6 +301,8 @@ impl Cli {
             max_devices: self.max_devices,
             max_services: self.max_services,
             command_timeout_secs: self.command_timeout_secs,
+            device_stale_secs: self.device_stale_secs,
+            device_expire_days: self.device_expire_days,
             api_port: self.port,
             api_bind: self.api_bind,
             api_token: secret_from_env("ALICIA_API_TOKEN"),
@@ -307,6 +319,14 @@ impl Cli {
             log_rotation: self.log_rotation,
             node_env: self.node_env.clone(),
         }
+    }
+}
+
+/// A number of days above zero (fractions allowed).
+fn positive_days(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(days) if days.is_finite() && days > 0.0 => Ok(days),
+        _ => Err(format!("`{text}` is no number of days above 0")),
     }
 }
 

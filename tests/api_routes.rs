@@ -362,7 +362,16 @@ async fn devices_and_commands() {
         .collect();
     assert_eq!(
         keys,
-        BTreeSet::from(["id", "last_seen", "name", "online", "room", "state", "type"])
+        BTreeSet::from([
+            "id",
+            "last_seen",
+            "name",
+            "online",
+            "room",
+            "stale",
+            "state",
+            "type"
+        ])
     );
     assert_eq!(
         Call::get("/api/devices/lamp-1").send(&t.app).await.body["room"],
@@ -765,6 +774,7 @@ async fn the_openapi_document_lists_every_route_and_describes_real_answers() {
         "POST /api/config/{service}/rollback",
         "GET /api/devices",
         "GET /api/devices/{id}",
+        "DELETE /api/devices/{id}",
         "POST /api/devices/{id}/command",
         "GET /api/devices/{id}/commands/{request_id}",
         "GET /api/system",

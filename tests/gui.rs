@@ -258,6 +258,20 @@ fn a_device_appears_in_the_table_and_a_command_round_trips() {
     gui.until("the result is shown", |h, _| {
         has_text(h, "the device did it")
     });
+
+    // Forgotten from the details, after a confirmation.
+    gui.click("Forget device…");
+    assert!(
+        gui.core.devices.get("desk-lamp").is_some(),
+        "not before confirming"
+    );
+    gui.click("Forget");
+    gui.until(
+        "the lamp is gone from the registry and the table",
+        |h, core| {
+            core.devices.get("desk-lamp").is_none() && h.query_by_label("Desk lamp").is_none()
+        },
+    );
 }
 
 #[test]

@@ -49,7 +49,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(routes::config::history))
         .routes(routes!(routes::config::rollback))
         .routes(routes!(routes::devices::list))
-        .routes(routes!(routes::devices::get))
+        .routes(routes!(routes::devices::get, routes::devices::forget))
         .routes(routes!(routes::devices::command))
         .routes(routes!(routes::devices::command_outcome))
         .routes(routes!(routes::system::info))

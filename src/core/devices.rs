@@ -1,6 +1,12 @@
 //! The device registry (CONTRACT §2, `alicia/device/<id>/…`): a live map fed by MQTT. The
 //! commands sent to devices are the command log's (`core::commands`).
 //!
+//! Staleness (CONTRACT §9): a device not heard from (state or availability, whatever it said)
+//! for the stale time is marked `stale`, and one not heard from for the expiry time is
+//! forgotten by [`DeviceRegistry::sweep`]; [`DeviceRegistry::forget`] forgets one at once.
+//! Time counts from when this manager heard the message: a retained state delivered when the
+//! manager subscribes counts as heard then (MQTT says nothing of when it was published).
+//!
 //! Bounded (CONTRACT §6): at most `ALICIA_MAX_DEVICES` devices (new ids beyond are refused),
 //! and the states it holds at most [`STATE_BUDGET`] of memory together (a state that would
 //! pass it is refused; a home's devices use a few KiB each).
@@ -12,6 +18,12 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long a device may stay silent before it is stale (`ALICIA_DEVICE_STALE_SECS`).
+pub const DEFAULT_DEVICE_STALE: Duration = Duration::from_secs(600);
+/// Days a device may stay silent before it is forgotten (`ALICIA_DEVICE_EXPIRE_DAYS`).
+pub const DEFAULT_DEVICE_EXPIRE_DAYS: f64 = 30.0;
 
 /// Memory the devices' states may take together.
 pub const STATE_BUDGET: usize = 128 * 1024 * 1024;
@@ -30,6 +42,8 @@ pub struct Device {
     pub room: Option<String>,
     /// Online: its availability says so, or (with no availability yet) it has reported state.
     pub online: bool,
+    /// Not heard from (state or availability) for `ALICIA_DEVICE_STALE_SECS` (CONTRACT §9).
+    pub stale: bool,
     /// When it was last heard from (RFC 3339).
     pub last_seen: Option<String>,
     /// Its last reported state (a JSON object), `null` when cleared; shared with the message
@@ -50,6 +64,7 @@ impl Device {
             kind: None,
             room: None,
             online: false,
+            stale: false,
             last_seen: None,
             state: Arc::new(Value::Null),
             availability: None,
@@ -97,9 +112,25 @@ pub struct DeviceRegistry {
 
 #[derive(Debug, Default)]
 struct Devices {
-    by_id: HashMap<String, Arc<Device>>,
+    by_id: HashMap<String, Known>,
     /// The memory the states take together, roughly ([`json_footprint`]).
     state_bytes: usize,
+}
+
+/// A device and when it was last heard from (any message about it, even an unchanged one).
+#[derive(Debug)]
+struct Known {
+    device: Arc<Device>,
+    heard: Instant,
+}
+
+/// How long a device may stay silent (CONTRACT §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Silence {
+    /// Silent this long, it is `stale` (`ALICIA_DEVICE_STALE_SECS`).
+    pub stale_after: Duration,
+    /// Silent this long, it is forgotten (`ALICIA_DEVICE_EXPIRE_DAYS`).
+    pub forget_after: Duration,
 }
 
 impl Default for DeviceRegistry {
@@ -154,24 +185,32 @@ impl DeviceRegistry {
     }
 
     fn update(&self, id: &str, change: impl FnOnce(&mut Device)) -> Option<DeviceChange> {
+        let now = Instant::now();
         let mut devices = self.devices.write();
-        let existing = devices.by_id.get(id);
-        if existing.is_none() && devices.by_id.len() >= self.max_devices {
-            return Some(DeviceChange::Refused(DeviceRefusal::TooManyDevices(
-                self.max_devices,
-            )));
-        }
-        let old_state = existing.map_or(0, |d| state_footprint(&d.state));
-        let mut device = existing.map_or_else(|| Device::new(id), |d| Device::clone(d));
+        let existing = devices.by_id.get_mut(id);
+        let old_state = existing
+            .as_ref()
+            .map_or(0, |k| state_footprint(&k.device.state));
+        let mut device = existing
+            .as_ref()
+            .map_or_else(|| Device::new(id), |k| Device::clone(&k.device));
         change(&mut device);
         device.refresh_online();
+        device.stale = false;
         if device.is_empty() {
             let removed = devices.by_id.remove(id);
             devices.state_bytes = devices.state_bytes.saturating_sub(old_state);
             return removed.map(|_| DeviceChange::Removed(id.to_owned()));
         }
-        if devices.by_id.get(id).is_some_and(|d| **d == device) {
-            return None;
+        if let Some(known) = existing {
+            known.heard = now;
+            if *known.device == device {
+                return None;
+            }
+        } else if devices.by_id.len() >= self.max_devices {
+            return Some(DeviceChange::Refused(DeviceRefusal::TooManyDevices(
+                self.max_devices,
+            )));
         }
         let new_state = state_footprint(&device.state);
         let total = devices.state_bytes.saturating_sub(old_state) + new_state;
@@ -182,18 +221,85 @@ impl DeviceRegistry {
         }
         devices.state_bytes = total;
         let device = Arc::new(device);
-        devices.by_id.insert(id.to_owned(), Arc::clone(&device));
+        devices.by_id.insert(
+            id.to_owned(),
+            Known {
+                device: Arc::clone(&device),
+                heard: now,
+            },
+        );
         Some(DeviceChange::Updated(device))
+    }
+
+    /// Forgets a device until it reports again; `None` when it is not known.
+    pub fn forget(&self, id: &str) -> Option<Arc<Device>> {
+        let mut devices = self.devices.write();
+        let known = devices.by_id.remove(id)?;
+        devices.state_bytes = devices
+            .state_bytes
+            .saturating_sub(state_footprint(&known.device.state));
+        Some(known.device)
+    }
+
+    /// Marks the devices silent for `silence.stale_after` at `now` as stale and forgets those
+    /// silent for `silence.forget_after`; says what changed.
+    pub fn sweep(&self, now: Instant, silence: Silence) -> Vec<DeviceChange> {
+        let silent_for = |known: &Known| now.saturating_duration_since(known.heard);
+        let due: Vec<String> = self
+            .devices
+            .read()
+            .by_id
+            .iter()
+            .filter(|(_, known)| {
+                let silent = silent_for(known);
+                silent >= silence.forget_after
+                    || (silent >= silence.stale_after && !known.device.stale)
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        if due.is_empty() {
+            return Vec::new();
+        }
+        let mut changes = Vec::new();
+        let mut devices = self.devices.write();
+        for id in due {
+            let Some(known) = devices.by_id.get_mut(&id) else {
+                continue;
+            };
+            let silent = silent_for(known);
+            if silent >= silence.forget_after {
+                let footprint = state_footprint(&known.device.state);
+                devices.by_id.remove(&id);
+                devices.state_bytes = devices.state_bytes.saturating_sub(footprint);
+                changes.push(DeviceChange::Removed(id));
+            } else if silent >= silence.stale_after && !known.device.stale {
+                let mut device = Device::clone(&known.device);
+                device.stale = true;
+                known.device = Arc::new(device);
+                changes.push(DeviceChange::Updated(Arc::clone(&known.device)));
+            }
+        }
+        changes
     }
 
     /// One device.
     pub fn get(&self, id: &str) -> Option<Arc<Device>> {
-        self.devices.read().by_id.get(id).cloned()
+        self.devices
+            .read()
+            .by_id
+            .get(id)
+            .map(|known| Arc::clone(&known.device))
     }
 
     /// Every device, sorted by id.
     pub fn list(&self) -> Vec<Arc<Device>> {
-        let mut list: Vec<Arc<Device>> = self.devices.read().by_id.values().cloned().collect();
+        let mut list: Vec<Arc<Device>> = self
+            .devices
+            .read()
+            .by_id
+            .values()
+            .map(|known| Arc::clone(&known.device))
+            .collect();
         list.sort_by(|a, b| a.id.cmp(&b.id));
         list
     }
@@ -201,7 +307,7 @@ impl DeviceRegistry {
     /// (online, total) device counts.
     pub fn counts(&self) -> (usize, usize) {
         let devices = self.devices.read();
-        let online = devices.by_id.values().filter(|d| d.online).count();
+        let online = devices.by_id.values().filter(|k| k.device.online).count();
         (online, devices.by_id.len())
     }
 
@@ -260,7 +366,16 @@ mod tests {
         let json = serde_json::to_value(&*device).unwrap();
         assert_eq!(
             json.as_object().unwrap().keys().collect::<Vec<_>>(),
-            vec!["id", "name", "type", "room", "online", "last_seen", "state"]
+            vec![
+                "id",
+                "name",
+                "type",
+                "room",
+                "online",
+                "stale",
+                "last_seen",
+                "state"
+            ]
         );
     }
 
@@ -338,5 +453,58 @@ mod tests {
             0,
             "a device removed frees its share"
         );
+    }
+
+    #[test]
+    fn silent_devices_turn_stale_then_are_forgotten_and_come_back_when_heard() {
+        let registry = DeviceRegistry::default();
+        let silence = Silence {
+            stale_after: Duration::from_secs(600),
+            forget_after: Duration::from_secs(3600),
+        };
+        registry.apply_state("lamp", Some(object(json!({"on": true}))), "now");
+        let start = Instant::now();
+        assert!(registry.sweep(start, silence).is_empty());
+        let later = start + Duration::from_secs(601);
+        let changes = registry.sweep(later, silence);
+        let [DeviceChange::Updated(device)] = changes.as_slice() else {
+            panic!("{changes:?}")
+        };
+        assert!(device.stale && device.online);
+        assert!(registry.sweep(later, silence).is_empty(), "once");
+        let heard = registry.apply_availability("lamp", Some(true), "now");
+        let Some(DeviceChange::Updated(device)) = heard else {
+            panic!("{heard:?}")
+        };
+        assert!(!device.stale, "an unchanged message is still news");
+        let much_later = Instant::now() + Duration::from_secs(3601);
+        assert_eq!(
+            registry.sweep(much_later, silence),
+            vec![DeviceChange::Removed("lamp".into())]
+        );
+        assert!(registry.get("lamp").is_none());
+        assert_eq!(registry.state_bytes(), 0);
+    }
+
+    #[test]
+    fn a_forgotten_device_frees_its_place() {
+        let registry = DeviceRegistry::with_limits(1, STATE_BUDGET);
+        registry.apply_state("old", Some(object(json!({"on": true}))), "now");
+        assert!(matches!(
+            registry.apply_state("new", Some(object(json!({"on": true}))), "now"),
+            Some(DeviceChange::Refused(_))
+        ));
+        assert_eq!(
+            registry.apply_state("new", None, "now"),
+            None,
+            "clearing an unknown device is no refusal"
+        );
+        assert_eq!(registry.forget("old").unwrap().id, "old");
+        assert!(registry.forget("old").is_none());
+        assert_eq!(registry.state_bytes(), 0);
+        assert!(matches!(
+            registry.apply_state("new", Some(object(json!({"on": true}))), "now"),
+            Some(DeviceChange::Updated(_))
+        ));
     }
 }

@@ -27,7 +27,8 @@ pub enum CoreEvent {
     },
     /// A device was added or changed.
     DeviceUpdated(Arc<Device>),
-    /// A device was removed (its retained state was cleared).
+    /// A device was removed: its retained state was cleared, or it was forgotten (by an admin,
+    /// or silent for `ALICIA_DEVICE_EXPIRE_DAYS`).
     DeviceRemoved {
         /// The device's id.
         id: String,

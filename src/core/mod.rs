@@ -411,6 +411,61 @@ impl Core {
         Ok(request_id)
     }
 
+    /// Forgets a device until it reports again (CONTRACT §9) and clears its retained state and
+    /// availability on the broker, so that a restart does not bring it back; `false` when no
+    /// such device is known.
+    pub fn forget_device(&self, id: &str) -> bool {
+        if self.devices.forget(id).is_none() {
+            return false;
+        }
+        tracing::info!(device = id, "device forgotten");
+        self.clear_device_topics(id);
+        self.events
+            .emit(CoreEvent::DeviceRemoved { id: id.to_owned() });
+        true
+    }
+
+    /// Clears a forgotten device's retained topics (best effort: a broker that is down keeps
+    /// them, and the device comes back when they are delivered again).
+    fn clear_device_topics(&self, id: &str) {
+        let topics = self.mqtt.topics();
+        for topic in [topics.device_state(id), topics.device_availability(id)] {
+            if let Err(error) = self
+                .mqtt
+                .publish(&topic, Vec::new(), QoS::AtLeastOnce, true)
+            {
+                tracing::warn!(device = id, topic, %error, "could not clear a forgotten device's retained topic");
+            }
+        }
+    }
+
+    /// How long devices may stay silent, from the settings.
+    fn device_silence(&self) -> devices::Silence {
+        devices::Silence {
+            stale_after: Duration::from_secs(self.settings.device_stale_secs),
+            forget_after: Duration::try_from_secs_f64(self.settings.device_expire_days * 86_400.0)
+                .unwrap_or(Duration::MAX),
+        }
+    }
+
+    /// Marks silent devices stale and forgets those silent too long.
+    fn sweep_devices(&self) {
+        for change in self.devices.sweep(Instant::now(), self.device_silence()) {
+            match change {
+                devices::DeviceChange::Updated(device) => {
+                    tracing::info!(device = device.id, "device went stale (not heard from)");
+                    self.events.emit(CoreEvent::DeviceUpdated(device));
+                }
+                devices::DeviceChange::Removed(id) => {
+                    tracing::info!(device = id, "device forgotten after its expiry time");
+                    self.clear_device_topics(&id);
+                    self.events.emit(CoreEvent::DeviceRemoved { id });
+                }
+                devices::DeviceChange::Refused(_) => {}
+            }
+        }
+    }
+
     /// Asks every service to announce itself again.
     pub fn request_discovery(&self) -> Result<(), PublishError> {
         let topic = self.mqtt.topics().discovery_request();
@@ -484,8 +539,9 @@ async fn choose_role(settings: &Settings, instance_id: &str) -> RoleState {
     }
 }
 
-/// Every second: services not heard from within the TTL turn stale, and an authority claim
-/// not renewed in time ages (CONTRACT §6).
+/// Every second: services not heard from within the TTL turn stale, an authority claim not
+/// renewed in time ages (CONTRACT §6), silent devices turn stale or are forgotten and
+/// unanswered commands time out (CONTRACT §9).
 async fn run_health_sweeper(core: Core, mut shutdown: watch::Receiver<bool>) {
     let mut ticks = tokio::time::interval(Duration::from_secs(1));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -501,6 +557,7 @@ async fn run_health_sweeper(core: Core, mut shutdown: watch::Receiver<bool>) {
                     core.events.emit(event);
                 }
                 age_authority_claim(&core);
+                core.sweep_devices();
                 for record in core.commands.expire(std::time::Instant::now()) {
                     tracing::info!(device = record.device_id, request_id = record.request_id, "command timed out");
                     core.events.emit(CoreEvent::CommandFinished(record));

@@ -38,6 +38,26 @@ pub async fn get(
         })
 }
 
+/// Forgets a device until it reports again (CONTRACT §9); its retained state and
+/// availability are cleared on the broker.
+#[utoipa::path(delete, path = "/api/devices/{id}", operation_id = "forgetDevice", tag = "devices",
+    params(("id" = String, Path, description = "Device id")),
+    responses((status = 204, description = "Forgotten (it comes back when it reports again)"),
+        (status = 404, description = "No such device", body = ErrorBody)))]
+pub async fn forget(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if state.core.forget_device(&id) {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound {
+            what: "Device not found",
+            message: format!("no device {id}"),
+        })
+    }
+}
+
 /// What became of a command (`pending` until its device answers or it times out).
 #[utoipa::path(get, path = "/api/devices/{id}/commands/{request_id}", operation_id = "getDeviceCommand", tag = "devices",
     params(("id" = String, Path, description = "Device id"),

@@ -46,6 +46,12 @@ pub struct SettingsFile {
     /// Seconds a command waits for its device's answer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command_timeout_secs: Option<u64>,
+    /// Seconds a silent device takes to turn stale.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_stale_secs: Option<u64>,
+    /// Days a silent device takes to be forgotten.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_expire_days: Option<f64>,
     /// Messages kept in the message log.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_log_capacity: Option<usize>,

@@ -26,6 +26,7 @@ pub use store::SettingsStore;
 
 use crate::core::commands::DEFAULT_COMMAND_TIMEOUT;
 use crate::core::config::DEFAULT_HISTORY_LIMIT;
+use crate::core::devices::{DEFAULT_DEVICE_EXPIRE_DAYS, DEFAULT_DEVICE_STALE};
 use crate::core::fleet::RoleSetting;
 use crate::core::health::DEFAULT_HEALTH_TTL;
 use crate::core::limits::{DEFAULT_MAX_DEVICES, DEFAULT_MAX_SERVICES};
@@ -121,6 +122,10 @@ pub struct Settings {
     pub max_services: usize,
     /// Seconds a command waits for its device's answer (`ALICIA_COMMAND_TIMEOUT_SECS`).
     pub command_timeout_secs: u64,
+    /// Seconds a silent device takes to turn stale (`ALICIA_DEVICE_STALE_SECS`, CONTRACT §9).
+    pub device_stale_secs: u64,
+    /// Days a silent device takes to be forgotten (`ALICIA_DEVICE_EXPIRE_DAYS`, CONTRACT §9).
+    pub device_expire_days: f64,
     /// The REST server.
     pub api: ApiSettings,
     /// Where and how much to log.
@@ -173,6 +178,10 @@ pub struct Overrides {
     pub max_services: Option<usize>,
     /// `ALICIA_COMMAND_TIMEOUT_SECS`.
     pub command_timeout_secs: Option<u64>,
+    /// `ALICIA_DEVICE_STALE_SECS`.
+    pub device_stale_secs: Option<u64>,
+    /// `ALICIA_DEVICE_EXPIRE_DAYS`.
+    pub device_expire_days: Option<f64>,
     /// `--port` / `PORT`.
     pub api_port: Option<u16>,
     /// `ALICIA_API_BIND`.
@@ -305,6 +314,16 @@ pub fn resolve(
             .or(file.command_timeout_secs)
             .unwrap_or(DEFAULT_COMMAND_TIMEOUT.as_secs())
             .max(1),
+        device_stale_secs: overrides
+            .device_stale_secs
+            .or(file.device_stale_secs)
+            .unwrap_or(DEFAULT_DEVICE_STALE.as_secs())
+            .max(1),
+        device_expire_days: overrides
+            .device_expire_days
+            .or(file.device_expire_days)
+            .filter(|days| days.is_finite() && *days > 0.0)
+            .unwrap_or(DEFAULT_DEVICE_EXPIRE_DAYS),
         api: ApiSettings {
             bind: overrides
                 .api_bind

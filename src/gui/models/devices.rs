@@ -191,6 +191,7 @@ mod tests {
             kind: Some("light".to_owned()),
             room: Some(room.to_owned()),
             online,
+            stale: false,
             last_seen: None,
             state: Arc::new(Value::Null),
             availability: Some(online),

@@ -29,6 +29,8 @@ pub struct DevicesPanel {
     params: String,
     sent: Option<SentCommand>,
     error: Option<String>,
+    /// The device whose "Forget" awaits confirmation.
+    confirm_forget: Option<String>,
 }
 
 impl Default for DevicesPanel {
@@ -39,6 +41,7 @@ impl Default for DevicesPanel {
             params: "{}".to_owned(),
             sent: None,
             error: None,
+            confirm_forget: None,
         }
     }
 }
@@ -140,13 +143,7 @@ impl DevicesPanel {
                     let Some(device) = view.get(id).cloned() else {
                         return;
                     };
-                    row.col(|ui| {
-                        badge(
-                            ui,
-                            if device.online { "online" } else { "offline" },
-                            Tone::good_if(device.online),
-                        );
-                    });
+                    row.col(|ui| device_status_badge(ui, &device));
                     let selected = self.selected.as_deref() == Some(id.as_str());
                     let mut picked = false;
                     row.col(|ui| {
@@ -211,11 +208,7 @@ impl DevicesPanel {
                     ui.end_row();
                 }
                 ui.label("Status");
-                badge(
-                    ui,
-                    if device.online { "online" } else { "offline" },
-                    Tone::good_if(device.online),
-                );
+                device_status_badge(ui, &device);
                 ui.end_row();
             });
         ui.label(RichText::new("Reported state").strong());
@@ -276,6 +269,36 @@ impl DevicesPanel {
                 },
             }
         }
+        ui.separator();
+        self.forget_ui(ui, core, &device.id, read_only);
+    }
+
+    /// "Forget device…", confirmed in place: the device leaves the registry (and its retained
+    /// topics are cleared) until it reports again.
+    fn forget_ui(&mut self, ui: &mut Ui, core: &Core, id: &str, read_only: bool) {
+        if self.confirm_forget.as_deref() != Some(id) {
+            if ui
+                .add_enabled(!read_only, egui::Button::new("Forget device…"))
+                .on_hover_text("Remove it from the list until it reports again")
+                .clicked()
+            {
+                self.confirm_forget = Some(id.to_owned());
+            }
+            return;
+        }
+        ui.label(format!(
+            "Forget {id}? Its retained state is cleared; it comes back if it reports again."
+        ));
+        ui.horizontal(|ui| {
+            if ui.button("Forget").clicked() {
+                core.forget_device(id);
+                self.confirm_forget = None;
+                self.selected = None;
+            }
+            if ui.button("Cancel").clicked() {
+                self.confirm_forget = None;
+            }
+        });
     }
 
     fn send(&mut self, core: &Core, device: &str) {
@@ -304,4 +327,16 @@ impl DevicesPanel {
             Err(error) => self.error = Some(error.to_string()),
         }
     }
+}
+
+/// Online, offline, or stale (not heard from for a while: its last word may be old news).
+fn device_status_badge(ui: &mut Ui, device: &crate::core::devices::Device) {
+    let (text, tone) = match (device.online, device.stale) {
+        (_, true) => ("stale", Tone::Warning),
+        (online, false) => (
+            if online { "online" } else { "offline" },
+            Tone::good_if(online),
+        ),
+    };
+    badge(ui, text, tone);
 }
