@@ -53,6 +53,8 @@ pub enum CheckKind {
     ClockSkew,
     /// The broker refused one of this manager's subscriptions (CONTRACT §9).
     SubscriptionRefused,
+    /// A service has not confirmed its current revision for 120 s (CONTRACT §9).
+    PendingTooLong,
     /// A stored document that this version's rules refuse (stored before them): served as it
     /// is, refused only when changed (CONTRACT §9).
     StoredInvalid,
@@ -370,6 +372,19 @@ fn clock_check(summary: &ServiceSummary, checks: &mut Vec<Check>) {
     });
 }
 
+/// How long a revision may stay `pending` before a check says so, in seconds.
+const PENDING_TOLERANCE_SECS: i64 = 120;
+
+/// "2 min", "3 h", "5 d": how long, roughly.
+fn human_duration(secs: i64) -> String {
+    match secs {
+        ..120 => format!("{secs} s"),
+        120..7_200 => format!("{} min", secs / 60),
+        7_200..172_800 => format!("{} h", secs / 3_600),
+        _ => format!("{} d", secs / 86_400),
+    }
+}
+
 /// The clock difference between managers a check tolerates, in seconds.
 const CLOCK_TOLERANCE_SECS: i64 = 60;
 
@@ -389,6 +404,25 @@ fn health_checks(summary: &ServiceSummary, document: &Value, checks: &mut Vec<Ch
             message,
             related: Vec::new(),
         });
+    }
+    if let Some(since) = &summary.pending_since
+        && let Some(at) = crate::core::clock::parse_rfc3339(since)
+    {
+        let waited = (time::OffsetDateTime::now_utc() - at).whole_seconds();
+        if waited >= PENDING_TOLERANCE_SECS {
+            checks.push(Check {
+                id: format!("pending_too_long:{name}"),
+                kind: CheckKind::PendingTooLong,
+                severity: Severity::Warning,
+                service: name.clone(),
+                path: String::new(),
+                message: format!(
+                    "{name} has not confirmed its current config (published {since}, {} ago): is it running, and subscribed to its config topic?",
+                    human_duration(waited)
+                ),
+                related: Vec::new(),
+            });
+        }
     }
     if summary.config_state == ConfigState::Refused {
         let why = summary

@@ -92,6 +92,10 @@ pub struct ServiceSummary {
     /// Why it refused the current revision.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config_error: Option<String>,
+    /// While its current revision is `pending`: when that revision was stored and published
+    /// (its `last_updated`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_since: Option<String>,
     /// A manager's presence: how far its clock was from this manager's at its last live
     /// report (seconds).
     #[serde(skip)]
@@ -301,6 +305,9 @@ impl HealthRegistry {
                     config_state,
                     config_error: (config_state == ConfigState::Refused)
                         .then(|| ack.and_then(|a| a.error.clone()))
+                        .flatten(),
+                    pending_since: (config_state == ConfigState::Pending)
+                        .then(|| current.and_then(last_updated_of).map(str::to_owned))
                         .flatten(),
                     clock_skew_secs: runtime.and_then(|r| r.clock_skew_secs),
                 }

@@ -26,6 +26,10 @@ pub struct ServiceOverview {
     /// Why it refused its current revision, when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config_error: Option<String>,
+    /// While its current revision is `pending`: since when (the revision's `last_updated`,
+    /// when it was stored and published; CONTRACT §9).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_since: Option<String>,
     /// The configured `service_type`; `null` without a config.
     pub service_type: Option<ServiceType>,
     /// True for another config manager's presence (it has a health topic, not a config).
@@ -119,6 +123,7 @@ pub fn service_overview(
                 stale: summary.stale,
                 config_state: summary.config_state,
                 config_error: summary.config_error,
+                pending_since: summary.pending_since,
             }
         })
         .collect()

@@ -31,6 +31,9 @@ use std::time::{Duration, Instant};
 const EVENT_BUDGET: Duration = Duration::from_millis(4);
 /// Least time between two rebuilds of the services table while health keeps changing.
 const SERVICES_EVERY: Duration = Duration::from_millis(250);
+/// Most time between two rebuilds when nothing changes (checks that depend on time alone,
+/// such as a revision pending too long, appear meanwhile).
+const SERVICES_AT_LEAST_EVERY: Duration = Duration::from_secs(10);
 
 /// The tabs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,7 +221,11 @@ impl AliciaApp {
             }
             services_changed = true;
         }
-        self.services_dirty |= services_changed;
+        let outdated = self
+            .services_built
+            .is_some_and(|at| at.elapsed() >= SERVICES_AT_LEAST_EVERY);
+        self.services_dirty |= services_changed || outdated;
+        ctx.request_repaint_after(SERVICES_AT_LEAST_EVERY);
         if services_changed {
             self.config_generation += 1;
         }
