@@ -9,7 +9,8 @@
 mod support;
 
 use alicia_config_manager::core::config::{
-    Change, ChangeSource, ConfigError, ConfigPaths, ConfigService, MASK, OpenError, Precondition,
+    Actor, ActorKind, Change, ChangeSource, ConfigError, ConfigPaths, ConfigService, MASK,
+    OpenError, Precondition,
 };
 use alicia_config_manager::core::events::{CoreEvent, EventBus};
 use serde_json::{Value, json};
@@ -187,7 +188,10 @@ async fn a_change_based_on_a_stale_revision_is_a_conflict() {
         theirs,
         ConfigError::Conflict {
             service: "whisper-service".into(),
-            current: Some(mine.revision)
+            current: Some(mine.revision),
+            current_last_updated: mine.document.as_ref().unwrap()["last_updated"]
+                .as_str()
+                .map(str::to_owned),
         }
     );
     let exists = service
@@ -224,7 +228,10 @@ async fn delete_and_rollback() {
         )
         .await
         .unwrap();
-    let rolled = service.rollback("ollama", first.revision).await.unwrap();
+    let rolled = service
+        .rollback("ollama", first.revision, Actor::of_kind(ActorKind::Rest))
+        .await
+        .unwrap();
     assert_eq!(
         rolled.document.as_ref().unwrap()["config"]["model"],
         "llama3"
@@ -233,7 +240,10 @@ async fn delete_and_rollback() {
     assert_eq!(on_disk(dir.path())["ollama"]["config"]["model"], "llama3");
 
     assert_eq!(
-        service.rollback("ollama", 9999).await.unwrap_err(),
+        service
+            .rollback("ollama", 9999, Actor::of_kind(ActorKind::Rest))
+            .await
+            .unwrap_err(),
         ConfigError::RevisionNotFound {
             service: "ollama".into(),
             revision: 9999
@@ -247,7 +257,9 @@ async fn delete_and_rollback() {
     assert!(on_disk(dir.path()).get("ollama").is_none());
     assert!(service.history("ollama")[0].document.is_none());
     assert!(matches!(
-        service.rollback("ollama", deleted.revision).await,
+        service
+            .rollback("ollama", deleted.revision, Actor::of_kind(ActorKind::Rest))
+            .await,
         Err(ConfigError::RevisionIsDeletion { .. })
     ));
     assert!(matches!(
@@ -256,7 +268,10 @@ async fn delete_and_rollback() {
             .await,
         Err(ConfigError::NotFound { .. })
     ));
-    let back = service.rollback("ollama", first.revision).await.unwrap();
+    let back = service
+        .rollback("ollama", first.revision, Actor::of_kind(ActorKind::Rest))
+        .await
+        .unwrap();
     assert!(back.created);
 }
 

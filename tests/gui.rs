@@ -10,7 +10,9 @@
 
 mod support;
 
-use alicia_config_manager::core::config::{ChangeSource, Committed, Precondition};
+use alicia_config_manager::core::config::{
+    Actor, ActorKind, ChangeSource, Committed, Precondition,
+};
 use alicia_config_manager::core::mqtt::payloads::HealthStatus;
 use alicia_config_manager::core::settings::SettingsFile;
 use alicia_config_manager::core::{Core, CoreRuntime};
@@ -147,7 +149,7 @@ fn locked(node: &egui_kittest::Node<'_>) -> bool {
 }
 
 fn has_text(harness: &Harness<'static, AliciaApp>, text: &str) -> bool {
-    harness.query_by_label_contains(text).is_some()
+    harness.query_all_by_label_contains(text).next().is_some()
 }
 
 #[test]
@@ -401,10 +403,16 @@ fn a_revision_is_rolled_back_from_history() {
             .get("whisper-service")
             .is_some_and(|s| s.document["config"]["model"] == "model-a")
     });
+    let rollback = gui.core.config.history("whisper-service")[0].clone();
+    assert_eq!(rollback.source, ChangeSource::Rollback);
     assert_eq!(
-        gui.core.config.history("whisper-service")[0].source,
-        ChangeSource::Rollback
+        rollback.actor(),
+        Actor::desktop_user(),
+        "asked for by the desktop's user"
     );
+    // The History list says who made each revision.
+    let by_whom = Actor::desktop_user().describe();
+    gui.until("the list names the user", |h, _| has_text(h, &by_whom));
 }
 
 #[test]
@@ -623,9 +631,19 @@ fn a_follower_edits_through_the_authority_and_shows_its_refusal_beside_the_field
         authority.config.get("whisper-service").unwrap().document["config"]["endpoints"][0]["ip"],
         "10.0.0.77"
     );
+    // CONTRACT §9: the authority records who made it, on which manager.
+    let stored = authority.config.history("whisper-service")[0].clone();
+    assert_eq!(stored.source, ChangeSource::Mqtt);
+    let actor = stored.actor();
+    assert_eq!(actor.kind, ActorKind::Gui);
     assert_eq!(
-        authority.config.history("whisper-service")[0].source,
-        ChangeSource::Mqtt
+        actor.name,
+        Actor::desktop_user().name,
+        "the OS user and host"
+    );
+    assert_eq!(
+        actor.instance_id.as_deref(),
+        Some(follower.fleet.instance_id())
     );
 
     // One the follower cannot judge: the authority's refusal shows beside the field.
@@ -724,4 +742,117 @@ fn a_service_stamped_in_year_9999_opens_validates_and_saves() {
                     .is_some_and(|t| t.starts_with("20"))
         })
     });
+}
+
+/// CONTRACT §9: a follower sends its edit in the envelope (the `last_updated` it started from,
+/// and who made it); when the authority refuses it as based on an old document, the
+/// follower's editor shows the conflict as it shows a local one, and "keep mine" sends again
+/// from the new base. The authority is a test client here, to hold the race (another edit
+/// landing first) still.
+#[test]
+fn a_followers_edit_refused_as_a_conflict_shows_the_conflict_view() {
+    use alicia_config_manager::core::clock::format_rfc3339;
+    use alicia_config_manager::core::config::seed_default_document;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let broker = TestBroker::embedded();
+    let port = broker.port;
+    let (first_revision, newer_revision) = ("2026-11-01T00:00:00.000Z", "2026-11-02T00:00:00.000Z");
+    let first = seed_default_document(first_revision);
+    let mut authority = runtime.block_on(async move {
+        let mut authority = TestClient::connect(port).await;
+        authority.subscribe("alicia/config/+/set").await;
+        let now = format_rfc3339(time::OffsetDateTime::now_utc());
+        let presence = json!({"status": "healthy", "timestamp": now, "instance_id": "fake-authority",
+            "role": "authority", "details": {"since": now}});
+        authority
+            .publish_json("alicia/system/health/config-manager", &presence, true)
+            .await;
+        authority
+            .publish_json("alicia/config/whisper-service", &first, true)
+            .await;
+        authority
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (follower, follower_runtime) = runtime.block_on(start_core(dir.path(), port, |s| {
+        s.role = alicia_config_manager::core::fleet::RoleSetting::Follower
+    }));
+    let mut harness = window(
+        &follower,
+        runtime.handle(),
+        GuiOptions::default(),
+        SettingsFile::default(),
+    );
+    let f = follower.clone();
+    step_until(&mut harness, "the follower mirrors and follows", move |h| {
+        f.fleet.state().has_live_authority() && h.query_by_label("whisper-service").is_some()
+    });
+    harness.get_by_label("whisper-service").click();
+    step_until(&mut harness, "the editor is open", |h| {
+        h.query_by_label("Address *").is_some()
+    });
+    harness
+        .get_by_label("Address *")
+        .set_text_value_accesskit("10.0.0.99");
+    step_until(&mut harness, "Save is enabled", |h| {
+        !locked(&h.get_by_label("Save…"))
+    });
+    harness.get_by_label("Save…").click();
+    step_until(&mut harness, "the review", |h| {
+        h.query_by_label("Confirm and save").is_some()
+    });
+    harness.get_by_label("Confirm and save").click();
+    harness.step();
+
+    let sent =
+        runtime.block_on(authority.expect_json("alicia/config/whisper-service/set", |_| true));
+    assert_eq!(sent["base"], first_revision, "{sent}");
+    assert_eq!(
+        sent["document"]["config"]["endpoints"][0]["ip"],
+        "10.0.0.99"
+    );
+    assert_eq!(sent["actor"]["kind"], "gui");
+    assert_eq!(sent["actor"]["instance_id"], follower.fleet.instance_id());
+    assert_eq!(
+        sent["actor"]["name"].as_str(),
+        Actor::desktop_user().name.as_deref()
+    );
+
+    // Another edit landed first: the authority publishes it, then refuses this one.
+    let mut newer = seed_default_document(newer_revision);
+    newer["config"]["model"] = json!("large-v3");
+    runtime.block_on(async {
+        authority
+            .publish_json("alicia/config/whisper-service", &newer, true)
+            .await;
+        authority
+            .publish_json(
+                "alicia/config/whisper-service/error",
+                &json!({"error": "conflict", "current_last_updated": newer_revision, "details": []}),
+                false,
+            )
+            .await;
+    });
+    step_until(&mut harness, "the conflict view", |h| {
+        has_text(h, "Someone else saved this service while you were editing.")
+    });
+    step_until(&mut harness, "their change is listed", |h| {
+        has_text(h, "/config/model")
+    });
+    harness.get_by_label("Keep mine (save over theirs)").click();
+    harness.step();
+    let again =
+        runtime.block_on(authority.expect_json("alicia/config/whisper-service/set", |_| true));
+    assert_eq!(
+        again["base"], newer_revision,
+        "sent again from the new base"
+    );
+    assert_eq!(
+        again["document"]["config"]["endpoints"][0]["ip"],
+        "10.0.0.99"
+    );
+    runtime.block_on(follower_runtime.shutdown(&follower));
 }

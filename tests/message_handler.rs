@@ -8,7 +8,7 @@ use alicia_config_manager::core::config::MASK;
 use alicia_config_manager::core::events::CoreEvent;
 use alicia_config_manager::core::mqtt::handler::Action;
 use alicia_config_manager::core::mqtt::owned::OwnedConfigs;
-use alicia_config_manager::core::mqtt::payloads::HealthStatus;
+use alicia_config_manager::core::mqtt::payloads::{HealthStatus, SetBase};
 use serde_json::json;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -97,11 +97,12 @@ fn set_requests_become_submissions_and_unreadable_ones_refusals() {
     let f = fixture();
     let doc = json!({"service_name": "llm", "config": {"api_key": "sk-1"}});
     let actions = f.handle("alicia/config/llm/set", doc.to_string().as_bytes(), false);
-    let [Action::SubmitSet { service, document }] = &actions[..] else {
+    let [Action::SubmitSet { service, request }] = &actions[..] else {
         panic!("{actions:?}")
     };
     assert_eq!(service, "llm");
-    assert_eq!(document["config"]["api_key"], "sk-1");
+    assert_eq!(request.document["config"]["api_key"], "sk-1");
+    assert_eq!(request.base, SetBase::Unstated, "a bare document");
     let record = f.messages.recent(1, None).remove(0);
     assert_eq!(
         record.data["config"]["api_key"], MASK,
@@ -120,6 +121,52 @@ fn set_requests_become_submissions_and_unreadable_ones_refusals() {
         "{}",
         record.payload_text()
     );
+
+    // CONTRACT §9: the envelope, its key masked in the log too.
+    let envelope = json!({
+        "document": doc,
+        "base": "2026-01-01T00:00:00.000Z",
+        "watch": 30,
+        "actor": {"kind": "gui", "name": "ana@den", "instance_id": "follower-1"},
+    });
+    let actions = f.handle(
+        "alicia/config/llm/set",
+        envelope.to_string().as_bytes(),
+        false,
+    );
+    let [Action::SubmitSet { request, .. }] = &actions[..] else {
+        panic!("{actions:?}")
+    };
+    assert_eq!(request.document, doc);
+    assert_eq!(
+        request.base,
+        SetBase::LastUpdated("2026-01-01T00:00:00.000Z".into())
+    );
+    let actor = request.actor.as_ref().unwrap();
+    assert_eq!(actor.describe(), "gui ana@den on follower-1");
+    let record = f.messages.recent(1, None).remove(0);
+    assert_eq!(record.data["document"]["config"]["api_key"], MASK);
+    assert!(!record.payload_text().contains("sk-1"));
+    for (bad, field) in [
+        (json!({"document": doc}), "/base"),
+        (json!({"document": doc, "base": 7}), "/base"),
+        (json!({"document": "x", "base": null}), "/document"),
+        (
+            json!({"document": doc, "base": null, "watch": 601}),
+            "/watch",
+        ),
+        (
+            json!({"document": doc, "base": null, "actor": {"kind": "boss"}}),
+            "/actor/kind",
+        ),
+        (json!({"document": doc, "base": null, "extra": 1}), "/extra"),
+    ] {
+        let actions = f.handle("alicia/config/llm/set", bad.to_string().as_bytes(), false);
+        let [Action::RefuseSet { refusal, .. }] = &actions[..] else {
+            panic!("{bad}: {actions:?}")
+        };
+        assert!(refusal.error.contains(field), "{bad}: {}", refusal.error);
+    }
 }
 
 /// CONTRACT §6: only the authority writes `alicia/config/<service>`. Its own echoes and the

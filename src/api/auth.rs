@@ -4,11 +4,14 @@
 //! changes state (403): for Prometheus, Grafana or Home Assistant reading the API.
 
 use super::errors::ApiError;
+use crate::core::config::Actor;
 use crate::core::secret::Secret;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::net::SocketAddr;
 use subtle::ConstantTimeEq;
 
 /// Paths that never need a token.
@@ -128,6 +131,28 @@ pub async fn require_token(
     }
     request.extensions_mut().insert(grant);
     next.run(request).await
+}
+
+/// Who a REST request comes from, for the history (CONTRACT §9): the client's address and
+/// the grant it was let in by (`token`, `read-token` or `local`).
+#[derive(Debug, Clone)]
+pub struct RestActor(pub Actor);
+
+impl<S: Send + Sync> FromRequestParts<S> for RestActor {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let grant = parts
+            .extensions
+            .get::<Grant>()
+            .copied()
+            .unwrap_or(Grant::Local);
+        let address = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip().to_string());
+        Ok(Self(Actor::rest_client(address, grant.name())))
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! version, the last change and who made it). The desktop app's services table and `GET
 //! /api/system/services` both show it.
 
-use crate::core::config::{ChangeSource, ConfigService, ServiceType, Snapshot};
+use crate::core::config::{Actor, ChangeSource, ConfigService, ServiceType, Snapshot};
 use crate::core::health::{ConfigState, HealthRegistry, ServiceSummary};
 use crate::core::mqtt::payloads::HealthStatus;
 use serde::Serialize;
@@ -40,8 +40,10 @@ pub struct ServiceOverview {
     pub version: Option<String>,
     /// The `last_updated` of its config.
     pub last_updated: Option<String>,
-    /// Who made the last change to its config (`gui`, `rest`, `mqtt`…).
+    /// The channel of the last change to its config (`gui`, `rest`, `mqtt`…).
     pub last_changed_by: Option<ChangeSource>,
+    /// Who made the last change to its config (CONTRACT §9).
+    pub last_changed_actor: Option<Actor>,
     /// True when the manager holds a config for it.
     pub configured: bool,
 }
@@ -103,6 +105,7 @@ pub fn service_overview(
                     .map(str::to_owned)
             };
             let runtime = health.get(&summary.service_name);
+            let last_change = config.last_change(&summary.service_name);
             let announced = runtime
                 .as_ref()
                 .and_then(|r| r.announcement.as_ref())
@@ -115,7 +118,8 @@ pub fn service_overview(
                     .and_then(Value::as_bool),
                 version: text("version").or(announced),
                 last_updated: text("last_updated"),
-                last_changed_by: config.last_change_source(&summary.service_name),
+                last_changed_by: last_change.as_ref().map(|e| e.source),
+                last_changed_actor: last_change.as_ref().map(|e| e.actor()),
                 configured: document.is_some(),
                 service_name: summary.service_name,
                 status: summary.status,

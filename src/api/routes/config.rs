@@ -1,10 +1,12 @@
 //! `/api/config`: the documents, their ETags (revisions), history and rollback.
 
 use super::ApiState;
+use crate::api::auth::RestActor;
 use crate::api::errors::{ApiError, ErrorBody, JsonBody};
 use crate::api::openapi::ServiceConfigDocument;
 use crate::core::config::{
-    ChangeSource, Committed, FieldError, HistoryEntry, Precondition, mask_document, schema_document,
+    Actor, ChangeSource, Committed, FieldError, HistoryEntry, Origin, Precondition, mask_document,
+    schema_document,
 };
 use crate::core::limits::CONFIG_DOCUMENT_LIMIT;
 use axum::Json;
@@ -67,13 +69,15 @@ pub async fn put(
     State(state): State<ApiState>,
     Path(service): Path<String>,
     headers: HeaderMap,
+    RestActor(actor): RestActor,
     JsonBody(document): JsonBody<Value, CONFIG_DOCUMENT_LIMIT>,
 ) -> Result<Response, ApiError> {
     let precondition = precondition(&headers)?;
+    let origin = Origin::new(ChangeSource::Rest, actor);
     let committed = state
         .core
         .config
-        .put(&service, document, ChangeSource::Rest, precondition)
+        .put(&service, document, origin, precondition)
         .await?;
     let status = if committed.created {
         StatusCode::CREATED
@@ -97,12 +101,14 @@ pub async fn delete(
     State(state): State<ApiState>,
     Path(service): Path<String>,
     headers: HeaderMap,
+    RestActor(actor): RestActor,
 ) -> Result<StatusCode, ApiError> {
     let precondition = precondition(&headers)?;
+    let origin = Origin::new(ChangeSource::Rest, actor);
     state
         .core
         .config
-        .delete(&service, ChangeSource::Rest, precondition)
+        .delete(&service, origin, precondition)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -114,8 +120,10 @@ pub struct Revision {
     pub revision: u64,
     /// When it was accepted.
     pub last_updated: String,
-    /// Who made it.
+    /// The channel it came by.
     pub source: ChangeSource,
+    /// Who made it (CONTRACT §9).
+    pub actor: Actor,
     /// The document, `null` for a deletion.
     #[schema(value_type = Option<ServiceConfigDocument>)]
     pub document: Option<Value>,
@@ -156,6 +164,7 @@ pub struct RollbackRequest {
 pub async fn rollback(
     State(state): State<ApiState>,
     Path(service): Path<String>,
+    RestActor(actor): RestActor,
     JsonBody(request): JsonBody<RollbackRequest>,
 ) -> Result<Response, ApiError> {
     let revision = request
@@ -169,7 +178,11 @@ pub async fn rollback(
                 "is required (a non-negative integer)",
             )],
         })?;
-    let committed = state.core.config.rollback(&service, revision).await?;
+    let committed = state
+        .core
+        .config
+        .rollback(&service, revision, actor)
+        .await?;
     Ok(committed_answer(&state, &committed).into_response())
 }
 
@@ -187,6 +200,7 @@ fn revision_view(entry: &HistoryEntry) -> Revision {
         revision: entry.revision,
         last_updated: entry.last_updated.clone(),
         source: entry.source,
+        actor: entry.actor(),
         document: entry.document.as_deref().map(mask_document),
     }
 }

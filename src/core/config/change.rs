@@ -1,6 +1,7 @@
 //! What the config service takes and gives: change requests, their preconditions, the stored
 //! documents, what a commit answers, and why a change is refused.
 
+use super::actor::Actor;
 use super::history::HistoryEntry;
 use super::schema::FieldError;
 use serde_json::Value;
@@ -129,6 +130,8 @@ pub enum ConfigError {
         service: String,
         /// Its current revision (`None`: it has no document).
         current: Option<u64>,
+        /// The current document's `last_updated` (`None`: it has no document).
+        current_last_updated: Option<String>,
     },
     /// No document for that service.
     #[error("no configuration for {service}")]
@@ -190,13 +193,25 @@ pub enum ConfigError {
 pub trait Remote: Send + Sync {
     /// True while changes must be forwarded (this manager follows another).
     fn active(&self) -> bool;
-    /// Sends a full document for `service`; the receiver yields the authority's answer once
-    /// it is mirrored here (or its refusal).
+    /// Sends a change for `service`; the receiver yields the authority's answer once it is
+    /// mirrored here (or its refusal).
     fn send(
         &self,
         service: &str,
-        document: Value,
+        change: RemoteChange,
     ) -> Result<oneshot::Receiver<Result<Committed, ConfigError>>, ConfigError>;
+}
+
+/// A follower's change as the authority gets it (the `/set` envelope, CONTRACT §9).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteChange {
+    /// The full document.
+    pub document: Value,
+    /// The `last_updated` of the document the edit started from; `None` when the follower
+    /// holds none (the service is new).
+    pub base: Option<String>,
+    /// Who made it here.
+    pub actor: Actor,
 }
 
 impl ConfigError {

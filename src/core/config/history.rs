@@ -7,6 +7,7 @@
 //! ([`HistoryLog::cut_back`]). Old revisions beyond the retention limit are dropped by a
 //! compaction, an atomic rewrite of the file.
 
+use super::actor::Actor;
 use crate::core::fsutil::{open_private, set_private, write_atomic};
 use crate::core::mqtt::topics::is_valid_service_name;
 use serde::{Deserialize, Serialize};
@@ -57,8 +58,12 @@ pub struct HistoryEntry {
     pub service: String,
     /// When the change was accepted (the document's `last_updated`).
     pub last_updated: String,
-    /// Who made it.
+    /// The channel it came by.
     pub source: ChangeSource,
+    /// Who made it (CONTRACT §9); `None` in entries stored before v2 (see
+    /// [`HistoryEntry::actor`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<Actor>,
     /// The document as accepted, or `None` when the service was deleted.
     pub document: Option<Arc<Value>>,
 }
@@ -68,6 +73,14 @@ pub struct HistoryEntry {
 pub const MAX_REVISION: u64 = (1 << 53) - 1;
 
 impl HistoryEntry {
+    /// Who made it: the recorded actor, or (for an entry stored before v2) one of the kind
+    /// its source names.
+    pub fn actor(&self) -> Actor {
+        self.actor
+            .clone()
+            .unwrap_or_else(|| Actor::of_kind(self.source.into()))
+    }
+
     /// Why this entry, read from a file (the history, a backup), cannot be taken: a service
     /// name that is not one, a revision past [`MAX_REVISION`], a document that is not one.
     pub fn problem(&self) -> Option<String> {
@@ -307,6 +320,7 @@ mod tests {
             service: "svc".into(),
             last_updated: "2026-01-01T00:00:00.000Z".into(),
             source: ChangeSource::Rest,
+            actor: None,
             document: Some(Arc::new(json!({"n": revision}))),
         }
     }

@@ -1,6 +1,7 @@
 //! The config service (CONTRACT §1): documents validated by the JSON Schema, stored in
 //! `config.json` atomically and durably, with revisions and an append-only history.
 //!
+//! - [`actor`]: who made a change, and the origin a change is submitted with;
 //! - [`change`]: what the service takes and gives (changes, preconditions, errors);
 //! - [`rules`]: the rules as plain functions (what a change does, what the manager stamps,
 //!   reconciliation), tested without tokio or a disk;
@@ -11,6 +12,7 @@
 //!   made of and which of its fields are the manager's or secret;
 //! - [`diff`], [`history`], [`store`]: comparing documents, the history file, `config.json`.
 
+pub mod actor;
 pub mod change;
 pub mod diff;
 pub mod document;
@@ -25,9 +27,10 @@ pub mod service_type;
 pub mod store;
 pub mod writer;
 
+pub use actor::{Actor, ActorKind, Origin};
 pub use change::{
-    Change, Committed, ConfigError, Precondition, REMOTE_ANSWER_TIMEOUT, Remote, Restore, Snapshot,
-    StoredDocument,
+    Change, Committed, ConfigError, Precondition, REMOTE_ANSWER_TIMEOUT, Remote, RemoteChange,
+    Restore, Snapshot, StoredDocument,
 };
 pub use diff::{Difference, diff};
 pub use document::{

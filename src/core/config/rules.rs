@@ -4,6 +4,7 @@
 //! start-up: `config.json` against its history; on restore: the store against a backup). No
 //! tokio, no disk: tested directly.
 
+use super::actor::{Actor, ActorKind, Origin};
 use super::change::{Change, ConfigError, Precondition, StoredDocument};
 use super::document::last_updated_of;
 use super::history::{ChangeSource, HistoryEntry};
@@ -34,8 +35,9 @@ pub(super) fn apply_change(
     working: &mut BTreeMap<String, StoredDocument>,
     next_revision: &mut u64,
     change: Change,
-    source: ChangeSource,
+    origin: Origin,
 ) -> Result<(HistoryEntry, bool), ConfigError> {
+    let Origin { source, actor } = origin;
     let mut mirrored = false;
     let (service, document, precondition) = match change {
         Change::Put {
@@ -91,6 +93,7 @@ pub(super) fn apply_change(
                 last_updated: last_updated_of(&document).map_or_else(now_rfc3339, str::to_owned),
                 service,
                 source,
+                actor: Some(actor),
                 document: Some(document),
             }
         }
@@ -103,6 +106,7 @@ pub(super) fn apply_change(
                 service,
                 last_updated: now_rfc3339(),
                 source,
+                actor: Some(actor),
                 document: None,
             }
         }
@@ -173,6 +177,9 @@ pub(super) fn check_precondition(
         Err(ConfigError::Conflict {
             service: service.to_owned(),
             current,
+            current_last_updated: stored
+                .and_then(|s| last_updated_of(&s.document))
+                .map(str::to_owned),
         })
     }
 }
@@ -236,6 +243,7 @@ pub(super) fn reconcile(
                 .and_then(|d| last_updated_of(d))
                 .map_or_else(now_rfc3339, str::to_owned),
             source: ChangeSource::Import,
+            actor: Some(Actor::of_kind(ActorKind::Import)),
             document: new.cloned(),
         });
         *next_revision += 1;
@@ -299,8 +307,14 @@ mod tests {
             document: llm("llm", "m1"),
             precondition: Precondition::Absent,
         };
-        let (entry, created) =
-            apply_change(&rules, &mut working, &mut next, put, ChangeSource::Rest).unwrap();
+        let (entry, created) = apply_change(
+            &rules,
+            &mut working,
+            &mut next,
+            put,
+            ChangeSource::Rest.into(),
+        )
+        .unwrap();
         assert!(created);
         assert_eq!((entry.revision, next), (7, 8));
         assert_eq!(working["llm"].document["status"], "unknown");
@@ -311,12 +325,21 @@ mod tests {
             document: llm("llm", "m2"),
             precondition: Precondition::Revision(6),
         };
-        let refused = apply_change(&rules, &mut working, &mut next, stale, ChangeSource::Rest);
+        let refused = apply_change(
+            &rules,
+            &mut working,
+            &mut next,
+            stale,
+            ChangeSource::Rest.into(),
+        );
         assert_eq!(
             refused.unwrap_err(),
             ConfigError::Conflict {
                 service: "llm".into(),
-                current: Some(7)
+                current: Some(7),
+                current_last_updated: working["llm"].document["last_updated"]
+                    .as_str()
+                    .map(str::to_owned),
             }
         );
         let invalid = Change::Put {
@@ -324,9 +347,13 @@ mod tests {
             document: json!({"service_name": "other"}),
             precondition: Precondition::None,
         };
-        let Err(ConfigError::Invalid { details }) =
-            apply_change(&rules, &mut working, &mut next, invalid, ChangeSource::Rest)
-        else {
+        let Err(ConfigError::Invalid { details }) = apply_change(
+            &rules,
+            &mut working,
+            &mut next,
+            invalid,
+            ChangeSource::Rest.into(),
+        ) else {
             panic!("an invalid document is refused");
         };
         assert!(details.iter().any(|d| d.path == "/service_name"));
@@ -344,7 +371,7 @@ mod tests {
             &mut working,
             &mut next,
             too_large,
-            ChangeSource::Rest,
+            ChangeSource::Rest.into(),
         ) else {
             panic!("a document over 1 MiB is refused");
         };
@@ -369,6 +396,7 @@ mod tests {
                 service: "llm".into(),
                 last_updated: "2026-01-01T00:00:00.000Z".into(),
                 source: ChangeSource::Gui,
+                actor: None,
                 document: Some(Arc::clone(&old)),
             }),
             10,
@@ -380,6 +408,7 @@ mod tests {
                 service: "llm".into(),
                 last_updated: "2026-01-02T00:00:00.000Z".into(),
                 source: ChangeSource::Gui,
+                actor: None,
                 document: None,
             }),
             10,
@@ -408,7 +437,7 @@ mod tests {
             &mut working,
             &mut next,
             rollback,
-            ChangeSource::Rollback,
+            ChangeSource::Rollback.into(),
         )
         .unwrap();
         assert_eq!(working["llm"].document["config"]["model"], "old");
@@ -434,7 +463,7 @@ mod tests {
             &mut working,
             &mut next,
             mirror(Some(valid.clone())),
-            ChangeSource::Mqtt,
+            ChangeSource::Mqtt.into(),
         )
         .unwrap();
         assert_eq!(*working["llm"].document, valid, "stored as published");
@@ -444,7 +473,7 @@ mod tests {
                 &mut working,
                 &mut next,
                 mirror(Some(bad)),
-                ChangeSource::Mqtt,
+                ChangeSource::Mqtt.into(),
             );
             assert!(matches!(refused, Err(ConfigError::Invalid { .. })));
         }
@@ -494,6 +523,7 @@ mod tests {
                     service: "s".into(),
                     last_updated: String::new(),
                     source: ChangeSource::Gui,
+                    actor: None,
                     document: None,
                 }),
                 3,

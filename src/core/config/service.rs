@@ -3,10 +3,12 @@
 //! every change goes to the one writer task ([`super::writer`]), which stores it durably
 //! before it is acknowledged. On a follower, changes go to the authority instead.
 
+use super::actor::{Actor, Origin};
 use super::change::{
-    Change, Committed, ConfigError, REMOTE_ANSWER_TIMEOUT, Remote, Restore, Snapshot,
+    Change, Committed, ConfigError, REMOTE_ANSWER_TIMEOUT, Remote, RemoteChange, Restore, Snapshot,
     StoredDocument,
 };
+use super::document::last_updated_of;
 use super::history::{ChangeSource, HistoryEntry};
 use super::open::{ConfigPaths, OpenError, OpenReport, open_store};
 use super::rules::{Histories, check_precondition, find_revision, prepare_document};
@@ -20,6 +22,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot, watch};
+
+/// How long a follower waits for the authority's current document after a conflict.
+const MIRROR_CATCH_UP: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Revisions kept per service, in memory and in the history file, unless configured.
 pub const DEFAULT_HISTORY_LIMIT: usize = 100;
@@ -116,14 +121,14 @@ impl ConfigService {
             .unwrap_or_default()
     }
 
-    /// Who made a service's latest retained change, if any.
-    pub fn last_change_source(&self, service: &str) -> Option<ChangeSource> {
+    /// A service's latest retained change, if any.
+    pub fn last_change(&self, service: &str) -> Option<Arc<HistoryEntry>> {
         self.shared
             .history
             .read()
             .get(service)
             .and_then(|entries| entries.back())
-            .map(|entry| entry.source)
+            .cloned()
     }
 
     /// Every retained history entry of every service, oldest first.
@@ -177,7 +182,7 @@ impl ConfigService {
         &self,
         service: &str,
         document: Value,
-        source: ChangeSource,
+        origin: impl Into<Origin>,
         precondition: super::Precondition,
     ) -> Result<Committed, ConfigError> {
         let change = Change::Put {
@@ -185,30 +190,37 @@ impl ConfigService {
             document,
             precondition,
         };
-        self.submit(change, source).await
+        self.submit(change, origin).await
     }
 
     /// Deletes a document.
     pub async fn delete(
         &self,
         service: &str,
-        source: ChangeSource,
+        origin: impl Into<Origin>,
         precondition: super::Precondition,
     ) -> Result<Committed, ConfigError> {
         let change = Change::Delete {
             service: service.to_owned(),
             precondition,
         };
-        self.submit(change, source).await
+        self.submit(change, origin).await
     }
 
-    /// Makes an old revision current again (a new change with source `rollback`).
-    pub async fn rollback(&self, service: &str, revision: u64) -> Result<Committed, ConfigError> {
+    /// Makes an old revision current again (a new change with source `rollback`), at the
+    /// request of `actor`.
+    pub async fn rollback(
+        &self,
+        service: &str,
+        revision: u64,
+        actor: Actor,
+    ) -> Result<Committed, ConfigError> {
         let change = Change::Rollback {
             service: service.to_owned(),
             revision,
         };
-        self.submit(change, ChangeSource::Rollback).await
+        self.submit(change, Origin::new(ChangeSource::Rollback, actor))
+            .await
     }
 
     /// Installs where a follower's changes go (once, at start; a second call is ignored).
@@ -228,18 +240,19 @@ impl ConfigService {
     pub async fn submit(
         &self,
         change: Change,
-        source: ChangeSource,
+        origin: impl Into<Origin>,
     ) -> Result<Committed, ConfigError> {
+        let origin = origin.into();
         if let Some(remote) = self.forwarding()
             && !matches!(change, Change::Mirror { .. })
         {
-            return self.forward(remote.as_ref(), change).await;
+            return self.forward(remote.as_ref(), change, origin).await;
         }
         let (reply, answer) = oneshot::channel();
         self.requests
             .send(Request::Change {
                 change,
-                source,
+                origin,
                 reply,
             })
             .await
@@ -247,7 +260,12 @@ impl ConfigService {
         answer.await.unwrap_or(Err(ConfigError::Unavailable))
     }
 
-    async fn forward(&self, remote: &dyn Remote, change: Change) -> Result<Committed, ConfigError> {
+    async fn forward(
+        &self,
+        remote: &dyn Remote,
+        change: Change,
+        origin: Origin,
+    ) -> Result<Committed, ConfigError> {
         let (service, mut document) = match change {
             Change::Put {
                 service,
@@ -277,11 +295,56 @@ impl ConfigService {
         };
         let stored = self.get(&service);
         restore_masked_secrets(&mut document, stored.as_ref().map(|s| &*s.document));
-        let answer = remote.send(&service, document)?;
-        match tokio::time::timeout(REMOTE_ANSWER_TIMEOUT, answer).await {
+        let base = stored
+            .as_ref()
+            .and_then(|s| last_updated_of(&s.document))
+            .map(str::to_owned);
+        let change = RemoteChange {
+            document,
+            base,
+            actor: origin.actor,
+        };
+        let answer = remote.send(&service, change)?;
+        let result = match tokio::time::timeout(REMOTE_ANSWER_TIMEOUT, answer).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(ConfigError::Unavailable),
             Err(_) => Err(ConfigError::NoAnswer(REMOTE_ANSWER_TIMEOUT.as_secs())),
+        };
+        match result {
+            Err(ConfigError::Conflict {
+                current_last_updated,
+                ..
+            }) => Err(self
+                .conflict_once_mirrored(&service, current_last_updated)
+                .await),
+            other => other,
+        }
+    }
+
+    /// The authority refused a follower's change as based on an old document: waits (briefly)
+    /// until the authority's current document is mirrored here, so that the conflict is
+    /// shown against it, as a local one would be.
+    async fn conflict_once_mirrored(
+        &self,
+        service: &str,
+        current_last_updated: Option<String>,
+    ) -> ConfigError {
+        let mut snapshots = self.watch();
+        let mirrored = |snapshot: &Snapshot| {
+            let stored = snapshot.documents.get(service);
+            stored.and_then(|s| last_updated_of(&s.document)) == current_last_updated.as_deref()
+        };
+        // A timeout (or a closed store) only means the conflict is shown against what is here.
+        let _ = tokio::time::timeout(
+            MIRROR_CATCH_UP,
+            snapshots.wait_for(|snapshot| mirrored(snapshot)),
+        )
+        .await;
+        let stored = self.get(service);
+        ConfigError::Conflict {
+            service: service.to_owned(),
+            current: stored.as_ref().map(|s| s.revision),
+            current_last_updated,
         }
     }
 
@@ -290,13 +353,13 @@ impl ConfigService {
     pub fn try_submit(
         &self,
         change: Change,
-        source: ChangeSource,
+        origin: impl Into<Origin>,
     ) -> Result<oneshot::Receiver<Result<Committed, ConfigError>>, ConfigError> {
         let (reply, answer) = oneshot::channel();
         self.requests
             .try_send(Request::Change {
                 change,
-                source,
+                origin: origin.into(),
                 reply,
             })
             .map_err(|error| match error {

@@ -10,8 +10,9 @@
 //! unacknowledged entry that opening supersedes with `config.json`'s document (an `import`).
 //! A restore writes both new files before renaming either. It also keeps the history compact.
 
+use super::actor::Origin;
 use super::change::{Change, Committed, ConfigError, Restore, Snapshot, StoredDocument};
-use super::history::{ChangeSource, HistoryEntry, HistoryLog};
+use super::history::{HistoryEntry, HistoryLog};
 use super::open::ConfigPaths;
 use super::rules::{
     Histories, Rules, apply_change, compaction_due, push_bounded, reconcile, retained_entries,
@@ -41,7 +42,7 @@ pub(super) enum Request {
     /// Store a change (or refuse it).
     Change {
         change: Change,
-        source: ChangeSource,
+        origin: Origin,
         reply: Reply,
     },
     /// Store what is queued, then stop.
@@ -77,9 +78,9 @@ impl ConfigWriter {
             match first {
                 Request::Change {
                     change,
-                    source,
+                    origin,
                     reply,
-                } => batch.push((change, source, reply)),
+                } => batch.push((change, origin, reply)),
                 Request::Shutdown { done } => shutdown = Some(done),
                 Request::Restore { restore, reply } => {
                     answer(reply, self.restore(restore).await);
@@ -90,9 +91,9 @@ impl ConfigWriter {
                 match self.requests.try_recv() {
                     Ok(Request::Change {
                         change,
-                        source,
+                        origin,
                         reply,
-                    }) => batch.push((change, source, reply)),
+                    }) => batch.push((change, origin, reply)),
                     Ok(Request::Shutdown { done }) => shutdown = Some(done),
                     Ok(Request::Restore { restore, reply }) => {
                         if !batch.is_empty() {
@@ -124,9 +125,9 @@ impl ConfigWriter {
             match request {
                 Request::Change {
                     change,
-                    source,
+                    origin,
                     reply,
-                } => rest.push((change, source, reply)),
+                } => rest.push((change, origin, reply)),
                 Request::Shutdown { done } => answer(done, ()),
                 Request::Restore { reply, .. } => answer(reply, Err(ConfigError::Unavailable)),
             }
@@ -137,7 +138,7 @@ impl ConfigWriter {
     }
 
     /// Decides every change of a batch, stores the accepted ones in one write, then answers.
-    async fn commit(&mut self, batch: Vec<(Change, ChangeSource, Reply)>) {
+    async fn commit(&mut self, batch: Vec<(Change, Origin, Reply)>) {
         let current = Arc::clone(&self.shared.snapshot.borrow());
         let mut working = current.documents.clone();
         let mut next_revision = self.next_revision;
@@ -149,9 +150,9 @@ impl ConfigWriter {
                 schemas: &schemas,
                 history: &history,
             };
-            for (change, source, reply) in batch {
+            for (change, origin, reply) in batch {
                 let service = change.service().to_owned();
-                match apply_change(&rules, &mut working, &mut next_revision, change, source) {
+                match apply_change(&rules, &mut working, &mut next_revision, change, origin) {
                     Ok((entry, created)) => accepted.push((entry, created, reply)),
                     Err(error) => {
                         if error != ConfigError::Unchanged {
@@ -332,6 +333,7 @@ impl ConfigWriter {
             service = entry.service,
             revision = entry.revision,
             source = entry.source.as_str(),
+            actor = entry.actor().describe(),
             deleted = entry.document.is_none(),
             "{what}"
         );

@@ -1,5 +1,6 @@
-//! A follower's edits: each change goes to the authority as `alicia/config/<service>/set`,
-//! and its answer comes back as the authority's next retained document for that service
+//! A follower's edits: each change goes to the authority as `alicia/config/<service>/set` in
+//! the envelope of CONTRACT §9 (`{"document", "base", "actor"}`: the `last_updated` of the
+//! mirrored document the edit started from, and who made it here), and its answer comes back as the authority's next retained document for that service
 //! (mirrored here, then handed to the waiting editor) or as `/error`.
 //!
 //! The contract's `/set` carries no request id, so answers are matched by content: a
@@ -9,12 +10,12 @@
 //! from two followers could see each other's refusal — written down in the README.
 
 use super::Fleet;
-use crate::core::config::{Committed, ConfigError, Remote};
+use crate::core::config::{Committed, ConfigError, Remote, RemoteChange};
 use crate::core::mqtt::MqttHandle;
-use crate::core::mqtt::payloads::SetRefusal;
+use crate::core::mqtt::payloads::{CONFLICT_ERROR, SetRefusal};
 use parking_lot::Mutex;
 use rumqttc::QoS;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use tokio::sync::oneshot;
@@ -72,11 +73,20 @@ impl RemoteEdits {
         };
         queue.retain(|w| !w.reply.is_closed());
         if let Some(waiter) = queue.pop_front() {
+            let error = if refusal.error == CONFLICT_ERROR {
+                ConfigError::Conflict {
+                    service: service.to_owned(),
+                    current: None,
+                    current_last_updated: refusal.current_last_updated.flatten(),
+                }
+            } else {
+                ConfigError::RefusedByAuthority {
+                    error: refusal.error,
+                    details: refusal.details,
+                }
+            };
             // An error only says the edit stopped waiting (it timed out): nobody to tell.
-            let _ = waiter.reply.send(Err(ConfigError::RefusedByAuthority {
-                error: refusal.error,
-                details: refusal.details,
-            }));
+            let _ = waiter.reply.send(Err(error));
         }
     }
 }
@@ -89,7 +99,7 @@ impl Remote for RemoteEdits {
     fn send(
         &self,
         service: &str,
-        document: Value,
+        change: RemoteChange,
     ) -> Result<oneshot::Receiver<Answer>, ConfigError> {
         let state = self.fleet.state();
         if !state.has_live_authority() {
@@ -106,14 +116,19 @@ impl Remote for RemoteEdits {
             };
             return Err(ConfigError::NoAuthority(reason));
         }
-        let payload = serde_json::to_vec(&document).unwrap_or_default();
+        let envelope = json!({
+            "document": change.document,
+            "base": change.base,
+            "actor": change.actor.on_instance(self.fleet.instance_id()),
+        });
+        let payload = serde_json::to_vec(&envelope).unwrap_or_default();
         let (reply, answer) = oneshot::channel();
         {
             let mut waiting = self.waiting.lock();
             let queue = waiting.entry(service.to_owned()).or_default();
             queue.retain(|w| !w.reply.is_closed());
             queue.push_back(Waiter {
-                sent: comparable(&document),
+                sent: comparable(&envelope["document"]),
                 reply,
             });
         }

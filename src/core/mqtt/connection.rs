@@ -7,9 +7,10 @@
 
 use super::handle::MqttHandle;
 use super::handler::{Action, MessageHandler};
-use super::payloads::{HealthStatus, SetRefusal};
+use super::payloads::{HealthStatus, SetBase, SetRefusal, SetRequest};
 use crate::core::config::{
-    Change, ChangeSource, ConfigError, ConfigService, Precondition, document_from_announcement,
+    Actor, ActorKind, Change, ChangeSource, ConfigError, ConfigService, Origin, Precondition,
+    document_from_announcement, last_updated_of,
 };
 use crate::core::events::{CoreEvent, EventBus};
 use crate::core::fleet::Role;
@@ -248,24 +249,7 @@ impl ConnectionTask {
 
     fn execute(&mut self, action: Action) {
         match action {
-            Action::SubmitSet { service, document } => {
-                let change = Change::Put {
-                    service: service.clone(),
-                    document,
-                    precondition: Precondition::None,
-                };
-                match self.config.try_submit(change, ChangeSource::Mqtt) {
-                    Ok(answer) => {
-                        let mqtt = self.mqtt.clone();
-                        tokio::spawn(async move {
-                            if let Ok(Err(error)) = answer.await {
-                                refuse_set(&mqtt, &service, &error);
-                            }
-                        });
-                    }
-                    Err(error) => refuse_set(&self.mqtt, &service, &error),
-                }
-            }
+            Action::SubmitSet { service, request } => self.submit_set(service, request),
             Action::RefuseSet { service, refusal } => {
                 publish_refusal(&self.mqtt, &service, &refusal)
             }
@@ -301,6 +285,62 @@ impl ConnectionTask {
                 "the authority claim this manager stepped down for is no longer valid; it is the authority again",
             ),
             Action::RestoreConfig { service } => self.mqtt.owned().restore(&service),
+        }
+    }
+
+    /// Applies a `/set` request: its `base` becomes the precondition (a base that is not the
+    /// current document's `last_updated` is refused at once as a conflict), its actor is
+    /// recorded (else `mqtt`); any refusal goes to `/error`.
+    fn submit_set(&self, service: String, request: SetRequest) {
+        let current = self.config.get(&service);
+        let precondition = match &request.base {
+            SetBase::Unstated => Precondition::None,
+            SetBase::Absent => Precondition::Absent,
+            SetBase::LastUpdated(base) => match &current {
+                Some(stored) if last_updated_of(&stored.document) == Some(base.as_str()) => {
+                    Precondition::Revision(stored.revision)
+                }
+                _ => {
+                    let current_last_updated = current
+                        .as_ref()
+                        .and_then(|s| last_updated_of(&s.document))
+                        .map(str::to_owned);
+                    tracing::info!(
+                        service,
+                        base,
+                        current = current_last_updated,
+                        "refused a /set based on an old document"
+                    );
+                    publish_refusal(
+                        &self.mqtt,
+                        &service,
+                        &SetRefusal::conflict(current_last_updated),
+                    );
+                    return;
+                }
+            },
+        };
+        let actor = request
+            .actor
+            .unwrap_or_else(|| Actor::of_kind(ActorKind::Mqtt));
+        let change = Change::Put {
+            service: service.clone(),
+            document: request.document,
+            precondition,
+        };
+        match self
+            .config
+            .try_submit(change, Origin::new(ChangeSource::Mqtt, actor))
+        {
+            Ok(answer) => {
+                let mqtt = self.mqtt.clone();
+                tokio::spawn(async move {
+                    if let Ok(Err(error)) = answer.await {
+                        refuse_set(&mqtt, &service, &error);
+                    }
+                });
+            }
+            Err(error) => refuse_set(&self.mqtt, &service, &error),
         }
     }
 
@@ -405,13 +445,21 @@ impl ConnectionTask {
 }
 
 fn refuse_set(mqtt: &MqttHandle, service: &str, error: &ConfigError) {
-    let details = match error {
-        ConfigError::Invalid { details } => details.clone(),
-        _ => Vec::new(),
-    };
-    let refusal = SetRefusal {
-        error: error.to_string(),
-        details,
+    let refusal = match error {
+        ConfigError::Conflict {
+            current_last_updated,
+            ..
+        } => SetRefusal::conflict(current_last_updated.clone()),
+        ConfigError::Invalid { details } => SetRefusal {
+            error: error.to_string(),
+            details: details.clone(),
+            current_last_updated: None,
+        },
+        _ => SetRefusal {
+            error: error.to_string(),
+            details: Vec::new(),
+            current_last_updated: None,
+        },
     };
     publish_refusal(mqtt, service, &refusal);
 }

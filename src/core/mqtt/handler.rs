@@ -4,7 +4,7 @@
 
 use super::inbound::{Inbound, Parsed, null_data, parse, presence_clock_skew};
 use super::owned::OwnedConfigs;
-use super::payloads::{Announcement, HealthReport, HealthStatus, SetRefusal};
+use super::payloads::{Announcement, HealthReport, HealthStatus, SetRefusal, SetRequest};
 use super::topics::{MANAGER_SERVICE_NAME, TopicKind, Topics};
 use crate::core::clock::format_rfc3339;
 use crate::core::commands::CommandLog;
@@ -61,8 +61,8 @@ pub enum Action {
     SubmitSet {
         /// The service it is about, by name.
         service: String,
-        /// The requested document.
-        document: Value,
+        /// The request (document, base, actor).
+        request: SetRequest,
     },
     /// Refuse a `/set` request that could not even be read.
     RefuseSet {
@@ -378,6 +378,7 @@ impl MessageHandler {
                     refusal: SetRefusal {
                         error: format!("the request could not be read: {error}"),
                         details: Vec::new(),
+                        current_last_updated: None,
                     },
                 }]
             }
@@ -447,8 +448,8 @@ impl MessageHandler {
                 }];
             }
             Inbound::ConfigSet { .. } if self.is_follower() => {}
-            Inbound::ConfigSet { service, document } => {
-                return vec![Action::SubmitSet { service, document }];
+            Inbound::ConfigSet { service, request } => {
+                return vec![Action::SubmitSet { service, request }];
             }
             Inbound::ConfigError {
                 service,

@@ -1,7 +1,9 @@
 //! Recognising an incoming MQTT message: topic + payload → what it means, or why it is
 //! invalid. Pure functions, no I/O: the whole of §2's inbound side is tested without a broker.
 
-use super::payloads::{Announcement, CommandResult, ConfigAck, HealthReport, SetRefusal};
+use super::payloads::{
+    Announcement, CommandResult, ConfigAck, HealthReport, SetRefusal, SetRequest,
+};
 use super::topics::{
     MANAGER_SERVICE_NAME, TopicKind, Topics, is_valid_device_id, is_valid_service_name,
 };
@@ -49,8 +51,8 @@ pub enum Inbound {
     ConfigSet {
         /// The service it is about, by name.
         service: String,
-        /// The requested document (not yet validated).
-        document: Value,
+        /// The request: the document (not yet validated), its base and actor.
+        request: SetRequest,
     },
     /// A refusal of a `/set` (published by a manager).
     ConfigError {
@@ -112,8 +114,11 @@ pub fn parse(topics: &Topics, topic: &str, payload: &[u8]) -> Parsed {
         (!payload.is_empty()).then(|| serde_json::from_slice::<Value>(payload).map(Arc::new));
     let kind = topics.classify(topic);
     let (data, is_json) = match &json {
-        Some(Ok(value)) if matches!(kind, Some(TopicKind::Config(_) | TopicKind::ConfigSet(_))) => {
+        Some(Ok(value)) if matches!(kind, Some(TopicKind::Config(_))) => {
             (Arc::new(mask_document(value)), true)
+        }
+        Some(Ok(value)) if matches!(kind, Some(TopicKind::ConfigSet(_))) => {
+            (Arc::new(mask_set_request(value)), true)
         }
         Some(Ok(value)) => (Arc::clone(value), true),
         _ => (Arc::clone(&NULL), false),
@@ -130,6 +135,19 @@ pub fn parse(topics: &Topics, topic: &str, payload: &[u8]) -> Parsed {
 }
 
 type Json = Option<Result<Arc<Value>, serde_json::Error>>;
+
+/// A `/set` payload as the message log shows it: the document's secrets masked, in an
+/// envelope as in a bare document.
+fn mask_set_request(value: &Value) -> Value {
+    match value.get("document") {
+        Some(document) if value.get("service_name").is_none() => {
+            let mut shown = value.clone();
+            shown["document"] = mask_document(document);
+            shown
+        }
+        _ => mask_document(value),
+    }
+}
 
 fn understand(kind: TopicKind<'_>, payload: &[u8], json: Json) -> Result<Inbound, String> {
     match kind {
@@ -161,9 +179,9 @@ fn understand(kind: TopicKind<'_>, payload: &[u8], json: Json) -> Result<Inbound
         }
         TopicKind::ConfigSet(service) => {
             let service = service_name(service)?;
-            let document: Arc<Value> = required_json(json)?;
-            let document = Value::clone(&document);
-            Ok(Inbound::ConfigSet { service, document })
+            let payload: Arc<Value> = required_json(json)?;
+            let request = SetRequest::read(Value::clone(&payload))?;
+            Ok(Inbound::ConfigSet { service, request })
         }
         TopicKind::ConfigError(service) => Ok(Inbound::ConfigError {
             service: service_name(service)?,
@@ -464,9 +482,10 @@ mod tests {
             "alicia/config/llm/set",
             doc.to_string().as_bytes(),
         );
-        let Ok(Inbound::ConfigSet { service, document }) = parsed.meaning else {
+        let Ok(Inbound::ConfigSet { service, request }) = parsed.meaning else {
             panic!()
         };
+        let document = request.document;
         assert_eq!(service, "llm");
         assert_eq!(document["config"]["api_key"], "sk-secret");
         assert_eq!(

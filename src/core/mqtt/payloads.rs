@@ -2,6 +2,7 @@
 //! cannot drift apart. Unknown fields are tolerated (services may add their own); wrong types
 //! are refused.
 
+use crate::core::config::Actor;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -99,13 +100,135 @@ pub struct ConfigAck {
     pub error: Option<String>,
 }
 
+/// `alicia/config/<service>/set` (CONTRACT §2, §9): a bare document (last writer wins), or
+/// the envelope `{"document", "base", "watch"?, "actor"?}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetRequest {
+    /// The requested document (not yet validated).
+    pub document: Value,
+    /// What the change was based on.
+    pub base: SetBase,
+    /// Who made it (an envelope's `actor`).
+    pub actor: Option<Actor>,
+}
+
+/// What a `/set` request was based on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetBase {
+    /// A bare document: nothing, last writer wins.
+    Unstated,
+    /// `"base": null`: no document (the service is new to the sender).
+    Absent,
+    /// `"base": "<last_updated>"`: the document with that `last_updated`.
+    LastUpdated(String),
+}
+
+/// The longest `watch` an envelope may ask for, in seconds (CONTRACT §7).
+pub const MAX_WATCH_SECS: u64 = 600;
+
+impl SetRequest {
+    /// Reads a `/set` payload: an object with `document` and no `service_name` is an
+    /// envelope, anything else a bare document. `Err` says what is wrong with an envelope.
+    pub fn read(value: Value) -> Result<Self, String> {
+        let Value::Object(mut fields) = value else {
+            return Err("a JSON object is expected".to_owned());
+        };
+        if fields.contains_key("service_name") || !fields.contains_key("document") {
+            return Ok(Self {
+                document: Value::Object(fields),
+                base: SetBase::Unstated,
+                actor: None,
+            });
+        }
+        let invalid = |path: &str, problem: &str| format!("the envelope's {path} {problem}");
+        if let Some(unknown) = fields
+            .keys()
+            .find(|k| !["document", "base", "watch", "actor"].contains(&k.as_str()))
+        {
+            return Err(invalid(
+                &format!("/{unknown}"),
+                "is not a field of the envelope (document, base, watch, actor)",
+            ));
+        }
+        let document = fields.remove("document").unwrap_or_default();
+        if !document.is_object() {
+            return Err(invalid(
+                "/document",
+                "must be a JSON object (the full config)",
+            ));
+        }
+        let base = match fields.remove("base") {
+            Some(Value::String(base)) if !base.is_empty() => SetBase::LastUpdated(base),
+            Some(Value::Null) => SetBase::Absent,
+            _ => {
+                return Err(invalid(
+                    "/base",
+                    "is required: the last_updated of the document the edit started from, or null for a new service",
+                ));
+            }
+        };
+        match fields.remove("watch") {
+            None => {}
+            Some(watch) if watch.as_u64().is_some_and(|w| w <= MAX_WATCH_SECS) => {}
+            Some(_) => {
+                return Err(invalid(
+                    "/watch",
+                    &format!("must be a whole number of seconds from 0 to {MAX_WATCH_SECS}"),
+                ));
+            }
+        }
+        let actor = match fields.remove("actor") {
+            None | Some(Value::Null) => None,
+            Some(actor) => Some(
+                Actor::from_wire(&actor)
+                    .map_err(|(path, problem)| invalid(&format!("/actor{path}"), &problem))?,
+            ),
+        };
+        Ok(Self {
+            document,
+            base,
+            actor,
+        })
+    }
+}
+
 /// `alicia/config/<service>/error`: why a `/set` was refused.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetRefusal {
-    /// A sentence.
+    /// A sentence; `conflict` when the envelope's `base` is not the current document's
+    /// `last_updated` (CONTRACT §9).
     pub error: String,
     /// The failing fields (`{path, message}`), empty when not a validation problem.
+    #[serde(default)]
     pub details: Vec<crate::core::config::FieldError>,
+    /// With a conflict: the current document's `last_updated` (`null`: there is none).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub current_last_updated: Option<Option<String>>,
+}
+
+/// A field that is there, even as `null`, is `Some`.
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
+}
+
+/// The `error` of a refusal for a stale `base`.
+pub const CONFLICT_ERROR: &str = "conflict";
+
+impl SetRefusal {
+    /// A refusal for a change based on an old document.
+    pub fn conflict(current_last_updated: Option<String>) -> Self {
+        Self {
+            error: CONFLICT_ERROR.to_owned(),
+            details: Vec::new(),
+            current_last_updated: Some(current_last_updated),
+        }
+    }
 }
 
 /// `alicia/device/<id>/command`.

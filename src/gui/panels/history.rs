@@ -4,7 +4,7 @@
 //! selection or the core's configs change — not every frame.
 
 use crate::core::Core;
-use crate::core::config::{Committed, ConfigError, Difference, HistoryEntry, diff};
+use crate::core::config::{Actor, Committed, ConfigError, Difference, HistoryEntry, diff};
 use crate::gui::tasks::Task;
 use crate::gui::widgets::badge::relative_time;
 use crate::gui::widgets::changes::changes_ui;
@@ -116,7 +116,8 @@ impl HistoryPanel {
                             {
                                 clicked = Some(entry.revision);
                             }
-                            ui.label(entry.source.as_str());
+                            ui.label(entry.actor().describe())
+                                .on_hover_text(format!("came by {}", entry.source.as_str()));
                             ui.label(format!(
                                 "{} ({})",
                                 relative_time(ui.ctx(), Some(&entry.last_updated)),
@@ -157,7 +158,9 @@ impl HistoryPanel {
                 if ui.button("Roll back").clicked() {
                     let (core, service) = (core.clone(), service.to_owned());
                     self.rollback.start(runtime, async move {
-                        core.config.rollback(&service, selected).await
+                        core.config
+                            .rollback(&service, selected, Actor::desktop_user())
+                            .await
                     });
                     self.confirm = None;
                 }

@@ -219,6 +219,13 @@ impl ServicesPanel {
                         } else {
                             badge(ui, "no config", Tone::Neutral)
                         };
+                        let response = match &service.pending_since {
+                            Some(since) => response.on_hover_text(format!(
+                                "published {}, not confirmed by the service yet",
+                                relative_time(ui.ctx(), Some(since))
+                            )),
+                            None => response,
+                        };
                         if let Some(error) = &service.config_error {
                             response.on_hover_text(error);
                             ui.label(
@@ -230,8 +237,9 @@ impl ServicesPanel {
                     });
                     row.col(|ui| {
                         let by = service
-                            .last_changed_by
-                            .map(|s| format!(" by {}", s.as_str()))
+                            .last_changed_actor
+                            .as_ref()
+                            .map(|actor| format!(" by {}", actor.describe()))
                             .unwrap_or_default();
                         ui.label(format!(
                             "{}{by}",

@@ -14,8 +14,8 @@ pub use state::EditorState;
 
 use crate::core::Core;
 use crate::core::config::{
-    ChangeSource, Committed, ConfigError, Difference, FieldError, Precondition, StoredDocument,
-    diff, editable_schema,
+    Committed, ConfigError, Difference, FieldError, Origin, Precondition, StoredDocument, diff,
+    editable_schema,
 };
 use crate::gui::tasks::Task;
 use crate::gui::widgets::changes::changes_ui;
@@ -203,7 +203,7 @@ impl ConfigEditor {
             .config
             .history(service)
             .first()
-            .map(|e| format!("{} (revision {})", e.source.as_str(), e.revision))
+            .map(|e| format!("{} (revision {})", e.actor().describe(), e.revision))
             .unwrap_or_default();
         let settings_schema = core
             .config
@@ -356,7 +356,7 @@ impl ConfigEditor {
                     .map_or(Precondition::None, Precondition::Revision);
                 self.delete.start(runtime, async move {
                     core.config
-                        .delete(&service, ChangeSource::Gui, precondition)
+                        .delete(&service, Origin::desktop(), precondition)
                         .await
                 });
             }
@@ -382,7 +382,7 @@ impl ConfigEditor {
         );
         self.save.start(runtime, async move {
             core.config
-                .put(&service, draft, ChangeSource::Gui, precondition)
+                .put(&service, draft, Origin::desktop(), precondition)
                 .await
         });
     }

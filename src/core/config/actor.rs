@@ -1,0 +1,293 @@
+//! Who changed what (CONTRACT §9): the actor recorded with each history entry, and the origin
+//! a change is submitted with (the channel it came by, and who was behind it).
+//!
+//! An actor that arrives on the bus (a follower's `/set` envelope) is untrusted input: it is
+//! checked by [`Actor::from_wire`] (a known kind, short printable strings) before it is kept.
+
+use super::history::ChangeSource;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The longest `name`, `address` or `instance_id` an actor may carry, in characters.
+pub const ACTOR_TEXT_LIMIT: usize = 256;
+
+/// The kind of actor behind a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    /// Someone at a desktop app.
+    Gui,
+    /// A REST client.
+    Rest,
+    /// An MQTT `/set` request.
+    Mqtt,
+    /// Home Assistant (CONTRACT §8).
+    Ha,
+    /// A service's discovery announcement.
+    Discovery,
+    /// A file: an import, a restore, or `config.json` edited by hand.
+    Import,
+    /// An old revision made current again.
+    Rollback,
+    /// The manager itself.
+    System,
+}
+
+impl ActorKind {
+    /// The name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Gui => "gui",
+            Self::Rest => "rest",
+            Self::Mqtt => "mqtt",
+            Self::Ha => "ha",
+            Self::Discovery => "discovery",
+            Self::Import => "import",
+            Self::Rollback => "rollback",
+            Self::System => "system",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [
+            Self::Gui,
+            Self::Rest,
+            Self::Mqtt,
+            Self::Ha,
+            Self::Discovery,
+            Self::Import,
+            Self::Rollback,
+            Self::System,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
+    }
+}
+
+impl From<ChangeSource> for ActorKind {
+    fn from(source: ChangeSource) -> Self {
+        match source {
+            ChangeSource::Gui => Self::Gui,
+            ChangeSource::Rest => Self::Rest,
+            ChangeSource::Mqtt => Self::Mqtt,
+            ChangeSource::Discovery => Self::Discovery,
+            ChangeSource::Import => Self::Import,
+            ChangeSource::Rollback => Self::Rollback,
+        }
+    }
+}
+
+/// Who made a change: `{"kind", "name"?, "address"?, "instance_id"?}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Actor {
+    /// The kind of actor.
+    pub kind: ActorKind,
+    /// The GUI's OS user and host (`user@host`); for REST the grant: `token`, `read-token`
+    /// or `local`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A REST client's address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// The manager the change was made on, when not the one that stored it (a follower).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+}
+
+impl Actor {
+    /// An actor known only by its kind.
+    pub fn of_kind(kind: ActorKind) -> Self {
+        Self {
+            kind,
+            name: None,
+            address: None,
+            instance_id: None,
+        }
+    }
+
+    /// Someone at this machine's desktop app: the OS user and host as `name`.
+    pub fn desktop_user() -> Self {
+        Self {
+            name: Some(os_user_at_host()),
+            ..Self::of_kind(ActorKind::Gui)
+        }
+    }
+
+    /// A REST client at `address`, let in by `grant` (`token`, `read-token` or `local`).
+    pub fn rest_client(address: Option<String>, grant: &str) -> Self {
+        Self {
+            name: Some(grant.to_owned()),
+            address,
+            ..Self::of_kind(ActorKind::Rest)
+        }
+    }
+
+    /// The same actor, marked as having acted on the manager `instance_id`.
+    pub fn on_instance(self, instance_id: &str) -> Self {
+        Self {
+            instance_id: Some(instance_id.to_owned()),
+            ..self
+        }
+    }
+
+    /// "gui alice@desk", "rest token 192.168.1.20", "gui ana@den on <instance>", "mqtt": a
+    /// short line for tables and logs.
+    pub fn describe(&self) -> String {
+        let mut text = self.kind.as_str().to_owned();
+        for part in [&self.name, &self.address].into_iter().flatten() {
+            text.push(' ');
+            text.push_str(part);
+        }
+        if let Some(instance) = &self.instance_id {
+            text.push_str(" on ");
+            text.push_str(instance);
+        }
+        text
+    }
+
+    /// An actor read from the bus: `Err` names the field (JSON Pointer under the actor) and
+    /// the problem.
+    pub fn from_wire(value: &Value) -> Result<Self, (String, String)> {
+        let Some(fields) = value.as_object() else {
+            return Err((String::new(), "must be an object".to_owned()));
+        };
+        let kind = fields
+            .get("kind")
+            .and_then(Value::as_str)
+            .and_then(ActorKind::parse)
+            .ok_or_else(|| {
+                (
+                    "/kind".to_owned(),
+                    "must be one of gui, rest, mqtt, ha, discovery, import, rollback, system"
+                        .to_owned(),
+                )
+            })?;
+        let text = |key: &str| -> Result<Option<String>, (String, String)> {
+            match fields.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(text))
+                    if !text.is_empty()
+                        && text.chars().count() <= ACTOR_TEXT_LIMIT
+                        && !text.chars().any(char::is_control) =>
+                {
+                    Ok(Some(text.clone()))
+                }
+                Some(_) => Err((
+                    format!("/{key}"),
+                    format!("must be a string of 1 to {ACTOR_TEXT_LIMIT} printable characters"),
+                )),
+            }
+        };
+        Ok(Self {
+            kind,
+            name: text("name")?,
+            address: text("address")?,
+            instance_id: text("instance_id")?,
+        })
+    }
+}
+
+/// How a change arrived and who was behind it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The channel (history `source`, metrics).
+    pub source: ChangeSource,
+    /// Who (history `actor`).
+    pub actor: Actor,
+}
+
+impl Origin {
+    /// A change by `actor` that came by `source`.
+    pub fn new(source: ChangeSource, actor: Actor) -> Self {
+        Self { source, actor }
+    }
+
+    /// A change made at this machine's desktop app, by its OS user.
+    pub fn desktop() -> Self {
+        Self::new(ChangeSource::Gui, Actor::desktop_user())
+    }
+}
+
+impl From<ChangeSource> for Origin {
+    /// A change known only by its channel: the actor is of the matching kind.
+    fn from(source: ChangeSource) -> Self {
+        Self::new(source, Actor::of_kind(source.into()))
+    }
+}
+
+/// `user@host` for this process, as far as the OS tells.
+fn os_user_at_host() -> String {
+    let user = ["USER", "LOGNAME", "USERNAME"]
+        .into_iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+        .or_else(account_name)
+        .unwrap_or_else(|| "unknown".to_owned());
+    format!("{user}@{}", host_name())
+}
+
+/// The name of this process's user account (`/etc/passwd`), for a session without `USER`
+/// (a service, a container).
+#[cfg(unix)]
+fn account_name() -> Option<String> {
+    let uid = rustix::process::getuid().as_raw().to_string();
+    let accounts = std::fs::read_to_string("/etc/passwd").ok()?;
+    accounts.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)? == uid).then(|| name.to_owned())
+    })
+}
+
+#[cfg(not(unix))]
+fn account_name() -> Option<String> {
+    None
+}
+
+#[cfg(unix)]
+fn host_name() -> String {
+    rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[cfg(not(unix))]
+fn host_name() -> String {
+    std::env::var("COMPUTERNAME").unwrap_or_else(|_| "localhost".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_actor_from_the_bus_is_checked_field_by_field() {
+        let actor =
+            Actor::from_wire(&json!({"kind": "gui", "name": "ana@den", "instance_id": "f-1"}))
+                .unwrap();
+        assert_eq!(actor.describe(), "gui ana@den on f-1");
+        assert_eq!(actor.instance_id.as_deref(), Some("f-1"));
+        for (bad, path) in [
+            (json!("gui"), ""),
+            (json!({"kind": "wizard"}), "/kind"),
+            (json!({"kind": "gui", "name": 7}), "/name"),
+            (json!({"kind": "gui", "name": "a\u{7}b"}), "/name"),
+            (
+                json!({"kind": "gui", "address": "x".repeat(300)}),
+                "/address",
+            ),
+        ] {
+            assert_eq!(Actor::from_wire(&bad).unwrap_err().0, path, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_desktop_user_is_named_with_the_host() {
+        let actor = Actor::desktop_user();
+        assert_eq!(actor.kind, ActorKind::Gui);
+        assert!(actor.name.unwrap().contains('@'));
+        let json = serde_json::to_value(Origin::from(ChangeSource::Mqtt).actor).unwrap();
+        assert_eq!(json, json!({"kind": "mqtt"}));
+    }
+}
