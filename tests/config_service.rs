@@ -10,7 +10,7 @@ mod support;
 
 use alicia_config_manager::core::config::{
     Actor, ActorKind, Change, ChangeSource, ConfigError, ConfigPaths, ConfigService, MASK,
-    OpenError, Precondition,
+    OpenError, Precondition, SettingsSchema,
 };
 use alicia_config_manager::core::events::{CoreEvent, EventBus};
 use serde_json::{Value, json};
@@ -484,13 +484,18 @@ async fn history_is_bounded_and_compacted() {
 async fn announced_settings_schemas_are_enforced() {
     let dir = tempfile::tempdir().unwrap();
     let service = open(dir.path());
-    let schema = alicia_config_manager::core::config::SettingsSchema::compile(json!({
+    let schema = SettingsSchema::compile(json!({
         "type": "object",
         "properties": {"temperature": {"type": "number", "maximum": 2}},
         "additionalProperties": false
     }))
     .unwrap();
-    service.set_settings_schema("ollama", Some(schema));
+    service.announce_schema("ollama", Some(schema));
+    let probe = service.clone();
+    support::wait_until("the schema is stored", move || {
+        probe.settings_schema("ollama").is_some()
+    })
+    .await;
     let mut doc = document("ollama", "llama3");
     doc["config"]["settings"] = json!({"temperature": 5, "colour": "red"});
     let paths: Vec<String> = service
@@ -508,12 +513,70 @@ async fn announced_settings_schemas_are_enforced() {
             .await
             .is_err()
     );
+    doc["config"]["settings"] = json!({"temperature": 0.7, "password": "hunter2"});
+    assert!(
+        !service.validate("ollama", &doc).is_empty(),
+        "not allowed yet"
+    );
     doc["config"]["settings"] = json!({"temperature": 0.7});
     assert!(service.validate("ollama", &doc).is_empty());
     service
-        .put("ollama", doc, ChangeSource::Gui, Precondition::None)
+        .put("ollama", doc.clone(), ChangeSource::Gui, Precondition::None)
         .await
         .unwrap();
+
+    // A stricter schema the stored settings fail: pending, the old one still enforced.
+    let stricter = SettingsSchema::compile(json!({
+        "type": "object",
+        "properties": {
+            "temperature": {"type": "number", "maximum": 0.5},
+            "password": {"type": "string", "writeOnly": true}
+        }
+    }))
+    .unwrap();
+    service.announce_schema("ollama", Some(stricter));
+    let probe = service.clone();
+    support::wait_until("the stricter schema waits", move || {
+        probe
+            .schema_record("ollama")
+            .is_some_and(|r| r.pending.is_some())
+    })
+    .await;
+    assert_eq!(
+        service.secret_pointers("ollama"),
+        vec!["/config/settings/password".to_owned()],
+        "a pending schema's secrets are masked already"
+    );
+    doc["config"]["settings"] = json!({"temperature": 1.5, "password": "hunter2"});
+    assert!(
+        !service.validate("ollama", &doc).is_empty(),
+        "the enforced one still refuses extra fields"
+    );
+    service.accept_schema("ollama").await.unwrap();
+    assert!(matches!(
+        service.accept_schema("ollama").await,
+        Err(ConfigError::NoPendingSchema { .. })
+    ));
+    doc["config"]["settings"] = json!({"temperature": 0.4, "password": "hunter2"});
+    service
+        .put("ollama", doc.clone(), ChangeSource::Gui, Precondition::None)
+        .await
+        .unwrap();
+    assert_eq!(
+        service.mask("ollama", &doc)["config"]["settings"]["password"],
+        MASK
+    );
+
+    // Stored: a restart enforces it at once.
+    service.shutdown().await;
+    let reopened = open(dir.path());
+    let record = reopened.schema_record("ollama").unwrap();
+    assert!(record.enforced.is_some() && record.pending.is_none());
+    doc["config"]["settings"] = json!({"temperature": 0.9});
+    assert_eq!(
+        reopened.validate("ollama", &doc)[0].path,
+        "/config/settings/temperature"
+    );
 }
 
 #[tokio::test]

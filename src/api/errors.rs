@@ -209,6 +209,10 @@ impl From<ConfigError> for ApiError {
             | ConfigError::Storage(_) => Self::Unavailable(message),
             ConfigError::DiskFull(_) => Self::InsufficientStorage(message),
             ConfigError::OnlyOnAuthority(_) => Self::Conflict(message),
+            ConfigError::NoPendingSchema { .. } => Self::NotFound {
+                what: "No pending settings schema",
+                message,
+            },
             ConfigError::Unchanged => Self::Internal(message),
         }
     }

@@ -8,9 +8,10 @@
 //!   "configs": {service: document}, "history": [revision…], "settings": {…}}`.
 
 use crate::core::clock::now_rfc3339;
+use crate::core::config::settings_schemas::{self, SCHEMAS_FILE_NAME};
 use crate::core::config::{
-    ConfigService, FieldError, HistoryEntry, Restore, diff, load_config_file, mask_document,
-    read_history, restore_masked_secrets,
+    ConfigService, FieldError, HistoryEntry, Restore, SchemaRecord, Schemas, diff,
+    load_config_file, mask_document_with, read_history, restore_masked_secrets_with,
 };
 use crate::core::settings::{BrokerUrl, SETTINGS_FILE_NAME, SettingsFile, SettingsStore};
 use serde::{Deserialize, Serialize};
@@ -159,19 +160,28 @@ fn list(details: &[FieldError]) -> String {
 
 impl Backup {
     /// A backup of these parts.
+    /// Without secrets, `api_key` and the secrets the services' settings `schemas` declare
+    /// are masked.
     pub fn new(
         configs: impl IntoIterator<Item = (String, Value)>,
         history: impl IntoIterator<Item = HistoryEntry>,
         settings: &SettingsFile,
+        schemas: &Schemas,
         include_secrets: bool,
     ) -> Self {
+        let secrets = |service: &str| {
+            schemas
+                .get(service)
+                .map(SchemaRecord::secret_pointers)
+                .unwrap_or_default()
+        };
         let configs = configs
             .into_iter()
             .map(|(name, document)| {
                 let document = if include_secrets {
                     document
                 } else {
-                    mask_document(&document)
+                    mask_document_with(&document, &secrets(&name))
                 };
                 (name, document)
             })
@@ -180,7 +190,10 @@ impl Backup {
             .into_iter()
             .map(|mut entry| {
                 if !include_secrets {
-                    entry.document = entry.document.map(|d| Arc::new(mask_document(&d)));
+                    let extra = secrets(&entry.service);
+                    entry.document = entry
+                        .document
+                        .map(|d| Arc::new(mask_document_with(&d, &extra)));
                 }
                 entry
             })
@@ -225,7 +238,13 @@ impl Backup {
             .all_history()
             .into_iter()
             .map(|e| HistoryEntry::clone(&e));
-        Ok(Self::new(configs, history, &settings, include_secrets))
+        Ok(Self::new(
+            configs,
+            history,
+            &settings,
+            &config.schemas(),
+            include_secrets,
+        ))
     }
 
     /// A backup of the files in `config_dir`, read without changing them (a manager may be
@@ -239,10 +258,12 @@ impl Backup {
             .map_err(|e| BackupError::Io(format!("history.jsonl: {e}")))?;
         let settings = SettingsFile::load(&config_dir.join(SETTINGS_FILE_NAME))
             .map_err(|e| BackupError::Io(e.to_string()))?;
+        let (schemas, _) = settings_schemas::load(&config_dir.join(SCHEMAS_FILE_NAME));
         Ok(Self::new(
             configs,
             history.entries,
             &settings,
+            &schemas,
             include_secrets,
         ))
     }
@@ -280,7 +301,11 @@ impl Backup {
         for (service, document) in &self.configs {
             let stored = snapshot.documents.get(service);
             let mut incoming = document.clone();
-            restore_masked_secrets(&mut incoming, stored.map(|s| &*s.document));
+            restore_masked_secrets_with(
+                &mut incoming,
+                stored.map(|s| &*s.document),
+                &config.secret_pointers(service),
+            );
             let errors = config.validate(service, &incoming);
             details.extend(
                 errors

@@ -18,7 +18,10 @@
 //! - a stored document the rules refuse now (an empty `provider`, the name `changes`, over
 //!   1 MiB: stored by v1), which is served as it is until changed (CONTRACT §9).
 
-use crate::core::config::{FieldError, ROUTER_TARGETS, ServiceType, Snapshot, validate_document};
+use crate::core::config::settings_schemas::pending_failures;
+use crate::core::config::{
+    FieldError, ROUTER_TARGETS, SchemaRecord, Schemas, ServiceType, Snapshot, validate_document,
+};
 use crate::core::health::{ConfigState, ServiceSummary};
 use crate::core::limits::{CONFIG_DOCUMENT_LIMIT, human_size, json_len};
 use serde::Serialize;
@@ -55,6 +58,8 @@ pub enum CheckKind {
     SubscriptionRefused,
     /// A service has not confirmed its current revision for 120 s (CONTRACT §9).
     PendingTooLong,
+    /// A settings schema the stored settings fail waits for an admin (CONTRACT §9).
+    SettingsSchemaPending,
     /// A stored document that this version's rules refuse (stored before them): served as it
     /// is, refused only when changed (CONTRACT §9).
     StoredInvalid,
@@ -80,7 +85,11 @@ pub struct Check {
 }
 
 /// Every finding, errors first, then by service and field.
-pub fn run_checks(snapshot: &Snapshot, services: &[ServiceSummary]) -> Vec<Check> {
+pub fn run_checks(
+    snapshot: &Snapshot,
+    services: &[ServiceSummary],
+    schemas: &Schemas,
+) -> Vec<Check> {
     let documents: BTreeMap<&str, &Value> = snapshot
         .documents
         .iter()
@@ -94,7 +103,11 @@ pub fn run_checks(snapshot: &Snapshot, services: &[ServiceSummary]) -> Vec<Check
     }
     port_clashes(&documents, &mut checks);
     for (name, document) in &documents {
-        stored_invalid(name, document, &mut checks);
+        let record = schemas.get(*name);
+        stored_invalid(name, document, record, &mut checks);
+        if let Some(record) = record {
+            schema_pending(name, document, record, &mut checks);
+        }
     }
     for summary in services {
         clock_check(summary, &mut checks);
@@ -107,9 +120,35 @@ pub fn run_checks(snapshot: &Snapshot, services: &[ServiceSummary]) -> Vec<Check
     checks
 }
 
-/// A stored document that the schema (or the size limit) refuses now.
-fn stored_invalid(name: &str, document: &Value, checks: &mut Vec<Check>) {
-    let mut problems = validate_document(document, None);
+/// A settings schema the service announced that its stored settings fail: pending, not
+/// enforced, one check per failing field (CONTRACT §9).
+fn schema_pending(name: &str, document: &Value, record: &SchemaRecord, checks: &mut Vec<Check>) {
+    for failure in pending_failures(record, document) {
+        checks.push(Check {
+            id: format!("settings_schema_pending:{name}:{}", failure.path),
+            kind: CheckKind::SettingsSchemaPending,
+            severity: Severity::Warning,
+            service: name.to_owned(),
+            path: failure.path.clone(),
+            message: format!(
+                "{name} announced a settings schema its stored settings do not pass ({} {}): it is not enforced until the settings are fixed and an admin accepts it, or the service announces one they pass",
+                failure.path, failure.message
+            ),
+            related: Vec::new(),
+        });
+    }
+}
+
+/// A stored document that the schema, the enforced settings schema or the size limit refuses
+/// now.
+fn stored_invalid(
+    name: &str,
+    document: &Value,
+    record: Option<&SchemaRecord>,
+    checks: &mut Vec<Check>,
+) {
+    let enforced = record.and_then(|r| r.enforced.as_ref());
+    let mut problems = validate_document(document, enforced);
     let size = json_len(document);
     if size > CONFIG_DOCUMENT_LIMIT {
         problems.push(FieldError::new(

@@ -18,29 +18,32 @@ pub struct DocumentsJson {
 struct Cached {
     snapshot: Arc<Snapshot>,
     statuses: Vec<Option<HealthStatus>>,
+    schemas: u64,
     json: Bytes,
 }
 
 impl DocumentsJson {
-    /// The cached JSON when `snapshot` and `statuses` are those it was built from; otherwise
-    /// builds it with `build` and keeps it.
+    /// The cached JSON when `snapshot`, `statuses` and the settings schemas' generation
+    /// (which fields are masked) are those it was built from; otherwise builds it with `build`
+    /// and keeps it.
     pub fn get_or_build(
         &self,
         snapshot: &Arc<Snapshot>,
         statuses: Vec<Option<HealthStatus>>,
+        schemas: u64,
         build: impl FnOnce(&Snapshot) -> String,
     ) -> Bytes {
         let mut cached = self.cached.lock();
-        if let Some(hit) = cached
-            .as_ref()
-            .filter(|c| Arc::ptr_eq(&c.snapshot, snapshot) && c.statuses == statuses)
-        {
+        if let Some(hit) = cached.as_ref().filter(|c| {
+            Arc::ptr_eq(&c.snapshot, snapshot) && c.statuses == statuses && c.schemas == schemas
+        }) {
             return hit.json.clone();
         }
         let json = Bytes::from(build(snapshot));
         *cached = Some(Cached {
             snapshot: Arc::clone(snapshot),
             statuses,
+            schemas,
             json: json.clone(),
         });
         json
@@ -57,7 +60,7 @@ mod tests {
         let first = Arc::new(Snapshot::default());
         let mut builds = 0;
         let mut get = |snapshot: &Arc<Snapshot>, status| {
-            view.get_or_build(snapshot, vec![status], |_| {
+            view.get_or_build(snapshot, vec![status], 0, |_| {
                 builds += 1;
                 format!("{builds}")
             })

@@ -227,6 +227,11 @@ impl Core {
                     mqtt.clone(),
                     shutdown_rx.clone(),
                 )),
+                tokio::spawn(mqtt::schema_publisher::run_schema_publisher(
+                    core.config.clone(),
+                    mqtt.clone(),
+                    shutdown_rx.clone(),
+                )),
                 tokio::spawn(mqtt::publisher::run_presence(mqtt, shutdown_rx.clone())),
                 tokio::spawn(run_health_sweeper(core.clone(), shutdown_rx)),
             ],
@@ -305,8 +310,9 @@ impl Core {
             .keys()
             .map(|name| self.shown_status(name))
             .collect();
+        let schemas = self.config.schemas_generation();
         self.documents_json
-            .get_or_build(&snapshot, statuses, |snapshot| {
+            .get_or_build(&snapshot, statuses, schemas, |snapshot| {
                 let documents: Map<String, Value> = snapshot
                     .documents
                     .iter()
@@ -321,7 +327,7 @@ impl Core {
     /// A document as shown outside the app (REST, socket.io, exports): `api_key` masked, and
     /// `status` the live one from the health topic when the service has been heard from.
     pub fn client_document(&self, service: &str, document: &Value) -> Value {
-        let mut shown = config::mask_document(document);
+        let mut shown = self.config.mask(service, document);
         if let Some(status) = self.shown_status(service)
             && let Some(fields) = shown.as_object_mut()
         {
@@ -362,7 +368,7 @@ impl Core {
         snapshot: &config::Snapshot,
         summaries: &[health::ServiceSummary],
     ) -> Vec<checks::Check> {
-        let mut found = checks::run_checks(snapshot, summaries);
+        let mut found = checks::run_checks(snapshot, summaries, &self.config.schemas());
         let refused = self.mqtt.subscriptions_refused();
         if !refused.is_empty() {
             found.extend(checks::manager_checks(&refused));

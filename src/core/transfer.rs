@@ -5,8 +5,8 @@
 //! share it.
 
 use crate::core::config::{
-    ChangeSource, ConfigError, ConfigService, FieldError, Precondition, diff, mask_document,
-    restore_masked_secrets,
+    ChangeSource, ConfigError, ConfigService, FieldError, Precondition, diff,
+    restore_masked_secrets_with,
 };
 use serde_json::{Map, Value};
 
@@ -85,7 +85,11 @@ pub fn preview_import(config: &ConfigService, bytes: &[u8]) -> Result<Vec<Import
                     None => ImportKind::New,
                     Some(stored) => {
                         let mut incoming = document.clone();
-                        restore_masked_secrets(&mut incoming, Some(&stored.document));
+                        restore_masked_secrets_with(
+                            &mut incoming,
+                            Some(&stored.document),
+                            &config.secret_pointers(&service),
+                        );
                         match diff(&stored.document, &incoming).len() {
                             0 => ImportKind::Unchanged,
                             n => ImportKind::Changed(n),
@@ -137,7 +141,7 @@ pub fn export_documents(config: &ConfigService, include_secrets: bool) -> Value 
             let document = if include_secrets {
                 Value::clone(&stored.document)
             } else {
-                mask_document(&stored.document)
+                config.mask(name, &stored.document)
             };
             (name.clone(), document)
         })

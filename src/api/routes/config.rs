@@ -5,8 +5,8 @@ use crate::api::auth::RestActor;
 use crate::api::errors::{ApiError, ErrorBody, JsonBody};
 use crate::api::openapi::ServiceConfigDocument;
 use crate::core::config::{
-    Actor, ChangeSource, Committed, FieldError, HistoryEntry, Origin, Precondition, mask_document,
-    schema_document,
+    Actor, ChangeSource, Committed, FieldError, HistoryEntry, Origin, Precondition,
+    mask_document_with, schema_document,
 };
 use crate::core::limits::CONFIG_DOCUMENT_LIMIT;
 use axum::Json;
@@ -142,7 +142,10 @@ pub async fn history(
     if entries.is_empty() {
         return Err(not_found(&service));
     }
-    Ok(Json(entries.iter().map(|e| revision_view(e)).collect()))
+    let secrets = state.core.config.secret_pointers(&service);
+    Ok(Json(
+        entries.iter().map(|e| revision_view(e, &secrets)).collect(),
+    ))
 }
 
 /// `POST /api/config/{service}/rollback`.
@@ -195,13 +198,16 @@ fn committed_answer(state: &ApiState, committed: &Committed) -> impl IntoRespons
     ([(header::ETAG, etag(committed.revision))], Json(document))
 }
 
-fn revision_view(entry: &HistoryEntry) -> Revision {
+fn revision_view(entry: &HistoryEntry, secrets: &[String]) -> Revision {
     Revision {
         revision: entry.revision,
         last_updated: entry.last_updated.clone(),
         source: entry.source,
         actor: entry.actor(),
-        document: entry.document.as_deref().map(mask_document),
+        document: entry
+            .document
+            .as_deref()
+            .map(|d| mask_document_with(d, secrets)),
     }
 }
 

@@ -184,6 +184,12 @@ pub enum ConfigError {
     /// Something only the authority can do.
     #[error("{0}")]
     OnlyOnAuthority(String),
+    /// No settings schema of that service awaits acceptance.
+    #[error("no settings schema of {service} awaits acceptance")]
+    NoPendingSchema {
+        /// The service it is about, by name.
+        service: String,
+    },
     /// A mirrored document equal to the stored one (nothing to record).
     #[error("unchanged")]
     Unchanged,

@@ -24,6 +24,7 @@ pub mod schema;
 pub mod secrets;
 pub mod service;
 pub mod service_type;
+pub mod settings_schemas;
 pub mod store;
 pub mod writer;
 
@@ -40,11 +41,15 @@ pub use document::{
 pub use history::{ChangeSource, HistoryEntry, HistoryLog, LoadedHistory, read_history};
 pub use managed::{MANAGED_FIELDS, editable_schema, is_managed};
 pub use open::{ConfigPaths, OpenError, OpenReport};
-pub use schema::{FieldError, SCHEMA_SOURCE, SettingsSchema, schema_document, validate_document};
+pub use schema::{
+    FieldError, SCHEMA_SOURCE, SETTINGS_POINTER, SettingsSchema, schema_document, validate_document,
+};
 pub use secrets::{
-    MASK, is_secret, is_secret_schema, mask_document, mask_in_place, restore_masked_secrets,
+    MASK, is_secret, is_secret_schema, mask_differences, mask_document, mask_document_with,
+    mask_in_place, mask_in_place_with, restore_masked_secrets, restore_masked_secrets_with,
 };
 pub use service::{ConfigService, DEFAULT_HISTORY_LIMIT};
 pub use service_type::{ROUTER_TARGETS, ServiceType};
+pub use settings_schemas::{SchemaOp, SchemaRecord, Schemas};
 pub use store::{LoadError, load as load_config_file, render as render_config_file};
 pub use writer::ConfigWriter;

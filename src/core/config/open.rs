@@ -25,6 +25,8 @@ pub struct ConfigPaths {
     pub config_file: PathBuf,
     /// `history.jsonl`, the append-only history.
     pub history_file: PathBuf,
+    /// `settings-schemas.json`, the settings schemas services announced (CONTRACT §9).
+    pub schemas_file: PathBuf,
 }
 
 impl ConfigPaths {
@@ -33,6 +35,7 @@ impl ConfigPaths {
         Self {
             config_file: dir.join("config.json"),
             history_file: dir.join("history.jsonl"),
+            schemas_file: dir.join(super::settings_schemas::SCHEMAS_FILE_NAME),
         }
     }
 }

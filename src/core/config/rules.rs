@@ -10,7 +10,8 @@ use super::document::last_updated_of;
 use super::history::{ChangeSource, HistoryEntry};
 use super::managed::stamp_managed_fields;
 use super::schema::{FieldError, SettingsSchema, validate_document};
-use super::secrets::restore_masked_secrets;
+use super::secrets::restore_masked_secrets_with;
+use super::settings_schemas::{SchemaRecord, Schemas};
 use crate::core::clock::now_rfc3339;
 use crate::core::limits::{CONFIG_DOCUMENT_LIMIT, human_size, json_len};
 use serde_json::Value;
@@ -22,8 +23,8 @@ pub(super) type Histories = HashMap<String, VecDeque<Arc<HistoryEntry>>>;
 
 /// What the rules read besides the documents themselves.
 pub(super) struct Rules<'a> {
-    /// The settings schema each service announced.
-    pub schemas: &'a HashMap<String, SettingsSchema>,
+    /// The settings schemas each service announced.
+    pub schemas: &'a Schemas,
     /// The retained history (rollbacks read old revisions from it).
     pub history: &'a Histories,
 }
@@ -58,7 +59,11 @@ pub(super) fn apply_change(
                 return Err(ConfigError::Unchanged);
             }
             if let Some(document) = &document {
-                check_mirrored(&service, document, rules.schemas.get(&service))?;
+                let enforced = rules
+                    .schemas
+                    .get(&service)
+                    .and_then(|r| r.enforced.as_ref());
+                check_mirrored(&service, document, enforced)?;
             }
             mirrored = true;
             (service, document, Precondition::None)
@@ -190,9 +195,13 @@ pub(super) fn prepare_document(
     service: &str,
     mut document: Value,
     stored: Option<&Value>,
-    settings_schema: Option<&SettingsSchema>,
+    schemas: Option<&SchemaRecord>,
 ) -> Result<Value, ConfigError> {
-    restore_masked_secrets(&mut document, stored);
+    let secrets = schemas
+        .map(SchemaRecord::secret_pointers)
+        .unwrap_or_default();
+    restore_masked_secrets_with(&mut document, stored, &secrets);
+    let settings_schema = schemas.and_then(|r| r.enforced.as_ref());
     let Some(fields) = document.as_object_mut() else {
         return Err(ConfigError::Invalid {
             details: vec![FieldError::new(
@@ -289,8 +298,8 @@ mod tests {
         })
     }
 
-    fn no_rules() -> (HashMap<String, SettingsSchema>, Histories) {
-        (HashMap::new(), Histories::new())
+    fn no_rules() -> (Schemas, Histories) {
+        (Schemas::new(), Histories::new())
     }
 
     #[test]
@@ -386,7 +395,7 @@ mod tests {
 
     #[test]
     fn rollbacks_read_the_history_and_deletions_cannot_be_brought_back() {
-        let schemas = HashMap::new();
+        let schemas = Schemas::new();
         let mut history = Histories::new();
         let old = Arc::new(llm("llm", "old"));
         push_bounded(

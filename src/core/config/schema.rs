@@ -1,6 +1,7 @@
 //! The service-config JSON Schema (CONTRACT §1), compiled once, and validation that names
 //! every failing field by its JSON Pointer.
 
+use super::secrets::collect_secret_pointers;
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::{ValidationError, Validator};
 use serde::{Deserialize, Serialize};
@@ -48,6 +49,9 @@ pub struct SettingsSchema {
     /// The schema as announced.
     pub source: Arc<Value>,
     validator: Arc<Validator>,
+    /// The secret fields it declares (`writeOnly` / `format: password`), as pointers into a
+    /// service document (`/config/settings/…`).
+    secret_pointers: Arc<[String]>,
 }
 
 impl std::fmt::Debug for SettingsSchema {
@@ -63,12 +67,42 @@ impl SettingsSchema {
     /// the compiler's reason.
     pub fn compile(source: Value) -> Result<Self, String> {
         let validator = compile(&source).map_err(|error| error.to_string())?;
+        let mut secret_pointers = Vec::new();
+        collect_secret_pointers(&source, SETTINGS_POINTER, &mut secret_pointers);
         Ok(Self {
             source: Arc::new(source),
             validator: Arc::new(validator),
+            secret_pointers: secret_pointers.into(),
         })
     }
+
+    /// The secret fields it declares, as pointers into a service document.
+    pub fn secret_pointers(&self) -> &[String] {
+        &self.secret_pointers
+    }
+
+    /// Where `document`'s `config.settings` fails this schema (empty: it passes, or there
+    /// are no settings).
+    pub fn failures(&self, document: &Value) -> Vec<FieldError> {
+        document
+            .pointer(SETTINGS_POINTER)
+            .map(|settings| {
+                self.validator
+                    .iter_errors(settings)
+                    .flat_map(|error| field_errors(SETTINGS_POINTER, &error))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// True when both are the same schema.
+    pub fn same_as(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
 }
+
+/// Where a service document keeps its settings.
+pub const SETTINGS_POINTER: &str = "/config/settings";
 
 /// Compiles a schema. Patterns run on the `regex` engine (linear time: no backtracking, so an
 /// announced pattern can never stall the config writer; look-arounds and back-references are
@@ -97,15 +131,8 @@ pub fn validate_document(
         .iter_errors(document)
         .flat_map(|error| field_errors("", &error))
         .collect();
-    if let Some(schema) = settings_schema
-        && let Some(settings) = document.get("config").and_then(|c| c.get("settings"))
-    {
-        errors.extend(
-            schema
-                .validator
-                .iter_errors(settings)
-                .flat_map(|error| field_errors("/config/settings", &error)),
-        );
+    if let Some(schema) = settings_schema {
+        errors.extend(schema.failures(document));
     }
     errors.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.message.cmp(&b.message)));
     errors.dedup();

@@ -6,7 +6,12 @@
 //! backups without secrets, the GUI's JSON views) a non-empty secret becomes [`MASK`]; an
 //! empty one means "unset" and stays empty. Inward, a document that carries [`MASK`] in a
 //! secret field keeps the value already stored.
+//!
+//! A service's settings schema may declare secrets of its own inside `config.settings`
+//! (CONTRACT §9): the `_with` functions take those pointers
+//! ([`super::SettingsSchema::secret_pointers`]) besides the schema's.
 
+use super::diff::Difference;
 use super::schema::schema_document;
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -34,12 +39,13 @@ fn secret_pointers() -> &'static [String] {
     })
 }
 
-fn collect_secret_pointers(schema: &Value, pointer: &str, out: &mut Vec<String>) {
+/// Collects the pointers of the fields `schema` marks secret, under `pointer`.
+pub(super) fn collect_secret_pointers(schema: &Value, pointer: &str, out: &mut Vec<String>) {
     let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
         return;
     };
     for (name, property) in properties {
-        let child = format!("{pointer}/{name}");
+        let child = format!("{pointer}/{}", name.replace('~', "~0").replace('/', "~1"));
         if is_secret_schema(property) {
             out.push(child);
         } else {
@@ -50,18 +56,54 @@ fn collect_secret_pointers(schema: &Value, pointer: &str, out: &mut Vec<String>)
 
 /// A copy of `document` with every non-empty secret replaced by [`MASK`].
 pub fn mask_document(document: &Value) -> Value {
+    mask_document_with(document, &[])
+}
+
+/// [`mask_document`], also masking the fields at `extra` (a settings schema's secrets).
+pub fn mask_document_with(document: &Value, extra: &[String]) -> Value {
     let mut masked = document.clone();
-    mask_in_place(&mut masked);
+    mask_in_place_with(&mut masked, extra);
     masked
 }
 
 /// Replaces every non-empty secret in `document` by [`MASK`].
 pub fn mask_in_place(document: &mut Value) {
-    for pointer in secret_pointers() {
+    mask_in_place_with(document, &[]);
+}
+
+/// [`mask_in_place`], also masking the fields at `extra` (a settings schema's secrets).
+pub fn mask_in_place_with(document: &mut Value, extra: &[String]) {
+    for pointer in secret_pointers().iter().chain(extra) {
         if let Some(value) = document.pointer_mut(pointer)
+            && !value.as_str().is_some_and(str::is_empty)
+            && !value.is_null()
+        {
+            *value = Value::String(MASK.to_owned());
+        }
+    }
+}
+
+/// Masks the values of the differences at a secret field (for tables of changes).
+pub fn mask_differences(changes: &mut [Difference], extra: &[String]) {
+    let masked = |value: &mut Option<Value>| {
+        if let Some(value) = value
             && !value.as_str().is_some_and(str::is_empty)
         {
             *value = Value::String(MASK.to_owned());
+        }
+    };
+    for change in changes {
+        let secret = is_secret(&change.pointer)
+            || extra.iter().any(|p| {
+                change.pointer == *p
+                    || change
+                        .pointer
+                        .strip_prefix(p.as_str())
+                        .is_some_and(|rest| rest.starts_with('/'))
+            });
+        if secret {
+            masked(&mut change.before);
+            masked(&mut change.after);
         }
     }
 }
@@ -70,7 +112,12 @@ pub fn mask_in_place(document: &mut Value) {
 /// (or drops the field when nothing is stored), so a masked round trip never overwrites a
 /// secret.
 pub fn restore_masked_secrets(incoming: &mut Value, stored: Option<&Value>) {
-    for pointer in secret_pointers() {
+    restore_masked_secrets_with(incoming, stored, &[]);
+}
+
+/// [`restore_masked_secrets`], also for the fields at `extra` (a settings schema's secrets).
+pub fn restore_masked_secrets_with(incoming: &mut Value, stored: Option<&Value>, extra: &[String]) {
+    for pointer in secret_pointers().iter().chain(extra) {
         if incoming.pointer(pointer).and_then(Value::as_str) != Some(MASK) {
             continue;
         }
@@ -78,15 +125,16 @@ pub fn restore_masked_secrets(incoming: &mut Value, stored: Option<&Value>) {
         let Some((parent, field)) = pointer.rsplit_once('/') else {
             continue;
         };
+        let field = field.replace("~1", "/").replace("~0", "~");
         let Some(fields) = incoming.pointer_mut(parent).and_then(Value::as_object_mut) else {
             continue;
         };
         match kept {
             Some(value) => {
-                fields.insert(field.to_owned(), value);
+                fields.insert(field.clone(), value);
             }
             None => {
-                fields.remove(field);
+                fields.remove(&field);
             }
         }
     }

@@ -13,12 +13,12 @@ use super::history::{ChangeSource, HistoryEntry};
 use super::open::{ConfigPaths, OpenError, OpenReport, open_store};
 use super::rules::{Histories, check_precondition, find_revision, prepare_document};
 use super::schema::{FieldError, SettingsSchema};
-use super::secrets::restore_masked_secrets;
+use super::secrets::{mask_document_with, restore_masked_secrets_with};
+use super::settings_schemas::{self, SchemaOp, SchemaRecord, Schemas};
 use super::writer::{ConfigWriter, Request};
 use crate::core::events::EventBus;
 use parking_lot::{Mutex, RwLock};
 use serde_json::Value;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -36,7 +36,9 @@ pub(super) struct Shared {
     pub(super) paths: ConfigPaths,
     pub(super) snapshot: watch::Sender<Arc<Snapshot>>,
     pub(super) history: RwLock<Histories>,
-    pub(super) settings_schemas: RwLock<HashMap<String, SettingsSchema>>,
+    pub(super) settings_schemas: RwLock<Schemas>,
+    /// Moves on every change of the settings schemas (for the publisher).
+    pub(super) schemas_changed: watch::Sender<u64>,
     pub(super) events: EventBus,
     pub(super) history_limit: usize,
     pub(super) accepting: AtomicBool,
@@ -59,13 +61,16 @@ impl ConfigService {
         events: EventBus,
         history_limit: usize,
     ) -> Result<(Self, ConfigWriter, OpenReport), OpenError> {
-        let opened = open_store(&paths, history_limit)?;
+        let mut opened = open_store(&paths, history_limit)?;
+        let (schemas, warnings) = settings_schemas::load(&paths.schemas_file);
+        opened.report.warnings.extend(warnings);
         let (snapshot, _) = watch::channel(Arc::new(opened.snapshot));
         let shared = Arc::new(Shared {
             paths,
             snapshot,
             history: RwLock::new(opened.history),
-            settings_schemas: RwLock::new(HashMap::new()),
+            settings_schemas: RwLock::new(schemas),
+            schemas_changed: watch::channel(0).0,
             events,
             history_limit: history_limit.max(1),
             accepting: AtomicBool::new(true),
@@ -144,31 +149,105 @@ impl ConfigService {
         entries
     }
 
-    /// The settings schema a service announced, if any.
+    /// The settings schema enforced for a service, if any (CONTRACT §9).
     pub fn settings_schema(&self, service: &str) -> Option<SettingsSchema> {
+        self.shared
+            .settings_schemas
+            .read()
+            .get(service)
+            .and_then(|r| r.enforced.clone())
+    }
+
+    /// A service's settings schemas: enforced and pending.
+    pub fn schema_record(&self, service: &str) -> Option<SchemaRecord> {
         self.shared.settings_schemas.read().get(service).cloned()
     }
 
-    /// Records (or forgets) the settings schema a service announced; later changes to its
-    /// `config.settings` are checked against it.
-    pub fn set_settings_schema(&self, service: &str, schema: Option<SettingsSchema>) {
-        let mut schemas = self.shared.settings_schemas.write();
-        match schema {
-            Some(schema) => schemas.insert(service.to_owned(), schema),
-            None => schemas.remove(service),
+    /// Every service's settings schemas.
+    pub fn schemas(&self) -> Schemas {
+        self.shared.settings_schemas.read().clone()
+    }
+
+    /// Counts the changes of the settings schemas.
+    pub fn schemas_generation(&self) -> u64 {
+        *self.shared.schemas_changed.borrow()
+    }
+
+    /// Wakes on every change of the settings schemas.
+    pub fn watch_schemas(&self) -> watch::Receiver<u64> {
+        self.shared.schemas_changed.subscribe()
+    }
+
+    /// The secret fields a service's settings schemas declare (pointers into its document).
+    pub fn secret_pointers(&self, service: &str) -> Vec<String> {
+        self.shared
+            .settings_schemas
+            .read()
+            .get(service)
+            .map(SchemaRecord::secret_pointers)
+            .unwrap_or_default()
+    }
+
+    /// `document` of `service` as shown outside: `api_key` and the secrets its settings
+    /// schemas declare masked.
+    pub fn mask(&self, service: &str, document: &Value) -> Value {
+        mask_document_with(document, &self.secret_pointers(service))
+    }
+
+    /// A service announced its settings schema (or none): stored, and enforced when its
+    /// stored settings pass it, else pending. Queued without waiting (for the MQTT
+    /// connection task); the service announces again if the queue is full.
+    pub fn announce_schema(&self, service: &str, schema: Option<SettingsSchema>) {
+        self.queue_schema_op(service, SchemaOp::Announced(schema));
+    }
+
+    /// A follower copies the authority's enforced settings schema (queued, like
+    /// [`ConfigService::announce_schema`]).
+    pub fn mirror_schema(&self, service: &str, schema: Option<SettingsSchema>) {
+        self.queue_schema_op(service, SchemaOp::Mirror(schema));
+    }
+
+    fn queue_schema_op(&self, service: &str, op: SchemaOp) {
+        let request = Request::Schema {
+            service: service.to_owned(),
+            op,
+            reply: None,
         };
+        if let Err(error) = self.requests.try_send(request) {
+            tracing::warn!(service, %error, "a settings schema could not be queued for storing; it is taken when announced again");
+        }
+    }
+
+    /// An admin accepts the pending settings schema of `service` (CONTRACT §9): it becomes
+    /// the enforced one. Only on the authority; refused when none is pending.
+    pub async fn accept_schema(&self, service: &str) -> Result<(), ConfigError> {
+        if self.forwarding().is_some() {
+            return Err(ConfigError::OnlyOnAuthority(
+                "a follower cannot accept a settings schema; accept it on the authority".to_owned(),
+            ));
+        }
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(Request::Schema {
+                service: service.to_owned(),
+                op: SchemaOp::Accept,
+                reply: Some(reply),
+            })
+            .await
+            .map_err(|_| ConfigError::Unavailable)?;
+        answer.await.unwrap_or(Err(ConfigError::Unavailable))
     }
 
     /// Checks a document as [`ConfigService::put`] would, without storing it (for forms that
     /// validate as the admin types).
     pub fn validate(&self, service: &str, document: &Value) -> Vec<FieldError> {
         let stored = self.get(service);
-        let schema = self.settings_schema(service);
+        let schemas = self.schema_record(service);
         let prepared = prepare_document(
             service,
             document.clone(),
             stored.as_ref().map(|s| &*s.document),
-            schema.as_ref(),
+            schemas.as_ref(),
         );
         match prepared {
             Ok(_) => Vec::new(),
@@ -294,7 +373,11 @@ impl ConfigService {
             }
         };
         let stored = self.get(&service);
-        restore_masked_secrets(&mut document, stored.as_ref().map(|s| &*s.document));
+        restore_masked_secrets_with(
+            &mut document,
+            stored.as_ref().map(|s| &*s.document),
+            &self.secret_pointers(&service),
+        );
         let base = stored
             .as_ref()
             .and_then(|s| last_updated_of(&s.document))

@@ -18,8 +18,9 @@ use super::rules::{
     Histories, Rules, apply_change, compaction_due, push_bounded, reconcile, retained_entries,
 };
 use super::schema::{FieldError, validate_document};
-use super::secrets::restore_masked_secrets;
+use super::secrets::restore_masked_secrets_with;
 use super::service::Shared;
+use super::settings_schemas::{self, SchemaOp, SchemaRecord};
 use super::store;
 use crate::core::clock::now_rfc3339;
 use crate::core::events::CoreEvent;
@@ -51,6 +52,12 @@ pub(super) enum Request {
     Restore {
         restore: Restore,
         reply: oneshot::Sender<Result<Vec<Committed>, ConfigError>>,
+    },
+    /// Change a service's settings schemas (CONTRACT §9); `reply` when someone waits.
+    Schema {
+        service: String,
+        op: SchemaOp,
+        reply: Option<oneshot::Sender<Result<(), ConfigError>>>,
     },
 }
 
@@ -86,6 +93,10 @@ impl ConfigWriter {
                     answer(reply, self.restore(restore).await);
                     continue;
                 }
+                Request::Schema { service, op, reply } => {
+                    self.schema(service, op, reply).await;
+                    continue;
+                }
             }
             while shutdown.is_none() && batch.len() < BATCH_LIMIT {
                 match self.requests.try_recv() {
@@ -100,6 +111,12 @@ impl ConfigWriter {
                             self.commit(std::mem::take(&mut batch)).await;
                         }
                         answer(reply, self.restore(restore).await);
+                    }
+                    Ok(Request::Schema { service, op, reply }) => {
+                        if !batch.is_empty() {
+                            self.commit(std::mem::take(&mut batch)).await;
+                        }
+                        self.schema(service, op, reply).await;
                     }
                     Err(_) => break,
                 }
@@ -130,11 +147,74 @@ impl ConfigWriter {
                 } => rest.push((change, origin, reply)),
                 Request::Shutdown { done } => answer(done, ()),
                 Request::Restore { reply, .. } => answer(reply, Err(ConfigError::Unavailable)),
+                Request::Schema { reply, .. } => {
+                    if let Some(reply) = reply {
+                        answer(reply, Err(ConfigError::Unavailable));
+                    }
+                }
             }
         }
         if !rest.is_empty() {
             self.commit(rest).await;
         }
+    }
+
+    /// Applies a settings-schema change against the stored document, stores the file
+    /// (atomically; on failure nothing changes), and tells every face.
+    async fn schema(
+        &mut self,
+        service: String,
+        op: SchemaOp,
+        reply: Option<oneshot::Sender<Result<(), ConfigError>>>,
+    ) {
+        let outcome = self.apply_schema(&service, op).await;
+        match (&outcome, reply) {
+            (_, Some(reply)) => answer(reply, outcome.map(|_| ())),
+            (Err(error), None) => {
+                tracing::warn!(service, %error, "a settings schema could not be stored");
+            }
+            (Ok(_), None) => {}
+        }
+    }
+
+    async fn apply_schema(&mut self, service: &str, op: SchemaOp) -> Result<bool, ConfigError> {
+        let document = self
+            .shared
+            .snapshot
+            .borrow()
+            .documents
+            .get(service)
+            .map(|s| Arc::clone(&s.document));
+        let mut next = self.shared.settings_schemas.read().clone();
+        let what = match &op {
+            SchemaOp::Announced(_) => "announced",
+            SchemaOp::Accept => "accepted by an admin",
+            SchemaOp::Mirror(_) => "mirrored from the authority",
+        };
+        if !settings_schemas::apply_schema_op(&mut next, service, op, document.as_deref())? {
+            return Ok(false);
+        }
+        let bytes = settings_schemas::render(&next);
+        let path = self.shared.paths.schemas_file.clone();
+        tokio::task::spawn_blocking(move || write_atomic(&path, &bytes))
+            .await
+            .unwrap_or_else(|join| Err(std::io::Error::other(join.to_string())))
+            .map_err(|error| ConfigError::from_io(&error))?;
+        let record = next.get(service).cloned().unwrap_or_default();
+        tracing::info!(
+            service,
+            enforced = record.enforced.is_some(),
+            pending = record.pending.is_some(),
+            "settings schema {what}"
+        );
+        *self.shared.settings_schemas.write() = next;
+        self.shared
+            .schemas_changed
+            .send_modify(|generation| *generation += 1);
+        self.shared.events.emit(CoreEvent::ServiceUpdated {
+            service: service.to_owned(),
+        });
+        Ok(true)
     }
 
     /// Decides every change of a batch, stores the accepted ones in one write, then answers.
@@ -306,7 +386,11 @@ impl ConfigWriter {
         let schemas = self.shared.settings_schemas.read();
         for (service, mut document) in incoming {
             let stored = current.documents.get(&service);
-            restore_masked_secrets(&mut document, stored.map(|s| &*s.document));
+            let record = schemas.get(&service);
+            let secrets = record
+                .map(SchemaRecord::secret_pointers)
+                .unwrap_or_default();
+            restore_masked_secrets_with(&mut document, stored.map(|s| &*s.document), &secrets);
             if document.get("service_name").and_then(Value::as_str) != Some(service.as_str()) {
                 details.push(FieldError::new(
                     format!("/{service}/service_name"),
@@ -314,7 +398,7 @@ impl ConfigWriter {
                 ));
             }
             details.extend(
-                validate_document(&document, schemas.get(&service))
+                validate_document(&document, record.and_then(|r| r.enforced.as_ref()))
                     .into_iter()
                     .map(|e| FieldError::new(format!("/{service}{}", e.path), e.message)),
             );

@@ -285,6 +285,10 @@ impl ConnectionTask {
                 "the authority claim this manager stepped down for is no longer valid; it is the authority again",
             ),
             Action::RestoreConfig { service } => self.mqtt.owned().restore(&service),
+            Action::RestoreSchema { service } => {
+                let enforced = self.config.settings_schema(&service);
+                super::schema_publisher::publish_schema(&self.mqtt, &service, enforced.as_ref());
+            }
         }
     }
 

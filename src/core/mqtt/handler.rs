@@ -8,7 +8,7 @@ use super::payloads::{Announcement, HealthReport, HealthStatus, SetRefusal, SetR
 use super::topics::{MANAGER_SERVICE_NAME, TopicKind, Topics};
 use crate::core::clock::format_rfc3339;
 use crate::core::commands::CommandLog;
-use crate::core::config::ConfigService;
+use crate::core::config::{ConfigService, mask_in_place_with};
 use crate::core::devices::{DeviceChange, DeviceRegistry};
 use crate::core::events::{CoreEvent, EventBus};
 use crate::core::fleet::remote::RemoteEdits;
@@ -73,6 +73,12 @@ pub enum Action {
     },
     /// Build a first config for a newly announced service.
     CreateFromAnnouncement(Box<Announcement>),
+    /// Someone else wrote this service's schema topic (CONTRACT §6, §9): publish the
+    /// enforced settings schema again, or clear the topic when there is none.
+    RestoreSchema {
+        /// The service it is about, by name.
+        service: String,
+    },
     /// Someone else wrote this service's config topic (CONTRACT §6): publish the stored
     /// document again, or an empty retained payload when there is none.
     RestoreConfig {
@@ -232,6 +238,7 @@ impl MessageHandler {
             data,
             is_json,
         } = parse(&self.topics, topic, &payload);
+        let data = self.mask_settings_secrets(topic, data);
         let shown_payload = match (self.masks(topic), is_json) {
             (true, true) => payload_head(&Bytes::from(
                 serde_json::to_string(&*data).unwrap_or_default(),
@@ -339,6 +346,41 @@ impl MessageHandler {
         }]
     }
 
+    /// Something other than the enforced settings schema on the authority's schema topic: it
+    /// publishes its own again (or clears the topic).
+    fn foreign_schema(&self, service: String) -> Vec<Action> {
+        if let Some(suppressed) = self.invalid_log.lock().admit(Instant::now()) {
+            tracing::warn!(
+                service,
+                suppressed_since_last = suppressed,
+                "another settings schema on the service's schema topic (only this manager publishes there); publishing the enforced one again"
+            );
+        }
+        vec![Action::RestoreSchema { service }]
+    }
+
+    /// A config or `/set` as the message log shows it: besides `api_key` (masked when
+    /// parsed), the secrets the service's settings schemas declare are masked.
+    fn mask_settings_secrets(&self, topic: &str, data: Arc<Value>) -> Arc<Value> {
+        let service = match self.topics.classify(topic) {
+            Some(TopicKind::Config(service) | TopicKind::ConfigSet(service)) => service,
+            _ => return data,
+        };
+        let secrets = self.config.secret_pointers(service);
+        if secrets.is_empty() || !data.is_object() {
+            return data;
+        }
+        let mut shown = Value::clone(&data);
+        let envelope = shown.get("service_name").is_none() && shown.get("document").is_some();
+        let document = if envelope {
+            &mut shown["document"]
+        } else {
+            &mut shown
+        };
+        mask_in_place_with(document, &secrets);
+        Arc::new(shown)
+    }
+
     fn masks(&self, topic: &str) -> bool {
         matches!(
             self.topics.classify(topic),
@@ -369,6 +411,11 @@ impl MessageHandler {
                 vec![Action::RestoreConfig {
                     service: service.to_owned(),
                 }]
+            }
+            Some(TopicKind::ConfigSchema(service))
+                if super::topics::is_valid_service_name(service) && !self.is_follower() =>
+            {
+                self.foreign_schema(service.to_owned())
             }
             Some(TopicKind::ConfigSet(service))
                 if super::topics::is_valid_service_name(service) =>
@@ -425,7 +472,11 @@ impl MessageHandler {
                     ));
                     return Vec::new();
                 }
-                self.config.set_settings_schema(&service, schema);
+                // The authority decides which schema is enforced and publishes it; followers
+                // take it from the schema topic (CONTRACT §9).
+                if !self.is_follower() {
+                    self.config.announce_schema(&service, schema);
+                }
                 self.events.emit(CoreEvent::ServiceUpdated {
                     service: service.clone(),
                 });
@@ -457,6 +508,20 @@ impl MessageHandler {
             } => {
                 if let Some(link) = &self.fleet {
                     link.remote.refused(&service, refusal);
+                }
+            }
+            Inbound::ConfigSchema { service, schema } if self.is_follower() => {
+                self.config.mirror_schema(&service, schema);
+            }
+            Inbound::ConfigSchema { service, schema } => {
+                let enforced = self.config.settings_schema(&service);
+                let same = match (&enforced, &schema) {
+                    (Some(ours), Some(theirs)) => ours.same_as(theirs),
+                    (None, None) => true,
+                    _ => false,
+                };
+                if !same {
+                    return self.foreign_schema(service);
                 }
             }
             Inbound::ConfigAck { service, ack } => {

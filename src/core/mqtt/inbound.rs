@@ -61,6 +61,13 @@ pub enum Inbound {
         /// The refusal, when it has the contract's shape.
         refusal: Option<SetRefusal>,
     },
+    /// The settings schema the authority enforces for a service (CONTRACT §9).
+    ConfigSchema {
+        /// The service it is about, by name.
+        service: String,
+        /// The compiled schema and its source as it arrived; `None` when cleared.
+        schema: Option<SettingsSchema>,
+    },
     /// A service acknowledged a revision.
     ConfigAck {
         /// The service it is about, by name.
@@ -182,6 +189,19 @@ fn understand(kind: TopicKind<'_>, payload: &[u8], json: Json) -> Result<Inbound
             let payload: Arc<Value> = required_json(json)?;
             let request = SetRequest::read(Value::clone(&payload))?;
             Ok(Inbound::ConfigSet { service, request })
+        }
+        TopicKind::ConfigSchema(service) => {
+            let service = service_name(service)?;
+            let schema = match json {
+                None => None,
+                Some(Ok(source)) => Some(
+                    SettingsSchema::compile(Value::clone(&source)).map_err(|error| {
+                        format!("the settings schema does not compile: {error}")
+                    })?,
+                ),
+                Some(Err(error)) => return Err(json_error(&error)),
+            };
+            Ok(Inbound::ConfigSchema { service, schema })
         }
         TopicKind::ConfigError(service) => Ok(Inbound::ConfigError {
             service: service_name(service)?,

@@ -31,6 +31,8 @@ pub enum TopicKind<'a> {
     ConfigError(&'a str),
     /// `config/<service>/ack`
     ConfigAck(&'a str),
+    /// `config/<service>/schema`: the settings schema the authority enforces (CONTRACT §9).
+    ConfigSchema(&'a str),
     /// `device/<id>/state`
     DeviceState(&'a str),
     /// `device/<id>/availability`
@@ -100,6 +102,11 @@ impl Topics {
         format!("{}/config/{service}/error", self.prefix)
     }
 
+    /// `config/<service>/schema`.
+    pub fn config_schema(&self, service: &str) -> String {
+        format!("{}/config/{service}/schema", self.prefix)
+    }
+
     /// `config/<service>/ack`.
     pub fn config_ack(&self, service: &str) -> String {
         format!("{}/config/{service}/ack", self.prefix)
@@ -131,7 +138,10 @@ impl Topics {
     pub fn is_owned_by_manager(&self, topic: &str) -> bool {
         match self.classify(topic) {
             Some(
-                TopicKind::Config(_) | TopicKind::ConfigError(_) | TopicKind::FollowerPresence(_),
+                TopicKind::Config(_)
+                | TopicKind::ConfigError(_)
+                | TopicKind::ConfigSchema(_)
+                | TopicKind::FollowerPresence(_),
             ) => true,
             Some(TopicKind::Health(service)) => service == MANAGER_SERVICE_NAME,
             Some(_) => false,
@@ -143,10 +153,7 @@ impl Topics {
                     return false;
                 };
                 let levels: Vec<&str> = rest.split('/').collect();
-                matches!(
-                    levels.as_slice(),
-                    ["config", _, "schema"] | ["system", "changes", "result", ..]
-                )
+                matches!(levels.as_slice(), ["system", "changes", "result", ..])
             }
         }
     }
@@ -171,6 +178,7 @@ impl Topics {
             ["config", service, "set"] => TopicKind::ConfigSet(service),
             ["config", service, "error"] => TopicKind::ConfigError(service),
             ["config", service, "ack"] => TopicKind::ConfigAck(service),
+            ["config", service, "schema"] => TopicKind::ConfigSchema(service),
             ["device", id, "state"] => TopicKind::DeviceState(id),
             ["device", id, "availability"] => TopicKind::DeviceAvailability(id),
             ["device", id, "command"] => TopicKind::DeviceCommand(id),
@@ -237,6 +245,7 @@ mod tests {
             (t.config("stt"), TopicKind::Config("stt")),
             (t.config_set("stt"), TopicKind::ConfigSet("stt")),
             (t.config_error("stt"), TopicKind::ConfigError("stt")),
+            (t.config_schema("stt"), TopicKind::ConfigSchema("stt")),
             (t.config_ack("stt"), TopicKind::ConfigAck("stt")),
             (t.device_state("d1"), TopicKind::DeviceState("d1")),
             (
