@@ -646,7 +646,12 @@ fn a_follower_edits_through_the_authority_and_shows_its_refusal_beside_the_field
         Some(follower.fleet.instance_id())
     );
 
-    // One the follower cannot judge: the authority's refusal shows beside the field.
+    // CONTRACT §9: the authority published the settings schema the service announced to it
+    // alone; the follower's form judges the settings with it, beside the field.
+    let f = follower.clone();
+    step_until(&mut harness, "the follower holds the schema", move |_| {
+        f.config.settings_schema("whisper-service").is_some()
+    });
     assert!(
         harness
             .state_mut()
@@ -654,26 +659,14 @@ fn a_follower_edits_through_the_authority_and_shows_its_refusal_beside_the_field
             .unwrap()
             .set("/config/settings", json!({"beam_size": 99}))
     );
-    step_until(&mut harness, "Save is enabled", |h| {
-        !locked(&h.get_by_label("Save…"))
-    });
-    harness.get_by_label("Save…").click();
-    step_until(&mut harness, "the review", |h| {
-        h.query_by_label("Confirm and save").is_some()
-    });
-    harness.get_by_label("Confirm and save").click();
-    step_until(&mut harness, "the authority's refusal", |h| {
-        has_text(h, "The authority refused it")
-    });
-    assert!(
-        harness
-            .state()
+    step_until(&mut harness, "the refusal beside the field", |h| {
+        h.state()
             .editor()
             .unwrap()
             .field_errors()
-            .contains_key("/config/settings/beam_size"),
-        "the refusal is attached to its field"
-    );
+            .contains_key("/config/settings/beam_size")
+    });
+    assert!(locked(&harness.get_by_label("Save…")), "nothing to send");
     gui.runtime.block_on(follower_runtime.shutdown(&follower));
 }
 
@@ -747,7 +740,7 @@ fn a_service_stamped_in_year_9999_opens_validates_and_saves() {
 /// CONTRACT §9: a follower sends its edit in the envelope (the `last_updated` it started from,
 /// and who made it); when the authority refuses it as based on an old document, the
 /// follower's editor shows the conflict as it shows a local one, and "keep mine" sends again
-/// from the new base. The authority is a test client here, to hold the race (another edit
+/// from the new base; a refusal the follower could not judge shows beside its field. The authority is a test client here, to hold the race (another edit
 /// landing first) still.
 #[test]
 fn a_followers_edit_refused_as_a_conflict_shows_the_conflict_view() {
@@ -854,5 +847,99 @@ fn a_followers_edit_refused_as_a_conflict_shows_the_conflict_view() {
         again["document"]["config"]["endpoints"][0]["ip"],
         "10.0.0.99"
     );
+    runtime.block_on(authority.publish_json(
+        "alicia/config/whisper-service/error",
+        &json!({"error": "the configuration is invalid", "details": [
+            {"path": "/config/endpoints/0/ip", "message": "is not reachable from the authority"}]}),
+        false,
+    ));
+    step_until(&mut harness, "the authority's refusal", |h| {
+        has_text(h, "The authority refused it")
+    });
+    assert!(
+        harness
+            .state()
+            .editor()
+            .unwrap()
+            .field_errors()
+            .contains_key("/config/endpoints/0/ip"),
+        "the refusal is attached to its field"
+    );
     runtime.block_on(follower_runtime.shutdown(&follower));
+}
+
+/// CONTRACT §9: settings schemas outlive restarts. A follower that learnt a schema from the
+/// authority, restarted where neither the authority nor anything retained is left (a fresh
+/// broker), still draws the settings form from it and judges the settings with it.
+#[test]
+fn a_followers_form_is_drawn_from_the_stored_schema_after_a_restart() {
+    let gui = gui(GuiOptions::default(), SettingsFile::default());
+    let port = gui.broker.port;
+    let _service = gui.runtime.block_on(async move {
+        let client = TestClient::connect(port).await;
+        let announcement = json!({
+            "service_name": "whisper-service", "service_type": "stt", "version": "1.0.0",
+            "settings_schema": {"type": "object", "properties": {
+                "temperature": {"type": "number", "maximum": 1, "title": "Sampling temperature"}}}
+        });
+        client
+            .publish_json(
+                "alicia/system/discovery/whisper-service",
+                &announcement,
+                false,
+            )
+            .await;
+        client
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let as_follower = |s: &mut alicia_config_manager::core::settings::Settings| {
+        s.role = alicia_config_manager::core::fleet::RoleSetting::Follower;
+    };
+    let (follower, follower_runtime) =
+        gui.runtime
+            .block_on(start_core(dir.path(), port, as_follower));
+    let f = follower.clone();
+    gui.runtime.block_on(support::wait_until(
+        "the follower stored the authority's schema and document",
+        move || {
+            f.config.settings_schema("whisper-service").is_some()
+                && f.config.get("whisper-service").is_some()
+        },
+    ));
+    gui.runtime.block_on(follower_runtime.shutdown(&follower));
+    drop(follower);
+
+    let fresh = TestBroker::embedded();
+    let (follower, follower_runtime) =
+        gui.runtime
+            .block_on(start_core(dir.path(), fresh.port, as_follower));
+    assert!(follower.config.settings_schema("whisper-service").is_some());
+    let mut harness = window(
+        &follower,
+        gui.runtime.handle(),
+        GuiOptions::default(),
+        SettingsFile::default(),
+    );
+    step_until(&mut harness, "the service is listed", |h| {
+        h.query_by_label("whisper-service").is_some()
+    });
+    harness.get_by_label("whisper-service").click();
+    step_until(&mut harness, "the form drawn from the schema", |h| {
+        has_text(h, "Sampling temperature")
+    });
+    assert!(
+        harness
+            .state_mut()
+            .editor_mut()
+            .unwrap()
+            .set("/config/settings/temperature", json!(3))
+    );
+    step_until(&mut harness, "the refusal beside the field", |h| {
+        h.state()
+            .editor()
+            .unwrap()
+            .field_errors()
+            .contains_key("/config/settings/temperature")
+    });
+    gui.runtime.block_on(follower_runtime.shutdown(&follower));
 }

@@ -48,6 +48,8 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         ))
         .routes(routes!(routes::config::history))
         .routes(routes!(routes::config::rollback))
+        .routes(routes!(routes::settings_schema::get))
+        .routes(routes!(routes::settings_schema::accept))
         .routes(routes!(routes::devices::list))
         .routes(routes!(routes::devices::get, routes::devices::forget))
         .routes(routes!(routes::devices::command))

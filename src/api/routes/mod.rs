@@ -3,6 +3,7 @@
 pub mod config;
 pub mod devices;
 pub mod health;
+pub mod settings_schema;
 pub mod system;
 
 use super::auth::Access;

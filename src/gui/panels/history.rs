@@ -4,7 +4,9 @@
 //! selection or the core's configs change — not every frame.
 
 use crate::core::Core;
-use crate::core::config::{Actor, Committed, ConfigError, Difference, HistoryEntry, diff};
+use crate::core::config::{
+    Actor, Committed, ConfigError, Difference, HistoryEntry, diff, mask_differences,
+};
 use crate::gui::tasks::Task;
 use crate::gui::widgets::badge::relative_time;
 use crate::gui::widgets::changes::changes_ui;
@@ -21,6 +23,8 @@ struct Read {
     current: Value,
     /// The selected revision's changes up to the current document.
     compared: Option<(u64, Vec<Difference>)>,
+    /// The secret fields the service's settings schemas declare (masked in the changes).
+    secrets: Vec<String>,
 }
 
 /// The history panel's own state.
@@ -56,6 +60,7 @@ impl HistoryPanel {
                     .get(service)
                     .map_or(Value::Null, |s| Value::clone(&s.document)),
                 compared: None,
+                secrets: core.config.secret_pointers(service),
             });
         }
         let (Some(read), Some(selected)) = (self.read.as_mut(), self.selected) else {
@@ -70,7 +75,9 @@ impl HistoryPanel {
             .find(|e| e.revision == selected)
             .map(|entry| {
                 let old = entry.document.as_deref().unwrap_or(&Value::Null);
-                (selected, diff(old, &read.current))
+                let mut changes = diff(old, &read.current);
+                mask_differences(&mut changes, &read.secrets);
+                (selected, changes)
             });
     }
 

@@ -13,9 +13,10 @@ mod state;
 pub use state::EditorState;
 
 use crate::core::Core;
+use crate::core::config::settings_schemas::pending_failures;
 use crate::core::config::{
-    Committed, ConfigError, Difference, FieldError, Origin, Precondition, StoredDocument, diff,
-    editable_schema,
+    Committed, ConfigError, Difference, FieldError, Origin, Precondition, SchemaRecord,
+    StoredDocument, diff, editable_schema, mask_differences,
 };
 use crate::gui::tasks::Task;
 use crate::gui::widgets::changes::changes_ui;
@@ -64,6 +65,11 @@ struct StoredView {
     /// "rest (revision 7)": who made the stored revision.
     last_change: String,
     settings_schema: Option<Arc<Value>>,
+    /// Where the stored settings fail a settings schema pending acceptance (`None`: none
+    /// pending).
+    pending_schema: Option<Vec<FieldError>>,
+    /// The secret fields the service's settings schemas declare (masked in tables).
+    secrets: Vec<String>,
 }
 
 /// An open editor for one service.
@@ -74,6 +80,7 @@ pub struct ConfigEditor {
     stored: Option<StoredView>,
     save: Task<Result<Committed, ConfigError>>,
     delete: Task<Result<Committed, ConfigError>>,
+    accept: Task<Result<(), ConfigError>>,
     message: Option<Notice>,
 }
 
@@ -97,6 +104,7 @@ impl ConfigEditor {
             stored: None,
             save: Task::default(),
             delete: Task::default(),
+            accept: Task::default(),
             message: None,
         }
     }
@@ -165,6 +173,7 @@ impl ConfigEditor {
         self.header_ui(ui);
         let choice = match &self.stage {
             Stage::Editing => {
+                self.pending_schema_ui(ui, core, runtime);
                 self.form_ui(ui, core);
                 None
             }
@@ -228,11 +237,24 @@ impl ConfigEditor {
             }
             self.state.draft_changed();
         }
+        let current = core.config.get(service);
+        let record = core.config.schema_record(service);
+        let pending_schema = record.as_ref().filter(|r| r.pending.is_some()).map(|r| {
+            current
+                .as_ref()
+                .map(|c| pending_failures(r, &c.document))
+                .unwrap_or_default()
+        });
         self.stored = Some(StoredView {
             generation,
-            current: core.config.get(service),
+            current,
             last_change,
             settings_schema,
+            pending_schema,
+            secrets: record
+                .as_ref()
+                .map(SchemaRecord::secret_pointers)
+                .unwrap_or_default(),
         });
     }
 
@@ -270,6 +292,51 @@ impl ConfigEditor {
         ui.separator();
     }
 
+    /// `changes` with the settings schemas' secrets masked, for tables.
+    fn masked(&self, mut changes: Vec<Difference>) -> Vec<Difference> {
+        let secrets = self.stored.as_ref().map_or(&[][..], |s| &s.secrets[..]);
+        mask_differences(&mut changes, secrets);
+        changes
+    }
+
+    /// A settings schema the service announced that its stored settings fail (CONTRACT §9):
+    /// which fields, and the admin's way to enforce it.
+    fn pending_schema_ui(&mut self, ui: &mut Ui, core: &Core, runtime: &tokio::runtime::Handle) {
+        let Some(failures) = self.stored.as_ref().and_then(|s| s.pending_schema.clone()) else {
+            return;
+        };
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.label(
+                RichText::new("The service announced a new settings schema")
+                    .strong()
+                    .color(ui.visuals().warn_fg_color),
+            );
+            ui.label(
+                "Its stored settings do not pass it, so it is not enforced yet. Fix the settings \
+                 and save, then accept it.",
+            );
+            for failure in &failures {
+                ui.label(format!("• {} {}", failure.path, failure.message));
+            }
+            ui.horizontal(|ui| {
+                let accept = ui.add_enabled(
+                    !self.form.read_only && !self.accept.running(),
+                    egui::Button::new("Accept the new settings schema"),
+                );
+                if accept.clicked() {
+                    let (core, service) = (core.clone(), self.state.service().to_owned());
+                    self.accept.start(
+                        runtime,
+                        async move { core.config.accept_schema(&service).await },
+                    );
+                }
+                if self.accept.running() {
+                    ui.spinner();
+                }
+            });
+        });
+    }
+
     fn form_ui(&mut self, ui: &mut Ui, core: &Core) {
         for error in self.state.unplaced_errors() {
             ui.colored_label(
@@ -302,7 +369,7 @@ impl ConfigEditor {
                 .add_enabled(can_save, egui::Button::new(RichText::new("Save…").strong()))
                 .on_hover_text("Review the change, then save it");
             if save.clicked() {
-                self.stage = Stage::Reviewing(self.state.changes());
+                self.stage = Stage::Reviewing(self.masked(self.state.changes()));
             }
             if !self.is_valid() {
                 ui.label(
@@ -406,8 +473,8 @@ impl ConfigEditor {
                         .as_ref()
                         .map_or(Value::Null, |t| Value::clone(&t.document));
                     self.stage = Stage::Conflict {
-                        their_changes: diff(self.state.base(), &their_document),
-                        my_changes: self.state.changes(),
+                        their_changes: self.masked(diff(self.state.base(), &their_document)),
+                        my_changes: self.masked(self.state.changes()),
                         theirs,
                     };
                 }
@@ -429,6 +496,13 @@ impl ConfigEditor {
                     self.message = Some(Notice::failed(format!("Not saved: {other}")));
                 }
             }
+        }
+        if let Some(result) = self.accept.take() {
+            self.stored = None;
+            self.message = Some(match result {
+                Ok(()) => Notice::done("The new settings schema is enforced."),
+                Err(error) => Notice::failed(format!("Not accepted: {error}")),
+            });
         }
         if let Some(result) = self.delete.take() {
             match result {
