@@ -61,6 +61,13 @@ pub(super) enum Request {
     },
 }
 
+/// A settings-schema change and whoever waits for its outcome.
+type SchemaRequest = (
+    String,
+    SchemaOp,
+    Option<oneshot::Sender<Result<(), ConfigError>>>,
+);
+
 /// Sends an outcome to whoever asked.
 fn answer<T>(reply: oneshot::Sender<T>, outcome: T) {
     // An error only says the caller stopped waiting (it gave up, or shut down): the outcome
@@ -81,6 +88,9 @@ impl ConfigWriter {
     pub async fn run(mut self) {
         while let Some(first) = self.requests.recv().await {
             let mut batch = Vec::new();
+            // Settings-schema changes gathered with a batch are applied right after it, so
+            // that a stream of announcements does not break the group commit.
+            let mut schema_ops = Vec::new();
             let mut shutdown = None;
             match first {
                 Request::Change {
@@ -93,10 +103,7 @@ impl ConfigWriter {
                     answer(reply, self.restore(restore).await);
                     continue;
                 }
-                Request::Schema { service, op, reply } => {
-                    self.schema(service, op, reply).await;
-                    continue;
-                }
+                Request::Schema { service, op, reply } => schema_ops.push((service, op, reply)),
             }
             while shutdown.is_none() && batch.len() < BATCH_LIMIT {
                 match self.requests.try_recv() {
@@ -113,16 +120,16 @@ impl ConfigWriter {
                         answer(reply, self.restore(restore).await);
                     }
                     Ok(Request::Schema { service, op, reply }) => {
-                        if !batch.is_empty() {
-                            self.commit(std::mem::take(&mut batch)).await;
-                        }
-                        self.schema(service, op, reply).await;
+                        schema_ops.push((service, op, reply));
                     }
                     Err(_) => break,
                 }
             }
             if !batch.is_empty() {
                 self.commit(batch).await;
+            }
+            if !schema_ops.is_empty() {
+                self.schemas(schema_ops).await;
             }
             if let Some(done) = shutdown {
                 self.stop().await;
@@ -159,62 +166,74 @@ impl ConfigWriter {
         }
     }
 
-    /// Applies a settings-schema change against the stored document, stores the file
-    /// (atomically; on failure nothing changes), and tells every face.
-    async fn schema(
-        &mut self,
-        service: String,
-        op: SchemaOp,
-        reply: Option<oneshot::Sender<Result<(), ConfigError>>>,
-    ) {
-        let outcome = self.apply_schema(&service, op).await;
-        match (&outcome, reply) {
-            (_, Some(reply)) => answer(reply, outcome.map(|_| ())),
-            (Err(error), None) => {
-                tracing::warn!(service, %error, "a settings schema could not be stored");
-            }
-            (Ok(_), None) => {}
-        }
-    }
-
-    async fn apply_schema(&mut self, service: &str, op: SchemaOp) -> Result<bool, ConfigError> {
-        let document = self
-            .shared
-            .snapshot
-            .borrow()
-            .documents
-            .get(service)
-            .map(|s| Arc::clone(&s.document));
+    /// Applies settings-schema changes, in order, against the stored documents; stores the
+    /// file once (atomically; on failure nothing changes), answers whoever waits and tells
+    /// every face.
+    async fn schemas(&mut self, ops: Vec<SchemaRequest>) {
+        let snapshot = Arc::clone(&self.shared.snapshot.borrow());
         let mut next = self.shared.settings_schemas.read().clone();
-        let what = match &op {
-            SchemaOp::Announced(_) => "announced",
-            SchemaOp::Accept => "accepted by an admin",
-            SchemaOp::Mirror(_) => "mirrored from the authority",
-        };
-        if !settings_schemas::apply_schema_op(&mut next, service, op, document.as_deref())? {
-            return Ok(false);
+        let mut changed = Vec::new();
+        let mut answers = Vec::new();
+        for (service, op, reply) in ops {
+            let document = snapshot.documents.get(&service).map(|s| &*s.document);
+            let what = match &op {
+                SchemaOp::Announced(_) => "announced",
+                SchemaOp::Accept => "accepted by an admin",
+                SchemaOp::Mirror(_) => "mirrored from the authority",
+            };
+            let outcome = settings_schemas::apply_schema_op(&mut next, &service, op, document);
+            if outcome == Ok(true) {
+                changed.push((service.clone(), what));
+            }
+            answers.push((service, outcome.map(|_| ()), reply));
         }
-        let bytes = settings_schemas::render(&next);
-        let path = self.shared.paths.schemas_file.clone();
-        tokio::task::spawn_blocking(move || write_atomic(&path, &bytes))
-            .await
-            .unwrap_or_else(|join| Err(std::io::Error::other(join.to_string())))
-            .map_err(|error| ConfigError::from_io(&error))?;
-        let record = next.get(service).cloned().unwrap_or_default();
-        tracing::info!(
-            service,
-            enforced = record.enforced.is_some(),
-            pending = record.pending.is_some(),
-            "settings schema {what}"
-        );
-        *self.shared.settings_schemas.write() = next;
-        self.shared
-            .schemas_changed
-            .send_modify(|generation| *generation += 1);
-        self.shared.events.emit(CoreEvent::ServiceUpdated {
-            service: service.to_owned(),
-        });
-        Ok(true)
+        if !changed.is_empty() {
+            let bytes = settings_schemas::render(&next);
+            let path = self.shared.paths.schemas_file.clone();
+            let stored = tokio::task::spawn_blocking(move || write_atomic(&path, &bytes))
+                .await
+                .unwrap_or_else(|join| Err(std::io::Error::other(join.to_string())));
+            if let Err(error) = stored {
+                let refusal = ConfigError::from_io(&error);
+                for (service, outcome, _) in &mut answers {
+                    if outcome.is_ok() && changed.iter().any(|(s, _)| s == service) {
+                        *outcome = Err(refusal.clone());
+                    }
+                }
+                changed.clear();
+            }
+        }
+        if !changed.is_empty() {
+            *self.shared.settings_schemas.write() = next;
+            let schemas = self.shared.settings_schemas.read();
+            for (service, what) in &changed {
+                let record = schemas.get(service);
+                tracing::info!(
+                    service,
+                    enforced = record.is_some_and(|r| r.enforced.is_some()),
+                    pending = record.is_some_and(|r| r.pending.is_some()),
+                    "settings schema {what}"
+                );
+            }
+            drop(schemas);
+            self.shared
+                .schemas_changed
+                .send_modify(|generation| *generation += 1);
+            for (service, _) in changed {
+                self.shared
+                    .events
+                    .emit(CoreEvent::ServiceUpdated { service });
+            }
+        }
+        for (service, outcome, reply) in answers {
+            match (outcome, reply) {
+                (outcome, Some(reply)) => answer(reply, outcome),
+                (Err(error), None) => {
+                    tracing::warn!(service, %error, "a settings schema could not be stored");
+                }
+                (Ok(()), None) => {}
+            }
+        }
     }
 
     /// Decides every change of a batch, stores the accepted ones in one write, then answers.

@@ -474,7 +474,9 @@ impl MessageHandler {
                 }
                 // The authority decides which schema is enforced and publishes it; followers
                 // take it from the schema topic (CONTRACT §9).
-                if !self.is_follower() {
+                if !self.is_follower()
+                    && (schema.is_some() || self.config.schema_record(&service).is_some())
+                {
                     self.config.announce_schema(&service, schema);
                 }
                 self.events.emit(CoreEvent::ServiceUpdated {
