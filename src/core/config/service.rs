@@ -23,6 +23,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot, watch};
 
+/// How many times a follower sends an edit made without a precondition when the authority
+/// answers that its document moved meanwhile.
+const LAST_WRITER_ATTEMPTS: u32 = 3;
+
 /// How long a follower waits for the authority's current document after a conflict.
 const MIRROR_CATCH_UP: std::time::Duration = std::time::Duration::from_secs(3);
 
@@ -345,18 +349,21 @@ impl ConfigService {
         change: Change,
         origin: Origin,
     ) -> Result<Committed, ConfigError> {
-        let (service, mut document) = match change {
+        // An edit made without a precondition means "last writer wins": a conflict only says
+        // this manager's mirror was behind, and the edit goes again from the authority's
+        // current document (a few times at most).
+        let (service, mut document, last_writer_wins) = match change {
             Change::Put {
                 service,
                 document,
                 precondition,
             } => {
                 check_precondition(&service, self.get(&service).as_ref(), precondition)?;
-                (service, document)
+                (service, document, precondition == super::Precondition::None)
             }
             Change::Rollback { service, revision } => {
                 let old = find_revision(&self.shared.history.read(), &service, revision)?;
-                (service, Value::clone(&old))
+                (service, Value::clone(&old), true)
             }
             Change::Delete { .. } => {
                 return Err(ConfigError::OnlyOnAuthority(
@@ -378,29 +385,41 @@ impl ConfigService {
             stored.as_ref().map(|s| &*s.document),
             &self.secret_pointers(&service),
         );
-        let base = stored
+        let mut base = stored
             .as_ref()
             .and_then(|s| last_updated_of(&s.document))
             .map(str::to_owned);
-        let change = RemoteChange {
-            document,
-            base,
-            actor: origin.actor,
-        };
-        let answer = remote.send(&service, change)?;
-        let result = match tokio::time::timeout(REMOTE_ANSWER_TIMEOUT, answer).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(ConfigError::Unavailable),
-            Err(_) => Err(ConfigError::NoAnswer(REMOTE_ANSWER_TIMEOUT.as_secs())),
-        };
-        match result {
-            Err(ConfigError::Conflict {
-                current_last_updated,
-                ..
-            }) => Err(self
-                .conflict_once_mirrored(&service, current_last_updated)
-                .await),
-            other => other,
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let change = RemoteChange {
+                document: document.clone(),
+                base: base.clone(),
+                actor: origin.actor.clone(),
+            };
+            let answer = remote.send(&service, change)?;
+            let result = match tokio::time::timeout(REMOTE_ANSWER_TIMEOUT, answer).await {
+                Ok(Ok(result)) => result,
+                Ok(Err(_)) => Err(ConfigError::Unavailable),
+                Err(_) => Err(ConfigError::NoAnswer(REMOTE_ANSWER_TIMEOUT.as_secs())),
+            };
+            match result {
+                Err(ConfigError::Conflict {
+                    current_last_updated,
+                    ..
+                }) if last_writer_wins && attempts < LAST_WRITER_ATTEMPTS => {
+                    base = current_last_updated;
+                }
+                Err(ConfigError::Conflict {
+                    current_last_updated,
+                    ..
+                }) => {
+                    return Err(self
+                        .conflict_once_mirrored(&service, current_last_updated)
+                        .await);
+                }
+                other => return other,
+            }
         }
     }
 
