@@ -943,3 +943,60 @@ fn a_followers_form_is_drawn_from_the_stored_schema_after_a_restart() {
     });
     gui.runtime.block_on(follower_runtime.shutdown(&follower));
 }
+
+/// CONTRACT §9: a settings schema the stored settings fail waits; the editor names the failing
+/// field, and after the fix is saved the admin accepts it there.
+#[test]
+fn a_pending_settings_schema_is_accepted_in_the_editor() {
+    let mut gui = gui(GuiOptions::default(), SettingsFile::default());
+    let port = gui.broker.port;
+    let _service = gui.runtime.block_on(async move {
+        let client = TestClient::connect(port).await;
+        let announcement = json!({
+            "service_name": "whisper-service", "service_type": "stt", "version": "1.0.0",
+            "settings_schema": {"type": "object", "properties": {
+                "timeout": {"type": "integer", "maximum": 10}}}
+        });
+        client
+            .publish_json(
+                "alicia/system/discovery/whisper-service",
+                &announcement,
+                false,
+            )
+            .await;
+        client
+    });
+    gui.until("the schema waits (the stored timeout is 30)", |_, core| {
+        core.config
+            .schema_record("whisper-service")
+            .is_some_and(|r| r.pending.is_some())
+    });
+    gui.open("whisper-service");
+    gui.until("the editor names the failing field", |h, _| {
+        has_text(h, "The service announced a new settings schema")
+            && has_text(h, "/config/settings/timeout")
+    });
+    assert!(
+        gui.harness
+            .state_mut()
+            .editor_mut()
+            .unwrap()
+            .set("/config/settings/timeout", json!(8))
+    );
+    gui.frames(3);
+    gui.click("Save…");
+    gui.until("the review", |h, _| {
+        h.query_by_label("Confirm and save").is_some()
+    });
+    gui.click("Confirm and save");
+    gui.until("saved", |_, core| {
+        core.config.get("whisper-service").unwrap().document["config"]["settings"]["timeout"] == 8
+    });
+    gui.click("Accept the new settings schema");
+    gui.until("the schema is enforced", |h, core| {
+        core.config
+            .schema_record("whisper-service")
+            .is_some_and(|r| r.pending.is_none() && r.enforced.is_some())
+            && has_text(h, "The new settings schema is enforced.")
+    });
+}

@@ -331,12 +331,12 @@ impl DevicesPanel {
 
 /// Online, offline, or stale (not heard from for a while: its last word may be old news).
 fn device_status_badge(ui: &mut Ui, device: &crate::core::devices::Device) {
-    let (text, tone) = match (device.online, device.stale) {
-        (_, true) => ("stale", Tone::Warning),
-        (online, false) => (
-            if online { "online" } else { "offline" },
-            Tone::good_if(online),
-        ),
-    };
-    badge(ui, text, tone);
+    let last_word = if device.online { "online" } else { "offline" };
+    if device.stale {
+        badge(ui, "stale", Tone::Warning).on_hover_text(format!(
+            "Not heard from for a while (state or availability); it last said it was {last_word}."
+        ));
+    } else {
+        badge(ui, last_word, Tone::good_if(device.online));
+    }
 }
