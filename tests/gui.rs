@@ -454,30 +454,41 @@ fn every_panel_renders_as_in_its_snapshot() {
     });
     // Live text (times, the random broker port) differs between runs: a few hundred pixels.
     let options = SnapshotOptions::new().max_failed_pixels(4000);
-    for (tab, name) in [
-        (Tab::Services, "services"),
-        (Tab::Devices, "devices"),
-        (Tab::Health, "health"),
-        (Tab::Monitor, "monitor"),
-        (Tab::Server, "server"),
-        (Tab::Settings, "settings"),
+    for (theme, suffix) in [
+        (egui::ThemePreference::Dark, ""),
+        (egui::ThemePreference::Light, "-light"),
     ] {
-        gui.harness.state_mut().tab = tab;
-        gui.frames(4);
-        if tab == Tab::Monitor {
-            // The manager's own echoes (presence, config) may arrive twice from rumqttd
-            // (live and retained when the subscription races them): show the fleet's only.
-            let filter = gui.harness.get_by_label("Topic filter");
-            filter.focus();
-            filter.type_text("alicia/device/#");
+        gui.harness.ctx.set_theme(theme);
+        for (tab, name) in [
+            (Tab::Services, "services"),
+            (Tab::Devices, "devices"),
+            (Tab::Health, "health"),
+            (Tab::Monitor, "monitor"),
+            (Tab::Server, "server"),
+            (Tab::Settings, "settings"),
+        ] {
+            gui.harness.state_mut().tab = tab;
             gui.frames(4);
+            if tab == Tab::Monitor && suffix.is_empty() {
+                // The manager's own echoes (presence, config) may arrive twice from rumqttd
+                // (live and retained when the subscription races them): show the fleet's
+                // only.
+                let filter = gui.harness.get_by_label("Topic filter");
+                filter.focus();
+                filter.type_text("alicia/device/#");
+                gui.frames(4);
+            }
+            gui.harness
+                .snapshot_options(format!("{name}{suffix}"), &options);
         }
-        gui.harness.snapshot_options(name, &options);
+        gui.harness.state_mut().tab = Tab::Services;
+        if suffix.is_empty() {
+            gui.open("whisper-service");
+        }
+        gui.frames(4);
+        gui.harness
+            .snapshot_options(format!("editor{suffix}"), &options);
     }
-    gui.harness.state_mut().tab = Tab::Services;
-    gui.open("whisper-service");
-    gui.frames(4);
-    gui.harness.snapshot_options("editor", &options);
 }
 
 #[test]

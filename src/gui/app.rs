@@ -111,6 +111,7 @@ impl AliciaApp {
         options: GuiOptions,
         settings_file: &SettingsFile,
     ) -> Self {
+        crate::gui::widgets::style::install(ctx);
         let theme = Theme::parse(settings_file.theme.as_deref());
         theme.apply(ctx);
         let scale = settings_file

@@ -6,6 +6,7 @@ use crate::core::commands::{CommandRecord, CommandStatus};
 use crate::gui::models::{DeviceList, DeviceSort};
 use crate::gui::widgets::badge::{Tone, badge, relative_time};
 use crate::gui::widgets::json::json_view;
+use crate::gui::widgets::style::{destructive_button, primary_button};
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use serde_json::{Map, Value};
@@ -228,7 +229,7 @@ impl DevicesPanel {
         )
         .labelled_by(label.id);
         if ui
-            .add_enabled(!read_only, egui::Button::new("Send command"))
+            .add_enabled(!read_only, primary_button(ui, "Send command"))
             .clicked()
         {
             self.send(core, &device.id);
@@ -278,7 +279,7 @@ impl DevicesPanel {
     fn forget_ui(&mut self, ui: &mut Ui, core: &Core, id: &str, read_only: bool) {
         if self.confirm_forget.as_deref() != Some(id) {
             if ui
-                .add_enabled(!read_only, egui::Button::new("Forget device…"))
+                .add_enabled(!read_only, destructive_button(ui, "Forget device…"))
                 .on_hover_text("Remove it from the list until it reports again")
                 .clicked()
             {
@@ -290,7 +291,7 @@ impl DevicesPanel {
             "Forget {id}? Its retained state is cleared; it comes back if it reports again."
         ));
         ui.horizontal(|ui| {
-            if ui.button("Forget").clicked() {
+            if ui.add(destructive_button(ui, "Forget")).clicked() {
                 core.forget_device(id);
                 self.confirm_forget = None;
                 self.selected = None;

@@ -71,11 +71,7 @@ fn card_body(ui: &mut Ui, row: &ServiceOverview) {
         }
     });
     if let Some(error) = &row.config_error {
-        ui.label(
-            RichText::new(error)
-                .small()
-                .color(ui.visuals().error_fg_color),
-        );
+        ui.label(RichText::new(error).color(ui.visuals().error_fg_color));
     }
 }
 

@@ -9,6 +9,7 @@ use crate::core::mqtt::QoS;
 use crate::gui::models::MessageList;
 use crate::gui::widgets::json::json_view;
 use crate::gui::widgets::notice::{Notice, notice_ui};
+use crate::gui::widgets::style::primary_button;
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use std::sync::Arc;
@@ -193,7 +194,7 @@ impl MonitorPanel {
                 if ui.button("Cancel").clicked() {
                     self.confirm_retained = false;
                 }
-            } else if ui.add_enabled(!read_only && !self.topic.trim().is_empty(), egui::Button::new("Publish")).clicked() {
+            } else if ui.add_enabled(!read_only && !self.topic.trim().is_empty(), primary_button(ui, "Publish")).clicked() {
                 if self.retain {
                     self.confirm_retained = true;
                 } else {

@@ -8,6 +8,7 @@ use crate::core::secret::Secret;
 use crate::core::settings::{ApiSettings, SettingsError};
 use crate::gui::tasks::Task;
 use crate::gui::widgets::badge::Tone;
+use crate::gui::widgets::style::primary_button;
 use egui::{RichText, Ui};
 use std::net::IpAddr;
 
@@ -82,7 +83,7 @@ impl ServerPanel {
             let label = ui.label("Bind address");
             ui.vertical(|ui| {
                 ui.add_enabled(!read_only, egui::TextEdit::singleline(&mut self.bind)).labelled_by(label.id);
-                ui.label(RichText::new("127.0.0.1: this machine only; 0.0.0.0: the whole network (token required)").small().weak());
+                ui.label(RichText::new("127.0.0.1: this machine only; 0.0.0.0: the whole network (token required)").weak());
             });
             ui.end_row();
             let label = ui.label("Port");
@@ -130,7 +131,7 @@ impl ServerPanel {
                     self.start(core, runtime);
                 }
             } else if ui
-                .add_enabled(!read_only, egui::Button::new("Start server"))
+                .add_enabled(!read_only, primary_button(ui, "Start server"))
                 .clicked()
             {
                 self.start(core, runtime);

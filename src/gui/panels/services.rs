@@ -318,11 +318,7 @@ impl ServicesPanel {
                 None
             };
             if let Some(problem) = problem {
-                ui.label(
-                    RichText::new(problem)
-                        .small()
-                        .color(ui.visuals().warn_fg_color),
-                );
+                ui.label(RichText::new(problem).color(ui.visuals().warn_fg_color));
             }
             ui.horizontal(|ui| {
                 if ui

@@ -29,8 +29,8 @@ impl Theme {
     pub fn parse(word: Option<&str>) -> Self {
         match word {
             Some("light") => Self::Light,
-            Some("system") => Self::System,
-            _ => Self::Dark,
+            Some("dark") => Self::Dark,
+            _ => Self::System,
         }
     }
 
@@ -147,11 +147,7 @@ impl SettingsPanel {
                             .desired_width(300.0),
                     )
                     .labelled_by(label.id);
-                    ui.label(
-                        RichText::new("mqtt://host:1883 or mqtts://host:8883")
-                            .small()
-                            .weak(),
-                    );
+                    ui.label(RichText::new("mqtt://host:1883 or mqtts://host:8883").weak());
                 });
                 ui.end_row();
                 let label = ui.label("User name");
@@ -293,11 +289,7 @@ impl SettingsPanel {
                 ui.spinner();
             }
             if !self.pin.is_empty() && !usable {
-                ui.label(
-                    RichText::new("at least 4 characters, typed twice")
-                        .small()
-                        .weak(),
-                );
+                ui.label(RichText::new("at least 4 characters, typed twice").weak());
             }
         });
     }

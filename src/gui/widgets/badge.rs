@@ -20,17 +20,14 @@ pub enum Tone {
 }
 
 impl Tone {
-    /// Its colour in the current theme.
+    /// Its colour in the current theme (the style's palette: 4.5:1 on the background).
     pub fn colour(self, ui: &Ui) -> Color32 {
-        let dark = ui.visuals().dark_mode;
-        match (self, dark) {
-            (Self::Good, true) => Color32::from_rgb(80, 200, 120),
-            (Self::Good, false) => Color32::from_rgb(20, 130, 60),
-            (Self::Bad, true) => Color32::from_rgb(240, 90, 90),
-            (Self::Bad, false) => Color32::from_rgb(190, 30, 30),
-            (Self::Warning, true) => Color32::from_rgb(230, 180, 60),
-            (Self::Warning, false) => Color32::from_rgb(160, 110, 0),
-            (Self::Neutral, _) => ui.visuals().weak_text_color(),
+        let palette = super::style::palette(ui);
+        match self {
+            Self::Good => palette.good,
+            Self::Bad => palette.bad,
+            Self::Warning => palette.warning,
+            Self::Neutral => palette.weak_text,
         }
     }
 

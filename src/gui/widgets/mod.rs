@@ -1,8 +1,9 @@
-//! Reusable widgets: the schema-driven form, change tables, JSON views, status badges and the
-//! notice line.
+//! Reusable widgets: the style every panel draws with, the schema-driven form, change tables,
+//! JSON views, status badges and the notice line.
 
 pub mod badge;
 pub mod changes;
 pub mod json;
 pub mod notice;
 pub mod schema_form;
+pub mod style;

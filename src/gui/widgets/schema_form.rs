@@ -162,7 +162,7 @@ fn rows(
             ui.horizontal(|ui| {
                 ui.label(RichText::new(format!("#{}", index + 1)).strong());
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    let button = egui::Button::new("Remove");
+                    let button = super::style::destructive_button(ui, "Remove");
                     if ui
                         .add_enabled(!state.read_only, button)
                         .on_hover_text(format!("Remove item {} of {pointer}", index + 1))
@@ -453,7 +453,7 @@ fn text_field(
         }
     });
     if let Some(description) = schema.get("description").and_then(Value::as_str) {
-        ui.label(RichText::new(description).small().weak());
+        ui.label(RichText::new(description).weak());
     }
     result
 }

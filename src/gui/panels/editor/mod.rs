@@ -22,6 +22,7 @@ use crate::gui::tasks::Task;
 use crate::gui::widgets::changes::changes_ui;
 use crate::gui::widgets::notice::{Notice, notice_ui};
 use crate::gui::widgets::schema_form::{FormState, object_form};
+use crate::gui::widgets::style::{destructive_button, primary_button};
 use egui::{RichText, Ui};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -366,7 +367,7 @@ impl ConfigEditor {
                 && self.state.is_dirty()
                 && !self.save.running();
             let save = ui
-                .add_enabled(can_save, egui::Button::new(RichText::new("Save…").strong()))
+                .add_enabled(can_save, primary_button(ui, "Save…"))
                 .on_hover_text("Review the change, then save it");
             if save.clicked() {
                 self.stage = Stage::Reviewing(self.masked(self.state.changes()));
@@ -390,15 +391,17 @@ impl ConfigEditor {
             {
                 self.revert(core);
             }
-            if self.state.base_revision().is_some()
-                && ui
-                    .add_enabled(!self.form.read_only, egui::Button::new("Delete service…"))
-                    .clicked()
-            {
-                self.stage = Stage::ConfirmDelete;
-            }
             if self.save.running() {
                 ui.spinner();
+            }
+            if self.state.base_revision().is_some() {
+                // Set apart from Save, at the far end.
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    let delete = destructive_button(ui, "Delete service…");
+                    if ui.add_enabled(!self.form.read_only, delete).clicked() {
+                        self.stage = Stage::ConfirmDelete;
+                    }
+                });
             }
         });
     }
@@ -412,10 +415,7 @@ impl ConfigEditor {
             .strong(),
         );
         ui.horizontal(|ui| {
-            if ui
-                .button(RichText::new("Delete").color(ui.visuals().error_fg_color))
-                .clicked()
-            {
+            if ui.add(destructive_button(ui, "Delete")).clicked() {
                 let (core, service) = (core.clone(), self.state.service().to_owned());
                 let precondition = self
                     .state
@@ -551,10 +551,7 @@ fn review_ui(
     let mut choice = None;
     ui.horizontal(|ui| {
         if ui
-            .add_enabled(
-                !save.running(),
-                egui::Button::new(RichText::new("Confirm and save").strong()),
-            )
+            .add_enabled(!save.running(), primary_button(ui, "Confirm and save"))
             .clicked()
         {
             choice = Some(Choice::Save(state.precondition()));
