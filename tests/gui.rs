@@ -157,7 +157,7 @@ fn an_invalid_field_shows_its_error_blocks_save_and_a_fix_saves_and_publishes() 
     let mut gui = gui(GuiOptions::default(), SettingsFile::default());
     gui.open("whisper-service");
     gui.harness
-        .get_by_label("Address *")
+        .get_by_label("Endpoint 1 · Address")
         .set_text_value_accesskit("");
     gui.frames(3);
     gui.until("the field's error shows", |h, _| {
@@ -169,7 +169,7 @@ fn an_invalid_field_shows_its_error_blocks_save_and_a_fix_saves_and_publishes() 
     );
 
     gui.harness
-        .get_by_label("Address *")
+        .get_by_label("Endpoint 1 · Address")
         .set_text_value_accesskit("10.0.0.99");
     gui.frames(3);
     gui.until("the error is gone", |h, _| {
@@ -240,9 +240,9 @@ fn a_device_appears_in_the_table_and_a_command_round_trips() {
     });
     gui.harness.state_mut().tab = Tab::Devices;
     gui.until("the lamp is in the table", |h, _| {
-        h.query_by_label("Desk lamp").is_some()
+        h.query_by_label("Desk lamp (desk-lamp)").is_some()
     });
-    gui.click("Desk lamp");
+    gui.click("Desk lamp (desk-lamp)");
     gui.until("its details show", |h, _| {
         h.query_by_label("Send command").is_some()
     });
@@ -271,7 +271,8 @@ fn a_device_appears_in_the_table_and_a_command_round_trips() {
     gui.until(
         "the lamp is gone from the registry and the table",
         |h, core| {
-            core.devices.get("desk-lamp").is_none() && h.query_by_label("Desk lamp").is_none()
+            core.devices.get("desk-lamp").is_none()
+                && h.query_by_label("Desk lamp (desk-lamp)").is_none()
         },
     );
 }
@@ -326,7 +327,7 @@ fn the_kiosk_refuses_edits_until_the_pin() {
     );
     gui.open("whisper-service");
     assert!(
-        locked(&gui.harness.get_by_label("Address *")),
+        locked(&gui.harness.get_by_label("Endpoint 1 · Address")),
         "read-only while locked"
     );
     assert!(locked(&gui.harness.get_by_label("Delete service…")));
@@ -345,7 +346,7 @@ fn the_kiosk_refuses_edits_until_the_pin() {
     gui.until("editing is unlocked", |h, _| {
         has_text(h, "editing unlocked")
     });
-    assert!(!locked(&gui.harness.get_by_label("Address *")));
+    assert!(!locked(&gui.harness.get_by_label("Endpoint 1 · Address")));
 }
 
 #[test]
@@ -620,12 +621,12 @@ fn a_follower_edits_through_the_authority_and_shows_its_refusal_beside_the_field
     });
     harness.get_by_label("whisper-service").click();
     step_until(&mut harness, "the editor is open", |h| {
-        h.query_by_label("Address *").is_some()
+        h.query_by_label("Endpoint 1 · Address").is_some()
     });
 
     // A valid edit lands in the authority's store.
     harness
-        .get_by_label("Address *")
+        .get_by_label("Endpoint 1 · Address")
         .set_text_value_accesskit("10.0.0.77");
     step_until(&mut harness, "Save is enabled", |h| {
         !locked(&h.get_by_label("Save…"))
@@ -730,7 +731,7 @@ fn a_service_stamped_in_year_9999_opens_validates_and_saves() {
         .unwrap();
     gui.open("whisper-service");
     gui.harness
-        .get_by_label("Address *")
+        .get_by_label("Endpoint 1 · Address")
         .set_text_value_accesskit("10.0.0.42");
     gui.frames(3);
     gui.click("Save…");
@@ -796,10 +797,10 @@ fn a_followers_edit_refused_as_a_conflict_shows_the_conflict_view() {
     });
     harness.get_by_label("whisper-service").click();
     step_until(&mut harness, "the editor is open", |h| {
-        h.query_by_label("Address *").is_some()
+        h.query_by_label("Endpoint 1 · Address").is_some()
     });
     harness
-        .get_by_label("Address *")
+        .get_by_label("Endpoint 1 · Address")
         .set_text_value_accesskit("10.0.0.99");
     step_until(&mut harness, "Save is enabled", |h| {
         !locked(&h.get_by_label("Save…"))
@@ -1010,4 +1011,95 @@ fn a_pending_settings_schema_is_accepted_in_the_editor() {
             .is_some_and(|r| r.pending.is_none() && r.enforced.is_some())
             && has_text(h, "The new settings schema is enforced.")
     });
+}
+
+/// Every problem the accessibility tree shows now: a control that takes focus without a name,
+/// two controls with the same name, a table cell that takes focus.
+fn accessibility_problems(harness: &Harness<'static, AliciaApp>) -> Vec<String> {
+    use egui::accesskit::{Action, Role};
+    use egui_kittest::kittest::AccessKitNode;
+    fn walk(node: AccessKitNode<'_>, names: &mut Vec<String>, problems: &mut Vec<String>) {
+        let focusable = node.data().supports_action(Action::Focus);
+        let name = node.label().filter(|l| !l.trim().is_empty());
+        if focusable {
+            match (&name, node.role()) {
+                (None, Role::Cell | Role::GenericContainer) => {
+                    problems.push(format!(
+                        "a table cell or container takes focus ({:?})",
+                        node.role()
+                    ));
+                }
+                (None, role) => problems.push(format!("a {role:?} without a name")),
+                (Some(name), _) => names.push(name.clone()),
+            }
+        }
+        for child in node.children() {
+            walk(child, names, problems);
+        }
+    }
+    let mut names = Vec::new();
+    let mut problems = Vec::new();
+    walk(harness.root().accesskit_node(), &mut names, &mut problems);
+    names.sort();
+    for pair in names.windows(2) {
+        if pair[0] == pair[1] {
+            problems.push(format!("two controls named {:?}", pair[0]));
+        }
+    }
+    problems.dedup();
+    problems
+}
+
+#[test]
+fn every_panel_is_named_for_assistive_technology() {
+    let mut gui = gui(GuiOptions::default(), SettingsFile::default());
+    let port = gui.broker.port;
+    let _device = gui.runtime.block_on(async move {
+        let device = TestClient::connect(port).await;
+        device
+            .publish_json(
+                "alicia/device/desk-lamp/state",
+                &json!({"name": "Desk lamp", "on": true}),
+                true,
+            )
+            .await;
+        device
+    });
+    gui.until("the lamp is known", |_, core| {
+        core.devices.get("desk-lamp").is_some()
+    });
+    gui.until("the services are listed", |h, _| {
+        h.query_by_label("whisper-service").is_some()
+    });
+    let mut found = Vec::new();
+    for (tab, name) in [
+        (Tab::Services, "services"),
+        (Tab::Devices, "devices"),
+        (Tab::Health, "health"),
+        (Tab::Monitor, "monitor"),
+        (Tab::Server, "server"),
+        (Tab::Settings, "settings"),
+    ] {
+        gui.harness.state_mut().tab = tab;
+        gui.frames(4);
+        if tab == Tab::Devices {
+            gui.click("Desk lamp (desk-lamp)");
+        }
+        for problem in accessibility_problems(&gui.harness) {
+            found.push(format!("{name}: {problem}"));
+        }
+    }
+    gui.harness.state_mut().tab = Tab::Services;
+    gui.open("whisper-service");
+    gui.frames(4);
+    for problem in accessibility_problems(&gui.harness) {
+        found.push(format!("editor: {problem}"));
+    }
+    gui.click("History");
+    gui.frames(4);
+    for problem in accessibility_problems(&gui.harness) {
+        found.push(format!("history: {problem}"));
+    }
+    found.dedup();
+    assert!(found.is_empty(), "{}", found.join("\n"));
 }

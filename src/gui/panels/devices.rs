@@ -4,6 +4,7 @@
 use crate::core::Core;
 use crate::core::commands::{CommandRecord, CommandStatus};
 use crate::gui::models::{DeviceList, DeviceSort};
+use crate::gui::widgets::a11y;
 use crate::gui::widgets::badge::{Tone, badge, relative_time};
 use crate::gui::widgets::json::json_view;
 use crate::gui::widgets::style::{destructive_button, primary_button};
@@ -98,11 +99,13 @@ impl DevicesPanel {
         }
         let row_height = ui.spacing().interact_size.y.max(22.0);
         let mut sort_clicked = None;
+        let table_id = a11y::table_state_id(ui, "devices-table");
+        // Rows answer a click, but only the device's name takes focus (one Tab stop a row).
         TableBuilder::new(ui)
             .id_salt("devices-table")
             .striped(true)
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .sense(egui::Sense::click())
+            .sense(egui::Sense::CLICK)
             .column(Column::initial(90.0))
             .column(Column::initial(200.0).resizable(true))
             .column(Column::initial(200.0).resizable(true))
@@ -124,15 +127,12 @@ impl DevicesPanel {
                         } else {
                             ""
                         };
-                        if ui
-                            .add(
-                                egui::Button::new(
-                                    RichText::new(format!("{title}{arrow}")).strong(),
-                                )
+                        let response = ui.add(
+                            egui::Button::new(RichText::new(format!("{title}{arrow}")).strong())
                                 .frame(false),
-                            )
-                            .clicked()
-                        {
+                        );
+                        a11y::set_name(ui, response.id, format!("Sort by {title}"));
+                        if response.clicked() {
                             sort_clicked = Some(sort);
                         }
                     });
@@ -149,7 +149,10 @@ impl DevicesPanel {
                     let mut picked = false;
                     row.col(|ui| {
                         let name = device.name.as_deref().unwrap_or("—");
-                        picked = ui.selectable_label(selected, name).clicked();
+                        let response = ui.selectable_label(selected, name);
+                        // Names repeat (two "Desk lamp"s); ids do not.
+                        a11y::set_name(ui, response.id, format!("{name} ({})", device.id));
+                        picked = response.clicked();
                     });
                     row.col(|ui| {
                         ui.label(RichText::new(&device.id).monospace());
@@ -169,6 +172,8 @@ impl DevicesPanel {
                     }
                 });
             });
+        let resize_names = [(1, "Name"), (2, "Id"), (3, "Room")];
+        a11y::name_resize_handles(ui, table_id, &resize_names);
         if let Some(sort) = sort_clicked {
             if view.sort == sort {
                 view.ascending = !view.ascending;

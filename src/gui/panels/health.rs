@@ -15,7 +15,7 @@ const CARD_HEIGHT: f32 = 120.0;
 /// Draws the health panel.
 pub fn health_ui(ui: &mut Ui, rows: &[ServiceOverview], rate: &RateHistory) {
     ui.label(RichText::new(format!("Messages per second: {:.0}", rate.current())).strong());
-    Plot::new("message-rate")
+    let chart = Plot::new("message-rate")
         .height(160.0)
         .include_x(-RateHistory::span_secs())
         .include_x(0.0)
@@ -30,6 +30,14 @@ pub fn health_ui(ui: &mut Ui, rows: &[ServiceOverview], rate: &RateHistory) {
         .show(ui, |plot| {
             plot.line(Line::new("msgs/s", PlotPoints::from(rate.points())));
         });
+    crate::gui::widgets::a11y::set_name(
+        ui,
+        chart.response.id,
+        format!(
+            "Chart of messages per second over the last ten minutes, now {:.0}",
+            rate.current()
+        ),
+    );
     ui.separator();
     egui::ScrollArea::vertical()
         .id_salt("health-cards")

@@ -7,6 +7,7 @@ use crate::core::Core;
 use crate::core::messages::MessageRecord;
 use crate::core::mqtt::QoS;
 use crate::gui::models::MessageList;
+use crate::gui::widgets::a11y;
 use crate::gui::widgets::json::json_view;
 use crate::gui::widgets::notice::{Notice, notice_ui};
 use crate::gui::widgets::style::primary_button;
@@ -90,11 +91,13 @@ impl MonitorPanel {
         let row_height = ui.spacing().interact_size.y.max(20.0);
         let mono = egui::TextStyle::Monospace.resolve(ui.style());
         let char_width = ui.fonts_mut(|f| f.glyph_width(&mono, '0')).max(1.0);
+        let table_id = a11y::table_state_id(ui, "messages-table");
+        // Rows answer a click, but only the time takes focus (one Tab stop a row).
         TableBuilder::new(ui)
             .id_salt("messages-table")
             .striped(true)
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .sense(egui::Sense::click())
+            .sense(egui::Sense::CLICK)
             .column(Column::initial(110.0))
             .column(Column::initial(300.0).resizable(true))
             .column(Column::remainder().clip(true))
@@ -116,14 +119,22 @@ impl MonitorPanel {
                             .as_ref()
                             .is_some_and(|s| Arc::ptr_eq(s, &record)),
                     );
+                    let index = row.index();
+                    let selected = self
+                        .selected
+                        .as_ref()
+                        .is_some_and(|s| Arc::ptr_eq(s, &record));
+                    let mut picked = false;
                     row.col(|ui| {
-                        cell(
+                        let time = record.timestamp.get(11..23).unwrap_or(&record.timestamp);
+                        let response =
+                            ui.selectable_label(selected, RichText::new(time).monospace());
+                        a11y::set_name(
                             ui,
-                            RichText::new(
-                                record.timestamp.get(11..23).unwrap_or(&record.timestamp),
-                            )
-                            .monospace(),
+                            response.id,
+                            format!("Message {}: {} at {time}", index + 1, record.topic),
                         );
+                        picked = response.clicked();
                     });
                     row.col(|ui| {
                         let text = RichText::new(&record.topic).monospace();
@@ -147,11 +158,12 @@ impl MonitorPanel {
                             cell(ui, RichText::new(shown).monospace());
                         }
                     });
-                    if row.response().clicked() {
+                    if picked || row.response().clicked() {
                         self.selected = Some(record);
                     }
                 });
             });
+        a11y::name_resize_handles(ui, table_id, &[(1, "Topic")]);
     }
 
     fn publish_ui(&mut self, ui: &mut Ui, core: &Core, read_only: bool) {

@@ -8,6 +8,7 @@ use crate::core::config::{ServiceType, new_service_document};
 use crate::core::mqtt::topics::is_valid_service_name;
 use crate::core::overview::ServiceOverview;
 use crate::gui::panels::health::kind_of;
+use crate::gui::widgets::a11y;
 use crate::gui::widgets::badge::{Tone, badge, relative_time};
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
@@ -122,11 +123,14 @@ impl ServicesPanel {
             .collect();
         self.sort_rows(&mut shown);
         let row_height = ui.spacing().interact_size.y.max(22.0);
+        let table_id = a11y::table_state_id(ui, "services-table");
+        let resize_names = [(0, "Service"), (1, "Type"), (5, "Config")];
+        // Rows answer a click, but only the service's name takes focus (one Tab stop a row).
         TableBuilder::new(ui)
             .id_salt("services-table")
             .striped(true)
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .sense(egui::Sense::click())
+            .sense(egui::Sense::CLICK)
             .column(Column::initial(200.0).at_least(120.0).resizable(true))
             .column(Column::initial(110.0).resizable(true))
             .column(Column::initial(70.0))
@@ -155,13 +159,16 @@ impl ServicesPanel {
                             }
                             _ => "",
                         };
+                        let Some(sort) = sort else {
+                            ui.strong(title);
+                            return;
+                        };
                         let response = ui.add(
                             egui::Button::new(RichText::new(format!("{title}{arrow}")).strong())
                                 .frame(false),
                         );
-                        if let Some(sort) = sort
-                            && response.clicked()
-                        {
+                        a11y::set_name(ui, response.id, format!("Sort by {title}"));
+                        if response.clicked() {
                             if self.sort == sort {
                                 self.ascending = !self.ascending;
                             } else {
@@ -251,6 +258,7 @@ impl ServicesPanel {
                     }
                 });
             });
+        a11y::name_resize_handles(ui, table_id, &resize_names);
         action
     }
 

@@ -247,8 +247,13 @@ impl SettingsPanel {
         ui.horizontal(|ui| {
             let label = ui.label("UI scale");
             let response = ui
-                .add(egui::Slider::new(&mut self.scale, 0.75..=2.5).step_by(0.05))
+                .add(
+                    egui::Slider::new(&mut self.scale, 0.75..=2.5)
+                        .step_by(0.05)
+                        .show_value(false),
+                )
                 .labelled_by(label.id);
+            ui.label(format!("{:.2}×", self.scale));
             if response.drag_stopped() || (response.changed() && !response.dragged()) {
                 ui.ctx().set_zoom_factor(self.scale);
                 let scale = self.scale;

@@ -5,6 +5,7 @@
 //! Every field shows the validator's errors for its JSON Pointer right beside it, and every
 //! control carries an accessible name.
 
+use super::a11y;
 use crate::core::config::is_secret_schema;
 use egui::{Color32, RichText, Ui};
 use serde_json::{Map, Value, json};
@@ -60,6 +61,7 @@ pub fn object_form(
         .map(|r| r.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
     let mut changed = false;
+    let context = item_context(pointer);
     let grid_id = format!("form{pointer}");
     let (scalars, groups): (Vec<_>, Vec<_>) = properties.iter().partition(|(key, property)| {
         let child = format!("{pointer}/{key}");
@@ -75,6 +77,10 @@ pub fn object_form(
                 let child = format!("{pointer}/{key}");
                 let property = schema_at(state, &child, property);
                 let label = title(key, &property);
+                let name = match &context {
+                    Some(context) => format!("{context} · {label}"),
+                    None => label.clone(),
+                };
                 let label = ui.label(if required.contains(key.as_str()) {
                     format!("{label} *")
                 } else {
@@ -86,6 +92,7 @@ pub fn object_form(
                         pointer: &child,
                         required: required.contains(key.as_str()),
                         label: label.id,
+                        name: &name,
                     };
                     changed |= field(ui, &spec, value, key, state);
                     show_errors(ui, state, &child);
@@ -97,7 +104,7 @@ pub fn object_form(
         let child = format!("{pointer}/{key}");
         let property = schema_at(state, &child, property);
         let heading = title(key, &property);
-        egui::CollapsingHeader::new(RichText::new(heading).strong())
+        let section = egui::CollapsingHeader::new(RichText::new(&heading).strong())
             .id_salt(&child)
             .default_open(true)
             .show(ui, |ui| {
@@ -109,8 +116,36 @@ pub fn object_form(
                     changed |= group(ui, &property, slot, &child, state);
                 }
             });
+        // Tabs and sections share words ("Configuration", "Settings"): say which it is.
+        a11y::set_name(ui, section.header_response.id, format!("{heading} section"));
     }
     changed
+}
+
+/// Names a field's widget for assistive technology, and marks it required when it is.
+fn name_field(ui: &Ui, id: egui::Id, spec: &FieldSpec<'_>) {
+    a11y::set_name(ui, id, spec.name);
+    if spec.required {
+        a11y::set_required(ui, id);
+    }
+}
+
+/// "Endpoint 2" for the second item of an array `…/endpoints`; `None` outside one.
+fn item_context(pointer: &str) -> Option<String> {
+    let (parent, index) = pointer.rsplit_once('/')?;
+    let index: usize = index.parse().ok()?;
+    Some(format!("{} {}", item_noun(parent), index + 1))
+}
+
+/// "Endpoint" for the items of `…/endpoints`.
+fn item_noun(array_pointer: &str) -> String {
+    let key = array_pointer.rsplit('/').next().unwrap_or("item");
+    let singular = key.strip_suffix('s').unwrap_or(key).replace('_', " ");
+    let mut letters = singular.chars();
+    letters.next().map_or_else(
+        || "Item".to_owned(),
+        |first| first.to_uppercase().chain(letters).collect(),
+    )
 }
 
 fn is_group(schema: &Value) -> bool {
@@ -163,11 +198,12 @@ fn rows(
                 ui.label(RichText::new(format!("#{}", index + 1)).strong());
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     let button = super::style::destructive_button(ui, "Remove");
-                    if ui
+                    let response = ui
                         .add_enabled(!state.read_only, button)
-                        .on_hover_text(format!("Remove item {} of {pointer}", index + 1))
-                        .clicked()
-                    {
+                        .on_hover_text(format!("Remove item {} of {pointer}", index + 1));
+                    let noun = item_noun(pointer).to_lowercase();
+                    a11y::set_name(ui, response.id, format!("Remove {noun} {}", index + 1));
+                    if response.clicked() {
                         remove = Some(index);
                     }
                 });
@@ -184,9 +220,13 @@ fn rows(
         array.remove(index);
         changed = true;
     }
-    if ui
-        .add_enabled(!state.read_only, egui::Button::new("Add"))
-        .clicked()
+    let add = ui.add_enabled(!state.read_only, egui::Button::new("Add"));
+    a11y::set_name(
+        ui,
+        add.id,
+        format!("Add {}", item_noun(pointer).to_lowercase()),
+    );
+    if add.clicked()
         && let Some(array) = value.as_array_mut()
     {
         array.push(template(items));
@@ -238,6 +278,8 @@ struct FieldSpec<'a> {
     pointer: &'a str,
     required: bool,
     label: egui::Id,
+    /// What assistive technology calls it: the label, with its row ("Endpoint 2 · Model").
+    name: &'a str,
 }
 
 /// One scalar field of an object.
@@ -248,12 +290,7 @@ fn field(
     key: &str,
     state: &mut FormState,
 ) -> bool {
-    let FieldSpec {
-        schema,
-        pointer,
-        required,
-        label,
-    } = *spec;
+    let FieldSpec { schema, label, .. } = *spec;
     let Some(object) = parent.as_object_mut() else {
         return false;
     };
@@ -263,40 +300,21 @@ fn field(
         schema.get("type").and_then(Value::as_str),
         schema.get("enum"),
     ) {
-        (_, Some(Value::Array(options))) => enum_field(
-            ui,
-            options,
-            current.as_ref(),
-            required,
-            pointer,
-            label,
-            enabled,
-        ),
+        (_, Some(Value::Array(options))) => {
+            enum_field(ui, options, current.as_ref(), spec, enabled)
+        }
         (Some("boolean"), _) => {
             let mut on = current.as_ref().and_then(Value::as_bool).unwrap_or(false);
             let response = ui
                 .add_enabled(enabled, egui::Checkbox::without_text(&mut on))
                 .labelled_by(label);
+            name_field(ui, response.id, spec);
             response.changed().then_some(Some(json!(on)))
         }
-        (Some(kind @ ("integer" | "number")), _) => number_field(
-            ui,
-            schema,
-            current.as_ref(),
-            kind == "integer",
-            required,
-            label,
-            enabled,
-        ),
-        _ => text_field(
-            ui,
-            schema,
-            current.as_ref(),
-            required,
-            pointer,
-            label,
-            state,
-        ),
+        (Some(kind @ ("integer" | "number")), _) => {
+            number_field(ui, current.as_ref(), kind == "integer", spec, enabled)
+        }
+        _ => text_field(ui, current.as_ref(), spec, state),
     };
     match new_value {
         Some(Some(value)) => {
@@ -315,15 +333,19 @@ fn enum_field(
     ui: &mut Ui,
     options: &[Value],
     current: Option<&Value>,
-    required: bool,
-    pointer: &str,
-    label: egui::Id,
+    spec: &FieldSpec<'_>,
     enabled: bool,
 ) -> Option<Option<Value>> {
+    let FieldSpec {
+        required,
+        pointer,
+        label,
+        ..
+    } = *spec;
     let shown = current.map_or_else(|| "(not set)".to_owned(), display);
     let mut chosen = None;
     ui.add_enabled_ui(enabled, |ui| {
-        egui::ComboBox::from_id_salt(pointer)
+        let combo = egui::ComboBox::from_id_salt(pointer)
             .selected_text(shown)
             .show_ui(ui, |ui| {
                 if !required
@@ -344,26 +366,32 @@ fn enum_field(
             })
             .response
             .labelled_by(label);
+        name_field(ui, combo.id, spec);
     });
     chosen.filter(|c| c.as_ref() != current)
 }
 
 fn number_field(
     ui: &mut Ui,
-    schema: &Value,
     current: Option<&Value>,
     integer: bool,
-    required: bool,
-    label: egui::Id,
+    spec: &FieldSpec<'_>,
     enabled: bool,
 ) -> Option<Option<Value>> {
+    let FieldSpec {
+        schema,
+        required,
+        label,
+        name,
+        ..
+    } = *spec;
     let Some(current) = current.and_then(Value::as_f64) else {
         let set = ui
             .add_enabled(enabled, egui::Button::new("Set"))
             .on_hover_text("This field is not set")
-            .labelled_by(label)
-            .clicked();
-        return set.then(|| Some(default_for(schema)));
+            .labelled_by(label);
+        a11y::set_name(ui, set.id, format!("Set {name}"));
+        return set.clicked().then(|| Some(default_for(schema)));
     };
     let mut number = current;
     let low = schema
@@ -380,7 +408,9 @@ fn number_field(
             .range(low..=high)
             .speed(if integer { 1.0 } else { 0.05 })
             .max_decimals(if integer { 0 } else { 3 });
-        if ui.add_enabled(enabled, drag).labelled_by(label).changed() {
+        let response = ui.add_enabled(enabled, drag).labelled_by(label);
+        name_field(ui, response.id, spec);
+        if response.changed() {
             result = Some(Some(if integer {
                 json!(number.round() as i64)
             } else {
@@ -395,12 +425,12 @@ fn number_field(
             };
             ui.label(RichText::new(range).weak());
         }
-        if !required
-            && ui
-                .add_enabled(enabled, egui::Button::new("Clear").small())
-                .clicked()
-        {
-            result = Some(None);
+        if !required {
+            let clear = ui.add_enabled(enabled, egui::Button::new("Clear").small());
+            a11y::set_name(ui, clear.id, format!("Clear {name}"));
+            if clear.clicked() {
+                result = Some(None);
+            }
         }
     });
     result
@@ -408,13 +438,17 @@ fn number_field(
 
 fn text_field(
     ui: &mut Ui,
-    schema: &Value,
     current: Option<&Value>,
-    required: bool,
-    pointer: &str,
-    label: egui::Id,
+    spec: &FieldSpec<'_>,
     state: &mut FormState,
 ) -> Option<Option<Value>> {
+    let FieldSpec {
+        schema,
+        pointer,
+        required,
+        label,
+        name,
+    } = *spec;
     let mut text = current.map_or_else(String::new, |v| {
         v.as_str().map_or_else(|| v.to_string(), str::to_owned)
     });
@@ -428,6 +462,7 @@ fn text_field(
             .desired_width(260.0)
             .hint_text(if required { "required" } else { "not set" });
         let response = ui.add_enabled(!state.read_only, edit).labelled_by(label);
+        name_field(ui, response.id, spec);
         if response.changed() {
             result = Some(
                 if text.is_empty() && !required && current.is_none_or(Value::is_string) {
@@ -439,11 +474,9 @@ fn text_field(
         }
         if secret {
             let word = if revealed { "Hide" } else { "Reveal" };
-            if ui
-                .button(word)
-                .on_hover_text("Show or hide the secret")
-                .clicked()
-            {
+            let toggle = ui.button(word).on_hover_text("Show or hide the secret");
+            a11y::set_name(ui, toggle.id, format!("{word} {name}"));
+            if toggle.clicked() {
                 if revealed {
                     state.revealed.remove(pointer);
                 } else {

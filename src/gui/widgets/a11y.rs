@@ -1,0 +1,35 @@
+//! Names for assistive technology: what a screen reader says for a widget whatever its visible
+//! text ("Endpoint 2 · Model" for a field shown as "Model" in the second endpoint's row), and
+//! names for what egui_extras' tables draw without one (their column-resize handles).
+
+use egui::{Id, Ui};
+
+/// Gives the widget `id` the accessible name `name`.
+pub fn set_name(ui: &Ui, id: Id, name: impl Into<String>) {
+    let name = name.into();
+    ui.ctx()
+        .accesskit_node_builder(id, |node| node.set_label(name));
+}
+
+/// Marks the widget `id` as one that must be filled in (shown as " *" beside its label).
+pub fn set_required(ui: &Ui, id: Id) {
+    ui.ctx()
+        .accesskit_node_builder(id, |node| node.set_required());
+}
+
+/// The id egui_extras gives a table's column-resize handle: call before building the table
+/// with `id_salt`, in the same `Ui`.
+pub fn table_state_id(ui: &Ui, id_salt: &str) -> Id {
+    ui.scope_id().with(egui::IdSalt::new(id_salt))
+}
+
+/// Names the resize handles of a table's resizable columns, given by index (see
+/// [`table_state_id`]): "Resize the <column> column".
+pub fn name_resize_handles(ui: &Ui, state_id: Id, columns: &[(usize, &str)]) {
+    for (index, column) in columns {
+        let id = state_id.with("resize_column").with(*index);
+        if ui.ctx().has_accesskit_node(id) {
+            set_name(ui, id, format!("Resize the {column} column"));
+        }
+    }
+}
