@@ -12,6 +12,8 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // While the process has one thread: the only moment the OS's zone is trusted.
+    alicia_config_manager::core::clock::remember_local_offset();
     match commands::run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

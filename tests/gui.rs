@@ -553,7 +553,7 @@ fn the_role_at_start_is_chosen_in_settings() {
     gui.harness.state_mut().tab = Tab::Settings;
     gui.frames(3);
     assert!(has_text(&gui.harness, "Now: authority"));
-    gui.click("Follower");
+    gui.click("Role at start: Follower");
     let file = gui.core.settings.settings_file();
     gui.until("the settings file asks for a follower", |_, _| {
         std::fs::read_to_string(&file).is_ok_and(|text| text.contains("\"role\": \"follower\""))
@@ -1102,4 +1102,53 @@ fn every_panel_is_named_for_assistive_technology() {
     }
     found.dedup();
     assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// The keyboard: Ctrl+F focuses the filter; in the editor Ctrl+S on an invalid form focuses
+/// its first problem, on a valid one opens the review, and again saves; Esc closes the form.
+#[test]
+fn the_editor_and_the_tables_answer_the_keyboard() {
+    let mut gui = gui(GuiOptions::default(), SettingsFile::default());
+    gui.until("the services are listed", |h, _| {
+        h.query_by_label("whisper-service").is_some()
+    });
+    gui.harness
+        .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    gui.frames(2);
+    assert!(gui.harness.get_by_label("Filter").is_focused(), "Ctrl+F");
+
+    gui.open("whisper-service");
+    gui.harness
+        .get_by_label("Endpoint 1 · Address")
+        .set_text_value_accesskit("");
+    gui.frames(3);
+    gui.harness.get_by_label("Endpoint 1 · Model").focus();
+    gui.frames(2);
+    gui.harness
+        .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::S);
+    gui.frames(3);
+    assert!(
+        gui.harness
+            .get_by_label("Endpoint 1 · Address")
+            .is_focused(),
+        "the first problem is focused"
+    );
+    gui.harness
+        .get_by_label("Endpoint 1 · Address")
+        .set_text_value_accesskit("10.0.0.9");
+    gui.frames(3);
+    gui.harness
+        .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::S);
+    gui.until("the review", |h, _| {
+        h.query_by_label("Confirm and save").is_some()
+    });
+    gui.harness
+        .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::S);
+    gui.until("saved", |_, core| {
+        core.config.get("whisper-service").unwrap().document["config"]["endpoints"][0]["ip"]
+            == "10.0.0.9"
+    });
+    gui.frames(3);
+    gui.harness.key_press(egui::Key::Escape);
+    gui.until("the editor closed", |h, _| h.state().editor().is_none());
 }

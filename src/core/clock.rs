@@ -10,6 +10,48 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Duration, OffsetDateTime, UtcOffset};
 
+/// This machine's offset from UTC, read once at start ([`remember_local_offset`]).
+static LOCAL_OFFSET: std::sync::OnceLock<UtcOffset> = std::sync::OnceLock::new();
+
+/// Reads the local time zone's offset from the OS. Call it first thing in `main`: the `time`
+/// crate trusts the OS's answer only while the process has one thread. Without it, local
+/// times are UTC. (A change of the zone or of daylight saving time while running is seen at
+/// the next start.)
+pub fn remember_local_offset() {
+    let offset = UtcOffset::current_local_offset().unwrap_or(UtcOffset::UTC);
+    // An error only says it was remembered already.
+    let _ = LOCAL_OFFSET.set(offset);
+}
+
+/// The local offset remembered at start (UTC when unknown).
+pub fn local_offset() -> UtcOffset {
+    LOCAL_OFFSET.get().copied().unwrap_or(UtcOffset::UTC)
+}
+
+/// "UTC" or "UTC+01:00": the local zone, for headings.
+pub fn local_zone_name() -> String {
+    let offset = local_offset();
+    if offset.is_utc() {
+        return "UTC".to_owned();
+    }
+    let (hours, minutes, _) = offset.as_hms();
+    let sign = if offset.is_negative() { '-' } else { '+' };
+    format!(
+        "UTC{sign}{:02}:{:02}",
+        hours.unsigned_abs(),
+        minutes.unsigned_abs()
+    )
+}
+
+/// The local time of day of an RFC 3339 stamp, `14:03:07.123`; `None` when it is no time.
+pub fn local_time_of_day(stamp: &str) -> Option<String> {
+    let format = format_description!("[hour]:[minute]:[second].[subsecond digits:3]");
+    parse_rfc3339(stamp)?
+        .to_offset(local_offset())
+        .format(&format)
+        .ok()
+}
+
 /// Formats an instant as `2026-11-25T21:49:03.123Z`.
 pub fn format_rfc3339(instant: OffsetDateTime) -> String {
     let format =

@@ -17,6 +17,7 @@ use super::panels::services::{ServicesAction, ServicesPanel};
 use super::panels::settings::{SettingsPanel, Theme};
 use super::panels::transfer::TransferPanel;
 use super::tasks::Task;
+use super::widgets::a11y;
 use super::widgets::badge::{Tone, dot};
 use crate::core::Core;
 use crate::core::api_switch::ApiStatus;
@@ -387,8 +388,28 @@ impl AliciaApp {
             if let Some(kiosk) = &mut self.kiosk {
                 ui.separator();
                 kiosk_ui(ui, kiosk, &self.runtime);
+            } else {
+                ui.separator();
+                self.theme_switch(ui);
             }
         });
+    }
+
+    /// Light or dark at a click, kept like the choice in Settings.
+    fn theme_switch(&mut self, ui: &mut Ui) {
+        let dark = ui.visuals().dark_mode;
+        let (symbol, name, next) = if dark {
+            ("☀", "Switch to the light theme", Theme::Light)
+        } else {
+            ("🌙", "Switch to the dark theme", Theme::Dark)
+        };
+        let response = ui.button(symbol).on_hover_text(name);
+        a11y::set_name(ui, response.id, name);
+        if response.clicked() {
+            let ctx = ui.ctx().clone();
+            self.settings
+                .set_theme(next, &ctx, &self.core, &self.runtime);
+        }
     }
 
     /// The role on the fleet; on a follower, which authority it follows (in the error colour
@@ -488,7 +509,7 @@ impl AliciaApp {
                     read_only,
                     self.config_generation,
                 );
-                if outcome == EditorOutcome::Deleted {
+                if matches!(outcome, EditorOutcome::Deleted | EditorOutcome::Close) {
                     self.editor = None;
                 }
             }

@@ -2,7 +2,7 @@
 
 use crate::core::Core;
 use crate::core::messages::MessageRecord;
-use crate::core::mqtt::topics::{is_valid_filter, matches_filter};
+use crate::core::mqtt::topics::{has_wildcard, is_valid_filter, matches_filter};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -92,15 +92,26 @@ impl MessageList {
         self.all.len()
     }
 
-    /// True when the filter is a valid MQTT filter, or empty (everything).
+    /// True when the filter is a valid MQTT filter, words to search for, or empty
+    /// (everything).
     pub fn filter_is_valid(&self) -> bool {
         let filter = self.filter.trim();
-        filter.is_empty() || is_valid_filter(filter)
+        !has_wildcard(filter) || is_valid_filter(filter)
     }
 
+    /// A filter with `+` or `#` is an MQTT topic filter; other text is searched for, in any
+    /// case, in the topic and the payload.
     fn matches(&self, record: &MessageRecord) -> bool {
         let filter = self.applied_filter.trim();
-        filter.is_empty() || matches_filter(filter, &record.topic)
+        if filter.is_empty() {
+            true
+        } else if has_wildcard(filter) {
+            matches_filter(filter, &record.topic)
+        } else {
+            let needle = filter.to_lowercase();
+            record.topic.to_lowercase().contains(&needle)
+                || record.payload_text().to_lowercase().contains(&needle)
+        }
     }
 
     fn refilter(&mut self) {
@@ -156,5 +167,11 @@ mod tests {
         view.filter = "alicia/#/x".to_owned();
         assert!(!view.filter_is_valid());
         assert_eq!(view.len(), 3, "an invalid filter keeps the last valid one");
+        view.filter = "no such words".to_owned();
+        assert!(view.filter_is_valid(), "words are a search");
+        view.paused = false;
+        assert_eq!(view.len(), 0);
+        view.filter = "C/STATE".to_owned();
+        assert_eq!(view.len(), 1, "found in the topic, in any case");
     }
 }

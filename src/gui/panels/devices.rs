@@ -68,12 +68,14 @@ impl DevicesPanel {
     pub fn ui(&mut self, ui: &mut Ui, core: &Core, view: &mut DeviceList, read_only: bool) {
         ui.horizontal(|ui| {
             let label = ui.label("Filter");
-            ui.add(
-                egui::TextEdit::singleline(&mut view.filter)
-                    .hint_text("id, name, room or type")
-                    .desired_width(220.0),
-            )
-            .labelled_by(label.id);
+            let filter = ui
+                .add(
+                    egui::TextEdit::singleline(&mut view.filter)
+                        .hint_text("id, name, room or type")
+                        .desired_width(220.0),
+                )
+                .labelled_by(label.id);
+            a11y::find_shortcut(ui, &filter);
             let (online, total) = view.counts();
             ui.label(format!("{online} online of {total}"));
         });

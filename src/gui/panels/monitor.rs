@@ -4,6 +4,7 @@
 //! publish first.
 
 use crate::core::Core;
+use crate::core::clock::{local_time_of_day, local_zone_name};
 use crate::core::messages::MessageRecord;
 use crate::core::mqtt::QoS;
 use crate::gui::models::MessageList;
@@ -40,16 +41,18 @@ impl MonitorPanel {
                 }
             }
             let label = ui.label("Topic filter");
-            ui.add(
-                egui::TextEdit::singleline(&mut view.filter)
-                    .hint_text("alicia/device/+/state")
-                    .desired_width(260.0),
-            )
-            .labelled_by(label.id);
+            let filter = ui
+                .add(
+                    egui::TextEdit::singleline(&mut view.filter)
+                        .hint_text("alicia/device/+/state, or words to find")
+                        .desired_width(260.0),
+                )
+                .labelled_by(label.id);
+            a11y::find_shortcut(ui, &filter);
             if !view.filter_is_valid() {
                 ui.colored_label(
                     ui.visuals().error_fg_color,
-                    "not a valid filter (# must be last)",
+                    "not a valid topic filter (# must be last, + a whole level)",
                 );
             }
             ui.label(format!("{} shown of {}", view.len(), view.total()));
@@ -102,7 +105,8 @@ impl MonitorPanel {
             .column(Column::initial(300.0).resizable(true))
             .column(Column::remainder().clip(true))
             .header(24.0, |mut header| {
-                for title in ["Time", "Topic", "Payload"] {
+                let time = format!("Time ({})", local_zone_name());
+                for title in [time.as_str(), "Topic", "Payload"] {
                     header.col(|ui| {
                         ui.strong(title);
                     });
@@ -126,9 +130,10 @@ impl MonitorPanel {
                         .is_some_and(|s| Arc::ptr_eq(s, &record));
                     let mut picked = false;
                     row.col(|ui| {
-                        let time = record.timestamp.get(11..23).unwrap_or(&record.timestamp);
+                        let time = local_time_of_day(&record.timestamp)
+                            .unwrap_or_else(|| record.timestamp.clone());
                         let response =
-                            ui.selectable_label(selected, RichText::new(time).monospace());
+                            ui.selectable_label(selected, RichText::new(&time).monospace());
                         a11y::set_name(
                             ui,
                             response.id,

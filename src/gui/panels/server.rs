@@ -54,7 +54,7 @@ impl ServerPanel {
         }
         let status = core.api.status();
         ui.horizontal(|ui| {
-            ui.label(RichText::new("REST + socket.io server").strong());
+            ui.label(RichText::new("Remote access").strong());
             match &status {
                 ApiStatus::Running {
                     addr,
@@ -78,22 +78,32 @@ impl ServerPanel {
                 }
             }
         });
+        ui.label(
+            RichText::new(
+                "Lets scripts, Home Assistant and dashboards read and change the configuration \
+                 over the network (a REST API and live events).",
+            )
+            .weak(),
+        );
         ui.separator();
         egui::Grid::new("server-form").num_columns(2).spacing([16.0, 8.0]).show(ui, |ui| {
-            let label = ui.label("Bind address");
+            let label = ui.label("Listen on");
             ui.vertical(|ui| {
                 ui.add_enabled(!read_only, egui::TextEdit::singleline(&mut self.bind)).labelled_by(label.id);
-                ui.label(RichText::new("127.0.0.1: this machine only; 0.0.0.0: the whole network (token required)").weak());
+                ui.label(RichText::new("127.0.0.1: only this computer. 0.0.0.0: every device on your network — then an access token is required.").weak());
             });
             ui.end_row();
             let label = ui.label("Port");
             ui.add_enabled(!read_only, egui::TextEdit::singleline(&mut self.port).desired_width(80.0)).labelled_by(label.id);
             ui.end_row();
-            let label = ui.label("Token");
+            let label = ui.label("Access token");
             ui.horizontal(|ui| {
                 ui.add_enabled(!read_only, egui::TextEdit::singleline(&mut self.token).password(!self.reveal).desired_width(260.0))
                     .labelled_by(label.id);
-                if ui.button(if self.reveal { "Hide" } else { "Reveal" }).clicked() {
+                let word = if self.reveal { "Hide" } else { "Reveal" };
+                let toggle = ui.button(word);
+                crate::gui::widgets::a11y::set_name(ui, toggle.id, format!("{word} the access token"));
+                if toggle.clicked() {
                     self.reveal = !self.reveal;
                 }
                 if ui.add_enabled(!read_only, egui::Button::new("Generate")).clicked() {
@@ -107,8 +117,11 @@ impl ServerPanel {
                 }
             });
             ui.end_row();
-            let label = ui.label("Allowed origin (CORS)");
-            ui.add_enabled(!read_only, egui::TextEdit::singleline(&mut self.frontend_url).desired_width(260.0)).labelled_by(label.id);
+            let label = ui.label("Web page allowed to connect");
+            ui.vertical(|ui| {
+                ui.add_enabled(!read_only, egui::TextEdit::singleline(&mut self.frontend_url).desired_width(260.0)).labelled_by(label.id);
+                ui.label(RichText::new("The address of a browser dashboard that may use this API (CORS); * allows any.").weak());
+            });
             ui.end_row();
         });
         if let Some(problem) = &self.problem {

@@ -79,12 +79,14 @@ impl ServicesPanel {
         let mut action = ServicesAction::None;
         ui.horizontal(|ui| {
             let label = ui.label("Filter");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.filter)
-                    .hint_text("name or type")
-                    .desired_width(180.0),
-            )
-            .labelled_by(label.id);
+            let filter = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.filter)
+                        .hint_text("name or type")
+                        .desired_width(180.0),
+                )
+                .labelled_by(label.id);
+            a11y::find_shortcut(ui, &filter);
             ui.separator();
             if ui
                 .add_enabled(!read_only, egui::Button::new("New service…"))

@@ -9,6 +9,7 @@ use crate::core::secret::Secret;
 use crate::core::settings::{BrokerUrl, SettingsFile};
 use crate::gui::kiosk::hash_pin;
 use crate::gui::tasks::Task;
+use crate::gui::widgets::a11y;
 use crate::gui::widgets::notice::{Notice, notice_ui};
 use egui::{RichText, Ui};
 use std::path::PathBuf;
@@ -70,7 +71,14 @@ pub struct SettingsPanel {
     pick: Task<Option<PathBuf>>,
     saving: Task<Result<(), String>>,
     hashing: Task<Result<String, String>>,
-    message: Option<Notice>,
+    /// Feedback on the broker settings (test, save), shown under their buttons.
+    broker_message: Option<Notice>,
+    /// Feedback on the role, shown under it.
+    role_message: Option<Notice>,
+    /// Feedback on the kiosk PIN, shown under it.
+    pin_message: Option<Notice>,
+    /// A settings file that could not be written, shown at the top.
+    save_error: Option<Notice>,
     /// A new PIN hash to hand to the kiosk lock.
     pub new_pin_hash: Option<String>,
 }
@@ -106,7 +114,10 @@ impl SettingsPanel {
             pick: Task::default(),
             saving: Task::default(),
             hashing: Task::default(),
-            message: None,
+            broker_message: None,
+            role_message: None,
+            pin_message: None,
+            save_error: None,
             new_pin_hash: None,
         }
     }
@@ -121,6 +132,7 @@ impl SettingsPanel {
         read_only: bool,
     ) {
         self.finish_tasks();
+        notice_ui(ui, self.save_error.as_ref());
         ui.heading("Broker");
         ui.label(
             RichText::new(format!(
@@ -210,10 +222,10 @@ impl SettingsPanel {
                 match self.target() {
                     Ok(Some(target)) => self.test.start(runtime, test_connection(target)),
                     Ok(None) => {
-                        self.message =
+                        self.broker_message =
                             Some(Notice::done("Empty: the embedded broker will be used."))
                     }
-                    Err(error) => self.message = Some(Notice::failed(error)),
+                    Err(error) => self.broker_message = Some(Notice::failed(error)),
                 }
             }
             if self.test.running() {
@@ -227,21 +239,24 @@ impl SettingsPanel {
                 self.save_broker(core, runtime);
             }
         });
+        notice_ui(ui, self.broker_message.as_ref());
         ui.separator();
         self.fleet_ui(ui, core, runtime, read_only);
-        notice_ui(ui, self.message.as_ref());
         ui.separator();
         ui.heading("Appearance");
         ui.horizontal(|ui| {
-            let before = self.theme;
+            let mut chosen = self.theme;
             ui.label("Theme");
-            ui.selectable_value(&mut self.theme, Theme::Dark, "Dark");
-            ui.selectable_value(&mut self.theme, Theme::Light, "Light");
-            ui.selectable_value(&mut self.theme, Theme::System, "System");
-            if before != self.theme {
-                self.theme.apply(ui.ctx());
-                let word = self.theme.word();
-                self.save(core, runtime, move |f| f.theme = Some(word.to_owned()));
+            for (theme, word) in [
+                (Theme::System, "System"),
+                (Theme::Light, "Light"),
+                (Theme::Dark, "Dark"),
+            ] {
+                let response = ui.selectable_value(&mut chosen, theme, word);
+                a11y::set_name(ui, response.id, format!("Theme: {word}"));
+            }
+            if chosen != self.theme {
+                self.set_theme(chosen, ui.ctx(), core, runtime);
             }
         });
         ui.horizontal(|ui| {
@@ -297,6 +312,7 @@ impl SettingsPanel {
                 ui.label(RichText::new("at least 4 characters, typed twice").weak());
             }
         });
+        notice_ui(ui, self.pin_message.as_ref());
     }
 
     fn target(&self) -> Result<Option<ProbeTarget>, String> {
@@ -341,24 +357,42 @@ impl SettingsPanel {
             let before = self.role;
             ui.label("Role at start");
             ui.add_enabled_ui(!read_only, |ui| {
-                ui.selectable_value(&mut self.role, RoleSetting::Auto, "Auto")
-                    .on_hover_text("follow an authority already running, else become it");
-                ui.selectable_value(&mut self.role, RoleSetting::Authority, "Authority")
-                    .on_hover_text("own the configs; take over from a running authority");
-                ui.selectable_value(&mut self.role, RoleSetting::Follower, "Follower")
-                    .on_hover_text("never publish configs; send edits to the authority");
+                for (role, word, hint) in [
+                    (
+                        RoleSetting::Auto,
+                        "Auto",
+                        "follow an authority already running, else become it",
+                    ),
+                    (
+                        RoleSetting::Authority,
+                        "Authority",
+                        "own the configs; take over from a running authority",
+                    ),
+                    (
+                        RoleSetting::Follower,
+                        "Follower",
+                        "never publish configs; send edits to the authority",
+                    ),
+                ] {
+                    let response = ui
+                        .selectable_value(&mut self.role, role, word)
+                        .on_hover_text(hint);
+                    a11y::set_name(ui, response.id, format!("Role at start: {word}"));
+                }
             });
             if before != self.role {
                 let role = self.role;
                 self.save(core, runtime, move |f| f.role = Some(role));
-                self.message = Some(Notice::done("Saved. The role applies from the next start."));
+                self.role_message =
+                    Some(Notice::done("Saved. The role applies from the next start."));
             }
         });
+        notice_ui(ui, self.role_message.as_ref());
     }
 
     fn save_broker(&mut self, core: &Core, runtime: &tokio::runtime::Handle) {
         if let Err(error) = self.target() {
-            self.message = Some(Notice::failed(error));
+            self.broker_message = Some(Notice::failed(error));
             return;
         }
         let broker = self.broker.trim().to_owned();
@@ -371,12 +405,26 @@ impl SettingsPanel {
             f.mqtt_password = (!password.is_empty()).then(|| Secret::new(password));
             f.mqtt_ca_file = (!ca_file.is_empty()).then(|| PathBuf::from(ca_file));
         });
-        self.message = Some(Notice::done(
+        self.broker_message = Some(Notice::done(
             "Saved. The new broker is used from the next start.",
         ));
     }
 
     /// Changes the settings file on the runtime (one writer at a time: the core's store).
+    /// Switches the theme (from here or the top bar) and keeps the choice.
+    pub fn set_theme(
+        &mut self,
+        theme: Theme,
+        ctx: &egui::Context,
+        core: &Core,
+        runtime: &tokio::runtime::Handle,
+    ) {
+        self.theme = theme;
+        theme.apply(ctx);
+        let word = theme.word();
+        self.save(core, runtime, move |f| f.theme = Some(word.to_owned()));
+    }
+
     fn save(
         &mut self,
         core: &Core,
@@ -413,7 +461,7 @@ impl SettingsPanel {
 
     fn finish_tasks(&mut self) {
         if let Some(result) = self.test.take() {
-            self.message = Some(match result {
+            self.broker_message = Some(match result {
                 Ok(text) => Notice::done(format!("✔ {text}")),
                 Err(text) => Notice::failed(format!("✖ {text}")),
             });
@@ -422,15 +470,15 @@ impl SettingsPanel {
             self.ca_file = path.display().to_string();
         }
         if let Some(Err(error)) = self.saving.take() {
-            self.message = Some(Notice::failed(format!("Settings not saved: {error}")));
+            self.save_error = Some(Notice::failed(format!("Settings not saved: {error}")));
         }
         match self.hashing.take() {
             Some(Ok(hash)) => {
                 self.new_pin_hash = Some(hash);
-                self.message = Some(Notice::done("Kiosk PIN set."));
+                self.pin_message = Some(Notice::done("Kiosk PIN set."));
             }
             Some(Err(error)) => {
-                self.message = Some(Notice::failed(format!("PIN not set: {error}")));
+                self.pin_message = Some(Notice::failed(format!("PIN not set: {error}")));
             }
             None => {}
         }

@@ -17,6 +17,14 @@ pub fn set_required(ui: &Ui, id: Id) {
         .accesskit_node_builder(id, |node| node.set_required());
 }
 
+/// Ctrl+F (⌘F) focuses `filter`, the panel's search box.
+pub fn find_shortcut(ui: &Ui, filter: &egui::Response) {
+    let find = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::F);
+    if ui.input_mut(|i| i.consume_shortcut(&find)) {
+        filter.request_focus();
+    }
+}
+
 /// The id egui_extras gives a table's column-resize handle: call before building the table
 /// with `id_salt`, in the same `Ui`.
 pub fn table_state_id(ui: &Ui, id_salt: &str) -> Id {

@@ -26,6 +26,9 @@ pub struct FormState {
     pub json_errors: HashMap<String, String>,
     /// No editing (kiosk locked, or a read-only view).
     pub read_only: bool,
+    /// A field to bring into view and focus at the next frame (a JSON Pointer: the field,
+    /// or the JSON editor or group that holds it).
+    pub focus: Option<String>,
 }
 
 impl FormState {
@@ -37,6 +40,20 @@ impl FormState {
 
     fn errors_at(&self, pointer: &str) -> Option<&Vec<String>> {
         self.errors.get(pointer)
+    }
+
+    /// True when the field at `pointer` is the one to focus: it, a field inside it, or the
+    /// editor that holds it.
+    fn wants_focus(&self, pointer: &str) -> bool {
+        self.focus.as_deref().is_some_and(|wanted| {
+            wanted == pointer
+                || wanted
+                    .strip_prefix(pointer)
+                    .is_some_and(|rest| rest.starts_with('/'))
+                || pointer
+                    .strip_prefix(wanted)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
     }
 }
 
@@ -93,8 +110,12 @@ pub fn object_form(
                         required: required.contains(key.as_str()),
                         label: label.id,
                         name: &name,
+                        focus: state.wants_focus(&child),
                     };
                     changed |= field(ui, &spec, value, key, state);
+                    if spec.focus {
+                        state.focus = None;
+                    }
                     show_errors(ui, state, &child);
                 });
                 ui.end_row();
@@ -122,11 +143,16 @@ pub fn object_form(
     changed
 }
 
-/// Names a field's widget for assistive technology, and marks it required when it is.
-fn name_field(ui: &Ui, id: egui::Id, spec: &FieldSpec<'_>) {
-    a11y::set_name(ui, id, spec.name);
+/// Names a field's widget for assistive technology, marks it required when it is, and
+/// focuses it when asked.
+fn name_field(ui: &Ui, response: &egui::Response, spec: &FieldSpec<'_>) {
+    a11y::set_name(ui, response.id, spec.name);
     if spec.required {
-        a11y::set_required(ui, id);
+        a11y::set_required(ui, response.id);
+    }
+    if spec.focus {
+        response.request_focus();
+        response.scroll_to_me(Some(egui::Align::Center));
     }
 }
 
@@ -280,6 +306,8 @@ struct FieldSpec<'a> {
     label: egui::Id,
     /// What assistive technology calls it: the label, with its row ("Endpoint 2 · Model").
     name: &'a str,
+    /// Bring it into view and focus it (a check or a failed save points at it).
+    focus: bool,
 }
 
 /// One scalar field of an object.
@@ -308,7 +336,7 @@ fn field(
             let response = ui
                 .add_enabled(enabled, egui::Checkbox::without_text(&mut on))
                 .labelled_by(label);
-            name_field(ui, response.id, spec);
+            name_field(ui, &response, spec);
             response.changed().then_some(Some(json!(on)))
         }
         (Some(kind @ ("integer" | "number")), _) => {
@@ -366,7 +394,7 @@ fn enum_field(
             })
             .response
             .labelled_by(label);
-        name_field(ui, combo.id, spec);
+        name_field(ui, &combo, spec);
     });
     chosen.filter(|c| c.as_ref() != current)
 }
@@ -409,7 +437,7 @@ fn number_field(
             .speed(if integer { 1.0 } else { 0.05 })
             .max_decimals(if integer { 0 } else { 3 });
         let response = ui.add_enabled(enabled, drag).labelled_by(label);
-        name_field(ui, response.id, spec);
+        name_field(ui, &response, spec);
         if response.changed() {
             result = Some(Some(if integer {
                 json!(number.round() as i64)
@@ -448,6 +476,7 @@ fn text_field(
         required,
         label,
         name,
+        ..
     } = *spec;
     let mut text = current.map_or_else(String::new, |v| {
         v.as_str().map_or_else(|| v.to_string(), str::to_owned)
@@ -462,7 +491,7 @@ fn text_field(
             .desired_width(260.0)
             .hint_text(if required { "required" } else { "not set" });
         let response = ui.add_enabled(!state.read_only, edit).labelled_by(label);
-        name_field(ui, response.id, spec);
+        name_field(ui, &response, spec);
         if response.changed() {
             result = Some(
                 if text.is_empty() && !required && current.is_none_or(Value::is_string) {
@@ -500,6 +529,10 @@ pub fn json_editor(
     pointer: &str,
     state: &mut FormState,
 ) -> bool {
+    let focus = state.wants_focus(pointer);
+    if focus {
+        state.focus = None;
+    }
     let text = state
         .json_text
         .entry(pointer.to_owned())
@@ -521,6 +554,10 @@ pub fn json_editor(
                 .id_salt(pointer),
         )
         .labelled_by(label.id);
+    if focus {
+        response.request_focus();
+        response.scroll_to_me(Some(egui::Align::Center));
+    }
     let mut changed = false;
     if response.changed() {
         match serde_json::from_str::<Value>(text) {

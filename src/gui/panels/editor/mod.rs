@@ -35,6 +35,8 @@ pub enum EditorOutcome {
     Stay,
     /// The service was deleted: close it.
     Deleted,
+    /// The admin asked to close it (Esc in the form).
+    Close,
 }
 
 /// What the admin chose in the review or conflict view.
@@ -114,7 +116,55 @@ impl ConfigEditor {
     /// field and at the top, without blocking Save (it is advice, not a schema error).
     pub fn point_at(&mut self, path: &str, message: &str) {
         self.state.point_at(path, message);
+        self.form.focus = Some(path.to_owned());
         self.message = Some(Notice::failed(format!("Check: {message} (field {path})")));
+    }
+
+    /// The editor's keys: Ctrl+S saves (the form opens the review; the review confirms; an
+    /// invalid form focuses its first problem), Esc steps back (the review, the conflict and
+    /// the delete confirmation return to the form; the form closes).
+    fn keys(&mut self, ui: &Ui, core: &Core, runtime: &tokio::runtime::Handle) -> EditorOutcome {
+        let save = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::S);
+        // Esc in a text field only leaves the field.
+        let typing = ui.ctx().egui_wants_keyboard_input();
+        let (save, escape) = ui.input_mut(|i| {
+            (
+                i.consume_shortcut(&save),
+                !typing && i.consume_key(egui::Modifiers::NONE, egui::Key::Escape),
+            )
+        });
+        if save {
+            match &self.stage {
+                Stage::Editing if !self.is_valid() => {
+                    self.form.focus = self.state.errors().first().map(|e| e.path.clone());
+                }
+                Stage::Editing if self.can_save() => {
+                    self.stage = Stage::Reviewing(self.masked(self.state.changes()));
+                }
+                Stage::Reviewing(_) if !self.save.running() => {
+                    self.start_save(core, runtime, self.state.precondition());
+                }
+                _ => {}
+            }
+        }
+        if escape {
+            match self.stage {
+                // Closing would lose the draft: Revert or save first.
+                Stage::Editing if self.state.is_dirty() => {
+                    self.message = Some(Notice::failed(
+                        "Unsaved changes: save them or revert before closing.",
+                    ));
+                }
+                Stage::Editing => return EditorOutcome::Close,
+                _ => self.stage = Stage::Editing,
+            }
+        }
+        EditorOutcome::Stay
+    }
+
+    /// True when Save can be used now.
+    fn can_save(&self) -> bool {
+        !self.form.read_only && self.is_valid() && self.state.is_dirty() && !self.save.running()
     }
 
     /// The errors shown beside fields now, by JSON Pointer.
@@ -170,6 +220,9 @@ impl ConfigEditor {
         }
         if let Some(outcome) = self.finish_tasks(core) {
             return outcome;
+        }
+        if self.keys(ui, core, runtime) == EditorOutcome::Close {
+            return EditorOutcome::Close;
         }
         self.header_ui(ui);
         let choice = match &self.stage {
@@ -362,10 +415,7 @@ impl ConfigEditor {
             });
         ui.separator();
         ui.horizontal(|ui| {
-            let can_save = !self.form.read_only
-                && self.is_valid()
-                && self.state.is_dirty()
-                && !self.save.running();
+            let can_save = self.can_save();
             let save = ui
                 .add_enabled(can_save, primary_button(ui, "Save…"))
                 .on_hover_text("Review the change, then save it");
