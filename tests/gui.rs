@@ -132,13 +132,28 @@ impl Gui {
     }
 
     fn open(&mut self, service: &str) {
-        self.until("the service is listed", |h, _| {
-            h.query_by_label(service).is_some()
-        });
-        self.click(service);
-        self.until("the editor is open", |h, _| {
-            h.state().editor().is_some_and(|e| e.service() == service)
-        });
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            self.until("the service is listed", |h, _| {
+                h.query_by_label(service).is_some()
+            });
+            // A click can miss while the table is still being rebuilt (rows arriving): again.
+            self.click(service);
+            for _ in 0..10 {
+                if self
+                    .harness
+                    .state()
+                    .editor()
+                    .is_some_and(|e| e.service() == service)
+                {
+                    // Drawn once more, so its form is in the tree.
+                    self.frames(2);
+                    return;
+                }
+                self.frames(1);
+            }
+            assert!(Instant::now() < deadline, "the editor of {service} opens");
+        }
     }
 }
 
@@ -570,6 +585,33 @@ fn the_role_at_start_is_chosen_in_settings() {
 }
 
 /// Steps `harness` until `condition` holds.
+/// Opens `service`'s editor in a window of its own, clicking again if a click misses while
+/// the table is being rebuilt.
+fn open_in(harness: &mut Harness<'static, AliciaApp>, service: &str) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        step_until(harness, "the service is listed", |h| {
+            h.query_by_label(service).is_some()
+        });
+        harness.get_by_label(service).click();
+        for _ in 0..10 {
+            harness.step();
+            if harness
+                .state()
+                .editor()
+                .is_some_and(|e| e.service() == service)
+            {
+                // Drawn once more, so its form is in the tree.
+                harness.step();
+                harness.step();
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(Instant::now() < deadline, "the editor of {service} opens");
+    }
+}
+
 fn step_until(
     harness: &mut Harness<'static, AliciaApp>,
     what: &str,
@@ -619,10 +661,7 @@ fn a_follower_edits_through_the_authority_and_shows_its_refusal_beside_the_field
     step_until(&mut harness, "the follower mirrors and follows", move |h| {
         f.fleet.state().has_live_authority() && h.query_by_label("whisper-service").is_some()
     });
-    harness.get_by_label("whisper-service").click();
-    step_until(&mut harness, "the editor is open", |h| {
-        h.query_by_label("Endpoint 1 · Address").is_some()
-    });
+    open_in(&mut harness, "whisper-service");
 
     // A valid edit lands in the authority's store.
     harness
@@ -795,10 +834,7 @@ fn a_followers_edit_refused_as_a_conflict_shows_the_conflict_view() {
     step_until(&mut harness, "the follower mirrors and follows", move |h| {
         f.fleet.state().has_live_authority() && h.query_by_label("whisper-service").is_some()
     });
-    harness.get_by_label("whisper-service").click();
-    step_until(&mut harness, "the editor is open", |h| {
-        h.query_by_label("Endpoint 1 · Address").is_some()
-    });
+    open_in(&mut harness, "whisper-service");
     harness
         .get_by_label("Endpoint 1 · Address")
         .set_text_value_accesskit("10.0.0.99");
@@ -932,10 +968,7 @@ fn a_followers_form_is_drawn_from_the_stored_schema_after_a_restart() {
         GuiOptions::default(),
         SettingsFile::default(),
     );
-    step_until(&mut harness, "the service is listed", |h| {
-        h.query_by_label("whisper-service").is_some()
-    });
-    harness.get_by_label("whisper-service").click();
+    open_in(&mut harness, "whisper-service");
     step_until(&mut harness, "the form drawn from the schema", |h| {
         has_text(h, "Sampling temperature")
     });

@@ -151,7 +151,10 @@ impl DevicesPanel {
                     let mut picked = false;
                     row.col(|ui| {
                         let name = device.name.as_deref().unwrap_or("—");
-                        let response = ui.selectable_label(selected, name);
+                        // Keyed by the id, not the row (see the services table).
+                        let response = ui
+                            .push_id(&device.id, |ui| ui.selectable_label(selected, name))
+                            .inner;
                         // Names repeat (two "Desk lamp"s); ids do not.
                         a11y::set_name(ui, response.id, format!("{name} ({})", device.id));
                         picked = response.clicked();

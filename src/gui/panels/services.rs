@@ -187,10 +187,15 @@ impl ServicesPanel {
                     let name = &service.service_name;
                     row.set_selected(selected == Some(name.as_str()));
                     row.col(|ui| {
-                        if ui
-                            .selectable_label(selected == Some(name.as_str()), name)
-                            .clicked()
-                        {
+                        // Keyed by the name, not the row: the same widget (and accessibility
+                        // node) while rows are added or sorted around it.
+                        let clicked = ui
+                            .push_id(name, |ui| {
+                                ui.selectable_label(selected == Some(name.as_str()), name)
+                            })
+                            .inner
+                            .clicked();
+                        if clicked {
                             action = ServicesAction::Open(name.clone());
                         }
                     });
