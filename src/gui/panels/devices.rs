@@ -106,6 +106,8 @@ impl DevicesPanel {
         TableBuilder::new(ui)
             .id_salt("devices-table")
             .striped(true)
+            // As tall as its rows: the column rules end with the last one.
+            .auto_shrink([false, true])
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .sense(egui::Sense::CLICK)
             .column(Column::initial(90.0))

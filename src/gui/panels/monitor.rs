@@ -99,6 +99,8 @@ impl MonitorPanel {
         TableBuilder::new(ui)
             .id_salt("messages-table")
             .striped(true)
+            // As tall as its rows: the column rules end with the last one.
+            .auto_shrink([false, true])
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .sense(egui::Sense::CLICK)
             .column(Column::initial(110.0))

@@ -125,12 +125,33 @@ impl ServicesPanel {
             .collect();
         self.sort_rows(&mut shown);
         let row_height = ui.spacing().interact_size.y.max(22.0);
+        // As tall as its rows (at most the panel): the column rules end with the last one.
+        let spacing = ui.spacing().item_spacing.y;
+        let height =
+            (24.0 + (row_height + spacing) * (shown.len() as f32 + 1.0)).min(ui.available_height());
+        let size = egui::vec2(ui.available_width(), height);
+        ui.allocate_ui(size, |ui| {
+            self.table_ui(ui, &shown, selected, row_height, &mut action)
+        });
+        action
+    }
+
+    fn table_ui(
+        &mut self,
+        ui: &mut Ui,
+        shown: &[&ServiceOverview],
+        selected: Option<&str>,
+        row_height: f32,
+        action: &mut ServicesAction,
+    ) {
         let table_id = a11y::table_state_id(ui, "services-table");
         let resize_names = [(0, "Service"), (1, "Type"), (5, "Config")];
         // Rows answer a click, but only the service's name takes focus (one Tab stop a row).
         TableBuilder::new(ui)
             .id_salt("services-table")
             .striped(true)
+            // As tall as its rows: the column rules end with the last one.
+            .auto_shrink([false, true])
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .sense(egui::Sense::CLICK)
             .column(Column::initial(200.0).at_least(120.0).resizable(true))
@@ -196,7 +217,7 @@ impl ServicesPanel {
                             .inner
                             .clicked();
                         if clicked {
-                            action = ServicesAction::Open(name.clone());
+                            *action = ServicesAction::Open(name.clone());
                         }
                     });
                     row.col(|ui| {
@@ -261,12 +282,11 @@ impl ServicesPanel {
                         ));
                     });
                     if row.response().clicked() {
-                        action = ServicesAction::Open(name.clone());
+                        *action = ServicesAction::Open(name.clone());
                     }
                 });
             });
         a11y::name_resize_handles(ui, table_id, &resize_names);
-        action
     }
 
     fn sort_rows(&self, rows: &mut [&ServiceOverview]) {

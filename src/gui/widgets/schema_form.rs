@@ -11,6 +11,9 @@ use egui::{Color32, RichText, Ui};
 use serde_json::{Map, Value, json};
 use std::collections::{HashMap, HashSet};
 
+/// The width of the form's label column at the top level.
+const LABEL_WIDTH: f32 = 170.0;
+
 /// What a form needs besides the schema and the value.
 #[derive(Debug, Default)]
 pub struct FormState {
@@ -29,6 +32,9 @@ pub struct FormState {
     /// A field to bring into view and focus at the next frame (a JSON Pointer: the field,
     /// or the JSON editor or group that holds it).
     pub focus: Option<String>,
+    /// Where the form's label column starts (the top level's left edge), so that nested
+    /// groups line their fields up with it.
+    form_left: Option<f32>,
 }
 
 impl FormState {
@@ -80,6 +86,15 @@ pub fn object_form(
     let mut changed = false;
     let context = item_context(pointer);
     let grid_id = format!("form{pointer}");
+    // One label column across nested groups: a group's labels take what its indent left of
+    // the top level's width, so every field starts at the same x.
+    let left = ui.cursor().left();
+    let form_left = if pointer.is_empty() {
+        *state.form_left.insert(left)
+    } else {
+        state.form_left.unwrap_or(left)
+    };
+    let label_width = (LABEL_WIDTH - (left - form_left)).max(80.0);
     let (scalars, groups): (Vec<_>, Vec<_>) = properties.iter().partition(|(key, property)| {
         let child = format!("{pointer}/{key}");
         let property = state.overrides.get(&child).unwrap_or(property);
@@ -88,7 +103,7 @@ pub fn object_form(
     egui::Grid::new(grid_id)
         .num_columns(2)
         .spacing([16.0, 8.0])
-        .min_col_width(140.0)
+        .min_col_width(label_width)
         .show(ui, |ui| {
             for (key, property) in scalars {
                 let child = format!("{pointer}/{key}");
