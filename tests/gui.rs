@@ -1185,3 +1185,126 @@ fn the_editor_and_the_tables_answer_the_keyboard() {
     gui.harness.key_press(egui::Key::Escape);
     gui.until("the editor closed", |h, _| h.state().editor().is_none());
 }
+
+/// The text field named `name` (its label is a node of the same name too).
+fn text_field<'a>(
+    harness: &'a Harness<'static, AliciaApp>,
+    name: &'a str,
+) -> egui_kittest::Node<'a> {
+    harness
+        .get_all_by_label(name)
+        .find(|node| node.accesskit_node().role() == egui::accesskit::Role::TextInput)
+        .unwrap_or_else(|| panic!("a text field named {name}"))
+}
+
+/// The states a panel passes through, rendered (README's pictures come from this run too):
+/// an invalid field, the review, a conflict, the delete confirmation, the new-service dialog,
+/// a device with its command's result, the history and a running server.
+#[test]
+fn every_state_renders_as_in_its_snapshot() {
+    let mut gui = gui(GuiOptions::default(), SettingsFile::default());
+    gui.runtime
+        .spawn(alicia_config_manager::api::server::supervise(
+            gui.core.clone(),
+        ));
+    let port = gui.broker.port;
+    let mut lamp = gui.runtime.block_on(async move {
+        let mut lamp = TestClient::connect(port).await;
+        lamp.subscribe("alicia/device/+/command").await;
+        let state = json!({"name": "Desk lamp", "type": "light", "room": "office", "on": false});
+        lamp.publish_json("alicia/device/desk-lamp/state", &state, true)
+            .await;
+        lamp.publish(
+            "alicia/device/desk-lamp/availability",
+            b"online".to_vec(),
+            true,
+        )
+        .await;
+        lamp
+    });
+    let options = SnapshotOptions::new().max_failed_pixels(4000);
+
+    gui.open("whisper-service");
+    gui.harness
+        .get_by_label("Endpoint 1 · Address")
+        .set_text_value_accesskit("");
+    gui.until("the error shows", |h, _| has_text(h, "problem(s) to fix"));
+    gui.harness
+        .snapshot_options("state-invalid-field", &options);
+
+    gui.harness
+        .get_by_label("Endpoint 1 · Address")
+        .set_text_value_accesskit("10.0.0.42");
+    gui.frames(3);
+    gui.click("Save…");
+    gui.until("the review", |h, _| {
+        h.query_by_label("Confirm and save").is_some()
+    });
+    gui.harness.snapshot_options("state-review", &options);
+
+    let mut theirs = (*gui.core.config.get("whisper-service").unwrap().document).clone();
+    theirs["config"]["model"] = json!("large-v3");
+    gui.store_by_rest(theirs);
+    gui.click("Confirm and save");
+    gui.until("the conflict", |h, _| {
+        has_text(h, "Someone else saved this service while you were editing.")
+    });
+    gui.harness.snapshot_options("state-conflict", &options);
+    gui.click("Take theirs (discard mine)");
+    gui.frames(3);
+    gui.click("Delete service…");
+    gui.until("the confirmation", |h, _| {
+        h.query_by_label("Delete").is_some()
+    });
+    gui.harness.snapshot_options("state-delete", &options);
+    gui.harness.key_press(egui::Key::Escape);
+    gui.frames(3);
+    gui.click("History");
+    gui.frames(4);
+    gui.harness.snapshot_options("history", &options);
+    gui.click("Close");
+    gui.frames(3);
+
+    gui.click("New service…");
+    gui.frames(4);
+    gui.harness.snapshot_options("state-new-service", &options);
+    gui.click("Cancel");
+    gui.frames(3);
+
+    gui.harness.state_mut().tab = Tab::Devices;
+    gui.until("the lamp is listed", |h, _| {
+        h.query_by_label("Desk lamp (desk-lamp)").is_some()
+    });
+    gui.click("Desk lamp (desk-lamp)");
+    gui.until("its details", |h, _| {
+        h.query_by_label("Send command").is_some()
+    });
+    gui.click("Send command");
+    let command = gui
+        .runtime
+        .block_on(lamp.expect_json("alicia/device/desk-lamp/command", |_| true));
+    let result = json!({"request_id": command["request_id"], "ok": true});
+    gui.runtime.block_on(lamp.publish_json(
+        "alicia/device/desk-lamp/command/result",
+        &result,
+        false,
+    ));
+    gui.until("the result", |h, _| has_text(h, "the device did it"));
+    gui.harness
+        .snapshot_options("state-device-result", &options);
+
+    gui.harness.state_mut().tab = Tab::Server;
+    gui.frames(3);
+    text_field(&gui.harness, "Port").set_text_value_accesskit(&support::free_port().to_string());
+    gui.frames(2);
+    gui.click("Start server");
+    gui.until("the server runs", |_, core| {
+        matches!(
+            core.api.status(),
+            alicia_config_manager::core::api_switch::ApiStatus::Running { .. }
+        )
+    });
+    gui.frames(4);
+    gui.harness
+        .snapshot_options("state-server-running", &options);
+}
