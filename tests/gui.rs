@@ -1118,6 +1118,19 @@ fn every_panel_is_named_for_assistive_technology() {
         if tab == Tab::Devices {
             gui.click("Desk lamp (desk-lamp)");
         }
+        if matches!(tab, Tab::Services | Tab::Devices | Tab::Monitor) {
+            let roles: Vec<egui::accesskit::Role> = gui
+                .harness
+                .root()
+                .query_all(egui_kittest::kittest::By::new())
+                .map(|node| node.accesskit_node().role())
+                .collect();
+            assert!(
+                roles.contains(&egui::accesskit::Role::ColumnHeader)
+                    && roles.contains(&egui::accesskit::Role::Cell),
+                "{name}: the table tells its headers and cells"
+            );
+        }
         for problem in accessibility_problems(&gui.harness) {
             found.push(format!("{name}: {problem}"));
         }
@@ -1149,6 +1162,26 @@ fn the_editor_and_the_tables_answer_the_keyboard() {
         .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
     gui.frames(2);
     assert!(gui.harness.get_by_label("Filter").is_focused(), "Ctrl+F");
+    gui.harness.key_press(egui::Key::Escape);
+    gui.frames(2);
+    // ↓ moves through the rows, Enter opens the one with focus.
+    gui.harness.key_press(egui::Key::ArrowDown);
+    gui.frames(2);
+    gui.harness.key_press(egui::Key::ArrowDown);
+    gui.frames(2);
+    assert!(
+        gui.harness.get_by_label("whisper-service").is_focused(),
+        "↓↓"
+    );
+    gui.harness.key_press(egui::Key::Enter);
+    gui.until("Enter opens it", |h, _| {
+        h.state()
+            .editor()
+            .is_some_and(|e| e.service() == "whisper-service")
+    });
+    gui.frames(2);
+    gui.harness.key_press(egui::Key::Escape);
+    gui.until("Esc closes it", |h, _| h.state().editor().is_none());
 
     gui.open("whisper-service");
     gui.harness

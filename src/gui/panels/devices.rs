@@ -125,7 +125,7 @@ impl DevicesPanel {
                     ("Type", DeviceSort::Kind),
                     ("Last seen", DeviceSort::LastSeen),
                 ] {
-                    header.col(|ui| {
+                    a11y::column_header(&mut header, |ui| {
                         let arrow = if view.sort == sort {
                             if view.ascending { " ⬆" } else { " ⬇" }
                         } else {
@@ -148,10 +148,10 @@ impl DevicesPanel {
                     let Some(device) = view.get(id).cloned() else {
                         return;
                     };
-                    row.col(|ui| device_status_badge(ui, &device));
+                    a11y::cell(&mut row, |ui| device_status_badge(ui, &device));
                     let selected = self.selected.as_deref() == Some(id.as_str());
                     let mut picked = false;
-                    row.col(|ui| {
+                    a11y::cell(&mut row, |ui| {
                         let name = device.name.as_deref().unwrap_or("—");
                         // Keyed by the id, not the row (see the services table).
                         let response = ui
@@ -161,16 +161,16 @@ impl DevicesPanel {
                         a11y::set_name(ui, response.id, format!("{name} ({})", device.id));
                         picked = response.clicked();
                     });
-                    row.col(|ui| {
+                    a11y::cell(&mut row, |ui| {
                         ui.label(RichText::new(&device.id).monospace());
                     });
-                    row.col(|ui| {
+                    a11y::cell(&mut row, |ui| {
                         ui.label(device.room.as_deref().unwrap_or("—"));
                     });
-                    row.col(|ui| {
+                    a11y::cell(&mut row, |ui| {
                         ui.label(device.kind.as_deref().unwrap_or("—"));
                     });
-                    row.col(|ui| {
+                    a11y::cell(&mut row, |ui| {
                         ui.label(relative_time(ui.ctx(), device.last_seen.as_deref()));
                     });
                     row.set_selected(selected);

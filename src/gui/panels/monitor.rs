@@ -109,7 +109,7 @@ impl MonitorPanel {
             .header(24.0, |mut header| {
                 let time = format!("Time ({})", local_zone_name());
                 for title in [time.as_str(), "Topic", "Payload"] {
-                    header.col(|ui| {
+                    a11y::column_header(&mut header, |ui| {
                         ui.strong(title);
                     });
                 }
@@ -131,7 +131,7 @@ impl MonitorPanel {
                         .as_ref()
                         .is_some_and(|s| Arc::ptr_eq(s, &record));
                     let mut picked = false;
-                    row.col(|ui| {
+                    a11y::cell(&mut row, |ui| {
                         let time = local_time_of_day(&record.timestamp)
                             .unwrap_or_else(|| record.timestamp.clone());
                         let response =
@@ -143,12 +143,12 @@ impl MonitorPanel {
                         );
                         picked = response.clicked();
                     });
-                    row.col(|ui| {
+                    a11y::cell(&mut row, |ui| {
                         let text = RichText::new(&record.topic).monospace();
                         let colour = ui.visuals().error_fg_color;
                         cell(ui, if invalid { text.color(colour) } else { text });
                     });
-                    row.col(|ui| {
+                    a11y::cell(&mut row, |ui| {
                         // Only what the column can show is laid out: at thousands of
                         // messages a second every visible row is new every frame.
                         let fits = (ui.available_width() / char_width) as usize + 2;

@@ -53,6 +53,10 @@ pub struct ServicesPanel {
     sort: SortBy,
     ascending: bool,
     new_service: Option<NewService>,
+    /// The row ↑/↓ moved to (its name takes focus; Enter opens it).
+    cursor: Option<String>,
+    /// Focus the cursor's row at the next frame.
+    focus_cursor: bool,
 }
 
 impl Default for ServicesPanel {
@@ -62,6 +66,8 @@ impl Default for ServicesPanel {
             sort: SortBy::Name,
             ascending: true,
             new_service: None,
+            cursor: None,
+            focus_cursor: false,
         }
     }
 }
@@ -144,6 +150,7 @@ impl ServicesPanel {
         row_height: f32,
         action: &mut ServicesAction,
     ) {
+        self.move_cursor(ui, shown, selected);
         let table_id = a11y::table_state_id(ui, "services-table");
         let resize_names = [(0, "Service"), (1, "Type"), (5, "Config")];
         // Rows answer a click, but only the service's name takes focus (one Tab stop a row).
@@ -171,7 +178,7 @@ impl ServicesPanel {
                     ("Config", Some(SortBy::ConfigState)),
                     ("Last updated", Some(SortBy::Updated)),
                 ] {
-                    header.col(|ui| {
+                    a11y::column_header(&mut header, |ui| {
                         let arrow = match sort {
                             Some(s) if s == self.sort => {
                                 if self.ascending {
@@ -207,31 +214,36 @@ impl ServicesPanel {
                     let service = shown[row.index()];
                     let name = &service.service_name;
                     row.set_selected(selected == Some(name.as_str()));
-                    row.col(|ui| {
+                    a11y::cell(&mut row, |ui| {
                         // Keyed by the name, not the row: the same widget (and accessibility
                         // node) while rows are added or sorted around it.
-                        let clicked = ui
+                        let response = ui
                             .push_id(name, |ui| {
                                 ui.selectable_label(selected == Some(name.as_str()), name)
                             })
-                            .inner
-                            .clicked();
+                            .inner;
+                        if self.focus_cursor && self.cursor.as_ref() == Some(name) {
+                            response.request_focus();
+                            response.scroll_to_me(None);
+                            self.focus_cursor = false;
+                        }
+                        let clicked = response.clicked();
                         if clicked {
                             *action = ServicesAction::Open(name.clone());
                         }
                     });
-                    row.col(|ui| {
+                    a11y::cell(&mut row, |ui| {
                         let kind = kind_of(service);
                         ui.label(if kind.is_empty() { "—" } else { kind });
                     });
-                    row.col(|ui| {
+                    a11y::cell(&mut row, |ui| {
                         ui.label(match service.enabled {
                             Some(true) => "yes",
                             Some(false) => "no",
                             None => "—",
                         });
                     });
-                    row.col(|ui| {
+                    a11y::cell(&mut row, |ui| {
                         let health = service.shown_health();
                         badge(ui, health.as_str(), health.into()).on_hover_ui(|ui| {
                             ui.label(format!(
@@ -240,10 +252,10 @@ impl ServicesPanel {
                             ));
                         });
                     });
-                    row.col(|ui| {
+                    a11y::cell(&mut row, |ui| {
                         ui.label(service.version.as_deref().unwrap_or("—"));
                     });
-                    row.col(|ui| {
+                    a11y::cell(&mut row, |ui| {
                         if service.manager && !service.configured {
                             ui.label("—");
                             return;
@@ -270,7 +282,7 @@ impl ServicesPanel {
                             );
                         }
                     });
-                    row.col(|ui| {
+                    a11y::cell(&mut row, |ui| {
                         let by = service
                             .last_changed_actor
                             .as_ref()
@@ -287,6 +299,35 @@ impl ServicesPanel {
                 });
             });
         a11y::name_resize_handles(ui, table_id, &resize_names);
+    }
+
+    /// ↑/↓ (when no text field has the keys) move the cursor to the row above or below the
+    /// cursor (or the open service) and focus its name, which Enter opens.
+    fn move_cursor(&mut self, ui: &Ui, shown: &[&ServiceOverview], selected: Option<&str>) {
+        if shown.is_empty() || ui.ctx().egui_wants_keyboard_input() {
+            return;
+        }
+        let (up, down) = ui.input_mut(|i| {
+            (
+                i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowUp),
+                i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowDown),
+            )
+        });
+        if !(up || down) {
+            return;
+        }
+        let at = self
+            .cursor
+            .as_deref()
+            .or(selected)
+            .and_then(|name| shown.iter().position(|s| s.service_name == name));
+        let next = match (at, down) {
+            (None, _) => 0,
+            (Some(index), true) => (index + 1).min(shown.len() - 1),
+            (Some(index), false) => index.saturating_sub(1),
+        };
+        self.cursor = Some(shown[next].service_name.clone());
+        self.focus_cursor = true;
     }
 
     fn sort_rows(&self, rows: &mut [&ServiceOverview]) {

@@ -41,3 +41,22 @@ pub fn name_resize_handles(ui: &Ui, state_id: Id, columns: &[(usize, &str)]) {
         }
     }
 }
+
+/// A table's body cell, told to assistive technology as a cell (egui_extras has no roles of
+/// its own).
+pub fn cell(row: &mut egui_extras::TableRow<'_, '_>, add_contents: impl FnOnce(&mut Ui)) {
+    let (_, response) = row.col(add_contents);
+    set_role(&response, egui::accesskit::Role::Cell);
+}
+
+/// A table's column heading, told to assistive technology as one.
+pub fn column_header(row: &mut egui_extras::TableRow<'_, '_>, add_contents: impl FnOnce(&mut Ui)) {
+    let (_, response) = row.col(add_contents);
+    set_role(&response, egui::accesskit::Role::ColumnHeader);
+}
+
+fn set_role(response: &egui::Response, role: egui::accesskit::Role) {
+    response
+        .ctx
+        .accesskit_node_builder(response.id, |node| node.set_role(role));
+}
