@@ -1326,6 +1326,16 @@ fn every_state_renders_as_in_its_snapshot() {
     gui.harness
         .snapshot_options("state-device-result", &options);
 
+    // At twice the size (a UI scale of 2.0): the layout reflows, nothing is cut off.
+    gui.harness.state_mut().tab = Tab::Services;
+    gui.harness.ctx.set_zoom_factor(2.0);
+    gui.open("whisper-service");
+    gui.frames(4);
+    gui.harness.snapshot_options("state-ui-scale-2", &options);
+    gui.click("Close");
+    gui.harness.ctx.set_zoom_factor(1.0);
+    gui.frames(3);
+
     gui.harness.state_mut().tab = Tab::Server;
     gui.frames(3);
     text_field(&gui.harness, "Port").set_text_value_accesskit(&support::free_port().to_string());
