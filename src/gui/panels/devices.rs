@@ -99,6 +99,7 @@ impl DevicesPanel {
             ui.vertical_centered(|ui| ui.label(RichText::new(hint).weak()));
             return;
         }
+        self.move_selection(ui, &rows);
         let row_height = ui.spacing().interact_size.y.max(22.0);
         let mut sort_clicked = None;
         let table_id = a11y::table_state_id(ui, "devices-table");
@@ -191,6 +192,32 @@ impl DevicesPanel {
         }
     }
 
+    /// ↑/↓ (when no text field has the keys) select the device above or below.
+    fn move_selection(&mut self, ui: &Ui, rows: &[String]) {
+        if ui.ctx().egui_wants_keyboard_input() {
+            return;
+        }
+        let (up, down) = ui.input_mut(|i| {
+            (
+                i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowUp),
+                i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowDown),
+            )
+        });
+        if !(up || down) {
+            return;
+        }
+        let at = self
+            .selected
+            .as_ref()
+            .and_then(|id| rows.iter().position(|row| row == id));
+        let next = match (at, down) {
+            (None, _) => 0,
+            (Some(index), true) => (index + 1).min(rows.len() - 1),
+            (Some(index), false) => index.saturating_sub(1),
+        };
+        self.selected = rows.get(next).cloned();
+    }
+
     fn details_ui(&mut self, ui: &mut Ui, core: &Core, view: &DeviceList, read_only: bool) {
         let Some(device) = self
             .selected
@@ -225,7 +252,7 @@ impl DevicesPanel {
                 ui.end_row();
             });
         ui.label(RichText::new("Reported state").strong());
-        json_view(ui, "device-state", &device.state);
+        json_view(ui, "device-state", "Reported state (JSON)", &device.state);
         ui.separator();
         ui.label(RichText::new("Send a command").strong());
         ui.horizontal(|ui| {

@@ -79,7 +79,7 @@ impl MonitorPanel {
                     if record.data.is_null() {
                         ui.label(RichText::new(record.payload_text()).monospace());
                     } else {
-                        json_view(ui, "message-json", &record.data);
+                        json_view(ui, "message-json", "The message (JSON)", &record.data);
                     }
                 }
                 None => {

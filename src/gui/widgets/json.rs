@@ -24,21 +24,24 @@ pub fn short(pointer: &str, value: Option<&Value>) -> String {
     }
 }
 
-/// Shows a value pretty-printed and selectable, in a scroll area.
-pub fn json_view(ui: &mut egui::Ui, id: &str, value: &Value) {
+/// Shows a value pretty-printed and selectable, in a scroll area; `name` is what assistive
+/// technology calls it.
+pub fn json_view(ui: &mut egui::Ui, id: &str, name: &str, value: &Value) {
     let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
     egui::ScrollArea::vertical()
         .id_salt(id)
         .max_height(320.0)
         .show(ui, |ui| {
-            ui.add(
-                egui::TextEdit::multiline(&mut text)
-                    .code_editor()
-                    .desired_width(f32::INFINITY)
-                    .interactive(true)
-                    .id_salt(id),
-            )
-            .on_hover_text("read-only");
+            let response = ui
+                .add(
+                    egui::TextEdit::multiline(&mut text)
+                        .code_editor()
+                        .desired_width(f32::INFINITY)
+                        .interactive(true)
+                        .id_salt(id),
+                )
+                .on_hover_text("read-only");
+            super::a11y::set_name(ui, response.id, name);
         });
 }
 
