@@ -1106,17 +1106,22 @@ fn every_panel_is_named_for_assistive_technology() {
         h.query_by_label("whisper-service").is_some()
     });
     let mut found = Vec::new();
-    for (tab, name) in [
+    let panels = [
         (Tab::Services, "services"),
         (Tab::Devices, "devices"),
         (Tab::Health, "health"),
         (Tab::Monitor, "monitor"),
         (Tab::Server, "server"),
         (Tab::Settings, "settings"),
-    ] {
+    ];
+    for (theme, (tab, name)) in [egui::ThemePreference::Dark, egui::ThemePreference::Light]
+        .into_iter()
+        .flat_map(|theme| panels.into_iter().map(move |panel| (theme, panel)))
+    {
+        gui.harness.ctx.set_theme(theme);
         gui.harness.state_mut().tab = tab;
         gui.frames(4);
-        if tab == Tab::Devices {
+        if tab == Tab::Devices && gui.harness.query_by_label("Send command").is_none() {
             gui.click("Desk lamp (desk-lamp)");
         }
         if matches!(tab, Tab::Services | Tab::Devices | Tab::Monitor) {
@@ -1147,8 +1152,41 @@ fn every_panel_is_named_for_assistive_technology() {
     for problem in accessibility_problems(&gui.harness) {
         found.push(format!("history: {problem}"));
     }
+    found.sort();
     found.dedup();
     assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// The kiosk's own controls (the PIN in the top bar) are named too, locked and unlocked.
+#[test]
+fn the_kiosk_is_named_for_assistive_technology() {
+    let file = SettingsFile {
+        kiosk_pin_hash: Some(alicia_config_manager::gui::kiosk::hash_pin("2468").unwrap()),
+        ..SettingsFile::default()
+    };
+    let mut gui = gui(
+        GuiOptions {
+            kiosk: true,
+            demo: false,
+        },
+        file,
+    );
+    gui.until("the services are listed", |h, _| {
+        h.query_by_label("whisper-service").is_some()
+    });
+    let locked = accessibility_problems(&gui.harness);
+    assert!(locked.is_empty(), "locked: {}", locked.join("\n"));
+    gui.harness
+        .get_by_label("PIN")
+        .set_text_value_accesskit("2468");
+    gui.frames(2);
+    gui.click("Unlock");
+    gui.until("editing is unlocked", |h, _| {
+        has_text(h, "editing unlocked")
+    });
+    gui.open("whisper-service");
+    let unlocked = accessibility_problems(&gui.harness);
+    assert!(unlocked.is_empty(), "unlocked: {}", unlocked.join("\n"));
 }
 
 /// The keyboard: Ctrl+F focuses the filter; in the editor Ctrl+S on an invalid form focuses

@@ -7,7 +7,7 @@ use crate::gui::models::{DeviceList, DeviceSort};
 use crate::gui::widgets::a11y;
 use crate::gui::widgets::badge::{Tone, badge, relative_time};
 use crate::gui::widgets::json::json_view;
-use crate::gui::widgets::style::{destructive_button, primary_button};
+use crate::gui::widgets::style::{destructive_button, primary_button, section_heading};
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use serde_json::{Map, Value};
@@ -102,86 +102,95 @@ impl DevicesPanel {
         self.move_selection(ui, &rows);
         let row_height = ui.spacing().interact_size.y.max(22.0);
         let mut sort_clicked = None;
-        let table_id = a11y::table_state_id(ui, "devices-table");
-        // Rows answer a click, but only the device's name takes focus (one Tab stop a row).
-        TableBuilder::new(ui)
-            .id_salt("devices-table")
-            .striped(true)
-            // As tall as its rows: the column rules end with the last one.
-            .auto_shrink([false, true])
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .sense(egui::Sense::CLICK)
-            .column(Column::initial(90.0))
-            .column(Column::initial(200.0).resizable(true))
-            .column(Column::initial(200.0).resizable(true))
-            .column(Column::initial(110.0).resizable(true))
-            .column(Column::initial(90.0))
-            .column(Column::remainder())
-            .header(24.0, |mut header| {
-                for (title, sort) in [
-                    ("Status", DeviceSort::Online),
-                    ("Name", DeviceSort::Name),
-                    ("Id", DeviceSort::Id),
-                    ("Room", DeviceSort::Room),
-                    ("Type", DeviceSort::Kind),
-                    ("Last seen", DeviceSort::LastSeen),
-                ] {
-                    a11y::column_header(&mut header, |ui| {
-                        let arrow = if view.sort == sort {
-                            if view.ascending { " ⬆" } else { " ⬇" }
-                        } else {
-                            ""
-                        };
-                        let response = ui.add(
-                            egui::Button::new(RichText::new(format!("{title}{arrow}")).strong())
+        // As tall as its rows (at most the panel): the column rules end with the last one.
+        let spacing = ui.spacing().item_spacing.y;
+        let height =
+            (24.0 + (row_height + spacing) * (rows.len() as f32 + 1.0)).min(ui.available_height());
+        let size = egui::vec2(ui.available_width(), height);
+        ui.allocate_ui(size, |ui| {
+            let table_id = a11y::table_state_id(ui, "devices-table");
+            // Rows answer a click, but only the device's name takes focus (one Tab stop a row).
+            TableBuilder::new(ui)
+                .id_salt("devices-table")
+                .striped(true)
+                // As tall as its rows: the column rules end with the last one.
+                .auto_shrink([false, true])
+                .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+                .sense(egui::Sense::CLICK)
+                .column(Column::initial(90.0))
+                .column(Column::initial(200.0).resizable(true))
+                .column(Column::initial(200.0).resizable(true))
+                .column(Column::initial(110.0).resizable(true))
+                .column(Column::initial(90.0))
+                .column(Column::remainder())
+                .header(24.0, |mut header| {
+                    for (title, sort) in [
+                        ("Status", DeviceSort::Online),
+                        ("Name", DeviceSort::Name),
+                        ("Id", DeviceSort::Id),
+                        ("Room", DeviceSort::Room),
+                        ("Type", DeviceSort::Kind),
+                        ("Last seen", DeviceSort::LastSeen),
+                    ] {
+                        a11y::column_header(&mut header, |ui| {
+                            let arrow = if view.sort == sort {
+                                if view.ascending { " ⬆" } else { " ⬇" }
+                            } else {
+                                ""
+                            };
+                            let response = ui.add(
+                                egui::Button::new(
+                                    RichText::new(format!("{title}{arrow}")).strong(),
+                                )
                                 .frame(false),
-                        );
-                        a11y::set_name(ui, response.id, format!("Sort by {title}"));
-                        if response.clicked() {
-                            sort_clicked = Some(sort);
+                            );
+                            a11y::set_name(ui, response.id, format!("Sort by {title}"));
+                            if response.clicked() {
+                                sort_clicked = Some(sort);
+                            }
+                        });
+                    }
+                })
+                .body(|body| {
+                    body.rows(row_height, rows.len(), |mut row| {
+                        let id = &rows[row.index()];
+                        let Some(device) = view.get(id).cloned() else {
+                            return;
+                        };
+                        a11y::cell(&mut row, |ui| device_status_badge(ui, &device));
+                        let selected = self.selected.as_deref() == Some(id.as_str());
+                        let mut picked = false;
+                        a11y::cell(&mut row, |ui| {
+                            let name = device.name.as_deref().unwrap_or("—");
+                            // Keyed by the id, not the row (see the services table).
+                            let response = ui
+                                .push_id(&device.id, |ui| ui.selectable_label(selected, name))
+                                .inner;
+                            // Names repeat (two "Desk lamp"s); ids do not.
+                            a11y::set_name(ui, response.id, format!("{name} ({})", device.id));
+                            picked = response.clicked();
+                        });
+                        a11y::cell(&mut row, |ui| {
+                            ui.label(RichText::new(&device.id).monospace());
+                        });
+                        a11y::cell(&mut row, |ui| {
+                            ui.label(device.room.as_deref().unwrap_or("—"));
+                        });
+                        a11y::cell(&mut row, |ui| {
+                            ui.label(device.kind.as_deref().unwrap_or("—"));
+                        });
+                        a11y::cell(&mut row, |ui| {
+                            ui.label(relative_time(ui.ctx(), device.last_seen.as_deref()));
+                        });
+                        row.set_selected(selected);
+                        if picked || row.response().clicked() {
+                            self.selected = Some(id.clone());
                         }
                     });
-                }
-            })
-            .body(|body| {
-                body.rows(row_height, rows.len(), |mut row| {
-                    let id = &rows[row.index()];
-                    let Some(device) = view.get(id).cloned() else {
-                        return;
-                    };
-                    a11y::cell(&mut row, |ui| device_status_badge(ui, &device));
-                    let selected = self.selected.as_deref() == Some(id.as_str());
-                    let mut picked = false;
-                    a11y::cell(&mut row, |ui| {
-                        let name = device.name.as_deref().unwrap_or("—");
-                        // Keyed by the id, not the row (see the services table).
-                        let response = ui
-                            .push_id(&device.id, |ui| ui.selectable_label(selected, name))
-                            .inner;
-                        // Names repeat (two "Desk lamp"s); ids do not.
-                        a11y::set_name(ui, response.id, format!("{name} ({})", device.id));
-                        picked = response.clicked();
-                    });
-                    a11y::cell(&mut row, |ui| {
-                        ui.label(RichText::new(&device.id).monospace());
-                    });
-                    a11y::cell(&mut row, |ui| {
-                        ui.label(device.room.as_deref().unwrap_or("—"));
-                    });
-                    a11y::cell(&mut row, |ui| {
-                        ui.label(device.kind.as_deref().unwrap_or("—"));
-                    });
-                    a11y::cell(&mut row, |ui| {
-                        ui.label(relative_time(ui.ctx(), device.last_seen.as_deref()));
-                    });
-                    row.set_selected(selected);
-                    if picked || row.response().clicked() {
-                        self.selected = Some(id.clone());
-                    }
                 });
-            });
-        let resize_names = [(1, "Name"), (2, "Id"), (3, "Room")];
-        a11y::name_resize_handles(ui, table_id, &resize_names);
+            let resize_names = [(1, "Name"), (2, "Id"), (3, "Room")];
+            a11y::name_resize_handles(ui, table_id, &resize_names);
+        });
         if let Some(sort) = sort_clicked {
             if view.sort == sort {
                 view.ascending = !view.ascending;
@@ -251,10 +260,10 @@ impl DevicesPanel {
                 device_status_badge(ui, &device);
                 ui.end_row();
             });
-        ui.label(RichText::new("Reported state").strong());
+        section_heading(ui, "Reported state");
         json_view(ui, "device-state", "Reported state (JSON)", &device.state);
         ui.separator();
-        ui.label(RichText::new("Send a command").strong());
+        section_heading(ui, "Send a command");
         ui.horizontal(|ui| {
             let label = ui.label("Command");
             ui.add(egui::TextEdit::singleline(&mut self.command).desired_width(140.0))

@@ -11,7 +11,7 @@ use crate::gui::models::MessageList;
 use crate::gui::widgets::a11y;
 use crate::gui::widgets::json::json_view;
 use crate::gui::widgets::notice::{Notice, notice_ui};
-use crate::gui::widgets::style::primary_button;
+use crate::gui::widgets::style::{primary_button, section_heading};
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use std::sync::Arc;
@@ -174,7 +174,10 @@ impl MonitorPanel {
     }
 
     fn publish_ui(&mut self, ui: &mut Ui, core: &Core, read_only: bool) {
-        ui.label(RichText::new(format!("Publish under {}/", core.mqtt.topics().prefix())).strong());
+        section_heading(
+            ui,
+            format!("Publish under {}/", core.mqtt.topics().prefix()),
+        );
         ui.horizontal(|ui| {
             let label = ui.label("Topic");
             ui.add(

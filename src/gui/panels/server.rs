@@ -8,7 +8,7 @@ use crate::core::secret::Secret;
 use crate::core::settings::{ApiSettings, SettingsError};
 use crate::gui::tasks::Task;
 use crate::gui::widgets::badge::Tone;
-use crate::gui::widgets::style::primary_button;
+use crate::gui::widgets::style::{primary_button, section_heading};
 use egui::{RichText, Ui};
 use std::net::IpAddr;
 
@@ -54,7 +54,7 @@ impl ServerPanel {
         }
         let status = core.api.status();
         ui.horizontal(|ui| {
-            ui.label(RichText::new("Remote access").strong());
+            section_heading(ui, "Remote access");
             match &status {
                 ApiStatus::Running {
                     addr,
@@ -152,7 +152,7 @@ impl ServerPanel {
         });
         if let ApiStatus::Running { addr, .. } = status {
             ui.separator();
-            ui.label(RichText::new("For remote clients").strong());
+            section_heading(ui, "For remote clients");
             let host = if addr.ip().is_unspecified() {
                 "<this machine's address>".to_owned()
             } else {

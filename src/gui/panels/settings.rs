@@ -11,6 +11,7 @@ use crate::gui::kiosk::hash_pin;
 use crate::gui::tasks::Task;
 use crate::gui::widgets::a11y;
 use crate::gui::widgets::notice::{Notice, notice_ui};
+use crate::gui::widgets::style::section_heading;
 use egui::{RichText, Ui};
 use std::path::PathBuf;
 
@@ -133,7 +134,7 @@ impl SettingsPanel {
     ) {
         self.finish_tasks();
         notice_ui(ui, self.save_error.as_ref());
-        ui.heading("Broker");
+        section_heading(ui, "Broker");
         ui.label(
             RichText::new(format!(
                 "In use now: {}{}",
@@ -243,7 +244,7 @@ impl SettingsPanel {
         ui.separator();
         self.fleet_ui(ui, core, runtime, read_only);
         ui.separator();
-        ui.heading("Appearance");
+        section_heading(ui, "Appearance");
         ui.horizontal(|ui| {
             let mut chosen = self.theme;
             ui.label("Theme");
@@ -276,7 +277,7 @@ impl SettingsPanel {
             }
         });
         ui.separator();
-        ui.heading("Kiosk PIN");
+        section_heading(ui, "Kiosk PIN");
         ui.label(RichText::new("The kiosk on the home server's display is read-only until this PIN is typed. It is stored hashed.").weak());
         ui.horizontal(|ui| {
             let label = ui.label("New PIN");
@@ -344,7 +345,7 @@ impl SettingsPanel {
         runtime: &tokio::runtime::Handle,
         read_only: bool,
     ) {
-        ui.heading("Fleet");
+        section_heading(ui, "Fleet");
         ui.label(
             RichText::new(format!(
                 "Now: {} (this manager's id: {}).",

@@ -10,6 +10,7 @@ use crate::core::transfer::{
 };
 use crate::gui::tasks::Task;
 use crate::gui::widgets::notice::{Notice, notice_ui};
+use crate::gui::widgets::style::section_heading;
 use egui::{RichText, Ui};
 use std::path::PathBuf;
 
@@ -61,7 +62,7 @@ impl TransferPanel {
         self.finish_tasks();
         self.backup_ui(ui, core, runtime, read_only);
         ui.separator();
-        ui.heading("Export");
+        section_heading(ui, "Export");
         ui.horizontal(|ui| {
             ui.checkbox(
                 &mut self.include_secrets,
@@ -81,7 +82,7 @@ impl TransferPanel {
             }
         });
         ui.separator();
-        ui.heading("Import");
+        section_heading(ui, "Import");
         if ui
             .add_enabled(
                 !read_only && !self.pick.running(),
@@ -160,7 +161,7 @@ impl TransferPanel {
         runtime: &tokio::runtime::Handle,
         read_only: bool,
     ) {
-        ui.heading("Backup and restore");
+        section_heading(ui, "Backup and restore");
         ui.label("One file with every config, its history and the settings.");
         ui.horizontal(|ui| {
             ui.checkbox(

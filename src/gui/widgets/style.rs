@@ -111,6 +111,12 @@ pub fn destructive_button(ui: &egui::Ui, text: &str) -> egui::Button<'static> {
     egui::Button::new(RichText::new(text).color(palette.bad)).stroke(Stroke::new(1.0, palette.bad))
 }
 
+/// A section's heading inside a panel: one size and weight everywhere, a little space above.
+pub fn section_heading(ui: &mut egui::Ui, text: impl Into<String>) -> egui::Response {
+    ui.add_space(4.0);
+    ui.label(RichText::new(text).strong().size(16.0))
+}
+
 /// WCAG's contrast ratio of two opaque colours (1.0 to 21.0).
 pub fn contrast_ratio(a: Color32, b: Color32) -> f32 {
     let (la, lb) = (relative_luminance(a), relative_luminance(b));

@@ -22,7 +22,7 @@ use crate::gui::tasks::Task;
 use crate::gui::widgets::changes::changes_ui;
 use crate::gui::widgets::notice::{Notice, notice_ui};
 use crate::gui::widgets::schema_form::{FormState, object_form};
-use crate::gui::widgets::style::{destructive_button, primary_button};
+use crate::gui::widgets::style::{destructive_button, primary_button, section_heading};
 use egui::{RichText, Ui};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -596,7 +596,7 @@ fn review_ui(
     state: &EditorState,
     save: &Task<Result<Committed, ConfigError>>,
 ) -> Option<Choice> {
-    ui.label(RichText::new("Review the change").strong());
+    section_heading(ui, "Review the change");
     changes_ui(ui, "review", changes);
     let mut choice = None;
     ui.horizontal(|ui| {
