@@ -1221,6 +1221,15 @@ fn the_editor_and_the_tables_answer_the_keyboard() {
     gui.frames(2);
     gui.harness.key_press(egui::Key::Escape);
     gui.until("Esc closes it", |h, _| h.state().editor().is_none());
+    // In the Monitor, ↓ selects the newest message and shows it whole.
+    gui.harness.state_mut().tab = Tab::Monitor;
+    gui.until("messages are listed", |h, _| has_text(h, "alicia/"));
+    gui.harness.key_press(egui::Key::ArrowDown);
+    gui.until("the message shows", |h, _| {
+        h.query_by_label("The message (JSON)").is_some()
+    });
+    gui.harness.state_mut().tab = Tab::Services;
+    gui.frames(2);
 
     gui.open("whisper-service");
     gui.harness

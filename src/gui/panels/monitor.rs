@@ -89,7 +89,34 @@ impl MonitorPanel {
         egui::CentralPanel::default().show(ui, |ui| self.table_ui(ui, view));
     }
 
+    /// ↑/↓ (when no text field has the keys) select the newer or older message.
+    fn move_selection(&mut self, ui: &Ui, view: &mut MessageList) {
+        if ui.ctx().egui_wants_keyboard_input() {
+            return;
+        }
+        let (up, down) = ui.input_mut(|i| {
+            (
+                i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowUp),
+                i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowDown),
+            )
+        });
+        let count = view.len();
+        if !(up || down) || count == 0 {
+            return;
+        }
+        let at = self.selected.as_ref().and_then(|selected| {
+            (0..count).find(|&i| view.newest(i).is_some_and(|r| Arc::ptr_eq(r, selected)))
+        });
+        let next = match (at, down) {
+            (None, _) => 0,
+            (Some(index), true) => (index + 1).min(count - 1),
+            (Some(index), false) => index.saturating_sub(1),
+        };
+        self.selected = view.newest(next).cloned();
+    }
+
     fn table_ui(&mut self, ui: &mut Ui, view: &mut MessageList) {
+        self.move_selection(ui, view);
         let count = view.len();
         let row_height = ui.spacing().interact_size.y.max(20.0);
         let mono = egui::TextStyle::Monospace.resolve(ui.style());
