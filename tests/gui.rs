@@ -1399,3 +1399,58 @@ fn every_state_renders_as_in_its_snapshot() {
     gui.harness
         .snapshot_options("state-server-running", &options);
 }
+
+/// Locked is locked: what was open when the kiosk locked (a delete confirmation, a revealed
+/// key, the new-service dialog) is gone or refused, and nothing reveals or copies the token.
+#[test]
+fn a_locked_kiosk_reveals_copies_and_confirms_nothing() {
+    let file = SettingsFile {
+        kiosk_pin_hash: Some(alicia_config_manager::gui::kiosk::hash_pin("2468").unwrap()),
+        ..SettingsFile::default()
+    };
+    let mut gui = gui(
+        GuiOptions {
+            kiosk: true,
+            demo: false,
+        },
+        file,
+    );
+    gui.until("the services are listed", |h, _| {
+        h.query_by_label("whisper-service").is_some()
+    });
+    gui.harness
+        .get_by_label("PIN")
+        .set_text_value_accesskit("2468");
+    gui.frames(2);
+    gui.click("Unlock");
+    gui.until("editing is unlocked", |h, _| {
+        has_text(h, "editing unlocked")
+    });
+    gui.open("whisper-service");
+    gui.click("Reveal API key");
+    gui.click("Delete service…");
+    gui.until("the confirmation", |h, _| {
+        h.query_by_label("Delete").is_some()
+    });
+
+    gui.click("Lock");
+    gui.frames(3);
+    assert!(
+        gui.harness.query_by_label("Delete").is_none(),
+        "the confirmation opened before the lock is gone"
+    );
+    assert!(
+        locked(&gui.harness.get_by_label("Reveal API key")),
+        "the key is hidden again and cannot be revealed"
+    );
+    assert!(locked(&gui.harness.get_by_label("New service…")));
+    gui.harness.state_mut().tab = Tab::Server;
+    gui.frames(3);
+    assert!(locked(&gui.harness.get_by_label("Reveal the access token")));
+    assert!(locked(&gui.harness.get_by_label("Copy")));
+    // Touch sizes in every theme, not only the one active at start.
+    for theme in [egui::Theme::Dark, egui::Theme::Light] {
+        let style = gui.harness.ctx.style_of(theme);
+        assert!(style.spacing.interact_size.y >= 44.0, "{theme:?}");
+    }
+}

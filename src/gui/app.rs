@@ -120,7 +120,8 @@ impl AliciaApp {
             .unwrap_or(if options.kiosk { 1.4 } else { 1.0 });
         ctx.set_zoom_factor(scale);
         if options.kiosk {
-            ctx.global_style_mut(|style| {
+            // In every theme: a theme switched to later keeps the touch sizes.
+            ctx.all_styles_mut(|style| {
                 style.spacing.interact_size.y = 44.0;
                 style.spacing.button_padding = egui::vec2(14.0, 10.0);
                 style.spacing.item_spacing = egui::vec2(12.0, 10.0);

@@ -66,6 +66,10 @@ impl DevicesPanel {
 
     /// Draws the table and the details.
     pub fn ui(&mut self, ui: &mut Ui, core: &Core, view: &mut DeviceList, read_only: bool) {
+        if read_only {
+            // Locked: a confirmation opened before the lock is gone.
+            self.confirm_forget = None;
+        }
         ui.horizontal(|ui| {
             let label = ui.label("Filter");
             let filter = ui

@@ -92,6 +92,10 @@ impl HistoryPanel {
         read_only: bool,
         generation: u64,
     ) {
+        if read_only {
+            // Locked: a confirmation opened before the lock is gone.
+            self.confirm = None;
+        }
         if let Some(result) = self.rollback.take() {
             self.message = Some(match result {
                 Ok(committed) => {

@@ -31,6 +31,10 @@ pub struct MonitorPanel {
 impl MonitorPanel {
     /// Draws the monitor.
     pub fn ui(&mut self, ui: &mut Ui, core: &Core, view: &mut MessageList, read_only: bool) {
+        if read_only {
+            // Locked: a confirmation opened before the lock is gone.
+            self.confirm_retained = false;
+        }
         ui.horizontal(|ui| {
             let word = if view.paused { "Resume" } else { "Pause" };
             if ui.button(word).clicked() {

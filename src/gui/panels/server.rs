@@ -49,6 +49,10 @@ impl ServerPanel {
         runtime: &tokio::runtime::Handle,
         read_only: bool,
     ) {
+        if read_only {
+            // Locked: the token is neither shown nor copied.
+            self.reveal = false;
+        }
         if let Some(Err(error)) = self.saving.take() {
             self.problem = Some(format!("settings not saved: {error}"));
         }
@@ -101,7 +105,7 @@ impl ServerPanel {
                 ui.add_enabled(!read_only, egui::TextEdit::singleline(&mut self.token).password(!self.reveal).desired_width(260.0))
                     .labelled_by(label.id);
                 let word = if self.reveal { "Hide" } else { "Reveal" };
-                let toggle = ui.button(word);
+                let toggle = ui.add_enabled(!read_only, egui::Button::new(word));
                 crate::gui::widgets::a11y::set_name(ui, toggle.id, format!("{word} the access token"));
                 if toggle.clicked() {
                     self.reveal = !self.reveal;
@@ -112,7 +116,7 @@ impl ServerPanel {
                         Err(error) => self.problem = Some(format!("no token generated: {error}")),
                     }
                 }
-                if ui.add_enabled(!self.token.is_empty(), egui::Button::new("Copy")).clicked() {
+                if ui.add_enabled(!read_only && !self.token.is_empty(), egui::Button::new("Copy")).clicked() {
                     ui.ctx().copy_text(self.token.clone());
                 }
             });

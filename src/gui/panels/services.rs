@@ -83,6 +83,10 @@ impl ServicesPanel {
         read_only: bool,
     ) -> ServicesAction {
         let mut action = ServicesAction::None;
+        if read_only {
+            // Locked: a dialog opened before the lock is gone.
+            self.new_service = None;
+        }
         ui.horizontal(|ui| {
             let label = ui.label("Filter");
             let filter = ui

@@ -518,7 +518,9 @@ fn text_field(
         }
         if secret {
             let word = if revealed { "Hide" } else { "Reveal" };
-            let toggle = ui.button(word).on_hover_text("Show or hide the secret");
+            let toggle = ui
+                .add_enabled(!state.read_only, egui::Button::new(word))
+                .on_hover_text("Show or hide the secret");
             a11y::set_name(ui, toggle.id, format!("{word} {name}"));
             if toggle.clicked() {
                 if revealed {

@@ -214,6 +214,14 @@ impl ConfigEditor {
         generation: u64,
     ) -> EditorOutcome {
         self.form.read_only = read_only;
+        if read_only {
+            // Locked (the kiosk): nothing reveals a secret, and no confirmation opened before
+            // the lock stays usable.
+            self.form.revealed.clear();
+            if self.stage != Stage::Editing {
+                self.stage = Stage::Editing;
+            }
+        }
         self.refresh(core, generation);
         if self.state.needs_validation() {
             self.validate(core);
