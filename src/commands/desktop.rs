@@ -2,6 +2,7 @@
 //! window on the main thread.
 
 use super::runtime;
+use super::shutdown_signal::ShutdownSignal;
 use crate::core::settings::{Settings, SettingsFile};
 use crate::gui::{self, GuiOptions};
 use crate::session::{ServeApi, Session};
@@ -10,6 +11,12 @@ use crate::session::{ServeApi, Session};
 /// window, and stops everything cleanly once the window is closed.
 pub fn run(settings: Settings, file: SettingsFile, demo: bool, kiosk: bool) -> anyhow::Result<()> {
     let runtime = runtime()?;
+    // Listened for from the start (a signal during start-up is not lost); it closes the
+    // window, and the session stops as when the window is closed by hand.
+    let mut shutdown = {
+        let _inside = runtime.enter();
+        ShutdownSignal::install()
+    };
     let serve = if file.api_enabled == Some(true) {
         ServeApi::On
     } else {
@@ -22,6 +29,7 @@ pub fn run(settings: Settings, file: SettingsFile, demo: bool, kiosk: bool) -> a
         runtime.handle().clone(),
         options,
         file,
+        async move { shutdown.received().await },
     );
     runtime.block_on(session.stop());
     shown.map_err(anyhow::Error::msg)

@@ -24,13 +24,15 @@ pub struct GuiOptions {
     pub demo: bool,
 }
 
-/// Opens the window and runs until it is closed (on the calling thread, which must be the
-/// main thread); the core keeps running on `runtime`.
+/// Opens the window and runs until it is closed — by the user, or when `stop` resolves (a
+/// SIGTERM or SIGINT) — on the calling thread, which must be the main thread; the core keeps
+/// running on `runtime`.
 pub fn run(
     core: Core,
     runtime: tokio::runtime::Handle,
     options: GuiOptions,
     settings_file: SettingsFile,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
     let viewport = egui::ViewportBuilder::default()
         .with_title("Alicia Config Manager")
@@ -46,6 +48,13 @@ pub fn run(
         "Alicia Config Manager",
         native,
         Box::new(move |cc| {
+            let ctx = cc.egui_ctx.clone();
+            runtime.spawn(async move {
+                stop.await;
+                tracing::info!("stop signal: closing the window");
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                ctx.request_repaint();
+            });
             Ok(Box::new(AliciaApp::new(
                 &cc.egui_ctx,
                 core,
