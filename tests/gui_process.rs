@@ -4,11 +4,6 @@
 //!
 //! Needs `Xvfb` (scripts/test installs it); without it the test says so and does nothing.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "in a test, a panic is the failure report"
-)]
-
 mod support;
 
 use serde_json::Value;
