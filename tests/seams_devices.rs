@@ -11,10 +11,10 @@
 mod support;
 
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::headless::Headless;
 use support::sio::SioClient;
-use support::{PATIENCE, TestBroker, TestClient};
+use support::{TestBroker, TestClient, wait_for};
 
 async fn status_of(http: &reqwest::Client, manager: &Headless, id: &str) -> u16 {
     http.get(format!("{}/api/devices/{id}", manager.base))
@@ -23,14 +23,6 @@ async fn status_of(http: &reqwest::Client, manager: &Headless, id: &str) -> u16 
         .unwrap()
         .status()
         .as_u16()
-}
-
-async fn wait_for(what: &str, mut probe: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !probe().await {
-        assert!(Instant::now() < deadline, "{what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// The retained, non-empty messages the broker holds under `filter`, read by a fresh client.

@@ -11,9 +11,8 @@
 mod support;
 
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
 use support::headless::Headless;
-use support::{PATIENCE, TestBroker, TestClient};
+use support::{TestBroker, TestClient, wait_for};
 
 /// A folder holding two configs stored an hour ago.
 fn folder_from_an_hour_ago() -> tempfile::TempDir {
@@ -51,14 +50,6 @@ fn pending_check(checks: &Value, service: &str) -> Option<Value> {
         .iter()
         .find(|c| c["kind"] == "pending_too_long" && c["service"] == service)
         .cloned()
-}
-
-async fn wait_for(what: &str, mut probe: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !probe().await {
-        assert!(Instant::now() < deadline, "{what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

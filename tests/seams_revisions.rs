@@ -12,9 +12,8 @@
 mod support;
 
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
 use support::headless::Headless;
-use support::{PATIENCE, TestBroker, TestClient};
+use support::{TestBroker, TestClient, wait_for};
 
 const SET: &str = "alicia/config/llm-main/set";
 const ERROR: &str = "alicia/config/llm-main/error";
@@ -38,14 +37,6 @@ async fn history(http: &reqwest::Client, manager: &Headless, token: Option<&str>
     }
     let answer: Value = request.send().await.unwrap().json().await.unwrap();
     answer.as_array().unwrap().clone()
-}
-
-async fn wait_for(what: &str, mut probe: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !probe().await {
-        assert!(Instant::now() < deadline, "{what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,10 +14,10 @@ mod support;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::headless::Headless;
 use support::sio::SioClient;
-use support::{PATIENCE, TestBroker, TestClient};
+use support::{TestBroker, TestClient, wait_for};
 
 const SCHEMA_TOPIC: &str = "alicia/config/llm-main/schema";
 const MASK: &str = alicia_config_manager::core::config::MASK;
@@ -46,14 +46,6 @@ async fn put(http: &reqwest::Client, manager: &Headless, document: &Value) -> (S
         .unwrap();
     let status = answer.status();
     (status, answer.json().await.unwrap_or(Value::Null))
-}
-
-async fn wait_for(what: &str, mut probe: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !probe().await {
-        assert!(Instant::now() < deadline, "{what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// The retained schema a fresh subscriber gets (`None`: none).

@@ -133,6 +133,15 @@ pub fn app_binary() -> &'static str {
     env!("CARGO_BIN_EXE_alicia-config-manager")
 }
 
+/// Asks `probe` every 100 ms until it says yes; panics with `what` after [`PATIENCE`].
+pub async fn wait_for(what: &str, mut probe: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while !probe().await {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Waits until the REST server at `base` (`http://host:port`) answers `/api/health` at all.
 pub async fn wait_for_rest(http: &reqwest::Client, base: &str) {
     let deadline = Instant::now() + PATIENCE;

@@ -207,28 +207,14 @@ impl DevicesPanel {
 
     /// ↑/↓ (when no text field has the keys) select the device above or below.
     fn move_selection(&mut self, ui: &Ui, rows: &[String]) {
-        if ui.ctx().egui_wants_keyboard_input() {
-            return;
-        }
-        let (up, down) = ui.input_mut(|i| {
-            (
-                i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowUp),
-                i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowDown),
-            )
-        });
-        if !(up || down) {
-            return;
-        }
-        let at = self
-            .selected
-            .as_ref()
-            .and_then(|id| rows.iter().position(|row| row == id));
-        let next = match (at, down) {
-            (None, _) => 0,
-            (Some(index), true) => (index + 1).min(rows.len() - 1),
-            (Some(index), false) => index.saturating_sub(1),
+        let at = || {
+            self.selected
+                .as_ref()
+                .and_then(|id| rows.iter().position(|row| row == id))
         };
-        self.selected = rows.get(next).cloned();
+        if let Some(next) = a11y::arrow_step(ui, rows.len(), at) {
+            self.selected = rows.get(next).cloned();
+        }
     }
 
     fn details_ui(&mut self, ui: &mut Ui, core: &Core, view: &DeviceList, read_only: bool) {

@@ -95,28 +95,16 @@ impl MonitorPanel {
 
     /// ↑/↓ (when no text field has the keys) select the newer or older message.
     fn move_selection(&mut self, ui: &Ui, view: &mut MessageList) {
-        if ui.ctx().egui_wants_keyboard_input() {
-            return;
-        }
-        let (up, down) = ui.input_mut(|i| {
-            (
-                i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowUp),
-                i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowDown),
-            )
-        });
         let count = view.len();
-        if !(up || down) || count == 0 {
-            return;
-        }
-        let at = self.selected.as_ref().and_then(|selected| {
-            (0..count).find(|&i| view.newest(i).is_some_and(|r| Arc::ptr_eq(r, selected)))
-        });
-        let next = match (at, down) {
-            (None, _) => 0,
-            (Some(index), true) => (index + 1).min(count - 1),
-            (Some(index), false) => index.saturating_sub(1),
+        // Scanned only when a key was pressed: the ring may hold 10,000 messages.
+        let selected = self.selected.clone();
+        let at = || {
+            let selected = selected?;
+            (0..count).find(|&i| view.newest(i).is_some_and(|r| Arc::ptr_eq(r, &selected)))
         };
-        self.selected = view.newest(next).cloned();
+        if let Some(next) = a11y::arrow_step(ui, count, at) {
+            self.selected = view.newest(next).cloned();
+        }
     }
 
     fn table_ui(&mut self, ui: &mut Ui, view: &mut MessageList) {

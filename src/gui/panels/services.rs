@@ -308,30 +308,16 @@ impl ServicesPanel {
     /// ↑/↓ (when no text field has the keys) move the cursor to the row above or below the
     /// cursor (or the open service) and focus its name, which Enter opens.
     fn move_cursor(&mut self, ui: &Ui, shown: &[&ServiceOverview], selected: Option<&str>) {
-        if shown.is_empty() || ui.ctx().egui_wants_keyboard_input() {
-            return;
-        }
-        let (up, down) = ui.input_mut(|i| {
-            (
-                i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowUp),
-                i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowDown),
-            )
-        });
-        if !(up || down) {
-            return;
-        }
-        let at = self
-            .cursor
-            .as_deref()
-            .or(selected)
-            .and_then(|name| shown.iter().position(|s| s.service_name == name));
-        let next = match (at, down) {
-            (None, _) => 0,
-            (Some(index), true) => (index + 1).min(shown.len() - 1),
-            (Some(index), false) => index.saturating_sub(1),
+        let at = || {
+            self.cursor
+                .as_deref()
+                .or(selected)
+                .and_then(|name| shown.iter().position(|s| s.service_name == name))
         };
-        self.cursor = Some(shown[next].service_name.clone());
-        self.focus_cursor = true;
+        if let Some(next) = a11y::arrow_step(ui, shown.len(), at) {
+            self.cursor = Some(shown[next].service_name.clone());
+            self.focus_cursor = true;
+        }
     }
 
     fn sort_rows(&self, rows: &mut [&ServiceOverview]) {

@@ -25,6 +25,29 @@ pub fn find_shortcut(ui: &Ui, filter: &egui::Response) {
     }
 }
 
+/// ↑/↓ in a table of `rows` rows whose current row `at` finds (asked only when a key was
+/// pressed): the row to move to (the first when none is current), or `None` when neither key
+/// was pressed, the table is empty, or a text field has the keys.
+pub fn arrow_step(ui: &Ui, rows: usize, at: impl FnOnce() -> Option<usize>) -> Option<usize> {
+    if rows == 0 || ui.ctx().egui_wants_keyboard_input() {
+        return None;
+    }
+    let (up, down) = ui.input_mut(|i| {
+        (
+            i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowUp),
+            i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowDown),
+        )
+    });
+    if !(up || down) {
+        return None;
+    }
+    Some(match at() {
+        None => 0,
+        Some(index) if down => (index + 1).min(rows - 1),
+        Some(index) => index.saturating_sub(1),
+    })
+}
+
 /// The id egui_extras gives a table's column-resize handle: call before building the table
 /// with `id_salt`, in the same `Ui`.
 pub fn table_state_id(ui: &Ui, id_salt: &str) -> Id {
