@@ -86,7 +86,7 @@ fn handler(c: &mut Criterion) {
 /// The kiosk's PIN check and a new PIN's hash (Argon2: slow on purpose). They run on the
 /// runtime's blocking pool; this is the frame they used to take on the UI thread.
 fn kiosk_pin(c: &mut Criterion) {
-    use alicia_config_manager::gui::kiosk::{hash_pin, verify_pin};
+    use alicia_config_manager::core::kiosk_pin::{hash_pin, verify_pin};
     let hash = hash_pin("2468").expect("a hash");
     let mut group = c.benchmark_group("kiosk PIN (Argon2)");
     group.sample_size(10);

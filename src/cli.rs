@@ -188,6 +188,28 @@ pub enum Command {
     /// every document first, prints what will change, then stores each change (source
     /// `import`). Stop the manager using the folder first.
     Import(ImportArgs),
+    /// Set or clear the kiosk's unlock PIN (4 to 8 digits) for the account this runs as, in
+    /// the same settings file the kiosk reads (mind --config-dir, --portable and --demo). The
+    /// PIN is read from the terminal twice without echo, or from the first line of stdin when
+    /// piped; only its Argon2 hash is stored (mode 0600).
+    KioskPin(KioskPinArgs),
+}
+
+/// `kiosk-pin`'s options.
+#[derive(Debug, Clone, Args)]
+pub struct KioskPinArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: KioskPinAction,
+}
+
+/// What `kiosk-pin` does.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum KioskPinAction {
+    /// Set the PIN (a new one replaces the old, and the count of wrong tries is reset).
+    Set,
+    /// Remove the PIN: the kiosk stays read-only until one is set.
+    Clear,
 }
 
 /// `import`'s options.

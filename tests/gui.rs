@@ -8,6 +8,7 @@
     reason = "in a test, a panic is the failure report"
 )]
 
+mod gui_support;
 mod support;
 
 use alicia_config_manager::core::config::{
@@ -20,71 +21,11 @@ use alicia_config_manager::gui::app::Tab;
 use alicia_config_manager::gui::{AliciaApp, GuiOptions};
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::{Harness, SnapshotOptions};
+use gui_support::*;
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
-use support::{PATIENCE, TestBroker, TestClient, start_core};
-
-struct Gui {
-    harness: Harness<'static, AliciaApp>,
-    core: Core,
-    broker: TestBroker,
-    runtime: tokio::runtime::Runtime,
-    _core_runtime: CoreRuntime,
-    dir: tempfile::TempDir,
-}
-
-fn gui(options: GuiOptions, file: SettingsFile) -> Gui {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let broker = TestBroker::embedded();
-    let dir = tempfile::tempdir().unwrap();
-    let (core, core_runtime) = runtime.block_on(start_core(dir.path(), broker.port, |_| {}));
-    let harness = window(&core, runtime.handle(), options, file);
-    Gui {
-        harness,
-        core,
-        broker,
-        runtime,
-        _core_runtime: core_runtime,
-        dir,
-    }
-}
-
-/// The app's window over `core`.
-fn window(
-    core: &Core,
-    runtime: &tokio::runtime::Handle,
-    options: GuiOptions,
-    file: SettingsFile,
-) -> Harness<'static, AliciaApp> {
-    let (app_core, handle) = (core.clone(), runtime.clone());
-    Harness::builder()
-        .with_size(egui::vec2(1320.0, 820.0))
-        .build_eframe(move |cc| AliciaApp::new(&cc.egui_ctx, app_core, handle, options, &file))
-}
-
-/// A second manager on the same broker, started as a follower, with its own window.
-struct FollowerWindow {
-    core: Core,
-    harness: Harness<'static, AliciaApp>,
-    runtime: CoreRuntime,
-    _dir: tempfile::TempDir,
-}
+use support::{TestBroker, TestClient, start_core};
 
 impl Gui {
-    /// Steps frames until `condition` holds (the core works on other threads meanwhile).
-    fn until(
-        &mut self,
-        what: &str,
-        condition: impl Fn(&Harness<'static, AliciaApp>, &Core) -> bool,
-    ) {
-        let core = &self.core;
-        step_until(&mut self.harness, what, |h| condition(h, core));
-    }
-
     /// Starts a follower of this window's manager, with a window of its own.
     fn follower(&self) -> FollowerWindow {
         let dir = tempfile::tempdir().unwrap();
@@ -118,53 +59,14 @@ impl Gui {
             ))
             .unwrap()
     }
-
-    fn frames(&mut self, n: usize) {
-        for _ in 0..n {
-            self.harness.step();
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    fn click(&mut self, label: &str) {
-        self.harness.get_by_label(label).click();
-        self.frames(3);
-    }
-
-    fn open(&mut self, service: &str) {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            self.until("the service is listed", |h, _| {
-                h.query_by_label(service).is_some()
-            });
-            // A click can miss while the table is still being rebuilt (rows arriving): again.
-            self.click(service);
-            for _ in 0..10 {
-                if self
-                    .harness
-                    .state()
-                    .editor()
-                    .is_some_and(|e| e.service() == service)
-                {
-                    // Drawn once more, so its form is in the tree.
-                    self.frames(2);
-                    return;
-                }
-                self.frames(1);
-            }
-            assert!(Instant::now() < deadline, "the editor of {service} opens");
-        }
-    }
 }
 
-/// Whether a widget refuses input (disabled or read-only).
-fn locked(node: &egui_kittest::Node<'_>) -> bool {
-    let node = node.accesskit_node();
-    node.is_disabled() || (node.is_read_only_supported() && node.is_read_only())
-}
-
-fn has_text(harness: &Harness<'static, AliciaApp>, text: &str) -> bool {
-    harness.query_all_by_label_contains(text).next().is_some()
+/// A second manager on the same broker, started as a follower, with its own window.
+struct FollowerWindow {
+    core: Core,
+    harness: Harness<'static, AliciaApp>,
+    runtime: CoreRuntime,
+    _dir: tempfile::TempDir,
 }
 
 #[test]
@@ -322,50 +224,6 @@ fn a_live_update_never_wipes_what_is_being_typed() {
 }
 
 #[test]
-fn the_kiosk_refuses_edits_until_the_pin() {
-    let file = SettingsFile {
-        kiosk_pin_hash: Some(alicia_config_manager::gui::kiosk::hash_pin("2468").unwrap()),
-        ..SettingsFile::default()
-    };
-    let mut gui = gui(
-        GuiOptions {
-            kiosk: true,
-            demo: false,
-        },
-        file,
-    );
-    gui.until("the services are listed", |h, _| {
-        h.query_by_label("whisper-service").is_some()
-    });
-    assert!(
-        gui.harness.query_by_label("Settings").is_none(),
-        "no Settings tab while locked"
-    );
-    gui.open("whisper-service");
-    assert!(
-        locked(&gui.harness.get_by_label("Endpoint 1 · Address")),
-        "read-only while locked"
-    );
-    assert!(locked(&gui.harness.get_by_label("Delete service…")));
-    gui.harness
-        .get_by_label("PIN")
-        .set_text_value_accesskit("1357");
-    gui.frames(2);
-    gui.click("Unlock");
-    gui.until("a wrong PIN is refused", |h, _| has_text(h, "wrong PIN"));
-    assert!(gui.harness.state().read_only());
-    gui.harness
-        .get_by_label("PIN")
-        .set_text_value_accesskit("2468");
-    gui.frames(2);
-    gui.click("Unlock");
-    gui.until("editing is unlocked", |h, _| {
-        has_text(h, "editing unlocked")
-    });
-    assert!(!locked(&gui.harness.get_by_label("Endpoint 1 · Address")));
-}
-
-#[test]
 fn the_kiosk_pin_set_in_settings_is_stored_hashed() {
     let mut gui = gui(GuiOptions::default(), SettingsFile::default());
     gui.harness.state_mut().tab = Tab::Settings;
@@ -387,7 +245,9 @@ fn the_kiosk_pin_set_in_settings_is_stored_hashed() {
     let stored: Value = serde_json::from_str(&text).unwrap();
     let hash = stored["kiosk_pin_hash"].as_str().unwrap();
     assert!(hash.starts_with("$argon2"), "an Argon2 hash: {hash}");
-    assert!(alicia_config_manager::gui::kiosk::verify_pin("97531", hash));
+    assert!(alicia_config_manager::core::kiosk_pin::verify_pin(
+        "97531", hash
+    ));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -583,50 +443,6 @@ fn the_role_at_start_is_chosen_in_settings() {
         reread.role,
         Some(alicia_config_manager::core::fleet::RoleSetting::Follower)
     );
-}
-
-/// Steps `harness` until `condition` holds.
-/// Opens `service`'s editor in a window of its own, clicking again if a click misses while
-/// the table is being rebuilt.
-fn open_in(harness: &mut Harness<'static, AliciaApp>, service: &str) {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        step_until(harness, "the service is listed", |h| {
-            h.query_by_label(service).is_some()
-        });
-        harness.get_by_label(service).click();
-        for _ in 0..10 {
-            harness.step();
-            if harness
-                .state()
-                .editor()
-                .is_some_and(|e| e.service() == service)
-            {
-                // Drawn once more, so its form is in the tree.
-                harness.step();
-                harness.step();
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        assert!(Instant::now() < deadline, "the editor of {service} opens");
-    }
-}
-
-fn step_until(
-    harness: &mut Harness<'static, AliciaApp>,
-    what: &str,
-    condition: impl Fn(&Harness<'static, AliciaApp>) -> bool,
-) {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        harness.step();
-        if condition(harness) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]
@@ -1047,43 +863,6 @@ fn a_pending_settings_schema_is_accepted_in_the_editor() {
     });
 }
 
-/// Every problem the accessibility tree shows now: a control that takes focus without a name,
-/// two controls with the same name, a table cell that takes focus.
-fn accessibility_problems(harness: &Harness<'static, AliciaApp>) -> Vec<String> {
-    use egui::accesskit::{Action, Role};
-    use egui_kittest::kittest::AccessKitNode;
-    fn walk(node: AccessKitNode<'_>, names: &mut Vec<String>, problems: &mut Vec<String>) {
-        let focusable = node.data().supports_action(Action::Focus);
-        let name = node.label().filter(|l| !l.trim().is_empty());
-        if focusable {
-            match (&name, node.role()) {
-                (None, Role::Cell | Role::GenericContainer) => {
-                    problems.push(format!(
-                        "a table cell or container takes focus ({:?})",
-                        node.role()
-                    ));
-                }
-                (None, role) => problems.push(format!("a {role:?} without a name")),
-                (Some(name), _) => names.push(name.clone()),
-            }
-        }
-        for child in node.children() {
-            walk(child, names, problems);
-        }
-    }
-    let mut names = Vec::new();
-    let mut problems = Vec::new();
-    walk(harness.root().accesskit_node(), &mut names, &mut problems);
-    names.sort();
-    for pair in names.windows(2) {
-        if pair[0] == pair[1] {
-            problems.push(format!("two controls named {:?}", pair[0]));
-        }
-    }
-    problems.dedup();
-    problems
-}
-
 #[test]
 fn every_panel_is_named_for_assistive_technology() {
     let mut gui = gui(GuiOptions::default(), SettingsFile::default());
@@ -1155,38 +934,6 @@ fn every_panel_is_named_for_assistive_technology() {
     found.sort();
     found.dedup();
     assert!(found.is_empty(), "{}", found.join("\n"));
-}
-
-/// The kiosk's own controls (the PIN in the top bar) are named too, locked and unlocked.
-#[test]
-fn the_kiosk_is_named_for_assistive_technology() {
-    let file = SettingsFile {
-        kiosk_pin_hash: Some(alicia_config_manager::gui::kiosk::hash_pin("2468").unwrap()),
-        ..SettingsFile::default()
-    };
-    let mut gui = gui(
-        GuiOptions {
-            kiosk: true,
-            demo: false,
-        },
-        file,
-    );
-    gui.until("the services are listed", |h, _| {
-        h.query_by_label("whisper-service").is_some()
-    });
-    let locked = accessibility_problems(&gui.harness);
-    assert!(locked.is_empty(), "locked: {}", locked.join("\n"));
-    gui.harness
-        .get_by_label("PIN")
-        .set_text_value_accesskit("2468");
-    gui.frames(2);
-    gui.click("Unlock");
-    gui.until("editing is unlocked", |h, _| {
-        has_text(h, "editing unlocked")
-    });
-    gui.open("whisper-service");
-    let unlocked = accessibility_problems(&gui.harness);
-    assert!(unlocked.is_empty(), "unlocked: {}", unlocked.join("\n"));
 }
 
 /// The keyboard: Ctrl+F focuses the filter; in the editor Ctrl+S on an invalid form focuses
@@ -1265,17 +1012,6 @@ fn the_editor_and_the_tables_answer_the_keyboard() {
     gui.frames(3);
     gui.harness.key_press(egui::Key::Escape);
     gui.until("the editor closed", |h, _| h.state().editor().is_none());
-}
-
-/// The text field named `name` (its label is a node of the same name too).
-fn text_field<'a>(
-    harness: &'a Harness<'static, AliciaApp>,
-    name: &'a str,
-) -> egui_kittest::Node<'a> {
-    harness
-        .get_all_by_label(name)
-        .find(|node| node.accesskit_node().role() == egui::accesskit::Role::TextInput)
-        .unwrap_or_else(|| panic!("a text field named {name}"))
 }
 
 /// The states a panel passes through, rendered (README's pictures come from this run too):
@@ -1398,59 +1134,4 @@ fn every_state_renders_as_in_its_snapshot() {
     gui.frames(4);
     gui.harness
         .snapshot_options("state-server-running", &options);
-}
-
-/// Locked is locked: what was open when the kiosk locked (a delete confirmation, a revealed
-/// key, the new-service dialog) is gone or refused, and nothing reveals or copies the token.
-#[test]
-fn a_locked_kiosk_reveals_copies_and_confirms_nothing() {
-    let file = SettingsFile {
-        kiosk_pin_hash: Some(alicia_config_manager::gui::kiosk::hash_pin("2468").unwrap()),
-        ..SettingsFile::default()
-    };
-    let mut gui = gui(
-        GuiOptions {
-            kiosk: true,
-            demo: false,
-        },
-        file,
-    );
-    gui.until("the services are listed", |h, _| {
-        h.query_by_label("whisper-service").is_some()
-    });
-    gui.harness
-        .get_by_label("PIN")
-        .set_text_value_accesskit("2468");
-    gui.frames(2);
-    gui.click("Unlock");
-    gui.until("editing is unlocked", |h, _| {
-        has_text(h, "editing unlocked")
-    });
-    gui.open("whisper-service");
-    gui.click("Reveal API key");
-    gui.click("Delete service…");
-    gui.until("the confirmation", |h, _| {
-        h.query_by_label("Delete").is_some()
-    });
-
-    gui.click("Lock");
-    gui.frames(3);
-    assert!(
-        gui.harness.query_by_label("Delete").is_none(),
-        "the confirmation opened before the lock is gone"
-    );
-    assert!(
-        locked(&gui.harness.get_by_label("Reveal API key")),
-        "the key is hidden again and cannot be revealed"
-    );
-    assert!(locked(&gui.harness.get_by_label("New service…")));
-    gui.harness.state_mut().tab = Tab::Server;
-    gui.frames(3);
-    assert!(locked(&gui.harness.get_by_label("Reveal the access token")));
-    assert!(locked(&gui.harness.get_by_label("Copy")));
-    // Touch sizes in every theme, not only the one active at start.
-    for theme in [egui::Theme::Dark, egui::Theme::Light] {
-        let style = gui.harness.ctx.style_of(theme);
-        assert!(style.spacing.interact_size.y >= 44.0, "{theme:?}");
-    }
 }

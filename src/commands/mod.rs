@@ -1,11 +1,12 @@
 //! What the binary does, one file per way to run it: the desktop app (or the kiosk), headless
-//! mode, and the subcommands `simulate`, `backup`, `restore` and `import`. [`run`] reads the
+//! mode, and the subcommands `simulate`, `backup`, `restore`, `import` and `kiosk-pin`. [`run`] reads the
 //! settings, starts logging and picks one.
 
 pub mod backup;
 pub mod desktop;
 pub mod headless;
 pub mod import;
+pub mod kiosk_pin;
 mod offline_store;
 pub mod open_files;
 pub mod restore;
@@ -41,6 +42,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(Command::Backup(args)) = &cli.command {
         return backup::run(&config_dir, args);
     }
+    if let Some(Command::KioskPin(args)) = &cli.command {
+        // The folder the kiosk reads: the demo keeps its settings apart.
+        let dir = if cli.demo {
+            config_dir.join("demo")
+        } else {
+            config_dir
+        };
+        return kiosk_pin::run(&dir.join(SETTINGS_FILE_NAME), args.action);
+    }
     let file = SettingsFile::load(&config_dir.join(SETTINGS_FILE_NAME))?;
     let mut settings = resolve(config_dir, &cli.overrides(), &file)?;
     if let Some(dir) = cli.portable_dir()
@@ -75,6 +85,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         settings.config_dir = settings.config_dir.join("demo");
     }
+    // The window's own settings (theme, scale, kiosk PIN) are read from the folder the app
+    // saves them to: the demo's is its own.
+    let file = if cli.demo {
+        SettingsFile::load(&settings.settings_file())?
+    } else {
+        file
+    };
     let open_files = open_files::raise_open_files_limit();
     tracing::debug!(?open_files, "open-files limit");
     if cli.headless {

@@ -15,6 +15,7 @@ pub mod events;
 pub mod fleet;
 pub mod fsutil;
 pub mod health;
+pub mod kiosk_pin;
 pub mod limits;
 pub mod messages;
 pub mod mqtt;

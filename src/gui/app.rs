@@ -5,7 +5,10 @@
 use super::GuiOptions;
 use super::bridge::EventPump;
 use super::kiosk::KioskLock;
-use super::models::{DeviceList, MessageList, RateHistory};
+use super::kiosk::header::{HeaderFacts, header_ui};
+use super::kiosk::keypad::keypad_ui;
+use super::kiosk::overview::{OverviewAction, OverviewFacts, overview_ui};
+use super::models::{DeviceList, DeviceSort, MessageList, RateHistory};
 use super::panels::checks::checks_ui;
 use super::panels::devices::DevicesPanel;
 use super::panels::editor::{ConfigEditor, EditorOutcome};
@@ -23,6 +26,7 @@ use crate::core::Core;
 use crate::core::api_switch::ApiStatus;
 use crate::core::checks::Check;
 use crate::core::events::CoreEvent;
+use crate::core::kiosk_pin::PinStatus;
 use crate::core::overview::ServiceOverview;
 use crate::core::settings::SettingsFile;
 use egui::{RichText, Ui};
@@ -39,6 +43,8 @@ const SERVICES_AT_LEAST_EVERY: Duration = Duration::from_secs(10);
 /// The tabs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
+    /// The kiosk's overview: service tiles, devices offline, checks.
+    Overview,
     /// Services and their configs.
     Services,
     /// The devices table and their commands.
@@ -52,6 +58,17 @@ pub enum Tab {
     /// Settings, import and export.
     Settings,
 }
+
+/// The kiosk's tabs, along the bottom of the screen.
+const KIOSK_TABS: [(Tab, &str); 7] = [
+    (Tab::Overview, "Overview"),
+    (Tab::Services, "Services"),
+    (Tab::Devices, "Devices"),
+    (Tab::Health, "Health"),
+    (Tab::Monitor, "Monitor"),
+    (Tab::Server, "Server"),
+    (Tab::Settings, "Settings"),
+];
 
 const TABS: [(Tab, &str); 6] = [
     (Tab::Services, "Services"),
@@ -115,17 +132,10 @@ impl AliciaApp {
         crate::gui::widgets::style::install(ctx);
         let theme = Theme::parse(settings_file.theme.as_deref());
         theme.apply(ctx);
-        let scale = settings_file
-            .ui_scale
-            .unwrap_or(if options.kiosk { 1.4 } else { 1.0 });
+        let scale = settings_file.ui_scale.unwrap_or(1.0);
         ctx.set_zoom_factor(scale);
         if options.kiosk {
-            // In every theme: a theme switched to later keeps the touch sizes.
-            ctx.all_styles_mut(|style| {
-                style.spacing.interact_size.y = 44.0;
-                style.spacing.button_padding = egui::vec2(14.0, 10.0);
-                style.spacing.item_spacing = egui::vec2(12.0, 10.0);
-            });
+            crate::gui::widgets::style::install_touch(ctx);
         }
         let pump = EventPump::start(&core, ctx.clone(), &runtime);
         let (services, checks) = core.overview_and_checks();
@@ -152,9 +162,13 @@ impl AliciaApp {
             transfer: TransferPanel::default(),
             kiosk: options
                 .kiosk
-                .then(|| KioskLock::new(settings_file.kiosk_pin_hash.clone())),
+                .then(|| KioskLock::new(core.settings_file.clone(), PinStatus::of(settings_file))),
             connection: (core.mqtt.is_connected(), core.mqtt.last_error()),
-            tab: Tab::Services,
+            tab: if options.kiosk {
+                Tab::Overview
+            } else {
+                Tab::Services
+            },
             devices,
             messages,
             pump,
@@ -167,6 +181,11 @@ impl AliciaApp {
     /// True while editing is not allowed (a locked kiosk).
     pub fn read_only(&self) -> bool {
         self.kiosk.as_ref().is_some_and(KioskLock::locked)
+    }
+
+    /// The kiosk's lock (`None` on the desktop).
+    pub fn kiosk_lock_mut(&mut self) -> Option<&mut KioskLock> {
+        self.kiosk.as_mut()
     }
 
     /// The open editor, if any.
@@ -268,11 +287,11 @@ impl AliciaApp {
             ctx.request_repaint();
         }
         if let Some(kiosk) = &mut self.kiosk {
-            if let Some(hash) = self.settings.new_pin_hash.take() {
-                kiosk.pin_hash = Some(hash);
+            if std::mem::take(&mut self.settings.pin_changed) {
+                kiosk.refresh(&self.runtime);
             }
-            kiosk.poll();
-            if kiosk.checking() {
+            kiosk.poll(&self.runtime);
+            if kiosk.busy() {
                 ctx.request_repaint_after(Duration::from_millis(50));
             }
         }
@@ -285,19 +304,114 @@ impl AliciaApp {
 
     /// Draws a frame.
     pub fn draw(&mut self, ui: &mut Ui) {
-        egui::Panel::top("top-bar").show(ui, |ui| self.top_bar_ui(ui));
-        egui::Panel::top("tabs").show(ui, |ui| {
-            ui.horizontal(|ui| {
-                for (tab, title) in TABS {
-                    if self.kiosk.is_some() && tab == Tab::Settings && self.read_only() {
-                        continue;
+        if self.kiosk.is_some() {
+            self.kiosk_frame(ui);
+        } else {
+            egui::Panel::top("top-bar").show(ui, |ui| self.top_bar_ui(ui));
+            egui::Panel::top("tabs").show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    for (tab, title) in TABS {
+                        ui.selectable_value(&mut self.tab, tab, RichText::new(title).size(15.0));
                     }
-                    ui.selectable_value(&mut self.tab, tab, RichText::new(title).size(15.0));
+                });
+            });
+            self.tab_ui(ui);
+        }
+    }
+
+    /// The kiosk's frame: the keypad over everything while it is open, else the one-line
+    /// header, the tab shown and the tabs along the bottom.
+    fn kiosk_frame(&mut self, ui: &mut Ui) {
+        let Some(kiosk) = self.kiosk.as_mut() else {
+            return;
+        };
+        if kiosk.keypad_open() {
+            egui::CentralPanel::default().show(ui, |ui| keypad_ui(ui, kiosk, &self.runtime));
+            return;
+        }
+        let interacted = ui.input(|i| {
+            i.events.iter().any(|event| {
+                matches!(
+                    event,
+                    egui::Event::PointerButton { pressed: true, .. }
+                        | egui::Event::Touch { .. }
+                        | egui::Event::Key { pressed: true, .. }
+                        | egui::Event::Text(_)
+                        | egui::Event::MouseWheel { .. }
+                )
+            })
+        });
+        if interacted {
+            kiosk.touched();
+        }
+        let facts = HeaderFacts {
+            connection: &self.connection,
+            services: self.services.len(),
+            devices: self.devices.counts(),
+            demo: self.options.demo,
+        };
+        egui::Panel::top("kiosk-header").show(ui, |ui| {
+            header_ui(ui, &facts, kiosk, &self.runtime);
+        });
+        let locked = kiosk.locked();
+        if locked && self.tab == Tab::Settings {
+            self.tab = Tab::Overview;
+        }
+        egui::Panel::bottom("kiosk-tabs").show(ui, |ui| {
+            let shown: Vec<_> = KIOSK_TABS
+                .into_iter()
+                .filter(|(tab, _)| !(locked && *tab == Tab::Settings))
+                .collect();
+            ui.horizontal(|ui| {
+                let gap = ui.spacing().item_spacing.x;
+                let width =
+                    (ui.available_width() - gap * (shown.len() as f32 - 1.0)) / shown.len() as f32;
+                for (tab, title) in shown {
+                    let selected = self.tab == tab;
+                    let button =
+                        egui::Button::selectable(selected, title).min_size(egui::vec2(width, 48.0));
+                    if ui.add(button).clicked() {
+                        self.tab = tab;
+                    }
                 }
             });
         });
+        if self.tab == Tab::Overview {
+            self.overview_tab(ui);
+        } else {
+            self.tab_ui(ui);
+        }
+    }
+
+    fn overview_tab(&mut self, ui: &mut Ui) {
+        let facts = OverviewFacts {
+            services: &self.services,
+            checks: &self.checks,
+            pin_problem: self.kiosk.as_ref().and_then(KioskLock::pin_problem),
+        };
+        let action = egui::CentralPanel::default()
+            .show(ui, |ui| overview_ui(ui, &facts, &mut self.devices))
+            .inner;
+        match action {
+            OverviewAction::None => {}
+            OverviewAction::OpenService(service) => {
+                self.tab = Tab::Services;
+                self.open_editor(&service);
+            }
+            OverviewAction::OfflineDevices => {
+                self.tab = Tab::Devices;
+                self.devices.sort = DeviceSort::Online;
+                self.devices.ascending = false;
+            }
+            OverviewAction::Checks => self.tab = Tab::Services,
+        }
+    }
+
+    /// The tab shown, below the bars.
+    fn tab_ui(&mut self, ui: &mut Ui) {
         let read_only = self.read_only();
         match self.tab {
+            Tab::Overview => self.overview_tab(ui),
             Tab::Services => self.services_tab(ui, read_only),
             Tab::Devices => {
                 egui::CentralPanel::default().show(ui, |ui| {
@@ -386,13 +500,8 @@ impl AliciaApp {
                 self.services.len(),
                 self.rate.current()
             ));
-            if let Some(kiosk) = &mut self.kiosk {
-                ui.separator();
-                kiosk_ui(ui, kiosk, &self.runtime);
-            } else {
-                ui.separator();
-                self.theme_switch(ui);
-            }
+            ui.separator();
+            self.theme_switch(ui);
         });
     }
 
@@ -525,42 +634,6 @@ impl AliciaApp {
                     self.config_generation,
                 );
             }
-        }
-    }
-}
-
-fn kiosk_ui(ui: &mut Ui, kiosk: &mut KioskLock, runtime: &tokio::runtime::Handle) {
-    if kiosk.locked() {
-        ui.label(RichText::new("🔒 read-only").strong());
-        let label = ui.label("PIN");
-        let response = ui
-            .add(
-                egui::TextEdit::singleline(&mut kiosk.entry)
-                    .password(true)
-                    .desired_width(90.0),
-            )
-            .labelled_by(label.id);
-        let submitted = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        let unlock = ui.add_enabled(!kiosk.checking(), egui::Button::new("Unlock"));
-        if (unlock.clicked() || submitted) && !kiosk.checking() {
-            kiosk.try_unlock(runtime);
-        }
-        if kiosk.checking() {
-            ui.spinner();
-        }
-        if let Some(error) = &kiosk.error {
-            ui.colored_label(ui.visuals().error_fg_color, error);
-        }
-    } else {
-        let remaining = kiosk.remaining().unwrap_or_default();
-        let minutes = remaining.as_secs().div_ceil(60);
-        ui.label(format!("🔓 editing unlocked ({minutes} min)"));
-        // Repaint when the minutes shown drop, and when the lock closes.
-        let shown_until = Duration::from_secs(minutes.saturating_sub(1) * 60);
-        ui.ctx()
-            .request_repaint_after(remaining.saturating_sub(shown_until));
-        if ui.button("Lock").clicked() {
-            kiosk.lock();
         }
     }
 }

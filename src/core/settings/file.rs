@@ -103,6 +103,10 @@ pub struct SettingsFile {
     /// The kiosk's unlock PIN, hashed (Argon2, PHC string); never the PIN itself.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kiosk_pin_hash: Option<String>,
+    /// The rule the PIN was checked against (`4-8 digits`); a hash without it was set under
+    /// the old rule and must be set again (`core::kiosk_pin`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kiosk_pin_rule: Option<String>,
     /// Keys this version does not know (kept on save).
     #[serde(flatten)]
     pub other: Map<String, Value>,

@@ -3,7 +3,7 @@
 
 use crate::core::Core;
 use crate::core::devices::Device;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -33,6 +33,8 @@ pub struct DeviceList {
     devices: HashMap<String, Arc<Device>>,
     /// How many of `devices` are online, kept as they change (not counted each frame).
     online: usize,
+    /// The ids of those offline, in order, kept as they change.
+    offline: BTreeSet<String>,
     rows: Arc<[String]>,
     /// Replaced devices, to be freed off the UI thread ([`DeviceList::take_retired`]).
     retired: Vec<Arc<Device>>,
@@ -53,6 +55,7 @@ impl Default for DeviceList {
         Self {
             devices: HashMap::new(),
             online: 0,
+            offline: BTreeSet::new(),
             rows: Arc::from([]),
             retired: Vec::new(),
             filter: String::new(),
@@ -76,12 +79,23 @@ impl DeviceList {
             .map(|d| (d.id.clone(), d))
             .collect();
         self.online = self.devices.values().filter(|d| d.online).count();
+        self.offline = self
+            .devices
+            .values()
+            .filter(|d| !d.online)
+            .map(|d| d.id.clone())
+            .collect();
         self.dirty = true;
     }
 
     /// A device changed.
     pub fn update(&mut self, device: Arc<Device>) {
         let online = device.online;
+        if online {
+            self.offline.remove(&device.id);
+        } else if !self.offline.contains(&device.id) {
+            self.offline.insert(device.id.clone());
+        }
         let previous = match self.devices.get_mut(&device.id) {
             Some(slot) => Some(std::mem::replace(slot, device)),
             None => {
@@ -106,6 +120,7 @@ impl DeviceList {
     pub fn remove(&mut self, id: &str) {
         if let Some(device) = self.devices.remove(id) {
             self.online -= usize::from(device.online);
+            self.offline.remove(id);
             self.dirty = true;
         }
     }
@@ -124,6 +139,20 @@ impl DeviceList {
     /// (online, total).
     pub fn counts(&self) -> (usize, usize) {
         (self.online, self.devices.len())
+    }
+
+    /// The names (else ids) of the first `limit` devices offline, by id.
+    pub fn offline_names(&self, limit: usize) -> Vec<String> {
+        self.offline
+            .iter()
+            .take(limit)
+            .map(|id| {
+                self.devices
+                    .get(id)
+                    .and_then(|d| d.name.clone())
+                    .unwrap_or_else(|| id.clone())
+            })
+            .collect()
     }
 
     /// The ids to show, in order (re-sorted at most a few times a second while devices change,

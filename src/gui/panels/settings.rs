@@ -4,10 +4,10 @@
 
 use crate::core::Core;
 use crate::core::fleet::RoleSetting;
+use crate::core::kiosk_pin;
 use crate::core::mqtt::connection_test::{ProbeTarget, test_connection};
 use crate::core::secret::Secret;
 use crate::core::settings::{BrokerUrl, SettingsFile};
-use crate::gui::kiosk::hash_pin;
 use crate::gui::tasks::Task;
 use crate::gui::widgets::a11y;
 use crate::gui::widgets::notice::{Notice, notice_ui};
@@ -71,7 +71,7 @@ pub struct SettingsPanel {
     test: Task<Result<String, String>>,
     pick: Task<Option<PathBuf>>,
     saving: Task<Result<(), String>>,
-    hashing: Task<Result<String, String>>,
+    hashing: Task<Result<(), String>>,
     /// Feedback on the broker settings (test, save), shown under their buttons.
     broker_message: Option<Notice>,
     /// Feedback on the role, shown under it.
@@ -80,8 +80,8 @@ pub struct SettingsPanel {
     pin_message: Option<Notice>,
     /// A settings file that could not be written, shown at the top.
     save_error: Option<Notice>,
-    /// A new PIN hash to hand to the kiosk lock.
-    pub new_pin_hash: Option<String>,
+    /// The kiosk PIN was set here: the kiosk lock reads it again.
+    pub pin_changed: bool,
 }
 
 impl SettingsPanel {
@@ -119,7 +119,7 @@ impl SettingsPanel {
             role_message: None,
             pin_message: None,
             save_error: None,
-            new_pin_hash: None,
+            pin_changed: false,
         }
     }
 
@@ -278,7 +278,7 @@ impl SettingsPanel {
         });
         ui.separator();
         section_heading(ui, "Kiosk PIN");
-        ui.label(RichText::new("The kiosk on the home server's display is read-only until this PIN is typed. It is stored hashed.").weak());
+        ui.label(RichText::new(format!("The kiosk on the home server's display is read-only until this PIN is typed on its keypad: {}–{} digits. It is stored hashed, in this account's settings (the kiosk's, when this app runs as the kiosk's account; else `alicia-config-manager kiosk-pin set` there).", kiosk_pin::SHORTEST, kiosk_pin::LONGEST)).weak());
         ui.horizontal(|ui| {
             let label = ui.label("New PIN");
             ui.add_enabled(
@@ -296,7 +296,10 @@ impl SettingsPanel {
                     .desired_width(100.0),
             )
             .labelled_by(label.id);
-            let usable = self.pin.len() >= 4 && self.pin == self.pin_again;
+            let problem = kiosk_pin::check_pin(&self.pin).err().or_else(|| {
+                (self.pin != self.pin_again).then(|| "type it twice, the same".to_owned())
+            });
+            let usable = problem.is_none();
             if ui
                 .add_enabled(
                     !read_only && usable && !self.hashing.running(),
@@ -309,8 +312,8 @@ impl SettingsPanel {
             if self.hashing.running() {
                 ui.spinner();
             }
-            if !self.pin.is_empty() && !usable {
-                ui.label(RichText::new("at least 4 characters, typed twice").weak());
+            if let Some(problem) = problem.filter(|_| !self.pin.is_empty()) {
+                ui.label(RichText::new(problem).weak());
             }
         });
         notice_ui(ui, self.pin_message.as_ref());
@@ -448,15 +451,9 @@ impl SettingsPanel {
         self.pin_again.clear();
         let store = core.settings_file.clone();
         self.hashing.start(runtime, async move {
-            let hash = tokio::task::spawn_blocking(move || hash_pin(&pin))
+            tokio::task::spawn_blocking(move || kiosk_pin::set_pin(&store, &pin))
                 .await
-                .map_err(|e| e.to_string())??;
-            let stored = hash.clone();
-            store
-                .update(move |f| f.kiosk_pin_hash = Some(stored))
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(hash)
+                .map_err(|e| e.to_string())?
         });
     }
 
@@ -474,8 +471,8 @@ impl SettingsPanel {
             self.save_error = Some(Notice::failed(format!("Settings not saved: {error}")));
         }
         match self.hashing.take() {
-            Some(Ok(hash)) => {
-                self.new_pin_hash = Some(hash);
+            Some(Ok(())) => {
+                self.pin_changed = true;
                 self.pin_message = Some(Notice::done("Kiosk PIN set."));
             }
             Some(Err(error)) => {

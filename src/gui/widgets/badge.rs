@@ -95,6 +95,16 @@ pub fn relative_time(ctx: &egui::Context, rfc3339: Option<&str>) -> String {
     text
 }
 
+/// A duration as the kiosk counts down: "25 s", "2 min 30 s", "15 min" (seconds rounded up).
+pub fn short_duration(left: Duration) -> String {
+    let seconds = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+    match (seconds / 60, seconds % 60) {
+        (0, s) => format!("{s} s"),
+        (m, 0) => format!("{m} min"),
+        (m, s) => format!("{m} min {s} s"),
+    }
+}
+
 /// The text of [`relative_time`] at `now`, and how long it stays the same.
 fn relative_time_at(
     rfc3339: Option<&str>,
@@ -155,6 +165,13 @@ mod tests {
             relative_time_at(Some("2020-02-03T00:00:00Z"), now),
             ("2020-02-03".to_owned(), None)
         );
+    }
+
+    #[test]
+    fn countdowns_round_up_to_the_second() {
+        assert_eq!(short_duration(Duration::from_millis(24_100)), "25 s");
+        assert_eq!(short_duration(Duration::from_secs(150)), "2 min 30 s");
+        assert_eq!(short_duration(Duration::from_secs(900)), "15 min");
     }
 
     #[test]

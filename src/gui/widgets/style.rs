@@ -78,6 +78,51 @@ pub fn install(ctx: &egui::Context) {
     ctx.set_visuals_of(Theme::Light, visuals(Visuals::light(), &LIGHT));
 }
 
+/// The kiosk's touch sizes, in every theme (a theme switched to later keeps them): targets
+/// at least 44 px, text at least 14 pt, labels that a finger's drag does not select, and a
+/// flag the widgets read ([`touch`]).
+pub fn install_touch(ctx: &egui::Context) {
+    use egui::{FontFamily, FontId, TextStyle};
+    ctx.all_styles_mut(|style| {
+        style.spacing.interact_size = egui::vec2(56.0, 44.0);
+        style.spacing.button_padding = egui::vec2(14.0, 10.0);
+        style.spacing.item_spacing = egui::vec2(12.0, 10.0);
+        style.spacing.icon_width = 28.0;
+        style.spacing.icon_width_inner = 16.0;
+        style.spacing.combo_height = 400.0;
+        style.spacing.scroll.bar_width = 14.0;
+        style.interaction.selectable_labels = false;
+        style.text_styles = [
+            (
+                TextStyle::Small,
+                FontId::new(14.0, FontFamily::Proportional),
+            ),
+            (TextStyle::Body, FontId::new(17.0, FontFamily::Proportional)),
+            (
+                TextStyle::Button,
+                FontId::new(18.0, FontFamily::Proportional),
+            ),
+            (
+                TextStyle::Monospace,
+                FontId::new(15.0, FontFamily::Monospace),
+            ),
+            (
+                TextStyle::Heading,
+                FontId::new(24.0, FontFamily::Proportional),
+            ),
+        ]
+        .into();
+    });
+    ctx.data_mut(|data| data.insert_temp(egui::Id::NULL.with("alicia-touch"), true));
+}
+
+/// True in the kiosk (touch sizes installed): widgets use steppers instead of drag values and
+/// show what a desktop shows on hover.
+pub fn touch(ctx: &egui::Context) -> bool {
+    ctx.data(|data| data.get_temp::<bool>(egui::Id::NULL.with("alicia-touch")))
+        .unwrap_or(false)
+}
+
 /// `base` (egui's theme) with the palette's colours.
 pub fn visuals(mut base: Visuals, palette: &Palette) -> Visuals {
     base.panel_fill = palette.background;
