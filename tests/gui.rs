@@ -228,6 +228,16 @@ fn the_kiosk_pin_set_in_settings_is_stored_hashed() {
     let mut gui = gui(GuiOptions::default(), SettingsFile::default());
     gui.harness.state_mut().tab = Tab::Settings;
     gui.frames(3);
+    // Letters are refused: the kiosk's keypad has none.
+    gui.harness
+        .get_by_label("New PIN")
+        .set_text_value_accesskit("abcd");
+    gui.harness
+        .get_by_label("Again")
+        .set_text_value_accesskit("abcd");
+    gui.frames(2);
+    assert!(locked(&gui.harness.get_by_label("Set PIN")));
+    assert!(has_text(&gui.harness, "digits only"));
     gui.harness
         .get_by_label("New PIN")
         .set_text_value_accesskit("97531");

@@ -207,7 +207,9 @@ fn the_kiosk_is_named_for_assistive_technology() {
 /// key, the new-service dialog) is gone or refused, and nothing reveals or copies the token.
 #[test]
 fn a_locked_kiosk_reveals_copies_and_confirms_nothing() {
-    let mut gui = gui(KIOSK, with_pin("2468"));
+    // Tall enough for a device's details, command form included, without scrolling.
+    let mut gui = gui_sized(KIOSK, with_pin("2468"), egui::vec2(1320.0, 1200.0));
+    let _fleet = play_fleet(&gui);
     unlock(&mut gui, "2468");
     gui.open("whisper-service");
     gui.click("Reveal API key");
@@ -231,6 +233,20 @@ fn a_locked_kiosk_reveals_copies_and_confirms_nothing() {
     gui.frames(3);
     assert!(locked(&gui.harness.get_by_label("Reveal the access token")));
     assert!(locked(&gui.harness.get_by_label("Copy")));
+    // Nothing publishes: no message, no command, no forgetting a device.
+    gui.harness.state_mut().tab = Tab::Monitor;
+    gui.frames(3);
+    assert!(locked(&gui.harness.get_by_label("Publish")));
+    gui.harness.state_mut().tab = Tab::Devices;
+    gui.until("the devices are listed", |h, _| {
+        h.query_by_label("Kitchen light (kitchen-light)").is_some()
+    });
+    gui.click("Kitchen light (kitchen-light)");
+    gui.until("the device's details", |h, _| {
+        h.query_by_label("Send command").is_some()
+    });
+    assert!(locked(&gui.harness.get_by_label("Send command")));
+    assert!(locked(&gui.harness.get_by_label("Forget device…")));
     // Touch sizes in every theme, not only the one active at start.
     for theme in [egui::Theme::Dark, egui::Theme::Light] {
         let style = gui.harness.ctx.style_of(theme);
@@ -350,6 +366,27 @@ fn the_kiosk_renders_at_four_panel_sizes() {
                 .snapshot_options(format!("kiosk-{width}x{height}{suffix}"), &options);
         }
     }
+    // The full views on the small panel: tables reflow to its width.
+    gui.harness.set_size(SMALL);
+    gui.harness.ctx.set_theme(egui::ThemePreference::Dark);
+    for (tab, name) in [
+        (Tab::Services, "services"),
+        (Tab::Devices, "devices"),
+        (Tab::Health, "health"),
+        (Tab::Monitor, "monitor"),
+    ] {
+        gui.harness.state_mut().tab = tab;
+        gui.frames(4);
+        gui.harness
+            .snapshot_options(format!("kiosk-{name}-800x480"), &options);
+    }
+    // A service opened on the small panel: its editor takes the width.
+    gui.harness.state_mut().tab = Tab::Services;
+    gui.harness.state_mut().open_editor("whisper-service");
+    gui.frames(6);
+    gui.harness
+        .snapshot_options("kiosk-editor-800x480", &options);
+    gui.harness.state_mut().tab = Tab::Overview;
     // The keypad on the small panel, two digits typed.
     gui.harness.set_size(SMALL);
     gui.harness.ctx.set_theme(egui::ThemePreference::Dark);
@@ -358,7 +395,8 @@ fn the_kiosk_renders_at_four_panel_sizes() {
     gui.click("2");
     gui.click("4");
     gui.frames(4);
-    gui.harness.snapshot_options("kiosk-keypad-800x480", &options);
+    gui.harness
+        .snapshot_options("kiosk-keypad-800x480", &options);
 }
 
 /// `kiosk-pin set` (the real binary, the PIN piped in) stores a hash the kiosk accepts, never

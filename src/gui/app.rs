@@ -20,8 +20,8 @@ use super::panels::services::{ServicesAction, ServicesPanel};
 use super::panels::settings::{SettingsPanel, Theme};
 use super::panels::transfer::TransferPanel;
 use super::tasks::Task;
-use super::widgets::a11y;
 use super::widgets::badge::{Tone, dot};
+use super::widgets::{a11y, reflow};
 use crate::core::Core;
 use crate::core::api_switch::ApiStatus;
 use crate::core::checks::Check;
@@ -110,6 +110,8 @@ pub struct AliciaApp {
     services_panel: ServicesPanel,
     editor: Option<ConfigEditor>,
     editor_view: EditorView,
+    /// On a narrow screen, the services list is shown over the open editor.
+    list_over_editor: bool,
     history: HistoryPanel,
     devices_panel: DevicesPanel,
     monitor: MonitorPanel,
@@ -154,6 +156,7 @@ impl AliciaApp {
             services_panel: ServicesPanel::default(),
             editor: None,
             editor_view: EditorView::Form,
+            list_over_editor: false,
             history: HistoryPanel::default(),
             devices_panel: DevicesPanel::default(),
             monitor: MonitorPanel::default(),
@@ -539,12 +542,22 @@ impl AliciaApp {
     }
 
     fn services_tab(&mut self, ui: &mut Ui, read_only: bool) {
-        if self.editor.is_some() {
+        let narrow = reflow::is_narrow(ui);
+        if self.editor.is_some() && narrow && !self.list_over_editor {
+            // The small panel: the editor takes the width; the list is one tap away.
+            egui::CentralPanel::default().show(ui, |ui| {
+                if self.editor_ui(ui, read_only, true) {
+                    self.list_over_editor = true;
+                }
+            });
+            return;
+        }
+        if self.editor.is_some() && !narrow {
             egui::Panel::right("editor")
                 .resizable(true)
                 .default_size(560.0)
                 .min_size(420.0)
-                .show(ui, |ui| self.editor_ui(ui, read_only));
+                .show(ui, |ui| self.editor_ui(ui, read_only, false));
         }
         egui::CentralPanel::default().show(ui, |ui| {
             if let Some(check) = checks_ui(ui, &self.checks) {
@@ -566,6 +579,7 @@ impl AliciaApp {
                 ServicesAction::Open(service) => self.open_editor(&service),
                 ServicesAction::Create { service, document } => {
                     self.editor = Some(ConfigEditor::new_document(&service, document));
+                    self.list_over_editor = false;
                     self.editor_view = EditorView::Form;
                 }
             }
@@ -575,6 +589,7 @@ impl AliciaApp {
     /// Opens the editor on a stored service (keeping an open editor with unsaved edits for the
     /// same service).
     pub fn open_editor(&mut self, service: &str) {
+        self.list_over_editor = false;
         if self.editor.as_ref().is_some_and(|e| e.service() == service) {
             return;
         }
@@ -597,8 +612,14 @@ impl AliciaApp {
         self.history.select(revision);
     }
 
-    fn editor_ui(&mut self, ui: &mut Ui, read_only: bool) {
+    /// The editor, with a button back to the list first when `back` (the narrow layout);
+    /// true when that button was tapped.
+    fn editor_ui(&mut self, ui: &mut Ui, read_only: bool, back: bool) -> bool {
+        let mut went_back = false;
         ui.horizontal(|ui| {
+            if back {
+                went_back = reflow::back_button(ui, "All services");
+            }
             ui.selectable_value(&mut self.editor_view, EditorView::Form, "Configuration");
             ui.selectable_value(&mut self.editor_view, EditorView::History, "History");
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -608,7 +629,7 @@ impl AliciaApp {
             });
         });
         let Some(editor) = self.editor.as_mut() else {
-            return;
+            return went_back;
         };
         match self.editor_view {
             EditorView::Form => {
@@ -635,6 +656,7 @@ impl AliciaApp {
                 );
             }
         }
+        went_back
     }
 }
 

@@ -49,11 +49,16 @@ pub fn checks_ui(ui: &mut Ui, checks: &[Check]) -> Option<Check> {
                             };
                             ui.label(RichText::new(mark).color(colour).strong());
                             let target = format!("{}{}", check.service, check.path);
-                            if ui
-                                .link(&target)
-                                .on_hover_text("open this field in the editor")
-                                .clicked()
-                            {
+                            // A touch-sized button in the kiosk, a link on the desktop.
+                            let link = if crate::gui::widgets::style::touch(ui.ctx()) {
+                                ui.add(egui::Button::new(&target).min_size(egui::vec2(
+                                    0.0,
+                                    ui.spacing().interact_size.y,
+                                )))
+                            } else {
+                                ui.link(&target)
+                            };
+                            if link.on_hover_text("open this field in the editor").clicked() {
                                 clicked = Some(check.clone());
                             }
                             ui.label(&check.message);

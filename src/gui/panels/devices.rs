@@ -7,6 +7,7 @@ use crate::gui::models::{DeviceList, DeviceSort};
 use crate::gui::widgets::a11y;
 use crate::gui::widgets::badge::{Tone, badge, relative_time};
 use crate::gui::widgets::json::json_view;
+use crate::gui::widgets::reflow::{self, Fit, fitting};
 use crate::gui::widgets::style::{destructive_button, primary_button, section_heading};
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
@@ -83,10 +84,30 @@ impl DevicesPanel {
             let (online, total) = view.counts();
             ui.label(format!("{online} online of {total}"));
         });
+        if reflow::is_narrow(ui) {
+            // One at a time: the list, or the selected device's details.
+            egui::CentralPanel::default().show(ui, |ui| {
+                if self.selected.is_some() {
+                    if reflow::back_button(ui, "All devices") {
+                        self.selected = None;
+                    }
+                    egui::ScrollArea::vertical()
+                        .id_salt("device-details-scroll")
+                        .show(ui, |ui| self.details_ui(ui, core, view, read_only));
+                } else {
+                    self.table_ui(ui, view);
+                }
+            });
+            return;
+        }
         egui::Panel::right("device-details")
             .resizable(true)
             .default_size(360.0)
-            .show(ui, |ui| self.details_ui(ui, core, view, read_only));
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("device-details-scroll")
+                    .show(ui, |ui| self.details_ui(ui, core, view, read_only));
+            });
         egui::CentralPanel::default().show(ui, |ui| self.table_ui(ui, view));
     }
 
@@ -108,34 +129,34 @@ impl DevicesPanel {
         let mut sort_clicked = None;
         // As tall as its rows (at most the panel): the column rules end with the last one.
         let spacing = ui.spacing().item_spacing.y;
-        let height =
-            (24.0 + (row_height + spacing) * (rows.len() as f32 + 1.0)).min(ui.available_height());
+        let height = (reflow::header_height(ui)
+            + (row_height + spacing) * (rows.len() as f32 + 1.0))
+            .min(ui.available_height());
         let size = egui::vec2(ui.available_width(), height);
         ui.allocate_ui(size, |ui| {
             let table_id = a11y::table_state_id(ui, "devices-table");
             // Rows answer a click, but only the device's name takes focus (one Tab stop a row).
-            TableBuilder::new(ui)
+            let columns = fitting(ui.available_width(), &COLUMNS);
+            let header_height = reflow::header_height(ui);
+            let mut table = TableBuilder::new(ui)
                 .id_salt("devices-table")
                 .striped(true)
                 // As tall as its rows: the column rules end with the last one.
                 .auto_shrink([false, true])
                 .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-                .sense(egui::Sense::CLICK)
-                .column(Column::initial(90.0))
-                .column(Column::initial(200.0).resizable(true))
-                .column(Column::initial(200.0).resizable(true))
-                .column(Column::initial(110.0).resizable(true))
-                .column(Column::initial(90.0))
-                .column(Column::remainder())
-                .header(24.0, |mut header| {
-                    for (title, sort) in [
-                        ("Status", DeviceSort::Online),
-                        ("Name", DeviceSort::Name),
-                        ("Id", DeviceSort::Id),
-                        ("Room", DeviceSort::Room),
-                        ("Type", DeviceSort::Kind),
-                        ("Last seen", DeviceSort::LastSeen),
-                    ] {
+                .sense(egui::Sense::CLICK);
+            for (index, column) in columns.iter().enumerate() {
+                table = table.column(if index + 1 == columns.len() {
+                    Column::remainder()
+                } else {
+                    column.spec()
+                });
+            }
+            // Rows answer a click, but only the device's name takes focus (one Tab stop a row).
+            table
+                .header(header_height, |mut header| {
+                    for column in &columns {
+                        let (title, sort) = (column.title(), column.sort());
                         a11y::column_header(&mut header, |ui| {
                             let arrow = if view.sort == sort {
                                 if view.ascending { " ⬆" } else { " ⬇" }
@@ -146,7 +167,8 @@ impl DevicesPanel {
                                 egui::Button::new(
                                     RichText::new(format!("{title}{arrow}")).strong(),
                                 )
-                                .frame(false),
+                                .frame(false)
+                                .min_size(egui::vec2(0.0, ui.spacing().interact_size.y)),
                             );
                             a11y::set_name(ui, response.id, format!("Sort by {title}"));
                             if response.clicked() {
@@ -161,38 +183,53 @@ impl DevicesPanel {
                         let Some(device) = view.get(id).cloned() else {
                             return;
                         };
-                        a11y::cell(&mut row, |ui| device_status_badge(ui, &device));
                         let selected = self.selected.as_deref() == Some(id.as_str());
                         let mut picked = false;
-                        a11y::cell(&mut row, |ui| {
-                            let name = device.name.as_deref().unwrap_or("—");
-                            // Keyed by the id, not the row (see the services table).
-                            let response = ui
-                                .push_id(&device.id, |ui| ui.selectable_label(selected, name))
-                                .inner;
-                            // Names repeat (two "Desk lamp"s); ids do not.
-                            a11y::set_name(ui, response.id, format!("{name} ({})", device.id));
-                            picked = response.clicked();
-                        });
-                        a11y::cell(&mut row, |ui| {
-                            ui.label(RichText::new(&device.id).monospace());
-                        });
-                        a11y::cell(&mut row, |ui| {
-                            ui.label(device.room.as_deref().unwrap_or("—"));
-                        });
-                        a11y::cell(&mut row, |ui| {
-                            ui.label(device.kind.as_deref().unwrap_or("—"));
-                        });
-                        a11y::cell(&mut row, |ui| {
-                            ui.label(relative_time(ui.ctx(), device.last_seen.as_deref()));
-                        });
+                        for column in &columns {
+                            a11y::cell(&mut row, |ui| match column {
+                                DeviceColumn::Status => device_status_badge(ui, &device),
+                                DeviceColumn::Name => {
+                                    let name = device.name.as_deref().unwrap_or("—");
+                                    // Keyed by the id, not the row (see the services table).
+                                    let response = ui
+                                        .push_id(&device.id, |ui| {
+                                            ui.selectable_label(selected, name)
+                                        })
+                                        .inner;
+                                    // Names repeat (two "Desk lamp"s); ids do not.
+                                    a11y::set_name(
+                                        ui,
+                                        response.id,
+                                        format!("{name} ({})", device.id),
+                                    );
+                                    picked = response.clicked();
+                                }
+                                DeviceColumn::Id => {
+                                    ui.label(RichText::new(&device.id).monospace());
+                                }
+                                DeviceColumn::Room => {
+                                    ui.label(device.room.as_deref().unwrap_or("—"));
+                                }
+                                DeviceColumn::Kind => {
+                                    ui.label(device.kind.as_deref().unwrap_or("—"));
+                                }
+                                DeviceColumn::LastSeen => {
+                                    ui.label(relative_time(ui.ctx(), device.last_seen.as_deref()));
+                                }
+                            });
+                        }
                         row.set_selected(selected);
                         if picked || row.response().clicked() {
                             self.selected = Some(id.clone());
                         }
                     });
                 });
-            let resize_names = [(1, "Name"), (2, "Id"), (3, "Room")];
+            let resize_names: Vec<(usize, &str)> = columns
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.resizable())
+                .map(|(i, c)| (i, c.title()))
+                .collect();
             a11y::name_resize_handles(ui, table_id, &resize_names);
         });
         if let Some(sort) = sort_clicked {
@@ -377,5 +414,87 @@ fn device_status_badge(ui: &mut Ui, device: &crate::core::devices::Device) {
         ));
     } else {
         badge(ui, last_word, Tone::good_if(device.online));
+    }
+}
+
+/// The devices table's columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DeviceColumn {
+    Status,
+    Name,
+    Id,
+    Room,
+    Kind,
+    LastSeen,
+}
+
+/// The columns in their order, with the width each needs and how long it is kept as the
+/// table narrows.
+const COLUMNS: [Fit<DeviceColumn>; 6] = [
+    Fit {
+        column: DeviceColumn::Status,
+        width: 100.0,
+        priority: 0,
+    },
+    Fit {
+        column: DeviceColumn::Name,
+        width: 200.0,
+        priority: 0,
+    },
+    Fit {
+        column: DeviceColumn::Id,
+        width: 200.0,
+        priority: 3,
+    },
+    Fit {
+        column: DeviceColumn::Room,
+        width: 110.0,
+        priority: 2,
+    },
+    Fit {
+        column: DeviceColumn::Kind,
+        width: 90.0,
+        priority: 4,
+    },
+    Fit {
+        column: DeviceColumn::LastSeen,
+        width: 120.0,
+        priority: 1,
+    },
+];
+
+impl DeviceColumn {
+    fn title(self) -> &'static str {
+        match self {
+            Self::Status => "Status",
+            Self::Name => "Name",
+            Self::Id => "Id",
+            Self::Room => "Room",
+            Self::Kind => "Type",
+            Self::LastSeen => "Last seen",
+        }
+    }
+
+    fn sort(self) -> DeviceSort {
+        match self {
+            Self::Status => DeviceSort::Online,
+            Self::Name => DeviceSort::Name,
+            Self::Id => DeviceSort::Id,
+            Self::Room => DeviceSort::Room,
+            Self::Kind => DeviceSort::Kind,
+            Self::LastSeen => DeviceSort::LastSeen,
+        }
+    }
+
+    fn resizable(self) -> bool {
+        matches!(self, Self::Name | Self::Id | Self::Room)
+    }
+
+    fn spec(self) -> Column {
+        let width = COLUMNS
+            .iter()
+            .find(|fit| fit.column == self)
+            .map_or(100.0, |fit| fit.width);
+        Column::initial(width).resizable(self.resizable())
     }
 }

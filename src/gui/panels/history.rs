@@ -127,8 +127,11 @@ impl HistoryPanel {
                             {
                                 clicked = Some(entry.revision);
                             }
-                            ui.label(entry.actor().describe())
-                                .on_hover_text(format!("came by {}", entry.source.as_str()));
+                            ui.label(format!(
+                                "{} via {}",
+                                entry.actor().describe(),
+                                entry.source.as_str()
+                            ));
                             ui.label(format!(
                                 "{} ({})",
                                 relative_time(ui.ctx(), Some(&entry.last_updated)),

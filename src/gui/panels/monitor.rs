@@ -11,6 +11,7 @@ use crate::gui::models::MessageList;
 use crate::gui::widgets::a11y;
 use crate::gui::widgets::json::json_view;
 use crate::gui::widgets::notice::{Notice, notice_ui};
+use crate::gui::widgets::reflow;
 use crate::gui::widgets::style::{primary_button, section_heading};
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
@@ -64,32 +65,32 @@ impl MonitorPanel {
                 ui.label(RichText::new(format!("{} new while paused", view.held_back)).italics());
             }
         });
+        if reflow::is_narrow(ui) {
+            // The small panel: publishing folded away, and the list or one message in turn.
+            egui::Panel::bottom("publish-form").show(ui, |ui| {
+                egui::CollapsingHeader::new("Publish a message")
+                    .id_salt("publish-fold")
+                    .show(ui, |ui| self.publish_ui(ui, core, read_only));
+            });
+            egui::CentralPanel::default().show(ui, |ui| {
+                if self.selected.is_some() {
+                    if reflow::back_button(ui, "All messages") {
+                        self.selected = None;
+                    }
+                    egui::ScrollArea::vertical()
+                        .id_salt("message-details-scroll")
+                        .show(ui, |ui| self.details_ui(ui));
+                } else {
+                    self.table_ui(ui, view);
+                }
+            });
+            return;
+        }
         egui::Panel::bottom("publish-form").show(ui, |ui| self.publish_ui(ui, core, read_only));
         egui::Panel::right("message-details")
             .resizable(true)
             .default_size(380.0)
-            .show(ui, |ui| match &self.selected {
-                Some(record) => {
-                    ui.label(RichText::new(&record.topic).monospace().strong());
-                    ui.label(format!(
-                        "{} · {} bytes{}",
-                        record.timestamp,
-                        record.size,
-                        if record.retained { " · retained" } else { "" }
-                    ));
-                    if let Some(error) = &record.error {
-                        ui.colored_label(ui.visuals().error_fg_color, format!("invalid: {error}"));
-                    }
-                    if record.data.is_null() {
-                        ui.label(RichText::new(record.payload_text()).monospace());
-                    } else {
-                        json_view(ui, "message-json", "The message (JSON)", &record.data);
-                    }
-                }
-                None => {
-                    ui.label(RichText::new("Select a message to see it whole.").weak());
-                }
-            });
+            .show(ui, |ui| self.details_ui(ui));
         egui::CentralPanel::default().show(ui, |ui| self.table_ui(ui, view));
     }
 
@@ -107,6 +108,32 @@ impl MonitorPanel {
         }
     }
 
+    /// The selected message, whole.
+    fn details_ui(&self, ui: &mut Ui) {
+        match &self.selected {
+            Some(record) => {
+                ui.label(RichText::new(&record.topic).monospace().strong());
+                ui.label(format!(
+                    "{} · {} bytes{}",
+                    record.timestamp,
+                    record.size,
+                    if record.retained { " · retained" } else { "" }
+                ));
+                if let Some(error) = &record.error {
+                    ui.colored_label(ui.visuals().error_fg_color, format!("invalid: {error}"));
+                }
+                if record.data.is_null() {
+                    ui.label(RichText::new(record.payload_text()).monospace());
+                } else {
+                    json_view(ui, "message-json", "The message (JSON)", &record.data);
+                }
+            }
+            None => {
+                ui.label(RichText::new("Select a message to see it whole.").weak());
+            }
+        }
+    }
+
     fn table_ui(&mut self, ui: &mut Ui, view: &mut MessageList) {
         self.move_selection(ui, view);
         let count = view.len();
@@ -114,6 +141,7 @@ impl MonitorPanel {
         let mono = egui::TextStyle::Monospace.resolve(ui.style());
         let char_width = ui.fonts_mut(|f| f.glyph_width(&mono, '0')).max(1.0);
         let table_id = a11y::table_state_id(ui, "messages-table");
+        let header_height = reflow::header_height(ui);
         // Rows answer a click, but only the time takes focus (one Tab stop a row).
         TableBuilder::new(ui)
             .id_salt("messages-table")
@@ -125,7 +153,7 @@ impl MonitorPanel {
             .column(Column::initial(110.0))
             .column(Column::initial(300.0).resizable(true))
             .column(Column::remainder().clip(true))
-            .header(24.0, |mut header| {
+            .header(header_height, |mut header| {
                 let time = format!("Time ({})", local_zone_name());
                 for title in [time.as_str(), "Topic", "Payload"] {
                     a11y::column_header(&mut header, |ui| {

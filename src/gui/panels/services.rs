@@ -10,6 +10,7 @@ use crate::core::overview::ServiceOverview;
 use crate::gui::panels::health::kind_of;
 use crate::gui::widgets::a11y;
 use crate::gui::widgets::badge::{Tone, badge, relative_time};
+use crate::gui::widgets::reflow::{self, Fit, fitting};
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use serde_json::{Value, json};
@@ -137,8 +138,9 @@ impl ServicesPanel {
         let row_height = ui.spacing().interact_size.y.max(22.0);
         // As tall as its rows (at most the panel): the column rules end with the last one.
         let spacing = ui.spacing().item_spacing.y;
-        let height =
-            (24.0 + (row_height + spacing) * (shown.len() as f32 + 1.0)).min(ui.available_height());
+        let height = (reflow::header_height(ui)
+            + (row_height + spacing) * (shown.len() as f32 + 1.0))
+            .min(ui.available_height());
         let size = egui::vec2(ui.available_width(), height);
         ui.allocate_ui(size, |ui| {
             self.table_ui(ui, &shown, selected, row_height, &mut action)
@@ -156,61 +158,27 @@ impl ServicesPanel {
     ) {
         self.move_cursor(ui, shown, selected);
         let table_id = a11y::table_state_id(ui, "services-table");
-        let resize_names = [(0, "Service"), (1, "Type"), (5, "Config")];
-        // Rows answer a click, but only the service's name takes focus (one Tab stop a row).
-        TableBuilder::new(ui)
+        let columns = fitting(ui.available_width(), &COLUMNS);
+        let header_height = reflow::header_height(ui);
+        let mut table = TableBuilder::new(ui)
             .id_salt("services-table")
             .striped(true)
             // As tall as its rows: the column rules end with the last one.
             .auto_shrink([false, true])
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .sense(egui::Sense::CLICK)
-            .column(Column::initial(200.0).at_least(120.0).resizable(true))
-            .column(Column::initial(110.0).resizable(true))
-            .column(Column::initial(70.0))
-            .column(Column::initial(120.0))
-            .column(Column::initial(90.0))
-            .column(Column::initial(200.0).resizable(true))
-            .column(Column::remainder())
-            .header(24.0, |mut header| {
-                for (title, sort) in [
-                    ("Service", Some(SortBy::Name)),
-                    ("Type", Some(SortBy::Type)),
-                    ("Enabled", None),
-                    ("Health", Some(SortBy::Health)),
-                    ("Version", None),
-                    ("Config", Some(SortBy::ConfigState)),
-                    ("Last updated", Some(SortBy::Updated)),
-                ] {
-                    a11y::column_header(&mut header, |ui| {
-                        let arrow = match sort {
-                            Some(s) if s == self.sort => {
-                                if self.ascending {
-                                    " ⬆"
-                                } else {
-                                    " ⬇"
-                                }
-                            }
-                            _ => "",
-                        };
-                        let Some(sort) = sort else {
-                            ui.strong(title);
-                            return;
-                        };
-                        let response = ui.add(
-                            egui::Button::new(RichText::new(format!("{title}{arrow}")).strong())
-                                .frame(false),
-                        );
-                        a11y::set_name(ui, response.id, format!("Sort by {title}"));
-                        if response.clicked() {
-                            if self.sort == sort {
-                                self.ascending = !self.ascending;
-                            } else {
-                                self.sort = sort;
-                                self.ascending = true;
-                            }
-                        }
-                    });
+            .sense(egui::Sense::CLICK);
+        for (index, column) in columns.iter().enumerate() {
+            table = table.column(if index + 1 == columns.len() {
+                Column::remainder()
+            } else {
+                column.spec()
+            });
+        }
+        // Rows answer a click, but only the service's name takes focus (one Tab stop a row).
+        table
+            .header(header_height, |mut header| {
+                for column in &columns {
+                    a11y::column_header(&mut header, |ui| self.header_cell_ui(ui, *column));
                 }
             })
             .body(|body| {
@@ -218,91 +186,115 @@ impl ServicesPanel {
                     let service = shown[row.index()];
                     let name = &service.service_name;
                     row.set_selected(selected == Some(name.as_str()));
-                    a11y::cell(&mut row, |ui| {
-                        // Keyed by the name, not the row: the same widget (and accessibility
-                        // node) while rows are added or sorted around it.
-                        let response = ui
-                            .push_id(name, |ui| {
-                                ui.selectable_label(selected == Some(name.as_str()), name)
-                            })
-                            .inner;
-                        if self.focus_cursor && self.cursor.as_ref() == Some(name) {
-                            response.request_focus();
-                            response.scroll_to_me(None);
-                            self.focus_cursor = false;
-                        }
-                        let clicked = response.clicked();
-                        if clicked {
-                            *action = ServicesAction::Open(name.clone());
-                        }
-                    });
-                    a11y::cell(&mut row, |ui| {
-                        let kind = kind_of(service);
-                        ui.label(if kind.is_empty() { "—" } else { kind });
-                    });
-                    a11y::cell(&mut row, |ui| {
-                        ui.label(match service.enabled {
-                            Some(true) => "yes",
-                            Some(false) => "no",
-                            None => "—",
+                    for column in &columns {
+                        a11y::cell(&mut row, |ui| {
+                            self.cell_ui(ui, *column, service, selected, action);
                         });
-                    });
-                    a11y::cell(&mut row, |ui| {
-                        let health = service.shown_health();
-                        badge(ui, health.as_str(), health.into()).on_hover_ui(|ui| {
-                            ui.label(format!(
-                                "last seen {}",
-                                relative_time(ui.ctx(), service.last_seen.as_deref())
-                            ));
-                        });
-                    });
-                    a11y::cell(&mut row, |ui| {
-                        ui.label(service.version.as_deref().unwrap_or("—"));
-                    });
-                    a11y::cell(&mut row, |ui| {
-                        if service.manager && !service.configured {
-                            ui.label("—");
-                            return;
-                        }
-                        let response = if service.configured {
-                            let state = service.config_state;
-                            badge(ui, state.as_str(), state.into())
-                        } else {
-                            badge(ui, "no config", Tone::Neutral)
-                        };
-                        let response = match &service.pending_since {
-                            Some(since) => response.on_hover_text(format!(
-                                "published {}, not confirmed by the service yet",
-                                relative_time(ui.ctx(), Some(since))
-                            )),
-                            None => response,
-                        };
-                        if let Some(error) = &service.config_error {
-                            response.on_hover_text(error);
-                            ui.label(
-                                RichText::new(error)
-                                    .small()
-                                    .color(ui.visuals().error_fg_color),
-                            );
-                        }
-                    });
-                    a11y::cell(&mut row, |ui| {
-                        let by = service
-                            .last_changed_actor
-                            .as_ref()
-                            .map(|actor| format!(" by {}", actor.describe()))
-                            .unwrap_or_default();
-                        ui.label(format!(
-                            "{}{by}",
-                            relative_time(ui.ctx(), service.last_updated.as_deref())
-                        ));
-                    });
+                    }
                     if row.response().clicked() {
                         *action = ServicesAction::Open(name.clone());
                     }
                 });
             });
+        let resize_names: Vec<(usize, &str)> = columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.resizable())
+            .map(|(i, c)| (i, c.title()))
+            .collect();
         a11y::name_resize_handles(ui, table_id, &resize_names);
+    }
+
+    fn header_cell_ui(&mut self, ui: &mut Ui, column: ServiceColumn) {
+        let title = column.title();
+        let Some(sort) = column.sort() else {
+            ui.strong(title);
+            return;
+        };
+        let arrow = match (sort == self.sort, self.ascending) {
+            (true, true) => " ⬆",
+            (true, false) => " ⬇",
+            _ => "",
+        };
+        let response = ui.add(
+            egui::Button::new(RichText::new(format!("{title}{arrow}")).strong())
+                .frame(false)
+                .min_size(egui::vec2(0.0, ui.spacing().interact_size.y)),
+        );
+        a11y::set_name(ui, response.id, format!("Sort by {title}"));
+        if response.clicked() {
+            if self.sort == sort {
+                self.ascending = !self.ascending;
+            } else {
+                self.sort = sort;
+                self.ascending = true;
+            }
+        }
+    }
+
+    fn cell_ui(
+        &mut self,
+        ui: &mut Ui,
+        column: ServiceColumn,
+        service: &ServiceOverview,
+        selected: Option<&str>,
+        action: &mut ServicesAction,
+    ) {
+        let name = &service.service_name;
+        match column {
+            ServiceColumn::Service => {
+                // Keyed by the name, not the row: the same widget (and accessibility node)
+                // while rows are added or sorted around it.
+                let response = ui
+                    .push_id(name, |ui| {
+                        ui.selectable_label(selected == Some(name.as_str()), name)
+                    })
+                    .inner;
+                if self.focus_cursor && self.cursor.as_ref() == Some(name) {
+                    response.request_focus();
+                    response.scroll_to_me(None);
+                    self.focus_cursor = false;
+                }
+                if response.clicked() {
+                    *action = ServicesAction::Open(name.clone());
+                }
+            }
+            ServiceColumn::Type => {
+                let kind = kind_of(service);
+                ui.label(if kind.is_empty() { "—" } else { kind });
+            }
+            ServiceColumn::Enabled => {
+                ui.label(match service.enabled {
+                    Some(true) => "yes",
+                    Some(false) => "no",
+                    None => "—",
+                });
+            }
+            ServiceColumn::Health => {
+                let health = service.shown_health();
+                badge(ui, health.as_str(), health.into()).on_hover_ui(|ui| {
+                    ui.label(format!(
+                        "last seen {}",
+                        relative_time(ui.ctx(), service.last_seen.as_deref())
+                    ));
+                });
+            }
+            ServiceColumn::Version => {
+                ui.label(service.version.as_deref().unwrap_or("—"));
+            }
+            ServiceColumn::Config => config_cell_ui(ui, service),
+            ServiceColumn::Updated => {
+                let by = service
+                    .last_changed_actor
+                    .as_ref()
+                    .map(|actor| format!(" by {}", actor.describe()))
+                    .unwrap_or_default();
+                ui.label(format!(
+                    "{}{by}",
+                    relative_time(ui.ctx(), service.last_updated.as_deref())
+                ));
+            }
+        }
     }
 
     /// ↑/↓ (when no text field has the keys) move the cursor to the row above or below the
@@ -416,5 +408,119 @@ impl ServicesPanel {
             self.new_service = None;
         }
         result
+    }
+}
+
+/// The config state, with why the service refused it and since when it is pending in words
+/// (not only on hover: the kiosk has none).
+fn config_cell_ui(ui: &mut Ui, service: &ServiceOverview) {
+    if service.manager && !service.configured {
+        ui.label("—");
+        return;
+    }
+    if service.configured {
+        let state = service.config_state;
+        badge(ui, state.as_str(), state.into());
+    } else {
+        badge(ui, "no config", Tone::Neutral);
+    }
+    if let Some(since) = &service.pending_since {
+        ui.label(RichText::new(format!("since {}", relative_time(ui.ctx(), Some(since)))).weak());
+    }
+    if let Some(error) = &service.config_error {
+        ui.label(RichText::new(error).color(ui.visuals().error_fg_color));
+    }
+}
+
+/// The services table's columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ServiceColumn {
+    Service,
+    Type,
+    Enabled,
+    Health,
+    Version,
+    Config,
+    Updated,
+}
+
+/// The columns in their order, with the width each needs and how long it is kept as the
+/// table narrows.
+const COLUMNS: [Fit<ServiceColumn>; 7] = [
+    Fit {
+        column: ServiceColumn::Service,
+        width: 200.0,
+        priority: 0,
+    },
+    Fit {
+        column: ServiceColumn::Type,
+        width: 110.0,
+        priority: 3,
+    },
+    Fit {
+        column: ServiceColumn::Enabled,
+        width: 70.0,
+        priority: 5,
+    },
+    Fit {
+        column: ServiceColumn::Health,
+        width: 120.0,
+        priority: 0,
+    },
+    Fit {
+        column: ServiceColumn::Version,
+        width: 90.0,
+        priority: 4,
+    },
+    Fit {
+        column: ServiceColumn::Config,
+        width: 200.0,
+        priority: 1,
+    },
+    Fit {
+        column: ServiceColumn::Updated,
+        width: 180.0,
+        priority: 2,
+    },
+];
+
+impl ServiceColumn {
+    fn title(self) -> &'static str {
+        match self {
+            Self::Service => "Service",
+            Self::Type => "Type",
+            Self::Enabled => "Enabled",
+            Self::Health => "Health",
+            Self::Version => "Version",
+            Self::Config => "Config",
+            Self::Updated => "Last updated",
+        }
+    }
+
+    fn sort(self) -> Option<SortBy> {
+        match self {
+            Self::Service => Some(SortBy::Name),
+            Self::Type => Some(SortBy::Type),
+            Self::Health => Some(SortBy::Health),
+            Self::Config => Some(SortBy::ConfigState),
+            Self::Updated => Some(SortBy::Updated),
+            Self::Enabled | Self::Version => None,
+        }
+    }
+
+    fn resizable(self) -> bool {
+        matches!(self, Self::Service | Self::Type | Self::Config)
+    }
+
+    fn spec(self) -> Column {
+        let width = COLUMNS
+            .iter()
+            .find(|fit| fit.column == self)
+            .map_or(100.0, |fit| fit.width);
+        let column = Column::initial(width);
+        match self {
+            Self::Service => column.at_least(120.0).resizable(true),
+            _ => column.resizable(self.resizable()),
+        }
     }
 }

@@ -11,6 +11,7 @@ use crate::core::settings::{BrokerUrl, SettingsFile};
 use crate::gui::tasks::Task;
 use crate::gui::widgets::a11y;
 use crate::gui::widgets::notice::{Notice, notice_ui};
+use crate::gui::widgets::stepper::{Steps, stepper};
 use crate::gui::widgets::style::section_heading;
 use egui::{RichText, Ui};
 use std::path::PathBuf;
@@ -262,13 +263,25 @@ impl SettingsPanel {
         });
         ui.horizontal(|ui| {
             let label = ui.label("UI scale");
-            let response = ui
-                .add(
+            let touch = crate::gui::widgets::style::touch(ui.ctx());
+            let response = if touch {
+                let mut scale = f64::from(self.scale);
+                let steps = Steps {
+                    range: 0.75..=2.5,
+                    step: 0.05,
+                    decimals: 2,
+                };
+                let response = stepper(ui, &mut scale, &steps, "UI scale", true);
+                self.scale = scale as f32;
+                response.labelled_by(label.id)
+            } else {
+                ui.add(
                     egui::Slider::new(&mut self.scale, 0.75..=2.5)
                         .step_by(0.05)
                         .show_value(false),
                 )
-                .labelled_by(label.id);
+                .labelled_by(label.id)
+            };
             ui.label(format!("{:.2}×", self.scale));
             if response.drag_stopped() || (response.changed() && !response.dragged()) {
                 ui.ctx().set_zoom_factor(self.scale);
@@ -278,7 +291,7 @@ impl SettingsPanel {
         });
         ui.separator();
         section_heading(ui, "Kiosk PIN");
-        ui.label(RichText::new(format!("The kiosk on the home server's display is read-only until this PIN is typed on its keypad: {}–{} digits. It is stored hashed, in this account's settings (the kiosk's, when this app runs as the kiosk's account; else `alicia-config-manager kiosk-pin set` there).", kiosk_pin::SHORTEST, kiosk_pin::LONGEST)).weak());
+        ui.label(RichText::new(format!("The kiosk on the home server's display is read-only until this PIN is typed on its keypad: {}–{} digits. Only its hash is stored, in this account's settings: set it here when this app runs as the kiosk's account, else run alicia-config-manager kiosk-pin set as that account.", kiosk_pin::SHORTEST, kiosk_pin::LONGEST)).weak());
         ui.horizontal(|ui| {
             let label = ui.label("New PIN");
             ui.add_enabled(
@@ -359,6 +372,7 @@ impl SettingsPanel {
         );
         ui.horizontal(|ui| {
             let before = self.role;
+            let mut chosen_hint = "";
             ui.label("Role at start");
             ui.add_enabled_ui(!read_only, |ui| {
                 for (role, word, hint) in [
@@ -378,12 +392,15 @@ impl SettingsPanel {
                         "never publish configs; send edits to the authority",
                     ),
                 ] {
-                    let response = ui
-                        .selectable_value(&mut self.role, role, word)
-                        .on_hover_text(hint);
+                    let response = ui.selectable_value(&mut self.role, role, word);
                     a11y::set_name(ui, response.id, format!("Role at start: {word}"));
+                    if self.role == role {
+                        chosen_hint = hint;
+                    }
                 }
             });
+            // In words, not only on hover: the kiosk has no hover.
+            ui.label(RichText::new(chosen_hint).weak());
             if before != self.role {
                 let role = self.role;
                 self.save(core, runtime, move |f| f.role = Some(role));

@@ -6,5 +6,7 @@ pub mod badge;
 pub mod changes;
 pub mod json;
 pub mod notice;
+pub mod reflow;
 pub mod schema_form;
+pub mod stepper;
 pub mod style;

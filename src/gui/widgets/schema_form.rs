@@ -6,6 +6,7 @@
 //! control carries an accessible name.
 
 use super::a11y;
+use super::stepper::{Steps, stepper};
 use crate::core::config::is_secret_schema;
 use egui::{Color32, RichText, Ui};
 use serde_json::{Map, Value, json};
@@ -447,11 +448,20 @@ fn number_field(
         .unwrap_or(f64::MAX);
     let mut result = None;
     ui.horizontal(|ui| {
-        let drag = egui::DragValue::new(&mut number)
-            .range(low..=high)
-            .speed(if integer { 1.0 } else { 0.05 })
-            .max_decimals(if integer { 0 } else { 3 });
-        let response = ui.add_enabled(enabled, drag).labelled_by(label);
+        let response = if super::style::touch(ui.ctx()) {
+            let steps = Steps {
+                range: low..=high,
+                step: if integer { 1.0 } else { 0.1 },
+                decimals: if integer { 0 } else { 3 },
+            };
+            stepper(ui, &mut number, &steps, name, enabled).labelled_by(label)
+        } else {
+            let drag = egui::DragValue::new(&mut number)
+                .range(low..=high)
+                .speed(if integer { 1.0 } else { 0.05 })
+                .max_decimals(if integer { 0 } else { 3 });
+            ui.add_enabled(enabled, drag).labelled_by(label)
+        };
         name_field(ui, &response, spec);
         if response.changed() {
             result = Some(Some(if integer {
@@ -469,7 +479,12 @@ fn number_field(
             ui.label(RichText::new(range).weak());
         }
         if !required {
-            let clear = ui.add_enabled(enabled, egui::Button::new("Clear").small());
+            let clear = if super::style::touch(ui.ctx()) {
+                egui::Button::new("Clear")
+            } else {
+                egui::Button::new("Clear").small()
+            };
+            let clear = ui.add_enabled(enabled, clear);
             a11y::set_name(ui, clear.id, format!("Clear {name}"));
             if clear.clicked() {
                 result = Some(None);
