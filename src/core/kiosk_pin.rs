@@ -30,7 +30,7 @@ pub const LONGEST_WAIT: Duration = Duration::from_secs(15 * 60);
 /// The file keeping wrong tries across restarts, beside the settings file.
 pub const ATTEMPTS_FILE_NAME: &str = "kiosk-lock.json";
 /// How to set a PIN, for messages.
-pub const HOW_TO_SET: &str = "run `alicia-config-manager kiosk-pin set` as the kiosk's account, \
+pub const HOW_TO_SET: &str = "run alicia-config-manager kiosk-pin set as the kiosk's account, \
      or use Settings › Kiosk PIN in the app run as that account";
 
 /// Why a PIN is not acceptable.

@@ -218,8 +218,9 @@ fn tile(ui: &mut Ui, service: &ServiceOverview, checks: &[Check], size: egui::Ve
     let mut body = ui.new_child(UiBuilder::new().max_rect(inner).layout(top_down()));
     let spare = (inner.height() - 3.0 * title * 1.25) / 3.0;
     body.spacing_mut().item_spacing = vec2(6.0, spare.clamp(1.0, 12.0));
-    // Text rows, not touch targets (the whole tile is the target).
-    body.spacing_mut().interact_size.y = 0.0;
+    // Rows as tall as their text, not touch targets (the whole tile is the target); the
+    // status row's dot centred on its text.
+    body.spacing_mut().interact_size.y = title * 0.85 * 1.2;
     body.add(
         egui::Label::new(RichText::new(&service.service_name).strong().size(title))
             .truncate()
