@@ -14,8 +14,8 @@ mod support;
 
 use alicia_config_manager::core::kiosk_pin::{self, ATTEMPTS_FILE_NAME, Attempts, hash_pin};
 use alicia_config_manager::core::settings::SettingsFile;
-use alicia_config_manager::gui::GuiOptions;
 use alicia_config_manager::gui::app::Tab;
+use alicia_config_manager::gui::{AliciaApp, GuiOptions};
 use egui_kittest::SnapshotOptions;
 use egui_kittest::kittest::Queryable;
 use gui_support::*;
@@ -455,4 +455,120 @@ fn the_kiosk_pin_command_sets_a_hash_the_kiosk_accepts() {
     assert!(cleared.status.success());
     let file = SettingsFile::load(&settings).unwrap();
     assert!(file.kiosk_pin_hash.is_none() && file.kiosk_pin_rule.is_none());
+}
+
+/// The controls a finger can reach now, whole on `screen`, that are smaller than 44 px
+/// either way.
+fn small_targets(
+    harness: &egui_kittest::Harness<'static, AliciaApp>,
+    screen: egui::Rect,
+) -> Vec<String> {
+    use egui::accesskit::Action;
+    use egui_kittest::kittest::{By, NodeT};
+    harness
+        .query_all(By::new().predicate(|node| {
+            let data = node.data();
+            data.supports_action(Action::Click) || data.supports_action(Action::Focus)
+        }))
+        // Scrolling is by swiping the content: the bars only show where the view is.
+        .filter(|node| node.accesskit_node().role() != egui::accesskit::Role::ScrollBar)
+        .filter_map(|node| {
+            let rect = node.rect();
+            let small = rect.height() < 43.5 || rect.width() < 43.5;
+            // Those partly scrolled out are whole once scrolled to.
+            (screen.contains_rect(rect) && small).then(|| {
+                let name = node.accesskit_node().label().unwrap_or_default();
+                format!(
+                    "{name:?} ({:?}) {:.0}×{:.0}",
+                    node.accesskit_node().role(),
+                    rect.width(),
+                    rect.height()
+                )
+            })
+        })
+        .collect()
+}
+
+/// Every control of the kiosk is a touch target of at least 44 px, in every view on the
+/// small panel, locked and unlocked, on the keypad, and beside their lists on a wider one.
+#[test]
+fn every_control_on_the_kiosk_is_at_least_44_px() {
+    let mut gui = gui_sized(KIOSK, with_pin("2468"), SMALL);
+    let _fleet = play_fleet(&gui);
+    gui.until("the fleet is shown", |h, _| {
+        h.state().devices().counts() == (3, 5)
+            && h.query_all_by_label_contains("-service: ").count() >= 12
+    });
+    let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, SMALL);
+    let mut found = Vec::new();
+    let views = [
+        (Tab::Overview, "overview"),
+        (Tab::Services, "services"),
+        (Tab::Devices, "devices"),
+        (Tab::Health, "health"),
+        (Tab::Monitor, "monitor"),
+        (Tab::Server, "server"),
+    ];
+    for (tab, name) in views {
+        gui.harness.state_mut().tab = tab;
+        gui.frames(4);
+        found.extend(
+            small_targets(&gui.harness, screen)
+                .into_iter()
+                .map(|t| format!("{name}, locked: {t}")),
+        );
+    }
+    gui.click("Unlock");
+    found.extend(
+        small_targets(&gui.harness, screen)
+            .into_iter()
+            .map(|t| format!("keypad: {t}")),
+    );
+    gui.click("Cancel");
+    unlock(&mut gui, "2468");
+    for (tab, name) in views.into_iter().chain([(Tab::Settings, "settings")]) {
+        gui.harness.state_mut().tab = tab;
+        gui.frames(4);
+        found.extend(
+            small_targets(&gui.harness, screen)
+                .into_iter()
+                .map(|t| format!("{name}: {t}")),
+        );
+    }
+    gui.harness.state_mut().tab = Tab::Services;
+    gui.harness.state_mut().open_editor("whisper-service");
+    gui.frames(6);
+    found.extend(
+        small_targets(&gui.harness, screen)
+            .into_iter()
+            .map(|t| format!("editor: {t}")),
+    );
+    gui.harness.state_mut().tab = Tab::Devices;
+    gui.frames(3);
+    gui.click("Kitchen light (kitchen-light)");
+    gui.frames(3);
+    found.extend(
+        small_targets(&gui.harness, screen)
+            .into_iter()
+            .map(|t| format!("device: {t}")),
+    );
+    // The wide layout (1280×800): details beside their list.
+    let wide = egui::vec2(1280.0, 800.0);
+    gui.harness.set_size(wide);
+    let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, wide);
+    for (tab, name) in [
+        (Tab::Devices, "wide devices"),
+        (Tab::Services, "wide editor"),
+    ] {
+        gui.harness.state_mut().tab = tab;
+        gui.frames(4);
+        found.extend(
+            small_targets(&gui.harness, screen)
+                .into_iter()
+                .map(|t| format!("{name}: {t}")),
+        );
+    }
+    found.sort();
+    found.dedup();
+    assert!(found.is_empty(), "{}", found.join("\n"));
 }

@@ -554,7 +554,7 @@ impl AliciaApp {
         }
         if self.editor.is_some() && !narrow {
             egui::Panel::right("editor")
-                .resizable(true)
+                .resizable(!crate::gui::widgets::style::touch(ui.ctx()))
                 .default_size(560.0)
                 .min_size(420.0)
                 .show(ui, |ui| self.editor_ui(ui, read_only, false));

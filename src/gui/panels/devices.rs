@@ -8,7 +8,7 @@ use crate::gui::widgets::a11y;
 use crate::gui::widgets::badge::{Tone, badge, relative_time};
 use crate::gui::widgets::json::json_view;
 use crate::gui::widgets::reflow::{self, Fit, fitting};
-use crate::gui::widgets::style::{destructive_button, primary_button, section_heading};
+use crate::gui::widgets::style::{self, destructive_button, primary_button, section_heading};
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use serde_json::{Map, Value};
@@ -101,7 +101,7 @@ impl DevicesPanel {
             return;
         }
         egui::Panel::right("device-details")
-            .resizable(true)
+            .resizable(!crate::gui::widgets::style::touch(ui.ctx()))
             .default_size(360.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical()
@@ -137,6 +137,7 @@ impl DevicesPanel {
             let table_id = a11y::table_state_id(ui, "devices-table");
             // Rows answer a click, but only the device's name takes focus (one Tab stop a row).
             let columns = fitting(ui.available_width(), &COLUMNS);
+            let touch = style::touch(ui.ctx());
             let header_height = reflow::header_height(ui);
             let mut table = TableBuilder::new(ui)
                 .id_salt("devices-table")
@@ -149,7 +150,7 @@ impl DevicesPanel {
                 table = table.column(if index + 1 == columns.len() {
                     Column::remainder()
                 } else {
-                    column.spec()
+                    column.spec(touch)
                 });
             }
             // Rows answer a click, but only the device's name takes focus (one Tab stop a row).
@@ -168,7 +169,7 @@ impl DevicesPanel {
                                     RichText::new(format!("{title}{arrow}")).strong(),
                                 )
                                 .frame(false)
-                                .min_size(egui::vec2(0.0, ui.spacing().interact_size.y)),
+                                .min_size(egui::vec2(44.0, ui.spacing().interact_size.y)),
                             );
                             a11y::set_name(ui, response.id, format!("Sort by {title}"));
                             if response.clicked() {
@@ -227,7 +228,7 @@ impl DevicesPanel {
             let resize_names: Vec<(usize, &str)> = columns
                 .iter()
                 .enumerate()
-                .filter(|(_, c)| c.resizable())
+                .filter(|(_, c)| c.resizable(touch))
                 .map(|(i, c)| (i, c.title()))
                 .collect();
             a11y::name_resize_handles(ui, table_id, &resize_names);
@@ -486,15 +487,16 @@ impl DeviceColumn {
         }
     }
 
-    fn resizable(self) -> bool {
-        matches!(self, Self::Name | Self::Id | Self::Room)
+    /// Resizable on the desktop; a finger cannot grab a column's edge.
+    fn resizable(self, touch: bool) -> bool {
+        !touch && matches!(self, Self::Name | Self::Id | Self::Room)
     }
 
-    fn spec(self) -> Column {
+    fn spec(self, touch: bool) -> Column {
         let width = COLUMNS
             .iter()
             .find(|fit| fit.column == self)
             .map_or(100.0, |fit| fit.width);
-        Column::initial(width).resizable(self.resizable())
+        Column::initial(width).resizable(self.resizable(touch))
     }
 }

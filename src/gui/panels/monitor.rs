@@ -88,7 +88,7 @@ impl MonitorPanel {
         }
         egui::Panel::bottom("publish-form").show(ui, |ui| self.publish_ui(ui, core, read_only));
         egui::Panel::right("message-details")
-            .resizable(true)
+            .resizable(!crate::gui::widgets::style::touch(ui.ctx()))
             .default_size(380.0)
             .show(ui, |ui| self.details_ui(ui));
         egui::CentralPanel::default().show(ui, |ui| self.table_ui(ui, view));
@@ -142,6 +142,7 @@ impl MonitorPanel {
         let char_width = ui.fonts_mut(|f| f.glyph_width(&mono, '0')).max(1.0);
         let table_id = a11y::table_state_id(ui, "messages-table");
         let header_height = reflow::header_height(ui);
+        let touch = crate::gui::widgets::style::touch(ui.ctx());
         // Rows answer a click, but only the time takes focus (one Tab stop a row).
         TableBuilder::new(ui)
             .id_salt("messages-table")
@@ -151,7 +152,7 @@ impl MonitorPanel {
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .sense(egui::Sense::CLICK)
             .column(Column::initial(110.0))
-            .column(Column::initial(300.0).resizable(true))
+            .column(Column::initial(300.0).resizable(!touch))
             .column(Column::remainder().clip(true))
             .header(header_height, |mut header| {
                 let time = format!("Time ({})", local_zone_name());
@@ -217,7 +218,9 @@ impl MonitorPanel {
                     }
                 });
             });
-        a11y::name_resize_handles(ui, table_id, &[(1, "Topic")]);
+        if !touch {
+            a11y::name_resize_handles(ui, table_id, &[(1, "Topic")]);
+        }
     }
 
     fn publish_ui(&mut self, ui: &mut Ui, core: &Core, read_only: bool) {

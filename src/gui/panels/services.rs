@@ -11,6 +11,7 @@ use crate::gui::panels::health::kind_of;
 use crate::gui::widgets::a11y;
 use crate::gui::widgets::badge::{Tone, badge, relative_time};
 use crate::gui::widgets::reflow::{self, Fit, fitting};
+use crate::gui::widgets::style;
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use serde_json::{Value, json};
@@ -159,6 +160,7 @@ impl ServicesPanel {
         self.move_cursor(ui, shown, selected);
         let table_id = a11y::table_state_id(ui, "services-table");
         let columns = fitting(ui.available_width(), &COLUMNS);
+        let touch = style::touch(ui.ctx());
         let header_height = reflow::header_height(ui);
         let mut table = TableBuilder::new(ui)
             .id_salt("services-table")
@@ -171,7 +173,7 @@ impl ServicesPanel {
             table = table.column(if index + 1 == columns.len() {
                 Column::remainder()
             } else {
-                column.spec()
+                column.spec(touch)
             });
         }
         // Rows answer a click, but only the service's name takes focus (one Tab stop a row).
@@ -199,7 +201,7 @@ impl ServicesPanel {
         let resize_names: Vec<(usize, &str)> = columns
             .iter()
             .enumerate()
-            .filter(|(_, c)| c.resizable())
+            .filter(|(_, c)| c.resizable(touch))
             .map(|(i, c)| (i, c.title()))
             .collect();
         a11y::name_resize_handles(ui, table_id, &resize_names);
@@ -219,7 +221,7 @@ impl ServicesPanel {
         let response = ui.add(
             egui::Button::new(RichText::new(format!("{title}{arrow}")).strong())
                 .frame(false)
-                .min_size(egui::vec2(0.0, ui.spacing().interact_size.y)),
+                .min_size(egui::vec2(44.0, ui.spacing().interact_size.y)),
         );
         a11y::set_name(ui, response.id, format!("Sort by {title}"));
         if response.clicked() {
@@ -508,19 +510,20 @@ impl ServiceColumn {
         }
     }
 
-    fn resizable(self) -> bool {
-        matches!(self, Self::Service | Self::Type | Self::Config)
+    /// Resizable on the desktop; a finger cannot grab a column's edge.
+    fn resizable(self, touch: bool) -> bool {
+        !touch && matches!(self, Self::Service | Self::Type | Self::Config)
     }
 
-    fn spec(self) -> Column {
+    fn spec(self, touch: bool) -> Column {
         let width = COLUMNS
             .iter()
             .find(|fit| fit.column == self)
             .map_or(100.0, |fit| fit.width);
         let column = Column::initial(width);
         match self {
-            Self::Service => column.at_least(120.0).resizable(true),
-            _ => column.resizable(self.resizable()),
+            Self::Service => column.at_least(120.0).resizable(!touch),
+            _ => column.resizable(self.resizable(touch)),
         }
     }
 }
