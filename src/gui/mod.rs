@@ -5,6 +5,8 @@
 
 pub mod app;
 pub mod bridge;
+pub mod drafts;
+pub mod guard;
 pub mod kiosk;
 pub mod models;
 pub mod panels;
@@ -52,6 +54,7 @@ pub fn run(
             runtime.spawn(async move {
                 stop.await;
                 tracing::info!("stop signal: closing the window");
+                app::mark_stopping(&ctx);
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
                 ctx.request_repaint();
             });

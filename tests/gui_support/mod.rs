@@ -106,6 +106,12 @@ impl Gui {
         self.frames(3);
     }
 
+    /// Clicks the one widget whose label contains `label`.
+    pub fn click_contains(&mut self, label: &str) {
+        self.harness.get_by_label_contains(label).click();
+        self.frames(3);
+    }
+
     pub fn open(&mut self, service: &str) {
         let deadline = Instant::now() + PATIENCE;
         loop {

@@ -75,15 +75,17 @@ impl Default for ServicesPanel {
 }
 
 impl ServicesPanel {
-    /// Draws the table; `selected` is the service open in the editor.
+    /// Draws the table; `marks` are the service open in the editor and those with unsaved
+    /// changes (marked in their row).
     pub fn ui(
         &mut self,
         ui: &mut Ui,
         core: &Core,
         rows: &[ServiceOverview],
-        selected: Option<&str>,
+        marks: (Option<&str>, &[String]),
         read_only: bool,
     ) -> ServicesAction {
+        let (selected, unsaved) = marks;
         let mut action = ServicesAction::None;
         if read_only {
             // Locked: a dialog opened before the lock is gone.
@@ -144,7 +146,7 @@ impl ServicesPanel {
             .min(ui.available_height());
         let size = egui::vec2(ui.available_width(), height);
         ui.allocate_ui(size, |ui| {
-            self.table_ui(ui, &shown, selected, row_height, &mut action)
+            self.table_ui(ui, &shown, (selected, unsaved), row_height, &mut action)
         });
         action
     }
@@ -153,10 +155,11 @@ impl ServicesPanel {
         &mut self,
         ui: &mut Ui,
         shown: &[&ServiceOverview],
-        selected: Option<&str>,
+        marks: (Option<&str>, &[String]),
         row_height: f32,
         action: &mut ServicesAction,
     ) {
+        let (selected, unsaved) = marks;
         self.move_cursor(ui, shown, selected);
         let table_id = a11y::table_state_id(ui, "services-table");
         let columns = fitting(ui.available_width(), &COLUMNS);
@@ -190,7 +193,8 @@ impl ServicesPanel {
                     row.set_selected(selected == Some(name.as_str()));
                     for column in &columns {
                         a11y::cell(&mut row, |ui| {
-                            self.cell_ui(ui, *column, service, selected, action);
+                            let unsaved = unsaved.contains(name);
+                            self.cell_ui(ui, *column, service, (selected, unsaved), action);
                         });
                     }
                     if row.response().clicked() {
@@ -239,9 +243,10 @@ impl ServicesPanel {
         ui: &mut Ui,
         column: ServiceColumn,
         service: &ServiceOverview,
-        selected: Option<&str>,
+        marks: (Option<&str>, bool),
         action: &mut ServicesAction,
     ) {
+        let (selected, unsaved) = marks;
         let name = &service.service_name;
         match column {
             ServiceColumn::Service => {
@@ -259,6 +264,9 @@ impl ServicesPanel {
                 }
                 if response.clicked() {
                     *action = ServicesAction::Open(name.clone());
+                }
+                if unsaved {
+                    ui.label(RichText::new("unsaved").color(ui.visuals().warn_fg_color));
                 }
             }
             ServiceColumn::Type => {

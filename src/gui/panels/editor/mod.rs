@@ -18,6 +18,7 @@ use crate::core::config::{
     Committed, ConfigError, Difference, FieldError, Origin, Precondition, SchemaRecord,
     StoredDocument, diff, editable_schema, mask_differences,
 };
+use crate::gui::drafts::Draft;
 use crate::gui::tasks::Task;
 use crate::gui::widgets::changes::changes_ui;
 use crate::gui::widgets::notice::{Notice, notice_ui};
@@ -73,6 +74,8 @@ struct StoredView {
     pending_schema: Option<Vec<FieldError>>,
     /// The secret fields the service's settings schemas declare (masked in tables).
     secrets: Vec<String>,
+    /// What the stored document changed since the edit's base, when it moved.
+    their_changes: Vec<Difference>,
 }
 
 /// An open editor for one service.
@@ -97,6 +100,63 @@ impl ConfigEditor {
     /// Opens a document that is not stored yet (a new service, a duplicate).
     pub fn new_document(service: &str, document: Value) -> Self {
         Self::with(EditorState::new_document(service, document))
+    }
+
+    /// Opens an edit kept from an earlier session; when the stored document moved since, the
+    /// editor says so and saving asks which version to keep.
+    pub fn restored(service: &str, draft: &Draft) -> Self {
+        Self::with(EditorState::restore(
+            service,
+            draft.base_revision,
+            draft.base.clone(),
+            draft.document.clone(),
+        ))
+    }
+
+    /// The edit as it would be kept for a later session, when there is one.
+    pub fn draft_record(&self) -> Option<Draft> {
+        self.state.is_dirty().then(|| Draft {
+            base_revision: self.state.base_revision(),
+            base: self.state.base().clone(),
+            document: self.state.draft().clone(),
+            changed_at: crate::core::clock::now_rfc3339(),
+        })
+    }
+
+    /// Counts the draft's changes.
+    pub fn version(&self) -> u64 {
+        self.state.version()
+    }
+
+    /// Saves the draft now (the guard's Save); false when it cannot be saved (invalid, or
+    /// nothing to save).
+    pub fn save_now(&mut self, core: &Core, runtime: &tokio::runtime::Handle) -> bool {
+        if !self.can_save() {
+            return false;
+        }
+        self.start_save(core, runtime, self.state.precondition());
+        true
+    }
+
+    /// True while a save runs.
+    pub fn saving(&self) -> bool {
+        self.save.running()
+    }
+
+    /// How many problems keep the draft from being saved.
+    pub fn problems(&self) -> usize {
+        self.state.errors().len() + self.form.json_errors.len()
+    }
+
+    /// Takes in a finished save, delete or accept without drawing (the guard waits for a save
+    /// while another tab may be shown); true when the service was deleted.
+    pub fn poll(&mut self, core: &Core) -> bool {
+        self.finish_tasks(core) == Some(EditorOutcome::Deleted)
+    }
+
+    /// Drops the draft for the stored document (the guard's Discard).
+    pub fn discard(&mut self, core: &Core) {
+        self.revert(core);
     }
 
     fn with(state: EditorState) -> Self {
@@ -149,12 +209,7 @@ impl ConfigEditor {
         }
         if escape {
             match self.stage {
-                // Closing would lose the draft: Revert or save first.
-                Stage::Editing if self.state.is_dirty() => {
-                    self.message = Some(Notice::failed(
-                        "Unsaved changes: save them or revert before closing.",
-                    ));
-                }
+                // With edits, the app asks first (Save / Discard / Cancel).
                 Stage::Editing => return EditorOutcome::Close,
                 _ => self.stage = Stage::Editing,
             }
@@ -232,7 +287,7 @@ impl ConfigEditor {
         if self.keys(ui, core, runtime) == EditorOutcome::Close {
             return EditorOutcome::Close;
         }
-        self.header_ui(ui);
+        self.header_ui(ui, core);
         let choice = match &self.stage {
             Stage::Editing => {
                 self.pending_schema_ui(ui, core, runtime);
@@ -300,7 +355,35 @@ impl ConfigEditor {
             self.state.draft_changed();
         }
         let current = core.config.get(service);
+        let moved = current.as_ref().map(|c| c.revision) != self.state.base_revision();
+        if moved
+            && self.stage == Stage::Editing
+            && !self.state.is_dirty()
+            && let Some(stored) = current.as_ref()
+        {
+            // No edits: follow the stored document (another admin, REST, a rollback).
+            self.state.revert(Some(stored));
+            self.form.reset_draft();
+            self.message = Some(Notice::done(format!(
+                "Updated to revision {} by {last_change}.",
+                stored.revision
+            )));
+        }
         let record = core.config.schema_record(service);
+        let secrets = record
+            .as_ref()
+            .map(SchemaRecord::secret_pointers)
+            .unwrap_or_default();
+        let moved = current.as_ref().map(|c| c.revision) != self.state.base_revision();
+        let mut their_changes = if moved && self.state.base_revision().is_some() {
+            let theirs = current
+                .as_ref()
+                .map_or(Value::Null, |c| Value::clone(&c.document));
+            diff(self.state.base(), &theirs)
+        } else {
+            Vec::new()
+        };
+        mask_differences(&mut their_changes, &secrets);
         let pending_schema = record.as_ref().filter(|r| r.pending.is_some()).map(|r| {
             current
                 .as_ref()
@@ -313,10 +396,8 @@ impl ConfigEditor {
             last_change,
             settings_schema,
             pending_schema,
-            secrets: record
-                .as_ref()
-                .map(SchemaRecord::secret_pointers)
-                .unwrap_or_default(),
+            secrets,
+            their_changes,
         });
     }
 
@@ -330,7 +411,7 @@ impl ConfigEditor {
         current != self.state.base_revision()
     }
 
-    fn header_ui(&mut self, ui: &mut Ui) {
+    fn header_ui(&mut self, ui: &mut Ui, core: &Core) {
         ui.horizontal(|ui| {
             ui.heading(self.state.service());
             match self.state.base_revision() {
@@ -341,17 +422,58 @@ impl ConfigEditor {
                 ui.label(RichText::new("• unsaved changes").color(ui.visuals().warn_fg_color));
             }
         });
-        if self.moved() && self.stage == Stage::Editing {
-            let who = self.stored.as_ref().map_or("", |s| s.last_change.as_str());
-            ui.label(
-                RichText::new(format!(
-                    "⚠ Changed meanwhile by {who}. Your edits are kept; saving will ask which version to keep."
-                ))
-                .color(ui.visuals().warn_fg_color),
-            );
+        if self.moved() && self.stage == Stage::Editing && self.state.is_dirty() {
+            self.changed_meanwhile_ui(ui, core);
         }
         notice_ui(ui, self.message.as_ref());
         ui.separator();
+    }
+
+    /// The stored document moved under an edit: what they changed beside what I changed, and
+    /// the way to drop mine for theirs.
+    fn changed_meanwhile_ui(&mut self, ui: &mut Ui, core: &Core) {
+        let Some(stored) = self.stored.as_ref() else {
+            return;
+        };
+        let who = stored.last_change.clone();
+        let theirs = stored.their_changes.clone();
+        let mut reload = false;
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            let deleted = stored.current.is_none();
+            let text = if deleted {
+                "⚠ Deleted meanwhile. Your edits are kept; saving creates it again.".to_owned()
+            } else {
+                format!(
+                    "⚠ Changed meanwhile by {who}. Your edits are kept; saving will ask which \
+                     version to keep."
+                )
+            };
+            ui.label(RichText::new(text).color(ui.visuals().warn_fg_color));
+            egui::CollapsingHeader::new("Theirs and mine")
+                .id_salt("changed-meanwhile")
+                .show(ui, |ui| {
+                    ui.columns(2, |columns| {
+                        columns[0].label(RichText::new("Theirs (stored now)").strong());
+                        changes_ui(&mut columns[0], "meanwhile-theirs", &theirs);
+                        columns[1].label(RichText::new("Mine (this form)").strong());
+                        changes_ui(
+                            &mut columns[1],
+                            "meanwhile-mine",
+                            &self.masked(self.state.changes()),
+                        );
+                    });
+                });
+            let button = egui::Button::new("Reload (discard mine)");
+            if ui
+                .add_enabled(!self.form.read_only && !deleted, button)
+                .clicked()
+            {
+                reload = true;
+            }
+        });
+        if reload {
+            self.revert(core);
+        }
     }
 
     /// `changes` with the settings schemas' secrets masked, for tables.

@@ -19,6 +19,8 @@ pub struct EditorState {
     notes: Vec<FieldError>,
     validated: bool,
     dirty: bool,
+    /// Counts the draft's changes (a cheap way to notice one).
+    version: u64,
 }
 
 impl EditorState {
@@ -26,6 +28,11 @@ impl EditorState {
     pub fn open(service: &str, stored: &StoredDocument) -> Self {
         let document = Value::clone(&stored.document);
         Self::with(service, Some(stored.revision), document.clone(), document)
+    }
+
+    /// Going on with an edit kept from an earlier session: its base and its draft.
+    pub fn restore(service: &str, base_revision: Option<u64>, base: Value, draft: Value) -> Self {
+        Self::with(service, base_revision, base, draft)
     }
 
     /// Editing a document that is not stored yet (a new service, a duplicate).
@@ -43,6 +50,7 @@ impl EditorState {
             notes: Vec::new(),
             validated: false,
             dirty: false,
+            version: 0,
         };
         state.draft_changed();
         state
@@ -75,8 +83,14 @@ impl EditorState {
 
     /// The draft changed: it needs validating again, and dirtiness is worked out anew.
     pub fn draft_changed(&mut self) {
+        self.version += 1;
         self.dirty = self.base_revision.is_none() || !diff(&self.base, &self.draft).is_empty();
         self.validated = false;
+    }
+
+    /// Counts the draft's changes: it moves whenever the draft may have changed.
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     /// True when the draft differs from what it started from (always for a new document).

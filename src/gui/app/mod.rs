@@ -2,8 +2,14 @@
 //! config editor beside the services table. Core events are drained in `logic` under a time
 //! budget into the views; `ui` only draws.
 
+mod leaving;
+
+pub use leaving::mark_stopping;
+
 use super::GuiOptions;
 use super::bridge::EventPump;
+use super::drafts::Drafts;
+use super::guard::{Guard, Leave};
 use super::kiosk::KioskLock;
 use super::kiosk::header::{HeaderFacts, header_ui};
 use super::kiosk::keypad::keypad_ui;
@@ -120,6 +126,16 @@ pub struct AliciaApp {
     transfer: TransferPanel,
     kiosk: Option<KioskLock>,
     connection: (bool, Option<String>),
+    /// The guard waiting for Save / Discard / Cancel before an edit is left.
+    guard: Option<Guard>,
+    /// Unsaved drafts, kept in the config folder.
+    drafts: Drafts,
+    /// The open editor's (service, draft version) last handed to `drafts`.
+    drafts_seen: Option<(String, u64)>,
+    /// The admin chose to quit past the guard.
+    may_close: bool,
+    /// Close the window at the next frame.
+    close_now: bool,
 }
 
 impl AliciaApp {
@@ -167,6 +183,11 @@ impl AliciaApp {
                 .kiosk
                 .then(|| KioskLock::new(core.settings_file.clone(), PinStatus::of(settings_file))),
             connection: (core.mqtt.is_connected(), core.mqtt.last_error()),
+            guard: None,
+            drafts: Drafts::start(&core.settings.config_dir, &runtime),
+            drafts_seen: None,
+            may_close: false,
+            close_now: false,
             tab: if options.kiosk {
                 Tab::Overview
             } else {
@@ -289,6 +310,7 @@ impl AliciaApp {
         if self.pump.has_more() {
             ctx.request_repaint();
         }
+        self.sync_drafts(ctx);
         if let Some(kiosk) = &mut self.kiosk {
             if std::mem::take(&mut self.settings.pin_changed) {
                 kiosk.refresh(&self.runtime);
@@ -307,6 +329,12 @@ impl AliciaApp {
 
     /// Draws a frame.
     pub fn draw(&mut self, ui: &mut Ui) {
+        self.close_request(ui.ctx());
+        self.frame(ui);
+        self.guard_frame(ui.ctx());
+    }
+
+    fn frame(&mut self, ui: &mut Ui) {
         if self.kiosk.is_some() {
             self.kiosk_frame(ui);
         } else {
@@ -399,7 +427,7 @@ impl AliciaApp {
             OverviewAction::None => {}
             OverviewAction::OpenService(service) => {
                 self.tab = Tab::Services;
-                self.open_editor(&service);
+                self.leave_editor(Leave::Open(service));
             }
             OverviewAction::OfflineDevices => {
                 self.tab = Tab::Devices;
@@ -560,27 +588,30 @@ impl AliciaApp {
                 .show(ui, |ui| self.editor_ui(ui, read_only, false));
         }
         egui::CentralPanel::default().show(ui, |ui| {
+            self.offered_drafts_ui(ui);
             if let Some(check) = checks_ui(ui, &self.checks) {
-                self.open_editor(&check.service);
-                if let Some(editor) = self.editor.as_mut() {
-                    editor.point_at(&check.path, &check.message);
-                }
+                self.leave_editor(Leave::Check(check));
             }
             let selected = self.editor.as_ref().map(|e| e.service().to_owned());
+            let mut unsaved: Vec<String> = self.drafts.offered().keys().cloned().collect();
+            unsaved.extend(
+                self.editor
+                    .as_ref()
+                    .filter(|e| e.is_dirty())
+                    .map(|e| e.service().to_owned()),
+            );
             let action = self.services_panel.ui(
                 ui,
                 &self.core,
                 &self.services,
-                selected.as_deref(),
+                (selected.as_deref(), &unsaved),
                 read_only,
             );
             match action {
                 ServicesAction::None => {}
-                ServicesAction::Open(service) => self.open_editor(&service),
+                ServicesAction::Open(service) => self.leave_editor(Leave::Open(service)),
                 ServicesAction::Create { service, document } => {
-                    self.editor = Some(ConfigEditor::new_document(&service, document));
-                    self.list_over_editor = false;
-                    self.editor_view = EditorView::Form;
+                    self.leave_editor(Leave::Create { service, document });
                 }
             }
         });
@@ -594,9 +625,7 @@ impl AliciaApp {
             return;
         }
         if let Some(editor) = ConfigEditor::open(&self.core, service) {
-            self.editor = Some(editor);
-            self.editor_view = EditorView::Form;
-            self.history = HistoryPanel::default();
+            self.show(editor);
         }
     }
 
@@ -616,6 +645,7 @@ impl AliciaApp {
     /// true when that button was tapped.
     fn editor_ui(&mut self, ui: &mut Ui, read_only: bool, back: bool) -> bool {
         let mut went_back = false;
+        let mut close = false;
         ui.horizontal(|ui| {
             if back {
                 went_back = reflow::back_button(ui, "All services");
@@ -624,10 +654,13 @@ impl AliciaApp {
             ui.selectable_value(&mut self.editor_view, EditorView::History, "History");
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if ui.button("Close").clicked() {
-                    self.editor = None;
+                    close = true;
                 }
             });
         });
+        if close {
+            self.leave_editor(Leave::Close);
+        }
         let Some(editor) = self.editor.as_mut() else {
             return went_back;
         };
@@ -640,8 +673,10 @@ impl AliciaApp {
                     read_only,
                     self.config_generation,
                 );
-                if matches!(outcome, EditorOutcome::Deleted | EditorOutcome::Close) {
-                    self.editor = None;
+                match outcome {
+                    EditorOutcome::Deleted => self.editor = None,
+                    EditorOutcome::Close => self.leave_editor(Leave::Close),
+                    EditorOutcome::Stay => {}
                 }
             }
             EditorView::History => {
@@ -667,5 +702,9 @@ impl eframe::App for AliciaApp {
 
     fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
         self.draw(ui);
+    }
+
+    fn on_exit(&mut self) {
+        self.keep_drafts();
     }
 }
