@@ -73,31 +73,26 @@ struct FollowerWindow {
 fn an_invalid_field_shows_its_error_blocks_save_and_a_fix_saves_and_publishes() {
     let mut gui = gui(GuiOptions::default(), SettingsFile::default());
     gui.open("whisper-service");
-    gui.harness
-        .get_by_label("Endpoint 1 · Address")
-        .set_text_value_accesskit("");
+    text_field(&gui.harness, "Endpoint 1 · Address").set_text_value_accesskit("");
     gui.frames(3);
     gui.until("the field's error shows", |h, _| {
         has_text(h, "must not be empty")
     });
     assert!(
-        locked(&gui.harness.get_by_label("Save…")),
+        locked(&gui.harness.get_by_label("Save")),
         "Save is disabled while invalid"
     );
 
-    gui.harness
-        .get_by_label("Endpoint 1 · Address")
-        .set_text_value_accesskit("10.0.0.99");
+    text_field(&gui.harness, "Endpoint 1 · Address").set_text_value_accesskit("10.0.0.99");
     gui.frames(3);
     gui.until("the error is gone", |h, _| {
         !has_text(h, "must not be empty")
     });
-    assert!(!locked(&gui.harness.get_by_label("Save…")));
-    gui.click("Save…");
-    gui.until("the change is shown for review", |h, _| {
-        has_text(h, "/config/endpoints/0/ip")
+    assert!(!locked(&gui.harness.get_by_label("Save")));
+    gui.until("the pending change is listed", |h, _| {
+        has_text(h, "Changes to save (1)")
     });
-    gui.click("Confirm and save");
+    gui.click("Save");
     gui.until("the change is stored", |_, core| {
         core.config
             .get("whisper-service")
@@ -282,7 +277,7 @@ fn a_revision_is_rolled_back_from_history() {
         h.query_by_label(&revision).is_some()
     });
     gui.click(&revision);
-    gui.until("the diff shows", |h, _| has_text(h, "/config/model"));
+    gui.until("the diff shows", |h, _| has_text(h, "model-a"));
     gui.click(&format!("Roll back to revision {}…", first.revision));
     gui.click("Roll back");
     gui.until("the old model is current again", |_, core| {
@@ -491,17 +486,11 @@ fn a_follower_edits_through_the_authority_and_shows_its_refusal_beside_the_field
     open_in(&mut harness, "whisper-service");
 
     // A valid edit lands in the authority's store.
-    harness
-        .get_by_label("Endpoint 1 · Address")
-        .set_text_value_accesskit("10.0.0.77");
+    text_field(&harness, "Endpoint 1 · Address").set_text_value_accesskit("10.0.0.77");
     step_until(&mut harness, "Save is enabled", |h| {
-        !locked(&h.get_by_label("Save…"))
+        !locked(&h.get_by_label("Save"))
     });
-    harness.get_by_label("Save…").click();
-    step_until(&mut harness, "the review", |h| {
-        h.query_by_label("Confirm and save").is_some()
-    });
-    harness.get_by_label("Confirm and save").click();
+    harness.get_by_label("Save").click();
     step_until(&mut harness, "the authority's answer", |h| {
         has_text(h, "Saved as revision")
     });
@@ -544,7 +533,7 @@ fn a_follower_edits_through_the_authority_and_shows_its_refusal_beside_the_field
             .field_errors()
             .contains_key("/config/settings/beam_size")
     });
-    assert!(locked(&harness.get_by_label("Save…")), "nothing to send");
+    assert!(locked(&harness.get_by_label("Save")), "nothing to send");
     gui.runtime.block_on(follower_runtime.shutdown(&follower));
 }
 
@@ -596,15 +585,12 @@ fn a_service_stamped_in_year_9999_opens_validates_and_saves() {
         .block_on(gui.core.config.restore(restore))
         .unwrap();
     gui.open("whisper-service");
-    gui.harness
-        .get_by_label("Endpoint 1 · Address")
-        .set_text_value_accesskit("10.0.0.42");
+    text_field(&gui.harness, "Endpoint 1 · Address").set_text_value_accesskit("10.0.0.42");
     gui.frames(3);
-    gui.click("Save…");
-    gui.until("the change is shown for review", |h, _| {
-        has_text(h, "/config/endpoints/0/ip")
+    gui.until("the pending change is listed", |h, _| {
+        has_text(h, "Changes to save (1)")
     });
-    gui.click("Confirm and save");
+    gui.click("Save");
     gui.until("the change is stored, stamped now", |_, core| {
         core.config.get("whisper-service").is_some_and(|s| {
             s.document["config"]["endpoints"][0]["ip"] == "10.0.0.42"
@@ -662,17 +648,11 @@ fn a_followers_edit_refused_as_a_conflict_shows_the_conflict_view() {
         f.fleet.state().has_live_authority() && h.query_by_label("whisper-service").is_some()
     });
     open_in(&mut harness, "whisper-service");
-    harness
-        .get_by_label("Endpoint 1 · Address")
-        .set_text_value_accesskit("10.0.0.99");
+    text_field(&harness, "Endpoint 1 · Address").set_text_value_accesskit("10.0.0.99");
     step_until(&mut harness, "Save is enabled", |h| {
-        !locked(&h.get_by_label("Save…"))
+        !locked(&h.get_by_label("Save"))
     });
-    harness.get_by_label("Save…").click();
-    step_until(&mut harness, "the review", |h| {
-        h.query_by_label("Confirm and save").is_some()
-    });
-    harness.get_by_label("Confirm and save").click();
+    harness.get_by_label("Save").click();
     harness.step();
 
     let sent =
@@ -708,7 +688,7 @@ fn a_followers_edit_refused_as_a_conflict_shows_the_conflict_view() {
         has_text(h, "Someone else saved this service while you were editing.")
     });
     step_until(&mut harness, "their change is listed", |h| {
-        has_text(h, "/config/model")
+        has_text(h, "Model")
     });
     harness.get_by_label("Keep mine (save over theirs)").click();
     harness.step();
@@ -856,11 +836,7 @@ fn a_pending_settings_schema_is_accepted_in_the_editor() {
             .set("/config/settings/timeout", json!(8))
     );
     gui.frames(3);
-    gui.click("Save…");
-    gui.until("the review", |h, _| {
-        h.query_by_label("Confirm and save").is_some()
-    });
-    gui.click("Confirm and save");
+    gui.click("Save");
     gui.until("saved", |_, core| {
         core.config.get("whisper-service").unwrap().document["config"]["settings"]["timeout"] == 8
     });
@@ -947,7 +923,7 @@ fn every_panel_is_named_for_assistive_technology() {
 }
 
 /// The keyboard: Ctrl+F focuses the filter; in the editor Ctrl+S on an invalid form focuses
-/// its first problem, on a valid one opens the review, and again saves; Esc closes the form.
+/// its first problem, on a valid one saves; Esc closes the form.
 #[test]
 fn the_editor_and_the_tables_answer_the_keyboard() {
     let mut gui = gui(GuiOptions::default(), SettingsFile::default());
@@ -989,30 +965,19 @@ fn the_editor_and_the_tables_answer_the_keyboard() {
     gui.frames(2);
 
     gui.open("whisper-service");
-    gui.harness
-        .get_by_label("Endpoint 1 · Address")
-        .set_text_value_accesskit("");
+    text_field(&gui.harness, "Endpoint 1 · Address").set_text_value_accesskit("");
     gui.frames(3);
-    gui.harness.get_by_label("Endpoint 1 · Model").focus();
+    text_field(&gui.harness, "Endpoint 1 · Model").focus();
     gui.frames(2);
     gui.harness
         .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::S);
     gui.frames(3);
     assert!(
-        gui.harness
-            .get_by_label("Endpoint 1 · Address")
-            .is_focused(),
+        text_field(&gui.harness, "Endpoint 1 · Address").is_focused(),
         "the first problem is focused"
     );
-    gui.harness
-        .get_by_label("Endpoint 1 · Address")
-        .set_text_value_accesskit("10.0.0.9");
+    text_field(&gui.harness, "Endpoint 1 · Address").set_text_value_accesskit("10.0.0.9");
     gui.frames(3);
-    gui.harness
-        .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::S);
-    gui.until("the review", |h, _| {
-        h.query_by_label("Confirm and save").is_some()
-    });
     gui.harness
         .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::S);
     gui.until("saved", |_, core| {
@@ -1025,7 +990,7 @@ fn the_editor_and_the_tables_answer_the_keyboard() {
 }
 
 /// The states a panel passes through, rendered (README's pictures come from this run too):
-/// an invalid field, the review, a conflict, the delete confirmation, the new-service dialog,
+/// an invalid field, the pending changes, a conflict, the delete confirmation, the new-service dialog,
 /// a device with its command's result, the history and a running server.
 #[test]
 fn every_state_renders_as_in_its_snapshot() {
@@ -1052,27 +1017,23 @@ fn every_state_renders_as_in_its_snapshot() {
     let options = SnapshotOptions::new().max_failed_pixels(4000);
 
     gui.open("whisper-service");
-    gui.harness
-        .get_by_label("Endpoint 1 · Address")
-        .set_text_value_accesskit("");
+    text_field(&gui.harness, "Endpoint 1 · Address").set_text_value_accesskit("");
     gui.until("the error shows", |h, _| has_text(h, "problem(s) to fix"));
     gui.harness
         .snapshot_options("state-invalid-field", &options);
 
-    gui.harness
-        .get_by_label("Endpoint 1 · Address")
-        .set_text_value_accesskit("10.0.0.42");
+    text_field(&gui.harness, "Endpoint 1 · Address").set_text_value_accesskit("10.0.0.42");
     gui.frames(3);
-    gui.click("Save…");
-    gui.until("the review", |h, _| {
-        h.query_by_label("Confirm and save").is_some()
+    gui.until("the pending change is listed", |h, _| {
+        has_text(h, "Changes to save (1)")
     });
-    gui.harness.snapshot_options("state-review", &options);
+    gui.harness.snapshot_options("state-pending", &options);
 
     let mut theirs = (*gui.core.config.get("whisper-service").unwrap().document).clone();
     theirs["config"]["model"] = json!("large-v3");
     gui.store_by_rest(theirs);
-    gui.click("Confirm and save");
+    gui.until("changed meanwhile", |h, _| has_text(h, "Changed meanwhile"));
+    gui.click("Save");
     gui.until("the conflict", |h, _| {
         has_text(h, "Someone else saved this service while you were editing.")
     });

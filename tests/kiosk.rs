@@ -77,7 +77,7 @@ fn the_kiosk_refuses_edits_until_the_pin_tapped_on_its_keypad() {
     );
     gui.open("whisper-service");
     assert!(
-        locked(&gui.harness.get_by_label("Endpoint 1 · Address")),
+        locked(&text_field(&gui.harness, "Endpoint 1 · Address")),
         "read-only while locked"
     );
     assert!(locked(&gui.harness.get_by_label("Delete service…")));
@@ -87,7 +87,7 @@ fn the_kiosk_refuses_edits_until_the_pin_tapped_on_its_keypad() {
     gui.click("Cancel");
     unlock(&mut gui, "2468");
     assert!(gui.harness.query_by_label("Settings").is_some());
-    assert!(!locked(&gui.harness.get_by_label("Endpoint 1 · Address")));
+    assert!(!locked(&text_field(&gui.harness, "Endpoint 1 · Address")));
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! window) waits for the admin's Save, Discard or Cancel.
 
 use crate::core::checks::Check;
+use crate::gui::widgets::a11y;
 use crate::gui::widgets::style::{destructive_button, primary_button};
 use egui::{RichText, Ui};
 use serde_json::Value;
@@ -102,16 +103,19 @@ pub fn guard_ui(ctx: &egui::Context, guard: &Guard, facts: &GuardFacts<'_>) -> O
                     facts.problems == 0 && !facts.saving,
                     primary_button(ui, "Save"),
                 );
+                // Named apart from the editor's own Save, behind the dialog.
+                a11y::set_name(ui, save.id, "Save the changes");
                 if save.clicked() {
                     choice = Some(GuardChoice::Save);
                 }
-                if ui
-                    .add_enabled(!facts.saving, destructive_button(ui, "Discard"))
-                    .clicked()
-                {
+                let discard = ui.add_enabled(!facts.saving, destructive_button(ui, "Discard"));
+                a11y::set_name(ui, discard.id, "Discard the changes");
+                if discard.clicked() {
                     choice = Some(GuardChoice::Discard);
                 }
-                if ui.button("Cancel").clicked() {
+                let cancel = ui.button("Cancel");
+                a11y::set_name(ui, cancel.id, "Keep editing");
+                if cancel.clicked() {
                     choice = Some(GuardChoice::Cancel);
                 }
                 if facts.saving {

@@ -1,8 +1,10 @@
-//! A table of changes between two documents (from `core::config::diff`): field, before,
-//! after, secrets masked. The editor's review and conflict views and the history show it.
+//! A table of changes between two documents (from `core::config::diff`): the field as the
+//! form titles it ("Endpoint 2 · Model"), before, after, secrets masked. The editor's pending
+//! changes, its conflict views and the history show it.
 
-use crate::core::config::Difference;
+use crate::core::config::{Difference, editable_schema};
 use crate::gui::widgets::json::short;
+use crate::gui::widgets::schema_form::field_title;
 use egui::{RichText, Ui};
 
 /// Draws `changes` as a grid with the id `id` ("no change" when there is none).
@@ -20,7 +22,7 @@ pub fn changes_ui(ui: &mut Ui, id: &str, changes: &[Difference]) {
             ui.label(RichText::new("after").strong());
             ui.end_row();
             for change in changes {
-                ui.label(RichText::new(&change.pointer).monospace());
+                ui.label(field_title(editable_schema(), &change.pointer));
                 ui.label(short(&change.pointer, change.before.as_ref()));
                 ui.label(short(&change.pointer, change.after.as_ref()));
                 ui.end_row();

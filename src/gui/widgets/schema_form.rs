@@ -172,6 +172,39 @@ fn name_field(ui: &Ui, response: &egui::Response, spec: &FieldSpec<'_>) {
     }
 }
 
+/// The title a person reads for the field at `pointer` in a document of `schema`: "Model",
+/// "Endpoint 2 · Model", "Settings · Language" (the top-level group, `config`, left out; a key
+/// the schema does not describe in words).
+pub fn field_title(schema: &Value, pointer: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(schema);
+    let mut walked = String::new();
+    for (depth, segment) in pointer.split('/').skip(1).enumerate() {
+        let segment = segment.replace("~1", "/").replace("~0", "~");
+        let here = current;
+        walked.push('/');
+        walked.push_str(&segment);
+        let is_array = here.and_then(|s| s.get("type")).and_then(Value::as_str) == Some("array");
+        if is_array && segment.parse::<usize>().is_ok() {
+            // "Endpoints" then "0" reads "Endpoint 1".
+            parts.pop();
+            parts.push(item_context(&walked).unwrap_or(segment));
+            current = here.and_then(|s| s.get("items"));
+            continue;
+        }
+        let property = here.and_then(|s| s.pointer(&format!("/properties/{segment}")));
+        if depth > 0 || pointer.split('/').nth(2).is_none() {
+            parts.push(property.map_or_else(|| segment.replace('_', " "), |p| title(&segment, p)));
+        }
+        current = property;
+    }
+    let mut text = parts.join(" · ");
+    if let Some(first) = text.get(..1) {
+        text = first.to_uppercase() + &text[1..];
+    }
+    text
+}
+
 /// "Endpoint 2" for the second item of an array `…/endpoints`; `None` outside one.
 fn item_context(pointer: &str) -> Option<String> {
     let (parent, index) = pointer.rsplit_once('/')?;
@@ -456,8 +489,11 @@ fn number_field(
             };
             stepper(ui, &mut number, &steps, name, enabled).labelled_by(label)
         } else {
+            // A value out of range stays as it is, with its error beside it: clamping it
+            // silently would change the document behind the admin's back.
             let drag = egui::DragValue::new(&mut number)
                 .range(low..=high)
+                .clamp_existing_to_range(false)
                 .speed(if integer { 1.0 } else { 0.05 })
                 .max_decimals(if integer { 0 } else { 3 });
             ui.add_enabled(enabled, drag).labelled_by(label)
@@ -655,6 +691,32 @@ fn schema_at(state: &FormState, pointer: &str, property: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fields_are_titled_as_the_form_labels_them() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "version": {"type": "string"},
+                "config": {"type": "object", "properties": {
+                    "model": {"type": "string", "title": "Model"},
+                    "endpoints": {"type": "array", "items": {"type": "object", "properties": {
+                        "model": {"type": "string", "title": "Model"}
+                    }}}
+                }}
+            }
+        });
+        assert_eq!(field_title(&schema, "/config/model"), "Model");
+        assert_eq!(
+            field_title(&schema, "/config/endpoints/1/model"),
+            "Endpoint 2 · Model"
+        );
+        assert_eq!(field_title(&schema, "/version"), "Version");
+        assert_eq!(
+            field_title(&schema, "/config/settings/beam_size"),
+            "Settings · beam size"
+        );
+    }
 
     #[test]
     fn templates_fill_required_fields() {

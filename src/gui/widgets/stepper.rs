@@ -37,6 +37,7 @@ pub fn stepper(ui: &mut Ui, value: &mut f64, steps: &Steps, name: &str, enabled:
             enabled,
             egui::DragValue::new(value)
                 .range(steps.range.clone())
+                .clamp_existing_to_range(false)
                 .speed(0.0)
                 .max_decimals(steps.decimals)
                 .min_decimals(steps.decimals.min(2)),

@@ -1,7 +1,8 @@
 //! The config editor: a form generated from the editable part of the service-config schema
 //! (and the service's announced settings schema), validated as the admin types, with inline
-//! errors, a review of the change before saving, revert, and conflicts shown when the stored
-//! revision moved.
+//! errors, the pending changes listed live under the form, Save at once with an Undo (a
+//! rollback to the revision before), revert, and conflicts shown when the stored revision
+//! moved.
 //!
 //! The draft belongs to the editor ([`EditorState`]): live updates never touch it. A save
 //! carries the revision the edit started from; when someone else saved meanwhile, the admin
@@ -23,11 +24,14 @@ use crate::gui::tasks::Task;
 use crate::gui::widgets::changes::changes_ui;
 use crate::gui::widgets::notice::{Notice, notice_ui};
 use crate::gui::widgets::schema_form::{FormState, object_form};
-use crate::gui::widgets::style::{destructive_button, primary_button, section_heading};
+use crate::gui::widgets::style::{destructive_button, primary_button};
 use egui::{RichText, Ui};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// The height kept under the form for the changes to save.
+const PENDING_HEIGHT: f32 = 120.0;
 
 /// What the editor asks of the app after a frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,12 +44,10 @@ pub enum EditorOutcome {
     Close,
 }
 
-/// What the admin chose in the review or conflict view.
+/// What the admin chose in the conflict view.
 enum Choice {
     /// Save the draft, if this still holds.
     Save(Precondition),
-    /// Back to the form.
-    Back,
     /// Drop the draft for the stored document.
     TakeTheirs,
 }
@@ -53,7 +55,6 @@ enum Choice {
 #[derive(Debug, Clone, PartialEq)]
 enum Stage {
     Editing,
-    Reviewing(Vec<Difference>),
     Conflict {
         theirs: Option<StoredDocument>,
         their_changes: Vec<Difference>,
@@ -87,6 +88,9 @@ pub struct ConfigEditor {
     save: Task<Result<Committed, ConfigError>>,
     delete: Task<Result<Committed, ConfigError>>,
     accept: Task<Result<(), ConfigError>>,
+    undo: Task<Result<Committed, ConfigError>>,
+    /// After a save over a stored revision: the one Undo brings back.
+    undo_to: Option<u64>,
     message: Option<Notice>,
 }
 
@@ -168,6 +172,8 @@ impl ConfigEditor {
             save: Task::default(),
             delete: Task::default(),
             accept: Task::default(),
+            undo: Task::default(),
+            undo_to: None,
             message: None,
         }
     }
@@ -180,9 +186,9 @@ impl ConfigEditor {
         self.message = Some(Notice::failed(format!("Check: {message} (field {path})")));
     }
 
-    /// The editor's keys: Ctrl+S saves (the form opens the review; the review confirms; an
-    /// invalid form focuses its first problem), Esc steps back (the review, the conflict and
-    /// the delete confirmation return to the form; the form closes).
+    /// The editor's keys: Ctrl+S saves (an invalid form focuses its first problem instead),
+    /// Esc steps back (the conflict and the delete confirmation return to the form; the form
+    /// closes, through the app's guard when it has edits).
     fn keys(&mut self, ui: &Ui, core: &Core, runtime: &tokio::runtime::Handle) -> EditorOutcome {
         let save = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::S);
         // Esc in a text field only leaves the field.
@@ -199,9 +205,6 @@ impl ConfigEditor {
                     self.form.focus = self.state.errors().first().map(|e| e.path.clone());
                 }
                 Stage::Editing if self.can_save() => {
-                    self.stage = Stage::Reviewing(self.masked(self.state.changes()));
-                }
-                Stage::Reviewing(_) if !self.save.running() => {
                     self.start_save(core, runtime, self.state.precondition());
                 }
                 _ => {}
@@ -291,10 +294,9 @@ impl ConfigEditor {
         let choice = match &self.stage {
             Stage::Editing => {
                 self.pending_schema_ui(ui, core, runtime);
-                self.form_ui(ui, core);
+                self.form_ui(ui, core, runtime);
                 None
             }
-            Stage::Reviewing(changes) => review_ui(ui, changes, &self.state, &self.save),
             Stage::Conflict {
                 theirs,
                 their_changes,
@@ -307,7 +309,6 @@ impl ConfigEditor {
         };
         match choice {
             Some(Choice::Save(precondition)) => self.start_save(core, runtime, precondition),
-            Some(Choice::Back) => self.stage = Stage::Editing,
             Some(Choice::TakeTheirs) => self.revert(core),
             None => {}
         }
@@ -521,16 +522,27 @@ impl ConfigEditor {
         });
     }
 
-    fn form_ui(&mut self, ui: &mut Ui, core: &Core) {
+    fn form_ui(&mut self, ui: &mut Ui, core: &Core, runtime: &tokio::runtime::Handle) {
         for error in self.state.unplaced_errors() {
             ui.colored_label(
                 ui.visuals().error_fg_color,
                 format!("⚠ {} {}", error.path, error.message),
             );
         }
+        let pending = if self.state.is_dirty() && self.state.base_revision().is_some() {
+            self.masked(self.state.changes())
+        } else {
+            Vec::new()
+        };
+        // Reserved whether or not there are changes: Save stays put as they come and go.
+        let pending_height = if self.state.base_revision().is_some() {
+            PENDING_HEIGHT
+        } else {
+            0.0
+        };
         egui::ScrollArea::vertical()
             .id_salt("editor-form")
-            .max_height(ui.available_height() - 48.0)
+            .max_height(ui.available_height() - 48.0 - pending_height)
             .show(ui, |ui| {
                 if object_form(
                     ui,
@@ -541,16 +553,36 @@ impl ConfigEditor {
                 ) {
                     self.state.draft_changed();
                     self.message = None;
+                    self.undo_to = None;
                 }
             });
         ui.separator();
         ui.horizontal(|ui| {
             let can_save = self.can_save();
-            let save = ui
-                .add_enabled(can_save, primary_button(ui, "Save…"))
-                .on_hover_text("Review the change, then save it");
-            if save.clicked() {
-                self.stage = Stage::Reviewing(self.masked(self.state.changes()));
+            if ui
+                .add_enabled(can_save, primary_button(ui, "Save"))
+                .clicked()
+            {
+                self.start_save(core, runtime, self.state.precondition());
+            }
+            if let Some(to) = self.undo_to {
+                let undo = ui.add_enabled(
+                    !self.form.read_only && !self.undo.running(),
+                    egui::Button::new("Undo"),
+                );
+                crate::gui::widgets::a11y::set_name(
+                    ui,
+                    undo.id,
+                    format!("Undo the save (back to revision {to})"),
+                );
+                if undo.clicked() {
+                    let (core, service) = (core.clone(), self.state.service().to_owned());
+                    self.undo.start(runtime, async move {
+                        core.config
+                            .rollback(&service, to, crate::core::config::Actor::desktop_user())
+                            .await
+                    });
+                }
             }
             if !self.is_valid() {
                 ui.label(
@@ -584,8 +616,20 @@ impl ConfigEditor {
                 });
             }
         });
+        // Under the buttons, in space kept for it: Save stays put as changes come and go.
+        if pending_height > 0.0 {
+            ui.separator();
+            if pending.is_empty() {
+                ui.label(RichText::new("No unsaved changes.").weak());
+            } else {
+                ui.label(RichText::new(format!("Changes to save ({})", pending.len())).strong());
+                egui::ScrollArea::vertical()
+                    .id_salt("pending-changes")
+                    .max_height(pending_height - 40.0)
+                    .show(ui, |ui| changes_ui(ui, "pending-changes", &pending));
+            }
+        }
     }
-
     fn delete_ui(&mut self, ui: &mut Ui, runtime: &tokio::runtime::Handle, core: &Core) {
         ui.label(
             RichText::new(format!(
@@ -638,14 +682,18 @@ impl ConfigEditor {
         if let Some(result) = self.save.take() {
             match result {
                 Ok(committed) => {
+                    self.undo_to = self.state.base_revision();
                     self.state.saved(&committed);
                     self.stored = None;
                     self.form.reset_draft();
                     self.stage = Stage::Editing;
-                    self.message = Some(Notice::done(format!(
-                        "Saved as revision {}.",
-                        committed.revision
-                    )));
+                    self.message = Some(Notice::done(match self.undo_to {
+                        Some(before) => format!(
+                            "Saved as revision {}. Undo brings back revision {before}.",
+                            committed.revision
+                        ),
+                        None => format!("Saved as revision {}.", committed.revision),
+                    }));
                 }
                 Err(ConfigError::Conflict { .. }) => {
                     let theirs = core.config.get(self.state.service());
@@ -676,6 +724,20 @@ impl ConfigEditor {
                     self.message = Some(Notice::failed(format!("Not saved: {other}")));
                 }
             }
+        }
+        if let Some(result) = self.undo.take() {
+            self.undo_to = None;
+            self.stored = None;
+            self.message = Some(match result {
+                Ok(committed) => {
+                    // The form follows the stored document by itself (it has no edits).
+                    Notice::done(format!(
+                        "Undone: revision {} restores it.",
+                        committed.revision
+                    ))
+                }
+                Err(error) => Notice::failed(format!("Not undone: {error}")),
+            });
         }
         if let Some(result) = self.accept.take() {
             self.stored = None;
@@ -717,33 +779,6 @@ impl ConfigEditor {
         self.state.set_errors(errors);
         self.form.errors = self.state.messages_by_pointer();
     }
-}
-
-/// The change to confirm before it is saved.
-fn review_ui(
-    ui: &mut Ui,
-    changes: &[Difference],
-    state: &EditorState,
-    save: &Task<Result<Committed, ConfigError>>,
-) -> Option<Choice> {
-    section_heading(ui, "Review the change");
-    changes_ui(ui, "review", changes);
-    let mut choice = None;
-    ui.horizontal(|ui| {
-        if ui
-            .add_enabled(!save.running(), primary_button(ui, "Confirm and save"))
-            .clicked()
-        {
-            choice = Some(Choice::Save(state.precondition()));
-        }
-        if ui.button("Back to the form").clicked() {
-            choice = Some(Choice::Back);
-        }
-        if save.running() {
-            ui.spinner();
-        }
-    });
-    choice
 }
 
 /// Theirs beside mine, when someone else saved meanwhile.
