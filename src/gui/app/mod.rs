@@ -18,7 +18,8 @@ use super::models::{DeviceList, DeviceSort, MessageList, RateHistory};
 use super::panels::checks::checks_ui;
 use super::panels::devices::DevicesPanel;
 use super::panels::editor::{ConfigEditor, EditorOutcome};
-use super::panels::health::health_ui;
+use super::panels::health::card_tone;
+use super::panels::health::{HealthAction, health_ui};
 use super::panels::history::HistoryPanel;
 use super::panels::monitor::MonitorPanel;
 use super::panels::server::ServerPanel;
@@ -343,6 +344,7 @@ impl AliciaApp {
                 ui.horizontal(|ui| {
                     for (tab, title) in TABS {
                         ui.selectable_value(&mut self.tab, tab, RichText::new(title).size(15.0));
+                        self.tab_badge(ui, tab, title);
                     }
                 });
             });
@@ -429,11 +431,7 @@ impl AliciaApp {
                 self.tab = Tab::Services;
                 self.leave_editor(Leave::Open(service));
             }
-            OverviewAction::OfflineDevices => {
-                self.tab = Tab::Devices;
-                self.devices.sort = DeviceSort::Online;
-                self.devices.ascending = false;
-            }
+            OverviewAction::OfflineDevices => self.show_offline_devices(),
             OverviewAction::Checks => self.tab = Tab::Services,
         }
     }
@@ -451,8 +449,19 @@ impl AliciaApp {
                 });
             }
             Tab::Health => {
-                egui::CentralPanel::default()
-                    .show(ui, |ui| health_ui(ui, &self.services, &self.rate));
+                let action = egui::CentralPanel::default()
+                    .show(ui, |ui| {
+                        health_ui(ui, &self.services, &self.devices, &self.rate)
+                    })
+                    .inner;
+                match action {
+                    HealthAction::None => {}
+                    HealthAction::Open(service) => {
+                        self.tab = Tab::Services;
+                        self.leave_editor(Leave::Open(service));
+                    }
+                    HealthAction::OfflineDevices => self.show_offline_devices(),
+                }
             }
             Tab::Monitor => {
                 egui::CentralPanel::default().show(ui, |ui| {
@@ -517,23 +526,77 @@ impl AliciaApp {
             ui.separator();
             self.role_label(ui);
             ui.separator();
-            match self.core.api.status() {
-                ApiStatus::Running { addr, .. } => ui.label(format!("REST: http://{addr}")),
+            // Each count is a way to where it is handled.
+            let rest = match self.core.api.status() {
+                ApiStatus::Running { addr, .. } => ui.link(format!("REST: http://{addr}")),
                 ApiStatus::Failed { .. } => {
-                    ui.colored_label(ui.visuals().error_fg_color, "REST: failed")
+                    ui.link(RichText::new("REST: failed").color(ui.visuals().error_fg_color))
                 }
-                _ => ui.label("REST: off"),
+                _ => ui.link("REST: off"),
             };
+            if rest.clicked() {
+                self.tab = Tab::Server;
+            }
             ui.separator();
             let (online, total) = self.devices.counts();
-            ui.label(format!(
-                "{} services · {online}/{total} devices online · {:.0} msg/s",
-                self.services.len(),
-                self.rate.current()
-            ));
+            ui.label(format!("{} services ·", self.services.len()));
+            if online < total {
+                let offline = ui.link(
+                    RichText::new(format!("{} of {total} devices offline", total - online))
+                        .color(Tone::Bad.colour(ui)),
+                );
+                if offline.clicked() {
+                    self.show_offline_devices();
+                }
+            } else {
+                ui.label(format!("{online}/{total} devices online"));
+            }
+            ui.label(format!("· {:.0} msg/s", self.rate.current()));
             ui.separator();
             self.theme_switch(ui);
         });
+    }
+
+    /// The problems a tab holds, as a count in the error colour after its title: errors among
+    /// the checks (Services), devices offline (Devices), services unhealthy or refusing their
+    /// config (Health), a REST server that failed (Server).
+    fn tab_badge(&mut self, ui: &mut Ui, tab: Tab, title: &str) {
+        let (count, what) = match tab {
+            Tab::Services => (
+                self.checks
+                    .iter()
+                    .filter(|c| c.severity == crate::core::checks::Severity::Error)
+                    .count(),
+                "errors",
+            ),
+            Tab::Devices => {
+                let (online, total) = self.devices.counts();
+                (total - online, "offline")
+            }
+            Tab::Health => (
+                self.services
+                    .iter()
+                    .filter(|s| card_tone(s) == Tone::Bad)
+                    .count(),
+                "in trouble",
+            ),
+            Tab::Server => (
+                usize::from(matches!(self.core.api.status(), ApiStatus::Failed { .. })),
+                "failed",
+            ),
+            _ => (0, ""),
+        };
+        if count == 0 {
+            return;
+        }
+        let text = RichText::new(count.to_string())
+            .strong()
+            .color(Tone::Bad.colour(ui));
+        let badge = ui.add(egui::Button::new(text).frame(false));
+        a11y::set_name(ui, badge.id, format!("{title}: {count} {what}"));
+        if badge.clicked() {
+            self.tab = tab;
+        }
     }
 
     /// Light or dark at a click, kept like the choice in Settings.
@@ -555,18 +618,18 @@ impl AliciaApp {
 
     /// The role on the fleet; on a follower, which authority it follows (in the error colour
     /// while there is none alive: edits are refused then).
-    fn role_label(&self, ui: &mut Ui) {
+    fn role_label(&mut self, ui: &mut Ui) {
         let fleet = &self.core.fleet;
         let text = format!("role: {}", fleet.describe());
-        let label = if fleet.state().has_live_authority() {
-            ui.label(text)
+        let link = if fleet.state().has_live_authority() {
+            ui.link(text)
         } else {
-            ui.colored_label(ui.visuals().error_fg_color, text)
+            ui.link(RichText::new(text).color(ui.visuals().error_fg_color))
         };
-        label.on_hover_text(format!(
-            "this manager's instance id: {}",
-            fleet.instance_id()
-        ));
+        // The fleet's settings (and this manager's instance id) are in Settings.
+        if link.clicked() {
+            self.tab = Tab::Settings;
+        }
     }
 
     fn services_tab(&mut self, ui: &mut Ui, read_only: bool) {
@@ -615,6 +678,14 @@ impl AliciaApp {
                 }
             }
         });
+    }
+
+    /// The Devices tab with only the devices offline.
+    pub fn show_offline_devices(&mut self) {
+        self.tab = Tab::Devices;
+        self.devices.offline_only = true;
+        self.devices.sort = DeviceSort::Online;
+        self.devices.ascending = true;
     }
 
     /// Opens the editor on a stored service (keeping an open editor with unsaved edits for the

@@ -9,6 +9,7 @@ use crate::core::health::ConfigState;
 use crate::core::mqtt::payloads::HealthStatus;
 use crate::core::overview::{ServiceOverview, ShownHealth};
 use crate::gui::models::DeviceList;
+use crate::gui::panels::health::card_tone;
 use crate::gui::widgets::a11y;
 use crate::gui::widgets::badge::{Tone, dot, relative_time};
 use egui::{Rect, RichText, Sense, Ui, UiBuilder, vec2};
@@ -156,19 +157,9 @@ fn tile_text(ctx: &egui::Context, service: &ServiceOverview, checks: &[Check]) -
     } else {
         "no config".to_owned()
     };
-    let health_tone = Tone::from(health);
-    let config_tone = if service.configured {
-        Tone::from(service.config_state)
-    } else {
-        Tone::Neutral
-    };
     // No config, or no acknowledgement yet, is not a problem for the household: the health
-    // decides then.
-    let tone = match (health_tone, config_tone) {
-        (Tone::Bad, _) | (_, Tone::Bad) => Tone::Bad,
-        (Tone::Warning, _) | (_, Tone::Warning) => Tone::Warning,
-        (health, _) => health,
-    };
+    // decides then (the same tone as the Health tab's cards).
+    let tone = card_tone(service);
     let error_check = checks
         .iter()
         .find(|c| c.service == service.service_name && c.severity == Severity::Error);

@@ -3,6 +3,7 @@
 
 use crate::core::Core;
 use crate::core::devices::Device;
+use crate::gui::models::natural::natural_cmp;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,7 +22,7 @@ pub enum DeviceSort {
     Room,
     /// By type.
     Kind,
-    /// Online first.
+    /// By status: offline first, then stale, then online.
     Online,
     /// Most recently seen first.
     LastSeen,
@@ -38,15 +39,17 @@ pub struct DeviceList {
     rows: Arc<[String]>,
     /// Replaced devices, to be freed off the UI thread ([`DeviceList::take_retired`]).
     retired: Vec<Arc<Device>>,
-    /// Text the rows must contain (id, name, room or type).
+    /// Text the rows must contain (id, name, room, type or status word).
     pub filter: String,
+    /// Only the devices offline.
+    pub offline_only: bool,
     /// The column the rows are sorted by.
     pub sort: DeviceSort,
     /// Sort direction.
     pub ascending: bool,
     dirty: bool,
     sorted_at: Option<Instant>,
-    applied_filter: String,
+    applied_filter: (String, bool),
     applied_sort: (DeviceSort, bool),
 }
 
@@ -59,11 +62,12 @@ impl Default for DeviceList {
             rows: Arc::from([]),
             retired: Vec::new(),
             filter: String::new(),
+            offline_only: false,
             sort: DeviceSort::Id,
             ascending: true,
             dirty: true,
             sorted_at: None,
-            applied_filter: String::new(),
+            applied_filter: (String::new(), false),
             applied_sort: (DeviceSort::Id, true),
         }
     }
@@ -158,8 +162,9 @@ impl DeviceList {
     /// The ids to show, in order (re-sorted at most a few times a second while devices change,
     /// at once when the filter or the sort changes).
     pub fn rows(&mut self) -> Arc<[String]> {
-        let settings_changed =
-            self.applied_filter != self.filter || self.applied_sort != (self.sort, self.ascending);
+        let settings_changed = self.applied_filter.0 != self.filter
+            || self.applied_filter.1 != self.offline_only
+            || self.applied_sort != (self.sort, self.ascending);
         let due = self.sorted_at.is_none_or(|at| at.elapsed() >= RESORT_EVERY);
         if settings_changed || (self.dirty && due) {
             self.rebuild();
@@ -169,41 +174,64 @@ impl DeviceList {
 
     fn rebuild(&mut self) {
         let needle = self.filter.to_lowercase();
-        let mut rows: Vec<&Arc<Device>> = self
+        let mut rows: Vec<(String, &Arc<Device>)> = self
             .devices
             .values()
+            .filter(|d| !self.offline_only || !d.online)
             .filter(|d| needle.is_empty() || device_text(d).contains(&needle))
+            .map(|d| (sort_key(d, self.sort), d))
             .collect();
-        let key = |d: &Arc<Device>| -> String {
-            match self.sort {
-                DeviceSort::Id => d.id.clone(),
-                DeviceSort::Name => d.name.clone().unwrap_or_default().to_lowercase(),
-                DeviceSort::Room => d.room.clone().unwrap_or_default(),
-                DeviceSort::Kind => d.kind.clone().unwrap_or_default(),
-                DeviceSort::Online => (if d.online { "0" } else { "1" }).to_owned(),
-                DeviceSort::LastSeen => d.last_seen.clone().unwrap_or_default(),
-            }
-        };
-        rows.sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id)));
+        rows.sort_by(|(a_key, a), (b_key, b)| {
+            natural_cmp(a_key, b_key).then_with(|| natural_cmp(&a.id, &b.id))
+        });
         let newest_first = self.sort == DeviceSort::LastSeen;
         if self.ascending == newest_first {
             rows.reverse();
         }
-        self.rows = rows.into_iter().map(|d| d.id.clone()).collect();
+        self.rows = rows.into_iter().map(|(_, d)| d.id.clone()).collect();
         self.dirty = false;
         self.sorted_at = Some(Instant::now());
-        self.applied_filter = self.filter.clone();
+        self.applied_filter = (self.filter.clone(), self.offline_only);
         self.applied_sort = (self.sort, self.ascending);
+    }
+}
+
+/// What a device sorts by in `sort` (compared in natural order).
+fn sort_key(device: &Device, sort: DeviceSort) -> String {
+    match sort {
+        DeviceSort::Id => device.id.clone(),
+        DeviceSort::Name => device.name.clone().unwrap_or_default(),
+        DeviceSort::Room => device.room.clone().unwrap_or_default(),
+        DeviceSort::Kind => device.kind.clone().unwrap_or_default(),
+        // Problems first.
+        DeviceSort::Online => match (device.online, device.stale) {
+            (false, _) => "0",
+            (true, true) => "1",
+            (true, false) => "2",
+        }
+        .to_owned(),
+        DeviceSort::LastSeen => device.last_seen.clone().unwrap_or_default(),
+    }
+}
+
+/// The status words a filter finds a device by.
+fn status_words(device: &Device) -> &'static str {
+    match (device.online, device.stale) {
+        (false, true) => "offline stale",
+        (false, false) => "offline",
+        (true, true) => "online stale",
+        (true, false) => "online",
     }
 }
 
 fn device_text(device: &Device) -> String {
     format!(
-        "{} {} {} {}",
+        "{} {} {} {} {}",
         device.id,
         device.name.as_deref().unwrap_or_default(),
         device.room.as_deref().unwrap_or_default(),
-        device.kind.as_deref().unwrap_or_default()
+        device.kind.as_deref().unwrap_or_default(),
+        status_words(device)
     )
     .to_lowercase()
 }
@@ -246,6 +274,27 @@ mod tests {
         view.remove("b");
         view.remove("b");
         assert_eq!(view.counts(), (0, 1));
+    }
+
+    #[test]
+    fn offline_devices_come_first_are_found_by_the_word_and_names_sort_naturally() {
+        let mut view = DeviceList::default();
+        for (id, online) in [("kitchen-10", true), ("kitchen-2", false), ("hall-1", true)] {
+            view.update(device(id, "home", online));
+        }
+        assert_eq!(&*view.rows(), ["hall-1", "kitchen-2", "kitchen-10"]);
+        view.sort = DeviceSort::Online;
+        assert_eq!(
+            view.rows()[0],
+            "kitchen-2",
+            "the first click on Status: offline first"
+        );
+        view.sort = DeviceSort::Id;
+        view.filter = "offline".to_owned();
+        assert_eq!(&*view.rows(), ["kitchen-2"]);
+        view.filter.clear();
+        view.offline_only = true;
+        assert_eq!(&*view.rows(), ["kitchen-2"]);
     }
 
     #[test]

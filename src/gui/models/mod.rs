@@ -8,6 +8,7 @@
 
 pub mod devices;
 pub mod messages;
+pub mod natural;
 pub mod rate;
 
 pub use devices::{DeviceList, DeviceSort};

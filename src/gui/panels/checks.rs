@@ -29,9 +29,14 @@ pub fn checks_ui(ui: &mut Ui, checks: &[Check]) -> Option<Check> {
         (e, w) => format!("Checks: {}, {}", count(e, "error"), count(w, "warning")),
     };
     let mut clicked = None;
+    // Opens by itself when errors appear (it may have been closed while there were none).
+    let seen = egui::Id::NULL.with("checks-errors-seen");
+    let before = ui.data(|d| d.get_temp::<usize>(seen)).unwrap_or(0);
+    ui.data_mut(|d| d.insert_temp(seen, errors));
     egui::CollapsingHeader::new(title)
         .id_salt("checks")
         .default_open(errors > 0)
+        .open((errors > before).then_some(true))
         .show(ui, |ui| {
             if checks.is_empty() {
                 ui.label("No problems across services: routers, languages, ports, health and acks agree.");

@@ -76,11 +76,12 @@ impl DevicesPanel {
             let filter = ui
                 .add(
                     egui::TextEdit::singleline(&mut view.filter)
-                        .hint_text("id, name, room or type")
+                        .hint_text("id, name, room, type or status")
                         .desired_width(220.0),
                 )
                 .labelled_by(label.id);
             a11y::find_shortcut(ui, &filter);
+            ui.checkbox(&mut view.offline_only, "Offline only");
             let (online, total) = view.counts();
             ui.label(format!("{online} online of {total}"));
         });
