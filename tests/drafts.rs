@@ -208,9 +208,7 @@ fn a_clean_editor_follows_the_stored_document_even_after_a_rollback() {
     gui.until("the revision is listed", |h, _| {
         h.query_by_label(&revision).is_some()
     });
-    gui.click(&revision);
-    gui.click(&format!("Roll back to revision {first}…"));
-    gui.click("Roll back");
+    gui.click(&format!("Restore revision {first}"));
     gui.click("Configuration");
     gui.until("the form shows the rolled-back model", |h, _| {
         h.state()

@@ -156,10 +156,9 @@ fn a_device_appears_in_the_table_and_a_command_round_trips() {
     });
     // ↓ selects the first device (the keyboard's way in).
     gui.harness.key_press(egui::Key::ArrowDown);
-    gui.until("its details show", |h, _| {
-        h.query_by_label("Send command").is_some()
-    });
-    gui.click("Send command");
+    gui.until("its details show", |h, _| h.query_by_label("On").is_some());
+    // The lamp reports `on`: its quick control sends turn_on.
+    gui.click("On");
     let command = gui
         .runtime
         .block_on(device.expect_json("alicia/device/desk-lamp/command", |_| true));
@@ -276,10 +275,8 @@ fn a_revision_is_rolled_back_from_history() {
     gui.until("the revision is listed", |h, _| {
         h.query_by_label(&revision).is_some()
     });
-    gui.click(&revision);
-    gui.until("the diff shows", |h, _| has_text(h, "model-a"));
-    gui.click(&format!("Roll back to revision {}…", first.revision));
-    gui.click("Roll back");
+    gui.until("its own change is shown", |h, _| has_text(h, "\"model-a\""));
+    gui.click(&format!("Restore revision {}", first.revision));
     gui.until("the old model is current again", |_, core| {
         core.config
             .get("whisper-service")
@@ -887,7 +884,7 @@ fn every_panel_is_named_for_assistive_technology() {
         gui.harness.ctx.set_theme(theme);
         gui.harness.state_mut().tab = tab;
         gui.frames(4);
-        if tab == Tab::Devices && gui.harness.query_by_label("Send command").is_none() {
+        if tab == Tab::Devices && gui.harness.query_by_label("Toggle").is_none() {
             gui.click("Desk lamp (desk-lamp)");
         }
         if matches!(tab, Tab::Services | Tab::Devices | Tab::Monitor) {
@@ -1065,10 +1062,9 @@ fn every_state_renders_as_in_its_snapshot() {
         h.query_by_label("Desk lamp (desk-lamp)").is_some()
     });
     gui.click("Desk lamp (desk-lamp)");
-    gui.until("its details", |h, _| {
-        h.query_by_label("Send command").is_some()
-    });
-    gui.click("Send command");
+    gui.until("its details", |h, _| h.query_by_label("On").is_some());
+    // The lamp reports `on`: its quick control sends turn_on.
+    gui.click("On");
     let command = gui
         .runtime
         .block_on(lamp.expect_json("alicia/device/desk-lamp/command", |_| true));

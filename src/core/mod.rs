@@ -16,6 +16,7 @@ pub mod fleet;
 pub mod fsutil;
 pub mod health;
 pub mod kiosk_pin;
+pub mod lan;
 pub mod limits;
 pub mod messages;
 pub mod mqtt;

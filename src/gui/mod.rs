@@ -9,6 +9,7 @@ pub mod drafts;
 pub mod guard;
 pub mod kiosk;
 pub mod models;
+pub mod palette;
 pub mod panels;
 pub mod tasks;
 pub mod widgets;

@@ -36,6 +36,16 @@ pub fn gui(options: GuiOptions, file: SettingsFile) -> Gui {
 /// The app in a window of `size`; `file` is also written where the core's settings store
 /// reads it.
 pub fn gui_sized(options: GuiOptions, file: SettingsFile, size: egui::Vec2) -> Gui {
+    gui_with(options, file, size, |_| {})
+}
+
+/// [`gui_sized`] with the core's settings changed by `tweak` first.
+pub fn gui_with(
+    options: GuiOptions,
+    file: SettingsFile,
+    size: egui::Vec2,
+    tweak: impl FnOnce(&mut alicia_config_manager::core::settings::Settings),
+) -> Gui {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -47,7 +57,7 @@ pub fn gui_sized(options: GuiOptions, file: SettingsFile, size: egui::Vec2) -> G
         // Where the core's settings store (and the kiosk's lock) reads it.
         file.save(&dir.path().join("settings.json")).unwrap();
     }
-    let (core, core_runtime) = runtime.block_on(start_core(dir.path(), broker.port, |_| {}));
+    let (core, core_runtime) = runtime.block_on(start_core(dir.path(), broker.port, tweak));
     let harness = window_sized(&core, runtime.handle(), options, file, size);
     Gui {
         harness,

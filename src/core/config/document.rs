@@ -21,6 +21,29 @@ pub fn new_service_document(name: &str, service_type: ServiceType) -> Value {
     })
 }
 
+/// A new endpoint for a service of `service_type`: its type, HTTP, the port its kind of
+/// server usually listens on, and the address left for the admin to fill in.
+pub fn new_endpoint(service_type: ServiceType) -> Value {
+    json!({
+        "type": service_type,
+        "ip": "",
+        "port": default_port(service_type),
+        "protocol": "http"
+    })
+}
+
+/// The port a server of this kind usually listens on: the seed's Whisper (8001), Piper's HTTP
+/// server (5000), Ollama (11434), Home Assistant (8123), the voice router (8700).
+pub fn default_port(service_type: ServiceType) -> u16 {
+    match service_type {
+        ServiceType::Stt => 8001,
+        ServiceType::Tts => 5000,
+        ServiceType::Llm => 11434,
+        ServiceType::DeviceControl => 8123,
+        ServiceType::VoiceRouter => 8700,
+    }
+}
+
 /// The seed's default document, written when `config.json` does not exist.
 pub fn seed_default_document(last_updated: &str) -> Value {
     json!({

@@ -35,8 +35,8 @@ pub use change::{
 };
 pub use diff::{Difference, diff};
 pub use document::{
-    document_from_announcement, last_updated_of, new_service_document, seed_default_document,
-    service_name_of, settings_defaults,
+    default_port, document_from_announcement, last_updated_of, new_endpoint, new_service_document,
+    seed_default_document, service_name_of, settings_defaults,
 };
 pub use history::{ChangeSource, HistoryEntry, HistoryLog, LoadedHistory, read_history};
 pub use managed::{MANAGED_FIELDS, editable_schema, is_managed};

@@ -15,6 +15,7 @@ use super::kiosk::header::{HeaderFacts, header_ui};
 use super::kiosk::keypad::keypad_ui;
 use super::kiosk::overview::{OverviewAction, OverviewFacts, overview_ui};
 use super::models::{DeviceList, DeviceSort, MessageList, RateHistory};
+use super::palette::{Destination, Item, Palette, setting_items};
 use super::panels::checks::checks_ui;
 use super::panels::devices::DevicesPanel;
 use super::panels::editor::{ConfigEditor, EditorOutcome};
@@ -137,6 +138,10 @@ pub struct AliciaApp {
     may_close: bool,
     /// Close the window at the next frame.
     close_now: bool,
+    /// Ctrl+K: find anything.
+    palette: Palette,
+    /// What the palette finds, gathered when it opens.
+    palette_items: Vec<Item>,
 }
 
 impl AliciaApp {
@@ -189,6 +194,8 @@ impl AliciaApp {
             drafts_seen: None,
             may_close: false,
             close_now: false,
+            palette: Palette::default(),
+            palette_items: Vec::new(),
             tab: if options.kiosk {
                 Tab::Overview
             } else {
@@ -331,8 +338,61 @@ impl AliciaApp {
     /// Draws a frame.
     pub fn draw(&mut self, ui: &mut Ui) {
         self.close_request(ui.ctx());
+        if !self.palette.is_open() && !self.read_only() {
+            self.palette.shortcut(ui);
+            if self.palette.is_open() {
+                self.palette_items = self.findable();
+            }
+        }
         self.frame(ui);
+        if let Some(destination) = self.palette.ui(ui.ctx(), &self.palette_items) {
+            self.go_to(destination);
+        }
         self.guard_frame(ui.ctx());
+    }
+
+    /// Opens the find-anything box (Ctrl+K).
+    pub fn open_palette(&mut self) {
+        self.palette.open();
+        self.palette_items = self.findable();
+    }
+
+    /// Everything Ctrl+K finds: services, devices (by name and id), settings.
+    fn findable(&self) -> Vec<Item> {
+        let services = self.services.iter().map(|s| Item {
+            title: s.service_name.clone(),
+            kind: "service",
+            to: Destination::Service(s.service_name.clone()),
+        });
+        let devices = self.devices.names().map(|(id, name)| Item {
+            title: match name {
+                Some(name) => format!("{name} ({id})"),
+                None => id.to_owned(),
+            },
+            kind: "device",
+            to: Destination::Device(id.to_owned()),
+        });
+        services.chain(devices).chain(setting_items()).collect()
+    }
+
+    fn go_to(&mut self, destination: Destination) {
+        match destination {
+            Destination::Service(service) => {
+                self.tab = Tab::Services;
+                self.leave_editor(Leave::Open(service));
+            }
+            Destination::Device(id) => {
+                self.tab = Tab::Devices;
+                self.devices.offline_only = false;
+                self.devices_panel.select(&id);
+            }
+            Destination::Topic(words) => {
+                self.tab = Tab::Monitor;
+                self.messages.filter = words;
+            }
+            Destination::Settings => self.tab = Tab::Settings,
+            Destination::Server => self.tab = Tab::Server,
+        }
     }
 
     fn frame(&mut self, ui: &mut Ui) {

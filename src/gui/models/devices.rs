@@ -145,6 +145,13 @@ impl DeviceList {
         (self.online, self.devices.len())
     }
 
+    /// Every device's id and name, for finding one by name.
+    pub fn names(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
+        self.devices
+            .values()
+            .map(|d| (d.id.as_str(), d.name.as_deref()))
+    }
+
     /// The names (else ids) of the first `limit` devices offline, by id.
     pub fn offline_names(&self, limit: usize) -> Vec<String> {
         self.offline

@@ -4,6 +4,7 @@
 use crate::core::Core;
 use crate::core::commands::{CommandRecord, CommandStatus};
 use crate::gui::models::{DeviceList, DeviceSort};
+use crate::gui::panels::device_controls::{controls_ui, has_controls};
 use crate::gui::widgets::a11y;
 use crate::gui::widgets::badge::{Tone, badge, relative_time};
 use crate::gui::widgets::json::json_view;
@@ -34,6 +35,8 @@ pub struct DevicesPanel {
     error: Option<String>,
     /// The device whose "Forget" awaits confirmation.
     confirm_forget: Option<String>,
+    /// A quick control's level while it is dragged.
+    levels: Map<String, Value>,
 }
 
 impl Default for DevicesPanel {
@@ -45,6 +48,7 @@ impl Default for DevicesPanel {
             sent: None,
             error: None,
             confirm_forget: None,
+            levels: Map::new(),
         }
     }
 }
@@ -58,6 +62,11 @@ impl DevicesPanel {
         {
             sent.finished = Some(Arc::clone(record));
         }
+    }
+
+    /// Shows `id`'s details.
+    pub fn select(&mut self, id: &str) {
+        self.selected = Some(id.to_owned());
     }
 
     /// The device shown in the details.
@@ -189,7 +198,13 @@ impl DevicesPanel {
                         let mut picked = false;
                         for column in &columns {
                             a11y::cell(&mut row, |ui| match column {
-                                DeviceColumn::Status => device_status_badge(ui, &device),
+                                DeviceColumn::Status => {
+                                    device_status_badge(ui, &device);
+                                    // The last command's outcome, in its row.
+                                    if let Some((word, tone)) = self.row_result(&device.id) {
+                                        ui.label(RichText::new(word).color(tone.colour(ui)));
+                                    }
+                                }
                                 DeviceColumn::Name => {
                                     let name = device.name.as_deref().unwrap_or("—");
                                     // Keyed by the id, not the row (see the services table).
@@ -289,32 +304,49 @@ impl DevicesPanel {
                 device_status_badge(ui, &device);
                 ui.end_row();
             });
+        if has_controls(&device.state) {
+            section_heading(ui, "Controls");
+            if let Some(quick) = controls_ui(ui, &device.state, &mut self.levels, !read_only) {
+                self.send_command(core, &device.id, &quick.command, quick.params);
+            }
+        }
+        self.command_result_ui(ui, &device.id);
         section_heading(ui, "Reported state");
         json_view(ui, "device-state", "Reported state (JSON)", &device.state);
         ui.separator();
-        section_heading(ui, "Send a command");
-        ui.horizontal(|ui| {
-            let label = ui.label("Command");
-            ui.add(egui::TextEdit::singleline(&mut self.command).desired_width(140.0))
+        egui::CollapsingHeader::new("Advanced: send any command")
+            .id_salt("device-advanced")
+            .default_open(!has_controls(&device.state))
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    let label = ui.label("Command");
+                    ui.add(egui::TextEdit::singleline(&mut self.command).desired_width(140.0))
+                        .labelled_by(label.id);
+                });
+                let label = ui.label("Parameters (JSON object)");
+                ui.add(
+                    egui::TextEdit::multiline(&mut self.params)
+                        .code_editor()
+                        .desired_rows(2),
+                )
                 .labelled_by(label.id);
-        });
-        let label = ui.label("Parameters (JSON object)");
-        ui.add(
-            egui::TextEdit::multiline(&mut self.params)
-                .code_editor()
-                .desired_rows(2),
-        )
-        .labelled_by(label.id);
-        if ui
-            .add_enabled(!read_only, primary_button(ui, "Send command"))
-            .clicked()
-        {
-            self.send(core, &device.id);
-        }
+                if ui
+                    .add_enabled(!read_only, primary_button(ui, "Send command"))
+                    .clicked()
+                {
+                    self.send(core, &device.id);
+                }
+            });
+        ui.separator();
+        self.forget_ui(ui, core, &device.id, read_only);
+    }
+
+    /// The last command's fate: waiting, done, refused (and why) or unanswered.
+    fn command_result_ui(&self, ui: &mut Ui, device: &str) {
         if let Some(error) = &self.error {
             ui.colored_label(ui.visuals().error_fg_color, error);
         }
-        if let Some(sent) = self.sent.as_ref().filter(|s| s.device == device.id) {
+        if let Some(sent) = self.sent.as_ref().filter(|s| s.device == device) {
             match sent.finished.as_deref() {
                 None => {
                     ui.horizontal(|ui| {
@@ -329,7 +361,10 @@ impl DevicesPanel {
                 }
                 Some(record) => match record.status {
                     CommandStatus::Ok | CommandStatus::Pending => {
-                        ui.label(RichText::new("✔ the device did it").color(Tone::Good.colour(ui)));
+                        ui.label(
+                            RichText::new(format!("✔ the device did it ({})", record.command))
+                                .color(Tone::Good.colour(ui)),
+                        );
                     }
                     CommandStatus::Failed => {
                         let reason = record.error.as_deref().unwrap_or("no reason given");
@@ -347,8 +382,17 @@ impl DevicesPanel {
                 },
             }
         }
-        ui.separator();
-        self.forget_ui(ui, core, &device.id, read_only);
+    }
+
+    /// The last command's outcome in a word, for its device's row.
+    fn row_result(&self, device: &str) -> Option<(&'static str, Tone)> {
+        let sent = self.sent.as_ref().filter(|s| s.device == device)?;
+        Some(match sent.finished.as_deref().map(|r| r.status) {
+            None => ("sent…", Tone::Neutral),
+            Some(CommandStatus::Ok | CommandStatus::Pending) => ("✔ done", Tone::Good),
+            Some(CommandStatus::Failed) => ("✖ refused", Tone::Bad),
+            Some(CommandStatus::Timeout) => ("⏱ no answer", Tone::Warning),
+        })
     }
 
     /// "Forget device…", confirmed in place: the device leaves the registry (and its retained
@@ -381,6 +425,7 @@ impl DevicesPanel {
 
     fn send(&mut self, core: &Core, device: &str) {
         self.error = None;
+        let command = self.command.clone();
         let params = match serde_json::from_str::<Value>(&self.params) {
             Ok(Value::Object(params)) => params,
             Ok(Value::Null) => Map::new(),
@@ -393,7 +438,18 @@ impl DevicesPanel {
                 return;
             }
         };
-        match core.send_command(device, &self.command, params) {
+        self.send_command(core, device, &command, params);
+    }
+
+    fn send_command(
+        &mut self,
+        core: &Core,
+        device: &str,
+        command: &str,
+        params: Map<String, Value>,
+    ) {
+        self.error = None;
+        match core.send_command(device, command, params) {
             Ok(request_id) => {
                 self.sent = Some(SentCommand {
                     device: device.to_owned(),

@@ -1,6 +1,7 @@
 //! The panels of the desktop app, one file each.
 
 pub mod checks;
+pub mod device_controls;
 pub mod devices;
 pub mod editor;
 pub mod health;

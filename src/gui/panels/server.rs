@@ -4,6 +4,7 @@
 
 use crate::core::Core;
 use crate::core::api_switch::ApiStatus;
+use crate::core::lan;
 use crate::core::secret::Secret;
 use crate::core::settings::{ApiSettings, SettingsError};
 use crate::gui::tasks::Task;
@@ -21,6 +22,8 @@ pub struct ServerPanel {
     frontend_url: String,
     problem: Option<String>,
     saving: Task<Result<(), SettingsError>>,
+    /// This machine's addresses on its networks (read when the server opens to them).
+    lan: Vec<IpAddr>,
 }
 
 impl ServerPanel {
@@ -38,6 +41,11 @@ impl ServerPanel {
             frontend_url: settings.frontend_url.clone(),
             problem: None,
             saving: Task::default(),
+            lan: if settings.bind.is_unspecified() {
+                lan::lan_addresses()
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -89,6 +97,7 @@ impl ServerPanel {
             )
             .weak(),
         );
+        self.who_may_connect_ui(ui, core, runtime, read_only);
         ui.separator();
         egui::Grid::new("server-form").num_columns(2).spacing([16.0, 8.0]).show(ui, |ui| {
             let label = ui.label("Listen on");
@@ -157,20 +166,73 @@ impl ServerPanel {
         if let ApiStatus::Running { addr, .. } = status {
             ui.separator();
             section_heading(ui, "For remote clients");
-            let host = if addr.ip().is_unspecified() {
-                "<this machine's address>".to_owned()
+            // The machine's real addresses when it listens on all of them.
+            let hosts = if addr.ip().is_unspecified() {
+                self.lan.clone()
             } else {
-                addr.ip().to_string()
+                vec![addr.ip()]
             };
-            ui.label(RichText::new(format!("REST: http://{host}:{}/api   ·   live events: socket.io at http://{host}:{}/socket.io/", addr.port(), addr.port())).monospace());
+            if hosts.is_empty() {
+                ui.label("This machine has no address on a network now.");
+            }
+            for ip in hosts {
+                let url = lan::url(ip, addr.port(), "/api");
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(&url).monospace());
+                    let copy = ui.add_enabled(!read_only, egui::Button::new("Copy"));
+                    crate::gui::widgets::a11y::set_name(ui, copy.id, format!("Copy {url}"));
+                    if copy.clicked() {
+                        ui.ctx().copy_text(url.clone());
+                    }
+                });
+            }
             ui.label(
-                RichText::new(format!(
-                    "OpenAPI: http://{host}:{}/api/openapi.json",
-                    addr.port()
-                ))
-                .monospace(),
+                RichText::new(
+                    "Live events: socket.io at the same address (/socket.io/); the API's \
+                     description at /api/openapi.json. Send the token as \
+                     \"Authorization: Bearer <token>\".",
+                )
+                .weak(),
             );
         }
+    }
+
+    /// The one choice most admins make: only this computer, or other devices on the network
+    /// too (which binds every address, generates a token when there is none, starts the
+    /// server and lists the machine's real addresses).
+    fn who_may_connect_ui(
+        &mut self,
+        ui: &mut Ui,
+        core: &Core,
+        runtime: &tokio::runtime::Handle,
+        read_only: bool,
+    ) {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Who may connect").strong());
+            let local = ui.add_enabled(!read_only, egui::Button::new("Only this computer"));
+            if local.clicked() {
+                self.bind = "127.0.0.1".to_owned();
+                self.start(core, runtime);
+            }
+            let network = ui.add_enabled(
+                !read_only,
+                primary_button(ui, "Other devices on my network"),
+            );
+            if network.clicked() {
+                self.bind = "0.0.0.0".to_owned();
+                if self.token.trim().is_empty() {
+                    match crate::core::random::secret_hex::<24>() {
+                        Ok(token) => self.token = token,
+                        Err(error) => {
+                            self.problem = Some(format!("no token generated: {error}"));
+                            return;
+                        }
+                    }
+                }
+                self.lan = lan::lan_addresses();
+                self.start(core, runtime);
+            }
+        });
     }
 
     fn start(&mut self, core: &Core, runtime: &tokio::runtime::Handle) {

@@ -33,6 +33,14 @@ pub struct FormState {
     /// A field to bring into view and focus at the next frame (a JSON Pointer: the field,
     /// or the JSON editor or group that holds it).
     pub focus: Option<String>,
+    /// What a new row of an array starts as, by the array's pointer (else the items'
+    /// required fields, empty).
+    pub row_templates: HashMap<String, Value>,
+    /// Rows just added: their fields' errors wait until the field is left (or all are
+    /// revealed), so a new row does not open in red.
+    hidden_rows: HashSet<String>,
+    /// Fields of those rows the admin has left.
+    left: HashSet<String>,
     /// Where the form's label column starts (the top level's left edge), so that nested
     /// groups line their fields up with it.
     form_left: Option<f32>,
@@ -43,9 +51,26 @@ impl FormState {
     pub fn reset_draft(&mut self) {
         self.json_text.clear();
         self.json_errors.clear();
+        self.reveal_errors();
+    }
+
+    /// Shows every error, those of rows just added included (Save was tried).
+    pub fn reveal_errors(&mut self) {
+        self.hidden_rows.clear();
+        self.left.clear();
     }
 
     fn errors_at(&self, pointer: &str) -> Option<&Vec<String>> {
+        let waiting = !self.left.contains(pointer)
+            && self.hidden_rows.iter().any(|row| {
+                pointer == row
+                    || pointer
+                        .strip_prefix(row.as_str())
+                        .is_some_and(|rest| rest.starts_with('/'))
+            });
+        if waiting {
+            return None;
+        }
         self.errors.get(pointer)
     }
 
@@ -89,6 +114,13 @@ pub fn object_form(
     let grid_id = format!("form{pointer}");
     // One label column across nested groups: a group's labels take what its indent left of
     // the top level's width, so every field starts at the same x.
+    if pointer.is_empty() {
+        // The fields left during the last frame: their errors may show now.
+        let left: Vec<String> = ui
+            .data_mut(|d| d.remove_temp(left_fields()))
+            .unwrap_or_default();
+        state.left.extend(left);
+    }
     let left = ui.cursor().left();
     let form_left = if pointer.is_empty() {
         *state.form_left.insert(left)
@@ -161,7 +193,19 @@ pub fn object_form(
 
 /// Names a field's widget for assistive technology, marks it required when it is, and
 /// focuses it when asked.
+/// Where the fields left during a frame are noted, for the form to take in.
+fn left_fields() -> egui::Id {
+    egui::Id::NULL.with("schema-form-left-fields")
+}
+
 fn name_field(ui: &Ui, response: &egui::Response, spec: &FieldSpec<'_>) {
+    if response.lost_focus() {
+        let pointer = spec.pointer.to_owned();
+        ui.data_mut(|d| {
+            d.get_temp_mut_or_default::<Vec<String>>(left_fields())
+                .push(pointer)
+        });
+    }
     a11y::set_name(ui, response.id, spec.name);
     if spec.required {
         a11y::set_required(ui, response.id);
@@ -293,6 +337,8 @@ fn rows(
         && let Some(array) = value.as_array_mut()
     {
         array.remove(index);
+        // Rows moved up: the waiting ones are not where they were.
+        state.reveal_errors();
         changed = true;
     }
     let add = ui.add_enabled(!state.read_only, egui::Button::new("Add"));
@@ -304,7 +350,22 @@ fn rows(
     if add.clicked()
         && let Some(array) = value.as_array_mut()
     {
-        array.push(template(items));
+        let row = state
+            .row_templates
+            .get(pointer)
+            .cloned()
+            .unwrap_or_else(|| template(items));
+        let child = format!("{pointer}/{}", array.len());
+        // The cursor goes to the first field left empty.
+        let empty = row.as_object().and_then(|fields| {
+            fields
+                .iter()
+                .find(|(_, v)| v.as_str() == Some(""))
+                .map(|(key, _)| format!("{child}/{key}"))
+        });
+        state.focus = empty.or_else(|| Some(child.clone()));
+        state.hidden_rows.insert(child);
+        array.push(row);
         changed = true;
     }
     changed

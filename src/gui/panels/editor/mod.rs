@@ -17,7 +17,7 @@ use crate::core::Core;
 use crate::core::config::settings_schemas::pending_failures;
 use crate::core::config::{
     Committed, ConfigError, Difference, FieldError, Origin, Precondition, SchemaRecord,
-    StoredDocument, diff, editable_schema, mask_differences,
+    ServiceType, StoredDocument, diff, editable_schema, mask_differences, new_endpoint,
 };
 use crate::gui::drafts::Draft;
 use crate::gui::tasks::Task;
@@ -202,6 +202,7 @@ impl ConfigEditor {
         if save {
             match &self.stage {
                 Stage::Editing if !self.is_valid() => {
+                    self.form.reveal_errors();
                     self.form.focus = self.state.errors().first().map(|e| e.path.clone());
                 }
                 Stage::Editing if self.can_save() => {
@@ -540,6 +541,17 @@ impl ConfigEditor {
         } else {
             0.0
         };
+        // New endpoints start from the service's type (type, HTTP, its usual port).
+        if let Some(kind) = self
+            .state
+            .draft()
+            .get("service_type")
+            .and_then(|t| serde_json::from_value::<ServiceType>(t.clone()).ok())
+        {
+            self.form
+                .row_templates
+                .insert("/config/endpoints".to_owned(), new_endpoint(kind));
+        }
         egui::ScrollArea::vertical()
             .id_salt("editor-form")
             .max_height(ui.available_height() - 48.0 - pending_height)
@@ -585,13 +597,18 @@ impl ConfigEditor {
                 }
             }
             if !self.is_valid() {
-                ui.label(
+                // A link: errors of a row just added wait until its fields are left.
+                let problems = ui.link(
                     RichText::new(format!(
                         "{} problem(s) to fix",
                         self.state.errors().len() + self.form.json_errors.len()
                     ))
                     .color(ui.visuals().error_fg_color),
                 );
+                if problems.clicked() {
+                    self.form.reveal_errors();
+                    self.form.focus = self.state.errors().first().map(|e| e.path.clone());
+                }
             }
             let editable = !self.form.read_only && self.state.base_revision().is_some();
             if ui
