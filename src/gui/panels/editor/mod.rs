@@ -655,6 +655,13 @@ impl ConfigEditor {
             ))
             .strong(),
         );
+        if self.state.is_dirty() {
+            // This confirmation is the guard for a delete: say what else goes.
+            ui.label(
+                RichText::new("Your unsaved changes to it are discarded too.")
+                    .color(ui.visuals().warn_fg_color),
+            );
+        }
         ui.horizontal(|ui| {
             if ui.add(destructive_button(ui, "Delete")).clicked() {
                 let (core, service) = (core.clone(), self.state.service().to_owned());
