@@ -26,18 +26,45 @@ const TRACE_LINE: &str = "MQTT message";
 /// Runs the headless manager with `LOG_LEVEL=level` until it has started and heard its own
 /// presence, and returns what it logged on the console.
 async fn console_log_at(level: &str) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let api_port = free_port();
-    let mut child = support::headless_command(dir.path(), api_port, None)
-        .env("LOG_LEVEL", level)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let log = capture_log(&mut child);
     let http = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{api_port}");
-    wait_for_rest(&http, &base).await;
+    // A free port can be taken by another test before the binary binds it: the binary then
+    // stops at once, and the start is tried again on other ports.
+    let mut tries = 0;
+    let (mut child, log, base, _dir) = loop {
+        tries += 1;
+        let dir = tempfile::tempdir().unwrap();
+        let api_port = free_port();
+        let mut child = support::headless_command(dir.path(), api_port, None)
+            .env("LOG_LEVEL", level)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = capture_log(&mut child);
+        let base = format!("http://127.0.0.1:{api_port}");
+        let deadline = Instant::now() + PATIENCE;
+        let up = loop {
+            if http.get(format!("{base}/api/health")).send().await.is_ok() {
+                break true;
+            }
+            if child.try_wait().unwrap().is_some() {
+                break false;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the REST server at {base} never answered"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        if up {
+            break (child, log, base, dir);
+        }
+        assert!(
+            tries < 3,
+            "the binary stopped at start three times: {}",
+            log.lock()
+        );
+    };
     // Its own presence comes back from the broker: a message handled (trace).
     let deadline = Instant::now() + PATIENCE;
     while support::get_json(&http, &format!("{base}/api/system")).await["mqtt"]["messages_received"]
