@@ -127,6 +127,13 @@ pub struct Cli {
     #[arg(long, env = "ALICIA_COMMAND_TIMEOUT_SECS", value_name = "SECS")]
     pub command_timeout_secs: Option<u64>,
 
+    /// Seconds a config change made without `?watch=` is watched: rolled back by itself if the
+    /// service refuses it, turns unhealthy, or (one that confirms its configs) stays silent
+    /// [default: 0 = off].
+    #[arg(long, env = "ALICIA_SAFE_APPLY_SECS", value_name = "SECS",
+        value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub safe_apply_secs: Option<u64>,
+
     /// Seconds a device may stay silent (no state, no availability) before it shows
     /// `stale` [default: 600].
     #[arg(long, env = "ALICIA_DEVICE_STALE_SECS", value_name = "SECS")]
@@ -323,6 +330,7 @@ impl Cli {
             max_devices: self.max_devices,
             max_services: self.max_services,
             command_timeout_secs: self.command_timeout_secs,
+            safe_apply_secs: self.safe_apply_secs,
             device_stale_secs: self.device_stale_secs,
             device_expire_days: self.device_expire_days,
             api_port: self.port,

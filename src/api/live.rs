@@ -163,6 +163,15 @@ struct HealthUpdate<'a> {
     timestamp: &'a str,
 }
 
+/// `config:confirmed` and `config:rolledback` (CONTRACT §7).
+#[derive(Serialize)]
+struct WatchOutcome<'a> {
+    service_name: &'a str,
+    revision: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+}
+
 fn raw<T: Serialize + ?Sized>(value: &T) -> Payload {
     let text = serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned());
     Arc::from(RawValue::from_string(text).unwrap_or_else(|_| RawValue::NULL.to_owned()))
@@ -384,6 +393,26 @@ fn forward(hub: &Hub, event: &CoreEvent) -> bool {
             hub.push_mqtt(&raw(&message));
         }
         CoreEvent::ConfigChanged { .. } => hub.push_snapshot(Some(&hub.config_snapshot()), None),
+        CoreEvent::ConfigConfirmed { service, revision } => {
+            let outcome = WatchOutcome {
+                service_name: service,
+                revision: *revision,
+                reason: None,
+            };
+            hub.push_control("config:confirmed", &raw(&outcome));
+        }
+        CoreEvent::ConfigRolledBack {
+            service,
+            revision,
+            reason,
+        } => {
+            let outcome = WatchOutcome {
+                service_name: service,
+                revision: *revision,
+                reason: Some(reason.as_str()),
+            };
+            hub.push_control("config:rolledback", &raw(&outcome));
+        }
         CoreEvent::DeviceUpdated(device) => {
             hub.push_control("device:update", &raw(&**device));
             return true;

@@ -25,6 +25,22 @@ pub enum CoreEvent {
         /// Who made the change.
         source: ChangeSource,
     },
+    /// A watched change proved good: the watch ended without a reason to undo it.
+    ConfigConfirmed {
+        /// The service it is about, by name.
+        service: String,
+        /// The watched revision.
+        revision: u64,
+    },
+    /// A watched change was undone by the manager (CONTRACT §7).
+    ConfigRolledBack {
+        /// The service it is about, by name.
+        service: String,
+        /// The rollback's own new revision.
+        revision: u64,
+        /// Why.
+        reason: crate::core::safe_apply::RollbackReason,
+    },
     /// A device was added or changed.
     DeviceUpdated(Arc<Device>),
     /// A device was removed: its retained state was cleared, or it was forgotten (by an admin,

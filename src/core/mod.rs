@@ -22,6 +22,7 @@ pub mod messages;
 pub mod mqtt;
 pub mod overview;
 pub mod random;
+pub mod safe_apply;
 pub mod secret;
 pub mod settings;
 pub mod system;
@@ -82,6 +83,8 @@ pub struct Core {
     pub api: ApiSwitch,
     /// This manager's identity and role on the fleet.
     pub fleet: Fleet,
+    /// Changes on watch (CONTRACT §7).
+    pub safe_apply: safe_apply::SafeApply,
     documents_json: documents_json::DocumentsJson,
     started: Instant,
 }
@@ -200,6 +203,10 @@ impl Core {
         .with_owned(Arc::clone(mqtt.owned()))
         .with_max_services(settings.max_services)
         .with_commands(commands.clone());
+        let settings_dir = settings.config_dir.clone();
+        let safe_apply = safe_apply::SafeApply::new(Some(&settings_dir));
+        // Watches survive nothing: what the last run was watching is confirmed (and logged).
+        safe_apply.forget_previous_run();
         let core = Core {
             settings_file: SettingsStore::new(settings.settings_file()),
             settings,
@@ -212,6 +219,7 @@ impl Core {
             events: events.clone(),
             api: ApiSwitch::default(),
             fleet,
+            safe_apply,
             documents_json: documents_json::DocumentsJson::default(),
             started: Instant::now(),
         };
@@ -219,7 +227,12 @@ impl Core {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let connection =
             ConnectionTask::new(eventloop, mqtt.clone(), handler, config.clone(), events)
-                .with_remote(remote);
+                .with_remote(remote)
+                .with_safe_apply(
+                    core.safe_apply.clone(),
+                    core.health.clone(),
+                    core.settings.safe_apply_secs,
+                );
         let runtime = CoreRuntime {
             writer: tokio::spawn(writer.run()),
             connection: tokio::spawn(connection.run(shutdown_rx.clone())),
@@ -235,6 +248,13 @@ impl Core {
                     shutdown_rx.clone(),
                 )),
                 tokio::spawn(mqtt::publisher::run_presence(mqtt, shutdown_rx.clone())),
+                tokio::spawn(safe_apply::run_watches(
+                    core.safe_apply.clone(),
+                    core.config.clone(),
+                    core.health.clone(),
+                    core.events.clone(),
+                    shutdown_rx.clone(),
+                )),
                 tokio::spawn(run_health_sweeper(core.clone(), shutdown_rx)),
             ],
             shutdown,
@@ -356,7 +376,16 @@ impl Core {
     pub fn service_overview(&self) -> Vec<ServiceOverview> {
         let snapshot = self.config.snapshot();
         let summaries = self.health.summaries(&snapshot);
-        overview::service_overview(&self.config, &self.health, &snapshot, summaries)
+        let mut rows = overview::service_overview(&self.config, &self.health, &snapshot, summaries);
+        self.mark_watches(&mut rows);
+        rows
+    }
+
+    /// Fills in `watch_until` for the services on watch (CONTRACT §7).
+    fn mark_watches(&self, rows: &mut [ServiceOverview]) {
+        for row in rows {
+            row.watch_until = self.safe_apply.watch_until(&row.service_name);
+        }
     }
 
     /// Problems across services, computed now (see [`checks`]).
@@ -385,7 +414,8 @@ impl Core {
         let snapshot = self.config.snapshot();
         let summaries = self.health.summaries(&snapshot);
         let checks = self.all_checks(&snapshot, &summaries);
-        let rows = overview::service_overview(&self.config, &self.health, &snapshot, summaries);
+        let mut rows = overview::service_overview(&self.config, &self.health, &snapshot, summaries);
+        self.mark_watches(&mut rows);
         (rows, checks)
     }
 

@@ -46,6 +46,9 @@ pub struct ServiceOverview {
     pub last_changed_actor: Option<Actor>,
     /// True when the manager holds a config for it.
     pub configured: bool,
+    /// While a change to it is on watch: when the watch ends (RFC 3339, CONTRACT §7).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watch_until: Option<String>,
 }
 
 impl ServiceOverview {
@@ -121,6 +124,7 @@ pub fn service_overview(
                 last_changed_by: last_change.as_ref().map(|e| e.source),
                 last_changed_actor: last_change.as_ref().map(|e| e.actor()),
                 configured: document.is_some(),
+                watch_until: None,
                 service_name: summary.service_name,
                 status: summary.status,
                 last_seen: summary.last_seen,

@@ -10,7 +10,7 @@ use crate::core::config::{
 };
 use crate::core::limits::CONFIG_DOCUMENT_LIMIT;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -56,7 +56,8 @@ pub async fn get(
 #[utoipa::path(put, path = "/api/config/{service}", operation_id = "putConfig", tag = "config",
     params(("service" = String, Path, description = "service_name"),
         ("If-Match" = Option<String>, Header, description = "ETag the edit is based on"),
-        ("If-None-Match" = Option<String>, Header, description = "`*`: only create")),
+        ("If-None-Match" = Option<String>, Header, description = "`*`: only create"),
+        ("watch" = Option<u64>, Query, description = "Seconds to watch the change (0 = none, 1–600; default `safe_apply_secs`): rolled back by itself if the service refuses it, turns unhealthy, or (one that confirms its configs) never acks it")),
     request_body(content = ServiceConfigDocument, description = "The whole document; `\"********\"` as api_key keeps the stored key"),
     responses(
         (status = 200, description = "Replaced", body = ServiceConfigDocument, headers(("ETag" = String))),
@@ -68,17 +69,27 @@ pub async fn get(
 pub async fn put(
     State(state): State<ApiState>,
     Path(service): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     RestActor(actor): RestActor,
     JsonBody(document): JsonBody<Value, CONFIG_DOCUMENT_LIMIT>,
 ) -> Result<Response, ApiError> {
     let precondition = precondition(&headers)?;
+    let watch = watch_param(query.as_deref())?.unwrap_or(state.core.settings.safe_apply_secs);
     let origin = Origin::new(ChangeSource::Rest, actor);
     let committed = state
         .core
         .config
         .put(&service, document, origin, precondition)
         .await?;
+    let core = &state.core;
+    core.safe_apply.start(
+        &service,
+        committed.revision,
+        watch,
+        &core.health,
+        &core.config,
+    );
     let status = if committed.created {
         StatusCode::CREATED
     } else {
@@ -124,6 +135,9 @@ pub struct Revision {
     pub source: ChangeSource,
     /// Who made it (CONTRACT §9).
     pub actor: Actor,
+    /// Why the manager rolled a watched change back: `refused`, `unhealthy`, `silent` (§7).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// The document, `null` for a deletion.
     #[schema(value_type = Option<ServiceConfigDocument>)]
     pub document: Option<Value>,
@@ -204,6 +218,7 @@ fn revision_view(entry: &HistoryEntry, secrets: &[String]) -> Revision {
         last_updated: entry.last_updated.clone(),
         source: entry.source,
         actor: entry.actor(),
+        reason: entry.reason.clone(),
         document: entry
             .document
             .as_deref()
@@ -216,6 +231,28 @@ fn etag(revision: u64) -> HeaderValue {
 }
 
 /// Reads `If-Match` (a revision ETag, weak or strong) and `If-None-Match: *`.
+/// `?watch=<seconds>`: 0 to 600 (CONTRACT §7); anything else is a 400.
+fn watch_param(query: Option<&str>) -> Result<Option<u64>, ApiError> {
+    let Some(value) = query
+        .unwrap_or_default()
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("watch="))
+    else {
+        return Ok(None);
+    };
+    value
+        .parse::<u64>()
+        .ok()
+        .and_then(|secs| crate::core::safe_apply::check_watch(secs).ok())
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::bad_field(
+                "watch",
+                &format!("must be a whole number of seconds from 0 to 600, not {value:?}"),
+            )
+        })
+}
+
 fn precondition(headers: &HeaderMap) -> Result<Precondition, ApiError> {
     if headers
         .get(header::IF_NONE_MATCH)

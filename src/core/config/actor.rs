@@ -194,12 +194,24 @@ pub struct Origin {
     pub source: ChangeSource,
     /// Who (history `actor`).
     pub actor: Actor,
+    /// Why, for a rollback the manager made by itself (history `reason`, CONTRACT §7).
+    pub reason: Option<String>,
 }
 
 impl Origin {
     /// A change by `actor` that came by `source`.
     pub fn new(source: ChangeSource, actor: Actor) -> Self {
-        Self { source, actor }
+        Self {
+            source,
+            actor,
+            reason: None,
+        }
+    }
+
+    /// The same, with the reason recorded in the history.
+    pub fn with_reason(mut self, reason: &str) -> Self {
+        self.reason = Some(reason.to_owned());
+        self
     }
 
     /// A change made at this machine's desktop app, by its OS user.

@@ -64,6 +64,10 @@ pub struct HistoryEntry {
     /// [`HistoryEntry::actor`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Actor>,
+    /// Why the manager rolled a watched change back by itself: `refused`, `unhealthy` or
+    /// `silent` (CONTRACT §7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// The document as accepted, or `None` when the service was deleted.
     pub document: Option<Arc<Value>>,
 }
@@ -321,6 +325,7 @@ mod tests {
             last_updated: "2026-01-01T00:00:00.000Z".into(),
             source: ChangeSource::Rest,
             actor: None,
+            reason: None,
             document: Some(Arc::new(json!({"n": revision}))),
         }
     }

@@ -38,7 +38,11 @@ pub(super) fn apply_change(
     change: Change,
     origin: Origin,
 ) -> Result<(HistoryEntry, bool), ConfigError> {
-    let Origin { source, actor } = origin;
+    let Origin {
+        source,
+        actor,
+        reason,
+    } = origin;
     let mut mirrored = false;
     let (service, document, precondition) = match change {
         Change::Put {
@@ -99,6 +103,7 @@ pub(super) fn apply_change(
                 service,
                 source,
                 actor: Some(actor),
+                reason,
                 document: Some(document),
             }
         }
@@ -112,6 +117,7 @@ pub(super) fn apply_change(
                 last_updated: now_rfc3339(),
                 source,
                 actor: Some(actor),
+                reason,
                 document: None,
             }
         }
@@ -253,6 +259,7 @@ pub(super) fn reconcile(
                 .map_or_else(now_rfc3339, str::to_owned),
             source: ChangeSource::Import,
             actor: Some(Actor::of_kind(ActorKind::Import)),
+            reason: None,
             document: new.cloned(),
         });
         *next_revision += 1;
@@ -406,6 +413,7 @@ mod tests {
                 last_updated: "2026-01-01T00:00:00.000Z".into(),
                 source: ChangeSource::Gui,
                 actor: None,
+                reason: None,
                 document: Some(Arc::clone(&old)),
             }),
             10,
@@ -418,6 +426,7 @@ mod tests {
                 last_updated: "2026-01-02T00:00:00.000Z".into(),
                 source: ChangeSource::Gui,
                 actor: None,
+                reason: None,
                 document: None,
             }),
             10,
@@ -533,6 +542,7 @@ mod tests {
                     last_updated: String::new(),
                     source: ChangeSource::Gui,
                     actor: None,
+                    reason: None,
                     document: None,
                 }),
                 3,

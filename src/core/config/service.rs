@@ -298,12 +298,27 @@ impl ConfigService {
         revision: u64,
         actor: Actor,
     ) -> Result<Committed, ConfigError> {
+        self.rollback_as(
+            service,
+            revision,
+            Origin::new(ChangeSource::Rollback, actor),
+        )
+        .await
+    }
+
+    /// [`ConfigService::rollback`] with the whole origin given (a rollback the manager made
+    /// by itself carries its reason).
+    pub async fn rollback_as(
+        &self,
+        service: &str,
+        revision: u64,
+        origin: Origin,
+    ) -> Result<Committed, ConfigError> {
         let change = Change::Rollback {
             service: service.to_owned(),
             revision,
         };
-        self.submit(change, Origin::new(ChangeSource::Rollback, actor))
-            .await
+        self.submit(change, origin).await
     }
 
     /// Installs where a follower's changes go (once, at start; a second call is ignored).

@@ -15,6 +15,8 @@ use crate::core::config::{
 use crate::core::events::{CoreEvent, EventBus};
 use crate::core::fleet::Role;
 use crate::core::fleet::remote::RemoteEdits;
+use crate::core::health::HealthRegistry;
+use crate::core::safe_apply::SafeApply;
 use rumqttc::{ConnectionError, Event, EventLoop, LastWill, Outgoing, Packet, QoS};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -71,6 +73,8 @@ pub struct ConnectionTask {
     config: ConfigService,
     events: EventBus,
     remote: Option<RemoteEdits>,
+    /// Where `/set` changes are put on watch, and the default watch (CONTRACT §7).
+    safe_apply: Option<(SafeApply, HealthRegistry, u64)>,
     /// The role the Last Will was set for.
     will_role: Role,
 }
@@ -92,6 +96,7 @@ impl ConnectionTask {
             config,
             events,
             remote: None,
+            safe_apply: None,
             will_role,
         }
     }
@@ -99,6 +104,17 @@ impl ConnectionTask {
     /// Hands mirrored documents to a follower's waiting edits.
     pub fn with_remote(mut self, remote: RemoteEdits) -> Self {
         self.remote = Some(remote);
+        self
+    }
+
+    /// Puts `/set` changes on watch: the envelope's `watch`, else `default_secs`.
+    pub fn with_safe_apply(
+        mut self,
+        safe_apply: SafeApply,
+        health: HealthRegistry,
+        default_secs: u64,
+    ) -> Self {
+        self.safe_apply = Some((safe_apply, health, default_secs));
         self
     }
 
@@ -332,15 +348,26 @@ impl ConnectionTask {
             document: request.document,
             precondition,
         };
+        let watch = self
+            .safe_apply
+            .clone()
+            .map(|(safe, health, default)| (safe, health, request.watch.unwrap_or(default)));
         match self
             .config
             .try_submit(change, Origin::new(ChangeSource::Mqtt, actor))
         {
             Ok(answer) => {
                 let mqtt = self.mqtt.clone();
+                let config = self.config.clone();
                 tokio::spawn(async move {
-                    if let Ok(Err(error)) = answer.await {
-                        refuse_set(&mqtt, &service, &error);
+                    match answer.await {
+                        Ok(Err(error)) => refuse_set(&mqtt, &service, &error),
+                        Ok(Ok(committed)) => {
+                            if let Some((safe, health, secs)) = watch {
+                                safe.start(&service, committed.revision, secs, &health, &config);
+                            }
+                        }
+                        Err(_) => {}
                     }
                 });
             }

@@ -110,6 +110,9 @@ pub struct SetRequest {
     pub base: SetBase,
     /// Who made it (an envelope's `actor`).
     pub actor: Option<Actor>,
+    /// How long to watch it (an envelope's `watch`, CONTRACT §7; `None`: the setting's
+    /// default).
+    pub watch: Option<u64>,
 }
 
 /// What a `/set` request was based on.
@@ -138,6 +141,7 @@ impl SetRequest {
                 document: Value::Object(fields),
                 base: SetBase::Unstated,
                 actor: None,
+                watch: None,
             });
         }
         let invalid = |path: &str, problem: &str| format!("the envelope's {path} {problem}");
@@ -167,16 +171,16 @@ impl SetRequest {
                 ));
             }
         };
-        match fields.remove("watch") {
-            None => {}
-            Some(watch) if watch.as_u64().is_some_and(|w| w <= MAX_WATCH_SECS) => {}
+        let watch = match fields.remove("watch") {
+            None => None,
+            Some(watch) if watch.as_u64().is_some_and(|w| w <= MAX_WATCH_SECS) => watch.as_u64(),
             Some(_) => {
                 return Err(invalid(
                     "/watch",
                     &format!("must be a whole number of seconds from 0 to {MAX_WATCH_SECS}"),
                 ));
             }
-        }
+        };
         let actor = match fields.remove("actor") {
             None | Some(Value::Null) => None,
             Some(actor) => Some(
@@ -188,6 +192,7 @@ impl SetRequest {
             document,
             base,
             actor,
+            watch,
         })
     }
 }

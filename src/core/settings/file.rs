@@ -46,6 +46,9 @@ pub struct SettingsFile {
     /// Seconds a command waits for its device's answer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command_timeout_secs: Option<u64>,
+    /// Seconds a change made without `?watch=` is watched (0 = off).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub safe_apply_secs: Option<u64>,
     /// Seconds a silent device takes to turn stale.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_stale_secs: Option<u64>,

@@ -122,6 +122,9 @@ pub struct Settings {
     pub max_services: usize,
     /// Seconds a command waits for its device's answer (`ALICIA_COMMAND_TIMEOUT_SECS`).
     pub command_timeout_secs: u64,
+    /// Seconds a change made without `?watch=` is watched (`ALICIA_SAFE_APPLY_SECS`, CONTRACT
+    /// §7; 0 = off, the default).
+    pub safe_apply_secs: u64,
     /// Seconds a silent device takes to turn stale (`ALICIA_DEVICE_STALE_SECS`, CONTRACT §9).
     pub device_stale_secs: u64,
     /// Days a silent device takes to be forgotten (`ALICIA_DEVICE_EXPIRE_DAYS`, CONTRACT §9).
@@ -178,6 +181,8 @@ pub struct Overrides {
     pub max_services: Option<usize>,
     /// `ALICIA_COMMAND_TIMEOUT_SECS`.
     pub command_timeout_secs: Option<u64>,
+    /// `ALICIA_SAFE_APPLY_SECS`.
+    pub safe_apply_secs: Option<u64>,
     /// `ALICIA_DEVICE_STALE_SECS`.
     pub device_stale_secs: Option<u64>,
     /// `ALICIA_DEVICE_EXPIRE_DAYS`.
@@ -314,6 +319,13 @@ pub fn resolve(
             .or(file.command_timeout_secs)
             .unwrap_or(DEFAULT_COMMAND_TIMEOUT.as_secs())
             .max(1),
+        safe_apply_secs: crate::core::safe_apply::check_watch(
+            overrides
+                .safe_apply_secs
+                .or(file.safe_apply_secs)
+                .unwrap_or(0),
+        )
+        .map_err(|e| SettingsError::Invalid(format!("safe_apply_secs: {e}")))?,
         device_stale_secs: overrides
             .device_stale_secs
             .or(file.device_stale_secs)

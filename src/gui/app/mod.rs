@@ -256,6 +256,8 @@ impl AliciaApp {
             CoreEvent::DeviceUpdated(device) => devices.update(device),
             CoreEvent::DeviceRemoved { id } => devices.remove(&id),
             CoreEvent::ConfigChanged { .. }
+            | CoreEvent::ConfigConfirmed { .. }
+            | CoreEvent::ConfigRolledBack { .. }
             | CoreEvent::HealthChanged { .. }
             | CoreEvent::ServiceUpdated { .. } => {
                 services_changed = true;

@@ -1,0 +1,340 @@
+//! Safe apply (CONTRACT §7): a change put on watch must prove good before the watch ends, or
+//! the manager undoes it by itself. It is rolled back when the service acks it with
+//! `"applied": false` (`refused`), when its health turns `unhealthy` after the change
+//! (`unhealthy`), or — only for a service that confirms its configs (it acked an earlier
+//! revision and reported health within the TTL before the change) — when no ack for it comes
+//! at all (`silent`). The rollback stores the document just before the change again, as a new
+//! revision with source `rollback` and its reason (a change that created the service deletes
+//! it); a watch that ends well says `config:confirmed`. A newer change ends a watch. Watches
+//! live in memory only: a manager restarted during one treats the change as confirmed, and
+//! its log says so (the running watches are listed in `watches.json` for that).
+
+use crate::core::config::{
+    Actor, ActorKind, ChangeSource, ConfigError, ConfigService, Origin, Precondition,
+    last_updated_of,
+};
+use crate::core::events::{CoreEvent, EventBus};
+use crate::core::fsutil::write_atomic;
+use crate::core::health::HealthRegistry;
+use crate::core::mqtt::payloads::HealthStatus;
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// The longest watch.
+pub const MAX_WATCH_SECS: u64 = 600;
+/// How often the watches are looked at.
+const TICK: Duration = Duration::from_millis(200);
+/// The file listing the watches running (so a restart can say which it treated as confirmed).
+pub const WATCHES_FILE_NAME: &str = "watches.json";
+
+/// Why a watched change was undone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RollbackReason {
+    /// The service acked it with `"applied": false`.
+    Refused,
+    /// Its health turned `unhealthy` after the change.
+    Unhealthy,
+    /// A service that confirms its configs never acked it.
+    Silent,
+}
+
+impl RollbackReason {
+    /// The word on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Refused => "refused",
+            Self::Unhealthy => "unhealthy",
+            Self::Silent => "silent",
+        }
+    }
+}
+
+/// Checks a `watch` value (seconds): 0 (no watch) to [`MAX_WATCH_SECS`].
+pub fn check_watch(secs: u64) -> Result<u64, String> {
+    if secs > MAX_WATCH_SECS {
+        return Err(format!(
+            "watch must be 0 (no watch) to {MAX_WATCH_SECS} seconds"
+        ));
+    }
+    Ok(secs)
+}
+
+/// One watched change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Watch {
+    /// The watched revision.
+    revision: u64,
+    /// When the watch ends (RFC 3339, for `watch_until`).
+    until: String,
+    #[serde(skip, default = "Instant::now")]
+    deadline: Instant,
+    /// The service confirms its configs: silence is a failure.
+    confirms: bool,
+    /// Its last health report before the change (a newer one may say `unhealthy`).
+    #[serde(skip)]
+    seen_before: Option<String>,
+    /// It acked the watched revision as applied.
+    #[serde(skip)]
+    acked: bool,
+}
+
+/// The running watches; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct SafeApply {
+    watches: Arc<Mutex<BTreeMap<String, Watch>>>,
+    file: Option<PathBuf>,
+}
+
+impl SafeApply {
+    /// No watch yet; the list is kept in `dir`'s `watches.json` (when given).
+    pub fn new(dir: Option<&Path>) -> Self {
+        Self {
+            watches: Arc::default(),
+            file: dir.map(|d| d.join(WATCHES_FILE_NAME)),
+        }
+    }
+
+    /// Reads what a previous run left watching: each is treated as confirmed (logged), and
+    /// the list is cleared. Blocking.
+    pub fn forget_previous_run(&self) {
+        let Some(file) = &self.file else {
+            return;
+        };
+        let Ok(bytes) = std::fs::read(file) else {
+            return;
+        };
+        let previous: BTreeMap<String, Watch> = serde_json::from_slice(&bytes).unwrap_or_default();
+        for (service, watch) in previous {
+            tracing::info!(
+                service,
+                revision = watch.revision,
+                "a watch was running when the manager stopped: the change is treated as confirmed"
+            );
+        }
+        let _ = std::fs::remove_file(file);
+    }
+
+    /// Puts `revision` of `service` on watch for `secs` (0: ends any watch without one).
+    /// `health` says whether the service confirms its configs.
+    pub fn start(
+        &self,
+        service: &str,
+        revision: u64,
+        secs: u64,
+        health: &HealthRegistry,
+        config: &ConfigService,
+    ) {
+        let mut watches = self.watches.lock();
+        watches.remove(service);
+        let switched_off = config
+            .get(service)
+            .is_some_and(|s| s.document.get("enabled") == Some(&serde_json::Value::Bool(false)));
+        if secs == 0 || switched_off {
+            drop(watches);
+            self.save();
+            return;
+        }
+        let runtime = health.get(service);
+        let confirms = runtime
+            .as_ref()
+            .is_some_and(|r| r.ack.is_some() && !health.stale(service));
+        let until = time::OffsetDateTime::now_utc() + time::Duration::seconds(secs as i64);
+        watches.insert(
+            service.to_owned(),
+            Watch {
+                revision,
+                until: crate::core::clock::format_rfc3339(until),
+                deadline: Instant::now() + Duration::from_secs(secs),
+                confirms,
+                seen_before: runtime.and_then(|r| r.last_seen),
+                acked: false,
+            },
+        );
+        drop(watches);
+        self.save();
+    }
+
+    /// When the watch on `service` ends, while one runs (RFC 3339).
+    pub fn watch_until(&self, service: &str) -> Option<String> {
+        self.watches.lock().get(service).map(|w| w.until.clone())
+    }
+
+    /// True while `service` is watched.
+    pub fn watching(&self, service: &str) -> bool {
+        self.watches.lock().contains_key(service)
+    }
+
+    fn save(&self) {
+        let Some(file) = &self.file else {
+            return;
+        };
+        let watches = self.watches.lock().clone();
+        let result = if watches.is_empty() {
+            match std::fs::remove_file(file) {
+                Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
+                _ => Ok(()),
+            }
+        } else {
+            serde_json::to_vec(&watches)
+                .map_err(std::io::Error::other)
+                .and_then(|bytes| write_atomic(file, &bytes))
+        };
+        if let Err(error) = result {
+            tracing::warn!(file = %file.display(), %error, "the list of watches was not written");
+        }
+    }
+
+    /// What to do about each watch now.
+    fn verdicts(&self, config: &ConfigService, health: &HealthRegistry) -> Vec<(String, Verdict)> {
+        let mut watches = self.watches.lock();
+        let mut verdicts = Vec::new();
+        for (service, watch) in watches.iter_mut() {
+            let current = config.get(service);
+            if current.as_ref().map(|c| c.revision) != Some(watch.revision) {
+                // A newer change ended it.
+                verdicts.push((service.clone(), Verdict::Ended));
+                continue;
+            }
+            let runtime = health.get(service);
+            let ack = runtime.as_ref().and_then(|r| r.ack.as_ref()).filter(|ack| {
+                current.as_ref().and_then(|c| last_updated_of(&c.document))
+                    == Some(ack.last_updated.as_str())
+            });
+            if let Some(ack) = ack {
+                if !ack.applied {
+                    verdicts.push((service.clone(), Verdict::Undo(RollbackReason::Refused)));
+                    continue;
+                }
+                watch.acked = true;
+            }
+            let unhealthy = runtime.as_ref().is_some_and(|r| {
+                r.reported == Some(HealthStatus::Unhealthy) && r.last_seen != watch.seen_before
+            });
+            if unhealthy {
+                verdicts.push((service.clone(), Verdict::Undo(RollbackReason::Unhealthy)));
+                continue;
+            }
+            if Instant::now() >= watch.deadline {
+                verdicts.push((
+                    service.clone(),
+                    if watch.confirms && !watch.acked {
+                        Verdict::Undo(RollbackReason::Silent)
+                    } else {
+                        Verdict::Confirmed(watch.revision)
+                    },
+                ));
+            }
+        }
+        for (service, _) in &verdicts {
+            watches.remove(service);
+        }
+        verdicts
+    }
+}
+
+/// What becomes of a watch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Ended,
+    Confirmed(u64),
+    Undo(RollbackReason),
+}
+
+/// Looks at the watches every 200 ms until `shutdown`: confirms or rolls back.
+pub async fn run_watches(
+    safe: SafeApply,
+    config: ConfigService,
+    health: HealthRegistry,
+    events: EventBus,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        let verdicts = safe.verdicts(&config, &health);
+        if verdicts.is_empty() {
+            continue;
+        }
+        for (service, verdict) in verdicts {
+            match verdict {
+                Verdict::Ended => {}
+                Verdict::Confirmed(revision) => {
+                    tracing::info!(service, revision, "watched change confirmed");
+                    events.emit(CoreEvent::ConfigConfirmed { service, revision });
+                }
+                Verdict::Undo(reason) => match undo(&config, &service, reason).await {
+                    Ok(revision) => {
+                        tracing::warn!(
+                            service,
+                            revision,
+                            reason = reason.as_str(),
+                            "watched change rolled back"
+                        );
+                        events.emit(CoreEvent::ConfigRolledBack {
+                            service,
+                            revision,
+                            reason,
+                        });
+                    }
+                    Err(error) => {
+                        tracing::error!(service, %error, reason = reason.as_str(), "a watched change could not be rolled back");
+                    }
+                },
+            }
+        }
+        safe.save();
+    }
+}
+
+/// Stores the document just before the current one again (or deletes a service the change
+/// created), with source `rollback` and `reason`; returns the new revision.
+async fn undo(
+    config: &ConfigService,
+    service: &str,
+    reason: RollbackReason,
+) -> Result<u64, ConfigError> {
+    let current = config
+        .get(service)
+        .map(|c| c.revision)
+        .ok_or_else(|| ConfigError::NotFound {
+            service: service.to_owned(),
+        })?;
+    let before = config
+        .history(service)
+        .into_iter()
+        .find(|entry| entry.revision < current);
+    let origin = Origin::new(ChangeSource::Rollback, Actor::of_kind(ActorKind::System))
+        .with_reason(reason.as_str());
+    let committed = match before.filter(|entry| entry.document.is_some()) {
+        Some(entry) => config.rollback_as(service, entry.revision, origin).await?,
+        None => {
+            config
+                .delete(service, origin, Precondition::Revision(current))
+                .await?
+        }
+    };
+    Ok(committed.revision)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watches_are_0_to_600_seconds() {
+        assert_eq!(check_watch(0), Ok(0));
+        assert_eq!(check_watch(600), Ok(600));
+        assert!(check_watch(601).is_err());
+        assert_eq!(RollbackReason::Silent.as_str(), "silent");
+    }
+}
