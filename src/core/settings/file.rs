@@ -100,6 +100,9 @@ pub struct SettingsFile {
     /// The desktop app's theme: `dark`, `light` or `system`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub theme: Option<String>,
+    /// Seconds the desktop app watches each save (CONTRACT §7; 60 when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gui_watch_secs: Option<u64>,
     /// The desktop app's zoom factor.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ui_scale: Option<f32>,

@@ -23,6 +23,7 @@ use super::panels::health::card_tone;
 use super::panels::health::{HealthAction, health_ui};
 use super::panels::history::HistoryPanel;
 use super::panels::monitor::MonitorPanel;
+use super::panels::rollback_banner::{BannerAction, RolledBack, banner_ui};
 use super::panels::server::ServerPanel;
 use super::panels::services::{ServicesAction, ServicesPanel};
 use super::panels::settings::{SettingsPanel, Theme};
@@ -138,6 +139,8 @@ pub struct AliciaApp {
     may_close: bool,
     /// Close the window at the next frame.
     close_now: bool,
+    /// The last watched change that undid itself, until dismissed.
+    rolled_back: Option<RolledBack>,
     /// Ctrl+K: find anything.
     palette: Palette,
     /// What the palette finds, gathered when it opens.
@@ -183,7 +186,13 @@ impl AliciaApp {
             devices_panel: DevicesPanel::default(),
             monitor: MonitorPanel::default(),
             server: ServerPanel::new(&core.settings.api),
-            settings: SettingsPanel::new(&core, theme, scale),
+            settings: {
+                let mut panel = SettingsPanel::new(&core, theme, scale);
+                if let Some(secs) = settings_file.gui_watch_secs {
+                    panel.watch_secs = secs.min(crate::core::safe_apply::MAX_WATCH_SECS);
+                }
+                panel
+            },
             transfer: TransferPanel::default(),
             kiosk: options
                 .kiosk
@@ -195,6 +204,7 @@ impl AliciaApp {
             may_close: false,
             close_now: false,
             palette: Palette::default(),
+            rolled_back: None,
             palette_items: Vec::new(),
             tab: if options.kiosk {
                 Tab::Overview
@@ -251,13 +261,25 @@ impl AliciaApp {
         let devices_panel = &mut self.devices_panel;
         let mut services_changed = false;
         let mut connection_changed = false;
+        let mut rolled_back = None;
         let missed = self.pump.drain(EVENT_BUDGET, |event| match event {
+            CoreEvent::ConfigRolledBack {
+                service,
+                revision,
+                reason,
+            } => {
+                rolled_back = Some(RolledBack {
+                    service,
+                    revision,
+                    reason,
+                });
+                services_changed = true;
+            }
             CoreEvent::Message(record) => messages.push(record),
             CoreEvent::DeviceUpdated(device) => devices.update(device),
             CoreEvent::DeviceRemoved { id } => devices.remove(&id),
             CoreEvent::ConfigChanged { .. }
             | CoreEvent::ConfigConfirmed { .. }
-            | CoreEvent::ConfigRolledBack { .. }
             | CoreEvent::HealthChanged { .. }
             | CoreEvent::ServiceUpdated { .. } => {
                 services_changed = true;
@@ -265,6 +287,9 @@ impl AliciaApp {
             CoreEvent::CommandFinished(record) => devices_panel.on_command_finished(&record),
             CoreEvent::Connection { .. } | CoreEvent::FleetChanged => connection_changed = true,
         });
+        if rolled_back.is_some() {
+            self.rolled_back = rolled_back;
+        }
         let retired = (self.messages.take_retired(), self.devices.take_retired());
         if !retired.0.is_empty() || !retired.1.is_empty() {
             // Freed on the runtime's blocking pool, not between two frames.
@@ -713,6 +738,7 @@ impl AliciaApp {
                 .show(ui, |ui| self.editor_ui(ui, read_only, false));
         }
         egui::CentralPanel::default().show(ui, |ui| {
+            self.rollback_banner_ui(ui);
             self.offered_drafts_ui(ui);
             if let Some(check) = checks_ui(ui, &self.checks) {
                 self.leave_editor(Leave::Check(check));
@@ -748,6 +774,28 @@ impl AliciaApp {
         self.devices.offline_only = true;
         self.devices.sort = DeviceSort::Online;
         self.devices.ascending = true;
+    }
+
+    /// The banner of a change that undid itself, with its way to the history.
+    fn rollback_banner_ui(&mut self, ui: &mut Ui) {
+        let Some(rolled_back) = self.rolled_back.clone() else {
+            return;
+        };
+        match banner_ui(ui, &rolled_back) {
+            BannerAction::None => {}
+            BannerAction::Dismiss => self.rolled_back = None,
+            BannerAction::ShowHistory => {
+                self.leave_editor(Leave::Open(rolled_back.service.clone()));
+                if self
+                    .editor
+                    .as_ref()
+                    .is_some_and(|e| e.service() == rolled_back.service)
+                {
+                    self.show_editor_history(Some(rolled_back.revision));
+                }
+                self.rolled_back = None;
+            }
+        }
     }
 
     /// Opens the editor on a stored service (keeping an open editor with unsaved edits for the
@@ -797,6 +845,7 @@ impl AliciaApp {
         let Some(editor) = self.editor.as_mut() else {
             return went_back;
         };
+        editor.watch_secs = self.settings.watch_secs;
         match self.editor_view {
             EditorView::Form => {
                 let outcome = editor.ui(

@@ -207,6 +207,13 @@ fn row_ui(
             relative_time(ui.ctx(), Some(&entry.last_updated)),
             entry.last_updated
         ));
+        if let Some(reason) = &entry.reason {
+            // A watched change the manager undid (CONTRACT §7).
+            ui.label(
+                RichText::new(format!("undone by itself: {reason}"))
+                    .color(ui.visuals().warn_fg_color),
+            );
+        }
         if !is_current && entry.document.is_some() {
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let button = ui.add_enabled(!read_only, egui::Button::new("Restore this version"));

@@ -7,6 +7,7 @@ pub mod editor;
 pub mod health;
 pub mod history;
 pub mod monitor;
+pub mod rollback_banner;
 pub mod server;
 pub mod services;
 pub mod settings;

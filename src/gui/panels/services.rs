@@ -434,6 +434,19 @@ fn config_cell_ui(ui: &mut Ui, service: &ServiceOverview) {
     } else {
         badge(ui, "no config", Tone::Neutral);
     }
+    if let Some(until) = &service.watch_until {
+        // A change on watch (CONTRACT §7): the seconds left.
+        let left = crate::core::clock::parse_rfc3339(until)
+            .map(|end| {
+                (end - time::OffsetDateTime::now_utc())
+                    .whole_seconds()
+                    .max(0)
+            })
+            .unwrap_or(0);
+        ui.label(RichText::new(format!("⏱ watching {left} s")).color(ui.visuals().warn_fg_color));
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(500));
+    }
     if let Some(since) = &service.pending_since {
         ui.label(RichText::new(format!("since {}", relative_time(ui.ctx(), Some(since)))).weak());
     }

@@ -67,6 +67,8 @@ pub struct SettingsPanel {
     pub theme: Theme,
     /// The zoom factor in use.
     pub scale: f32,
+    /// Seconds each save from the editor is watched (CONTRACT §7).
+    pub watch_secs: u64,
     pin: String,
     pin_again: String,
     test: Task<Result<String, String>>,
@@ -110,6 +112,7 @@ impl SettingsPanel {
             role: settings.role,
             theme,
             scale,
+            watch_secs: crate::gui::panels::editor::GUI_WATCH_SECS,
             pin: String::new(),
             pin_again: String::new(),
             test: Task::default(),
@@ -244,6 +247,8 @@ impl SettingsPanel {
         notice_ui(ui, self.broker_message.as_ref());
         ui.separator();
         self.fleet_ui(ui, core, runtime, read_only);
+        ui.separator();
+        self.safe_apply_ui(ui, core, runtime, read_only);
         ui.separator();
         section_heading(ui, "Appearance");
         ui.horizontal(|ui| {
@@ -409,6 +414,53 @@ impl SettingsPanel {
             }
         });
         notice_ui(ui, self.role_message.as_ref());
+    }
+
+    /// How long each save from the editor is watched before it counts as good.
+    fn safe_apply_ui(
+        &mut self,
+        ui: &mut Ui,
+        core: &Core,
+        runtime: &tokio::runtime::Handle,
+        read_only: bool,
+    ) {
+        section_heading(ui, "Safe apply");
+        ui.label(
+            RichText::new(
+                "After Save, the change is watched: if the service refuses it, turns unhealthy, \
+                 or (one that confirms its configs) never confirms it, the manager puts the \
+                 previous config back by itself. 0 turns this off.",
+            )
+            .weak(),
+        );
+        ui.horizontal(|ui| {
+            let label = ui.label("Watch each save for");
+            let mut secs = self.watch_secs as f64;
+            let response = if crate::gui::widgets::style::touch(ui.ctx()) {
+                let steps = Steps {
+                    range: 0.0..=600.0,
+                    step: 10.0,
+                    decimals: 0,
+                };
+                stepper(ui, &mut secs, &steps, "Watch each save for", !read_only)
+            } else {
+                ui.add_enabled(
+                    !read_only,
+                    egui::DragValue::new(&mut secs)
+                        .range(0.0..=600.0)
+                        .speed(1.0),
+                )
+            }
+            .labelled_by(label.id);
+            ui.label("seconds");
+            if response.changed() {
+                self.watch_secs = secs.round() as u64;
+            }
+            if response.drag_stopped() || (response.changed() && !response.dragged()) {
+                let watch = self.watch_secs;
+                self.save(core, runtime, move |f| f.gui_watch_secs = Some(watch));
+            }
+        });
     }
 
     fn save_broker(&mut self, core: &Core, runtime: &tokio::runtime::Handle) {

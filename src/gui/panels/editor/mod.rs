@@ -30,6 +30,9 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// Seconds a save from the editor is watched unless Settings say otherwise (CONTRACT §7).
+pub const GUI_WATCH_SECS: u64 = 60;
+
 /// The height kept under the form for the changes to save.
 const PENDING_HEIGHT: f32 = 120.0;
 
@@ -92,6 +95,8 @@ pub struct ConfigEditor {
     /// After a save over a stored revision: the one Undo brings back.
     undo_to: Option<u64>,
     message: Option<Notice>,
+    /// Seconds each save is watched (CONTRACT §7; 0: none).
+    pub watch_secs: u64,
 }
 
 impl ConfigEditor {
@@ -175,6 +180,7 @@ impl ConfigEditor {
             undo: Task::default(),
             undo_to: None,
             message: None,
+            watch_secs: GUI_WATCH_SECS,
         }
     }
 
@@ -427,6 +433,7 @@ impl ConfigEditor {
         if self.moved() && self.stage == Stage::Editing && self.state.is_dirty() {
             self.changed_meanwhile_ui(ui, core);
         }
+        self.watch_ui(ui, core);
         notice_ui(ui, self.message.as_ref());
         ui.separator();
     }
@@ -695,11 +702,60 @@ impl ConfigEditor {
             self.state.service().to_owned(),
             self.state.draft().clone(),
         );
+        let watch = self.watch_secs;
         self.save.start(runtime, async move {
-            core.config
+            let committed = core
+                .config
                 .put(&service, draft, Origin::desktop(), precondition)
-                .await
+                .await?;
+            // Put on watch: undone by itself if the service refuses it, turns unhealthy or
+            // (one that confirms its configs) stays silent.
+            core.safe_apply.start(
+                &service,
+                committed.revision,
+                watch,
+                &core.health,
+                &core.config,
+            );
+            Ok(committed)
         });
+    }
+
+    /// While the last save is on watch: the seconds left and what the service said so far.
+    fn watch_ui(&self, ui: &mut Ui, core: &Core) {
+        let service = self.state.service();
+        let Some(until) = core.safe_apply.watch_until(service) else {
+            return;
+        };
+        let left = crate::core::clock::parse_rfc3339(&until)
+            .map(|end| {
+                (end - time::OffsetDateTime::now_utc())
+                    .whole_seconds()
+                    .max(0)
+            })
+            .unwrap_or(0);
+        let applied = core.health.get(service).is_some_and(|r| {
+            r.ack.as_ref().is_some_and(|ack| {
+                ack.applied
+                    && self
+                        .stored
+                        .as_ref()
+                        .and_then(|s| s.current.as_ref())
+                        .and_then(|c| crate::core::config::last_updated_of(&c.document))
+                        == Some(ack.last_updated.as_str())
+            })
+        });
+        let state = if applied {
+            "the service applied it; watching its health"
+        } else {
+            "the service has not confirmed yet"
+        };
+        ui.label(
+            RichText::new(format!("⏱ Watching: {left} s — {state}"))
+                .color(ui.visuals().warn_fg_color),
+        );
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(500));
     }
 
     fn finish_tasks(&mut self, core: &Core) -> Option<EditorOutcome> {
