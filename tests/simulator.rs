@@ -225,3 +225,80 @@ fn the_simulate_subcommand_plays_and_stops_after_its_duration() {
         "{published} messages in 2 s at 200/s plus the fleet's start"
     );
 }
+
+/// The simulated services misbehave on request, and safe apply undoes it: a config with
+/// `settings.fail_after_apply` makes the service unhealthy (rolled back `unhealthy`), one with
+/// `settings.ignore` gets no answer (rolled back `silent`), a model it lacks is refused
+/// (`refused`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulated_services_misbehave_on_request_and_safe_apply_undoes_it() {
+    let broker = TestBroker::embedded();
+    let dir = tempfile::tempdir().unwrap();
+    let (core, _runtime) = start_core(dir.path(), broker.port, |s| s.health_ttl_secs = 5).await;
+    let simulation = Simulation::start(&options(broker.port));
+    let fleet = simulation.fleet().clone();
+    // Steady services; the one to refuse a model first (it must have a list of models).
+    let mut steady: Vec<&alicia_config_manager::sim::fleet::SimService> = fleet
+        .services
+        .iter()
+        .filter(|s| s.health == HealthBehaviour::Steady)
+        .collect();
+    steady.sort_by_key(|s| s.model.models.is_empty());
+    let steady: Vec<String> = steady.into_iter().map(|s| s.name.clone()).collect();
+    assert!(steady.len() >= 3, "three steady services to misbehave");
+    let probe = core.clone();
+    let wanted = steady.clone();
+    wait_until("the steady services applied their configs", move || {
+        let rows = probe.service_overview();
+        wanted.iter().all(|name| {
+            rows.iter().any(|r| {
+                &r.service_name == name
+                    && r.config_state == ConfigState::Applied
+                    && r.status == HealthStatus::Healthy
+            })
+        })
+    })
+    .await;
+    let cases = [
+        (
+            &steady[0],
+            "/config/settings/fail_after_apply",
+            json!(true),
+            "unhealthy",
+        ),
+        (&steady[1], "/config/settings/ignore", json!(true), "silent"),
+        (
+            &steady[2],
+            "/config/model",
+            json!("no-such-model"),
+            "refused",
+        ),
+    ];
+    for (service, pointer, value, _) in &cases {
+        let mut document = (*core.config.get(service).unwrap().document).clone();
+        let key = pointer.rsplit('/').next().unwrap();
+        if pointer.starts_with("/config/settings/") {
+            document["config"]["settings"][key] = value.clone();
+        } else {
+            document["config"][key] = value.clone();
+        }
+        let committed = core
+            .config
+            .put(service, document, ChangeSource::Rest, Precondition::None)
+            .await
+            .unwrap();
+        core.safe_apply
+            .start(service, committed.revision, 3, &core.health, &core.config);
+    }
+    for (service, _, _, reason) in cases {
+        let probe = core.clone();
+        let (name, wanted) = (service.clone(), reason.to_owned());
+        wait_until(&format!("{service} rolled back ({reason})"), move || {
+            probe.config.history(&name).first().is_some_and(|e| {
+                e.source == ChangeSource::Rollback && e.reason.as_deref() == Some(&wanted)
+            })
+        })
+        .await;
+    }
+    simulation.stop().await;
+}

@@ -159,6 +159,18 @@ pub fn settings_schema(service_type: ServiceType) -> Value {
             "timeout_secs": {"type": "integer", "title": "Timeout (s)", "minimum": 1, "maximum": 120, "default": 15}
         }),
     };
+    let mut properties = properties;
+    // Misbehaving on request, for demos and tests of safe apply (CONTRACT §7).
+    if let Some(map) = properties.as_object_mut() {
+        map.insert(
+            "fail_after_apply".to_owned(),
+            json!({"type": "boolean", "title": "Simulate: fail after applying", "default": false}),
+        );
+        map.insert(
+            "ignore".to_owned(),
+            json!({"type": "boolean", "title": "Simulate: never answer", "default": false}),
+        );
+    }
     json!({
         "type": "object",
         "properties": properties,

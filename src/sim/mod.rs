@@ -117,6 +117,9 @@ pub(crate) struct SimContext {
     topics: Topics,
     states: States,
     tally: Arc<Tally>,
+    /// Services running a config that makes them fail (`settings.fail_after_apply`), by index:
+    /// they report `unhealthy` until a config without it.
+    failing: Arc<parking_lot::Mutex<std::collections::HashSet<usize>>>,
     stopped: watch::Receiver<bool>,
 }
 
@@ -205,6 +208,7 @@ impl Simulation {
             topics,
             states,
             tally: Arc::default(),
+            failing: Arc::default(),
             stopped,
         };
 

@@ -76,7 +76,23 @@ pub(super) async fn answer_config(
     }
     answered.insert(index, last_updated.to_owned());
     let sim = &ctx.fleet.services[index];
+    let asks = |flag: &str| {
+        document
+            .pointer(&format!("/config/settings/{flag}"))
+            .and_then(Value::as_bool)
+            == Some(true)
+    };
+    if asks("ignore") {
+        // Misbehaving on request (CONTRACT §7 demos and tests): no answer at all.
+        return;
+    }
     let verdict = review(sim, &document);
+    let fails = verdict.is_ok() && asks("fail_after_apply");
+    if fails {
+        ctx.failing.lock().insert(index);
+    } else {
+        ctx.failing.lock().remove(&index);
+    }
     SimContext::count(if verdict.is_ok() {
         &ctx.tally.applied
     } else {
@@ -94,6 +110,19 @@ pub(super) async fn answer_config(
         serde_json::to_vec(&ack).unwrap_or_default(),
     )
     .await;
+    if fails {
+        // Applied, then broken by it: unhealthy at once, and at each report until fixed.
+        ctx.publish(
+            ctx.topics.health(&sim.name),
+            QoS::AtLeastOnce,
+            true,
+            super::health_report(
+                HealthStatus::Unhealthy,
+                Some("failing since the last config"),
+            ),
+        )
+        .await;
+    }
 }
 
 /// What the service reports at health tick `tick` (0, 1, …); `None` when it stays silent.

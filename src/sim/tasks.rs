@@ -6,6 +6,7 @@
 use super::fleet::SimDevice;
 use super::link::{Link, LinkOptions};
 use super::{OwnLinks, SimContext, device, health_report, open_device_link, service};
+use crate::core::mqtt::payloads::HealthStatus;
 use crate::core::mqtt::topics::TopicKind;
 use rumqttc::{AsyncClient, Publish, QoS};
 use std::collections::HashMap;
@@ -101,7 +102,16 @@ pub(super) async fn report_health(ctx: SimContext, period: Duration) {
             _ = ticks.tick() => {}
         }
         for sim in &ctx.fleet.services {
-            if let Some((status, reason)) = service::health_at(sim, tick) {
+            let failing = ctx.failing.lock().contains(&sim.index);
+            let report = if failing {
+                Some((
+                    HealthStatus::Unhealthy,
+                    Some("failing since the last config"),
+                ))
+            } else {
+                service::health_at(sim, tick)
+            };
+            if let Some((status, reason)) = report {
                 ctx.publish(
                     ctx.topics.health(&sim.name),
                     QoS::AtLeastOnce,
