@@ -97,5 +97,49 @@ fn kiosk_pin(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, validation, handler, kiosk_pin);
+/// The extra cost of safe apply (CONTRACT §7): a change stored durably by the core (what REST
+/// and the editor call), plain and put on watch — the watch adds a lookup of the service's
+/// health and an entry in the watch list; `watches.json` is written by the watch task, off
+/// the caller's path.
+fn safe_apply(c: &mut Criterion) {
+    use alicia_config_manager::core::config::{ChangeSource, Precondition};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let broker = support::TestBroker::embedded();
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let (core, _core_runtime) =
+        runtime.block_on(support::start_core(dir.path(), broker.port, |_| {}));
+    let mut group = c.benchmark_group("a config change stored durably");
+    group.sample_size(30);
+    let mut n = 0u64;
+    let mut change = |watch: bool| {
+        n += 1;
+        let document = support::llm_document("llm-bench", &format!("model-{n}"));
+        let committed = runtime
+            .block_on(core.config.put(
+                "llm-bench",
+                document,
+                ChangeSource::Rest,
+                Precondition::None,
+            ))
+            .expect("stored");
+        if watch {
+            core.safe_apply.start(
+                "llm-bench",
+                committed.revision,
+                60,
+                &core.health,
+                &core.config,
+            );
+        }
+    };
+    group.bench_function("plain", |b| b.iter(|| change(false)));
+    group.bench_function("watched (60 s)", |b| b.iter(|| change(true)));
+    group.finish();
+}
+
+criterion_group!(benches, validation, handler, kiosk_pin, safe_apply);
 criterion_main!(benches);

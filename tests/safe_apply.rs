@@ -311,7 +311,8 @@ async fn a_restart_during_a_watch_keeps_the_change() {
     let mut fleet = fleet(true).await;
     fleet.put("restarted-model", "?watch=60").await;
     let file = fleet.dir.path().join("watches.json");
-    assert!(file.exists(), "the running watch is listed");
+    let listed = file.clone();
+    wait_until("the running watch is listed", move || listed.exists()).await;
     let runtime = fleet.runtime.take().unwrap();
     runtime.shutdown(&fleet.core).await;
     let (core, runtime) = start_core(fleet.dir.path(), fleet.broker.port, |_| {}).await;

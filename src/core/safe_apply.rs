@@ -89,6 +89,9 @@ struct Watch {
 pub struct SafeApply {
     watches: Arc<Mutex<BTreeMap<String, Watch>>>,
     file: Option<PathBuf>,
+    /// The list changed since `watches.json` was last written (the watch task writes it, off
+    /// the caller's thread: a REST handler never waits for a disk).
+    unsaved: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl SafeApply {
@@ -97,6 +100,7 @@ impl SafeApply {
         Self {
             watches: Arc::default(),
             file: dir.map(|d| d.join(WATCHES_FILE_NAME)),
+            unsaved: Arc::default(),
         }
     }
 
@@ -137,7 +141,7 @@ impl SafeApply {
             .is_some_and(|s| s.document.get("enabled") == Some(&serde_json::Value::Bool(false)));
         if secs == 0 || switched_off {
             drop(watches);
-            self.save();
+            self.mark_unsaved();
             return;
         }
         let runtime = health.get(service);
@@ -157,7 +161,12 @@ impl SafeApply {
             },
         );
         drop(watches);
-        self.save();
+        self.mark_unsaved();
+    }
+
+    fn mark_unsaved(&self) {
+        self.unsaved
+            .store(true, std::sync::atomic::Ordering::Release);
     }
 
     /// When the watch on `service` ends, while one runs (RFC 3339).
@@ -170,7 +179,14 @@ impl SafeApply {
         self.watches.lock().contains_key(service)
     }
 
-    fn save(&self) {
+    /// Writes `watches.json` when the list changed since the last write. Blocking.
+    fn save_if_changed(&self) {
+        if !self
+            .unsaved
+            .swap(false, std::sync::atomic::Ordering::AcqRel)
+        {
+            return;
+        }
         let Some(file) = &self.file else {
             return;
         };
@@ -262,6 +278,14 @@ pub async fn run_watches(
             _ = shutdown.changed() => return,
         }
         let verdicts = safe.verdicts(&config, &health);
+        if !verdicts.is_empty() {
+            safe.mark_unsaved();
+        }
+        if safe.unsaved.load(std::sync::atomic::Ordering::Acquire) {
+            // One writer (this task), on the blocking pool.
+            let saver = safe.clone();
+            let _ = tokio::task::spawn_blocking(move || saver.save_if_changed()).await;
+        }
         if verdicts.is_empty() {
             continue;
         }
@@ -292,7 +316,6 @@ pub async fn run_watches(
                 },
             }
         }
-        safe.save();
     }
 }
 
