@@ -325,3 +325,38 @@ async fn a_restart_during_a_watch_keeps_the_change() {
     );
     runtime.shutdown(&core).await;
 }
+
+/// A follower's watched change goes to the authority with its `watch` in the `/set` envelope,
+/// and the authority watches it (the follower does not: that would roll it back twice).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_followers_watched_change_is_watched_by_the_authority() {
+    use alicia_config_manager::core::config::{Actor, ActorKind, Origin};
+    let fleet = fleet(true).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (follower, follower_runtime) = start_core(dir.path(), fleet.broker.port, |s| {
+        s.role = alicia_config_manager::core::fleet::RoleSetting::Follower;
+    })
+    .await;
+    let probe = follower.clone();
+    wait_until("the follower mirrors the authority", move || {
+        probe.fleet.state().has_live_authority() && probe.config.get(SERVICE).is_some()
+    })
+    .await;
+    let origin = Origin::new(ChangeSource::Rest, Actor::of_kind(ActorKind::Rest)).with_watch(1);
+    follower
+        .config
+        .put(
+            SERVICE,
+            llm_document(SERVICE, "from-the-follower"),
+            origin,
+            Precondition::None,
+        )
+        .await
+        .unwrap();
+    assert!(
+        !follower.safe_apply.watching(SERVICE),
+        "the authority watches, not the follower"
+    );
+    fleet.rolled_back("silent").await;
+    follower_runtime.shutdown(&follower).await;
+}

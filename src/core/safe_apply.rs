@@ -134,6 +134,11 @@ impl SafeApply {
         health: &HealthRegistry,
         config: &ConfigService,
     ) {
+        if config.forwards() {
+            // On a follower the authority watches (the change went to it with its `watch`);
+            // watching here too would roll it back twice.
+            return;
+        }
         let mut watches = self.watches.lock();
         watches.remove(service);
         let switched_off = config

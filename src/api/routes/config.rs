@@ -76,7 +76,7 @@ pub async fn put(
 ) -> Result<Response, ApiError> {
     let precondition = precondition(&headers)?;
     let watch = watch_param(query.as_deref())?.unwrap_or(state.core.settings.safe_apply_secs);
-    let origin = Origin::new(ChangeSource::Rest, actor);
+    let origin = Origin::new(ChangeSource::Rest, actor).with_watch(watch);
     let committed = state
         .core
         .config

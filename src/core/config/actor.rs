@@ -196,6 +196,9 @@ pub struct Origin {
     pub actor: Actor,
     /// Why, for a rollback the manager made by itself (history `reason`, CONTRACT §7).
     pub reason: Option<String>,
+    /// How long the change is to be watched (CONTRACT §7): carried to the authority when a
+    /// follower forwards it.
+    pub watch: Option<u64>,
 }
 
 impl Origin {
@@ -205,7 +208,14 @@ impl Origin {
             source,
             actor,
             reason: None,
+            watch: None,
         }
+    }
+
+    /// The same, to be watched for `secs` seconds.
+    pub fn with_watch(mut self, secs: u64) -> Self {
+        self.watch = Some(secs);
+        self
     }
 
     /// The same, with the reason recorded in the history.

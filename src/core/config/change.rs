@@ -218,6 +218,8 @@ pub struct RemoteChange {
     pub base: Option<String>,
     /// Who made it here.
     pub actor: Actor,
+    /// How long the authority is to watch it (CONTRACT §7).
+    pub watch: Option<u64>,
 }
 
 impl ConfigError {

@@ -42,6 +42,7 @@ pub(super) fn apply_change(
         source,
         actor,
         reason,
+        ..
     } = origin;
     let mut mirrored = false;
     let (service, document, precondition) = match change {

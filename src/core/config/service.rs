@@ -328,6 +328,11 @@ impl ConfigService {
         }
     }
 
+    /// True while this manager's changes go to the authority (it follows another).
+    pub fn forwards(&self) -> bool {
+        self.forwarding().is_some()
+    }
+
     fn forwarding(&self) -> Option<&Arc<dyn Remote>> {
         self.shared.remote.get().filter(|r| r.active())
     }
@@ -411,6 +416,7 @@ impl ConfigService {
                 document: document.clone(),
                 base: base.clone(),
                 actor: origin.actor.clone(),
+                watch: origin.watch,
             };
             let answer = remote.send(&service, change)?;
             let result = match tokio::time::timeout(REMOTE_ANSWER_TIMEOUT, answer).await {

@@ -116,11 +116,15 @@ impl Remote for RemoteEdits {
             };
             return Err(ConfigError::NoAuthority(reason));
         }
-        let envelope = json!({
+        let mut envelope = json!({
             "document": change.document,
             "base": change.base,
             "actor": change.actor.on_instance(self.fleet.instance_id()),
         });
+        if let Some(watch) = change.watch {
+            // The authority watches it (CONTRACT §7).
+            envelope["watch"] = json!(watch);
+        }
         let payload = serde_json::to_vec(&envelope).unwrap_or_default();
         let (reply, answer) = oneshot::channel();
         {

@@ -706,7 +706,12 @@ impl ConfigEditor {
         self.save.start(runtime, async move {
             let committed = core
                 .config
-                .put(&service, draft, Origin::desktop(), precondition)
+                .put(
+                    &service,
+                    draft,
+                    Origin::desktop().with_watch(watch),
+                    precondition,
+                )
                 .await?;
             // Put on watch: undone by itself if the service refuses it, turns unhealthy or
             // (one that confirms its configs) stays silent.
