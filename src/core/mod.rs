@@ -381,6 +381,32 @@ impl Core {
         rows
     }
 
+    /// Stores `document` for `service` (as [`ConfigService::put`]) and puts the change on
+    /// watch for `origin.watch` seconds, if any (CONTRACT §7): what REST and the editor do.
+    pub async fn put_watched(
+        &self,
+        service: &str,
+        document: Value,
+        origin: config::Origin,
+        precondition: config::Precondition,
+    ) -> Result<config::Committed, config::ConfigError> {
+        let watch = origin.watch;
+        let committed = self
+            .config
+            .put(service, document, origin, precondition)
+            .await?;
+        if let Some(secs) = watch {
+            self.safe_apply.start(
+                service,
+                committed.revision,
+                secs,
+                &self.health,
+                &self.config,
+            );
+        }
+        Ok(committed)
+    }
+
     /// Fills in `watch_until` for the services on watch (CONTRACT §7).
     fn mark_watches(&self, rows: &mut [ServiceOverview]) {
         for row in rows {

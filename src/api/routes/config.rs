@@ -79,17 +79,8 @@ pub async fn put(
     let origin = Origin::new(ChangeSource::Rest, actor).with_watch(watch);
     let committed = state
         .core
-        .config
-        .put(&service, document, origin, precondition)
+        .put_watched(&service, document, origin, precondition)
         .await?;
-    let core = &state.core;
-    core.safe_apply.start(
-        &service,
-        committed.revision,
-        watch,
-        &core.health,
-        &core.config,
-    );
     let status = if committed.created {
         StatusCode::CREATED
     } else {

@@ -79,14 +79,8 @@ const KIOSK_TABS: [(Tab, &str); 7] = [
     (Tab::Settings, "Settings"),
 ];
 
-const TABS: [(Tab, &str); 6] = [
-    (Tab::Services, "Services"),
-    (Tab::Devices, "Devices"),
-    (Tab::Health, "Health"),
-    (Tab::Monitor, "Monitor"),
-    (Tab::Server, "Server"),
-    (Tab::Settings, "Settings"),
-];
+/// The desktop's tabs, along the top: the kiosk's but its overview.
+const TABS: &[(Tab, &str)] = KIOSK_TABS.split_at(1).1;
 
 /// Which side of the editor is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -429,7 +423,7 @@ impl AliciaApp {
             egui::Panel::top("top-bar").show(ui, |ui| self.top_bar_ui(ui));
             egui::Panel::top("tabs").show(ui, |ui| {
                 ui.horizontal(|ui| {
-                    for (tab, title) in TABS {
+                    for &(tab, title) in TABS {
                         ui.selectable_value(&mut self.tab, tab, RichText::new(title).size(15.0));
                         self.tab_badge(ui, tab, title);
                     }

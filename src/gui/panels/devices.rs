@@ -8,10 +8,10 @@ use crate::gui::panels::device_controls::{controls_ui, has_controls};
 use crate::gui::widgets::a11y;
 use crate::gui::widgets::badge::{Tone, badge, relative_time};
 use crate::gui::widgets::json::json_view;
-use crate::gui::widgets::reflow::{self, Fit, fitting};
-use crate::gui::widgets::style::{self, destructive_button, primary_button, section_heading};
+use crate::gui::widgets::reflow::{self, Fit, TableColumn, fitting};
+use crate::gui::widgets::style::{destructive_button, primary_button, section_heading};
 use egui::{RichText, Ui};
-use egui_extras::{Column, TableBuilder};
+use egui_extras::Column;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::Instant;
@@ -147,22 +147,8 @@ impl DevicesPanel {
             let table_id = a11y::table_state_id(ui, "devices-table");
             // Rows answer a click, but only the device's name takes focus (one Tab stop a row).
             let columns = fitting(ui.available_width(), &COLUMNS);
-            let touch = style::touch(ui.ctx());
             let header_height = reflow::header_height(ui);
-            let mut table = TableBuilder::new(ui)
-                .id_salt("devices-table")
-                .striped(true)
-                // As tall as its rows: the column rules end with the last one.
-                .auto_shrink([false, true])
-                .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-                .sense(egui::Sense::CLICK);
-            for (index, column) in columns.iter().enumerate() {
-                table = table.column(if index + 1 == columns.len() {
-                    Column::remainder()
-                } else {
-                    column.spec(touch)
-                });
-            }
+            let table = reflow::table(ui, "devices-table", &columns);
             // Rows answer a click, but only the device's name takes focus (one Tab stop a row).
             table
                 .header(header_height, |mut header| {
@@ -241,13 +227,7 @@ impl DevicesPanel {
                         }
                     });
                 });
-            let resize_names: Vec<(usize, &str)> = columns
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| c.resizable(touch))
-                .map(|(i, c)| (i, c.title()))
-                .collect();
-            a11y::name_resize_handles(ui, table_id, &resize_names);
+            reflow::name_resize_handles(ui, table_id, &columns);
         });
         if let Some(sort) = sort_clicked {
             if view.sort == sort {
@@ -522,17 +502,6 @@ const COLUMNS: [Fit<DeviceColumn>; 6] = [
 ];
 
 impl DeviceColumn {
-    fn title(self) -> &'static str {
-        match self {
-            Self::Status => "Status",
-            Self::Name => "Name",
-            Self::Id => "Id",
-            Self::Room => "Room",
-            Self::Kind => "Type",
-            Self::LastSeen => "Last seen",
-        }
-    }
-
     fn sort(self) -> DeviceSort {
         match self {
             Self::Status => DeviceSort::Online,
@@ -541,6 +510,19 @@ impl DeviceColumn {
             Self::Room => DeviceSort::Room,
             Self::Kind => DeviceSort::Kind,
             Self::LastSeen => DeviceSort::LastSeen,
+        }
+    }
+}
+
+impl TableColumn for DeviceColumn {
+    fn title(self) -> &'static str {
+        match self {
+            Self::Status => "Status",
+            Self::Name => "Name",
+            Self::Id => "Id",
+            Self::Room => "Room",
+            Self::Kind => "Type",
+            Self::LastSeen => "Last seen",
         }
     }
 

@@ -10,10 +10,9 @@ use crate::core::overview::ServiceOverview;
 use crate::gui::panels::health::kind_of;
 use crate::gui::widgets::a11y;
 use crate::gui::widgets::badge::{Tone, badge, relative_time};
-use crate::gui::widgets::reflow::{self, Fit, fitting};
-use crate::gui::widgets::style;
+use crate::gui::widgets::reflow::{self, Fit, TableColumn, fitting};
 use egui::{RichText, Ui};
-use egui_extras::{Column, TableBuilder};
+use egui_extras::Column;
 use serde_json::{Value, json};
 
 /// What the admin asked for.
@@ -163,22 +162,8 @@ impl ServicesPanel {
         self.move_cursor(ui, shown, selected);
         let table_id = a11y::table_state_id(ui, "services-table");
         let columns = fitting(ui.available_width(), &COLUMNS);
-        let touch = style::touch(ui.ctx());
         let header_height = reflow::header_height(ui);
-        let mut table = TableBuilder::new(ui)
-            .id_salt("services-table")
-            .striped(true)
-            // As tall as its rows: the column rules end with the last one.
-            .auto_shrink([false, true])
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .sense(egui::Sense::CLICK);
-        for (index, column) in columns.iter().enumerate() {
-            table = table.column(if index + 1 == columns.len() {
-                Column::remainder()
-            } else {
-                column.spec(touch)
-            });
-        }
+        let table = reflow::table(ui, "services-table", &columns);
         // Rows answer a click, but only the service's name takes focus (one Tab stop a row).
         table
             .header(header_height, |mut header| {
@@ -202,13 +187,7 @@ impl ServicesPanel {
                     }
                 });
             });
-        let resize_names: Vec<(usize, &str)> = columns
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.resizable(touch))
-            .map(|(i, c)| (i, c.title()))
-            .collect();
-        a11y::name_resize_handles(ui, table_id, &resize_names);
+        reflow::name_resize_handles(ui, table_id, &columns);
     }
 
     fn header_cell_ui(&mut self, ui: &mut Ui, column: ServiceColumn) {
@@ -508,6 +487,19 @@ const COLUMNS: [Fit<ServiceColumn>; 7] = [
 ];
 
 impl ServiceColumn {
+    fn sort(self) -> Option<SortBy> {
+        match self {
+            Self::Service => Some(SortBy::Name),
+            Self::Type => Some(SortBy::Type),
+            Self::Health => Some(SortBy::Health),
+            Self::Config => Some(SortBy::ConfigState),
+            Self::Updated => Some(SortBy::Updated),
+            Self::Enabled | Self::Version => None,
+        }
+    }
+}
+
+impl TableColumn for ServiceColumn {
     fn title(self) -> &'static str {
         match self {
             Self::Service => "Service",
@@ -517,17 +509,6 @@ impl ServiceColumn {
             Self::Version => "Version",
             Self::Config => "Config",
             Self::Updated => "Last updated",
-        }
-    }
-
-    fn sort(self) -> Option<SortBy> {
-        match self {
-            Self::Service => Some(SortBy::Name),
-            Self::Type => Some(SortBy::Type),
-            Self::Health => Some(SortBy::Health),
-            Self::Config => Some(SortBy::ConfigState),
-            Self::Updated => Some(SortBy::Updated),
-            Self::Enabled | Self::Version => None,
         }
     }
 

@@ -45,6 +45,53 @@ pub fn fitting<T: Copy>(available: f32, all: &[Fit<T>]) -> Vec<T> {
         .collect()
 }
 
+/// A column of a table that reflows: its title, its width and whether a mouse may resize it.
+pub trait TableColumn: Copy {
+    /// Its heading (and the name of its resize handle).
+    fn title(self) -> &'static str;
+    /// Resizable on the desktop; a finger cannot grab a column's edge.
+    fn resizable(self, touch: bool) -> bool;
+    /// Its egui_extras column (not the last: that one takes what remains).
+    fn spec(self, touch: bool) -> egui_extras::Column;
+}
+
+/// A striped, clickable table of `columns` (the last one takes the rest of the width), as
+/// tall as its rows.
+pub fn table<'a, C: TableColumn>(
+    ui: &'a mut Ui,
+    id_salt: &str,
+    columns: &[C],
+) -> egui_extras::TableBuilder<'a> {
+    let touch = super::style::touch(ui.ctx());
+    let mut table = egui_extras::TableBuilder::new(ui)
+        .id_salt(id_salt)
+        .striped(true)
+        // As tall as its rows: the column rules end with the last one.
+        .auto_shrink([false, true])
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+        .sense(egui::Sense::CLICK);
+    for (index, column) in columns.iter().enumerate() {
+        table = table.column(if index + 1 == columns.len() {
+            egui_extras::Column::remainder()
+        } else {
+            column.spec(touch)
+        });
+    }
+    table
+}
+
+/// Names the resize handles of `columns` for assistive technology.
+pub fn name_resize_handles<C: TableColumn>(ui: &Ui, table_id: egui::Id, columns: &[C]) {
+    let touch = super::style::touch(ui.ctx());
+    let names: Vec<(usize, &str)> = columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.resizable(touch))
+        .map(|(i, c)| (i, c.title()))
+        .collect();
+    super::a11y::name_resize_handles(ui, table_id, &names);
+}
+
 /// A table header's height: a touch target's in the kiosk.
 pub fn header_height(ui: &Ui) -> f32 {
     ui.spacing().interact_size.y.max(24.0)

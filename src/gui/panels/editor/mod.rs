@@ -703,26 +703,12 @@ impl ConfigEditor {
             self.state.draft().clone(),
         );
         let watch = self.watch_secs;
+        // Put on watch: undone by itself if the service refuses it, turns unhealthy or (one
+        // that confirms its configs) stays silent.
+        let origin = Origin::desktop().with_watch(watch);
         self.save.start(runtime, async move {
-            let committed = core
-                .config
-                .put(
-                    &service,
-                    draft,
-                    Origin::desktop().with_watch(watch),
-                    precondition,
-                )
-                .await?;
-            // Put on watch: undone by itself if the service refuses it, turns unhealthy or
-            // (one that confirms its configs) stays silent.
-            core.safe_apply.start(
-                &service,
-                committed.revision,
-                watch,
-                &core.health,
-                &core.config,
-            );
-            Ok(committed)
+            core.put_watched(&service, draft, origin, precondition)
+                .await
         });
     }
 
