@@ -20,27 +20,11 @@ use alicia_config_manager::gui::GuiOptions;
 use alicia_config_manager::gui::drafts::DRAFTS_FILE_NAME;
 use egui_kittest::kittest::Queryable;
 use gui_support::*;
-use serde_json::json;
 
 const GUARD: &str = "Unsaved changes to whisper-service";
 
 fn desktop() -> Gui {
     gui(GuiOptions::default(), SettingsFile::default())
-}
-
-/// Stores `model` as whisper-service's model, as a REST client would; returns the revision.
-fn put_model(gui: &Gui, model: &str) -> u64 {
-    let mut document = (*gui.core.config.get("whisper-service").unwrap().document).clone();
-    document["config"]["model"] = json!(model);
-    gui.runtime
-        .block_on(gui.core.config.put(
-            "whisper-service",
-            document,
-            ChangeSource::Rest,
-            Precondition::None,
-        ))
-        .unwrap()
-        .revision
 }
 
 /// Types `model` into the open editor's Model field.
@@ -194,9 +178,9 @@ fn a_stop_signal_closes_without_asking() {
 #[test]
 fn a_clean_editor_follows_the_stored_document_even_after_a_rollback() {
     let mut gui = desktop();
-    let first = put_model(&gui, "model-a");
+    let first = gui.put_model("model-a");
     gui.open("whisper-service");
-    put_model(&gui, "model-b");
+    gui.put_model("model-b");
     gui.until("the form shows the new model", |h, _| {
         h.state()
             .editor()
@@ -226,7 +210,7 @@ fn an_edited_form_shows_theirs_and_mine_and_reloads() {
     let mut gui = desktop();
     gui.open("whisper-service");
     type_model(&mut gui, "typed");
-    put_model(&gui, "theirs");
+    gui.put_model("theirs");
     gui.until("changed meanwhile", |h, _| has_text(h, "Changed meanwhile"));
     assert_eq!(model_in_form(&gui), "typed", "the draft is kept");
     gui.click("Theirs and mine");

@@ -11,7 +11,6 @@
 mod gui_support;
 mod support;
 
-use alicia_config_manager::core::config::{ChangeSource, Precondition};
 use alicia_config_manager::core::settings::SettingsFile;
 use alicia_config_manager::gui::GuiOptions;
 use alicia_config_manager::gui::app::Tab;
@@ -181,21 +180,8 @@ fn find_the_offline_devices_in_one_click_and_command_a_lamp_in_three() {
 #[test]
 fn roll_back_a_bad_change_in_three_clicks() {
     let mut gui = desktop();
-    let put = |gui: &Gui, model: &str| {
-        let mut document = (*gui.core.config.get("whisper-service").unwrap().document).clone();
-        document["config"]["model"] = json!(model);
-        gui.runtime
-            .block_on(gui.core.config.put(
-                "whisper-service",
-                document,
-                ChangeSource::Rest,
-                Precondition::None,
-            ))
-            .unwrap()
-            .revision
-    };
-    let good = put(&gui, "good-model");
-    put(&gui, "bad-model");
+    let good = gui.put_model("good-model");
+    gui.put_model("bad-model");
     let mut clicks = Clicks::new();
     clicks.click(&mut gui, "whisper-service");
     clicks.click(&mut gui, "History");

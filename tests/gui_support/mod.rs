@@ -116,6 +116,23 @@ impl Gui {
         self.frames(3);
     }
 
+    /// Stores `model` as whisper-service's model, as a REST client would; returns the
+    /// revision.
+    pub fn put_model(&self, model: &str) -> u64 {
+        use alicia_config_manager::core::config::{ChangeSource, Precondition};
+        let mut document = (*self.core.config.get("whisper-service").unwrap().document).clone();
+        document["config"]["model"] = serde_json::json!(model);
+        self.runtime
+            .block_on(self.core.config.put(
+                "whisper-service",
+                document,
+                ChangeSource::Rest,
+                Precondition::None,
+            ))
+            .unwrap()
+            .revision
+    }
+
     /// Clicks the one widget whose label contains `label`.
     pub fn click_contains(&mut self, label: &str) {
         self.harness.get_by_label_contains(label).click();

@@ -2,7 +2,10 @@
 //! config editor beside the services table. Core events are drained in `logic` under a time
 //! budget into the views; `ui` only draws.
 
+mod find;
+mod kiosk_frame;
 mod leaving;
+mod top_bar;
 
 pub use leaving::mark_stopping;
 
@@ -11,15 +14,11 @@ use super::bridge::EventPump;
 use super::drafts::Drafts;
 use super::guard::{Guard, Leave};
 use super::kiosk::KioskLock;
-use super::kiosk::header::{HeaderFacts, header_ui};
-use super::kiosk::keypad::keypad_ui;
-use super::kiosk::overview::{OverviewAction, OverviewFacts, overview_ui};
 use super::models::{DeviceList, DeviceSort, MessageList, RateHistory};
-use super::palette::{Destination, Item, Palette, setting_items};
+use super::palette::{Item, Palette};
 use super::panels::checks::checks_ui;
 use super::panels::devices::DevicesPanel;
 use super::panels::editor::{ConfigEditor, EditorOutcome};
-use super::panels::health::card_tone;
 use super::panels::health::{HealthAction, health_ui};
 use super::panels::history::HistoryPanel;
 use super::panels::monitor::MonitorPanel;
@@ -29,10 +28,8 @@ use super::panels::services::{ServicesAction, ServicesPanel};
 use super::panels::settings::{SettingsPanel, Theme};
 use super::panels::transfer::TransferPanel;
 use super::tasks::Task;
-use super::widgets::badge::{Tone, dot};
-use super::widgets::{a11y, reflow};
+use super::widgets::reflow;
 use crate::core::Core;
-use crate::core::api_switch::ApiStatus;
 use crate::core::checks::Check;
 use crate::core::events::CoreEvent;
 use crate::core::kiosk_pin::PinStatus;
@@ -372,50 +369,6 @@ impl AliciaApp {
         self.guard_frame(ui.ctx());
     }
 
-    /// Opens the find-anything box (Ctrl+K).
-    pub fn open_palette(&mut self) {
-        self.palette.open();
-        self.palette_items = self.findable();
-    }
-
-    /// Everything Ctrl+K finds: services, devices (by name and id), settings.
-    fn findable(&self) -> Vec<Item> {
-        let services = self.services.iter().map(|s| Item {
-            title: s.service_name.clone(),
-            kind: "service",
-            to: Destination::Service(s.service_name.clone()),
-        });
-        let devices = self.devices.names().map(|(id, name)| Item {
-            title: match name {
-                Some(name) => format!("{name} ({id})"),
-                None => id.to_owned(),
-            },
-            kind: "device",
-            to: Destination::Device(id.to_owned()),
-        });
-        services.chain(devices).chain(setting_items()).collect()
-    }
-
-    fn go_to(&mut self, destination: Destination) {
-        match destination {
-            Destination::Service(service) => {
-                self.tab = Tab::Services;
-                self.leave_editor(Leave::Open(service));
-            }
-            Destination::Device(id) => {
-                self.tab = Tab::Devices;
-                self.devices.offline_only = false;
-                self.devices_panel.select(&id);
-            }
-            Destination::Topic(words) => {
-                self.tab = Tab::Monitor;
-                self.messages.filter = words;
-            }
-            Destination::Settings => self.tab = Tab::Settings,
-            Destination::Server => self.tab = Tab::Server,
-        }
-    }
-
     fn frame(&mut self, ui: &mut Ui) {
         if self.kiosk.is_some() {
             self.kiosk_frame(ui);
@@ -430,90 +383,6 @@ impl AliciaApp {
                 });
             });
             self.tab_ui(ui);
-        }
-    }
-
-    /// The kiosk's frame: the keypad over everything while it is open, else the one-line
-    /// header, the tab shown and the tabs along the bottom.
-    fn kiosk_frame(&mut self, ui: &mut Ui) {
-        let Some(kiosk) = self.kiosk.as_mut() else {
-            return;
-        };
-        if kiosk.keypad_open() {
-            egui::CentralPanel::default().show(ui, |ui| keypad_ui(ui, kiosk, &self.runtime));
-            return;
-        }
-        let interacted = ui.input(|i| {
-            i.events.iter().any(|event| {
-                matches!(
-                    event,
-                    egui::Event::PointerButton { pressed: true, .. }
-                        | egui::Event::Touch { .. }
-                        | egui::Event::Key { pressed: true, .. }
-                        | egui::Event::Text(_)
-                        | egui::Event::MouseWheel { .. }
-                )
-            })
-        });
-        if interacted {
-            kiosk.touched();
-        }
-        let facts = HeaderFacts {
-            connection: &self.connection,
-            services: self.services.len(),
-            devices: self.devices.counts(),
-            demo: self.options.demo,
-        };
-        egui::Panel::top("kiosk-header").show(ui, |ui| {
-            header_ui(ui, &facts, kiosk, &self.runtime);
-        });
-        let locked = kiosk.locked();
-        if locked && self.tab == Tab::Settings {
-            self.tab = Tab::Overview;
-        }
-        egui::Panel::bottom("kiosk-tabs").show(ui, |ui| {
-            let shown: Vec<_> = KIOSK_TABS
-                .into_iter()
-                .filter(|(tab, _)| !(locked && *tab == Tab::Settings))
-                .collect();
-            ui.horizontal(|ui| {
-                let gap = ui.spacing().item_spacing.x;
-                let width =
-                    (ui.available_width() - gap * (shown.len() as f32 - 1.0)) / shown.len() as f32;
-                for (tab, title) in shown {
-                    let selected = self.tab == tab;
-                    let button =
-                        egui::Button::selectable(selected, title).min_size(egui::vec2(width, 48.0));
-                    if ui.add(button).clicked() {
-                        self.tab = tab;
-                    }
-                }
-            });
-        });
-        if self.tab == Tab::Overview {
-            self.overview_tab(ui);
-        } else {
-            self.tab_ui(ui);
-        }
-    }
-
-    fn overview_tab(&mut self, ui: &mut Ui) {
-        let facts = OverviewFacts {
-            services: &self.services,
-            checks: &self.checks,
-            pin_problem: self.kiosk.as_ref().and_then(KioskLock::pin_problem),
-        };
-        let action = egui::CentralPanel::default()
-            .show(ui, |ui| overview_ui(ui, &facts, &mut self.devices))
-            .inner;
-        match action {
-            OverviewAction::None => {}
-            OverviewAction::OpenService(service) => {
-                self.tab = Tab::Services;
-                self.leave_editor(Leave::Open(service));
-            }
-            OverviewAction::OfflineDevices => self.show_offline_devices(),
-            OverviewAction::Checks => self.tab = Tab::Services,
         }
     }
 
@@ -572,144 +441,6 @@ impl AliciaApp {
                     });
                 });
             }
-        }
-    }
-
-    fn top_bar_ui(&mut self, ui: &mut Ui) {
-        ui.horizontal_wrapped(|ui| {
-            ui.label(RichText::new("Alicia Config Manager").strong().size(17.0));
-            if self.options.demo {
-                ui.label(
-                    RichText::new("DEMO")
-                        .strong()
-                        .color(Tone::Warning.colour(ui)),
-                );
-            }
-            ui.separator();
-            let (connected, reason) = &self.connection;
-            let broker = format!(
-                "broker {}{}",
-                self.core.mqtt.url(),
-                if self.core.mqtt.embedded() {
-                    " (embedded)"
-                } else {
-                    ""
-                }
-            );
-            let colour = Tone::good_if(*connected).colour(ui);
-            dot(ui, colour);
-            if *connected {
-                ui.label(RichText::new(broker).color(colour));
-            } else {
-                let why = reason.clone().unwrap_or_else(|| "connecting".to_owned());
-                ui.label(RichText::new(format!("{broker}: reconnecting ({why})")).color(colour));
-            }
-            ui.separator();
-            self.role_label(ui);
-            ui.separator();
-            // Each count is a way to where it is handled.
-            let rest = match self.core.api.status() {
-                ApiStatus::Running { addr, .. } => ui.link(format!("REST: http://{addr}")),
-                ApiStatus::Failed { .. } => {
-                    ui.link(RichText::new("REST: failed").color(ui.visuals().error_fg_color))
-                }
-                _ => ui.link("REST: off"),
-            };
-            if rest.clicked() {
-                self.tab = Tab::Server;
-            }
-            ui.separator();
-            let (online, total) = self.devices.counts();
-            ui.label(format!("{} services ·", self.services.len()));
-            if online < total {
-                let offline = ui.link(
-                    RichText::new(format!("{} of {total} devices offline", total - online))
-                        .color(Tone::Bad.colour(ui)),
-                );
-                if offline.clicked() {
-                    self.show_offline_devices();
-                }
-            } else {
-                ui.label(format!("{online}/{total} devices online"));
-            }
-            ui.label(format!("· {:.0} msg/s", self.rate.current()));
-            ui.separator();
-            self.theme_switch(ui);
-        });
-    }
-
-    /// The problems a tab holds, as a count in the error colour after its title: errors among
-    /// the checks (Services), devices offline (Devices), services unhealthy or refusing their
-    /// config (Health), a REST server that failed (Server).
-    fn tab_badge(&mut self, ui: &mut Ui, tab: Tab, title: &str) {
-        let (count, what) = match tab {
-            Tab::Services => (
-                self.checks
-                    .iter()
-                    .filter(|c| c.severity == crate::core::checks::Severity::Error)
-                    .count(),
-                "errors",
-            ),
-            Tab::Devices => {
-                let (online, total) = self.devices.counts();
-                (total - online, "offline")
-            }
-            Tab::Health => (
-                self.services
-                    .iter()
-                    .filter(|s| card_tone(s) == Tone::Bad)
-                    .count(),
-                "in trouble",
-            ),
-            Tab::Server => (
-                usize::from(matches!(self.core.api.status(), ApiStatus::Failed { .. })),
-                "failed",
-            ),
-            _ => (0, ""),
-        };
-        if count == 0 {
-            return;
-        }
-        let text = RichText::new(count.to_string())
-            .strong()
-            .color(Tone::Bad.colour(ui));
-        let badge = ui.add(egui::Button::new(text).frame(false));
-        a11y::set_name(ui, badge.id, format!("{title}: {count} {what}"));
-        if badge.clicked() {
-            self.tab = tab;
-        }
-    }
-
-    /// Light or dark at a click, kept like the choice in Settings.
-    fn theme_switch(&mut self, ui: &mut Ui) {
-        let dark = ui.visuals().dark_mode;
-        let (symbol, name, next) = if dark {
-            ("☀", "Switch to the light theme", Theme::Light)
-        } else {
-            ("🌙", "Switch to the dark theme", Theme::Dark)
-        };
-        let response = ui.button(symbol).on_hover_text(name);
-        a11y::set_name(ui, response.id, name);
-        if response.clicked() {
-            let ctx = ui.ctx().clone();
-            self.settings
-                .set_theme(next, &ctx, &self.core, &self.runtime);
-        }
-    }
-
-    /// The role on the fleet; on a follower, which authority it follows (in the error colour
-    /// while there is none alive: edits are refused then).
-    fn role_label(&mut self, ui: &mut Ui) {
-        let fleet = &self.core.fleet;
-        let text = format!("role: {}", fleet.describe());
-        let link = if fleet.state().has_live_authority() {
-            ui.link(text)
-        } else {
-            ui.link(RichText::new(text).color(ui.visuals().error_fg_color))
-        };
-        // The fleet's settings (and this manager's instance id) are in Settings.
-        if link.clicked() {
-            self.tab = Tab::Settings;
         }
     }
 
