@@ -5,6 +5,11 @@
 //! published the change's retained config (it does so only after the change is on disk); for
 //! REST, a 2xx answer arrived.
 //!
+//! Change sets (CONTRACT §7) go in alongside, each changing the three `set-N` services to one
+//! counter: after every kill `config.json` holds all of a set or none of it (the three share a
+//! counter), and the store as the next start opens it holds every set whole in its history —
+//! an interrupted one is gone from both files.
+//!
 //! Rounds: `ALICIA_DURABILITY_ROUNDS` (default 30).
 
 mod support;
@@ -25,6 +30,60 @@ fn document(service: &str, counter: u64) -> Value {
         .api_key("sk-durable")
         .settings(json!({"counter": counter, "padding": "x".repeat(2048)}))
         .build()
+}
+
+/// Member `index` of change set `counter` (each member on its own address).
+fn set_member(index: u64, counter: u64) -> Value {
+    support::llm(&format!("set-{index}"))
+        .ip(&format!("10.9.0.{index}"))
+        .settings(json!({"counter": counter, "padding": "x".repeat(2048)}))
+        .build()
+}
+
+/// All or none: `config.json` holds one set's counter in every member, at least the last
+/// acknowledged one; opened as the next start opens it, the store's history holds every set
+/// whole, and its newest set is the one `config.json` holds.
+fn check_change_sets(round: usize, stored: &Value, acked: u64, dir: &std::path::Path) {
+    let counters: Vec<Option<u64>> = (0..SERVICES)
+        .map(|i| counter_of(&stored[format!("set-{i}")]))
+        .collect();
+    assert!(
+        counters.windows(2).all(|w| w[0] == w[1]),
+        "round {round}: config.json holds part of a change set: {counters:?}"
+    );
+    let on_disk = counters[0].unwrap_or(0);
+    assert!(
+        on_disk >= acked,
+        "round {round}: change set {acked} was acknowledged but config.json holds {on_disk}"
+    );
+    let copy = tempfile::tempdir().expect("a temp dir");
+    for file in ["config.json", "history.jsonl"] {
+        std::fs::copy(dir.join(file), copy.path().join(file)).expect("the store copied");
+    }
+    let (config, _writer, _) = alicia_config_manager::core::config::ConfigService::open(
+        alicia_config_manager::core::config::ConfigPaths::in_dir(copy.path()),
+        alicia_config_manager::core::events::EventBus::default(),
+        1000,
+    )
+    .expect("the store opens after a kill");
+    let mut sets: HashMap<String, Vec<u64>> = HashMap::new();
+    for entry in config.all_history() {
+        if let Some(id) = &entry.change_id {
+            let counter = entry.document.as_deref().and_then(counter_of).unwrap_or(0);
+            sets.entry(id.clone()).or_default().push(counter);
+        }
+    }
+    for (id, members) in &sets {
+        assert!(
+            members.len() == SERVICES as usize && members.windows(2).all(|w| w[0] == w[1]),
+            "round {round}: change set {id} is not whole in the history: {members:?}"
+        );
+    }
+    let newest = sets.values().map(|m| m[0]).max().unwrap_or(0);
+    assert_eq!(
+        newest, on_disk,
+        "round {round}: the history's newest change set is not the one config.json holds"
+    );
 }
 
 fn counter_of(document: &Value) -> Option<u64> {
@@ -50,6 +109,8 @@ async fn acknowledged_changes_survive_sigkill_at_any_moment() {
     let mut total_acks = 0;
 
     let rest_acks: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
+    let set_acked: Arc<Mutex<u64>> = Arc::default();
+    let mut set_counter = 0;
     let mut rest_counter = 0;
     let mut rest_sent = 0;
     let http = reqwest::Client::new();
@@ -97,6 +158,34 @@ async fn acknowledged_changes_survive_sigkill_at_any_moment() {
             })
         };
 
+        // Change sets too, until the kill.
+        let sets = {
+            let http = http.clone();
+            let acked = Arc::clone(&set_acked);
+            let first = set_counter;
+            tokio::spawn(async move {
+                let mut counter = first;
+                loop {
+                    counter += 1;
+                    let documents: Vec<Value> =
+                        (0..SERVICES).map(|i| set_member(i, counter)).collect();
+                    let answer = http
+                        .post(format!("http://127.0.0.1:{api_port}/api/config/changes"))
+                        .json(&json!({ "documents": documents }))
+                        .send()
+                        .await;
+                    match answer {
+                        Ok(answer) if answer.status().is_success() => {
+                            let mut acked = acked.lock();
+                            *acked = (*acked).max(counter);
+                        }
+                        Ok(answer) => panic!("a valid change set was refused: {}", answer.status()),
+                        Err(_) => return counter,
+                    }
+                }
+            })
+        };
+
         let kill_at =
             tokio::time::Instant::now() + Duration::from_millis(fastrand::Rng::new().u64(50..500));
         while tokio::time::Instant::now() < kill_at {
@@ -115,6 +204,7 @@ async fn acknowledged_changes_survive_sigkill_at_any_moment() {
         }
         child.kill().unwrap();
         child.wait().unwrap();
+        set_counter = sets.await.expect("the change-set writer ran");
         let last = writer.await.expect("the REST writer ran");
         rest_sent += last - rest_counter;
         rest_counter = last;
@@ -141,6 +231,7 @@ async fn acknowledged_changes_survive_sigkill_at_any_moment() {
                 })
             })
             .collect();
+        check_change_sets(round, &stored, *set_acked.lock(), dir.path());
         let rest_acked = rest_acks.lock().clone();
         for (service, acked) in acknowledged.iter().chain(&rest_acked) {
             let on_disk = counter_of(&stored[service]).unwrap_or(0);
@@ -159,6 +250,7 @@ async fn acknowledged_changes_survive_sigkill_at_any_moment() {
         total_acks > rounds,
         "the test acknowledged too few MQTT changes ({total_acks}) to mean anything"
     );
+    assert!(*set_acked.lock() > 0, "some change sets were acknowledged");
     assert!(
         rest_acks.lock().len() == SERVICES as usize,
         "every REST service had acknowledged changes"

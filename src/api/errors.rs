@@ -188,7 +188,9 @@ impl From<ConfigError> for ApiError {
     fn from(error: ConfigError) -> Self {
         let message = error.to_string();
         match error {
-            ConfigError::Invalid { details } => Self::BadRequest { message, details },
+            ConfigError::Invalid { details } | ConfigError::NewFindings { details } => {
+                Self::BadRequest { message, details }
+            }
             ConfigError::Conflict { .. } => Self::PreconditionFailed(message),
             ConfigError::NotFound { .. } => Self::NotFound {
                 what: "Configuration not found",
@@ -213,6 +215,11 @@ impl From<ConfigError> for ApiError {
                 what: "No pending settings schema",
                 message,
             },
+            ConfigError::ChangeSetNotFound { .. } => Self::NotFound {
+                what: "Change set not found",
+                message,
+            },
+            ConfigError::MembersChanged { .. } => Self::Conflict(message),
             ConfigError::Unchanged => Self::Internal(message),
         }
     }

@@ -48,6 +48,8 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         ))
         .routes(routes!(routes::config::history))
         .routes(routes!(routes::config::rollback))
+        .routes(routes!(routes::changes::apply))
+        .routes(routes!(routes::changes::rollback))
         .routes(routes!(routes::settings_schema::get))
         .routes(routes!(routes::settings_schema::accept))
         .routes(routes!(routes::devices::list))
@@ -91,7 +93,19 @@ pub fn router(core: Core, settings: &ApiSettings) -> Router {
         core,
         access: access.clone(),
     };
-    let (api, _) = api_routes().with_state(state).split_for_parts();
+    let (api, _) = api_routes().with_state(state.clone()).split_for_parts();
+    // The service routes' methods for the reserved name `changes` (CONTRACT §7), whose path
+    // the change-set route now holds.
+    let api = api.merge(
+        Router::new()
+            .route(
+                "/api/config/changes",
+                axum::routing::get(routes::changes::get_reserved)
+                    .put(routes::changes::put_reserved)
+                    .delete(routes::changes::delete_reserved),
+            )
+            .with_state(state),
+    );
     let guarded = guard_routes(api, settings).layer(live_layer);
     wrap(guarded, settings, development)
 }

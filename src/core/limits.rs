@@ -35,7 +35,11 @@ pub const DEFAULT_MAX_SERVICES: usize = 1_000;
 pub fn payload_limit(kind: Option<TopicKind<'_>>) -> usize {
     match kind {
         Some(TopicKind::Discovery(_)) => ANNOUNCEMENT_LIMIT,
-        Some(TopicKind::Config(_) | TopicKind::ConfigSet(_)) => CONFIG_DOCUMENT_LIMIT,
+        Some(TopicKind::Config(_) | TopicKind::ConfigSet(_) | TopicKind::ChangesResult(_)) => {
+            CONFIG_DOCUMENT_LIMIT
+        }
+        // The documents, and room for the envelope around them.
+        Some(TopicKind::ChangesSet) => CHANGE_SET_LIMIT + SMALL_PAYLOAD_LIMIT,
         _ => SMALL_PAYLOAD_LIMIT,
     }
 }

@@ -5,6 +5,7 @@
 pub mod api_switch;
 pub mod backup;
 pub mod broker;
+pub mod change_sets;
 pub mod checks;
 pub mod clock;
 pub mod commands;
@@ -85,6 +86,8 @@ pub struct Core {
     pub fleet: Fleet,
     /// Changes on watch (CONTRACT §7).
     pub safe_apply: safe_apply::SafeApply,
+    /// Several services changed as one (CONTRACT §7).
+    pub changes: change_sets::ChangeSets,
     documents_json: documents_json::DocumentsJson,
     started: Instant,
 }
@@ -207,6 +210,13 @@ impl Core {
         let safe_apply = safe_apply::SafeApply::new(Some(&settings_dir));
         // Watches survive nothing: what the last run was watching is confirmed (and logged).
         safe_apply.forget_previous_run();
+        let changes = change_sets::ChangeSets::new(
+            config.clone(),
+            health.clone(),
+            safe_apply.clone(),
+            settings.safe_apply_secs,
+        )
+        .with_remote(remote.clone());
         let core = Core {
             settings_file: SettingsStore::new(settings.settings_file()),
             settings,
@@ -220,6 +230,7 @@ impl Core {
             api: ApiSwitch::default(),
             fleet,
             safe_apply,
+            changes,
             documents_json: documents_json::DocumentsJson::default(),
             started: Instant::now(),
         };
@@ -232,7 +243,8 @@ impl Core {
                     core.safe_apply.clone(),
                     core.health.clone(),
                     core.settings.safe_apply_secs,
-                );
+                )
+                .with_change_sets(core.changes.clone());
         let runtime = CoreRuntime {
             writer: tokio::spawn(writer.run()),
             connection: tokio::spawn(connection.run(shutdown_rx.clone())),
@@ -250,6 +262,7 @@ impl Core {
                 tokio::spawn(mqtt::publisher::run_presence(mqtt, shutdown_rx.clone())),
                 tokio::spawn(safe_apply::run_watches(
                     core.safe_apply.clone(),
+                    core.changes.clone(),
                     core.config.clone(),
                     core.health.clone(),
                     core.events.clone(),

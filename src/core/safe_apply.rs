@@ -9,6 +9,8 @@
 //! live in memory only: a manager restarted during one treats the change as confirmed, and
 //! its log says so (the running watches are listed in `watches.json` for that).
 
+use crate::core::change_sets::ChangeSets;
+use crate::core::change_sets::undo::Member;
 use crate::core::config::{
     Actor, ActorKind, ChangeSource, ConfigError, ConfigService, Origin, Precondition,
     last_updated_of,
@@ -82,12 +84,18 @@ struct Watch {
     /// It acked the watched revision as applied.
     #[serde(skip)]
     acked: bool,
+    /// The change set it belongs to: a failure of any member undoes every member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    change_id: Option<String>,
 }
 
 /// The running watches; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct SafeApply {
     watches: Arc<Mutex<BTreeMap<String, Watch>>>,
+    /// Every member of each change set on watch (those not watched themselves too: a set
+    /// is undone as a whole).
+    sets: Arc<Mutex<BTreeMap<String, Vec<Member>>>>,
     file: Option<PathBuf>,
     /// The list changed since `watches.json` was last written (the watch task writes it, off
     /// the caller's thread: a REST handler never waits for a disk).
@@ -99,6 +107,7 @@ impl SafeApply {
     pub fn new(dir: Option<&Path>) -> Self {
         Self {
             watches: Arc::default(),
+            sets: Arc::default(),
             file: dir.map(|d| d.join(WATCHES_FILE_NAME)),
             unsaved: Arc::default(),
         }
@@ -134,6 +143,48 @@ impl SafeApply {
         health: &HealthRegistry,
         config: &ConfigService,
     ) {
+        self.start_member(service, revision, secs, health, config, None);
+        self.mark_unsaved();
+    }
+
+    /// Puts every member of the change set `change_id` on watch as one (CONTRACT §7): a
+    /// failure of any member undoes them all. A member switched off is not watched, but is
+    /// undone with the others.
+    pub fn start_set(
+        &self,
+        change_id: &str,
+        members: &[Member],
+        secs: u64,
+        health: &HealthRegistry,
+        config: &ConfigService,
+    ) {
+        if secs > 0 && !config.forwards() {
+            self.sets
+                .lock()
+                .insert(change_id.to_owned(), members.to_vec());
+        }
+        for (service, revision) in members {
+            self.start_member(
+                service,
+                *revision,
+                secs,
+                health,
+                config,
+                Some(change_id.to_owned()),
+            );
+        }
+        self.mark_unsaved();
+    }
+
+    fn start_member(
+        &self,
+        service: &str,
+        revision: u64,
+        secs: u64,
+        health: &HealthRegistry,
+        config: &ConfigService,
+        change_id: Option<String>,
+    ) {
         if config.forwards() {
             // On a follower the authority watches (the change went to it with its `watch`);
             // watching here too would roll it back twice.
@@ -145,8 +196,6 @@ impl SafeApply {
             .get(service)
             .is_some_and(|s| s.document.get("enabled") == Some(&serde_json::Value::Bool(false)));
         if secs == 0 || switched_off {
-            drop(watches);
-            self.mark_unsaved();
             return;
         }
         let runtime = health.get(service);
@@ -163,10 +212,9 @@ impl SafeApply {
                 confirms,
                 seen_before: runtime.and_then(|r| r.last_seen),
                 acked: false,
+                change_id,
             },
         );
-        drop(watches);
-        self.mark_unsaved();
     }
 
     fn mark_unsaved(&self) {
@@ -213,13 +261,61 @@ impl SafeApply {
 
     /// What to do about each watch now.
     fn verdicts(&self, config: &ConfigService, health: &HealthRegistry) -> Vec<(String, Verdict)> {
+        let verdicts = self.member_verdicts(config, health);
+        self.group_verdicts(verdicts)
+    }
+
+    /// A set is undone as one: a member's failure ends its other members' watches (their
+    /// own verdicts are dropped) and becomes one [`Verdict::UndoSet`] for the set. A set
+    /// none of whose members is watched any more is forgotten.
+    fn group_verdicts(
+        &self,
+        verdicts: Vec<(String, Verdict, Option<String>)>,
+    ) -> Vec<(String, Verdict)> {
+        let mut sets = self.sets.lock();
+        let mut undone: BTreeMap<String, RollbackReason> = BTreeMap::new();
+        for (_, verdict, change_id) in &verdicts {
+            if let (Verdict::Undo(reason), Some(change_id)) = (verdict, change_id)
+                && sets.contains_key(change_id)
+            {
+                undone.entry(change_id.clone()).or_insert(*reason);
+            }
+        }
+        let mut watches = self.watches.lock();
+        watches.retain(|_, w| {
+            w.change_id
+                .as_ref()
+                .is_none_or(|id| !undone.contains_key(id))
+        });
+        let mut kept: Vec<(String, Verdict)> = verdicts
+            .into_iter()
+            .filter(|(_, _, change_id)| {
+                change_id.as_ref().is_none_or(|id| !undone.contains_key(id))
+            })
+            .map(|(service, verdict, _)| (service, verdict))
+            .collect();
+        for (change_id, reason) in undone {
+            if let Some(members) = sets.remove(&change_id) {
+                kept.push((change_id, Verdict::UndoSet(members, reason)));
+            }
+        }
+        sets.retain(|id, _| watches.values().any(|w| w.change_id.as_deref() == Some(id)));
+        kept
+    }
+
+    /// What to do about each member's watch now, with the set it belongs to.
+    fn member_verdicts(
+        &self,
+        config: &ConfigService,
+        health: &HealthRegistry,
+    ) -> Vec<(String, Verdict, Option<String>)> {
         let mut watches = self.watches.lock();
         let mut verdicts = Vec::new();
         for (service, watch) in watches.iter_mut() {
             let current = config.get(service);
             if current.as_ref().map(|c| c.revision) != Some(watch.revision) {
                 // A newer change ended it.
-                verdicts.push((service.clone(), Verdict::Ended));
+                verdicts.push((service.clone(), Verdict::Ended, watch.change_id.clone()));
                 continue;
             }
             let runtime = health.get(service);
@@ -229,7 +325,11 @@ impl SafeApply {
             });
             if let Some(ack) = ack {
                 if !ack.applied {
-                    verdicts.push((service.clone(), Verdict::Undo(RollbackReason::Refused)));
+                    verdicts.push((
+                        service.clone(),
+                        Verdict::Undo(RollbackReason::Refused),
+                        watch.change_id.clone(),
+                    ));
                     continue;
                 }
                 watch.acked = true;
@@ -238,7 +338,11 @@ impl SafeApply {
                 r.reported == Some(HealthStatus::Unhealthy) && r.last_seen != watch.seen_before
             });
             if unhealthy {
-                verdicts.push((service.clone(), Verdict::Undo(RollbackReason::Unhealthy)));
+                verdicts.push((
+                    service.clone(),
+                    Verdict::Undo(RollbackReason::Unhealthy),
+                    watch.change_id.clone(),
+                ));
                 continue;
             }
             if Instant::now() >= watch.deadline {
@@ -249,10 +353,11 @@ impl SafeApply {
                     } else {
                         Verdict::Confirmed(watch.revision)
                     },
+                    watch.change_id.clone(),
                 ));
             }
         }
-        for (service, _) in &verdicts {
+        for (service, _, _) in &verdicts {
             watches.remove(service);
         }
         verdicts
@@ -260,16 +365,19 @@ impl SafeApply {
 }
 
 /// What becomes of a watch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Verdict {
     Ended,
     Confirmed(u64),
     Undo(RollbackReason),
+    /// Every member of a set (the verdict's key is its `change_id`).
+    UndoSet(Vec<Member>, RollbackReason),
 }
 
 /// Looks at the watches every 200 ms until `shutdown`: confirms or rolls back.
 pub async fn run_watches(
     safe: SafeApply,
+    change_sets: ChangeSets,
     config: ConfigService,
     health: HealthRegistry,
     events: EventBus,
@@ -301,6 +409,9 @@ pub async fn run_watches(
                     tracing::info!(service, revision, "watched change confirmed");
                     events.emit(CoreEvent::ConfigConfirmed { service, revision });
                 }
+                Verdict::UndoSet(members, reason) => {
+                    undo_set(&change_sets, &events, &service, &members, reason).await;
+                }
                 Verdict::Undo(reason) => match undo(&config, &service, reason).await {
                     Ok(revision) => {
                         tracing::warn!(
@@ -320,6 +431,36 @@ pub async fn run_watches(
                     }
                 },
             }
+        }
+    }
+}
+
+/// Undoes every member of the watched set `change_id` as one new set, each with `reason`.
+async fn undo_set(
+    change_sets: &ChangeSets,
+    events: &EventBus,
+    change_id: &str,
+    members: &[Member],
+    reason: RollbackReason,
+) {
+    match change_sets.undo_watched(members, reason.as_str()).await {
+        Ok(committed) => {
+            tracing::warn!(
+                change_id,
+                members = committed.len(),
+                reason = reason.as_str(),
+                "watched change set rolled back"
+            );
+            for member in committed {
+                events.emit(CoreEvent::ConfigRolledBack {
+                    service: member.service,
+                    revision: member.revision,
+                    reason,
+                });
+            }
+        }
+        Err(error) => {
+            tracing::error!(change_id, %error, reason = reason.as_str(), "a watched change set could not be rolled back");
         }
     }
 }

@@ -42,12 +42,17 @@ pub async fn get(
     State(state): State<ApiState>,
     Path(service): Path<String>,
 ) -> Result<Response, ApiError> {
+    get_document(&state, &service)
+}
+
+/// `GET` of one document, for any route that names it.
+pub(super) fn get_document(state: &ApiState, service: &str) -> Result<Response, ApiError> {
     let stored = state
         .core
         .config
-        .get(&service)
-        .ok_or_else(|| not_found(&service))?;
-    let document = state.core.client_document(&service, &stored.document);
+        .get(service)
+        .ok_or_else(|| not_found(service))?;
+    let document = state.core.client_document(service, &stored.document);
     Ok(([(header::ETAG, etag(stored.revision))], Json(document)).into_response())
 }
 
@@ -74,19 +79,39 @@ pub async fn put(
     RestActor(actor): RestActor,
     JsonBody(document): JsonBody<Value, CONFIG_DOCUMENT_LIMIT>,
 ) -> Result<Response, ApiError> {
-    let precondition = precondition(&headers)?;
-    let watch = watch_param(query.as_deref())?.unwrap_or(state.core.settings.safe_apply_secs);
+    put_document(
+        &state,
+        &service,
+        query.as_deref(),
+        &headers,
+        actor,
+        document,
+    )
+    .await
+}
+
+/// `PUT` of one document, for any route that names it.
+pub(super) async fn put_document(
+    state: &ApiState,
+    service: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    actor: Actor,
+    document: Value,
+) -> Result<Response, ApiError> {
+    let precondition = precondition(headers)?;
+    let watch = watch_param(query)?.unwrap_or(state.core.settings.safe_apply_secs);
     let origin = Origin::new(ChangeSource::Rest, actor).with_watch(watch);
     let committed = state
         .core
-        .put_watched(&service, document, origin, precondition)
+        .put_watched(service, document, origin, precondition)
         .await?;
     let status = if committed.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, committed_answer(&state, &committed)).into_response())
+    Ok((status, committed_answer(state, &committed)).into_response())
 }
 
 /// Deletes a document (its retained MQTT config is cleared).
@@ -105,12 +130,22 @@ pub async fn delete(
     headers: HeaderMap,
     RestActor(actor): RestActor,
 ) -> Result<StatusCode, ApiError> {
-    let precondition = precondition(&headers)?;
+    delete_document(&state, &service, &headers, actor).await
+}
+
+/// `DELETE` of one document, for any route that names it.
+pub(super) async fn delete_document(
+    state: &ApiState,
+    service: &str,
+    headers: &HeaderMap,
+    actor: Actor,
+) -> Result<StatusCode, ApiError> {
+    let precondition = precondition(headers)?;
     let origin = Origin::new(ChangeSource::Rest, actor);
     state
         .core
         .config
-        .delete(&service, origin, precondition)
+        .delete(service, origin, precondition)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -129,6 +164,9 @@ pub struct Revision {
     /// Why the manager rolled a watched change back: `refused`, `unhealthy`, `silent` (§7).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The change set it was stored with (§7): shared by every member's entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_id: Option<String>,
     /// The document, `null` for a deletion.
     #[schema(value_type = Option<ServiceConfigDocument>)]
     pub document: Option<Value>,
@@ -210,6 +248,7 @@ fn revision_view(entry: &HistoryEntry, secrets: &[String]) -> Revision {
         source: entry.source,
         actor: entry.actor(),
         reason: entry.reason.clone(),
+        change_id: entry.change_id.clone(),
         document: entry
             .document
             .as_deref()

@@ -1,5 +1,6 @@
 //! The REST routes of CONTRACT §3: each handler a few lines over a core method.
 
+pub mod changes;
 pub mod config;
 pub mod devices;
 pub mod health;

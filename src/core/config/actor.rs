@@ -199,6 +199,8 @@ pub struct Origin {
     /// How long the change is to be watched (CONTRACT §7): carried to the authority when a
     /// follower forwards it.
     pub watch: Option<u64>,
+    /// The change set the change belongs to (history `change_id`, CONTRACT §7).
+    pub change_id: Option<String>,
 }
 
 impl Origin {
@@ -209,6 +211,7 @@ impl Origin {
             actor,
             reason: None,
             watch: None,
+            change_id: None,
         }
     }
 
@@ -221,6 +224,12 @@ impl Origin {
     /// The same, with the reason recorded in the history.
     pub fn with_reason(mut self, reason: &str) -> Self {
         self.reason = Some(reason.to_owned());
+        self
+    }
+
+    /// The same, as a member of the change set `change_id`.
+    pub fn in_change_set(mut self, change_id: &str) -> Self {
+        self.change_id = Some(change_id.to_owned());
         self
     }
 

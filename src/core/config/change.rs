@@ -92,6 +92,20 @@ impl Change {
     }
 }
 
+/// What a change set's check sees: the documents before the set and as it would leave them;
+/// an error refuses the whole set (CONTRACT §7).
+pub type SetCheck = Box<dyn FnOnce(&Snapshot, &Snapshot) -> Result<(), ConfigError> + Send>;
+
+/// A change set for the writer (CONTRACT §7): every member is stored, in one commit, or none.
+pub struct ChangeSetCommit {
+    /// The members, in order, each with its precondition.
+    pub changes: Vec<Change>,
+    /// How they came and who made them; its `change_id` goes into every member's entry.
+    pub origin: super::actor::Origin,
+    /// Run on the fleet as the set would leave it, before anything is stored.
+    pub check: Option<SetCheck>,
+}
+
 /// An accepted, stored change.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Committed {
@@ -189,6 +203,28 @@ pub enum ConfigError {
     NoPendingSchema {
         /// The service it is about, by name.
         service: String,
+    },
+    /// A change set would bring new problems across services (CONTRACT §7): each finding by
+    /// the member it concerns (`/documents/<index>` + the field).
+    #[error("the change set would bring new problems: {}", summarize(.details))]
+    NewFindings {
+        /// Each new finding.
+        details: Vec<FieldError>,
+    },
+    /// No change set has that id in the retained history.
+    #[error("no change set {change_id} in the history")]
+    ChangeSetNotFound {
+        /// The id asked for.
+        change_id: String,
+    },
+    /// A change set's members changed since the set: rolling it back would undo those
+    /// changes too (CONTRACT §7; `force` does it anyway).
+    #[error("{} changed since change set {change_id}; roll back with force to undo those changes too", .services.join(", "))]
+    MembersChanged {
+        /// The set.
+        change_id: String,
+        /// The members changed since, by name.
+        services: Vec<String>,
     },
     /// A mirrored document equal to the stored one (nothing to record).
     #[error("unchanged")]

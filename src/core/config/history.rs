@@ -68,6 +68,10 @@ pub struct HistoryEntry {
     /// `silent` (CONTRACT §7).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The change set it was stored with (CONTRACT §7): every member's entry carries the same
+    /// id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_id: Option<String>,
     /// The document as accepted, or `None` when the service was deleted.
     pub document: Option<Arc<Value>>,
 }
@@ -326,6 +330,7 @@ mod tests {
             source: ChangeSource::Rest,
             actor: None,
             reason: None,
+            change_id: None,
             document: Some(Arc::new(json!({"n": revision}))),
         }
     }

@@ -30,8 +30,8 @@ pub mod writer;
 
 pub use actor::{Actor, ActorKind, Origin};
 pub use change::{
-    Change, Committed, ConfigError, Precondition, REMOTE_ANSWER_TIMEOUT, Remote, RemoteChange,
-    Restore, Snapshot, StoredDocument,
+    Change, ChangeSetCommit, Committed, ConfigError, Precondition, REMOTE_ANSWER_TIMEOUT, Remote,
+    RemoteChange, Restore, SetCheck, Snapshot, StoredDocument,
 };
 pub use diff::{Difference, diff};
 pub use document::{

@@ -112,9 +112,22 @@ pub(super) fn open_store(
     };
     report_invalid_documents(&paths.config_file, &documents, &mut report);
 
-    let (mut log, loaded) =
+    let (mut log, mut loaded) =
         HistoryLog::open(&paths.history_file).map_err(io_error(&paths.history_file))?;
-    report.warnings.extend(loaded.warnings);
+    report.warnings.extend(std::mem::take(&mut loaded.warnings));
+    let unfinished = unfinished_change_set(&loaded.entries, &documents);
+    if unfinished > 0 {
+        // A change set is all or nothing (CONTRACT §7): its entries reached the history but
+        // config.json was never written (a crash between the two): it was never acknowledged.
+        let kept = loaded.entries.len() - unfinished;
+        loaded.entries.truncate(kept);
+        log.rewrite(&loaded.entries)
+            .map_err(io_error(&paths.history_file))?;
+        report.warnings.push(format!(
+            "{}: the last change set ({unfinished} entries) was cut short by a stop before it was stored; it was taken out of the history",
+            paths.history_file.display()
+        ));
+    }
     let mut latest: HashMap<&str, &HistoryEntry> = HashMap::new();
     let mut next_revision = 1;
     for entry in &loaded.entries {
@@ -161,6 +174,28 @@ pub(super) fn open_store(
     })
 }
 
+/// How many entries at the end of the history belong to a change set that `config.json` does
+/// not hold at all: the set was interrupted between its history append and the `config.json`
+/// write (or in the middle of the append), so none of it was stored. A set some of whose
+/// members `config.json` holds was stored, and was edited by hand since: it stays.
+fn unfinished_change_set(
+    entries: &[HistoryEntry],
+    documents: &BTreeMap<String, Arc<Value>>,
+) -> usize {
+    let Some(change_id) = entries.last().and_then(|e| e.change_id.as_deref()) else {
+        return 0;
+    };
+    let members = entries
+        .iter()
+        .rev()
+        .take_while(|e| e.change_id.as_deref() == Some(change_id))
+        .count();
+    let stored = entries[entries.len() - members..]
+        .iter()
+        .any(|entry| documents.get(&entry.service).map(|d| &**d) == entry.document.as_deref());
+    if stored { 0 } else { members }
+}
+
 /// Adds a warning for each stored document that the schema refuses or whose name does not
 /// match its key (they are kept as they are: the admin fixes them).
 fn report_invalid_documents(
@@ -183,5 +218,72 @@ fn report_invalid_documents(
                 error.message
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::{ChangeSource, HistoryLog};
+    use serde_json::json;
+
+    fn entry(revision: u64, service: &str, model: &str, change_id: Option<&str>) -> HistoryEntry {
+        HistoryEntry {
+            revision,
+            service: service.to_owned(),
+            last_updated: format!("2026-01-0{revision}T00:00:00.000Z"),
+            source: ChangeSource::Rest,
+            actor: None,
+            reason: None,
+            change_id: change_id.map(str::to_owned),
+            document: Some(Arc::new(json!({"service_name": service, "model": model}))),
+        }
+    }
+
+    /// A change set whose entries reached the history but not config.json (a crash between
+    /// the two writes, or in the middle of the append) was never stored: opening takes it
+    /// out of the history; a stored set stays.
+    #[test]
+    fn an_interrupted_change_set_is_taken_out_of_the_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = ConfigPaths::in_dir(dir.path());
+        let stored = [entry(1, "a", "one", None), entry(2, "b", "one", None)];
+        let stored_set = [
+            entry(3, "a", "two", Some("s1")),
+            entry(4, "b", "two", Some("s1")),
+        ];
+        // Half of the next set made it into the history before the crash.
+        let torn = [entry(5, "a", "three", Some("s2"))];
+        let (mut log, _) = HistoryLog::open(&paths.history_file).unwrap();
+        log.append(&stored).unwrap();
+        log.append(&stored_set).unwrap();
+        log.append(&torn).unwrap();
+        drop(log);
+        let documents: BTreeMap<String, Arc<Value>> = stored_set
+            .iter()
+            .map(|e| (e.service.clone(), Arc::clone(e.document.as_ref().unwrap())))
+            .collect();
+        write_atomic(&paths.config_file, &store::render(&documents)).unwrap();
+
+        let opened = open_store(&paths, 100).unwrap();
+        assert!(
+            opened
+                .report
+                .warnings
+                .iter()
+                .any(|w| w.contains("change set")),
+            "{:?}",
+            opened.report.warnings
+        );
+        let revisions: Vec<u64> = opened.history["a"].iter().map(|e| e.revision).collect();
+        assert_eq!(
+            revisions,
+            [1, 3],
+            "the torn set is gone, the stored one stays"
+        );
+        assert_eq!(opened.snapshot.documents["a"].revision, 3);
+        let (_, reread) = HistoryLog::open(&paths.history_file).unwrap();
+        assert_eq!(reread.entries.len(), 4, "and gone from the file");
+        assert!(unfinished_change_set(&reread.entries, &documents) == 0);
     }
 }

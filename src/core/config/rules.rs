@@ -42,6 +42,7 @@ pub(super) fn apply_change(
         source,
         actor,
         reason,
+        change_id,
         ..
     } = origin;
     let mut mirrored = false;
@@ -105,6 +106,7 @@ pub(super) fn apply_change(
                 source,
                 actor: Some(actor),
                 reason,
+                change_id,
                 document: Some(document),
             }
         }
@@ -119,6 +121,7 @@ pub(super) fn apply_change(
                 source,
                 actor: Some(actor),
                 reason,
+                change_id,
                 document: None,
             }
         }
@@ -261,6 +264,7 @@ pub(super) fn reconcile(
             source: ChangeSource::Import,
             actor: Some(Actor::of_kind(ActorKind::Import)),
             reason: None,
+            change_id: None,
             document: new.cloned(),
         });
         *next_revision += 1;
@@ -415,6 +419,7 @@ mod tests {
                 source: ChangeSource::Gui,
                 actor: None,
                 reason: None,
+                change_id: None,
                 document: Some(Arc::clone(&old)),
             }),
             10,
@@ -428,6 +433,7 @@ mod tests {
                 source: ChangeSource::Gui,
                 actor: None,
                 reason: None,
+                change_id: None,
                 document: None,
             }),
             10,
@@ -544,6 +550,7 @@ mod tests {
                     source: ChangeSource::Gui,
                     actor: None,
                     reason: None,
+                    change_id: None,
                     document: None,
                 }),
                 3,

@@ -5,8 +5,8 @@
 
 use super::actor::{Actor, Origin};
 use super::change::{
-    Change, Committed, ConfigError, REMOTE_ANSWER_TIMEOUT, Remote, RemoteChange, Restore, Snapshot,
-    StoredDocument,
+    Change, ChangeSetCommit, Committed, ConfigError, REMOTE_ANSWER_TIMEOUT, Remote, RemoteChange,
+    Restore, Snapshot, StoredDocument,
 };
 use super::document::last_updated_of;
 use super::history::{ChangeSource, HistoryEntry};
@@ -319,6 +319,24 @@ impl ConfigService {
             revision,
         };
         self.submit(change, origin).await
+    }
+
+    /// Stores a change set (CONTRACT §7): every member in one commit, each with its own
+    /// revision and `origin.change_id`, or none (the first refusal, or every invalid member's
+    /// details prefixed `/documents/<index>`). Only on the authority: a follower sends the
+    /// whole set to it instead (see [`crate::core::change_sets`]).
+    pub async fn commit_set(&self, set: ChangeSetCommit) -> Result<Vec<Committed>, ConfigError> {
+        if self.forwarding().is_some() {
+            return Err(ConfigError::OnlyOnAuthority(
+                "a follower sends change sets to the authority".to_owned(),
+            ));
+        }
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(Request::Set { set, reply })
+            .await
+            .map_err(|_| ConfigError::Unavailable)?;
+        answer.await.unwrap_or(Err(ConfigError::Unavailable))
     }
 
     /// Installs where a follower's changes go (once, at start; a second call is ignored).

@@ -11,7 +11,9 @@
 //! A restore writes both new files before renaming either. It also keeps the history compact.
 
 use super::actor::Origin;
-use super::change::{Change, Committed, ConfigError, Restore, Snapshot, StoredDocument};
+use super::change::{
+    Change, ChangeSetCommit, Committed, ConfigError, Restore, Snapshot, StoredDocument,
+};
 use super::history::{HistoryEntry, HistoryLog};
 use super::open::ConfigPaths;
 use super::rules::{
@@ -51,6 +53,11 @@ pub(super) enum Request {
     /// Replace the whole store with a backup.
     Restore {
         restore: Restore,
+        reply: oneshot::Sender<Result<Vec<Committed>, ConfigError>>,
+    },
+    /// Store a change set: every member or none (CONTRACT §7).
+    Set {
+        set: ChangeSetCommit,
         reply: oneshot::Sender<Result<Vec<Committed>, ConfigError>>,
     },
     /// Change a service's settings schemas (CONTRACT §9); `reply` when someone waits.
@@ -103,6 +110,10 @@ impl ConfigWriter {
                     answer(reply, self.restore(restore).await);
                     continue;
                 }
+                Request::Set { set, reply } => {
+                    answer(reply, self.commit_set(set).await);
+                    continue;
+                }
                 Request::Schema { service, op, reply } => schema_ops.push((service, op, reply)),
             }
             while shutdown.is_none() && batch.len() < BATCH_LIMIT {
@@ -118,6 +129,12 @@ impl ConfigWriter {
                             self.commit(std::mem::take(&mut batch)).await;
                         }
                         answer(reply, self.restore(restore).await);
+                    }
+                    Ok(Request::Set { set, reply }) => {
+                        if !batch.is_empty() {
+                            self.commit(std::mem::take(&mut batch)).await;
+                        }
+                        answer(reply, self.commit_set(set).await);
                     }
                     Ok(Request::Schema { service, op, reply }) => {
                         schema_ops.push((service, op, reply));
@@ -154,6 +171,7 @@ impl ConfigWriter {
                 } => rest.push((change, origin, reply)),
                 Request::Shutdown { done } => answer(done, ()),
                 Request::Restore { reply, .. } => answer(reply, Err(ConfigError::Unavailable)),
+                Request::Set { reply, .. } => answer(reply, Err(ConfigError::Unavailable)),
                 Request::Schema { reply, .. } => {
                     if let Some(reply) = reply {
                         answer(reply, Err(ConfigError::Unavailable));
@@ -266,6 +284,84 @@ impl ConfigWriter {
             return;
         }
         let entries: Vec<HistoryEntry> = accepted.iter().map(|(e, _, _)| e.clone()).collect();
+        if let Err(refusal) = self.persist(entries, &working).await {
+            for (_, _, reply) in accepted {
+                answer(reply, Err(refusal.clone()));
+            }
+            return;
+        }
+        self.install(working, next_revision, accepted.iter().map(|(e, _, _)| e));
+        for (entry, created, reply) in accepted {
+            answer(
+                reply,
+                Ok(self.announce(entry, created, "config change stored")),
+            );
+        }
+        self.compact().await;
+    }
+
+    /// Decides every member of a change set against the documents as the set leaves them,
+    /// runs its check on the fleet as it would be, and stores all members in one write — or
+    /// refuses the whole set. An invalid member's details are prefixed `/documents/<index>`.
+    async fn commit_set(&mut self, set: ChangeSetCommit) -> Result<Vec<Committed>, ConfigError> {
+        let current = Arc::clone(&self.shared.snapshot.borrow());
+        let mut working = current.documents.clone();
+        let mut next_revision = self.next_revision;
+        let mut accepted = Vec::new();
+        let mut details = Vec::new();
+        let mut refusal = None;
+        {
+            let schemas = self.shared.settings_schemas.read();
+            let history = self.shared.history.read();
+            let rules = Rules {
+                schemas: &schemas,
+                history: &history,
+            };
+            for (index, change) in set.changes.into_iter().enumerate() {
+                let origin = set.origin.clone();
+                match apply_change(&rules, &mut working, &mut next_revision, change, origin) {
+                    Ok(member) => accepted.push(member),
+                    Err(ConfigError::Invalid { details: found }) => {
+                        details.extend(found.into_iter().map(|e| {
+                            FieldError::new(format!("/documents/{index}{}", e.path), e.message)
+                        }));
+                    }
+                    Err(error) => {
+                        refusal.get_or_insert(error);
+                    }
+                }
+            }
+        }
+        if !details.is_empty() {
+            return Err(ConfigError::Invalid { details });
+        }
+        if let Some(error) = refusal {
+            return Err(error);
+        }
+        if let Some(check) = set.check {
+            let after = Snapshot {
+                documents: working.clone(),
+            };
+            check(&current, &after)?;
+        }
+        let entries: Vec<HistoryEntry> = accepted.iter().map(|(e, _)| e.clone()).collect();
+        self.persist(entries, &working).await?;
+        self.install(working, next_revision, accepted.iter().map(|(e, _)| e));
+        let committed = accepted
+            .into_iter()
+            .map(|(entry, created)| self.announce(entry, created, "change set member stored"))
+            .collect();
+        self.compact().await;
+        Ok(committed)
+    }
+
+    /// Stores a commit: the history entries (fsynced), then `config.json` with `documents`;
+    /// a failed `config.json` write takes the entries back out of the history.
+    async fn persist(
+        &self,
+        entries: Vec<HistoryEntry>,
+        working: &BTreeMap<String, StoredDocument>,
+    ) -> Result<(), ConfigError> {
         let documents: BTreeMap<String, Arc<Value>> = working
             .iter()
             .map(|(name, stored)| (name.clone(), Arc::clone(&stored.document)))
@@ -285,41 +381,35 @@ impl ConfigWriter {
         })
         .await
         .unwrap_or_else(|join| Err(std::io::Error::other(join.to_string())));
-
-        if let Err(error) = stored {
+        stored.map_err(|error| {
             tracing::error!(
                 file = %self.shared.paths.config_file.display(),
                 %error,
                 "could not store config changes; they were refused and nothing changed"
             );
-            let refusal = ConfigError::from_io(&error);
-            for (_, _, reply) in accepted {
-                answer(reply, Err(refusal.clone()));
-            }
-            return;
-        }
+            ConfigError::from_io(&error)
+        })
+    }
 
+    /// Makes a stored commit current: the documents, the next revision and the history.
+    fn install<'a>(
+        &mut self,
+        working: BTreeMap<String, StoredDocument>,
+        next_revision: u64,
+        entries: impl Iterator<Item = &'a HistoryEntry>,
+    ) {
         self.next_revision = next_revision;
         self.shared
             .snapshot
             .send_replace(Arc::new(Snapshot { documents: working }));
-        {
-            let mut history = self.shared.history.write();
-            for (entry, _, _) in &accepted {
-                push_bounded(
-                    &mut history,
-                    Arc::new(entry.clone()),
-                    self.shared.history_limit,
-                );
-            }
-        }
-        for (entry, created, reply) in accepted {
-            answer(
-                reply,
-                Ok(self.announce(entry, created, "config change stored")),
+        let mut history = self.shared.history.write();
+        for entry in entries {
+            push_bounded(
+                &mut history,
+                Arc::new(entry.clone()),
+                self.shared.history_limit,
             );
         }
-        self.compact().await;
     }
 
     /// Replaces the store with a backup: validates every document first, keeps a copy of the

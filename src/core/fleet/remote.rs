@@ -33,6 +33,8 @@ pub struct RemoteEdits {
     fleet: Fleet,
     mqtt: MqttHandle,
     waiting: Arc<Mutex<HashMap<String, VecDeque<Waiter>>>>,
+    /// Change sets sent, by `request_id`, waiting for their answer (CONTRACT §7).
+    sets: Arc<Mutex<HashMap<String, oneshot::Sender<Value>>>>,
 }
 
 impl RemoteEdits {
@@ -42,7 +44,66 @@ impl RemoteEdits {
             fleet,
             mqtt,
             waiting: Arc::default(),
+            sets: Arc::default(),
         }
+    }
+
+    /// Sends a change set to the authority as one request on `system/changes/set` (CONTRACT
+    /// §7): `request` is the body without `request_id` and `actor`, which are added here. The
+    /// receiver yields the authority's answer from `system/changes/result/<request_id>`.
+    pub fn send_set(
+        &self,
+        mut request: Value,
+        actor: crate::core::config::Actor,
+    ) -> Result<oneshot::Receiver<Value>, ConfigError> {
+        self.live_authority()?;
+        let request_id = crate::core::random::unique_id();
+        request["request_id"] = json!(request_id);
+        request["actor"] = json!(actor.on_instance(self.fleet.instance_id()));
+        let payload = serde_json::to_vec(&request).unwrap_or_default();
+        let (reply, answer) = oneshot::channel();
+        {
+            let mut sets = self.sets.lock();
+            sets.retain(|_, waiting| !waiting.is_closed());
+            sets.insert(request_id.clone(), reply);
+        }
+        let topic = self.mqtt.topics().changes_set();
+        if let Err(error) = self.mqtt.publish(&topic, payload, QoS::AtLeastOnce, false) {
+            self.sets.lock().remove(&request_id);
+            return Err(ConfigError::NoAuthority(format!(
+                "the change set could not be sent to the authority: {error}"
+            )));
+        }
+        Ok(answer)
+    }
+
+    /// The authority answered the change set `request_id` (an answer nobody waits for — sent
+    /// by another follower, or after the wait ended — is ignored).
+    pub fn set_answered(&self, request_id: &str, body: &Value) {
+        if let Some(reply) = self.sets.lock().remove(request_id) {
+            // An error only says the request stopped waiting: nobody to tell.
+            let _ = reply.send(body.clone());
+        }
+    }
+
+    /// `Ok` while a live authority is there to take changes; else why not.
+    fn live_authority(&self) -> Result<(), ConfigError> {
+        let state = self.fleet.state();
+        if state.has_live_authority() {
+            return Ok(());
+        }
+        let reason = match &state.authority {
+            Some(gone) => format!(
+                "no live authority: {} is gone (last seen {}); edits are refused until an \
+                 authority is back, or restart this manager with --role authority",
+                gone.instance_id,
+                gone.last_seen.as_deref().unwrap_or("never")
+            ),
+            None => "no authority is running on this fleet; edits are refused until one \
+                     is, or restart this manager with --role authority"
+                .to_owned(),
+        };
+        Err(ConfigError::NoAuthority(reason))
     }
 
     /// The authority's document for `service` was mirrored here: answers the request that
@@ -101,21 +162,7 @@ impl Remote for RemoteEdits {
         service: &str,
         change: RemoteChange,
     ) -> Result<oneshot::Receiver<Answer>, ConfigError> {
-        let state = self.fleet.state();
-        if !state.has_live_authority() {
-            let reason = match &state.authority {
-                Some(gone) => format!(
-                    "no live authority: {} is gone (last seen {}); edits are refused until an \
-                     authority is back, or restart this manager with --role authority",
-                    gone.instance_id,
-                    gone.last_seen.as_deref().unwrap_or("never")
-                ),
-                None => "no authority is running on this fleet; edits are refused until one \
-                         is, or restart this manager with --role authority"
-                    .to_owned(),
-            };
-            return Err(ConfigError::NoAuthority(reason));
-        }
+        self.live_authority()?;
         let mut envelope = json!({
             "document": change.document,
             "base": change.base,

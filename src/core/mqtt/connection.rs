@@ -8,6 +8,7 @@
 use super::handle::MqttHandle;
 use super::handler::{Action, MessageHandler};
 use super::payloads::{HealthStatus, SetBase, SetRefusal, SetRequest};
+use crate::core::change_sets::ChangeSets;
 use crate::core::config::{
     Actor, ActorKind, Change, ChangeSource, ConfigError, ConfigService, Origin, Precondition,
     document_from_announcement, last_updated_of,
@@ -75,6 +76,8 @@ pub struct ConnectionTask {
     remote: Option<RemoteEdits>,
     /// Where `/set` changes are put on watch, and the default watch (CONTRACT §7).
     safe_apply: Option<(SafeApply, HealthRegistry, u64)>,
+    /// Where followers' change sets are decided (CONTRACT §7).
+    change_sets: Option<ChangeSets>,
     /// The role the Last Will was set for.
     will_role: Role,
 }
@@ -97,6 +100,7 @@ impl ConnectionTask {
             events,
             remote: None,
             safe_apply: None,
+            change_sets: None,
             will_role,
         }
     }
@@ -115,6 +119,12 @@ impl ConnectionTask {
         default_secs: u64,
     ) -> Self {
         self.safe_apply = Some((safe_apply, health, default_secs));
+        self
+    }
+
+    /// Answers followers' change sets from `system/changes/set`.
+    pub fn with_change_sets(mut self, change_sets: ChangeSets) -> Self {
+        self.change_sets = Some(change_sets);
         self
     }
 
@@ -266,6 +276,12 @@ impl ConnectionTask {
     fn execute(&mut self, action: Action) {
         match action {
             Action::SubmitSet { service, request } => self.submit_set(service, request),
+            Action::SubmitChangeSet { request } => {
+                if let Some(change_sets) = self.change_sets.clone() {
+                    let mqtt = self.mqtt.clone();
+                    tokio::spawn(async move { change_sets.answer_remote(request, &mqtt).await });
+                }
+            }
             Action::RefuseSet { service, refusal } => {
                 publish_refusal(&self.mqtt, &service, &refusal)
             }

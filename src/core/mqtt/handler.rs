@@ -64,6 +64,11 @@ pub enum Action {
         /// The request (document, base, actor).
         request: SetRequest,
     },
+    /// Answer a follower's change set (CONTRACT §7) on its result topic.
+    SubmitChangeSet {
+        /// The request as it arrived.
+        request: Arc<Value>,
+    },
     /// Refuse a `/set` request that could not even be read.
     RefuseSet {
         /// The service it is about, by name.
@@ -364,6 +369,7 @@ impl MessageHandler {
     fn mask_settings_secrets(&self, topic: &str, data: Arc<Value>) -> Arc<Value> {
         let service = match self.topics.classify(topic) {
             Some(TopicKind::Config(service) | TopicKind::ConfigSet(service)) => service,
+            Some(TopicKind::ChangesSet) => return self.mask_change_set_secrets(data),
             _ => return data,
         };
         let secrets = self.config.secret_pointers(service);
@@ -381,10 +387,26 @@ impl MessageHandler {
         Arc::new(shown)
     }
 
+    /// A change set as the message log shows it: each document's declared secrets masked.
+    fn mask_change_set_secrets(&self, data: Arc<Value>) -> Arc<Value> {
+        let mut shown = Value::clone(&data);
+        let Some(documents) = shown.get_mut("documents").and_then(Value::as_array_mut) else {
+            return data;
+        };
+        for document in documents {
+            let Some(service) = document.get("service_name").and_then(Value::as_str) else {
+                continue;
+            };
+            let secrets = self.config.secret_pointers(service);
+            mask_in_place_with(document, &secrets);
+        }
+        Arc::new(shown)
+    }
+
     fn masks(&self, topic: &str) -> bool {
         matches!(
             self.topics.classify(topic),
-            Some(TopicKind::Config(_) | TopicKind::ConfigSet(_))
+            Some(TopicKind::Config(_) | TopicKind::ConfigSet(_) | TopicKind::ChangesSet)
         )
     }
 
@@ -500,7 +522,15 @@ impl MessageHandler {
                     document: document.map(|d| Value::clone(&d)),
                 }];
             }
-            Inbound::ConfigSet { .. } if self.is_follower() => {}
+            Inbound::ConfigSet { .. } | Inbound::ChangeSetRequest { .. } if self.is_follower() => {}
+            Inbound::ChangeSetRequest { request } => {
+                return vec![Action::SubmitChangeSet { request }];
+            }
+            Inbound::ChangeSetResult { request_id, body } => {
+                if let Some(link) = &self.fleet {
+                    link.remote.set_answered(&request_id, &body);
+                }
+            }
             Inbound::ConfigSet { service, request } => {
                 return vec![Action::SubmitSet { service, request }];
             }

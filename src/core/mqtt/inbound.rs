@@ -94,6 +94,19 @@ pub enum Inbound {
         /// The device.
         id: String,
     },
+    /// A follower's change set for the authority (CONTRACT §7), read as JSON; its shape is
+    /// checked where it is answered (the answer needs its `request_id`).
+    ChangeSetRequest {
+        /// The request.
+        request: Arc<Value>,
+    },
+    /// The authority's answer to a change set.
+    ChangeSetResult {
+        /// The request it answers.
+        request_id: String,
+        /// The REST answer's body, or `{"error", "details"}`.
+        body: Arc<Value>,
+    },
     /// A device's answer to a command.
     CommandResult {
         /// The device.
@@ -127,6 +140,9 @@ pub fn parse(topics: &Topics, topic: &str, payload: &[u8]) -> Parsed {
         Some(Ok(value)) if matches!(kind, Some(TopicKind::ConfigSet(_))) => {
             (Arc::new(mask_set_request(value)), true)
         }
+        Some(Ok(value)) if matches!(kind, Some(TopicKind::ChangesSet)) => {
+            (Arc::new(mask_change_set(value)), true)
+        }
         Some(Ok(value)) => (Arc::clone(value), true),
         _ => (Arc::clone(&NULL), false),
     };
@@ -154,6 +170,17 @@ fn mask_set_request(value: &Value) -> Value {
         }
         _ => mask_document(value),
     }
+}
+
+/// A change set as the message log shows it: each document's secrets masked.
+fn mask_change_set(value: &Value) -> Value {
+    let mut shown = value.clone();
+    if let Some(documents) = shown.get_mut("documents").and_then(Value::as_array_mut) {
+        for document in documents {
+            *document = mask_document(document);
+        }
+    }
+    shown
 }
 
 fn understand(kind: TopicKind<'_>, payload: &[u8], json: Json) -> Result<Inbound, String> {
@@ -233,6 +260,22 @@ fn understand(kind: TopicKind<'_>, payload: &[u8], json: Json) -> Result<Inbound
             })
         }
         TopicKind::DeviceCommand(id) => Ok(Inbound::DeviceCommand { id: device_id(id)? }),
+        TopicKind::ChangesSet => {
+            let request = required_json(json)?;
+            if !request.is_object() {
+                return Err("a change set must be a JSON object".to_owned());
+            }
+            Ok(Inbound::ChangeSetRequest { request })
+        }
+        TopicKind::ChangesResult(id) => {
+            let request_id = device_id(id)
+                .map_err(|_| "the request id in the topic must be 1-128 of A-Z a-z 0-9 _ - : .")?;
+            let body = required_json(json)?;
+            if !body.is_object() {
+                return Err("a change set's answer must be a JSON object".to_owned());
+            }
+            Ok(Inbound::ChangeSetResult { request_id, body })
+        }
         TopicKind::DeviceCommandResult(id) => {
             let id = device_id(id)?;
             let result: Arc<Value> = required_json(json)?;

@@ -41,6 +41,10 @@ pub enum TopicKind<'a> {
     DeviceCommand(&'a str),
     /// `device/<id>/command/result`
     DeviceCommandResult(&'a str),
+    /// `system/changes/set`: a follower's change set for the authority (CONTRACT §7).
+    ChangesSet,
+    /// `system/changes/result/<request_id>`: the authority's answer to a change set.
+    ChangesResult(&'a str),
 }
 
 impl Topics {
@@ -56,15 +60,29 @@ impl Topics {
         &self.prefix
     }
 
-    /// The four filters the manager subscribes to (the seed's).
-    pub fn subscriptions(&self) -> [String; 4] {
+    /// The filters the manager subscribes to: the seed's four, then change sets and their
+    /// answers (CONTRACT §7: the authority takes sets, a follower hears their answers, and a
+    /// manager can hold either role in turn).
+    pub fn subscriptions(&self) -> [String; 6] {
         let p = &self.prefix;
         [
             format!("{p}/system/health/#"),
             format!("{p}/system/discovery/#"),
             format!("{p}/config/#"),
             format!("{p}/device/#"),
+            format!("{p}/system/changes/set"),
+            format!("{p}/system/changes/result/+"),
         ]
+    }
+
+    /// `system/changes/set`.
+    pub fn changes_set(&self) -> String {
+        format!("{}/system/changes/set", self.prefix)
+    }
+
+    /// `system/changes/result/<request_id>`.
+    pub fn changes_result(&self, request_id: &str) -> String {
+        format!("{}/system/changes/result/{request_id}", self.prefix)
     }
 
     /// `system/health/<service>`.
@@ -141,7 +159,8 @@ impl Topics {
                 TopicKind::Config(_)
                 | TopicKind::ConfigError(_)
                 | TopicKind::ConfigSchema(_)
-                | TopicKind::FollowerPresence(_),
+                | TopicKind::FollowerPresence(_)
+                | TopicKind::ChangesResult(_),
             ) => true,
             Some(TopicKind::Health(service)) => service == MANAGER_SERVICE_NAME,
             Some(_) => false,
@@ -173,6 +192,8 @@ impl Topics {
             ["system", "health", service] => TopicKind::Health(service),
             ["system", "health", MANAGER_SERVICE_NAME, id] => TopicKind::FollowerPresence(id),
             ["system", "discovery", "request"] => TopicKind::DiscoveryRequest,
+            ["system", "changes", "set"] => TopicKind::ChangesSet,
+            ["system", "changes", "result", id] => TopicKind::ChangesResult(id),
             ["system", "discovery", service] => TopicKind::Discovery(service),
             ["config", service] => TopicKind::Config(service),
             ["config", service, "set"] => TopicKind::ConfigSet(service),

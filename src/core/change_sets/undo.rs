@@ -1,0 +1,82 @@
+//! Undoing a change set (CONTRACT §7): every member's document from just before the set
+//! stored again, and a member the set created deleted — by an admin
+//! (`POST /api/config/changes/{id}/rollback`) or by safe apply when a watched member fails.
+
+use crate::core::config::{Change, ConfigError, ConfigService, HistoryEntry, Precondition};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// A member of a stored set: its service and the revision the set gave it.
+pub type Member = (String, u64);
+
+/// The members of the set `change_id` in the retained history, in service-name order.
+pub fn members_of(config: &ConfigService, change_id: &str) -> Vec<Member> {
+    let entries: Vec<Arc<HistoryEntry>> = config.all_history();
+    let members: BTreeMap<String, u64> = entries
+        .iter()
+        .filter(|entry| entry.change_id.as_deref() == Some(change_id))
+        .map(|entry| (entry.service.clone(), entry.revision))
+        .collect();
+    members.into_iter().collect()
+}
+
+/// The members changed since the set (another revision now, or deleted).
+pub fn changed_since(config: &ConfigService, members: &[Member]) -> Vec<String> {
+    members
+        .iter()
+        .filter(|(service, revision)| config.get(service).map(|s| s.revision) != Some(*revision))
+        .map(|(service, _)| service.clone())
+        .collect()
+}
+
+/// The changes that undo `members`: each one's document before the set, or its deletion when
+/// the set created it. A member still as the set left it is changed only if it still is then
+/// (a precondition); one changed since is undone over that change (the caller decided to).
+/// A member the set created that is gone already needs nothing.
+pub fn undo_changes(config: &ConfigService, members: &[Member]) -> Vec<Change> {
+    let mut changes = Vec::new();
+    for (service, revision) in members {
+        let current = config.get(service).map(|s| s.revision);
+        let precondition = if current == Some(*revision) {
+            Precondition::Revision(*revision)
+        } else {
+            Precondition::None
+        };
+        let before = config
+            .history(service)
+            .into_iter()
+            .find(|entry| entry.revision < *revision)
+            .and_then(|entry| entry.document.clone());
+        match before {
+            Some(document) => changes.push(Change::Put {
+                service: service.clone(),
+                document: serde_json::Value::clone(&document),
+                precondition,
+            }),
+            None if current.is_some() => changes.push(Change::Delete {
+                service: service.clone(),
+                precondition,
+            }),
+            None => {}
+        }
+    }
+    changes
+}
+
+/// Refuses to undo a set whose members changed since, unless `force`.
+pub fn check_unchanged(
+    config: &ConfigService,
+    change_id: &str,
+    members: &[Member],
+    force: bool,
+) -> Result<(), ConfigError> {
+    let changed = changed_since(config, members);
+    if changed.is_empty() || force {
+        Ok(())
+    } else {
+        Err(ConfigError::MembersChanged {
+            change_id: change_id.to_owned(),
+            services: changed,
+        })
+    }
+}
