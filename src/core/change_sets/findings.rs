@@ -17,15 +17,8 @@ pub(super) fn set_check(
     allow_warnings: bool,
 ) -> SetCheck {
     Box::new(move |before: &Snapshot, after: &Snapshot| {
-        let schemas = config.schemas();
-        let today: HashSet<String> = run_checks(before, &health.summaries(before), &schemas)
+        let refusing: Vec<Check> = new_findings(&config, &health, before, after)
             .into_iter()
-            .map(|check| check.id)
-            .collect();
-        let refusing: Vec<Check> = run_checks(after, &health.summaries(after), &schemas)
-            .into_iter()
-            .filter(|check| !today.contains(&check.id))
-            .filter(|check| !never_reported_and_created(check, before, &health))
             .filter(|check| check.severity == Severity::Error || !allow_warnings)
             .collect();
         if refusing.is_empty() {
@@ -37,6 +30,26 @@ pub(super) fn set_check(
             .collect();
         Err(ConfigError::NewFindings { details })
     })
+}
+
+/// The findings of the checks across services on `after` that are not among `before`'s,
+/// but for the "never reported" warning of a service the set creates.
+pub(super) fn new_findings(
+    config: &ConfigService,
+    health: &HealthRegistry,
+    before: &Snapshot,
+    after: &Snapshot,
+) -> Vec<Check> {
+    let schemas = config.schemas();
+    let today: HashSet<String> = run_checks(before, &health.summaries(before), &schemas)
+        .into_iter()
+        .map(|check| check.id)
+        .collect();
+    run_checks(after, &health.summaries(after), &schemas)
+        .into_iter()
+        .filter(|check| !today.contains(&check.id))
+        .filter(|check| !never_reported_and_created(check, before, health))
+        .collect()
 }
 
 /// A service the set creates has never reported its health: that is expected, not a problem.

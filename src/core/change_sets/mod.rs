@@ -53,6 +53,33 @@ impl ChangeSetAnswer {
     }
 }
 
+/// What a set would do, worked out without storing anything (for a face that shows it before
+/// the admin applies it).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SetPreview {
+    /// Each member's problems, by `/documents/<index>` + the field.
+    pub invalid: Vec<FieldError>,
+    /// The new findings of the checks across services on the fleet as it would be.
+    pub findings: Vec<crate::core::checks::Check>,
+}
+
+impl SetPreview {
+    /// True when a new finding is an error (the set would be refused).
+    pub fn has_new_errors(&self) -> bool {
+        self.findings
+            .iter()
+            .any(|c| c.severity == crate::core::checks::Severity::Error)
+    }
+
+    /// The new warnings (the set needs `allow_warnings`).
+    pub fn new_warnings(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|c| c.severity == crate::core::checks::Severity::Warning)
+            .count()
+    }
+}
+
 /// Decides, stores, watches and undoes change sets; cheap to clone.
 #[derive(Clone)]
 pub struct ChangeSets {
@@ -137,6 +164,37 @@ impl ChangeSets {
         self.safe_apply
             .start_set(&change_id, &members, watch, &self.health, &self.config);
         Ok(ChangeSetAnswer::of(change_id, &committed))
+    }
+
+    /// What storing `documents` as a set would do now: each member validated, and the new
+    /// findings of the checks across services (the documents taken as they are, before the
+    /// manager stamps them).
+    pub fn preview(&self, documents: &[Value]) -> SetPreview {
+        let before = self.config.snapshot();
+        let mut after = crate::core::config::Snapshot::clone(&before);
+        let mut invalid = Vec::new();
+        for (index, document) in documents.iter().enumerate() {
+            let service = document
+                .get("service_name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            invalid.extend(
+                self.config
+                    .validate(service, document)
+                    .into_iter()
+                    .map(|e| FieldError::new(format!("/documents/{index}{}", e.path), e.message)),
+            );
+            let revision = before.documents.get(service).map_or(0, |s| s.revision);
+            after.documents.insert(
+                service.to_owned(),
+                crate::core::config::StoredDocument {
+                    document: Arc::new(document.clone()),
+                    revision,
+                },
+            );
+        }
+        let findings = findings::new_findings(&self.config, &self.health, &before, &after);
+        SetPreview { invalid, findings }
     }
 
     /// Rolls the set `change_id` back as one new set: every member's document before it

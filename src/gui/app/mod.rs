@@ -16,6 +16,7 @@ use super::guard::{Guard, Leave};
 use super::kiosk::KioskLock;
 use super::models::{DeviceList, DeviceSort, MessageList, RateHistory};
 use super::palette::{Item, Palette};
+use super::panels::change_set::{ChangeSetOutcome, ChangeSetPanel};
 use super::panels::checks::checks_ui;
 use super::panels::devices::DevicesPanel;
 use super::panels::editor::{ConfigEditor, EditorOutcome};
@@ -108,6 +109,8 @@ pub struct AliciaApp {
     services_built: Option<Instant>,
     rate: RateHistory,
     services_panel: ServicesPanel,
+    /// Several services changed as one (CONTRACT §7).
+    change_set: ChangeSetPanel,
     editor: Option<ConfigEditor>,
     editor_view: EditorView,
     /// On a narrow screen, the services list is shown over the open editor.
@@ -169,7 +172,8 @@ impl AliciaApp {
             config_generation: 0,
             services_built: None,
             rate: RateHistory::default(),
-            services_panel: ServicesPanel::default(),
+            services_panel: ServicesPanel::selecting(!options.kiosk),
+            change_set: ChangeSetPanel::default(),
             editor: None,
             editor_view: EditorView::Form,
             list_over_editor: false,
@@ -438,6 +442,9 @@ impl AliciaApp {
                             ui.separator();
                             self.transfer.ui(ui, &self.core, &self.runtime, read_only);
                         }
+                        if let Some(language) = self.settings.household_request.take() {
+                            self.review_household_language(language);
+                        }
                     });
                 });
             }
@@ -468,6 +475,16 @@ impl AliciaApp {
             if let Some(check) = checks_ui(ui, &self.checks) {
                 self.leave_editor(Leave::Check(check));
             }
+            let outcome = self.change_set.ui(
+                ui,
+                &self.core,
+                &self.runtime,
+                self.settings.watch_secs,
+                read_only,
+            );
+            if outcome == ChangeSetOutcome::Applied {
+                self.services_panel.selection.clear();
+            }
             let selected = self.editor.as_ref().map(|e| e.service().to_owned());
             let mut unsaved: Vec<String> = self.drafts.offered().keys().cloned().collect();
             unsaved.extend(
@@ -486,11 +503,27 @@ impl AliciaApp {
             match action {
                 ServicesAction::None => {}
                 ServicesAction::Open(service) => self.leave_editor(Leave::Open(service)),
+                ServicesAction::ChangeTogether(members) => self.change_set.open(members, None),
                 ServicesAction::Create { service, document } => {
                     self.leave_editor(Leave::Create { service, document });
                 }
             }
         });
+    }
+
+    /// Opens the change-set editor on every service with a language, to speak `language`
+    /// (Settings › Household language).
+    fn review_household_language(&mut self, language: String) {
+        let snapshot = self.core.config.snapshot();
+        let members: Vec<String> = snapshot
+            .documents
+            .iter()
+            .filter(|(_, stored)| stored.document.pointer("/config/language").is_some())
+            .map(|(name, _)| name.clone())
+            .collect();
+        self.services_panel.selection = members.iter().cloned().collect();
+        self.change_set.open(members, Some(language));
+        self.tab = Tab::Services;
     }
 
     /// The Devices tab with only the devices offline.

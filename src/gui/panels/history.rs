@@ -3,9 +3,12 @@
 //! clicking every row); the current one marked; "Restore this version" on the others makes
 //! that revision current again as a new change (a rollback), undone the same way. The
 //! revisions are read, and their changes worked out, only when the service or the core's
-//! configs change — not every frame.
+//! configs change — not every frame. A revision stored with a change set (CONTRACT §7) names
+//! the set's other services and rolls the whole set back as one.
 
 use crate::core::Core;
+use crate::core::change_sets::ChangeSetAnswer;
+use crate::core::change_sets::undo::members_of;
 use crate::core::config::{
     Actor, Committed, ConfigError, Difference, HistoryEntry, diff, mask_differences,
 };
@@ -22,6 +25,8 @@ use std::sync::Arc;
 /// One revision as the list shows it.
 struct Row {
     entry: Arc<HistoryEntry>,
+    /// The services of the change set it belongs to.
+    set_members: Vec<String>,
     /// Its change against the revision before it (`None`: the oldest one kept).
     change: Option<Vec<Difference>>,
 }
@@ -44,6 +49,9 @@ pub struct HistoryPanel {
     /// The revision current before the last restore, to undo it.
     undo_to: Option<u64>,
     message: Option<Notice>,
+    set_rollback: Task<Result<ChangeSetAnswer, ConfigError>>,
+    /// A set whose members changed since: offered to roll back anyway.
+    force_offer: Option<String>,
 }
 
 impl HistoryPanel {
@@ -63,6 +71,7 @@ impl HistoryPanel {
         }
         let entries = core.config.history(service);
         let secrets = core.config.secret_pointers(service);
+        let mut sets: std::collections::HashMap<String, Vec<String>> = Default::default();
         let rows = entries
             .iter()
             .enumerate()
@@ -74,8 +83,23 @@ impl HistoryPanel {
                     mask_differences(&mut changes, &secrets);
                     changes
                 });
+                let set_members = entry
+                    .change_id
+                    .as_ref()
+                    .map(|id| {
+                        sets.entry(id.clone())
+                            .or_insert_with(|| {
+                                members_of(&core.config, id)
+                                    .into_iter()
+                                    .map(|(service, _)| service)
+                                    .collect()
+                            })
+                            .clone()
+                    })
+                    .unwrap_or_default();
                 Row {
                     entry: Arc::clone(entry),
+                    set_members,
                     change,
                 }
             })
@@ -116,18 +140,29 @@ impl HistoryPanel {
                 self.start_restore(core, runtime, service, to, None);
             }
         }
+        if let Some(change_id) = self.force_offer.clone() {
+            let force = ui.add_enabled(
+                !read_only && !self.set_rollback.running(),
+                egui::Button::new("Roll back anyway (undo the later changes too)"),
+            );
+            if force.clicked() {
+                self.start_set_rollback(core, runtime, &change_id, true);
+            }
+        }
         let Some(read) = &self.read else {
             return;
         };
         let mut restore = None;
+        let mut set_rollback = None;
         egui::ScrollArea::vertical()
             .id_salt("history-list")
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 for row in &read.rows {
-                    if let Some(revision) = row_ui(ui, row, read.current, self.selected, read_only)
-                    {
-                        restore = Some(revision);
+                    match row_ui(ui, row, read.current, self.selected, read_only) {
+                        RowAction::None => {}
+                        RowAction::Restore(revision) => restore = Some(revision),
+                        RowAction::RollBackSet(change_id) => set_rollback = Some(change_id),
                     }
                     ui.separator();
                 }
@@ -136,6 +171,26 @@ impl HistoryPanel {
             let before = read.current;
             self.start_restore(core, runtime, service, revision, before);
         }
+        if let Some(change_id) = set_rollback {
+            self.start_set_rollback(core, runtime, &change_id, false);
+        }
+    }
+
+    fn start_set_rollback(
+        &mut self,
+        core: &Core,
+        runtime: &tokio::runtime::Handle,
+        change_id: &str,
+        force: bool,
+    ) {
+        let (core, change_id) = (core.clone(), change_id.to_owned());
+        self.force_offer = None;
+        self.undo_to = None;
+        self.set_rollback.start(runtime, async move {
+            core.changes
+                .rollback(&change_id, force, Actor::desktop_user())
+                .await
+        });
     }
 
     fn start_restore(
@@ -156,6 +211,22 @@ impl HistoryPanel {
     }
 
     fn finish(&mut self, ui: &Ui) {
+        if let Some(result) = self.set_rollback.take() {
+            self.message = Some(match result {
+                Ok(answer) => Notice::done(format!(
+                    "Rolled the change set back: {} service(s) as one new change set.",
+                    answer.revisions.len()
+                )),
+                Err(error) => {
+                    if let ConfigError::MembersChanged { change_id, .. } = &error {
+                        self.force_offer = Some(change_id.clone());
+                    }
+                    Notice::failed(format!("Not rolled back: {error}"))
+                }
+            });
+        } else if self.set_rollback.running() {
+            ui.ctx().request_repaint();
+        }
         let Some(result) = self.restore.take() else {
             if self.restore.running() {
                 ui.ctx().request_repaint();
@@ -175,18 +246,25 @@ impl HistoryPanel {
     }
 }
 
-/// One revision: its number (marked when current), who and when, its own change, and Restore
-/// on a revision that is not current. Returns the revision to restore when asked.
+/// What a row asks for.
+enum RowAction {
+    None,
+    Restore(u64),
+    RollBackSet(String),
+}
+
+/// One revision: its number (marked when current), who and when, its own change, Restore on
+/// a revision that is not current, and its change set with the way to roll it back as one.
 fn row_ui(
     ui: &mut Ui,
     row: &Row,
     current: Option<u64>,
     selected: Option<u64>,
     read_only: bool,
-) -> Option<u64> {
+) -> RowAction {
     let entry = &row.entry;
     let is_current = current == Some(entry.revision);
-    let mut restore = None;
+    let mut restore = RowAction::None;
     ui.horizontal(|ui| {
         let title = format!("revision {}", entry.revision);
         let heading = section_heading(ui, title);
@@ -223,11 +301,42 @@ fn row_ui(
                     format!("Restore revision {}", entry.revision),
                 );
                 if button.clicked() {
-                    restore = Some(entry.revision);
+                    restore = RowAction::Restore(entry.revision);
                 }
             });
         }
     });
+    if let Some(change_id) = &entry.change_id {
+        ui.horizontal(|ui| {
+            let others: Vec<&str> = row
+                .set_members
+                .iter()
+                .map(String::as_str)
+                .filter(|s| *s != entry.service)
+                .collect();
+            let with = if others.is_empty() {
+                "alone".to_owned()
+            } else {
+                format!("with {}", others.join(", "))
+            };
+            ui.label(
+                RichText::new(format!(
+                    "Part of a change set of {} service(s), {with}",
+                    row.set_members.len().max(1)
+                ))
+                .italics(),
+            );
+            let button = ui.add_enabled(!read_only, egui::Button::new("Roll back the whole set"));
+            a11y::set_name(
+                ui,
+                button.id,
+                format!("Roll back the change set of revision {}", entry.revision),
+            );
+            if button.clicked() {
+                restore = RowAction::RollBackSet(change_id.clone());
+            }
+        });
+    }
     match (&row.change, &entry.document) {
         (_, None) => {
             ui.label(RichText::new("Deleted the service.").italics());

@@ -1,5 +1,6 @@
 //! The panels of the desktop app, one file each.
 
+pub mod change_set;
 pub mod checks;
 pub mod device_controls;
 pub mod devices;

@@ -22,6 +22,8 @@ pub enum ServicesAction {
     None,
     /// Open the editor of a stored service.
     Open(String),
+    /// Open the change-set editor on these services (CONTRACT §7).
+    ChangeTogether(Vec<String>),
     /// Open the editor on a new, unsaved document.
     Create {
         /// Its name.
@@ -58,6 +60,10 @@ pub struct ServicesPanel {
     cursor: Option<String>,
     /// Focus the cursor's row at the next frame.
     focus_cursor: bool,
+    /// Services ticked for a change set.
+    pub selection: std::collections::BTreeSet<String>,
+    /// Rows can be ticked for a change set (the desktop; not the kiosk).
+    pub selectable: bool,
 }
 
 impl Default for ServicesPanel {
@@ -69,11 +75,21 @@ impl Default for ServicesPanel {
             new_service: None,
             cursor: None,
             focus_cursor: false,
+            selection: std::collections::BTreeSet::new(),
+            selectable: true,
         }
     }
 }
 
 impl ServicesPanel {
+    /// The panel, its rows tickable for a change set when `selectable`.
+    pub fn selecting(selectable: bool) -> Self {
+        Self {
+            selectable,
+            ..Self::default()
+        }
+    }
+
     /// Draws the table; `marks` are the service open in the editor and those with unsaved
     /// changes (marked in their row).
     pub fn ui(
@@ -124,6 +140,11 @@ impl ServicesPanel {
                 });
             }
         });
+        if self.selectable && !read_only {
+            self.selection_bar_ui(ui, rows, &mut action);
+        } else {
+            self.selection.clear();
+        }
         if let Some(created) = self.new_service_ui(ui, core) {
             action = created;
         }
@@ -148,6 +169,30 @@ impl ServicesPanel {
             self.table_ui(ui, &shown, (selected, unsaved), row_height, &mut action)
         });
         action
+    }
+
+    /// The ticked services and what to do with them: change them together, or clear.
+    fn selection_bar_ui(
+        &mut self,
+        ui: &mut Ui,
+        rows: &[ServiceOverview],
+        action: &mut ServicesAction,
+    ) {
+        // A service deleted meanwhile is no longer ticked.
+        self.selection
+            .retain(|name| rows.iter().any(|r| &r.service_name == name && r.configured));
+        if self.selection.is_empty() {
+            return;
+        }
+        ui.horizontal(|ui| {
+            ui.label(format!("{} selected", self.selection.len()));
+            if ui.button("Change together…").clicked() {
+                *action = ServicesAction::ChangeTogether(self.selection.iter().cloned().collect());
+            }
+            if ui.button("Clear selection").clicked() {
+                self.selection.clear();
+            }
+        });
     }
 
     fn table_ui(
@@ -229,6 +274,20 @@ impl ServicesPanel {
         let name = &service.service_name;
         match column {
             ServiceColumn::Service => {
+                if self.selectable && service.configured {
+                    let mut ticked = self.selection.contains(name);
+                    let tick = ui
+                        .push_id(("tick", name), |ui| ui.checkbox(&mut ticked, ""))
+                        .inner;
+                    a11y::set_name(ui, tick.id, format!("Select {name} for a change set"));
+                    if tick.changed() {
+                        if ticked {
+                            self.selection.insert(name.clone());
+                        } else {
+                            self.selection.remove(name);
+                        }
+                    }
+                }
                 // Keyed by the name, not the row: the same widget (and accessibility node)
                 // while rows are added or sorted around it.
                 let response = ui

@@ -85,6 +85,11 @@ pub struct SettingsPanel {
     save_error: Option<Notice>,
     /// The kiosk PIN was set here: the kiosk lock reads it again.
     pub pin_changed: bool,
+    /// The household's language, as typed.
+    household_language: String,
+    /// The admin asked to change the household's language: the app opens the change-set
+    /// editor on every service with a language (CONTRACT §7).
+    pub household_request: Option<String>,
 }
 
 impl SettingsPanel {
@@ -124,6 +129,8 @@ impl SettingsPanel {
             pin_message: None,
             save_error: None,
             pin_changed: false,
+            household_language: String::new(),
+            household_request: None,
         }
     }
 
@@ -249,6 +256,8 @@ impl SettingsPanel {
         self.fleet_ui(ui, core, runtime, read_only);
         ui.separator();
         self.safe_apply_ui(ui, core, runtime, read_only);
+        ui.separator();
+        self.household_language_ui(ui, read_only);
         ui.separator();
         section_heading(ui, "Appearance");
         ui.horizontal(|ui| {
@@ -417,6 +426,34 @@ impl SettingsPanel {
     }
 
     /// How long each save from the editor is watched before it counts as good.
+    /// One language for the whole household: every service that has a language changes as
+    /// one change set, reviewed first in the change-set editor.
+    fn household_language_ui(&mut self, ui: &mut Ui, read_only: bool) {
+        section_heading(ui, "Household language");
+        ui.label(
+            RichText::new(
+                "Speech-to-text, the LLM, text-to-speech and the voice router must speak the                  same language. Change it on all of them at once: you see every change and                  the checks before it is applied, as one change set.",
+            )
+            .weak(),
+        );
+        ui.horizontal(|ui| {
+            let label = ui.label("Language");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.household_language)
+                    .hint_text("e.g. de or en-US")
+                    .desired_width(120.0),
+            )
+            .labelled_by(label.id);
+            let ready = !read_only && !self.household_language.trim().is_empty();
+            if ui
+                .add_enabled(ready, egui::Button::new("Review the change…"))
+                .clicked()
+            {
+                self.household_request = Some(self.household_language.trim().to_owned());
+            }
+        });
+    }
+
     fn safe_apply_ui(
         &mut self,
         ui: &mut Ui,
