@@ -344,8 +344,7 @@ async fn a_followers_watched_change_is_watched_by_the_authority() {
     .await;
     let origin = Origin::new(ChangeSource::Rest, Actor::of_kind(ActorKind::Rest)).with_watch(1);
     follower
-        .config
-        .put(
+        .put_watched(
             SERVICE,
             llm_document(SERVICE, "from-the-follower"),
             origin,
@@ -357,6 +356,15 @@ async fn a_followers_watched_change_is_watched_by_the_authority() {
         !follower.safe_apply.watching(SERVICE),
         "the authority watches, not the follower"
     );
+    assert!(
+        follower.safe_apply.watch_until(SERVICE).is_some(),
+        "the follower counts the authority's watch down (its row and editor show it)"
+    );
     fleet.rolled_back("silent").await;
+    let probe = follower.clone();
+    wait_until("the follower's countdown ends with the rollback", move || {
+        probe.safe_apply.watch_until(SERVICE).is_none()
+    })
+    .await;
     follower_runtime.shutdown(&follower).await;
 }

@@ -87,6 +87,10 @@ struct Watch {
     /// The change set it belongs to: a failure of any member undoes every member.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     change_id: Option<String>,
+    /// Watched by the authority this manager follows: kept here only to count down in
+    /// `watch_until`, never judged here.
+    #[serde(skip)]
+    remote: bool,
 }
 
 /// The running watches; cheap to clone.
@@ -185,11 +189,9 @@ impl SafeApply {
         config: &ConfigService,
         change_id: Option<String>,
     ) {
-        if config.forwards() {
-            // On a follower the authority watches (the change went to it with its `watch`);
-            // watching here too would roll it back twice.
-            return;
-        }
+        // On a follower the authority watches (the change went to it with its `watch`):
+        // watching here too would roll it back twice. The watch is kept to count down only.
+        let remote = config.forwards();
         let mut watches = self.watches.lock();
         watches.remove(service);
         let switched_off = config
@@ -213,6 +215,7 @@ impl SafeApply {
                 seen_before: runtime.and_then(|r| r.last_seen),
                 acked: false,
                 change_id,
+                remote,
             },
         );
     }
@@ -227,9 +230,13 @@ impl SafeApply {
         self.watches.lock().get(service).map(|w| w.until.clone())
     }
 
-    /// True while `service` is watched.
+    /// True while `service` is watched here (on a follower the authority watches: its
+    /// countdown is only shown, see [`SafeApply::watch_until`]).
     pub fn watching(&self, service: &str) -> bool {
-        self.watches.lock().contains_key(service)
+        self.watches
+            .lock()
+            .get(service)
+            .is_some_and(|w| !w.remote)
     }
 
     /// Writes `watches.json` when the list changed since the last write. Blocking.
@@ -243,7 +250,9 @@ impl SafeApply {
         let Some(file) = &self.file else {
             return;
         };
-        let watches = self.watches.lock().clone();
+        let mut watches = self.watches.lock().clone();
+        // Only the watches judged here: a restart confirms those.
+        watches.retain(|_, w| !w.remote);
         let result = if watches.is_empty() {
             match std::fs::remove_file(file) {
                 Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
@@ -313,6 +322,16 @@ impl SafeApply {
         let mut verdicts = Vec::new();
         for (service, watch) in watches.iter_mut() {
             let current = config.get(service);
+            if watch.remote {
+                // The authority judges it; here it only counts down until it ends or the
+                // document moves (the authority's rollback, or a newer change).
+                if current.as_ref().map(|c| c.revision) != Some(watch.revision)
+                    || Instant::now() >= watch.deadline
+                {
+                    verdicts.push((service.clone(), Verdict::Ended, None));
+                }
+                continue;
+            }
             if current.as_ref().map(|c| c.revision) != Some(watch.revision) {
                 // A newer change ended it.
                 verdicts.push((service.clone(), Verdict::Ended, watch.change_id.clone()));

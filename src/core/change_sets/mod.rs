@@ -359,6 +359,19 @@ impl ChangeSets {
         };
         if let Ok(answer) = serde_json::from_value::<ChangeSetAnswer>(body.clone()) {
             self.mirrored(&services, &before).await;
+            // The authority watches the set; here its countdown is shown.
+            let members: Vec<undo::Member> = services
+                .iter()
+                .filter_map(|s| Some((s.clone(), self.config.get(s)?.revision)))
+                .collect();
+            let watch = request.watch.unwrap_or(self.default_watch);
+            self.safe_apply.start_set(
+                &answer.change_id,
+                &members,
+                watch,
+                &self.health,
+                &self.config,
+            );
             return Ok(answer);
         }
         Err(refusal_from_wire(&body))
