@@ -141,5 +141,70 @@ fn safe_apply(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, validation, handler, kiosk_pin, safe_apply);
+/// Twenty services changed: as one change set (validated, checked across services on the
+/// fleet as it would be, one commit) against twenty plain PUTs (twenty commits, each waited
+/// for in turn, as a client changing them one by one does).
+fn change_set(c: &mut Criterion) {
+    use alicia_config_manager::core::change_sets::ChangeSetRequest;
+    use alicia_config_manager::core::config::{ChangeSource, Origin, Precondition};
+    const MEMBERS: usize = 20;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let broker = support::TestBroker::embedded();
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let (core, _core_runtime) =
+        runtime.block_on(support::start_core(dir.path(), broker.port, |_| {}));
+    let documents = |n: u64| -> Vec<serde_json::Value> {
+        (0..MEMBERS)
+            .map(|i| {
+                support::llm(&format!("llm-{i}"))
+                    .ip(&format!("10.0.0.{i}"))
+                    .model(&format!("model-{n}"))
+                    .build()
+            })
+            .collect()
+    };
+    let mut group = c.benchmark_group("twenty services changed");
+    group.sample_size(20);
+    let mut n = 0u64;
+    group.bench_function("20 plain PUTs", |b| {
+        b.iter(|| {
+            n += 1;
+            for (i, document) in documents(n).into_iter().enumerate() {
+                runtime
+                    .block_on(core.config.put(
+                        &format!("llm-{i}"),
+                        document,
+                        ChangeSource::Rest,
+                        Precondition::None,
+                    ))
+                    .expect("stored");
+            }
+        })
+    });
+    group.bench_function("one change set of 20", |b| {
+        b.iter(|| {
+            n += 1;
+            let request = ChangeSetRequest {
+                documents: documents(n),
+                watch: Some(0),
+                allow_warnings: false,
+            };
+            runtime
+                .block_on(
+                    core.changes
+                        .apply(request, Origin::from(ChangeSource::Rest)),
+                )
+                .expect("stored");
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches, validation, handler, kiosk_pin, safe_apply, change_set
+);
 criterion_main!(benches);

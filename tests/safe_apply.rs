@@ -362,9 +362,10 @@ async fn a_followers_watched_change_is_watched_by_the_authority() {
     );
     fleet.rolled_back("silent").await;
     let probe = follower.clone();
-    wait_until("the follower's countdown ends with the rollback", move || {
-        probe.safe_apply.watch_until(SERVICE).is_none()
-    })
+    wait_until(
+        "the follower's countdown ends with the rollback",
+        move || probe.safe_apply.watch_until(SERVICE).is_none(),
+    )
     .await;
     follower_runtime.shutdown(&follower).await;
 }

@@ -233,10 +233,7 @@ impl SafeApply {
     /// True while `service` is watched here (on a follower the authority watches: its
     /// countdown is only shown, see [`SafeApply::watch_until`]).
     pub fn watching(&self, service: &str) -> bool {
-        self.watches
-            .lock()
-            .get(service)
-            .is_some_and(|w| !w.remote)
+        self.watches.lock().get(service).is_some_and(|w| !w.remote)
     }
 
     /// Writes `watches.json` when the list changed since the last write. Blocking.
