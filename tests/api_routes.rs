@@ -772,6 +772,8 @@ async fn the_openapi_document_lists_every_route_and_describes_real_answers() {
         "DELETE /api/config/{service}",
         "GET /api/config/{service}/history",
         "POST /api/config/{service}/rollback",
+        "POST /api/config/changes",
+        "POST /api/config/changes/{change_id}/rollback",
         "GET /api/config/{service}/schema",
         "POST /api/config/{service}/schema/accept",
         "GET /api/devices",

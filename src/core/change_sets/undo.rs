@@ -2,22 +2,18 @@
 //! stored again, and a member the set created deleted — by an admin
 //! (`POST /api/config/changes/{id}/rollback`) or by safe apply when a watched member fails.
 
-use crate::core::config::{Change, ConfigError, ConfigService, HistoryEntry, Precondition};
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use crate::core::config::{Change, ConfigError, ConfigService, Precondition};
+use std::collections::HashSet;
 
 /// A member of a stored set: its service and the revision the set gave it.
 pub type Member = (String, u64);
 
 /// The members of the set `change_id` in the retained history, in service-name order.
 pub fn members_of(config: &ConfigService, change_id: &str) -> Vec<Member> {
-    let entries: Vec<Arc<HistoryEntry>> = config.all_history();
-    let members: BTreeMap<String, u64> = entries
-        .iter()
-        .filter(|entry| entry.change_id.as_deref() == Some(change_id))
-        .map(|entry| (entry.service.clone(), entry.revision))
-        .collect();
-    members.into_iter().collect()
+    config
+        .change_set_members(&HashSet::from([change_id]))
+        .remove(change_id)
+        .unwrap_or_default()
 }
 
 /// The members changed since the set (another revision now, or deleted).

@@ -153,6 +153,34 @@ impl ConfigService {
         entries
     }
 
+    /// The members (service, revision) of each change set in `ids`, from the retained
+    /// history, in service-name order; one pass over the history, nothing cloned but them.
+    pub fn change_set_members(
+        &self,
+        ids: &std::collections::HashSet<&str>,
+    ) -> std::collections::HashMap<String, Vec<(String, u64)>> {
+        let mut members: std::collections::HashMap<String, Vec<(String, u64)>> = Default::default();
+        if ids.is_empty() {
+            return members;
+        }
+        for entries in self.shared.history.read().values() {
+            for entry in entries {
+                if let Some(id) = entry.change_id.as_deref()
+                    && ids.contains(id)
+                {
+                    members
+                        .entry(id.to_owned())
+                        .or_default()
+                        .push((entry.service.clone(), entry.revision));
+                }
+            }
+        }
+        for list in members.values_mut() {
+            list.sort();
+        }
+        members
+    }
+
     /// The settings schema enforced for a service, if any (CONTRACT §9).
     pub fn settings_schema(&self, service: &str) -> Option<SettingsSchema> {
         self.shared

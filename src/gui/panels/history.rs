@@ -8,7 +8,6 @@
 
 use crate::core::Core;
 use crate::core::change_sets::ChangeSetAnswer;
-use crate::core::change_sets::undo::members_of;
 use crate::core::config::{
     Actor, Committed, ConfigError, Difference, HistoryEntry, diff, mask_differences,
 };
@@ -71,7 +70,11 @@ impl HistoryPanel {
         }
         let entries = core.config.history(service);
         let secrets = core.config.secret_pointers(service);
-        let mut sets: std::collections::HashMap<String, Vec<String>> = Default::default();
+        let ids: std::collections::HashSet<&str> = entries
+            .iter()
+            .filter_map(|e| e.change_id.as_deref())
+            .collect();
+        let sets = core.config.change_set_members(&ids);
         let rows = entries
             .iter()
             .enumerate()
@@ -85,17 +88,9 @@ impl HistoryPanel {
                 });
                 let set_members = entry
                     .change_id
-                    .as_ref()
-                    .map(|id| {
-                        sets.entry(id.clone())
-                            .or_insert_with(|| {
-                                members_of(&core.config, id)
-                                    .into_iter()
-                                    .map(|(service, _)| service)
-                                    .collect()
-                            })
-                            .clone()
-                    })
+                    .as_deref()
+                    .and_then(|id| sets.get(id))
+                    .map(|members| members.iter().map(|(service, _)| service.clone()).collect())
                     .unwrap_or_default();
                 Row {
                     entry: Arc::clone(entry),
