@@ -112,8 +112,10 @@ impl Queue {
         Some(("mqtt:message", payload))
     }
 
-    /// Queues a message, dropping the oldest ones (and counting them) past the limits.
-    fn push_mqtt(&mut self, payload: Payload) {
+    /// Queues a message, dropping the oldest ones (and counting them) past the limits;
+    /// returns how many it dropped.
+    fn push_mqtt(&mut self, payload: Payload) -> u64 {
+        let before = self.dropped;
         self.mqtt_bytes += payload.get().len();
         self.mqtt.push_back(payload);
         while self.mqtt.len() > MQTT_QUEUE_LIMIT
@@ -125,6 +127,7 @@ impl Queue {
             self.mqtt_bytes -= oldest.get().len();
             self.dropped += 1;
         }
+        self.dropped - before
     }
 
     fn push_front(&mut self, event: &'static str, payload: Payload) {
@@ -229,7 +232,11 @@ async fn on_connect(socket: SocketRef, State(hub): State<LiveHub>) {
         queue.config = Some(hub.inner.config_snapshot());
         queue.devices = Some(hub.inner.devices_snapshot());
     }
-    hub.inner.clients().insert(socket.id, Arc::clone(&client));
+    {
+        let mut clients = hub.inner.clients();
+        clients.insert(socket.id, Arc::clone(&client));
+        hub.inner.core.metrics.set_socketio_clients(clients.len());
+    }
     tracing::info!(
         sid = %socket.id,
         address = %peer_of(&socket),
@@ -238,7 +245,12 @@ async fn on_connect(socket: SocketRef, State(hub): State<LiveHub>) {
     );
     socket.on_disconnect(
         async |socket: SocketRef, reason: DisconnectReason, State(hub): State<LiveHub>| {
-            let gone = hub.inner.clients().remove(&socket.id);
+            let gone = {
+                let mut clients = hub.inner.clients();
+                let gone = clients.remove(&socket.id);
+                hub.inner.core.metrics.set_socketio_clients(clients.len());
+                gone
+            };
             if let Some(client) = gone {
                 client.disconnected();
             }
@@ -314,7 +326,11 @@ impl Hub {
     }
 
     fn push_mqtt(&self, payload: &Payload) {
-        self.each_client(|queue| queue.push_mqtt(Arc::clone(payload)));
+        let mut dropped = 0;
+        self.each_client(|queue| dropped += queue.push_mqtt(Arc::clone(payload)));
+        if dropped > 0 {
+            self.core.metrics.socketio_dropped(dropped);
+        }
     }
 
     fn push_control(&self, event: &'static str, payload: &Payload) {

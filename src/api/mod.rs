@@ -12,6 +12,7 @@ pub mod errors;
 pub mod hosts;
 pub mod listener;
 pub mod live;
+pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod security;
@@ -104,10 +105,12 @@ pub fn router(core: Core, settings: &ApiSettings) -> Router {
                     .put(routes::changes::put_reserved)
                     .delete(routes::changes::delete_reserved),
             )
-            .with_state(state),
+            // Prometheus text, not JSON: outside the OpenAPI document (CONTRACT §8).
+            .route("/metrics", axum::routing::get(metrics::metrics))
+            .with_state(state.clone()),
     );
     let guarded = guard_routes(api, settings).layer(live_layer);
-    wrap(guarded, settings, development)
+    wrap(guarded, settings, development).layer(from_fn_with_state(state.core, metrics::record))
 }
 
 /// The access rule these settings ask for.

@@ -20,6 +20,7 @@ pub mod kiosk_pin;
 pub mod lan;
 pub mod limits;
 pub mod messages;
+pub mod metrics;
 pub mod mqtt;
 pub mod overview;
 pub mod random;
@@ -88,6 +89,8 @@ pub struct Core {
     pub safe_apply: safe_apply::SafeApply,
     /// Several services changed as one (CONTRACT §7).
     pub changes: change_sets::ChangeSets,
+    /// Prometheus metrics (CONTRACT §8): this core's own registry.
+    pub metrics: Arc<metrics::Metrics>,
     documents_json: documents_json::DocumentsJson,
     started: Instant,
 }
@@ -231,6 +234,7 @@ impl Core {
             fleet,
             safe_apply,
             changes,
+            metrics: Arc::new(metrics::Metrics::new()),
             documents_json: documents_json::DocumentsJson::default(),
             started: Instant::now(),
         };

@@ -46,6 +46,8 @@ pub(super) struct Shared {
     pub(super) events: EventBus,
     pub(super) history_limit: usize,
     pub(super) accepting: AtomicBool,
+    /// Changes stored since start, by the channel they came by (for `/metrics`).
+    pub(super) stored_by_source: Mutex<std::collections::BTreeMap<ChangeSource, u64>>,
     remote: OnceLock<Arc<dyn Remote>>,
 }
 
@@ -78,6 +80,7 @@ impl ConfigService {
             events,
             history_limit: history_limit.max(1),
             accepting: AtomicBool::new(true),
+            stored_by_source: Mutex::default(),
             remote: OnceLock::new(),
         });
         let (requests, receiver) = mpsc::channel(QUEUE_CAPACITY);
@@ -108,6 +111,11 @@ impl ConfigService {
     /// Watches the documents: wakes on every committed batch.
     pub fn watch(&self) -> watch::Receiver<Arc<Snapshot>> {
         self.shared.snapshot.subscribe()
+    }
+
+    /// Changes stored since start, by the channel they came by.
+    pub fn stored_by_source(&self) -> std::collections::BTreeMap<ChangeSource, u64> {
+        self.shared.stored_by_source.lock().clone()
     }
 
     /// One service's document.

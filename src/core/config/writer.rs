@@ -522,6 +522,12 @@ impl ConfigWriter {
 
     /// Logs a stored change and tells every face about it; returns the caller's answer.
     fn announce(&self, entry: HistoryEntry, created: bool, what: &str) -> Committed {
+        *self
+            .shared
+            .stored_by_source
+            .lock()
+            .entry(entry.source)
+            .or_default() += 1;
         tracing::info!(
             service = entry.service,
             revision = entry.revision,
