@@ -134,6 +134,17 @@ pub struct Cli {
         value_parser = clap::value_parser!(u64).range(0..=600))]
     pub safe_apply_secs: Option<u64>,
 
+    /// Publish Home Assistant MQTT discovery: each service becomes a device in Home Assistant
+    /// (a problem sensor, its config state, an enabled switch) [default: off].
+    #[arg(long, env = "ALICIA_HA_DISCOVERY", value_name = "ON",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        num_args = 0..=1, default_missing_value = "true")]
+    pub ha_discovery: Option<bool>,
+
+    /// Home Assistant's MQTT discovery prefix [default: homeassistant].
+    #[arg(long, env = "ALICIA_HA_PREFIX", value_name = "PREFIX")]
+    pub ha_prefix: Option<String>,
+
     /// Seconds a device may stay silent (no state, no availability) before it shows
     /// `stale` [default: 600].
     #[arg(long, env = "ALICIA_DEVICE_STALE_SECS", value_name = "SECS")]
@@ -332,6 +343,8 @@ impl Cli {
             command_timeout_secs: self.command_timeout_secs,
             safe_apply_secs: self.safe_apply_secs,
             device_stale_secs: self.device_stale_secs,
+            ha_discovery: self.ha_discovery,
+            ha_prefix: self.ha_prefix.clone(),
             device_expire_days: self.device_expire_days,
             api_port: self.port,
             api_bind: self.api_bind,

@@ -147,11 +147,12 @@ async fn the_docker_health_check_fails_while_the_broker_is_down() {
 }
 
 /// The logins of the README's Mosquitto example, with their passwords.
-const LOGINS: [(&str, &str); 4] = [
+const LOGINS: [(&str, &str); 5] = [
     ("alicia-manager", "manager-password"),
     ("alicia-admin", "admin-password"),
     ("whisper-service", "whisper-password"),
     ("lamp-1", "lamp-password"),
+    ("homeassistant", "homeassistant-password"),
 ];
 
 /// Mosquitto run with `packaging/mosquitto/alicia.conf` and `alicia.acl` as shipped, on a free
@@ -194,7 +195,8 @@ async fn the_readme_mosquitto_example_lets_each_login_write_only_its_own_topics(
     let manager = Headless::start_with(Some(broker.port), &[], &http, |command| {
         command
             .env("MQTT_USERNAME", LOGINS[0].0)
-            .env("MQTT_PASSWORD", LOGINS[0].1);
+            .env("MQTT_PASSWORD", LOGINS[0].1)
+            .env("ALICIA_HA_DISCOVERY", "1");
     })
     .await;
     let wait = |what: &'static str, check: Box<dyn Fn(&serde_json::Value) -> bool>, path| {
@@ -348,4 +350,37 @@ async fn the_readme_mosquitto_example_lets_each_login_write_only_its_own_topics(
     assert!(!devices.to_string().contains("lamp-2"), "{devices}");
     let document = manager.get(&http, "/api/config/whisper-service").await;
     assert_eq!(document["config"]["language"], "fr");
+
+    // Home Assistant's login reads the discovery the manager may write, and switches a
+    // service off; writing a config topic itself is refused.
+    let mut home_assistant =
+        support::TestClient::connect_as(broker.port, LOGINS[4].0, LOGINS[4].1).await;
+    home_assistant.subscribe("homeassistant/#").await;
+    home_assistant
+        .expect("the discovery config of whisper-service's switch", |p| {
+            p.topic == "homeassistant/switch/alicia_whisper-service/enabled/config"
+        })
+        .await;
+    home_assistant
+        .publish_json(
+            "alicia/config/whisper-service",
+            &serde_json::json!({}),
+            true,
+        )
+        .await;
+    home_assistant
+        .publish(
+            "alicia/ha/whisper-service/enabled/set",
+            b"OFF".to_vec(),
+            false,
+        )
+        .await;
+    wait(
+        "Home Assistant switched the service off",
+        Box::new(|document| document["enabled"] == false),
+        "/api/config/whisper-service",
+    )
+    .await;
+    let system = manager.get(&http, "/api/system").await;
+    assert_eq!(system["mqtt"]["messages_invalid"], 0, "{system}");
 }

@@ -15,6 +15,7 @@ pub mod documents_json;
 pub mod events;
 pub mod fleet;
 pub mod fsutil;
+pub mod ha;
 pub mod health;
 pub mod kiosk_pin;
 pub mod lan;
@@ -91,6 +92,8 @@ pub struct Core {
     pub changes: change_sets::ChangeSets,
     /// Prometheus metrics (CONTRACT §8): this core's own registry.
     pub metrics: Arc<metrics::Metrics>,
+    /// Home Assistant MQTT discovery (CONTRACT §8).
+    pub ha: ha::HomeAssistant,
     documents_json: documents_json::DocumentsJson,
     started: Instant,
 }
@@ -220,6 +223,11 @@ impl Core {
             settings.safe_apply_secs,
         )
         .with_remote(remote.clone());
+        let ha = ha::HomeAssistant::new(
+            settings.ha_discovery,
+            &settings.ha_prefix,
+            &settings.config_dir,
+        );
         let core = Core {
             settings_file: SettingsStore::new(settings.settings_file()),
             settings,
@@ -235,6 +243,7 @@ impl Core {
             safe_apply,
             changes,
             metrics: Arc::new(metrics::Metrics::new()),
+            ha,
             documents_json: documents_json::DocumentsJson::default(),
             started: Instant::now(),
         };
@@ -248,7 +257,8 @@ impl Core {
                     core.health.clone(),
                     core.settings.safe_apply_secs,
                 )
-                .with_change_sets(core.changes.clone());
+                .with_change_sets(core.changes.clone())
+                .with_home_assistant(core.ha.clone());
         let runtime = CoreRuntime {
             writer: tokio::spawn(writer.run()),
             connection: tokio::spawn(connection.run(shutdown_rx.clone())),
@@ -272,6 +282,7 @@ impl Core {
                     core.events.clone(),
                     shutdown_rx.clone(),
                 )),
+                tokio::spawn(ha::run_publisher(core.clone(), shutdown_rx.clone())),
                 tokio::spawn(run_health_sweeper(core.clone(), shutdown_rx)),
             ],
             shutdown,

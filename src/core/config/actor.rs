@@ -70,6 +70,7 @@ impl From<ChangeSource> for ActorKind {
             ChangeSource::Gui => Self::Gui,
             ChangeSource::Rest => Self::Rest,
             ChangeSource::Mqtt => Self::Mqtt,
+            ChangeSource::Ha => Self::Ha,
             ChangeSource::Discovery => Self::Discovery,
             ChangeSource::Import => Self::Import,
             ChangeSource::Rollback => Self::Rollback,

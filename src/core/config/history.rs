@@ -39,6 +39,8 @@ pub enum ChangeSource {
     Rest,
     /// An MQTT `alicia/config/<service>/set` request.
     Mqtt,
+    /// Home Assistant's switch (CONTRACT §8).
+    Ha,
     /// Built from a service's discovery announcement.
     Discovery,
     /// Read from a file: an import, a restore, or an edit made to `config.json` by hand.
@@ -54,6 +56,7 @@ impl ChangeSource {
             Self::Gui => "gui",
             Self::Rest => "rest",
             Self::Mqtt => "mqtt",
+            Self::Ha => "ha",
             Self::Discovery => "discovery",
             Self::Import => "import",
             Self::Rollback => "rollback",

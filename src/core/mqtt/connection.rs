@@ -16,6 +16,7 @@ use crate::core::config::{
 use crate::core::events::{CoreEvent, EventBus};
 use crate::core::fleet::Role;
 use crate::core::fleet::remote::RemoteEdits;
+use crate::core::ha::HomeAssistant;
 use crate::core::health::HealthRegistry;
 use crate::core::safe_apply::SafeApply;
 use rumqttc::{ConnectionError, Event, EventLoop, LastWill, Outgoing, Packet, QoS};
@@ -78,6 +79,8 @@ pub struct ConnectionTask {
     safe_apply: Option<(SafeApply, HealthRegistry, u64)>,
     /// Where followers' change sets are decided (CONTRACT §7).
     change_sets: Option<ChangeSets>,
+    /// Home Assistant's switch commands (CONTRACT §8).
+    home_assistant: Option<HomeAssistant>,
     /// The role the Last Will was set for.
     will_role: Role,
 }
@@ -101,6 +104,7 @@ impl ConnectionTask {
             remote: None,
             safe_apply: None,
             change_sets: None,
+            home_assistant: None,
             will_role,
         }
     }
@@ -125,6 +129,12 @@ impl ConnectionTask {
     /// Answers followers' change sets from `system/changes/set`.
     pub fn with_change_sets(mut self, change_sets: ChangeSets) -> Self {
         self.change_sets = Some(change_sets);
+        self
+    }
+
+    /// Takes Home Assistant's switch commands while its discovery is on.
+    pub fn with_home_assistant(mut self, home_assistant: HomeAssistant) -> Self {
+        self.home_assistant = Some(home_assistant);
         self
     }
 
@@ -276,6 +286,21 @@ impl ConnectionTask {
     fn execute(&mut self, action: Action) {
         match action {
             Action::SubmitSet { service, request } => self.submit_set(service, request),
+            Action::HaSwitch { service, on } => {
+                let Some(ha) = self.home_assistant.clone().filter(HomeAssistant::enabled) else {
+                    tracing::debug!(service, "a Home Assistant command while discovery is off: ignored");
+                    return;
+                };
+                let config = self.config.clone();
+                tokio::spawn(async move {
+                    match ha.switch(&config, &service, on).await {
+                        Ok(()) => tracing::info!(service, on, "Home Assistant switched the service"),
+                        Err(error) => {
+                            tracing::warn!(service, on, %error, "Home Assistant's switch command was refused")
+                        }
+                    }
+                });
+            }
             Action::SubmitChangeSet { request } => {
                 if let Some(change_sets) = self.change_sets.clone() {
                     let mqtt = self.mqtt.clone();

@@ -64,6 +64,13 @@ pub enum Action {
         /// The request (document, base, actor).
         request: SetRequest,
     },
+    /// Home Assistant switched a service on or off (CONTRACT §8).
+    HaSwitch {
+        /// The service it is about, by name.
+        service: String,
+        /// On or off.
+        on: bool,
+    },
     /// Answer a follower's change set (CONTRACT §7) on its result topic.
     SubmitChangeSet {
         /// The request as it arrived.
@@ -523,6 +530,10 @@ impl MessageHandler {
                 }];
             }
             Inbound::ConfigSet { .. } | Inbound::ChangeSetRequest { .. } if self.is_follower() => {}
+            Inbound::HaSwitch { .. } if self.is_follower() => {}
+            Inbound::HaSwitch { service, on } => {
+                return vec![Action::HaSwitch { service, on }];
+            }
             Inbound::ChangeSetRequest { request } => {
                 return vec![Action::SubmitChangeSet { request }];
             }
@@ -584,6 +595,7 @@ impl MessageHandler {
                 }
             }
             Inbound::Config { .. }
+            | Inbound::HaState
             | Inbound::ConfigError { .. }
             | Inbound::DeviceCommand { .. }
             | Inbound::DiscoveryRequest => {}

@@ -107,6 +107,15 @@ pub enum Inbound {
         /// The REST answer's body, or `{"error", "details"}`.
         body: Arc<Value>,
     },
+    /// Home Assistant switched a service on or off (CONTRACT §8).
+    HaSwitch {
+        /// The service it is about, by name.
+        service: String,
+        /// `ON` (true) or `OFF`.
+        on: bool,
+    },
+    /// A state this manager published for Home Assistant (nothing to do).
+    HaState,
     /// A device's answer to a command.
     CommandResult {
         /// The device.
@@ -260,6 +269,16 @@ fn understand(kind: TopicKind<'_>, payload: &[u8], json: Json) -> Result<Inbound
             })
         }
         TopicKind::DeviceCommand(id) => Ok(Inbound::DeviceCommand { id: device_id(id)? }),
+        TopicKind::HaCommand(service) => {
+            let service = service_name(service)?;
+            let on = match payload {
+                b"ON" => true,
+                b"OFF" => false,
+                _ => return Err("a switch command must be ON or OFF".to_owned()),
+            };
+            Ok(Inbound::HaSwitch { service, on })
+        }
+        TopicKind::HaState => Ok(Inbound::HaState),
         TopicKind::ChangesSet => {
             let request = required_json(json)?;
             if !request.is_object() {

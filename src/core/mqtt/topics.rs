@@ -45,6 +45,10 @@ pub enum TopicKind<'a> {
     ChangesSet,
     /// `system/changes/result/<request_id>`: the authority's answer to a change set.
     ChangesResult(&'a str),
+    /// `ha/<service>/enabled/set`: Home Assistant switches a service (CONTRACT §8).
+    HaCommand(&'a str),
+    /// `ha/…` otherwise: a state this manager publishes for Home Assistant.
+    HaState,
 }
 
 impl Topics {
@@ -62,8 +66,9 @@ impl Topics {
 
     /// The filters the manager subscribes to: the seed's four, then change sets and their
     /// answers (CONTRACT §7: the authority takes sets, a follower hears their answers, and a
-    /// manager can hold either role in turn).
-    pub fn subscriptions(&self) -> [String; 6] {
+    /// manager can hold either role in turn), then Home Assistant's switch commands (§8;
+    /// ignored while discovery is off).
+    pub fn subscriptions(&self) -> [String; 7] {
         let p = &self.prefix;
         [
             format!("{p}/system/health/#"),
@@ -72,6 +77,7 @@ impl Topics {
             format!("{p}/device/#"),
             format!("{p}/system/changes/set"),
             format!("{p}/system/changes/result/+"),
+            format!("{p}/ha/+/enabled/set"),
         ]
     }
 
@@ -152,7 +158,8 @@ impl Topics {
 
     /// True for a topic only the manager writes (CONTRACT §6): its presence (and its
     /// followers'), `config/<service>`, `config/<service>/error` and `config/<service>/schema`,
-    /// and `system/changes/result/…`. Anyone may write `config/<service>/set`.
+    /// `system/changes/result/…`, and the states it publishes for Home Assistant under `ha/`
+    /// (§8). Anyone may write `config/<service>/set` and `ha/<service>/enabled/set`.
     pub fn is_owned_by_manager(&self, topic: &str) -> bool {
         match self.classify(topic) {
             Some(
@@ -160,7 +167,8 @@ impl Topics {
                 | TopicKind::ConfigError(_)
                 | TopicKind::ConfigSchema(_)
                 | TopicKind::FollowerPresence(_)
-                | TopicKind::ChangesResult(_),
+                | TopicKind::ChangesResult(_)
+                | TopicKind::HaState,
             ) => true,
             Some(TopicKind::Health(service)) => service == MANAGER_SERVICE_NAME,
             Some(_) => false,
@@ -194,6 +202,8 @@ impl Topics {
             ["system", "discovery", "request"] => TopicKind::DiscoveryRequest,
             ["system", "changes", "set"] => TopicKind::ChangesSet,
             ["system", "changes", "result", id] => TopicKind::ChangesResult(id),
+            ["ha", service, "enabled", "set"] => TopicKind::HaCommand(service),
+            ["ha", ..] => TopicKind::HaState,
             ["system", "discovery", service] => TopicKind::Discovery(service),
             ["config", service] => TopicKind::Config(service),
             ["config", service, "set"] => TopicKind::ConfigSet(service),

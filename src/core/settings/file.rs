@@ -52,6 +52,12 @@ pub struct SettingsFile {
     /// Seconds a silent device takes to turn stale.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_stale_secs: Option<u64>,
+    /// Publish Home Assistant MQTT discovery.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ha_discovery: Option<bool>,
+    /// Home Assistant's discovery prefix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ha_prefix: Option<String>,
     /// Days a silent device takes to be forgotten.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_expire_days: Option<f64>,

@@ -50,6 +50,8 @@ pub const DEFAULT_RATE_LIMIT_MAX: u32 = 100;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 /// The seed's rate-limit window: 15 minutes.
 pub const DEFAULT_RATE_LIMIT_WINDOW_MS: u64 = 900_000;
+/// Home Assistant's MQTT discovery prefix unless `ALICIA_HA_PREFIX` says otherwise.
+pub const DEFAULT_HA_PREFIX: &str = "homeassistant";
 /// The settings file's name inside the config folder.
 pub const SETTINGS_FILE_NAME: &str = "settings.json";
 
@@ -127,6 +129,11 @@ pub struct Settings {
     pub safe_apply_secs: u64,
     /// Seconds a silent device takes to turn stale (`ALICIA_DEVICE_STALE_SECS`, CONTRACT §9).
     pub device_stale_secs: u64,
+    /// Publish Home Assistant MQTT discovery (`ALICIA_HA_DISCOVERY`, CONTRACT §8; off by
+    /// default). The desktop app's Settings turn it on and off while running too.
+    pub ha_discovery: bool,
+    /// Home Assistant's discovery prefix (`ALICIA_HA_PREFIX`, default `homeassistant`).
+    pub ha_prefix: String,
     /// Days a silent device takes to be forgotten (`ALICIA_DEVICE_EXPIRE_DAYS`, CONTRACT §9).
     pub device_expire_days: f64,
     /// The REST server.
@@ -185,6 +192,10 @@ pub struct Overrides {
     pub safe_apply_secs: Option<u64>,
     /// `ALICIA_DEVICE_STALE_SECS`.
     pub device_stale_secs: Option<u64>,
+    /// `ALICIA_HA_DISCOVERY`.
+    pub ha_discovery: Option<bool>,
+    /// `ALICIA_HA_PREFIX`.
+    pub ha_prefix: Option<String>,
     /// `ALICIA_DEVICE_EXPIRE_DAYS`.
     pub device_expire_days: Option<f64>,
     /// `--port` / `PORT`.
@@ -265,6 +276,17 @@ pub fn resolve(
             "topic prefix {topic_prefix:?} must be non-empty and free of + and #"
         )));
     }
+    let ha_prefix = overrides
+        .ha_prefix
+        .clone()
+        .or_else(|| file.ha_prefix.clone())
+        .unwrap_or_else(|| DEFAULT_HA_PREFIX.to_owned());
+    let ha_prefix = ha_prefix.trim_matches('/').to_owned();
+    if ha_prefix.is_empty() || crate::core::mqtt::topics::has_wildcard(&ha_prefix) {
+        return Err(SettingsError::Invalid(format!(
+            "Home Assistant prefix {ha_prefix:?} must be non-empty and free of + and #"
+        )));
+    }
     let embedded_broker_bind = overrides
         .broker_bind
         .or(file.embedded_broker_bind)
@@ -326,6 +348,11 @@ pub fn resolve(
                 .unwrap_or(0),
         )
         .map_err(|e| SettingsError::Invalid(format!("safe_apply_secs: {e}")))?,
+        ha_discovery: overrides
+            .ha_discovery
+            .or(file.ha_discovery)
+            .unwrap_or(false),
+        ha_prefix,
         device_stale_secs: overrides
             .device_stale_secs
             .or(file.device_stale_secs)

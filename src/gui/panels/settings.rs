@@ -259,6 +259,8 @@ impl SettingsPanel {
         ui.separator();
         self.household_language_ui(ui, read_only);
         ui.separator();
+        self.home_assistant_ui(ui, core, runtime, read_only);
+        ui.separator();
         section_heading(ui, "Appearance");
         ui.horizontal(|ui| {
             let mut chosen = self.theme;
@@ -452,6 +454,36 @@ impl SettingsPanel {
                 self.household_request = Some(self.household_language.trim().to_owned());
             }
         });
+    }
+
+    /// Home Assistant MQTT discovery, on and off while running (and kept for the next start).
+    fn home_assistant_ui(
+        &mut self,
+        ui: &mut Ui,
+        core: &Core,
+        runtime: &tokio::runtime::Handle,
+        read_only: bool,
+    ) {
+        section_heading(ui, "Home Assistant");
+        ui.label(
+            RichText::new(format!(
+                "Each service appears in Home Assistant as a device — a problem sensor, its \
+                 config state and an Enabled switch — and the manager with its counts, through \
+                 MQTT discovery under \"{}\". Turning this off removes them from Home \
+                 Assistant. Only the fleet's authority publishes.",
+                core.ha.discovery_prefix()
+            ))
+            .weak(),
+        );
+        let mut on = core.ha.enabled();
+        let toggle = ui.add_enabled(
+            !read_only,
+            egui::Checkbox::new(&mut on, "Publish to Home Assistant (MQTT discovery)"),
+        );
+        if toggle.changed() {
+            core.ha.set_enabled(on);
+            self.save(core, runtime, move |f| f.ha_discovery = Some(on));
+        }
     }
 
     fn safe_apply_ui(
