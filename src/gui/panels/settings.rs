@@ -434,7 +434,9 @@ impl SettingsPanel {
         section_heading(ui, "Household language");
         ui.label(
             RichText::new(
-                "Speech-to-text, the LLM, text-to-speech and the voice router must speak the                  same language. Change it on all of them at once: you see every change and                  the checks before it is applied, as one change set.",
+                "Speech-to-text, the LLM, text-to-speech and the voice router must speak the same \
+                 language. Change it on all of them at once: you see every change and the \
+                 checks before it is applied, as one change set.",
             )
             .weak(),
         );
