@@ -212,6 +212,7 @@ fn main() {
         (Tab::Devices, "Devices"),
         (Tab::Health, "Health"),
         (Tab::Monitor, "MQTT monitor"),
+        (Tab::Monitor, "Topic tree"),
         (Tab::Services, "Editor"),
         (Tab::Services, "History"),
     ] {
@@ -225,6 +226,12 @@ fn main() {
                 window.app.show_editor_form();
             }
             "History" => window.app.show_editor_history(Some(edited.1)),
+            // The tree with its busiest branch open: thousands of device topics below it.
+            "Topic tree" => {
+                window
+                    .app
+                    .show_topic_tree(&["alicia", "alicia/device", "alicia/system"])
+            }
             _ => {}
         }
         for _ in 0..30 {

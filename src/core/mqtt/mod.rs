@@ -11,6 +11,7 @@ pub mod options;
 pub mod owned;
 pub mod payloads;
 pub mod publisher;
+pub mod retained_probe;
 pub mod schema_publisher;
 pub mod topics;
 

@@ -109,6 +109,9 @@ pub struct SettingsFile {
     /// Seconds the desktop app watches each save (CONTRACT §7; 60 when absent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gui_watch_secs: Option<u64>,
+    /// Topics the monitor's topic tree keeps at most (50,000 when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topic_tree_limit: Option<usize>,
     /// The desktop app's zoom factor.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ui_scale: Option<f32>,

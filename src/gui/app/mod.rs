@@ -14,7 +14,7 @@ use super::bridge::EventPump;
 use super::drafts::Drafts;
 use super::guard::{Guard, Leave};
 use super::kiosk::KioskLock;
-use super::models::{DeviceList, DeviceSort, MessageList, RateHistory};
+use super::models::{DeviceList, DeviceSort, MessageList, RateHistory, TopicTree};
 use super::palette::{Item, Palette};
 use super::panels::change_set::{ChangeSetOutcome, ChangeSetPanel};
 use super::panels::checks::checks_ui;
@@ -22,7 +22,7 @@ use super::panels::devices::DevicesPanel;
 use super::panels::editor::{ConfigEditor, EditorOutcome};
 use super::panels::health::{HealthAction, health_ui};
 use super::panels::history::HistoryPanel;
-use super::panels::monitor::MonitorPanel;
+use super::panels::monitor::{MonitorPanel, MonitorView};
 use super::panels::rollback_banner::{BannerAction, RolledBack, banner_ui};
 use super::panels::server::ServerPanel;
 use super::panels::services::{ServicesAction, ServicesPanel};
@@ -97,6 +97,8 @@ pub struct AliciaApp {
     pub tab: Tab,
     devices: DeviceList,
     messages: MessageList,
+    /// Every topic the monitor saw, as a tree.
+    topic_tree: TopicTree,
     services: Vec<ServiceOverview>,
     checks: Vec<Check>,
     services_dirty: bool,
@@ -164,6 +166,20 @@ impl AliciaApp {
         devices.resync(&core);
         let mut messages = MessageList::new(core.messages.capacity());
         messages.resync(&core);
+        // The tree starts from what the message ring holds, oldest first.
+        let mut topic_tree = TopicTree::new(
+            settings_file
+                .topic_tree_limit
+                .unwrap_or(crate::gui::models::topic_tree::DEFAULT_TOPIC_LIMIT),
+        );
+        for record in core
+            .messages
+            .recent(core.messages.capacity(), None)
+            .iter()
+            .rev()
+        {
+            topic_tree.push(record);
+        }
         Self {
             services,
             checks,
@@ -208,6 +224,7 @@ impl AliciaApp {
             },
             devices,
             messages,
+            topic_tree,
             pump,
             core,
             runtime,
@@ -253,6 +270,7 @@ impl AliciaApp {
         );
         let devices = &mut self.devices;
         let messages = &mut self.messages;
+        let topic_tree = &mut self.topic_tree;
         let devices_panel = &mut self.devices_panel;
         let mut services_changed = false;
         let mut connection_changed = false;
@@ -270,7 +288,10 @@ impl AliciaApp {
                 });
                 services_changed = true;
             }
-            CoreEvent::Message(record) => messages.push(record),
+            CoreEvent::Message(record) => {
+                topic_tree.push(&record);
+                messages.push(record);
+            }
             CoreEvent::DeviceUpdated(device) => devices.update(device),
             CoreEvent::DeviceRemoved { id } => devices.remove(&id),
             CoreEvent::ConfigChanged { .. }
@@ -419,8 +440,14 @@ impl AliciaApp {
             }
             Tab::Monitor => {
                 egui::CentralPanel::default().show(ui, |ui| {
-                    self.monitor
-                        .ui(ui, &self.core, &mut self.messages, read_only)
+                    self.monitor.ui(
+                        ui,
+                        &self.core,
+                        &self.runtime,
+                        &mut self.messages,
+                        &mut self.topic_tree,
+                        read_only,
+                    )
                 });
             }
             Tab::Server => {
@@ -524,6 +551,19 @@ impl AliciaApp {
         self.services_panel.selection = members.iter().cloned().collect();
         self.change_set.open(members, Some(language));
         self.tab = Tab::Services;
+    }
+
+    /// The Monitor's topic tree, with the branches of `expand` (whole topics) opened.
+    pub fn show_topic_tree(&mut self, expand: &[&str]) {
+        self.tab = Tab::Monitor;
+        self.monitor.view = MonitorView::Topics;
+        for topic in expand {
+            if let Some(node) = self.topic_tree.find(topic)
+                && !self.topic_tree.is_expanded(node)
+            {
+                self.topic_tree.toggle(node);
+            }
+        }
     }
 
     /// The Devices tab with only the devices offline.

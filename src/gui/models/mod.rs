@@ -10,7 +10,9 @@ pub mod devices;
 pub mod messages;
 pub mod natural;
 pub mod rate;
+pub mod topic_tree;
 
 pub use devices::{DeviceList, DeviceSort};
 pub use messages::MessageList;
 pub use rate::RateHistory;
+pub use topic_tree::TopicTree;

@@ -12,4 +12,5 @@ pub mod rollback_banner;
 pub mod server;
 pub mod services;
 pub mod settings;
+pub mod topic_tree;
 pub mod transfer;

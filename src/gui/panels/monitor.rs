@@ -7,7 +7,8 @@ use crate::core::Core;
 use crate::core::clock::{local_time_of_day, local_zone_name};
 use crate::core::messages::MessageRecord;
 use crate::core::mqtt::QoS;
-use crate::gui::models::MessageList;
+use crate::gui::models::{MessageList, TopicTree};
+use crate::gui::panels::topic_tree::TopicTreePanel;
 use crate::gui::widgets::a11y;
 use crate::gui::widgets::json::json_view;
 use crate::gui::widgets::notice::{Notice, notice_ui};
@@ -17,9 +18,22 @@ use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use std::sync::Arc;
 
+/// What the monitor shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MonitorView {
+    /// The messages, newest first.
+    #[default]
+    Messages,
+    /// Every topic as a tree.
+    Topics,
+}
+
 /// The monitor's own state.
 #[derive(Debug, Default)]
 pub struct MonitorPanel {
+    /// Messages or topics.
+    pub view: MonitorView,
+    tree: TopicTreePanel,
     selected: Option<Arc<MessageRecord>>,
     topic: String,
     payload: String,
@@ -30,11 +44,29 @@ pub struct MonitorPanel {
 }
 
 impl MonitorPanel {
-    /// Draws the monitor.
-    pub fn ui(&mut self, ui: &mut Ui, core: &Core, view: &mut MessageList, read_only: bool) {
+    /// Draws the monitor: the messages or the topic tree.
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        core: &Core,
+        runtime: &tokio::runtime::Handle,
+        view: &mut MessageList,
+        tree: &mut TopicTree,
+        read_only: bool,
+    ) {
         if read_only {
             // Locked: a confirmation opened before the lock is gone.
             self.confirm_retained = false;
+        }
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut self.view, MonitorView::Messages, "Messages");
+            ui.selectable_value(&mut self.view, MonitorView::Topics, "Topics");
+        });
+        if self.view == MonitorView::Topics {
+            egui::Panel::bottom("publish-form").show(ui, |ui| self.publish_ui(ui, core, read_only));
+            egui::CentralPanel::default()
+                .show(ui, |ui| self.tree.ui(ui, core, runtime, tree, read_only));
+            return;
         }
         ui.horizontal(|ui| {
             let word = if view.paused { "Resume" } else { "Pause" };
