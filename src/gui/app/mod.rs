@@ -306,7 +306,9 @@ impl AliciaApp {
         if rolled_back.is_some() {
             self.rolled_back = rolled_back;
         }
-        let retired = (self.messages.take_retired(), self.devices.take_retired());
+        let mut messages_retired = self.messages.take_retired();
+        messages_retired.extend(self.topic_tree.take_retired());
+        let retired = (messages_retired, self.devices.take_retired());
         if !retired.0.is_empty() || !retired.1.is_empty() {
             // Freed on the runtime's blocking pool, not between two frames.
             self.runtime.spawn_blocking(move || drop(retired));

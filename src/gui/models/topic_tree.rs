@@ -4,12 +4,14 @@
 //! (further new topics are counted, not kept) and [`HISTORY`] messages per leaf, shared with
 //! the message ring (the records are reference-counted, never copied).
 //!
-//! Nodes live in one arena; a level is found from its parent by one hash lookup, so a message
-//! costs a lookup per level of its topic. The rows on screen are a flat list of the expanded
-//! nodes, rebuilt only when the tree's shape, what is expanded, or the search changes.
+//! Nodes live in one arena; a level is found among its parent's children (kept sorted by name)
+//! by a binary search, without allocating, so a message costs a search per level of its topic.
+//! Messages that leave a topic's history are handed back to the caller to be freed off the UI
+//! thread. The rows on screen are a flat list of the expanded nodes, rebuilt only when the
+//! tree's shape, what is expanded, or the search changes.
 
 use crate::core::messages::MessageRecord;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -74,7 +76,6 @@ pub struct Row {
 #[derive(Debug)]
 pub struct TopicTree {
     nodes: Vec<Node>,
-    index: HashMap<(NodeId, Box<str>), NodeId>,
     topics: usize,
     limit: usize,
     /// New topics not kept because the tree was full.
@@ -85,6 +86,8 @@ pub struct TopicTree {
     rows_dirty: bool,
     searched_at: Option<Instant>,
     ticked_at: Instant,
+    /// Messages that left a history, to be freed off the UI thread.
+    retired: Vec<Arc<MessageRecord>>,
 }
 
 impl TopicTree {
@@ -103,7 +106,6 @@ impl TopicTree {
         };
         Self {
             nodes: vec![root],
-            index: HashMap::new(),
             topics: 0,
             limit: limit.max(1),
             dropped_topics: 0,
@@ -113,6 +115,7 @@ impl TopicTree {
             rows_dirty: true,
             searched_at: None,
             ticked_at: Instant::now(),
+            retired: Vec::new(),
         }
     }
 
@@ -157,8 +160,22 @@ impl TopicTree {
         }
         node.history.push_back(Arc::clone(record));
         if node.history.len() > HISTORY {
-            node.history.pop_front();
+            self.retired.extend(node.history.pop_front());
         }
+    }
+
+    /// The messages that left a topic's history since the last call, for the caller to free
+    /// elsewhere.
+    pub fn take_retired(&mut self) -> Vec<Arc<MessageRecord>> {
+        std::mem::take(&mut self.retired)
+    }
+
+    /// The child of `parent` named `name`, or where it would go.
+    fn child(&self, parent: NodeId, name: &str) -> Result<NodeId, usize> {
+        let children = &self.nodes[parent as usize].children;
+        children
+            .binary_search_by(|&c| (*self.nodes[c as usize].name).cmp(name))
+            .map(|at| children[at])
     }
 
     /// The node of `topic`, made (with its missing levels) when the tree has room for one more
@@ -169,14 +186,13 @@ impl TopicTree {
         let mut walked = 0;
         while let Some(level) = levels.next() {
             walked += level.len() + usize::from(walked > 0);
-            let found = self.index.get(&(at, Box::from(level))).copied();
-            at = match found {
-                Some(child) => child,
-                None => {
+            at = match self.child(at, level) {
+                Ok(child) => child,
+                Err(position) => {
                     if self.topics >= self.limit {
                         return None;
                     }
-                    self.add_child(at, level, &topic[..walked])
+                    self.add_child(at, position, level, &topic[..walked])
                 }
             };
             if levels.peek().is_none() {
@@ -186,7 +202,7 @@ impl TopicTree {
         Some(at)
     }
 
-    fn add_child(&mut self, parent: NodeId, name: &str, topic: &str) -> NodeId {
+    fn add_child(&mut self, parent: NodeId, position: usize, name: &str, topic: &str) -> NodeId {
         let id = self.nodes.len() as NodeId;
         self.nodes.push(Node {
             name: name.into(),
@@ -199,11 +215,7 @@ impl TopicTree {
             history: VecDeque::new(),
             retained: false,
         });
-        self.index.insert((parent, name.into()), id);
-        let nodes = &self.nodes;
-        let siblings = &nodes[parent as usize].children;
-        let at = siblings.partition_point(|&s| *nodes[s as usize].name < *name);
-        self.nodes[parent as usize].children.insert(at, id);
+        self.nodes[parent as usize].children.insert(position, id);
         self.rows_dirty = true;
         id
     }
@@ -342,7 +354,7 @@ impl TopicTree {
     pub fn find(&self, topic: &str) -> Option<NodeId> {
         let mut at = ROOT;
         for level in topic.split('/') {
-            at = *self.index.get(&(at, Box::from(level)))?;
+            at = self.child(at, level).ok()?;
         }
         Some(at)
     }
