@@ -16,6 +16,8 @@
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
+# Build settings (mimalloc commits memory as it is used: BENCHMARKS.md, "Footprint").
+COPY .cargo ./.cargo
 COPY src ./src
 COPY assets ./assets
 COPY benches ./benches
