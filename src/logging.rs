@@ -118,6 +118,20 @@ fn directives_for(level: &str) -> String {
     directives
 }
 
+/// Log lines each file's writer thread may have waiting (tracing-appender's default,
+/// 128,000, is a channel of ~3.9 MiB written through at start, per file; a household's manager
+/// logs a few lines a second, and a burst past this is dropped and counted by the appender).
+const BUFFERED_LINES: usize = 8_192;
+
+/// A file's writer on its own thread, with a buffer sized for this app.
+fn off_thread<W: std::io::Write + Send + 'static>(
+    writer: W,
+) -> (tracing_appender::non_blocking::NonBlocking, WorkerGuard) {
+    tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(BUFFERED_LINES)
+        .finish(writer)
+}
+
 /// Installs the global subscriber.
 pub fn init(settings: &LogSettings) -> Result<LogGuards, String> {
     let mut guards = Vec::new();
@@ -128,12 +142,8 @@ pub fn init(settings: &LogSettings) -> Result<LogGuards, String> {
         .with_writer(std::io::stdout)
         .with_filter(filter_for(&settings.level)?);
     let combined = match (&settings.file, &settings.dir) {
-        (Some(path), _) => Some(tracing_appender::non_blocking(open_append(path)?)),
-        (None, Some(dir)) => Some(tracing_appender::non_blocking(rolling(
-            dir,
-            "combined.log",
-            settings.rotation,
-        )?)),
+        (Some(path), _) => Some(off_thread(open_append(path)?)),
+        (None, Some(dir)) => Some(off_thread(rolling(dir, "combined.log", settings.rotation)?)),
         (None, None) => None,
     };
     let combined_filter = filter_for(&settings.level)?;
@@ -146,12 +156,8 @@ pub fn init(settings: &LogSettings) -> Result<LogGuards, String> {
             .with_filter(combined_filter)
     });
     let errors = match (&settings.error_file, &settings.dir) {
-        (Some(path), _) => Some(tracing_appender::non_blocking(open_append(path)?)),
-        (None, Some(dir)) => Some(tracing_appender::non_blocking(rolling(
-            dir,
-            "error.log",
-            settings.rotation,
-        )?)),
+        (Some(path), _) => Some(off_thread(open_append(path)?)),
+        (None, Some(dir)) => Some(off_thread(rolling(dir, "error.log", settings.rotation)?)),
         (None, None) => None,
     };
     let errors = errors.map(|(writer, guard)| {
