@@ -39,11 +39,14 @@ impl ProbeTarget {
     }
 }
 
-/// Connects, waits for the broker's answer (at most 5 s), disconnects. `Ok` says what
-/// answered; `Err` says why not, in words.
-pub async fn test_connection(target: ProbeTarget) -> Result<String, String> {
+/// Client options for a short connection of its own to `target` (a unique id named after
+/// `purpose`, its login and CA), for a probe that must not disturb the running connection.
+pub(super) async fn probe_options(
+    target: &ProbeTarget,
+    purpose: &str,
+) -> Result<MqttOptions, String> {
     let id = format!(
-        "alicia-config-manager-test-{}",
+        "alicia-config-manager-{purpose}-{}",
         crate::core::random::unique_id()
     );
     let mut options = MqttOptions::new(id, target.url.host.clone(), target.url.port);
@@ -63,6 +66,13 @@ pub async fn test_connection(target: ProbeTarget) -> Result<String, String> {
         target.url.tls,
         ca,
     );
+    Ok(options)
+}
+
+/// Connects, waits for the broker's answer (at most 5 s), disconnects. `Ok` says what
+/// answered; `Err` says why not, in words.
+pub async fn test_connection(target: ProbeTarget) -> Result<String, String> {
+    let options = probe_options(&target, "test").await?;
     let (client, mut eventloop) = AsyncClient::new(options, 10);
     let outcome = tokio::time::timeout(TEST_TIMEOUT, async {
         loop {

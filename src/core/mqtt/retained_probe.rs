@@ -3,10 +3,9 @@
 //! retained (it sends every retained message matching a new subscription at once), then
 //! leaves. The monitor's Clear retained previews exactly this list before clearing anything.
 
-use super::connection_test::ProbeTarget;
-use super::options::{ca_unreadable, secure};
+use super::connection_test::{ProbeTarget, probe_options};
 use crate::core::settings::{BrokerTarget, BrokerUrl, Settings};
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use rumqttc::{AsyncClient, Event, Packet, QoS};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -39,30 +38,10 @@ pub async fn retained_topics(
     target: ProbeTarget,
     filters: &[String],
 ) -> Result<Vec<String>, String> {
-    let id = format!(
-        "alicia-config-manager-probe-{}",
-        crate::core::random::unique_id()
-    );
-    let mut options = MqttOptions::new(id, target.url.host.clone(), target.url.port);
-    options.set_keep_alive(Duration::from_secs(10));
+    let mut options = probe_options(&target, "probe").await?;
     options.set_max_packet_size(
         crate::core::limits::MQTT_PACKET_LIMIT,
         crate::core::limits::MQTT_PACKET_LIMIT,
-    );
-    let ca = match (&target.ca_file, target.url.tls) {
-        (Some(path), true) => Some(
-            tokio::fs::read(path)
-                .await
-                .map_err(|e| ca_unreadable(path, &e))?,
-        ),
-        _ => None,
-    };
-    secure(
-        &mut options,
-        target.username.as_ref(),
-        target.password.as_ref(),
-        target.url.tls,
-        ca,
     );
     let (client, mut eventloop) = AsyncClient::new(options, 16);
     let gathered = tokio::time::timeout(PROBE_TIMEOUT, async {
