@@ -168,6 +168,8 @@ fn main() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let (core, _core_runtime) = runtime.block_on(start_core(dir.path(), broker.port, |s| {
         s.message_log_capacity = ring;
+        // The worst case for the monitor: the whole count kept, whatever it weighs.
+        s.message_log_bytes = usize::MAX;
     }));
     let mut simulator = start_simulator(broker.port, devices, rate);
 

@@ -14,8 +14,10 @@ use std::sync::Arc;
 pub const DEFAULT_MESSAGE_LOG_CAPACITY: usize = 10_000;
 /// Payload text kept per message.
 pub const PAYLOAD_TEXT_LIMIT: usize = 4096;
-/// Memory the ring may hold, roughly: a flood of large messages evicts old ones sooner.
-pub const DEFAULT_MESSAGE_LOG_BYTES: usize = 128 * 1024 * 1024;
+/// Memory the ring may hold, roughly: a flood of large messages evicts old ones sooner. A
+/// household's 10,000 device states (about 1 KiB each with their parsed JSON) fit; 10,000
+/// config documents (5 KiB each parsed) would not, and need not (issue 21).
+pub const DEFAULT_MESSAGE_LOG_BYTES: usize = 16 * 1024 * 1024;
 
 /// One MQTT message as shown (`GET /api/system/messages` shape).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]

@@ -64,6 +64,9 @@ pub struct SettingsFile {
     /// Messages kept in the message log.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_log_capacity: Option<usize>,
+    /// Memory the message log may hold, in bytes (roughly: parsed JSON included).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_log_bytes: Option<usize>,
     /// Revisions kept per service.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history_limit: Option<usize>,

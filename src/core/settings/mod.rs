@@ -30,7 +30,7 @@ use crate::core::devices::{DEFAULT_DEVICE_EXPIRE_DAYS, DEFAULT_DEVICE_STALE};
 use crate::core::fleet::RoleSetting;
 use crate::core::health::DEFAULT_HEALTH_TTL;
 use crate::core::limits::{DEFAULT_MAX_DEVICES, DEFAULT_MAX_SERVICES};
-use crate::core::messages::DEFAULT_MESSAGE_LOG_CAPACITY;
+use crate::core::messages::{DEFAULT_MESSAGE_LOG_BYTES, DEFAULT_MESSAGE_LOG_CAPACITY};
 use crate::core::mqtt::topics::DEFAULT_PREFIX;
 use crate::core::secret::Secret;
 use std::net::{IpAddr, Ipv4Addr};
@@ -114,6 +114,8 @@ pub struct Settings {
     pub health_ttl_secs: u64,
     /// Messages kept in the message log.
     pub message_log_capacity: usize,
+    /// Memory the message log may hold, in bytes (roughly).
+    pub message_log_bytes: usize,
     /// Revisions kept per service.
     pub history_limit: usize,
     /// The role asked for on a fleet of several managers (CONTRACT §5).
@@ -326,6 +328,10 @@ pub fn resolve(
             .message_log_capacity
             .unwrap_or(DEFAULT_MESSAGE_LOG_CAPACITY)
             .max(1),
+        message_log_bytes: file
+            .message_log_bytes
+            .unwrap_or(DEFAULT_MESSAGE_LOG_BYTES)
+            .max(1024),
         history_limit: file.history_limit.unwrap_or(DEFAULT_HISTORY_LIMIT).max(1),
         role: overrides.role.or(file.role).unwrap_or_default(),
         max_devices: overrides
