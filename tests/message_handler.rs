@@ -106,7 +106,8 @@ fn set_requests_become_submissions_and_unreadable_ones_refusals() {
     assert_eq!(request.base, SetBase::Unstated, "a bare document");
     let record = f.messages.recent(1, None).remove(0);
     assert_eq!(
-        record.data["config"]["api_key"], MASK,
+        record.data()["config"]["api_key"],
+        MASK,
         "the message log never holds a key"
     );
     assert!(!record.payload_text().contains("sk-1"));
@@ -146,7 +147,7 @@ fn set_requests_become_submissions_and_unreadable_ones_refusals() {
     let actor = request.actor.as_ref().unwrap();
     assert_eq!(actor.describe(), "gui ana@den on follower-1");
     let record = f.messages.recent(1, None).remove(0);
-    assert_eq!(record.data["document"]["config"]["api_key"], MASK);
+    assert_eq!(record.data()["document"]["config"]["api_key"], MASK);
     assert!(!record.payload_text().contains("sk-1"));
     for (bad, field) in [
         (json!({"document": doc}), "/base"),
@@ -301,5 +302,5 @@ fn bad_input_is_counted_recorded_and_changes_nothing() {
     let records = f.messages.recent(100, None);
     assert_eq!(records.len(), inputs.len());
     assert!(records.iter().all(|r| !r.valid && r.error.is_some()));
-    assert!(records.iter().all(|r| r.payload.len() <= 4096));
+    assert!(records.iter().all(|r| r.payload_text().len() <= 4096));
 }

@@ -10,12 +10,12 @@ use crate::core::mqtt::payloads::HealthStatus;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
-/// How many events a subscriber may fall behind before it starts missing some: 1.6 s of a
+/// How many events a subscriber may fall behind before it starts missing some: 3.3 s of a
 /// 10,000 msg/s flood. Every slot is written when the bus is made (80 bytes each), so this is
-/// resident from the start: 65,536 slots cost 5 MiB of an idle manager's memory (issue 21).
-/// The subscribers only move events into their own bounded queues, so they are never far
-/// behind: `../shared/bench/run.sh`'s 50,000-message burst is delivered whole.
-pub const EVENT_CAPACITY: usize = 16_384;
+/// resident from the start: the 65,536 slots it had cost 5 MiB of an idle manager's memory
+/// (issue 21). The subscribers only move events into their own bounded queues; at 16,384 a
+/// 20,000-message burst outran the socket.io broadcaster of a debug build on 2 busy cores.
+pub const EVENT_CAPACITY: usize = 32_768;
 
 /// Something changed in the core.
 #[derive(Debug, Clone)]

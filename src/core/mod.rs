@@ -195,7 +195,8 @@ impl Core {
         let devices = DeviceRegistry::with_limits(settings.max_devices, devices::STATE_BUDGET);
         let health = HealthRegistry::new(Duration::from_secs(settings.health_ttl_secs));
         let commands = CommandLog::new(Duration::from_secs(settings.command_timeout_secs));
-        let messages = MessageLog::with_budget(settings.message_log_capacity, settings.message_log_bytes);
+        let messages =
+            MessageLog::with_budget(settings.message_log_capacity, settings.message_log_bytes);
         let handler = MessageHandler::new(
             mqtt.topics().clone(),
             config.clone(),

@@ -4,7 +4,7 @@
 use super::ApiState;
 use crate::api::errors::{ApiError, ErrorBody, JsonBody, QueryParams};
 use crate::core::checks::Check;
-use crate::core::messages::MessageRecord;
+use crate::core::messages::{MessageRecord, MessageView};
 use crate::core::mqtt::QoS;
 use crate::core::mqtt::topics::is_valid_filter;
 use crate::core::overview::ServiceOverview;
@@ -55,7 +55,7 @@ pub struct MessagesQuery {
 /// The most recent MQTT messages, newest first (secrets masked).
 #[utoipa::path(get, path = "/api/system/messages", operation_id = "listMessages", tag = "system",
     params(MessagesQuery),
-    responses((status = 200, description = "Messages, newest first", body = Vec<MessageRecord>),
+    responses((status = 200, description = "Messages, newest first", body = Vec<MessageView>),
         (status = 400, description = "Bad topic filter", body = ErrorBody)))]
 pub async fn messages(
     State(state): State<ApiState>,

@@ -2,7 +2,7 @@
 //! registries, emit events, and name the follow-up work (config changes, replies) that the
 //! connection task carries out. Runs synchronously on the connection task: no I/O here.
 
-use super::inbound::{Inbound, Parsed, null_data, parse, presence_clock_skew};
+use super::inbound::{Inbound, Parsed, parse, presence_clock_skew};
 use super::owned::OwnedConfigs;
 use super::payloads::{Announcement, HealthReport, HealthStatus, SetRefusal, SetRequest};
 use super::topics::{MANAGER_SERVICE_NAME, TopicKind, Topics};
@@ -15,8 +15,8 @@ use crate::core::fleet::remote::RemoteEdits;
 use crate::core::fleet::state::Reaction;
 use crate::core::fleet::{Fleet, Role};
 use crate::core::health::HealthRegistry;
-use crate::core::limits::{DEFAULT_MAX_SERVICES, RING_DATA_LIMIT, human_size, payload_limit};
-use crate::core::messages::{MessageLog, MessageRecord, payload_head};
+use crate::core::limits::{DEFAULT_MAX_SERVICES, human_size, payload_limit};
+use crate::core::messages::{KeptPayload, MessageLog, MessageRecord};
 use bytes::Bytes;
 use parking_lot::Mutex;
 use serde_json::Value;
@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
 /// What the message log shows instead of a config payload that does not parse.
-pub const HIDDEN_CONFIG_TEXT: &[u8] =
-    b"(not shown: a config payload that does not parse may hold a secret)";
+pub const HIDDEN_CONFIG_TEXT: &str =
+    "(not shown: a config payload that does not parse may hold a secret)";
 
 /// Invalid messages logged per window before the log goes quiet.
 const INVALID_LOG_BURST: u32 = 5;
@@ -251,25 +251,17 @@ impl MessageHandler {
             is_json,
         } = parse(&self.topics, topic, &payload);
         let data = self.mask_settings_secrets(topic, data);
-        let shown_payload = match (self.masks(topic), is_json) {
-            (true, true) => payload_head(&Bytes::from(
-                serde_json::to_string(&*data).unwrap_or_default(),
-            )),
+        let kept = match (self.masks(topic), is_json) {
+            (true, true) => KeptPayload::value(&data),
             // A config that does not parse cannot be masked: its text may hold a key.
-            (true, false) if !payload.is_empty() => Bytes::from_static(HIDDEN_CONFIG_TEXT),
-            _ => payload_head(&payload),
-        };
-        // The ring keeps parsed JSON only of small payloads (CONTRACT §6).
-        let kept = if payload.len() <= RING_DATA_LIMIT {
-            data
-        } else {
-            null_data()
+            (true, false) if !payload.is_empty() => KeptPayload::text(HIDDEN_CONFIG_TEXT),
+            // The ring keeps `data` only of small payloads (CONTRACT §6), as their text.
+            _ => KeptPayload::payload(&payload, is_json),
         };
         let record = Arc::new(MessageRecord::new(
             topic,
             stamp.clone(),
             kept,
-            shown_payload,
             meaning.as_ref().err().cloned(),
             retained,
             payload.len(),
@@ -301,16 +293,15 @@ impl MessageHandler {
             payload.len(),
             human_size(limit)
         );
-        let shown = if self.masks(topic) {
-            Bytes::from_static(HIDDEN_CONFIG_TEXT)
+        let kept = if self.masks(topic) {
+            KeptPayload::text(HIDDEN_CONFIG_TEXT)
         } else {
-            payload_head(payload)
+            KeptPayload::payload(payload, false)
         };
         let record = Arc::new(MessageRecord::new(
             topic,
             stamp,
-            null_data(),
-            shown,
+            kept,
             Some(error.clone()),
             retained,
             payload.len(),

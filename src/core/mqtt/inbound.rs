@@ -16,11 +16,6 @@ use std::sync::{Arc, LazyLock};
 /// The `null` every non-JSON message shares.
 static NULL: LazyLock<Arc<Value>> = LazyLock::new(|| Arc::new(Value::Null));
 
-/// The shared `null` (a message's data when it has none).
-pub fn null_data() -> Arc<Value> {
-    Arc::clone(&NULL)
-}
-
 /// What a valid message means. `None` payloads are cleared retained topics.
 #[derive(Debug, Clone)]
 pub enum Inbound {

@@ -363,15 +363,14 @@ impl TopicTree {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
+    use crate::core::messages::KeptPayload;
 
     fn record(topic: &str, payload: &str, retained: bool) -> Arc<MessageRecord> {
-        let data = serde_json::from_str(payload).unwrap_or(serde_json::Value::Null);
+        let is_json = serde_json::from_str::<serde_json::Value>(payload).is_ok();
         Arc::new(MessageRecord::new(
             topic,
             "2026-11-29T10:00:00.000Z".to_owned(),
-            Arc::new(data),
-            Bytes::from(payload.to_owned()),
+            KeptPayload::payload(payload.as_bytes(), is_json),
             None,
             retained,
             payload.len(),

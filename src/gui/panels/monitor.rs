@@ -154,10 +154,10 @@ impl MonitorPanel {
                 if let Some(error) = &record.error {
                     ui.colored_label(ui.visuals().error_fg_color, format!("invalid: {error}"));
                 }
-                if record.data.is_null() {
-                    ui.label(RichText::new(record.payload_text()).monospace());
+                if record.has_data() {
+                    json_view(ui, "message-json", "The message (JSON)", &record.data());
                 } else {
-                    json_view(ui, "message-json", "The message (JSON)", &record.data);
+                    ui.label(RichText::new(record.payload_text()).monospace());
                 }
             }
             None => {

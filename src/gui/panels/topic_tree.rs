@@ -363,10 +363,10 @@ impl TopicTreePanel {
 fn value_ui(ui: &mut Ui, id: &str, record: &MessageRecord) {
     if record.size == 0 {
         ui.label(RichText::new("(empty: clears a retained message)").italics());
-    } else if record.data.is_null() {
-        ui.label(RichText::new(record.payload_text()).monospace());
+    } else if record.has_data() {
+        json_view(ui, id, "The last value (JSON)", &record.data());
     } else {
-        json_view(ui, id, "The last value (JSON)", &record.data);
+        ui.label(RichText::new(record.payload_text()).monospace());
     }
 }
 
@@ -376,11 +376,12 @@ fn change_text(before: Option<&Arc<MessageRecord>>, record: &MessageRecord) -> S
         let text: String = record.payload_text().chars().take(80).collect();
         return text;
     };
-    if before.payload == record.payload {
+    if before.kept == record.kept {
         return "same as before".to_owned();
     }
-    if record.data.is_object() && before.data.is_object() {
-        let changes = diff(&before.data, &record.data);
+    let (was, now) = (before.data(), record.data());
+    if was.is_object() && now.is_object() {
+        let changes = diff(&was, &now);
         let shown: Vec<String> = changes
             .iter()
             .take(4)
@@ -423,20 +424,16 @@ fn plot_ui(ui: &mut Ui, history: &std::collections::VecDeque<Arc<MessageRecord>>
     let Some(last) = history.back() else {
         return;
     };
-    let fields = numbers(&last.data);
+    let fields = numbers(&last.data());
     if fields.is_empty() || history.len() < 2 {
         return;
     }
+    let values: Vec<Vec<(String, f64)>> = history.iter().map(|r| numbers(&r.data())).collect();
     ui.label(RichText::new("Over the last messages").strong());
     for (field, _) in fields {
-        let points: Vec<f64> = history
+        let points: Vec<f64> = values
             .iter()
-            .filter_map(|r| {
-                numbers(&r.data)
-                    .into_iter()
-                    .find(|(k, _)| *k == field)
-                    .map(|(_, v)| v)
-            })
+            .filter_map(|numbers| numbers.iter().find(|(k, _)| *k == field).map(|(_, v)| *v))
             .collect();
         let (low, high) = points
             .iter()
