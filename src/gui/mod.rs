@@ -16,6 +16,7 @@ pub mod widgets;
 
 use crate::core::Core;
 use crate::core::settings::SettingsFile;
+use std::sync::Arc;
 pub use app::AliciaApp;
 
 /// How the app is shown.
@@ -45,6 +46,7 @@ pub fn run(
         .with_fullscreen(options.kiosk);
     let native = eframe::NativeOptions {
         viewport,
+        wgpu_options: lean_wgpu(),
         ..Default::default()
     };
     eframe::run_native(
@@ -69,4 +71,25 @@ pub fn run(
         }),
     )
     .map_err(|error| format!("the window could not open: {error}"))
+}
+
+/// The renderer's setup, for memory (issue 21): the platform's primary API only (Vulkan,
+/// Metal, DX12) — looking for an OpenGL adapter too loads a second driver for nothing — unless
+/// `WGPU_BACKEND` asks for another, and the device's memory in small blocks (wgpu's default
+/// suballocates large ones, which a software renderer keeps in the app's own memory).
+fn lean_wgpu() -> eframe::WgpuConfiguration {
+    use eframe::egui_wgpu::{WgpuSetup, WgpuSetupCreateNew};
+    use eframe::wgpu;
+    let mut setup = WgpuSetupCreateNew::without_display_handle();
+    setup.instance_descriptor.backends =
+        wgpu::Backends::from_env().unwrap_or(wgpu::Backends::PRIMARY);
+    let describe = Arc::clone(&setup.device_descriptor);
+    setup.device_descriptor = Arc::new(move |adapter| wgpu::DeviceDescriptor {
+        memory_hints: wgpu::MemoryHints::MemoryUsage,
+        ..describe(adapter)
+    });
+    eframe::WgpuConfiguration {
+        wgpu_setup: WgpuSetup::from(setup),
+        ..Default::default()
+    }
 }
