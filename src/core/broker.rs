@@ -13,6 +13,37 @@ use std::time::{Duration, Instant};
 /// How long to wait for the broker to accept connections after starting it.
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// What the embedded broker may hold, sized for a household (settings file keys
+/// `embedded_broker_log_bytes` and `embedded_broker_max_connections`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BrokerLimits {
+    /// Memory each subscription filter's log of recent messages may take, in bytes (two
+    /// segments, each over its half by at most one packet). A subscriber more than this
+    /// behind skips what it missed: 16 MiB is 80,000 device states, 8 s of a 10,000 msg/s
+    /// flood. rumqttd's own default is 3 segments of 16 MiB, 48 MiB for every busy filter —
+    /// most of the desktop app's memory under the soak's flood (issue 21).
+    pub log_bytes: usize,
+    /// Clients connected at once (the router reserves its tables for this many; reserved,
+    /// not resident, until used).
+    pub max_connections: usize,
+}
+
+/// The default memory of each filter's log.
+pub const DEFAULT_BROKER_LOG_BYTES: usize = 16 * 1024 * 1024;
+/// The least memory of each filter's log the settings may ask for.
+pub const MIN_BROKER_LOG_BYTES: usize = 1024 * 1024;
+/// The default number of clients connected at once.
+pub const DEFAULT_BROKER_MAX_CONNECTIONS: usize = 10_010;
+
+impl Default for BrokerLimits {
+    fn default() -> Self {
+        Self {
+            log_bytes: DEFAULT_BROKER_LOG_BYTES,
+            max_connections: DEFAULT_BROKER_MAX_CONNECTIONS,
+        }
+    }
+}
+
 /// A running embedded broker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EmbeddedBroker {
@@ -58,11 +89,12 @@ pub enum BrokerError {
     },
 }
 
-/// Starts the embedded broker on `addr` and waits until it accepts connections; with a
-/// `login`, it accepts only clients that present it.
+/// Starts the embedded broker on `addr` within `limits` and waits until it accepts
+/// connections; with a `login`, it accepts only clients that present it.
 pub fn start_embedded_broker(
     addr: SocketAddr,
     login: Option<(String, Secret)>,
+    limits: BrokerLimits,
 ) -> Result<EmbeddedBroker, BrokerError> {
     match TcpListener::bind(addr) {
         Ok(probe) => drop(probe),
@@ -71,7 +103,7 @@ pub fn start_embedded_broker(
         }
         Err(source) => return Err(BrokerError::Bind { addr, source }),
     }
-    let config = broker_config(addr, login);
+    let config = broker_config(addr, login, limits);
     let thread = std::thread::Builder::new()
         .name("embedded-mqtt-broker".to_owned())
         .spawn(move || {
@@ -99,7 +131,11 @@ pub fn start_embedded_broker(
     }
 }
 
-fn broker_config(addr: SocketAddr, login: Option<(String, Secret)>) -> rumqttd::Config {
+fn broker_config(
+    addr: SocketAddr,
+    login: Option<(String, Secret)>,
+    limits: BrokerLimits,
+) -> rumqttd::Config {
     let connections = rumqttd::ConnectionSettings {
         connection_timeout_ms: 10_000,
         // The guard against larger packets (CONTRACT §6): rumqttd holds whole packets in
@@ -120,18 +156,44 @@ fn broker_config(addr: SocketAddr, login: Option<(String, Secret)>) -> rumqttd::
     rumqttd::Config {
         id: 0,
         router: rumqttd::RouterConfig {
-            max_connections: 10_010,
+            max_connections: limits.max_connections.max(1),
             max_outgoing_packet_count: 200,
-            // Each subscription filter keeps its recent messages in memory: 48 MiB, enough
-            // for a burst of 20,000 device states, and bounded for a flood (3 segments, each
-            // over its size by at most one packet).
-            max_segment_size: 16 * 1024 * 1024,
-            max_segment_count: 3,
+            // Each subscription filter keeps its recent messages in memory, bounded for a
+            // flood (2 segments, each over its size by at most one packet).
+            max_segment_size: limits.log_bytes.max(MIN_BROKER_LOG_BYTES) / 2,
+            max_segment_count: 2,
             custom_segment: None,
             initialized_filters: None,
             shared_subscriptions_strategy: Default::default(),
         },
         v4: Some(HashMap::from([("1".to_owned(), server)])),
         ..rumqttd::Config::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_router_is_sized_by_the_limits() {
+        let addr = SocketAddr::from(([127, 0, 0, 1], 0));
+        let limits = BrokerLimits {
+            log_bytes: 8 << 20,
+            max_connections: 40,
+        };
+        let router = broker_config(addr, None, limits).router;
+        assert_eq!(router.max_segment_size * router.max_segment_count, 8 << 20);
+        assert_eq!(router.max_connections, 40);
+        let floor = BrokerLimits {
+            log_bytes: 0,
+            max_connections: 0,
+        };
+        let router = broker_config(addr, None, floor).router;
+        assert_eq!(
+            router.max_segment_size * router.max_segment_count,
+            MIN_BROKER_LOG_BYTES
+        );
+        assert_eq!(router.max_connections, 1);
     }
 }

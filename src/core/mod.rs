@@ -170,8 +170,9 @@ impl Core {
                     .mqtt_username
                     .clone()
                     .zip(settings.mqtt_password.clone());
+                let limits = settings.embedded_broker_limits;
                 let broker =
-                    tokio::task::spawn_blocking(move || start_embedded_broker(addr, login))
+                    tokio::task::spawn_blocking(move || start_embedded_broker(addr, login, limits))
                         .await
                         .map_err(|e| StartError::Other(e.to_string()))??;
                 Some(broker)

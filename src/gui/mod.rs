@@ -16,8 +16,8 @@ pub mod widgets;
 
 use crate::core::Core;
 use crate::core::settings::SettingsFile;
-use std::sync::Arc;
 pub use app::AliciaApp;
+use std::sync::Arc;
 
 /// How the app is shown.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

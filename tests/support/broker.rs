@@ -1,7 +1,7 @@
 //! Real brokers for tests: the embedded rumqttd, or Mosquitto on a free port.
 
 use super::{PATIENCE, free_port};
-use alicia_config_manager::core::broker::start_embedded_broker;
+use alicia_config_manager::core::broker::{BrokerLimits, start_embedded_broker};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -26,8 +26,12 @@ impl TestBroker {
 
     /// The embedded broker on a given port.
     pub fn embedded_on(port: u16) -> Self {
-        start_embedded_broker(SocketAddr::from(([127, 0, 0, 1], port)), None)
-            .expect("embedded broker starts");
+        start_embedded_broker(
+            SocketAddr::from(([127, 0, 0, 1], port)),
+            None,
+            BrokerLimits::default(),
+        )
+        .expect("embedded broker starts");
         Self {
             port,
             name: "embedded",

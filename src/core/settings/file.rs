@@ -64,6 +64,12 @@ pub struct SettingsFile {
     /// Messages kept in the message log.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_log_capacity: Option<usize>,
+    /// Memory each subscription filter's log may take in the embedded broker, in bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedded_broker_log_bytes: Option<usize>,
+    /// Clients the embedded broker takes at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedded_broker_max_connections: Option<usize>,
     /// Memory the message log may hold, in bytes (roughly: parsed JSON included).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_log_bytes: Option<usize>,

@@ -24,6 +24,9 @@ pub use broker::{BrokerTarget, BrokerUrl};
 pub use file::{SettingsError, SettingsFile};
 pub use store::SettingsStore;
 
+use crate::core::broker::{
+    BrokerLimits, DEFAULT_BROKER_LOG_BYTES, DEFAULT_BROKER_MAX_CONNECTIONS, MIN_BROKER_LOG_BYTES,
+};
 use crate::core::commands::DEFAULT_COMMAND_TIMEOUT;
 use crate::core::config::DEFAULT_HISTORY_LIMIT;
 use crate::core::devices::{DEFAULT_DEVICE_EXPIRE_DAYS, DEFAULT_DEVICE_STALE};
@@ -116,6 +119,8 @@ pub struct Settings {
     pub message_log_capacity: usize,
     /// Memory the message log may hold, in bytes (roughly).
     pub message_log_bytes: usize,
+    /// What the embedded broker may hold (when it runs).
+    pub embedded_broker_limits: BrokerLimits,
     /// Revisions kept per service.
     pub history_limit: usize,
     /// The role asked for on a fleet of several managers (CONTRACT §5).
@@ -328,6 +333,16 @@ pub fn resolve(
             .message_log_capacity
             .unwrap_or(DEFAULT_MESSAGE_LOG_CAPACITY)
             .max(1),
+        embedded_broker_limits: BrokerLimits {
+            log_bytes: file
+                .embedded_broker_log_bytes
+                .unwrap_or(DEFAULT_BROKER_LOG_BYTES)
+                .max(MIN_BROKER_LOG_BYTES),
+            max_connections: file
+                .embedded_broker_max_connections
+                .unwrap_or(DEFAULT_BROKER_MAX_CONNECTIONS)
+                .max(1),
+        },
         message_log_bytes: file
             .message_log_bytes
             .unwrap_or(DEFAULT_MESSAGE_LOG_BYTES)
@@ -498,6 +513,46 @@ mod tests {
                 port: 1883
             })
         );
+    }
+
+    #[test]
+    fn memory_limits_come_from_the_file_within_their_floors() {
+        let defaults = resolve(
+            PathBuf::from("/c"),
+            &Overrides::default(),
+            &SettingsFile::default(),
+        )
+        .unwrap();
+        assert_eq!(defaults.embedded_broker_limits, BrokerLimits::default());
+        assert_eq!(defaults.message_log_bytes, DEFAULT_MESSAGE_LOG_BYTES);
+        let file = SettingsFile {
+            embedded_broker_log_bytes: Some(4 << 20),
+            embedded_broker_max_connections: Some(64),
+            message_log_bytes: Some(2 << 20),
+            ..SettingsFile::default()
+        };
+        let settings = resolve(PathBuf::from("/c"), &Overrides::default(), &file).unwrap();
+        assert_eq!(
+            settings.embedded_broker_limits,
+            BrokerLimits {
+                log_bytes: 4 << 20,
+                max_connections: 64
+            }
+        );
+        assert_eq!(settings.message_log_bytes, 2 << 20);
+        let tiny = SettingsFile {
+            embedded_broker_log_bytes: Some(1),
+            embedded_broker_max_connections: Some(0),
+            message_log_bytes: Some(0),
+            ..SettingsFile::default()
+        };
+        let settings = resolve(PathBuf::from("/c"), &Overrides::default(), &tiny).unwrap();
+        assert_eq!(
+            settings.embedded_broker_limits.log_bytes,
+            MIN_BROKER_LOG_BYTES
+        );
+        assert_eq!(settings.embedded_broker_limits.max_connections, 1);
+        assert_eq!(settings.message_log_bytes, 1024);
     }
 
     #[test]
