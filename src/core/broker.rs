@@ -19,9 +19,11 @@ const READY_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct BrokerLimits {
     /// Memory each subscription filter's log of recent messages may take, in bytes (two
     /// segments, each over its half by at most one packet). A subscriber more than this
-    /// behind skips what it missed: 16 MiB is 80,000 device states, 8 s of a 10,000 msg/s
-    /// flood. rumqttd's own default is 3 segments of 16 MiB, 48 MiB for every busy filter —
-    /// most of the desktop app's memory under the soak's flood (issue 21).
+    /// behind skips what it missed. 48 MiB (what the broker kept before this was a setting)
+    /// holds a burst of 20,000 messages of 2 KiB and half a second of a 100,000 msgs/s flood;
+    /// 16 MiB saves 32 MiB for every busy filter (the desktop app under the soak's
+    /// 10,000 msgs/s: 220–235 MiB instead of 270–310) but loses 7 % of such a flood
+    /// (BENCHMARKS.md "Footprint").
     pub log_bytes: usize,
     /// Clients connected at once (the router reserves its tables for this many; reserved,
     /// not resident, until used).
@@ -29,7 +31,7 @@ pub struct BrokerLimits {
 }
 
 /// The default memory of each filter's log.
-pub const DEFAULT_BROKER_LOG_BYTES: usize = 16 * 1024 * 1024;
+pub const DEFAULT_BROKER_LOG_BYTES: usize = 48 * 1024 * 1024;
 /// The least memory of each filter's log the settings may ask for.
 pub const MIN_BROKER_LOG_BYTES: usize = 1024 * 1024;
 /// The default number of clients connected at once.
