@@ -19,7 +19,6 @@ use crate::gui::widgets::notice::{Notice, notice_ui};
 use crate::gui::widgets::style::{destructive_button, section_heading};
 use egui::{RichText, Ui};
 use serde_json::Value;
-use std::sync::Arc;
 
 /// Most numeric fields plotted for one topic.
 const PLOTTED_FIELDS: usize = 4;
@@ -209,20 +208,24 @@ impl TopicTreePanel {
         let Some(last) = node.last() else {
             return;
         };
+        // Each kept message's JSON, parsed once for this frame's value, plot and history.
+        let history: Vec<(&MessageRecord, Value)> =
+            node.history.iter().map(|r| (&**r, r.data())).collect();
         ui.separator();
         ui.label(RichText::new("Last value").strong());
-        value_ui(ui, "topic-last", last);
-        plot_ui(ui, &node.history);
+        let last_value = history.last().map_or(&Value::Null, |(_, value)| value);
+        value_ui(ui, "topic-last", last, last_value);
+        plot_ui(ui, &history);
         ui.separator();
         ui.label(RichText::new("History, newest first").strong());
-        let history: Vec<&Arc<MessageRecord>> = node.history.iter().collect();
-        for (i, record) in history.iter().enumerate().rev() {
+        for (i, entry) in history.iter().enumerate().rev() {
+            let record = entry.0;
             let time =
                 local_time_of_day(&record.timestamp).unwrap_or_else(|| record.timestamp.clone());
-            let before = i.checked_sub(1).map(|j| history[j]);
+            let before = i.checked_sub(1).map(|j| &history[j]);
             ui.horizontal_wrapped(|ui| {
                 ui.label(RichText::new(time).monospace());
-                ui.label(change_text(before, record));
+                ui.label(change_text(before, entry));
             });
         }
     }
@@ -360,28 +363,30 @@ impl TopicTreePanel {
 }
 
 /// A message's value: JSON pretty, else its text.
-fn value_ui(ui: &mut Ui, id: &str, record: &MessageRecord) {
+fn value_ui(ui: &mut Ui, id: &str, record: &MessageRecord, value: &Value) {
     if record.size == 0 {
         ui.label(RichText::new("(empty: clears a retained message)").italics());
     } else if record.has_data() {
-        json_view(ui, id, "The last value (JSON)", &record.data());
+        json_view(ui, id, "The last value (JSON)", value);
     } else {
         ui.label(RichText::new(record.payload_text()).monospace());
     }
 }
 
 /// What changed from `before` to `record`, in a line.
-fn change_text(before: Option<&Arc<MessageRecord>>, record: &MessageRecord) -> String {
-    let Some(before) = before else {
+fn change_text(
+    before: Option<&(&MessageRecord, Value)>,
+    (record, now): &(&MessageRecord, Value),
+) -> String {
+    let Some((before, was)) = before else {
         let text: String = record.payload_text().chars().take(80).collect();
         return text;
     };
     if before.kept == record.kept {
         return "same as before".to_owned();
     }
-    let (was, now) = (before.data(), record.data());
     if was.is_object() && now.is_object() {
-        let changes = diff(&was, &now);
+        let changes = diff(was, now);
         let shown: Vec<String> = changes
             .iter()
             .take(4)
@@ -420,15 +425,15 @@ fn numbers(value: &Value) -> Vec<(String, f64)> {
 }
 
 /// A small line per numeric field over the history (nothing when no field is numeric).
-fn plot_ui(ui: &mut Ui, history: &std::collections::VecDeque<Arc<MessageRecord>>) {
-    let Some(last) = history.back() else {
+fn plot_ui(ui: &mut Ui, history: &[(&MessageRecord, Value)]) {
+    let Some((_, last)) = history.last() else {
         return;
     };
-    let fields = numbers(&last.data());
+    let fields = numbers(last);
     if fields.is_empty() || history.len() < 2 {
         return;
     }
-    let values: Vec<Vec<(String, f64)>> = history.iter().map(|r| numbers(&r.data())).collect();
+    let values: Vec<Vec<(String, f64)>> = history.iter().map(|(_, v)| numbers(v)).collect();
     ui.label(RichText::new("Over the last messages").strong());
     for (field, _) in fields {
         let points: Vec<f64> = values
