@@ -17,12 +17,14 @@ const READY_TIMEOUT: Duration = Duration::from_secs(10);
 /// `embedded_broker_log_bytes` and `embedded_broker_max_connections`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BrokerLimits {
-    /// Memory each subscription filter's log of recent messages may take, in bytes (two
-    /// segments, each over its half by at most one packet). A subscriber more than this
-    /// behind skips what it missed. 48 MiB (what the broker kept before this was a setting)
-    /// holds a burst of 20,000 messages of 2 KiB and half a second of a 100,000 msgs/s flood;
-    /// 16 MiB saves 32 MiB for every busy filter (the desktop app under the soak's
-    /// 10,000 msgs/s: 220–235 MiB instead of 270–310) but loses 7 % of such a flood
+    /// Memory each subscription filter's log of recent messages may take, in bytes (counted
+    /// as rumqttd counts it: topic and payload). The log is [`LOG_SEGMENTS`] segments, each
+    /// over its share by at most one packet; when the last is full the oldest is dropped, so
+    /// the log holds between 7/8 of this and all of it, and a subscriber more than 7/8 of it
+    /// behind skips what it missed. 32 MiB holds 28 MiB of backlog — more than the 24 MiB
+    /// the 48 MiB two-segment log of earlier builds did — enough for a burst of 20,000
+    /// messages of 2 KiB and the ingest bench's 100,000 msgs/s flood on two shared cores;
+    /// 16 MiB saves 16 MiB more for every busy filter where such floods never come
     /// (BENCHMARKS.md "Footprint").
     pub log_bytes: usize,
     /// Clients connected at once (the router reserves its tables for this many; reserved,
@@ -31,7 +33,11 @@ pub struct BrokerLimits {
 }
 
 /// The default memory of each filter's log.
-pub const DEFAULT_BROKER_LOG_BYTES: usize = 48 * 1024 * 1024;
+pub const DEFAULT_BROKER_LOG_BYTES: usize = 32 * 1024 * 1024;
+/// How many segments each filter's log is cut into: the log drops its oldest segment at a
+/// time, so more segments keep more of the budget as backlog (7/8 with eight) where two
+/// kept only half.
+pub const LOG_SEGMENTS: usize = 8;
 /// The least memory of each filter's log the settings may ask for.
 pub const MIN_BROKER_LOG_BYTES: usize = 1024 * 1024;
 /// The default number of clients connected at once.
@@ -161,9 +167,9 @@ fn broker_config(
             max_connections: limits.max_connections.max(1),
             max_outgoing_packet_count: 200,
             // Each subscription filter keeps its recent messages in memory, bounded for a
-            // flood (2 segments, each over its size by at most one packet).
-            max_segment_size: limits.log_bytes.max(MIN_BROKER_LOG_BYTES) / 2,
-            max_segment_count: 2,
+            // flood (LOG_SEGMENTS segments, each over its size by at most one packet).
+            max_segment_size: limits.log_bytes.max(MIN_BROKER_LOG_BYTES) / LOG_SEGMENTS,
+            max_segment_count: LOG_SEGMENTS,
             custom_segment: None,
             initialized_filters: None,
             shared_subscriptions_strategy: Default::default(),
@@ -186,6 +192,7 @@ mod tests {
         };
         let router = broker_config(addr, None, limits).router;
         assert_eq!(router.max_segment_size * router.max_segment_count, 8 << 20);
+        assert_eq!(router.max_segment_count, LOG_SEGMENTS);
         assert_eq!(router.max_connections, 40);
         let floor = BrokerLimits {
             log_bytes: 0,

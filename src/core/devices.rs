@@ -11,8 +11,8 @@
 //! and the states it holds at most [`STATE_BUDGET`] of memory together (a state that would
 //! pass it is refused; a home's devices use a few KiB each).
 
+use crate::core::json_footprint::json_footprint;
 use crate::core::limits::DEFAULT_MAX_DEVICES;
-use crate::core::messages::json_footprint;
 use parking_lot::RwLock;
 use serde::Serialize;
 use serde_json::Value;

@@ -4,7 +4,7 @@
 use crate::core::clock::{format_rfc3339, parse_rfc3339};
 use crate::core::config::{Snapshot, last_updated_of};
 use crate::core::events::CoreEvent;
-use crate::core::messages::json_footprint;
+use crate::core::json_footprint::json_footprint;
 use crate::core::mqtt::payloads::{Announcement, ConfigAck, HealthReport, HealthStatus};
 use crate::core::mqtt::topics::MANAGER_SERVICE_NAME;
 use parking_lot::RwLock;

@@ -17,9 +17,10 @@ pub const DEFAULT_MESSAGE_LOG_CAPACITY: usize = 10_000;
 /// Payload text kept per message.
 pub const PAYLOAD_TEXT_LIMIT: usize = 4096;
 /// Memory the ring may hold, roughly: a flood of large messages evicts old ones sooner. A
-/// household's 10,000 device states (a few hundred bytes each as kept) fit several times
-/// over (issue 21).
-pub const DEFAULT_MESSAGE_LOG_BYTES: usize = 16 * 1024 * 1024;
+/// household's 10,000 device states (about 450 bytes each as kept) fit with room to spare;
+/// 10,000 echoes of a 5 KiB config document do not, and the oldest go first (issue 21: at
+/// 16 MiB the shared bench's PUT load alone took the headless peak to 48 MiB).
+pub const DEFAULT_MESSAGE_LOG_BYTES: usize = 8 * 1024 * 1024;
 
 /// What a record keeps of its payload, compactly: JSON as its text (parsed again when `data`
 /// is asked for), anything else as an excerpt. A parsed `serde_json::Value` takes 3–5 times
@@ -133,27 +134,6 @@ impl Serialize for MessageRecord {
             error: self.error.as_deref(),
         }
         .serialize(serializer)
-    }
-}
-
-/// The memory a parsed JSON value takes, roughly: every node, every string and key, and the
-/// maps' and arrays' own tables (a number array costs 10–40 times its text).
-pub fn json_footprint(value: &Value) -> usize {
-    const NODE: usize = std::mem::size_of::<Value>();
-    match value {
-        Value::String(text) => NODE + text.capacity(),
-        // Each item's slot is counted with the item; the spare capacity on its own.
-        Value::Array(items) => {
-            NODE + (items.capacity() - items.len()) * NODE
-                + items.iter().map(json_footprint).sum::<usize>()
-        }
-        Value::Object(fields) => {
-            NODE + fields
-                .iter()
-                .map(|(key, value)| 48 + key.capacity() + json_footprint(value))
-                .sum::<usize>()
-        }
-        _ => NODE,
     }
 }
 

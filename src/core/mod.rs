@@ -17,6 +17,7 @@ pub mod fleet;
 pub mod fsutil;
 pub mod ha;
 pub mod health;
+pub mod json_footprint;
 pub mod kiosk_pin;
 pub mod lan;
 pub mod limits;
