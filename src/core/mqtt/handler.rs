@@ -3,12 +3,14 @@
 //! connection task carries out. Runs synchronously on the connection task: no I/O here.
 
 use super::inbound::{Inbound, Parsed, parse, presence_clock_skew};
+use super::log_limiter::LogLimiter;
+use super::log_view::LogView;
 use super::owned::OwnedConfigs;
 use super::payloads::{Announcement, HealthReport, HealthStatus, SetRefusal, SetRequest};
 use super::topics::{MANAGER_SERVICE_NAME, TopicKind, Topics};
 use crate::core::clock::format_rfc3339;
 use crate::core::commands::CommandLog;
-use crate::core::config::{ConfigService, mask_in_place_with};
+use crate::core::config::ConfigService;
 use crate::core::devices::{DeviceChange, DeviceRegistry};
 use crate::core::events::{CoreEvent, EventBus};
 use crate::core::fleet::remote::RemoteEdits;
@@ -16,24 +18,15 @@ use crate::core::fleet::state::Reaction;
 use crate::core::fleet::{Fleet, Role};
 use crate::core::health::HealthRegistry;
 use crate::core::limits::{DEFAULT_MAX_SERVICES, human_size, payload_limit};
-use crate::core::messages::{KeptPayload, MessageLog, MessageRecord};
+use crate::core::messages::{MessageLog, MessageRecord};
 use bytes::Bytes;
 use parking_lot::Mutex;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use time::OffsetDateTime;
-
-/// What the message log shows instead of a config payload that does not parse.
-pub const HIDDEN_CONFIG_TEXT: &str =
-    "(not shown: a config payload that does not parse may hold a secret)";
-
-/// Invalid messages logged per window before the log goes quiet.
-const INVALID_LOG_BURST: u32 = 5;
-/// The window of [`INVALID_LOG_BURST`].
-const INVALID_LOG_WINDOW: Duration = Duration::from_secs(10);
 
 /// MQTT traffic counters.
 #[derive(Debug, Default)]
@@ -229,6 +222,11 @@ impl MessageHandler {
         self.mirrored_since_connect.lock().clear();
     }
 
+    /// What the message log keeps of a message, by the rules of [`LogView`].
+    fn log_view(&self) -> LogView<'_> {
+        LogView::new(&self.topics, &self.config)
+    }
+
     fn is_follower(&self) -> bool {
         self.fleet
             .as_ref()
@@ -250,14 +248,7 @@ impl MessageHandler {
             data,
             is_json,
         } = parse(&self.topics, topic, &payload);
-        let data = self.mask_settings_secrets(topic, data);
-        let kept = match (self.masks(topic), is_json) {
-            (true, true) => KeptPayload::value(&data),
-            // A config that does not parse cannot be masked: its text may hold a key.
-            (true, false) if !payload.is_empty() => KeptPayload::text(HIDDEN_CONFIG_TEXT),
-            // The ring keeps `data` only of small payloads (CONTRACT §6), as their text.
-            _ => KeptPayload::payload(&payload, is_json),
-        };
+        let kept = self.log_view().kept(topic, &payload, data, is_json);
         let record = Arc::new(MessageRecord::new(
             topic,
             stamp.clone(),
@@ -293,11 +284,7 @@ impl MessageHandler {
             payload.len(),
             human_size(limit)
         );
-        let kept = if self.masks(topic) {
-            KeptPayload::text(HIDDEN_CONFIG_TEXT)
-        } else {
-            KeptPayload::payload(payload, false)
-        };
+        let kept = self.log_view().kept_of_oversized(topic, payload);
         let record = Arc::new(MessageRecord::new(
             topic,
             stamp,
@@ -360,52 +347,6 @@ impl MessageHandler {
             );
         }
         vec![Action::RestoreSchema { service }]
-    }
-
-    /// A config or `/set` as the message log shows it: besides `api_key` (masked when
-    /// parsed), the secrets the service's settings schemas declare are masked.
-    fn mask_settings_secrets(&self, topic: &str, data: Arc<Value>) -> Arc<Value> {
-        let service = match self.topics.classify(topic) {
-            Some(TopicKind::Config(service) | TopicKind::ConfigSet(service)) => service,
-            Some(TopicKind::ChangesSet) => return self.mask_change_set_secrets(data),
-            _ => return data,
-        };
-        let secrets = self.config.secret_pointers(service);
-        if secrets.is_empty() || !data.is_object() {
-            return data;
-        }
-        let mut shown = Value::clone(&data);
-        let envelope = shown.get("service_name").is_none() && shown.get("document").is_some();
-        let document = if envelope {
-            &mut shown["document"]
-        } else {
-            &mut shown
-        };
-        mask_in_place_with(document, &secrets);
-        Arc::new(shown)
-    }
-
-    /// A change set as the message log shows it: each document's declared secrets masked.
-    fn mask_change_set_secrets(&self, data: Arc<Value>) -> Arc<Value> {
-        let mut shown = Value::clone(&data);
-        let Some(documents) = shown.get_mut("documents").and_then(Value::as_array_mut) else {
-            return data;
-        };
-        for document in documents {
-            let Some(service) = document.get("service_name").and_then(Value::as_str) else {
-                continue;
-            };
-            let secrets = self.config.secret_pointers(service);
-            mask_in_place_with(document, &secrets);
-        }
-        Arc::new(shown)
-    }
-
-    fn masks(&self, topic: &str) -> bool {
-        matches!(
-            self.topics.classify(topic),
-            Some(TopicKind::Config(_) | TopicKind::ConfigSet(_) | TopicKind::ChangesSet)
-        )
     }
 
     fn invalid(&self, topic: &str, payload: &[u8], error: String) -> Vec<Action> {
@@ -717,50 +658,5 @@ fn introduced_service(inbound: &Inbound) -> Option<&str> {
         }
         | Inbound::ConfigAck { service, .. } => Some(service),
         _ => None,
-    }
-}
-
-/// Lets a burst of log lines through per window, then counts what it holds back.
-#[derive(Debug, Default)]
-struct LogLimiter {
-    window_start: Option<Instant>,
-    admitted: u32,
-    suppressed: u64,
-}
-
-impl LogLimiter {
-    /// `Some(suppressed so far)` when this line may be logged.
-    fn admit(&mut self, now: Instant) -> Option<u64> {
-        let window_over = self
-            .window_start
-            .is_none_or(|start| now.duration_since(start) >= INVALID_LOG_WINDOW);
-        if window_over {
-            self.window_start = Some(now);
-            self.admitted = 0;
-        }
-        if self.admitted < INVALID_LOG_BURST {
-            self.admitted += 1;
-            Some(std::mem::take(&mut self.suppressed))
-        } else {
-            self.suppressed += 1;
-            None
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_limiter_lets_a_burst_through_then_counts() {
-        let mut limiter = LogLimiter::default();
-        let start = Instant::now();
-        for _ in 0..INVALID_LOG_BURST {
-            assert_eq!(limiter.admit(start), Some(0));
-        }
-        assert_eq!(limiter.admit(start), None);
-        assert_eq!(limiter.admit(start), None);
-        assert_eq!(limiter.admit(start + INVALID_LOG_WINDOW), Some(2));
     }
 }

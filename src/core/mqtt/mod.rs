@@ -7,6 +7,8 @@ pub mod connection_test;
 pub mod handle;
 pub mod handler;
 pub mod inbound;
+pub mod log_limiter;
+pub mod log_view;
 pub mod options;
 pub mod owned;
 pub mod payloads;
