@@ -70,7 +70,8 @@ pub struct SettingsFile {
     /// Clients the embedded broker takes at once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub embedded_broker_max_connections: Option<usize>,
-    /// Memory the message log may hold, in bytes (roughly: parsed JSON included).
+    /// Memory the message log may hold, in bytes (roughly: each record's kept text and its
+    /// own size).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_log_bytes: Option<usize>,
     /// Revisions kept per service.
