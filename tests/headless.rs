@@ -80,6 +80,52 @@ async fn sigterm_says_goodbye_to_the_broker_and_exits_zero() {
     assert_eq!(goodbye["instance_id"], alive["instance_id"]);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_goodbye_arrives_while_the_bus_is_busy() {
+    // The app leaves with messages still coming in. A socket closed with unread data in it is
+    // reset, and a reset can lose what was sent just before: the goodbye must survive that.
+    let broker = TestBroker::embedded();
+    let dir = tempfile::tempdir().unwrap();
+    let mut client = TestClient::connect(broker.port).await;
+    client
+        .subscribe("alicia/system/health/config-manager")
+        .await;
+    let mut child = headless(dir.path())
+        .env("MQTT_BROKER", "127.0.0.1")
+        .env("MQTT_PORT", broker.port.to_string())
+        .spawn()
+        .unwrap();
+    let _log = capture_log(&mut child);
+    client
+        .expect_json("alicia/system/health/config-manager", |h| {
+            h["status"] == "healthy"
+        })
+        .await;
+    let flooder = TestClient::connect(broker.port).await;
+    let flood = tokio::spawn(async move {
+        for n in 0_u64.. {
+            let topic = format!("alicia/device/flood-{}/state", n % 500);
+            flooder
+                .publish(&topic, format!("{{\"n\":{n}}}"), false)
+                .await;
+        }
+    });
+    // Lets the stream build up before the app is asked to leave.
+    let _ = client
+        .drain_for(std::time::Duration::from_millis(300))
+        .await;
+    let status = tokio::task::spawn_blocking(move || terminate(&mut child))
+        .await
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    client
+        .expect_json("alicia/system/health/config-manager", |h| {
+            h["status"] == "unhealthy"
+        })
+        .await;
+    flood.abort();
+}
+
 #[test]
 fn a_taken_port_is_explained_with_the_way_out() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -181,10 +181,37 @@ async fn the_core_sees_the_whole_fleet_and_it_answers() {
         "{report:?}"
     );
     let probe = core.clone();
-    wait_until("devices go offline when the simulator stops", move || {
-        probe.devices.list().iter().all(|d| !d.online)
-    })
-    .await;
+    let own: std::collections::HashSet<String> = fleet
+        .devices
+        .iter()
+        .filter(|d| d.own_connection)
+        .map(|d| d.id.clone())
+        .collect();
+    let deadline = std::time::Instant::now() + support::PATIENCE;
+    loop {
+        let online: Vec<String> = probe
+            .devices
+            .list()
+            .iter()
+            .filter(|d| d.online)
+            .map(|d| {
+                let holds = if own.contains(&d.id) {
+                    "own connection"
+                } else {
+                    "shared"
+                };
+                format!("{} ({holds}, availability {:?})", d.id, d.availability)
+            })
+            .collect();
+        if online.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "devices still online after the simulator stopped: {online:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[test]

@@ -41,7 +41,7 @@ pub struct Link {
 
 impl Link {
     /// Connects (in the background); incoming messages go to `incoming` when given.
-    pub fn open(options: LinkOptions, incoming: Option<mpsc::Sender<Publish>>) -> Self {
+    pub fn open(options: LinkOptions, mut incoming: Option<mpsc::Sender<Publish>>) -> Self {
         let mut mqtt = MqttOptions::new(
             options.client_id.clone(),
             options.host.clone(),
@@ -59,6 +59,7 @@ impl Link {
         let handle = client.clone();
         let task = tokio::spawn(async move {
             let mut backoff = Backoff::new();
+            let mut disconnecting = false;
             loop {
                 match eventloop.poll().await {
                     Ok(Event::Incoming(Packet::ConnAck(_))) => {
@@ -82,17 +83,23 @@ impl Link {
                         }
                     }
                     Ok(Event::Incoming(Packet::Publish(publish))) => {
-                        if let Some(incoming) = &incoming
-                            && incoming.send(publish).await.is_err()
+                        // Once its reader is gone (the run is stopping), what arrives is
+                        // ignored: the link goes on sending what is queued until it is closed.
+                        if let Some(sender) = &incoming
+                            && sender.send(publish).await.is_err()
                         {
-                            return;
+                            incoming = None;
                         }
                     }
                     Ok(Event::Outgoing(Outgoing::Publish(_))) => {
                         counter.fetch_add(1, Ordering::Relaxed);
                     }
-                    Ok(Event::Outgoing(Outgoing::Disconnect)) => return,
+                    // After its DISCONNECT the link reads on until the broker closes the
+                    // connection: a socket closed with unread data in it is reset, and a
+                    // reset can take the last messages sent with it.
+                    Ok(Event::Outgoing(Outgoing::Disconnect)) => disconnecting = true,
                     Ok(_) => {}
+                    Err(_) if disconnecting => return,
                     Err(error) => {
                         tracing::debug!(client = options.client_id, %error, "simulator link down; retrying");
                         tokio::time::sleep(backoff.next_delay()).await;
@@ -117,7 +124,8 @@ impl Link {
         self.task.abort();
     }
 
-    /// Sends what is queued, disconnects cleanly, and waits (a few seconds at most).
+    /// Sends what is queued, disconnects cleanly, and waits until the broker has closed the
+    /// connection (a few seconds at most).
     pub async fn close(self) {
         // An error only says the connection is gone already.
         let _ = self.client.disconnect().await;

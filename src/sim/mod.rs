@@ -36,7 +36,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
 /// State changes one publishing connection is given per second before another is opened.
 const RATE_PER_LINK: f64 = 40_000.0;
@@ -121,6 +121,9 @@ pub(crate) struct SimContext {
     /// they report `unhealthy` until a config without it.
     failing: Arc<parking_lot::Mutex<std::collections::HashSet<usize>>>,
     stopped: watch::Receiver<bool>,
+    /// What the fleet does a little later (a device coming back): cut off before a stop says
+    /// the fleet went away, so nothing comes back online after it.
+    later: Arc<Mutex<JoinSet<()>>>,
 }
 
 impl SimContext {
@@ -130,6 +133,14 @@ impl SimContext {
         if let Err(error) = self.client.publish(topic, qos, retain, payload).await {
             tracing::debug!(%error, "simulator: a message was not sent");
         }
+    }
+
+    /// Runs `work` in the background, until it ends or the run stops.
+    fn later(&self, work: impl Future<Output = ()> + Send + 'static) {
+        let mut later = self.later.lock();
+        // Reaps what has ended, so a long run keeps only what is still waiting.
+        while later.try_join_next().is_some() {}
+        later.spawn(work);
     }
 
     /// A device's state as JSON bytes.
@@ -210,6 +221,7 @@ impl Simulation {
             tally: Arc::default(),
             failing: Arc::default(),
             stopped,
+            later: Arc::default(),
         };
 
         let tasks = vec![
@@ -263,13 +275,25 @@ impl Simulation {
             + own
     }
 
-    /// Stops cleanly: services report they stopped, devices go offline, every connection
+    /// Stops cleanly: the fleet's tasks end first (nothing comes back online or changes
+    /// after), then services report they stopped, devices go offline, and every connection
     /// disconnects.
-    pub async fn stop(self) -> SimReport {
+    pub async fn stop(mut self) -> SimReport {
         // An error only says every task has stopped already.
         let _ = self.stop.send(true);
         for task in &self.tasks {
             task.abort();
+        }
+        // Awaited, not just aborted: a task busy on another worker finishes its current step
+        // first, and that step must not land after the goodbyes below.
+        for task in &mut self.tasks {
+            let _ = task.await;
+        }
+        let mut later = std::mem::take(&mut *self.context.later.lock());
+        later.shutdown().await;
+        for (_, task) in &mut self.drivers {
+            task.abort();
+            let _ = task.await;
         }
         let context = &self.context;
         for service in &context.fleet.services {
@@ -294,8 +318,7 @@ impl Simulation {
                 .await;
         }
         let published = self.published();
-        for (link, task) in self.drivers {
-            task.abort();
+        for (link, _) in self.drivers {
             link.close().await;
         }
         let own: Vec<Link> = self.own.lock().drain().map(|(_, link)| link).collect();

@@ -158,10 +158,10 @@ pub(super) async fn flap_devices(
                 let topic = ctx.topics.device_availability(&device.id);
                 ctx.publish(topic.clone(), QoS::AtLeastOnce, true, "offline")
                     .await;
-                let ctx = ctx.clone();
-                tokio::spawn(async move {
+                let back = ctx.clone();
+                ctx.later(async move {
                     tokio::time::sleep(away).await;
-                    ctx.publish(topic, QoS::AtLeastOnce, true, "online").await;
+                    back.publish(topic, QoS::AtLeastOnce, true, "online").await;
                 });
             }
         }
@@ -183,8 +183,10 @@ fn reconnect_later(
         ..base.clone()
     };
     let topics = ctx.topics.clone();
-    tokio::spawn(async move {
+    ctx.later(async move {
         tokio::time::sleep(away).await;
+        // Opened and kept under one lock, without an await between: a stop that takes the
+        // own links after this task was cut off finds the link there and crashes it.
         let link: Link = open_device_link(&base, &topics, &device);
         own.lock().insert(index, link);
     });

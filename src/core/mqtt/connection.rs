@@ -499,16 +499,21 @@ impl ConnectionTask {
         if let Err(error) = client.try_disconnect() {
             tracing::debug!(%error, "the DISCONNECT was not queued; the connection just closes");
         }
+        // After the DISCONNECT is sent, reading goes on until the broker closes the connection:
+        // a socket closed with unread data in it (a busy broker keeps sending) is reset, and a
+        // reset can lose the goodbye that was sent just before it.
+        let mut disconnect_sent = false;
         let drained = tokio::time::timeout(GOODBYE_TIMEOUT, async {
             loop {
                 match self.eventloop.poll().await {
-                    Ok(Event::Outgoing(Outgoing::Disconnect)) | Err(_) => break,
+                    Ok(Event::Outgoing(Outgoing::Disconnect)) => disconnect_sent = true,
                     Ok(_) => {}
+                    Err(_) => break,
                 }
             }
         })
         .await;
-        if drained.is_err() {
+        if drained.is_err() && !disconnect_sent {
             tracing::warn!("the MQTT broker did not take the goodbye in time");
         } else {
             tracing::info!("disconnected from the MQTT broker");
