@@ -51,33 +51,59 @@ async fn a_first_start_creates_the_default_config_and_runs_the_embedded_broker()
     wait_for_log(&log, "stopped");
 }
 
+const PRESENCE: &str = "alicia/system/health/config-manager";
+
+/// The headless app on `broker`'s port, watched: a client on its presence, and the `healthy`
+/// presence it announced.
+struct Watched {
+    presence: TestClient,
+    child: std::process::Child,
+    _log: std::sync::Arc<parking_lot::Mutex<String>>,
+    alive: Value,
+}
+
+async fn start_watched(broker: &TestBroker, dir: &std::path::Path) -> Watched {
+    let mut presence = TestClient::connect(broker.port).await;
+    presence.subscribe(PRESENCE).await;
+    let mut child = headless(dir)
+        .env("MQTT_BROKER", "127.0.0.1")
+        .env("MQTT_PORT", broker.port.to_string())
+        .spawn()
+        .expect("the app starts");
+    let log = capture_log(&mut child);
+    let alive = presence
+        .expect_json(PRESENCE, |h| h["status"] == "healthy")
+        .await;
+    Watched {
+        presence,
+        child,
+        _log: log,
+        alive,
+    }
+}
+
+impl Watched {
+    /// Sends SIGTERM, checks the exit is clean, and returns the goodbye (`unhealthy`) presence.
+    async fn leave(self) -> Value {
+        let (mut child, mut presence) = (self.child, self.presence);
+        let status = tokio::task::spawn_blocking(move || terminate(&mut child))
+            .await
+            .expect("the wait for the exit ends");
+        assert!(status.success(), "{status:?}");
+        presence
+            .expect_json(PRESENCE, |h| h["status"] == "unhealthy")
+            .await
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_says_goodbye_to_the_broker_and_exits_zero() {
     let broker = TestBroker::embedded();
     let dir = tempfile::tempdir().unwrap();
-    let mut client = TestClient::connect(broker.port).await;
-    client
-        .subscribe("alicia/system/health/config-manager")
-        .await;
-    let mut child = headless(dir.path())
-        .env("MQTT_BROKER", "127.0.0.1")
-        .env("MQTT_PORT", broker.port.to_string())
-        .spawn()
-        .unwrap();
-    let _log = capture_log(&mut child);
-    let alive = client
-        .expect_json("alicia/system/health/config-manager", |h| {
-            h["status"] == "healthy"
-        })
-        .await;
-    let status = terminate(&mut child);
-    assert!(status.success(), "{status:?}");
-    let goodbye = client
-        .expect_json("alicia/system/health/config-manager", |h| {
-            h["status"] == "unhealthy"
-        })
-        .await;
-    assert_eq!(goodbye["instance_id"], alive["instance_id"]);
+    let app = start_watched(&broker, dir.path()).await;
+    let instance = app.alive["instance_id"].clone();
+    let goodbye = app.leave().await;
+    assert_eq!(goodbye["instance_id"], instance);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,21 +112,7 @@ async fn the_goodbye_arrives_while_the_bus_is_busy() {
     // reset, and a reset can lose what was sent just before: the goodbye must survive that.
     let broker = TestBroker::embedded();
     let dir = tempfile::tempdir().unwrap();
-    let mut client = TestClient::connect(broker.port).await;
-    client
-        .subscribe("alicia/system/health/config-manager")
-        .await;
-    let mut child = headless(dir.path())
-        .env("MQTT_BROKER", "127.0.0.1")
-        .env("MQTT_PORT", broker.port.to_string())
-        .spawn()
-        .unwrap();
-    let _log = capture_log(&mut child);
-    client
-        .expect_json("alicia/system/health/config-manager", |h| {
-            h["status"] == "healthy"
-        })
-        .await;
+    let mut app = start_watched(&broker, dir.path()).await;
     let flooder = TestClient::connect(broker.port).await;
     let flood = tokio::spawn(async move {
         for n in 0_u64.. {
@@ -111,18 +123,11 @@ async fn the_goodbye_arrives_while_the_bus_is_busy() {
         }
     });
     // Lets the stream build up before the app is asked to leave.
-    let _ = client
+    let _ = app
+        .presence
         .drain_for(std::time::Duration::from_millis(300))
         .await;
-    let status = tokio::task::spawn_blocking(move || terminate(&mut child))
-        .await
-        .unwrap();
-    assert!(status.success(), "{status:?}");
-    client
-        .expect_json("alicia/system/health/config-manager", |h| {
-            h["status"] == "unhealthy"
-        })
-        .await;
+    app.leave().await;
     flood.abort();
 }
 
