@@ -36,12 +36,16 @@ impl Session {
         log_start(&core, &runtime);
         let mut supervisor = tokio::spawn(api::server::supervise(core.clone()));
         if serve != ServeApi::Off {
-            core.api.turn_on(core.settings.api.clone());
             // A supervisor that stops (it never should) must not leave the start waiting.
-            let status = tokio::select! {
-                status = core.api.settled() => status,
-                ended = &mut supervisor => ApiStatus::Failed {
-                    reason: format!("the REST server's supervisor stopped: {ended:?}"),
+            let status = match core.api.turn_on(core.settings.api.clone()) {
+                Err(refused) => ApiStatus::Failed {
+                    reason: refused.to_string(),
+                },
+                Ok(()) => tokio::select! {
+                    status = core.api.settled() => status,
+                    ended = &mut supervisor => ApiStatus::Failed {
+                        reason: format!("the REST server's supervisor stopped: {ended:?}"),
+                    },
                 },
             };
             if let ApiStatus::Failed { reason } = status

@@ -45,7 +45,7 @@ async fn serve(tweak: impl FnOnce(&mut Settings)) -> Served {
     })
     .await;
     tokio::spawn(api::server::supervise(core.clone()));
-    core.api.turn_on(core.settings.api.clone());
+    core.api.turn_on(core.settings.api.clone()).unwrap();
     let ApiStatus::Running { addr, .. } = core.api.settled().await else {
         panic!("the server did not start: {:?}", core.api.status())
     };

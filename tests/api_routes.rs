@@ -647,13 +647,18 @@ async fn the_rate_limit_is_per_client_with_retry_after() {
         s.api.rate_limit_window_ms = 60_000;
     })
     .await;
+    let lan_client = [10, 0, 0, 8];
     for _ in 0..3 {
         assert_eq!(
-            Call::get("/api/config").send(&t.app).await.status,
+            Call::get("/api/config")
+                .peer(lan_client)
+                .send(&t.app)
+                .await
+                .status,
             StatusCode::OK
         );
     }
-    let limited = Call::get("/api/config").send(&t.app).await;
+    let limited = Call::get("/api/config").peer(lan_client).send(&t.app).await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(limited.body["error"], "Too many requests from this IP");
     let wait: u64 = limited.header("retry-after").unwrap().parse().unwrap();
@@ -667,6 +672,89 @@ async fn the_rate_limit_is_per_client_with_retry_after() {
         StatusCode::OK,
         "another client has its own budget"
     );
+    // CONTRACT §10: with no token configured, a loopback peer is the admin's own, and
+    // /metrics is never limited.
+    for _ in 0..10 {
+        assert_eq!(
+            Call::get("/api/config").send(&t.app).await.status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            Call::get("/metrics")
+                .peer(lan_client)
+                .send(&t.app)
+                .await
+                .status,
+            StatusCode::OK
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_with_a_valid_token_are_outside_the_rate_limit() {
+    let t = app(|s| {
+        s.api.rate_limit_max = 2;
+        s.api.rate_limit_window_ms = 60_000;
+        s.api.token = Some(Secret::new("admin-token"));
+        s.api.read_token = Some(Secret::new("reader-token"));
+    })
+    .await;
+    for token in ["admin-token", "reader-token"] {
+        for _ in 0..10 {
+            let answer = Call::get("/api/config")
+                .header("authorization", &format!("Bearer {token}"))
+                .send(&t.app)
+                .await;
+            assert_eq!(answer.status, StatusCode::OK, "{token}");
+        }
+    }
+    // Without a valid token (loopback or not, a token is configured) the limit holds.
+    let statuses: Vec<StatusCode> = statuses_with_a_wrong_token(&t.app, 4).await;
+    assert_eq!(
+        statuses.last(),
+        Some(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+}
+
+async fn statuses_with_a_wrong_token(app: &Router, n: usize) -> Vec<StatusCode> {
+    let mut statuses = Vec::new();
+    for _ in 0..n {
+        statuses.push(
+            Call::get("/api/config")
+                .header("authorization", "Bearer wrong")
+                .send(app)
+                .await
+                .status,
+        );
+    }
+    statuses
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_changing_request_from_a_foreign_origin_is_refused() {
+    let t = app(|s| s.api.frontend_url = "http://admin.lan:3002".to_owned()).await;
+    let foreign = Call::new(Method::PUT, "/api/config/ollama")
+        .header("origin", "http://evil.example")
+        .json(&ollama("x"))
+        .send(&t.app)
+        .await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+    assert_eq!(foreign.body["error"], "Forbidden");
+    assert!(t.core.config.get("ollama").is_none(), "nothing was stored");
+    for origin in ["http://admin.lan:3002", "http://localhost:3000"] {
+        let allowed = Call::new(Method::PUT, "/api/config/ollama")
+            .header("origin", origin)
+            .json(&ollama("x"))
+            .send(&t.app)
+            .await;
+        assert!(allowed.status.is_success(), "{origin}: {}", allowed.text);
+    }
+    let reading = Call::get("/api/config")
+        .header("origin", "http://evil.example")
+        .send(&t.app)
+        .await;
+    assert_eq!(reading.status, StatusCode::OK, "reading is CORS's business");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -37,7 +37,7 @@ async fn rest() -> Rest {
     })
     .await;
     tokio::spawn(alicia_config_manager::api::server::supervise(core.clone()));
-    core.api.turn_on(core.settings.api.clone());
+    core.api.turn_on(core.settings.api.clone()).unwrap();
     let http = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{api_port}");
     support::wait_for_rest(&http, &base).await;
@@ -482,7 +482,7 @@ async fn a_follower_sends_a_set_as_one_request() {
     tokio::spawn(alicia_config_manager::api::server::supervise(
         follower.clone(),
     ));
-    follower.api.turn_on(follower.settings.api.clone());
+    follower.api.turn_on(follower.settings.api.clone()).unwrap();
     let follower_base = format!("http://127.0.0.1:{follower_api}");
     support::wait_for_rest(&rest.http, &follower_base).await;
     let probe = follower.clone();

@@ -41,7 +41,7 @@ async fn server(broker: &TestBroker, token: Option<(&str, &str)>) -> Server {
     })
     .await;
     tokio::spawn(alicia_config_manager::api::server::supervise(core.clone()));
-    core.api.turn_on(core.settings.api.clone());
+    core.api.turn_on(core.settings.api.clone()).unwrap();
     let http = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{api_port}");
     let probe = http.clone();

@@ -44,7 +44,7 @@ async fn fleet(confirms: bool) -> Fleet {
     })
     .await;
     tokio::spawn(alicia_config_manager::api::server::supervise(core.clone()));
-    core.api.turn_on(core.settings.api.clone());
+    core.api.turn_on(core.settings.api.clone()).unwrap();
     let http = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{api_port}");
     support::wait_for_rest(&http, &base).await;

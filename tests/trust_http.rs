@@ -175,7 +175,8 @@ async fn idle_connections_are_closed_and_never_starve_the_health_endpoint() {
         took < Duration::from_secs(12),
         "the health check waited {took:?}"
     );
-    // The first idle connection was closed by the server: it reads end-of-file.
+    // The first idle connection was closed by the server: it reads end-of-file. At the cap
+    // an idle connection gives way after 2 s (CONTRACT §10), not at the 10 s head timeout.
     let mut first = idle.swap_remove(0);
     let mut buffer = [0u8; 64];
     let read = tokio::time::timeout(Duration::from_secs(15), first.read(&mut buffer))
@@ -183,8 +184,8 @@ async fn idle_connections_are_closed_and_never_starve_the_health_endpoint() {
         .expect("the server closes a connection that sends nothing");
     assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
     assert!(
-        opened.elapsed() >= Duration::from_secs(9),
-        "not before the timeout"
+        opened.elapsed() >= Duration::from_millis(1_500),
+        "not before 2 s idle"
     );
     // A half-sent request head is closed the same way.
     let mut slow = TcpStream::connect(&addr).await.unwrap();

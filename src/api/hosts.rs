@@ -4,12 +4,14 @@
 //! host the admin allows (`ALICIA_ALLOWED_HOSTS`, for a reverse proxy), else 421; a request
 //! without `Host` is 400. A socket.io or WebSocket handshake from a browser page must come from
 //! `FRONTEND_URL` or the server's own origin, token or not (`FRONTEND_URL=*` turns this off),
-//! else 403: a cross-site page must not read the live feed.
+//! else 403: a cross-site page must not read the live feed. The same holds for every request
+//! that changes state (CONTRACT §10): a page elsewhere must not write through an admin's
+//! browser.
 
 use super::errors::ErrorBody;
 use crate::core::settings::ApiSettings;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::net::IpAddr;
@@ -141,18 +143,24 @@ pub async fn check_request(
             "this server answers to localhost and its own address only (set ALICIA_ALLOWED_HOSTS for a reverse proxy)",
         );
     }
-    if request.uri().path().starts_with(LIVE_PATH)
+    let live = request.uri().path().starts_with(LIVE_PATH);
+    let changes_state = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if (live || changes_state)
         && let Some(origin) = request.headers().get(header::ORIGIN)
     {
         let allowed = origin
             .to_str()
             .is_ok_and(|origin| policy.allows_origin(origin, Some(host)));
         if !allowed {
-            return refusal(
-                StatusCode::FORBIDDEN,
-                "Forbidden",
-                "live connections are open to FRONTEND_URL and this server's own pages only",
-            );
+            let message = if live {
+                "live connections are open to FRONTEND_URL and this server's own pages only"
+            } else {
+                "changes are accepted from FRONTEND_URL and this server's own pages only"
+            };
+            return refusal(StatusCode::FORBIDDEN, "Forbidden", message);
         }
     }
     next.run(request).await

@@ -19,12 +19,13 @@ use crate::core::messages::LiveData;
 use parking_lot::Mutex;
 use serde::Serialize;
 use serde_json::value::RawValue;
-use socketioxide::extract::{SocketRef, State, TryData};
-use socketioxide::handler::ConnectHandler;
+use socketioxide::adapter::Adapter;
+use socketioxide::extract::{SocketRef, State};
+use socketioxide::handler::{ConnectHandler, FromConnectParts, Value};
 use socketioxide::layer::SocketIoLayer;
 use socketioxide::socket::DisconnectReason;
-use socketioxide::socket::Sid;
-use socketioxide::{SendError, SocketError, SocketIo};
+use socketioxide::socket::{Sid, Socket};
+use socketioxide::{ParserConfig, SendError, SocketError, SocketIo};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
@@ -47,6 +48,16 @@ const CONTROL_QUEUE_LIMIT: usize = 10_000;
 const DEVICE_UPDATE_BACKLOG: usize = 2;
 /// Packets socketioxide buffers per socket.
 const SOCKET_BUFFER: usize = 1024;
+/// The largest WebSocket message or frame a client may send (CONTRACT §10): clients send
+/// only a CONNECT, pongs and `live:mqtt`.
+const MAX_INPUT_BYTES: usize = 64 * 1024;
+/// The largest long-polling body a client may send (CONTRACT §10).
+const MAX_POLLING_BODY: u64 = 100_000;
+/// The longest CONNECT `auth` read (CONTRACT §10).
+const MAX_AUTH_BYTES: usize = 4 * 1024;
+/// A session that has not joined the namespace this long after its handshake is closed: a
+/// refused CONNECT leaves its session open in socketioxide, so this is how it ends (§10).
+const CONNECT_DEADLINE: Duration = Duration::from_secs(3);
 /// Least time between two `devices:update` lists.
 const DEVICES_EVERY: Duration = Duration::from_millis(250);
 /// Wait before retrying a socket whose buffer is full.
@@ -195,6 +206,11 @@ pub fn layer(core: Core, access: Access) -> (SocketIoLayer, SocketIo) {
     };
     let (layer, io) = SocketIo::builder()
         .max_buffer_size(SOCKET_BUFFER)
+        .ws_max_message_size(MAX_INPUT_BYTES)
+        .ws_max_frame_size(MAX_INPUT_BYTES)
+        .max_payload(MAX_POLLING_BODY)
+        .connect_timeout(CONNECT_DEADLINE)
+        .with_parser(ParserConfig::common().max_incoming_binaries(0))
         .with_state(hub.clone())
         .build_layer();
     io.ns("/", on_connect.with(authenticate));
@@ -213,16 +229,39 @@ impl std::fmt::Display for Refused {
     }
 }
 
+impl std::error::Error for Refused {}
+
+/// The CONNECT packet's `auth.token`, read only when the `auth` is small (CONTRACT §10): a
+/// larger one is refused before anything in it is parsed.
+struct AuthToken(Option<String>);
+
+impl<A: Adapter> FromConnectParts<A> for AuthToken {
+    type Error = Refused;
+
+    fn from_connect_parts(_: &Arc<Socket<A>>, auth: &Option<Value>) -> Result<Self, Refused> {
+        let Some(raw) = auth.as_ref().and_then(Value::as_str) else {
+            return Ok(Self(None));
+        };
+        if raw.len() > MAX_AUTH_BYTES {
+            return Err(Refused);
+        }
+        #[derive(serde::Deserialize)]
+        struct Auth {
+            token: Option<serde_json::Value>,
+        }
+        let token = serde_json::from_str::<Auth>(raw)
+            .ok()
+            .and_then(|auth| auth.token)
+            .and_then(|token| token.as_str().map(str::to_owned));
+        Ok(Self(token))
+    }
+}
+
 async fn authenticate(
     State(hub): State<LiveHub>,
-    TryData(auth): TryData<serde_json::Value>,
+    AuthToken(token): AuthToken,
 ) -> Result<(), Refused> {
-    let auth = auth.ok();
-    let token = auth
-        .as_ref()
-        .and_then(|a| a.get("token"))
-        .and_then(|t| t.as_str());
-    if hub.inner.access.grant(token).is_some() {
+    if hub.inner.access.grant(token.as_deref()).is_some() {
         Ok(())
     } else {
         Err(Refused)
@@ -230,6 +269,7 @@ async fn authenticate(
 }
 
 async fn on_connect(socket: SocketRef, State(hub): State<LiveHub>) {
+    super::live_gate::joined(socket.req_parts());
     let client = Arc::new(Client::default());
     {
         let mut queue = client.queue.lock();

@@ -12,8 +12,10 @@ pub mod errors;
 pub mod hosts;
 pub mod listener;
 pub mod live;
+pub mod live_gate;
 pub mod metrics;
 pub mod openapi;
+pub mod rate_limit;
 pub mod routes;
 pub mod security;
 pub mod server;
@@ -109,7 +111,14 @@ pub fn router(core: Core, settings: &ApiSettings) -> Router {
             .route("/metrics", axum::routing::get(metrics::metrics))
             .with_state(state.clone()),
     );
-    let guarded = guard_routes(api, settings).layer(live_layer);
+    let rate_limit = std::sync::Arc::new(rate_limit::RateLimit::new(settings, access));
+    let guarded = guard_routes(api, settings)
+        .layer(live_layer)
+        .layer(from_fn_with_state(
+            live_gate::LiveGate::new(),
+            live_gate::admit_handshakes,
+        ))
+        .layer(from_fn_with_state(rate_limit, rate_limit::limit));
     wrap(guarded, settings, development).layer(from_fn_with_state(state.core, metrics::record))
 }
 
@@ -123,14 +132,14 @@ fn access_of(settings: &ApiSettings) -> Access {
 }
 
 /// The protections in front of the routes (socket.io, which checks its own handshake token,
-/// sits outside them): the 404 / 405 JSON fallbacks, the token check, the rate limit.
+/// sits outside them): the 404 / 405 JSON fallbacks and the token check. The rate limit sits
+/// in front of both ([`router`]).
 pub fn guard_routes(routes: Router, settings: &ApiSettings) -> Router {
     let access = access_of(settings);
-    let routes = routes
+    routes
         .fallback(errors::route_not_found)
         .method_not_allowed_fallback(errors::method_not_allowed)
-        .layer(from_fn_with_state(access, auth::require_token));
-    security::with_rate_limit(routes, settings)
+        .layer(from_fn_with_state(access, auth::require_token))
 }
 
 /// The protections around everything: the body limit, panics as 500s (with their cause in

@@ -3,7 +3,7 @@
 //! module watches the desired state, starts and stops the server, and reports back. The GUI's
 //! switch and headless mode only flip the desired state.
 
-use crate::core::settings::ApiSettings;
+use crate::core::settings::{ApiSettings, ApiSettingsError};
 use std::net::SocketAddr;
 use tokio::sync::watch;
 
@@ -67,9 +67,12 @@ impl Default for ApiSwitch {
 }
 
 impl ApiSwitch {
-    /// Asks for the server with these settings (restarting it if they changed).
-    pub fn turn_on(&self, settings: ApiSettings) {
+    /// Asks for the server with these settings (restarting it if they changed). Settings that
+    /// break their rules are refused here and the server stays as it was (CONTRACT §10).
+    pub fn turn_on(&self, settings: ApiSettings) -> Result<(), ApiSettingsError> {
+        settings.validate()?;
         self.ask(ApiDesired::On(settings));
+        Ok(())
     }
 
     /// Asks for no server.

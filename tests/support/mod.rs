@@ -101,6 +101,7 @@ pub fn headless_command(
         .env("ALICIA_LOG_DIR", config_dir.join("logs"))
         .env_remove("ALICIA_ROLE")
         .env_remove("ALICIA_API_TOKEN")
+        .env_remove("ALICIA_API_READ_TOKEN")
         .env_remove("ALICIA_API_BIND")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());

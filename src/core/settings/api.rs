@@ -34,6 +34,12 @@ pub enum ApiSettingsError {
     /// Off loopback without a token.
     #[error("refusing to serve on {0} without a token: off loopback every request needs one")]
     TokenRequired(SocketAddr),
+    /// A read-only token without an admin token (CONTRACT §10): on loopback it would be
+    /// silently ignored, everything staying open.
+    #[error(
+        "ALICIA_API_READ_TOKEN is set without ALICIA_API_TOKEN: a read-only token limits nothing while the API needs no token; set ALICIA_API_TOKEN too, or remove the read token"
+    )]
+    ReadTokenWithoutToken,
 }
 
 impl ApiSettings {
@@ -54,10 +60,21 @@ impl ApiSettings {
         self.frontend_url.trim() == "*"
     }
 
-    /// The rule every face applies before serving: off loopback, a token is required.
+    /// The rules every face applies before serving: off loopback, a token is required, and a
+    /// read-only token only beside an admin token.
     pub fn validate(&self) -> Result<(), ApiSettingsError> {
+        self.check_tokens()?;
         if !self.bind.is_loopback() && self.token.is_none() {
             return Err(ApiSettingsError::TokenRequired(self.addr()));
+        }
+        Ok(())
+    }
+
+    /// The read-token rule alone (CONTRACT §10), checked wherever API settings are set, even
+    /// while the server stays off.
+    pub fn check_tokens(&self) -> Result<(), ApiSettingsError> {
+        if self.read_token.is_some() && self.token.is_none() {
+            return Err(ApiSettingsError::ReadTokenWithoutToken);
         }
         Ok(())
     }
@@ -93,5 +110,18 @@ mod tests {
         assert!(error.to_string().contains("without a token"), "{error}");
         assert!(settings(lan, Some("t")).validate().is_ok());
         assert!(settings(lan, Some("t")).auth_required());
+    }
+
+    #[test]
+    fn a_read_token_needs_an_admin_token() {
+        let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let mut reader_only = settings(loopback, None);
+        reader_only.read_token = Some(Secret::new("r"));
+        let error = reader_only.validate().unwrap_err();
+        assert_eq!(error, ApiSettingsError::ReadTokenWithoutToken);
+        assert!(error.to_string().contains("ALICIA_API_TOKEN"), "{error}");
+        let mut both = settings(loopback, Some("t"));
+        both.read_token = Some(Secret::new("r"));
+        assert!(both.validate().is_ok());
     }
 }

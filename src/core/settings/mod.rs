@@ -445,6 +445,10 @@ pub fn resolve(
             .is_some_and(|e| e.eq_ignore_ascii_case("development")),
     };
     check_embedded_broker_login(&settings)?;
+    settings
+        .api
+        .check_tokens()
+        .map_err(|error| SettingsError::Invalid(error.to_string()))?;
     Ok(settings)
 }
 

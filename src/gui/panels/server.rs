@@ -6,7 +6,7 @@ use crate::core::Core;
 use crate::core::api_switch::ApiStatus;
 use crate::core::lan;
 use crate::core::secret::Secret;
-use crate::core::settings::{ApiSettings, SettingsError};
+use crate::core::settings::{ApiSettings, ApiSettingsError, SettingsError};
 use crate::gui::tasks::Task;
 use crate::gui::widgets::badge::Tone;
 use crate::gui::widgets::style::{primary_button, section_heading};
@@ -252,12 +252,14 @@ impl ServerPanel {
             frontend_url: self.frontend_url.trim().to_owned(),
             ..core.settings.api.clone()
         };
-        if let Err(error) = settings.validate() {
-            self.problem = Some(format!("{error}: generate one"));
+        if let Err(error) = core.api.turn_on(settings.clone()) {
+            self.problem = Some(match error {
+                ApiSettingsError::TokenRequired(_) => format!("{error}: generate one"),
+                ApiSettingsError::ReadTokenWithoutToken => error.to_string(),
+            });
             return;
         }
         self.problem = None;
-        core.api.turn_on(settings.clone());
         self.persist(core, runtime, true, Some(settings));
     }
 
