@@ -142,7 +142,10 @@ async fn an_auth_over_4_kib_is_refused_and_its_session_ends() {
         .find(|line| line["outcome"] == "closed")
         .expect("the session is closed by the server");
     let after = closed["after"].as_f64().unwrap();
-    assert!(after < 5.0, "the refused session ended {after} s after its CONNECT");
+    assert!(
+        after < 5.0,
+        "the refused session ended {after} s after its CONNECT"
+    );
     let small = raw_sessions(&["bomb", &manager.base, "1", "4000"]).await;
     assert_eq!(small[0]["outcome"], "connected", "{small:?}");
 }
@@ -155,10 +158,16 @@ async fn at_most_64_sessions_wait_to_join_and_the_next_handshake_gets_503() {
     let lines = raw_sessions(&["idle", &manager.base, "70"]).await;
     let opened = lines.iter().filter(|l| l["outcome"] == "open").count();
     let refused: Vec<&Value> = lines.iter().filter(|l| l["outcome"] == "refused").collect();
-    eprintln!("70 sessions that never join: {opened} opened, {} refused", refused.len());
+    eprintln!(
+        "70 sessions that never join: {opened} opened, {} refused",
+        refused.len()
+    );
     assert_eq!(opened, 64, "{lines:?}");
     assert_eq!(refused.len(), 6, "{lines:?}");
-    assert!(refused.iter().all(|line| line["status"] == 503), "{refused:?}");
+    assert!(
+        refused.iter().all(|line| line["status"] == 503),
+        "{refused:?}"
+    );
     // Sessions that never join are closed by the connect deadline (3 s).
     let closed_at: Vec<f64> = lines
         .iter()

@@ -9,7 +9,10 @@
 //! Secrets never reach a log line: the password and token are [`crate::core::secret::Secret`]s
 //! (they print as `********`) and documents are logged by name, never by content.
 
+mod escaping;
+
 use crate::core::settings::{LogRotation, LogSettings};
+use escaping::{Escaping, Style};
 use std::fs::OpenOptions;
 use std::io::IsTerminal;
 use std::path::Path;
@@ -139,7 +142,10 @@ pub fn init(settings: &LogSettings) -> Result<LogGuards, String> {
     let console = fmt::layer()
         .with_target(false)
         .with_ansi(colours)
-        .with_writer(std::io::stdout)
+        .with_writer(Escaping::new(
+            std::io::stdout,
+            Style::Text { keep_ansi: colours },
+        ))
         .with_filter(filter_for(&settings.level)?);
     let combined = match (&settings.file, &settings.dir) {
         (Some(path), _) => Some(off_thread(open_append(path)?)),
@@ -152,7 +158,7 @@ pub fn init(settings: &LogSettings) -> Result<LogGuards, String> {
         fmt::layer()
             .json()
             .with_ansi(false)
-            .with_writer(writer)
+            .with_writer(Escaping::new(writer, Style::Json))
             .with_filter(combined_filter)
     });
     let errors = match (&settings.error_file, &settings.dir) {
@@ -165,7 +171,7 @@ pub fn init(settings: &LogSettings) -> Result<LogGuards, String> {
         fmt::layer()
             .json()
             .with_ansi(false)
-            .with_writer(writer)
+            .with_writer(Escaping::new(writer, Style::Json))
             .with_filter(LevelFilter::ERROR)
     });
     tracing_subscriber::registry()
