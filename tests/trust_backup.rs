@@ -277,3 +277,36 @@ async fn history_lines_with_impossible_revisions_or_names_are_skipped_at_start()
         "no impossible revision: {revisions:?}"
     );
 }
+
+#[test]
+fn a_login_written_in_the_broker_address_is_a_secret_of_the_backup() {
+    let home = home_folder();
+    let url_password = "url-password-must-not-leak";
+    let settings = json!({"broker": format!("mqtt://alicia:{url_password}@home-broker.lan:1883")});
+    std::fs::write(
+        home.path().join("settings.json"),
+        serde_json::to_vec_pretty(&settings).unwrap(),
+    )
+    .unwrap();
+    let backup = backup_of(home.path());
+    assert!(
+        !backup.to_string().contains(url_password),
+        "a backup without secrets holds no password, even one in the broker's address"
+    );
+    assert_eq!(
+        backup["settings"]["broker"], "mqtt://alicia@home-broker.lan:1883",
+        "the address and the user stay"
+    );
+    // Restored where it was made, the password written in today's address is kept.
+    let (_keep, file) = write_backup(&backup);
+    let restored = run_command(&["restore", &file], home.path());
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    assert_eq!(
+        settings_of(home.path())["broker"],
+        format!("mqtt://alicia:{url_password}@home-broker.lan:1883")
+    );
+}

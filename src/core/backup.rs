@@ -172,7 +172,7 @@ impl Backup {
         let secrets = |service: &str| {
             schemas
                 .get(service)
-                .map(SchemaRecord::secret_pointers)
+                .map(SchemaRecord::secret_paths)
                 .unwrap_or_default()
         };
         let configs = configs
@@ -206,6 +206,13 @@ impl Backup {
         if !include_secrets {
             for key in SECRET_SETTINGS {
                 settings.remove(key);
+            }
+            // A login written in the broker's address holds the MQTT password too (CONTRACT
+            // §10): the backup keeps the address and the user, never the password.
+            if let Some(Value::String(broker)) = settings.get("broker")
+                && let Some(stripped) = without_password(broker)
+            {
+                settings.insert("broker".to_owned(), Value::String(stripped));
             }
         }
         Self {
@@ -301,12 +308,14 @@ impl Backup {
         for (service, document) in &self.configs {
             let stored = snapshot.documents.get(service);
             let mut incoming = document.clone();
-            restore_masked_secrets_with(
+            let mut errors = restore_masked_secrets_with(
                 &mut incoming,
                 stored.map(|s| &*s.document),
-                &config.secret_pointers(service),
-            );
-            let errors = config.validate(service, &incoming);
+                &config.secret_paths(service),
+            )
+            .err()
+            .unwrap_or_default();
+            errors.extend(config.validate(service, &incoming));
             details.extend(
                 errors
                     .into_iter()
@@ -418,6 +427,48 @@ impl Backup {
     }
 }
 
+/// `broker` without the password of a login written in it (`mqtt://user@host:port`); `None`
+/// when it holds no password.
+fn without_password(broker: &str) -> Option<String> {
+    let (url, login) = BrokerUrl::parse_with_login(broker, None).ok()?;
+    let login = login?;
+    login.password.as_ref()?;
+    let url = url.to_string();
+    let (scheme, address) = url.split_once("://")?;
+    Some(format!(
+        "{scheme}://{}@{address}",
+        percent_encode_user(&login.username)
+    ))
+}
+
+/// A user name as written in a URL's login.
+fn percent_encode_user(user: &str) -> String {
+    user.bytes()
+        .map(|byte| match byte {
+            b'@' | b':' | b'/' | b'%' | b'?' | b'#' | 0x80.. => format!("%{byte:02X}"),
+            _ => char::from(byte).to_string(),
+        })
+        .collect::<String>()
+}
+
+/// Where a backup without secrets names today's broker with today's user but no password,
+/// today's broker address (with its password) is kept.
+fn broker_with_its_password(
+    restored: &Map<String, Value>,
+    current: &Map<String, Value>,
+) -> Option<String> {
+    let then = restored.get("broker")?.as_str()?;
+    let now = current.get("broker")?.as_str()?;
+    let (then_url, then_login) = BrokerUrl::parse_with_login(then, None).ok()?;
+    let (now_url, now_login) = BrokerUrl::parse_with_login(now, None).ok()?;
+    let (then_login, now_login) = (then_login?, now_login?);
+    let same = then_url == now_url
+        && then_login.username == now_login.username
+        && then_login.password.is_none()
+        && now_login.password.is_some();
+    same.then(|| now.to_owned())
+}
+
 /// Replaces the settings file with the backup's, keeping today's secrets where it has none
 /// (the MQTT password only with `keep_password`: not for another broker).
 fn restore_settings(
@@ -430,6 +481,9 @@ fn restore_settings(
         .update_blocking(|file| {
             let mut restored = settings;
             if let Ok(Value::Object(current)) = serde_json::to_value(&*file) {
+                if keep_password && let Some(kept) = broker_with_its_password(&restored, &current) {
+                    restored.insert("broker".to_owned(), Value::String(kept));
+                }
                 for key in SECRET_SETTINGS {
                     if key == "mqtt_password" && !keep_password {
                         continue;

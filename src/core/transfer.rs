@@ -77,24 +77,24 @@ pub fn preview_import(config: &ConfigService, bytes: &[u8]) -> Result<Vec<Import
         .into_iter()
         .map(|(service, document)| {
             let stored = config.get(&service);
-            let errors = config.validate(&service, &document);
+            let mut incoming = document.clone();
+            let mut errors = restore_masked_secrets_with(
+                &mut incoming,
+                stored.as_ref().map(|s| &*s.document),
+                &config.secret_paths(&service),
+            )
+            .err()
+            .unwrap_or_default();
+            errors.extend(config.validate(&service, &document));
             let kind = if !errors.is_empty() {
                 ImportKind::Invalid(errors)
             } else {
                 match &stored {
                     None => ImportKind::New,
-                    Some(stored) => {
-                        let mut incoming = document.clone();
-                        restore_masked_secrets_with(
-                            &mut incoming,
-                            Some(&stored.document),
-                            &config.secret_pointers(&service),
-                        );
-                        match diff(&stored.document, &incoming).len() {
-                            0 => ImportKind::Unchanged,
-                            n => ImportKind::Changed(n),
-                        }
-                    }
+                    Some(stored) => match diff(&stored.document, &incoming).len() {
+                        0 => ImportKind::Unchanged,
+                        n => ImportKind::Changed(n),
+                    },
                 }
             };
             ImportItem {

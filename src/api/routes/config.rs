@@ -5,7 +5,7 @@ use crate::api::auth::RestActor;
 use crate::api::errors::{ApiError, ErrorBody, JsonBody};
 use crate::api::openapi::ServiceConfigDocument;
 use crate::core::config::{
-    Actor, ChangeSource, Committed, FieldError, HistoryEntry, Origin, Precondition,
+    Actor, ChangeSource, Committed, FieldError, HistoryEntry, Origin, Precondition, SecretPaths,
     mask_document_with, schema_document,
 };
 use crate::core::limits::CONFIG_DOCUMENT_LIMIT;
@@ -185,7 +185,7 @@ pub async fn history(
     if entries.is_empty() {
         return Err(not_found(&service));
     }
-    let secrets = state.core.config.secret_pointers(&service);
+    let secrets = state.core.config.secret_paths(&service);
     Ok(Json(
         entries.iter().map(|e| revision_view(e, &secrets)).collect(),
     ))
@@ -241,7 +241,7 @@ fn committed_answer(state: &ApiState, committed: &Committed) -> impl IntoRespons
     ([(header::ETAG, etag(committed.revision))], Json(document))
 }
 
-fn revision_view(entry: &HistoryEntry, secrets: &[String]) -> Revision {
+fn revision_view(entry: &HistoryEntry, secrets: &SecretPaths) -> Revision {
     Revision {
         revision: entry.revision,
         last_updated: entry.last_updated.clone(),

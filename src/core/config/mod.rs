@@ -21,6 +21,7 @@ pub mod managed;
 pub mod open;
 mod rules;
 pub mod schema;
+pub mod secret_paths;
 pub mod secrets;
 pub mod service;
 pub mod service_type;
@@ -45,8 +46,9 @@ pub use schema::{
     FieldError, SCHEMA_SOURCE, SETTINGS_POINTER, SettingsSchema, schema_document, validate_document,
 };
 pub use secrets::{
-    MASK, is_secret, is_secret_schema, mask_differences, mask_document, mask_document_with,
-    mask_in_place, mask_in_place_with, restore_masked_secrets, restore_masked_secrets_with,
+    ENTER_AGAIN, MASK, SecretPaths, is_secret, is_secret_schema, mask_differences, mask_document,
+    mask_document_with, mask_in_place, mask_in_place_with, restore_masked_secrets,
+    restore_masked_secrets_with,
 };
 pub use service::{ConfigService, DEFAULT_HISTORY_LIMIT};
 pub use service_type::{ROUTER_TARGETS, ServiceType};

@@ -207,10 +207,9 @@ pub(super) fn prepare_document(
     stored: Option<&Value>,
     schemas: Option<&SchemaRecord>,
 ) -> Result<Value, ConfigError> {
-    let secrets = schemas
-        .map(SchemaRecord::secret_pointers)
-        .unwrap_or_default();
-    restore_masked_secrets_with(&mut document, stored, &secrets);
+    let secrets = schemas.map(SchemaRecord::secret_paths).unwrap_or_default();
+    restore_masked_secrets_with(&mut document, stored, &secrets)
+        .map_err(|details| ConfigError::Invalid { details })?;
     let settings_schema = schemas.and_then(|r| r.enforced.as_ref());
     let Some(fields) = document.as_object_mut() else {
         return Err(ConfigError::Invalid {

@@ -1,7 +1,8 @@
 //! The service-config JSON Schema (CONTRACT §1), compiled once, and validation that names
 //! every failing field by its JSON Pointer.
 
-use super::secrets::collect_secret_pointers;
+use super::secret_paths::SecretSchema;
+use super::secrets::SecretPaths;
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::{ValidationError, Validator};
 use serde::{Deserialize, Serialize};
@@ -40,7 +41,8 @@ pub fn schema_document() -> &'static Value {
 
 fn document_validator() -> &'static Validator {
     static VALIDATOR: OnceLock<Validator> = OnceLock::new();
-    VALIDATOR.get_or_init(|| compile(schema_document()).expect("the bundled schema compiles"))
+    VALIDATOR
+        .get_or_init(|| compile_bounded(schema_document()).expect("the bundled schema compiles"))
 }
 
 /// A service's own settings schema, announced on discovery, compiled for reuse.
@@ -49,9 +51,11 @@ pub struct SettingsSchema {
     /// The schema as announced.
     pub source: Arc<Value>,
     validator: Arc<Validator>,
-    /// The secret fields it declares (`writeOnly` / `format: password`), as pointers into a
-    /// service document (`/config/settings/…`).
-    secret_pointers: Arc<[String]>,
+    /// The secret fields it declares (`writeOnly` / `format: password`, wherever a subschema
+    /// puts them), as paths into a service document (`/config/settings/…`).
+    secret_paths: SecretPaths,
+    /// The regular expressions it holds (`pattern`, `patternProperties` keys).
+    patterns: usize,
 }
 
 impl std::fmt::Debug for SettingsSchema {
@@ -63,22 +67,35 @@ impl std::fmt::Debug for SettingsSchema {
 }
 
 impl SettingsSchema {
-    /// Compiles an announced settings schema; a schema that does not compile is refused with
-    /// the compiler's reason.
+    /// Compiles an announced settings schema; a schema that does not compile, holds more than
+    /// [`MAX_PATTERNS_PER_SCHEMA`] patterns, marks a non-string secret or refers outside
+    /// itself is refused with the reason (CONTRACT §10).
     pub fn compile(source: Value) -> Result<Self, String> {
-        let validator = compile(&source).map_err(|error| error.to_string())?;
-        let mut secret_pointers = Vec::new();
-        collect_secret_pointers(&source, SETTINGS_POINTER, &mut secret_pointers);
+        let patterns = count_patterns(&source);
+        if patterns > MAX_PATTERNS_PER_SCHEMA {
+            return Err(format!(
+                "the schema holds {patterns} patterns (pattern, patternProperties), over the limit of {MAX_PATTERNS_PER_SCHEMA} per schema"
+            ));
+        }
+        let validator = compile_bounded(&source).map_err(|error| describe_compile_error(&error))?;
+        let secrets = SecretSchema::new(source.clone(), &["config", "settings"])?;
         Ok(Self {
             source: Arc::new(source),
             validator: Arc::new(validator),
-            secret_pointers: secret_pointers.into(),
+            secret_paths: SecretPaths::of(secrets),
+            patterns,
         })
     }
 
-    /// The secret fields it declares, as pointers into a service document.
-    pub fn secret_pointers(&self) -> &[String] {
-        &self.secret_pointers
+    /// The secret fields it declares, as paths into a service document.
+    pub fn secret_paths(&self) -> &SecretPaths {
+        &self.secret_paths
+    }
+
+    /// How many patterns it holds (all enforced schemas together hold at most
+    /// [`MAX_PATTERNS_IN_ALL`]).
+    pub fn patterns(&self) -> usize {
+        self.patterns
     }
 
     /// Where `document`'s `config.settings` fails this schema (empty: it passes, or there
@@ -106,8 +123,9 @@ pub const SETTINGS_POINTER: &str = "/config/settings";
 
 /// Compiles a schema. Patterns run on the `regex` engine (linear time: no backtracking, so an
 /// announced pattern can never stall the config writer; look-arounds and back-references are
-/// refused at compile time), within a bounded compiled size.
-fn compile(schema: &Value) -> Result<Validator, ValidationError<'static>> {
+/// refused at compile time), each within [`PATTERN_SIZE_LIMIT`] of compiled program and of
+/// DFA cache (CONTRACT §10).
+pub(super) fn compile_bounded(schema: &Value) -> Result<Validator, ValidationError<'static>> {
     jsonschema::options()
         .should_validate_formats(true)
         .with_pattern_options(
@@ -118,8 +136,47 @@ fn compile(schema: &Value) -> Result<Validator, ValidationError<'static>> {
         .build(schema)
 }
 
-/// The compiled size a schema's pattern may take (bytes).
-const PATTERN_SIZE_LIMIT: usize = 1024 * 1024;
+/// Why a settings schema did not compile, naming the pattern limit where a pattern failed.
+fn describe_compile_error(error: &ValidationError<'_>) -> String {
+    match error.kind() {
+        ValidationErrorKind::Format { format } if format == "regex" => format!(
+            "{}: the pattern is not a regular expression this manager runs (no look-around or back-reference), or it compiles to more than {} (the limit of each pattern)",
+            error.schema_path().as_str(),
+            crate::core::limits::human_size(PATTERN_SIZE_LIMIT)
+        ),
+        _ => error.to_string(),
+    }
+}
+
+/// The compiled size and the DFA cache one pattern may take (bytes, CONTRACT §10).
+pub const PATTERN_SIZE_LIMIT: usize = 64 * 1024;
+/// Patterns one settings schema may hold (CONTRACT §10).
+pub const MAX_PATTERNS_PER_SCHEMA: usize = 64;
+/// Patterns all enforced settings schemas together may hold (CONTRACT §10).
+pub const MAX_PATTERNS_IN_ALL: usize = 512;
+
+/// The regular expressions a schema holds: `pattern`s and `patternProperties` keys in every
+/// subschema (counted where they are written, whether used or not).
+pub fn count_patterns(schema: &Value) -> usize {
+    match schema {
+        Value::Object(fields) => {
+            let own = usize::from(fields.get("pattern").is_some_and(Value::is_string))
+                + fields
+                    .get("patternProperties")
+                    .and_then(Value::as_object)
+                    .map_or(0, serde_json::Map::len);
+            own + fields
+                .iter()
+                .filter(|(keyword, _)| {
+                    !matches!(keyword.as_str(), "const" | "enum" | "default" | "examples")
+                })
+                .map(|(_, child)| count_patterns(child))
+                .sum::<usize>()
+        }
+        Value::Array(items) => items.iter().map(count_patterns).sum(),
+        _ => 0,
+    }
+}
 
 /// Validates a service document; with `settings_schema`, `config.settings` is also checked
 /// against it. Returns every violation (empty when valid), sorted by path.

@@ -13,7 +13,7 @@ use super::history::{ChangeSource, HistoryEntry};
 use super::open::{ConfigPaths, OpenError, OpenReport, open_store};
 use super::rules::{Histories, check_precondition, find_revision, prepare_document};
 use super::schema::{FieldError, SettingsSchema};
-use super::secrets::{mask_document_with, restore_masked_secrets_with};
+use super::secrets::{SecretPaths, mask_document_with, restore_masked_secrets_with};
 use super::settings_schemas::{self, SchemaOp, SchemaRecord, Schemas};
 use super::writer::{ConfigWriter, Request};
 use crate::core::events::EventBus;
@@ -218,20 +218,20 @@ impl ConfigService {
         self.shared.schemas_changed.subscribe()
     }
 
-    /// The secret fields a service's settings schemas declare (pointers into its document).
-    pub fn secret_pointers(&self, service: &str) -> Vec<String> {
+    /// The secret fields a service's settings schemas declare (paths into its document).
+    pub fn secret_paths(&self, service: &str) -> SecretPaths {
         self.shared
             .settings_schemas
             .read()
             .get(service)
-            .map(SchemaRecord::secret_pointers)
+            .map(SchemaRecord::secret_paths)
             .unwrap_or_default()
     }
 
     /// `document` of `service` as shown outside: `api_key` and the secrets its settings
     /// schemas declare masked.
     pub fn mask(&self, service: &str, document: &Value) -> Value {
-        mask_document_with(document, &self.secret_pointers(service))
+        mask_document_with(document, &self.secret_paths(service))
     }
 
     /// A service announced its settings schema (or none): stored, and enforced when its
@@ -457,8 +457,9 @@ impl ConfigService {
         restore_masked_secrets_with(
             &mut document,
             stored.as_ref().map(|s| &*s.document),
-            &self.secret_pointers(&service),
-        );
+            &self.secret_paths(&service),
+        )
+        .map_err(|details| ConfigError::Invalid { details })?;
         let mut base = stored
             .as_ref()
             .and_then(|s| last_updated_of(&s.document))

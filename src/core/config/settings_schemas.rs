@@ -11,6 +11,7 @@
 
 use super::change::ConfigError;
 use super::schema::{FieldError, SettingsSchema};
+use super::secrets::SecretPaths;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -30,15 +31,13 @@ pub struct SchemaRecord {
 impl SchemaRecord {
     /// The secret fields either schema declares (both are masked: a field one of them calls
     /// secret is never shown).
-    pub fn secret_pointers(&self) -> Vec<String> {
-        let mut pointers: Vec<String> = [&self.enforced, &self.pending]
+    pub fn secret_paths(&self) -> SecretPaths {
+        [&self.enforced, &self.pending]
             .into_iter()
             .flatten()
-            .flat_map(|schema| schema.secret_pointers().iter().cloned())
-            .collect();
-        pointers.sort();
-        pointers.dedup();
-        pointers
+            .fold(SecretPaths::default(), |all, schema| {
+                all.merged(schema.secret_paths())
+            })
     }
 
     fn is_empty(&self) -> bool {
@@ -263,10 +262,9 @@ mod tests {
                 .unwrap()
                 .same_as(&schema(5))
         );
-        assert_eq!(
-            schemas["stt"].secret_pointers(),
-            vec!["/config/settings/password".to_owned()]
-        );
+        let secrets = schemas["stt"].secret_paths();
+        assert!(secrets.covers("/config/settings/password"));
+        assert!(!secrets.covers("/config/settings/language"));
     }
 
     #[test]

@@ -496,10 +496,16 @@ impl ConfigWriter {
         for (service, mut document) in incoming {
             let stored = current.documents.get(&service);
             let record = schemas.get(&service);
-            let secrets = record
-                .map(SchemaRecord::secret_pointers)
-                .unwrap_or_default();
-            restore_masked_secrets_with(&mut document, stored.map(|s| &*s.document), &secrets);
+            let secrets = record.map(SchemaRecord::secret_paths).unwrap_or_default();
+            if let Err(problems) =
+                restore_masked_secrets_with(&mut document, stored.map(|s| &*s.document), &secrets)
+            {
+                details.extend(
+                    problems
+                        .into_iter()
+                        .map(|e| FieldError::new(format!("/{service}{}", e.path), e.message)),
+                );
+            }
             if document.get("service_name").and_then(Value::as_str) != Some(service.as_str()) {
                 details.push(FieldError::new(
                     format!("/{service}/service_name"),

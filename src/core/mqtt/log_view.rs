@@ -68,7 +68,7 @@ impl<'a> LogView<'a> {
             Some(TopicKind::ChangesSet) => return self.mask_change_set_secrets(data),
             _ => return data,
         };
-        let secrets = self.config.secret_pointers(service);
+        let secrets = self.config.secret_paths(service);
         if secrets.is_empty() || !data.is_object() {
             return data;
         }
@@ -93,7 +93,7 @@ impl<'a> LogView<'a> {
             let Some(service) = document.get("service_name").and_then(Value::as_str) else {
                 continue;
             };
-            let secrets = self.config.secret_pointers(service);
+            let secrets = self.config.secret_paths(service);
             mask_in_place_with(document, &secrets);
         }
         Arc::new(shown)

@@ -227,7 +227,7 @@ impl ChangeSetPanel {
             members.push(service.clone());
             let document = self.shared.apply_to(&stored.document);
             let mut difference = diff(&stored.document, &document);
-            mask_differences(&mut difference, &core.config.secret_pointers(service));
+            mask_differences(&mut difference, &core.config.secret_paths(service));
             changes.push((service.clone(), difference));
             documents.push(document);
         }

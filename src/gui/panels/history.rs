@@ -69,7 +69,7 @@ impl HistoryPanel {
             return;
         }
         let entries = core.config.history(service);
-        let secrets = core.config.secret_pointers(service);
+        let secrets = core.config.secret_paths(service);
         let ids: std::collections::HashSet<&str> = entries
             .iter()
             .filter_map(|e| e.change_id.as_deref())

@@ -20,7 +20,8 @@ use crate::core::Core;
 use crate::core::config::settings_schemas::pending_failures;
 use crate::core::config::{
     Committed, ConfigError, Difference, FieldError, Origin, Precondition, SchemaRecord,
-    ServiceType, StoredDocument, diff, editable_schema, mask_differences, new_endpoint,
+    SecretPaths, ServiceType, StoredDocument, diff, editable_schema, mask_differences,
+    new_endpoint,
 };
 use crate::gui::drafts::Draft;
 use crate::gui::tasks::Task;
@@ -80,7 +81,7 @@ struct StoredView {
     /// pending).
     pending_schema: Option<Vec<FieldError>>,
     /// The secret fields the service's settings schemas declare (masked in tables).
-    secrets: Vec<String>,
+    secrets: SecretPaths,
     /// What the stored document changed since the edit's base, when it moved.
     their_changes: Vec<Difference>,
 }
@@ -383,7 +384,7 @@ impl ConfigEditor {
         let record = core.config.schema_record(service);
         let secrets = record
             .as_ref()
-            .map(SchemaRecord::secret_pointers)
+            .map(SchemaRecord::secret_paths)
             .unwrap_or_default();
         let moved = current.as_ref().map(|c| c.revision) != self.state.base_revision();
         let mut their_changes = if moved && self.state.base_revision().is_some() {
@@ -443,8 +444,12 @@ impl ConfigEditor {
 
     /// `changes` with the settings schemas' secrets masked, for tables.
     fn masked(&self, mut changes: Vec<Difference>) -> Vec<Difference> {
-        let secrets = self.stored.as_ref().map_or(&[][..], |s| &s.secrets[..]);
-        mask_differences(&mut changes, secrets);
+        let secrets = self
+            .stored
+            .as_ref()
+            .map(|s| s.secrets.clone())
+            .unwrap_or_default();
+        mask_differences(&mut changes, &secrets);
         changes
     }
 
