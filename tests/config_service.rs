@@ -10,11 +10,12 @@ mod support;
 
 use alicia_config_manager::core::config::{
     Actor, ActorKind, Change, ChangeSource, ConfigError, ConfigPaths, ConfigService, MASK,
-    OpenError, Precondition, SettingsSchema,
+    OpenError, Precondition,
 };
 use alicia_config_manager::core::events::{CoreEvent, EventBus};
 use serde_json::{Value, json};
 use std::path::Path;
+use std::sync::Arc;
 
 fn open(dir: &Path) -> ConfigService {
     open_with_limit(dir, 100)
@@ -484,13 +485,12 @@ async fn history_is_bounded_and_compacted() {
 async fn announced_settings_schemas_are_enforced() {
     let dir = tempfile::tempdir().unwrap();
     let service = open(dir.path());
-    let schema = SettingsSchema::compile(json!({
+    let schema = json!({
         "type": "object",
         "properties": {"temperature": {"type": "number", "maximum": 2}},
         "additionalProperties": false
-    }))
-    .unwrap();
-    service.announce_schema("ollama", Some(schema));
+    });
+    service.announce_schema("ollama", Some(Arc::new(schema)));
     let probe = service.clone();
     support::wait_until("the schema is stored", move || {
         probe.settings_schema("ollama").is_some()
@@ -526,15 +526,14 @@ async fn announced_settings_schemas_are_enforced() {
         .unwrap();
 
     // A stricter schema the stored settings fail: pending, the old one still enforced.
-    let stricter = SettingsSchema::compile(json!({
+    let stricter = json!({
         "type": "object",
         "properties": {
             "temperature": {"type": "number", "maximum": 0.5},
             "password": {"type": "string", "writeOnly": true}
         }
-    }))
-    .unwrap();
-    service.announce_schema("ollama", Some(stricter));
+    });
+    service.announce_schema("ollama", Some(Arc::new(stricter)));
     let probe = service.clone();
     support::wait_until("the stricter schema waits", move || {
         probe

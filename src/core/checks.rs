@@ -18,9 +18,10 @@
 //! - a stored document the rules refuse now (an empty `provider`, the name `changes`, over
 //!   1 MiB: stored by v1), which is served as it is until changed (CONTRACT §9).
 
-use crate::core::config::settings_schemas::pending_failures;
+use crate::core::config::settings_schemas::{PendingReason, pending_reason};
 use crate::core::config::{
-    FieldError, ROUTER_TARGETS, SchemaRecord, Schemas, ServiceType, Snapshot, validate_document,
+    FieldError, MAX_PATTERNS_IN_ALL, ROUTER_TARGETS, SETTINGS_POINTER, SchemaRecord, Schemas,
+    ServiceType, Snapshot, validate_document,
 };
 use crate::core::health::{ConfigState, ServiceSummary};
 use crate::core::limits::{CONFIG_DOCUMENT_LIMIT, human_size, json_len};
@@ -58,7 +59,8 @@ pub enum CheckKind {
     SubscriptionRefused,
     /// A service has not confirmed its current revision for 120 s (CONTRACT §9).
     PendingTooLong,
-    /// A settings schema the stored settings fail waits for an admin (CONTRACT §9).
+    /// A settings schema waits for an admin (CONTRACT §9, §10): the stored settings fail it,
+    /// it differs from the one enforced, or it would take the patterns over their limit.
     SettingsSchemaPending,
     /// A stored document that this version's rules refuse (stored before them): served as it
     /// is, refused only when changed (CONTRACT §9).
@@ -106,7 +108,7 @@ pub fn run_checks(
         let record = schemas.get(*name);
         stored_invalid(name, document, record, &mut checks);
         if let Some(record) = record {
-            schema_pending(name, document, record, &mut checks);
+            schema_pending(name, document, record, schemas, &mut checks);
         }
     }
     for summary in services {
@@ -120,23 +122,76 @@ pub fn run_checks(
     checks
 }
 
-/// A settings schema the service announced that its stored settings fail: pending, not
-/// enforced, one check per failing field (CONTRACT §9).
-fn schema_pending(name: &str, document: &Value, record: &SchemaRecord, checks: &mut Vec<Check>) {
-    for failure in pending_failures(record, document) {
-        checks.push(Check {
-            id: format!("settings_schema_pending:{name}:{}", failure.path),
-            kind: CheckKind::SettingsSchemaPending,
-            severity: Severity::Warning,
-            service: name.to_owned(),
-            path: failure.path.clone(),
-            message: format!(
-                "{name} announced a settings schema its stored settings do not pass ({} {}): it is not enforced until the settings are fixed and an admin accepts it, or the service announces one they pass",
-                failure.path, failure.message
+/// A settings schema that waits for an admin (CONTRACT §9, §10): one warning per service,
+/// saying why it is not enforced.
+fn schema_pending(
+    name: &str,
+    document: &Value,
+    record: &SchemaRecord,
+    schemas: &Schemas,
+    checks: &mut Vec<Check>,
+) {
+    let Some(reason) = pending_reason(schemas, name, record, document) else {
+        return;
+    };
+    let (path, message) = match reason {
+        PendingReason::SettingsFail(failures) => match failures.first() {
+            Some(first) => (
+                first.path.clone(),
+                format!(
+                    "{name} announced a settings schema its stored settings do not pass ({} {}{}): it is not enforced until the settings are fixed and an admin accepts it, or the service announces one they pass",
+                    first.path,
+                    first.message,
+                    match failures.len() {
+                        1 => String::new(),
+                        n => format!(", and {} more", n - 1),
+                    }
+                ),
             ),
-            related: Vec::new(),
-        });
-    }
+            None => (
+                SETTINGS_POINTER.to_owned(),
+                format!(
+                    "{name} announced a settings schema its stored settings now pass: an admin accepts it to enforce it"
+                ),
+            ),
+        },
+        PendingReason::Changed => {
+            let failures = record
+                .pending
+                .as_ref()
+                .map(|pending| pending.failures(document))
+                .unwrap_or_default();
+            let fails = failures.first().map_or_else(String::new, |first| {
+                format!(
+                    "; the stored settings do not pass it yet ({} {})",
+                    first.path, first.message
+                )
+            });
+            (
+                failures
+                    .first()
+                    .map_or_else(|| SETTINGS_POINTER.to_owned(), |f| f.path.clone()),
+                format!(
+                    "{name} announced a settings schema different from the one enforced: it is not enforced until an admin accepts it (a schema changes only with an admin's consent){fails}"
+                ),
+            )
+        }
+        PendingReason::OverPatternBudget => (
+            SETTINGS_POINTER.to_owned(),
+            format!(
+                "{name}'s settings schema is not enforced: the enforced schemas together would hold more than {MAX_PATTERNS_IN_ALL} patterns"
+            ),
+        ),
+    };
+    checks.push(Check {
+        id: format!("settings_schema_pending:{name}"),
+        kind: CheckKind::SettingsSchemaPending,
+        severity: Severity::Warning,
+        service: name.to_owned(),
+        path,
+        message,
+        related: Vec::new(),
+    });
 }
 
 /// A stored document that the schema, the enforced settings schema or the size limit refuses

@@ -43,7 +43,8 @@ pub use history::{ChangeSource, HistoryEntry, HistoryLog, LoadedHistory, read_hi
 pub use managed::{MANAGED_FIELDS, editable_schema, is_managed};
 pub use open::{ConfigPaths, OpenError, OpenReport};
 pub use schema::{
-    FieldError, SCHEMA_SOURCE, SETTINGS_POINTER, SettingsSchema, schema_document, validate_document,
+    FieldError, MAX_PATTERNS_IN_ALL, MAX_PATTERNS_PER_SCHEMA, PATTERN_SIZE_LIMIT, SCHEMA_SOURCE,
+    SETTINGS_POINTER, SettingsSchema, count_patterns, schema_document, validate_document,
 };
 pub use secrets::{
     ENTER_AGAIN, MASK, SecretPaths, is_secret, is_secret_schema, mask_differences, mask_document,

@@ -15,7 +15,7 @@ use super::rules::{Histories, check_precondition, find_revision, prepare_documen
 use super::schema::{FieldError, SettingsSchema};
 use super::secrets::{SecretPaths, mask_document_with, restore_masked_secrets_with};
 use super::settings_schemas::{self, SchemaOp, SchemaRecord, Schemas};
-use super::writer::{ConfigWriter, Request};
+use super::writer::{ConfigWriter, Request, SchemaInput, SourceKind};
 use crate::core::events::EventBus;
 use parking_lot::{Mutex, RwLock};
 use serde_json::Value;
@@ -234,20 +234,30 @@ impl ConfigService {
         mask_document_with(document, &self.secret_paths(service))
     }
 
-    /// A service announced its settings schema (or none): stored, and enforced when its
-    /// stored settings pass it, else pending. Queued without waiting (for the MQTT
-    /// connection task); the service announces again if the queue is full.
-    pub fn announce_schema(&self, service: &str, schema: Option<SettingsSchema>) {
-        self.queue_schema_op(service, SchemaOp::Announced(schema));
+    /// A service announced its settings schema (or none), as it arrived: compiled by the
+    /// writer (off the MQTT connection task) unless it is recorded already, then stored by
+    /// trust on first use (CONTRACT §10, [`settings_schemas::apply_schema_op`]). Queued
+    /// without waiting; the service announces again if the queue is full.
+    pub fn announce_schema(&self, service: &str, source: Option<Arc<Value>>) {
+        self.queue_schema(service, SchemaInput::Source(SourceKind::Announced, source));
     }
 
-    /// A follower copies the authority's enforced settings schema (queued, like
-    /// [`ConfigService::announce_schema`]).
-    pub fn mirror_schema(&self, service: &str, schema: Option<SettingsSchema>) {
-        self.queue_schema_op(service, SchemaOp::Mirror(schema));
+    /// A follower copies the authority's enforced settings schema, as it arrived (queued,
+    /// like [`ConfigService::announce_schema`]).
+    pub fn mirror_schema(&self, service: &str, source: Option<Arc<Value>>) {
+        self.queue_schema(service, SchemaInput::Source(SourceKind::Mirror, source));
     }
 
-    fn queue_schema_op(&self, service: &str, op: SchemaOp) {
+    /// A follower saw a service announce its settings schema: shown as pending here when it
+    /// is not the authority's (queued, like [`ConfigService::announce_schema`]).
+    pub fn saw_announced_schema(&self, service: &str, source: Option<Arc<Value>>) {
+        self.queue_schema(
+            service,
+            SchemaInput::Source(SourceKind::SeenByFollower, source),
+        );
+    }
+
+    fn queue_schema(&self, service: &str, op: SchemaInput) {
         let request = Request::Schema {
             service: service.to_owned(),
             op,
@@ -270,7 +280,7 @@ impl ConfigService {
         self.requests
             .send(Request::Schema {
                 service: service.to_owned(),
-                op: SchemaOp::Accept,
+                op: SchemaInput::Op(SchemaOp::Accept),
                 reply: Some(reply),
             })
             .await

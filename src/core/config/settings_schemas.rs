@@ -10,7 +10,7 @@
 //! the config writer applies them in order with the documents' changes and stores the file.
 
 use super::change::ConfigError;
-use super::schema::{FieldError, SettingsSchema};
+use super::schema::{FieldError, MAX_PATTERNS_IN_ALL, SettingsSchema};
 use super::secrets::SecretPaths;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -51,34 +51,73 @@ pub type Schemas = HashMap<String, SchemaRecord>;
 /// Something that happens to a service's schemas.
 #[derive(Debug, Clone)]
 pub enum SchemaOp {
-    /// The service announced this schema (`None`: an announcement without one).
+    /// The service announced this schema (`None`: an announcement without one, which changes
+    /// nothing: a schema once recorded stays until the service is deleted).
     Announced(Option<SettingsSchema>),
     /// An admin accepts the pending schema.
     Accept,
     /// A follower copies the authority's enforced schema (`None`: it has none).
     Mirror(Option<SettingsSchema>),
+    /// A follower saw the service announce this schema: pending here when it is not the
+    /// authority's (a follower shows it, and says to accept it on the authority).
+    SeenByFollower(Option<SettingsSchema>),
+    /// The service was deleted: its schemas go with it, and the next one announced is a
+    /// first again.
+    Forget,
+}
+
+/// Why a schema is pending rather than enforced (CONTRACT §9, §10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PendingReason {
+    /// The first schema recorded for the service, and the stored settings fail it.
+    SettingsFail(Vec<FieldError>),
+    /// A schema different from the one enforced: schemas change by trust on first use, so an
+    /// admin decides.
+    Changed,
+    /// Enforcing it would take all enforced schemas over [`MAX_PATTERNS_IN_ALL`] patterns.
+    OverPatternBudget,
+}
+
+/// Patterns the enforced schemas of every service but `except` hold together.
+fn patterns_enforced_elsewhere(schemas: &Schemas, except: &str) -> usize {
+    schemas
+        .iter()
+        .filter(|(service, _)| service.as_str() != except)
+        .filter_map(|(_, record)| record.enforced.as_ref())
+        .map(SettingsSchema::patterns)
+        .sum()
+}
+
+/// True when `schema` fits beside the other services' enforced schemas.
+fn fits_pattern_budget(schemas: &Schemas, service: &str, schema: &SettingsSchema) -> bool {
+    patterns_enforced_elsewhere(schemas, service) + schema.patterns() <= MAX_PATTERNS_IN_ALL
 }
 
 /// Applies `op` to `service`'s record, given its stored document; true when the record
-/// changed. [`SchemaOp::Accept`] without a pending schema is refused.
+/// changed. Schemas change by trust on first use (CONTRACT §10): the first schema recorded is
+/// enforced when the stored settings pass it (and it fits the pattern budget), else pending
+/// until an admin accepts it or the service announces one the settings pass; once one is
+/// enforced, any different one waits for an admin, whatever the settings. The latest
+/// announcement replaces an earlier pending one. [`SchemaOp::Accept`] without a pending
+/// schema, or over the pattern budget, is refused.
 pub fn apply_schema_op(
     schemas: &mut Schemas,
     service: &str,
     op: SchemaOp,
     document: Option<&Value>,
 ) -> Result<bool, ConfigError> {
-    let record = schemas.entry(service.to_owned()).or_default();
+    let fits =
+        |schemas: &Schemas, schema: &SettingsSchema| fits_pattern_budget(schemas, service, schema);
     let changed = match op {
-        SchemaOp::Announced(None) | SchemaOp::Mirror(None) => {
-            let had = !record.is_empty();
-            *record = SchemaRecord::default();
-            had
-        }
+        SchemaOp::Announced(None) | SchemaOp::SeenByFollower(None) => false,
+        SchemaOp::Forget | SchemaOp::Mirror(None) => schemas.remove(service).is_some(),
         SchemaOp::Announced(Some(schema)) => {
             let passes = document.is_none_or(|d| schema.failures(d).is_empty());
+            let fits = fits(schemas, &schema);
+            let record = schemas.entry(service.to_owned()).or_default();
             if record.enforced.as_ref().is_some_and(|e| e.same_as(&schema)) {
                 record.pending.take().is_some()
-            } else if passes {
+            } else if record.enforced.is_none() && passes && fits {
                 record.enforced = Some(schema);
                 record.pending = None;
                 true
@@ -89,16 +128,41 @@ pub fn apply_schema_op(
                 true
             }
         }
+        SchemaOp::SeenByFollower(Some(schema)) => {
+            let record = schemas.entry(service.to_owned()).or_default();
+            if record.enforced.as_ref().is_some_and(|e| e.same_as(&schema)) {
+                record.pending.take().is_some()
+            } else if record.pending.as_ref().is_some_and(|p| p.same_as(&schema)) {
+                false
+            } else {
+                record.pending = Some(schema);
+                true
+            }
+        }
         SchemaOp::Accept => {
-            let Some(pending) = record.pending.take() else {
+            let Some(pending) = schemas.get(service).and_then(|r| r.pending.clone()) else {
                 return Err(ConfigError::NoPendingSchema {
                     service: service.to_owned(),
                 });
             };
-            record.enforced = Some(pending);
+            if !fits(schemas, &pending) {
+                return Err(ConfigError::Invalid {
+                    details: vec![FieldError::new(
+                        "",
+                        format!(
+                            "the schema holds {} patterns, and the enforced schemas of the other services {}: together over the limit of {MAX_PATTERNS_IN_ALL}",
+                            pending.patterns(),
+                            patterns_enforced_elsewhere(schemas, service)
+                        ),
+                    )],
+                });
+            }
+            let record = schemas.entry(service.to_owned()).or_default();
+            record.enforced = record.pending.take();
             true
         }
         SchemaOp::Mirror(Some(schema)) => {
+            let record = schemas.entry(service.to_owned()).or_default();
             let same = record.enforced.as_ref().is_some_and(|e| e.same_as(&schema))
                 && record.pending.is_none();
             record.enforced = Some(schema);
@@ -106,10 +170,60 @@ pub fn apply_schema_op(
             !same
         }
     };
-    if record.is_empty() {
+    if schemas.get(service).is_some_and(SchemaRecord::is_empty) {
         schemas.remove(service);
     }
     Ok(changed)
+}
+
+/// Why `record`'s pending schema waits, given the stored `document` (`None`: nothing pends).
+pub fn pending_reason(
+    schemas: &Schemas,
+    service: &str,
+    record: &SchemaRecord,
+    document: &Value,
+) -> Option<PendingReason> {
+    let pending = record.pending.as_ref()?;
+    if record.enforced.is_some() {
+        return Some(PendingReason::Changed);
+    }
+    let failures = pending.failures(document);
+    if !failures.is_empty() {
+        return Some(PendingReason::SettingsFail(failures));
+    }
+    if !fits_pattern_budget(schemas, service, pending) {
+        return Some(PendingReason::OverPatternBudget);
+    }
+    // A first schema the settings pass now (they were fixed): the admin accepts it.
+    Some(PendingReason::SettingsFail(Vec::new()))
+}
+
+/// At start: enforced schemas are admitted in service-name order while their patterns fit
+/// [`MAX_PATTERNS_IN_ALL`] together; the rest become pending (named by a check). Returns the
+/// services demoted.
+pub fn admit_in_order(schemas: &mut Schemas) -> Vec<String> {
+    let mut names: Vec<String> = schemas.keys().cloned().collect();
+    names.sort();
+    let mut total = 0;
+    let mut demoted = Vec::new();
+    for name in names {
+        let Some(record) = schemas.get_mut(&name) else {
+            continue;
+        };
+        let Some(enforced) = &record.enforced else {
+            continue;
+        };
+        if total + enforced.patterns() <= MAX_PATTERNS_IN_ALL {
+            total += enforced.patterns();
+        } else {
+            let enforced = record.enforced.take();
+            if record.pending.is_none() {
+                record.pending = enforced;
+            }
+            demoted.push(name);
+        }
+    }
+    demoted
 }
 
 /// Where the stored settings fail the pending schema (for the check).
@@ -191,6 +305,11 @@ pub fn load(path: &Path) -> (Schemas, Vec<String>) {
             schemas.insert(service, record);
         }
     }
+    for service in admit_in_order(&mut schemas) {
+        warnings.push(format!(
+            "the settings schema of {service} is pending, not enforced: the enforced schemas together would hold more than {MAX_PATTERNS_IN_ALL} patterns"
+        ));
+    }
     (schemas, warnings)
 }
 
@@ -237,6 +356,130 @@ mod tests {
         let relaxed = SchemaOp::Announced(Some(schema(10)));
         assert!(apply_schema_op(&mut schemas, "stt", relaxed, Some(&stored)).unwrap());
         assert!(schemas["stt"].pending.is_none());
+    }
+
+    fn with_patterns(n: usize) -> SettingsSchema {
+        let properties: Map<String, Value> = (0..n)
+            .map(|i| {
+                (
+                    format!("p{i}"),
+                    json!({"type": "string", "pattern": "^a+$"}),
+                )
+            })
+            .collect();
+        SettingsSchema::compile(json!({"type": "object", "properties": properties})).unwrap()
+    }
+
+    #[test]
+    fn schemas_change_by_trust_on_first_use() {
+        let mut schemas = Schemas::new();
+        let announce = |schemas: &mut Schemas, schema: SettingsSchema| {
+            apply_schema_op(
+                schemas,
+                "stt",
+                SchemaOp::Announced(Some(schema)),
+                Some(&document(8)),
+            )
+            .unwrap()
+        };
+        // The first is enforced (the settings pass it).
+        assert!(announce(&mut schemas, schema(10)));
+        assert!(
+            schemas["stt"]
+                .enforced
+                .as_ref()
+                .unwrap()
+                .same_as(&schema(10))
+        );
+        // A later, different one waits for an admin although the settings pass it.
+        assert!(announce(&mut schemas, schema(20)));
+        assert!(
+            schemas["stt"]
+                .enforced
+                .as_ref()
+                .unwrap()
+                .same_as(&schema(10))
+        );
+        assert!(
+            schemas["stt"]
+                .pending
+                .as_ref()
+                .unwrap()
+                .same_as(&schema(20))
+        );
+        let reason = pending_reason(&schemas, "stt", &schemas["stt"], &document(8));
+        assert_eq!(reason, Some(PendingReason::Changed));
+        // The latest replaces an earlier pending one; no schema changes nothing.
+        assert!(announce(&mut schemas, schema(30)));
+        assert!(
+            schemas["stt"]
+                .pending
+                .as_ref()
+                .unwrap()
+                .same_as(&schema(30))
+        );
+        let none = apply_schema_op(&mut schemas, "stt", SchemaOp::Announced(None), None);
+        assert_eq!(none, Ok(false));
+        assert!(schemas["stt"].enforced.is_some());
+        // The enforced one again clears the pending one.
+        assert!(announce(&mut schemas, schema(10)));
+        assert!(schemas["stt"].pending.is_none());
+        // Deleted with its service, the next one is a first again.
+        assert_eq!(
+            apply_schema_op(&mut schemas, "stt", SchemaOp::Forget, None),
+            Ok(true)
+        );
+        assert!(announce(&mut schemas, schema(40)));
+        assert!(
+            schemas["stt"]
+                .enforced
+                .as_ref()
+                .unwrap()
+                .same_as(&schema(40))
+        );
+    }
+
+    #[test]
+    fn key_order_does_not_make_a_schema_different() {
+        let a = SettingsSchema::compile(json!({"type": "object", "maxProperties": 3})).unwrap();
+        let b = SettingsSchema::compile(json!({"maxProperties": 3, "type": "object"})).unwrap();
+        assert!(a.same_as(&b));
+    }
+
+    #[test]
+    fn enforced_schemas_hold_at_most_512_patterns_in_service_order() {
+        let mut schemas = Schemas::new();
+        for name in ["a", "b", "c", "d", "e", "f", "g", "h", "i"] {
+            apply_schema_op(
+                &mut schemas,
+                name,
+                SchemaOp::Announced(Some(with_patterns(60))),
+                None,
+            )
+            .unwrap();
+        }
+        // 8 × 60 = 480 fit; the ninth would take them to 540.
+        assert!(schemas["h"].enforced.is_some());
+        assert!(schemas["i"].enforced.is_none() && schemas["i"].pending.is_some());
+        let reason = pending_reason(&schemas, "i", &schemas["i"], &json!({}));
+        assert_eq!(reason, Some(PendingReason::OverPatternBudget));
+        assert!(matches!(
+            apply_schema_op(&mut schemas, "i", SchemaOp::Accept, None),
+            Err(ConfigError::Invalid { .. })
+        ));
+        // At start, the enforced ones are admitted in name order.
+        let mut loaded = Schemas::new();
+        for name in ["z", "y", "x", "w", "v", "u", "t", "s", "r"] {
+            loaded.insert(
+                name.to_owned(),
+                SchemaRecord {
+                    enforced: Some(with_patterns(60)),
+                    pending: None,
+                },
+            );
+        }
+        assert_eq!(admit_in_order(&mut loaded), ["z"]);
+        assert!(loaded["z"].pending.is_some() && loaded["r"].enforced.is_some());
     }
 
     #[test]

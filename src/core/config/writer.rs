@@ -19,7 +19,7 @@ use super::open::ConfigPaths;
 use super::rules::{
     Histories, Rules, apply_change, compaction_due, push_bounded, reconcile, retained_entries,
 };
-use super::schema::{FieldError, validate_document};
+use super::schema::{FieldError, SettingsSchema, validate_document};
 use super::secrets::restore_masked_secrets_with;
 use super::service::Shared;
 use super::settings_schemas::{self, SchemaOp, SchemaRecord};
@@ -63,17 +63,89 @@ pub(super) enum Request {
     /// Change a service's settings schemas (CONTRACT §9); `reply` when someone waits.
     Schema {
         service: String,
-        op: SchemaOp,
+        op: SchemaInput,
         reply: Option<oneshot::Sender<Result<(), ConfigError>>>,
     },
+}
+
+/// A settings-schema change as it is asked for.
+pub(super) enum SchemaInput {
+    /// Decided already (an admin's acceptance, a deletion).
+    Op(SchemaOp),
+    /// A schema as it arrived on the bus (`None`: none), compiled here — off the MQTT
+    /// connection task, and only when it is not the schema recorded already (CONTRACT §10).
+    Source(SourceKind, Option<Arc<Value>>),
+}
+
+/// What a schema that arrived on the bus is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SourceKind {
+    /// A service's announcement, on the authority.
+    Announced,
+    /// The authority's enforced schema, on a follower.
+    Mirror,
+    /// A service's announcement, seen by a follower.
+    SeenByFollower,
+}
+
+impl SourceKind {
+    fn op(self, schema: Option<SettingsSchema>) -> SchemaOp {
+        match self {
+            Self::Announced => SchemaOp::Announced(schema),
+            Self::Mirror => SchemaOp::Mirror(schema),
+            Self::SeenByFollower => SchemaOp::SeenByFollower(schema),
+        }
+    }
 }
 
 /// A settings-schema change and whoever waits for its outcome.
 type SchemaRequest = (
     String,
-    SchemaOp,
+    SchemaInput,
     Option<oneshot::Sender<Result<(), ConfigError>>>,
 );
+
+/// The change a schema from the bus asks for: compiled on a blocking thread, unless it is
+/// the enforced or pending schema already (its periodic re-announcement costs nothing); a
+/// schema that does not compile is refused with a warning (`None`).
+async fn compiled(
+    schemas: &settings_schemas::Schemas,
+    service: &str,
+    kind: SourceKind,
+    source: Option<Arc<Value>>,
+) -> Option<SchemaOp> {
+    let Some(source) = source else {
+        return Some(kind.op(None));
+    };
+    let known = schemas.get(service).and_then(|record| {
+        [&record.enforced, &record.pending]
+            .into_iter()
+            .flatten()
+            .find(|schema| *schema.source == *source)
+            .cloned()
+    });
+    if let Some(schema) = known {
+        return Some(kind.op(Some(schema)));
+    }
+    let compiling =
+        tokio::task::spawn_blocking(move || SettingsSchema::compile(Value::clone(&source)));
+    match compiling.await {
+        Ok(Ok(schema)) => Some(kind.op(Some(schema))),
+        Ok(Err(error)) => {
+            tracing::warn!(service, %error, "a settings schema from the bus was refused");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+/// The services these entries delete.
+fn deleted_services<'a>(entries: impl Iterator<Item = &'a HistoryEntry>) -> Vec<String> {
+    entries
+        .filter(|entry| entry.document.is_none())
+        .map(|entry| entry.service.clone())
+        .collect()
+}
 
 /// Sends an outcome to whoever asked.
 fn answer<T>(reply: oneshot::Sender<T>, outcome: T) {
@@ -187,17 +259,28 @@ impl ConfigWriter {
     /// Applies settings-schema changes, in order, against the stored documents; stores the
     /// file once (atomically; on failure nothing changes), answers whoever waits and tells
     /// every face.
-    async fn schemas(&mut self, ops: Vec<SchemaRequest>) {
+    async fn schemas(&mut self, requests: Vec<SchemaRequest>) {
         let snapshot = Arc::clone(&self.shared.snapshot.borrow());
         let mut next = self.shared.settings_schemas.read().clone();
         let mut changed = Vec::new();
         let mut answers = Vec::new();
-        for (service, op, reply) in ops {
+        for (service, input, reply) in requests {
+            let op = match input {
+                SchemaInput::Op(op) => op,
+                SchemaInput::Source(kind, source) => {
+                    match compiled(&next, &service, kind, source).await {
+                        Some(op) => op,
+                        None => continue,
+                    }
+                }
+            };
             let document = snapshot.documents.get(&service).map(|s| &*s.document);
             let what = match &op {
                 SchemaOp::Announced(_) => "announced",
                 SchemaOp::Accept => "accepted by an admin",
                 SchemaOp::Mirror(_) => "mirrored from the authority",
+                SchemaOp::SeenByFollower(_) => "announced (pending here: the authority decides)",
+                SchemaOp::Forget => "forgotten with its service",
             };
             let outcome = settings_schemas::apply_schema_op(&mut next, &service, op, document);
             if outcome == Ok(true) {
@@ -291,13 +374,34 @@ impl ConfigWriter {
             return;
         }
         self.install(working, next_revision, accepted.iter().map(|(e, _, _)| e));
+        let deleted = deleted_services(accepted.iter().map(|(e, _, _)| e));
         for (entry, created, reply) in accepted {
             answer(
                 reply,
                 Ok(self.announce(entry, created, "config change stored")),
             );
         }
+        self.forget_schemas(deleted).await;
         self.compact().await;
+    }
+
+    /// Deleted services take their settings schemas with them: the next schema announced
+    /// for the name is a first again (CONTRACT §10).
+    async fn forget_schemas(&mut self, deleted: Vec<String>) {
+        let known: Vec<String> = {
+            let schemas = self.shared.settings_schemas.read();
+            deleted
+                .into_iter()
+                .filter(|service| schemas.contains_key(service))
+                .collect()
+        };
+        if !known.is_empty() {
+            let requests = known
+                .into_iter()
+                .map(|service| (service, SchemaInput::Op(SchemaOp::Forget), None))
+                .collect();
+            self.schemas(requests).await;
+        }
     }
 
     /// Decides every member of a change set against the documents as the set leaves them,
@@ -347,10 +451,12 @@ impl ConfigWriter {
         let entries: Vec<HistoryEntry> = accepted.iter().map(|(e, _)| e.clone()).collect();
         self.persist(entries, &working).await?;
         self.install(working, next_revision, accepted.iter().map(|(e, _)| e));
+        let deleted = deleted_services(accepted.iter().map(|(e, _)| e));
         let committed = accepted
             .into_iter()
             .map(|(entry, created)| self.announce(entry, created, "change set member stored"))
             .collect();
+        self.forget_schemas(deleted).await;
         self.compact().await;
         Ok(committed)
     }

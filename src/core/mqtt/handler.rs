@@ -422,8 +422,9 @@ impl MessageHandler {
             }
             Inbound::Discovery {
                 service,
-                announcement: Some((announcement, schema)),
+                announcement: Some(announcement),
             } => {
+                let schema = announcement.settings_schema.clone().map(Arc::new);
                 if !self.health.apply_announcement(announcement.clone()) {
                     self.counters
                         .services_refused
@@ -434,11 +435,14 @@ impl MessageHandler {
                     return Vec::new();
                 }
                 // The authority decides which schema is enforced and publishes it; followers
-                // take it from the schema topic (CONTRACT §9).
-                if !self.is_follower()
-                    && (schema.is_some() || self.config.schema_record(&service).is_some())
-                {
-                    self.config.announce_schema(&service, schema);
+                // take it from the schema topic (CONTRACT §9) and show a different one
+                // announced as pending (§10).
+                if schema.is_some() {
+                    if self.is_follower() {
+                        self.config.saw_announced_schema(&service, schema);
+                    } else {
+                        self.config.announce_schema(&service, schema);
+                    }
                 }
                 self.events.emit(CoreEvent::ServiceUpdated {
                     service: service.clone(),
@@ -491,7 +495,7 @@ impl MessageHandler {
             Inbound::ConfigSchema { service, schema } => {
                 let enforced = self.config.settings_schema(&service);
                 let same = match (&enforced, &schema) {
-                    (Some(ours), Some(theirs)) => ours.same_as(theirs),
+                    (Some(ours), Some(theirs)) => *ours.source == **theirs,
                     (None, None) => true,
                     _ => false,
                 };

@@ -8,7 +8,7 @@ use super::topics::{
     MANAGER_SERVICE_NAME, TopicKind, Topics, is_valid_device_id, is_valid_service_name,
 };
 use crate::core::clock::{FUTURE_TOLERANCE, is_too_far_ahead, parse_rfc3339};
-use crate::core::config::{ServiceType, SettingsSchema, mask_document};
+use crate::core::config::{MAX_PATTERNS_PER_SCHEMA, ServiceType, count_patterns, mask_document};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::sync::{Arc, LazyLock};
@@ -30,8 +30,9 @@ pub enum Inbound {
     Discovery {
         /// The service it is about, by name.
         service: String,
-        /// The announcement and its compiled settings schema; `None` when cleared.
-        announcement: Option<(Announcement, Option<SettingsSchema>)>,
+        /// The announcement (its settings schema as it arrived: compiled later, off the
+        /// connection task); `None` when cleared.
+        announcement: Option<Announcement>,
     },
     /// Someone asked every service to announce itself.
     DiscoveryRequest,
@@ -60,8 +61,9 @@ pub enum Inbound {
     ConfigSchema {
         /// The service it is about, by name.
         service: String,
-        /// The compiled schema and its source as it arrived; `None` when cleared.
-        schema: Option<SettingsSchema>,
+        /// The schema as it arrived (never compiled here: the authority compares it with its
+        /// own, a follower's writer compiles it); `None` when cleared.
+        schema: Option<Arc<Value>>,
     },
     /// A service acknowledged a revision.
     ConfigAck {
@@ -225,11 +227,11 @@ fn understand(kind: TopicKind<'_>, payload: &[u8], json: Json) -> Result<Inbound
             let service = service_name(service)?;
             let schema = match json {
                 None => None,
-                Some(Ok(source)) => Some(
-                    SettingsSchema::compile(Value::clone(&source)).map_err(|error| {
-                        format!("the settings schema does not compile: {error}")
-                    })?,
-                ),
+                Some(Ok(source)) => {
+                    check_schema_shape(&source)
+                        .map_err(|problem| format!("the settings schema {problem}"))?;
+                    Some(source)
+                }
                 Some(Err(error)) => return Err(json_error(&error)),
             };
             Ok(Inbound::ConfigSchema { service, schema })
@@ -337,10 +339,7 @@ pub fn presence_clock_skew(topics: &Topics, topic: &str, payload: &[u8]) -> Opti
     ))
 }
 
-fn check_announcement(
-    service: &str,
-    announcement: Announcement,
-) -> Result<(Announcement, Option<SettingsSchema>), String> {
+fn check_announcement(service: &str, announcement: Announcement) -> Result<Announcement, String> {
     if announcement.service_name != service {
         return Err(format!(
             "/service_name must be {service:?}, the service of the topic"
@@ -352,14 +351,26 @@ fn check_announcement(
             ServiceType::ALL.map(ServiceType::as_str).join(", ")
         ));
     }
-    let schema = match &announcement.settings_schema {
-        Some(source) => Some(
-            SettingsSchema::compile(source.clone())
-                .map_err(|error| format!("/settings_schema does not compile: {error}"))?,
-        ),
-        None => None,
-    };
-    Ok((announcement, schema))
+    if let Some(schema) = &announcement.settings_schema {
+        check_schema_shape(schema).map_err(|problem| format!("/settings_schema {problem}"))?;
+    }
+    Ok(announcement)
+}
+
+/// What can be told of a settings schema without compiling it (CONTRACT §10): an object (or a
+/// boolean schema), with at most [`MAX_PATTERNS_PER_SCHEMA`] patterns. Compiling, with the
+/// limits of each pattern, happens off the connection task.
+fn check_schema_shape(schema: &Value) -> Result<(), String> {
+    if !schema.is_object() && !schema.is_boolean() {
+        return Err("must be a JSON Schema (an object)".to_owned());
+    }
+    let patterns = count_patterns(schema);
+    if patterns > MAX_PATTERNS_PER_SCHEMA {
+        return Err(format!(
+            "holds {patterns} patterns (pattern, patternProperties), over the limit of {MAX_PATTERNS_PER_SCHEMA} per schema"
+        ));
+    }
+    Ok(())
 }
 
 fn service_name(name: &str) -> Result<String, String> {

@@ -69,7 +69,7 @@ fn announcements() {
         "settings_schema": {"type": "object", "properties": {"speed": {"type": "number"}}}
     });
     let Inbound::Discovery {
-        announcement: Some((announcement, schema)),
+        announcement: Some(announcement),
         ..
     } = ok(
         "alicia/system/discovery/piper",
@@ -79,7 +79,7 @@ fn announcements() {
         panic!()
     };
     assert_eq!(announcement.version, "1.2.0");
-    assert!(schema.is_some());
+    assert!(announcement.settings_schema.is_some());
     let mut wrong_name = payload.clone();
     wrong_name["service_name"] = json!("other");
     assert!(
@@ -98,12 +98,32 @@ fn announcements() {
         )
         .contains("/service_type")
     );
-    let mut bad_schema = payload.clone();
-    bad_schema["settings_schema"] = json!({"type": 12});
+    // Too many patterns is told without compiling (CONTRACT §10); a schema that does not
+    // compile is refused later, off the connection task.
+    let mut many_patterns = payload.clone();
+    let properties: serde_json::Map<String, Value> = (0..65)
+        .map(|i| {
+            (
+                format!("p{i}"),
+                json!({"type": "string", "pattern": "^a+$"}),
+            )
+        })
+        .collect();
+    many_patterns["settings_schema"] = json!({"properties": properties});
+    let error = err(
+        "alicia/system/discovery/piper",
+        many_patterns.to_string().as_bytes(),
+    );
+    assert!(
+        error.contains("/settings_schema") && error.contains("limit of 64"),
+        "{error}"
+    );
+    let mut not_a_schema = payload.clone();
+    not_a_schema["settings_schema"] = json!("a string");
     assert!(
         err(
             "alicia/system/discovery/piper",
-            bad_schema.to_string().as_bytes()
+            not_a_schema.to_string().as_bytes()
         )
         .contains("settings_schema")
     );
