@@ -145,7 +145,7 @@ fn set_requests_become_submissions_and_unreadable_ones_refusals() {
         SetBase::LastUpdated("2026-01-01T00:00:00.000Z".into())
     );
     let actor = request.actor.as_ref().unwrap();
-    assert_eq!(actor.describe(), "gui ana@den on follower-1");
+    assert_eq!(actor.describe(), "claimed by ana@den on follower-1");
     let record = f.messages.recent(1, None).remove(0);
     assert_eq!(record.data()["document"]["config"]["api_key"], MASK);
     assert!(!record.payload_text().contains("sk-1"));

@@ -86,7 +86,7 @@ async fn two_followers_from_the_same_base_one_stored_the_other_told_of_the_confl
     assert_eq!(entries[0]["source"], "mqtt");
     assert_eq!(
         entries[0]["actor"],
-        json!({"kind": "gui", "name": "admin@follower-1", "instance_id": "follower-1"})
+        json!({"kind": "gui", "name": "admin@follower-1", "instance_id": "follower-1", "claimed": true})
     );
     assert_eq!(entries[1]["actor"]["kind"], "rest");
     assert_eq!(entries[1]["actor"]["name"], "local");
@@ -157,7 +157,7 @@ async fn a_real_follower_sends_the_envelope_and_the_authority_records_who() {
     let entries = history(&http, &authority, Some(token)).await;
     assert_eq!(
         entries[0]["actor"],
-        json!({"kind": "rest", "name": "local", "address": "127.0.0.1", "instance_id": follower_id})
+        json!({"kind": "rest", "name": "local", "address": "127.0.0.1", "instance_id": follower_id, "claimed": true})
     );
     assert_eq!(entries[1]["actor"]["name"], "token", "{}", entries[1]);
 }

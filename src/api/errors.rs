@@ -30,6 +30,22 @@ pub struct ErrorBody {
     /// The failing fields, by JSON Pointer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<Vec<FieldError>>,
+    /// With 504 "outcome unknown" (a follower got no answer from its authority): the request
+    /// it sent, whose change may still land (CONTRACT §10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+impl ErrorBody {
+    /// A body with a title and a message.
+    pub fn new(error: impl Into<String>, message: Option<String>) -> Self {
+        Self {
+            error: error.into(),
+            message,
+            details: None,
+            request_id: None,
+        }
+    }
 }
 
 /// Why a request failed.
@@ -67,6 +83,13 @@ pub enum ApiError {
     InsufficientStorage(String),
     /// 503: the broker (or the store) cannot take it now.
     Unavailable(String),
+    /// 504: a follower's authority did not answer in time; the change may still land.
+    OutcomeUnknown {
+        /// What happened.
+        message: String,
+        /// The request sent to the authority.
+        request_id: String,
+    },
     /// 500: a fault; the cause is shown in development mode only.
     Internal(String),
 }
@@ -104,6 +127,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::OutcomeUnknown { .. } => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -144,6 +168,9 @@ impl ApiError {
                 ("Insufficient storage", Some(message.clone()), None)
             }
             Self::Unavailable(message) => ("Service unavailable", Some(message.clone()), None),
+            Self::OutcomeUnknown { message, .. } => {
+                ("outcome unknown", Some(message.clone()), None)
+            }
             Self::Internal(_) => (
                 "Internal server error",
                 Some("Something went wrong".to_owned()),
@@ -154,6 +181,10 @@ impl ApiError {
             error: error.to_owned(),
             message,
             details,
+            request_id: match self {
+                Self::OutcomeUnknown { request_id, .. } => Some(request_id.clone()),
+                _ => None,
+            },
         }
     }
 }
@@ -207,8 +238,11 @@ impl From<ConfigError> for ApiError {
             ConfigError::Busy
             | ConfigError::Unavailable
             | ConfigError::NoAuthority(_)
-            | ConfigError::NoAnswer(_)
             | ConfigError::Storage(_) => Self::Unavailable(message),
+            ConfigError::NoAnswer { request_id, .. } => Self::OutcomeUnknown {
+                message,
+                request_id: request_id.clone(),
+            },
             ConfigError::DiskFull(_) => Self::InsufficientStorage(message),
             ConfigError::OnlyOnAuthority(_) => Self::Conflict(message),
             ConfigError::NoPendingSchema { .. } => Self::NotFound {
@@ -333,21 +367,13 @@ where
 
 /// The seed's answer for an unknown route.
 pub async fn route_not_found() -> Response {
-    let body = ErrorBody {
-        error: "Route not found".to_owned(),
-        message: None,
-        details: None,
-    };
+    let body = ErrorBody::new("Route not found", None);
     (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
 }
 
 /// The answer for a known route and a wrong method.
 pub async fn method_not_allowed() -> Response {
-    let body = ErrorBody {
-        error: "Method not allowed".to_owned(),
-        message: None,
-        details: None,
-    };
+    let body = ErrorBody::new("Method not allowed", None);
     (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
 }
 
@@ -369,10 +395,6 @@ pub async fn reveal_internal_causes(development: bool, response: Response) -> Re
     if !development {
         return response;
     }
-    let body = ErrorBody {
-        error: "Internal server error".to_owned(),
-        message: Some(cause),
-        details: None,
-    };
+    let body = ErrorBody::new("Internal server error".to_owned(), Some(cause));
     (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
 }

@@ -169,11 +169,7 @@ pub async fn check_request(
 fn refusal(status: StatusCode, error: &str, message: &str) -> Response {
     (
         status,
-        axum::Json(ErrorBody {
-            error: error.to_owned(),
-            message: Some(message.to_owned()),
-            details: None,
-        }),
+        axum::Json(ErrorBody::new(error.to_owned(), Some(message.to_owned()))),
     )
         .into_response()
 }

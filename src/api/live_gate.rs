@@ -71,13 +71,12 @@ pub async fn admit_handshakes(
     }
     let Ok(place) = Arc::clone(&gate.places).try_acquire_owned() else {
         tracing::debug!("a socket.io handshake refused: too many sessions not yet connected");
-        let body = ErrorBody {
-            error: "Server busy".to_owned(),
-            message: Some(format!(
+        let body = ErrorBody::new(
+            "Server busy".to_owned(),
+            Some(format!(
                 "{MAX_PENDING} live sessions are still connecting; try again shortly"
             )),
-            details: None,
-        };
+        );
         let mut response = (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
         response
             .headers_mut()

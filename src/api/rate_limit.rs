@@ -110,11 +110,10 @@ pub async fn limit(State(limit): State<Arc<RateLimit>>, request: Request, next: 
 }
 
 fn too_many_requests(wait_secs: u64) -> Response {
-    let body = ErrorBody {
-        error: "Too many requests from this IP".to_owned(),
-        message: Some(format!("try again in {wait_secs} s")),
-        details: None,
-    };
+    let body = ErrorBody::new(
+        "Too many requests from this IP".to_owned(),
+        Some(format!("try again in {wait_secs} s")),
+    );
     let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
     response
         .headers_mut()

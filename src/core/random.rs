@@ -41,6 +41,20 @@ pub fn unique_id() -> String {
     }
 }
 
+/// A request id for the bus (`/set`, change sets: CONTRACT §10): 32 lowercase hex digits,
+/// 128 bits from the OS generator (the clock and a counter should it ever fail).
+pub fn request_id() -> String {
+    secret_hex::<16>().unwrap_or_else(|_| format!("{}{}", unique_id(), unique_id()))
+}
+
+/// True for the shape [`request_id`] makes: exactly 32 lowercase hex digits.
+pub fn is_request_id(text: &str) -> bool {
+    text.len() == 32
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().fold(String::new(), |mut text, byte| {
         let _ = write!(text, "{byte:02x}"); // writing to a String cannot fail
@@ -64,5 +78,10 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(unique_id().len(), 16);
         assert_ne!(unique_id(), unique_id());
+        let id = request_id();
+        assert!(is_request_id(&id), "{id}");
+        assert!(!is_request_id(&id.to_uppercase()));
+        assert!(!is_request_id(&id[1..]));
+        assert!(!is_request_id("r1"));
     }
 }

@@ -276,19 +276,21 @@ impl ChangeSets {
         let Some(request_id) = request
             .get("request_id")
             .and_then(Value::as_str)
-            .filter(|id| crate::core::mqtt::topics::is_valid_device_id(id))
+            .filter(|id| crate::core::random::is_request_id(id))
         else {
             tracing::warn!(
-                "a change set without a valid request_id (1-128 of A-Z a-z 0-9 _ - : .) was ignored: there is nowhere to answer it"
+                "a change set without a valid request_id (32 lowercase hex digits) was ignored: there is nowhere to answer it"
             );
             return;
         };
-        let body = match self.decide_remote(&request).await {
+        let mut body = match self.decide_remote(&request).await {
             Ok(answer) => json!(answer),
             Err((status, error, details)) => {
                 json!({"error": error, "details": details, "status": status})
             }
         };
+        // The answer says who gave it: a follower takes it from its authority only (§10).
+        body["instance_id"] = json!(mqtt.fleet().instance_id());
         let topic = mqtt.topics().changes_result(request_id);
         let payload = serde_json::to_vec(&body).unwrap_or_default();
         if let Err(error) = mqtt.publish(&topic, payload, QoS::AtLeastOnce, false) {
@@ -351,11 +353,16 @@ impl ChangeSets {
             .iter()
             .map(|s| self.config.get(s).map(|d| d.document))
             .collect();
-        let answer = remote.send_set(request.to_wire(), actor)?;
+        let (request_id, answer) = remote.send_set(request.to_wire(), actor)?;
         let body = match tokio::time::timeout(REMOTE_ANSWER_TIMEOUT, answer).await {
             Ok(Ok(body)) => body,
             Ok(Err(_)) => return Err(ConfigError::Unavailable),
-            Err(_) => return Err(ConfigError::NoAnswer(REMOTE_ANSWER_TIMEOUT.as_secs())),
+            Err(_) => {
+                return Err(ConfigError::NoAnswer {
+                    secs: REMOTE_ANSWER_TIMEOUT.as_secs(),
+                    request_id,
+                });
+            }
         };
         if let Ok(answer) = serde_json::from_value::<ChangeSetAnswer>(body.clone()) {
             self.mirrored(&services, &before).await;

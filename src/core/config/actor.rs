@@ -93,6 +93,10 @@ pub struct Actor {
     /// The manager the change was made on, when not the one that stored it (a follower).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_id: Option<String>,
+    /// True when the actor arrived over MQTT (a `/set` envelope, a change set): what the bus
+    /// claims, which only broker ACLs make true (CONTRACT §10).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub claimed: bool,
 }
 
 impl Actor {
@@ -103,6 +107,15 @@ impl Actor {
             name: None,
             address: None,
             instance_id: None,
+            claimed: false,
+        }
+    }
+
+    /// The same actor, as claimed by a message on the bus.
+    pub fn claimed(self) -> Self {
+        Self {
+            claimed: true,
+            ..self
         }
     }
 
@@ -131,9 +144,18 @@ impl Actor {
         }
     }
 
-    /// "gui alice@desk", "rest token 192.168.1.20", "gui ana@den on <instance>", "mqtt": a
-    /// short line for tables and logs.
+    /// "gui alice@desk", "rest token 192.168.1.20", "gui ana@den on <instance>", "mqtt",
+    /// "claimed by ana@den on <instance>" (from the bus): a short line for tables and logs.
     pub fn describe(&self) -> String {
+        if self.claimed {
+            let who = self.name.as_deref().unwrap_or(self.kind.as_str());
+            let mut text = format!("claimed by {who}");
+            if let Some(instance) = &self.instance_id {
+                text.push_str(" on ");
+                text.push_str(instance);
+            }
+            return text;
+        }
         let mut text = self.kind.as_str().to_owned();
         for part in [&self.name, &self.address].into_iter().flatten() {
             text.push(' ');
@@ -146,8 +168,8 @@ impl Actor {
         text
     }
 
-    /// An actor read from the bus: `Err` names the field (JSON Pointer under the actor) and
-    /// the problem.
+    /// An actor read from the bus, marked claimed: `Err` names the field (JSON Pointer under
+    /// the actor) and the problem.
     pub fn from_wire(value: &Value) -> Result<Self, (String, String)> {
         let Some(fields) = value.as_object() else {
             return Err((String::new(), "must be an object".to_owned()));
@@ -184,6 +206,7 @@ impl Actor {
             name: text("name")?,
             address: text("address")?,
             instance_id: text("instance_id")?,
+            claimed: true,
         })
     }
 }
@@ -298,7 +321,8 @@ mod tests {
         let actor =
             Actor::from_wire(&json!({"kind": "gui", "name": "ana@den", "instance_id": "f-1"}))
                 .unwrap();
-        assert_eq!(actor.describe(), "gui ana@den on f-1");
+        assert_eq!(actor.describe(), "claimed by ana@den on f-1");
+        assert!(actor.claimed);
         assert_eq!(actor.instance_id.as_deref(), Some("f-1"));
         for (bad, path) in [
             (json!("gui"), ""),

@@ -192,9 +192,17 @@ pub enum ConfigError {
         /// The failing fields, as the authority named them.
         details: Vec<FieldError>,
     },
-    /// The authority did not answer a follower's change in time.
-    #[error("the authority did not answer within {0} s; the change may still land")]
-    NoAnswer(u64),
+    /// The authority did not answer a follower's change in time: whether it was stored is not
+    /// known (CONTRACT §10: 504 "outcome unknown").
+    #[error(
+        "outcome unknown: the authority did not answer request {request_id} within {secs} s; the change may still land"
+    )]
+    NoAnswer {
+        /// How long the follower waited.
+        secs: u64,
+        /// The request it sent.
+        request_id: String,
+    },
     /// Something only the authority can do.
     #[error("{0}")]
     OnlyOnAuthority(String),
@@ -237,11 +245,16 @@ pub trait Remote: Send + Sync {
     fn active(&self) -> bool;
     /// Sends a change for `service`; the receiver yields the authority's answer once it is
     /// mirrored here (or its refusal).
-    fn send(
-        &self,
-        service: &str,
-        change: RemoteChange,
-    ) -> Result<oneshot::Receiver<Result<Committed, ConfigError>>, ConfigError>;
+    fn send(&self, service: &str, change: RemoteChange) -> Result<RemoteSent, ConfigError>;
+}
+
+/// A change sent to the authority: its request id, and where its answer arrives.
+#[derive(Debug)]
+pub struct RemoteSent {
+    /// The envelope's `request_id` (CONTRACT §10).
+    pub request_id: String,
+    /// The authority's answer, once mirrored here (or its refusal).
+    pub answer: oneshot::Receiver<Result<Committed, ConfigError>>,
 }
 
 /// A follower's change as the authority gets it (the `/set` envelope, CONTRACT §9).

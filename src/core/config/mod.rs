@@ -32,7 +32,7 @@ pub mod writer;
 pub use actor::{Actor, ActorKind, Origin};
 pub use change::{
     Change, ChangeSetCommit, Committed, ConfigError, Precondition, REMOTE_ANSWER_TIMEOUT, Remote,
-    RemoteChange, Restore, SetCheck, Snapshot, StoredDocument,
+    RemoteChange, RemoteSent, Restore, SetCheck, Snapshot, StoredDocument,
 };
 pub use diff::{Difference, diff};
 pub use document::{

@@ -483,11 +483,14 @@ impl ConfigService {
                 actor: origin.actor.clone(),
                 watch: origin.watch,
             };
-            let answer = remote.send(&service, change)?;
-            let result = match tokio::time::timeout(REMOTE_ANSWER_TIMEOUT, answer).await {
+            let sent = remote.send(&service, change)?;
+            let result = match tokio::time::timeout(REMOTE_ANSWER_TIMEOUT, sent.answer).await {
                 Ok(Ok(result)) => result,
                 Ok(Err(_)) => Err(ConfigError::Unavailable),
-                Err(_) => Err(ConfigError::NoAnswer(REMOTE_ANSWER_TIMEOUT.as_secs())),
+                Err(_) => Err(ConfigError::NoAnswer {
+                    secs: REMOTE_ANSWER_TIMEOUT.as_secs(),
+                    request_id: sent.request_id,
+                }),
             };
             match result {
                 Err(ConfigError::Conflict {

@@ -1,18 +1,21 @@
 //! A follower's edits: each change goes to the authority as `alicia/config/<service>/set` in
-//! the envelope of CONTRACT §9 (`{"document", "base", "actor"}`: the `last_updated` of the
-//! mirrored document the edit started from, and who made it here), and its answer comes back as the authority's next retained document for that service
-//! (mirrored here, then handed to the waiting editor) or as `/error`.
+//! the envelope of CONTRACT §9 and §10 (`{"document", "base", "actor", "request_id"}`: the
+//! `last_updated` of the mirrored document the edit started from, who made it here, and a
+//! fresh 128-bit id), and its answer comes back by that id only (§10):
+//! - stored: the authority answers `config/<service>/result/<request_id>` with the revision's
+//!   `last_updated`; the edit is answered once that document is mirrored here (it may have
+//!   been mirrored already);
+//! - refused: `/error` echoing the id;
+//! - nothing in time: the caller says "outcome unknown" (504) — it may still land.
 //!
-//! The contract's `/set` carries no request id, so answers are matched by content: a
-//! document the authority published answers the request that sent the same document (up to
-//! the `last_updated` and `status` the authority stamps); an `/error` answers the oldest
-//! request still waiting for that service. Two admins editing one service at the same moment
-//! from two followers could see each other's refusal — written down in the README.
+//! Results count only from the current authority, only for a request waiting here, and only
+//! once. Change sets travel the same way on `system/changes/…` (§7).
 
 use super::Fleet;
-use crate::core::config::{Committed, ConfigError, Remote, RemoteChange};
+use crate::core::config::last_updated_of;
+use crate::core::config::{Committed, ConfigError, Remote, RemoteChange, RemoteSent};
 use crate::core::mqtt::MqttHandle;
-use crate::core::mqtt::payloads::{CONFLICT_ERROR, SetRefusal};
+use crate::core::mqtt::payloads::{CONFLICT_ERROR, SetRefusal, SetResult};
 use parking_lot::Mutex;
 use rumqttc::QoS;
 use serde_json::{Value, json};
@@ -22,9 +25,14 @@ use tokio::sync::oneshot;
 
 type Answer = Result<Committed, ConfigError>;
 
+/// Mirrored documents remembered per service, for results that arrive after their mirror.
+const MIRRORS_REMEMBERED: usize = 16;
+
 struct Waiter {
-    sent: Value,
+    service: String,
     reply: oneshot::Sender<Answer>,
+    /// Once the authority said it stored the edit: the `last_updated` of that document.
+    stored_at: Option<String>,
 }
 
 /// Sends a follower's changes to the authority and matches its answers; cheap to clone.
@@ -32,7 +40,10 @@ struct Waiter {
 pub struct RemoteEdits {
     fleet: Fleet,
     mqtt: MqttHandle,
-    waiting: Arc<Mutex<HashMap<String, VecDeque<Waiter>>>>,
+    /// Edits sent, by `request_id`.
+    waiting: Arc<Mutex<HashMap<String, Waiter>>>,
+    /// The latest documents mirrored, by service.
+    mirrored: Arc<Mutex<HashMap<String, VecDeque<Committed>>>>,
     /// Change sets sent, by `request_id`, waiting for their answer (CONTRACT §7).
     sets: Arc<Mutex<HashMap<String, oneshot::Sender<Value>>>>,
 }
@@ -44,6 +55,7 @@ impl RemoteEdits {
             fleet,
             mqtt,
             waiting: Arc::default(),
+            mirrored: Arc::default(),
             sets: Arc::default(),
         }
     }
@@ -55,9 +67,9 @@ impl RemoteEdits {
         &self,
         mut request: Value,
         actor: crate::core::config::Actor,
-    ) -> Result<oneshot::Receiver<Value>, ConfigError> {
+    ) -> Result<(String, oneshot::Receiver<Value>), ConfigError> {
         self.live_authority()?;
-        let request_id = crate::core::random::unique_id();
+        let request_id = crate::core::random::request_id();
         request["request_id"] = json!(request_id);
         request["actor"] = json!(actor.on_instance(self.fleet.instance_id()));
         let payload = serde_json::to_vec(&request).unwrap_or_default();
@@ -74,16 +86,35 @@ impl RemoteEdits {
                 "the change set could not be sent to the authority: {error}"
             )));
         }
-        Ok(answer)
+        Ok((request_id, answer))
     }
 
-    /// The authority answered the change set `request_id` (an answer nobody waits for — sent
-    /// by another follower, or after the wait ended — is ignored).
+    /// The authority answered the change set `request_id`: taken once, and only from the
+    /// current authority (an answer nobody waits for — sent by another follower, or after
+    /// the wait ended — is ignored).
     pub fn set_answered(&self, request_id: &str, body: &Value) {
+        let from = body.get("instance_id").and_then(Value::as_str);
+        if !self.from_current_authority(from) {
+            tracing::warn!(
+                request_id,
+                claimed = from,
+                "a change-set answer not from the current authority was ignored"
+            );
+            return;
+        }
         if let Some(reply) = self.sets.lock().remove(request_id) {
             // An error only says the request stopped waiting: nobody to tell.
             let _ = reply.send(body.clone());
         }
+    }
+
+    /// True when `instance_id` is the authority this manager follows now.
+    fn from_current_authority(&self, instance_id: Option<&str>) -> bool {
+        let state = self.fleet.state();
+        state
+            .authority
+            .as_ref()
+            .is_some_and(|authority| Some(authority.instance_id.as_str()) == instance_id)
     }
 
     /// `Ok` while a live authority is there to take changes; else why not.
@@ -106,49 +137,105 @@ impl RemoteEdits {
         Err(ConfigError::NoAuthority(reason))
     }
 
-    /// The authority's document for `service` was mirrored here: answers the request that
-    /// sent it.
+    /// The authority's document for `service` was mirrored here: answers the edit the
+    /// authority said it stored as this document.
     pub fn answered(&self, committed: &Committed) {
-        let Some(document) = committed.document.as_deref() else {
+        let Some(last_updated) = committed.document.as_deref().and_then(last_updated_of) else {
             return;
         };
-        let published = comparable(document);
-        let mut waiting = self.waiting.lock();
-        let Some(queue) = waiting.get_mut(&committed.service) else {
-            return;
-        };
-        queue.retain(|w| !w.reply.is_closed());
-        if let Some(position) = queue.iter().position(|w| w.sent == published)
-            && let Some(waiter) = queue.remove(position)
         {
-            // An error only says the edit stopped waiting (it timed out): nobody to tell.
-            let _ = waiter.reply.send(Ok(committed.clone()));
+            let mut mirrored = self.mirrored.lock();
+            let recent = mirrored.entry(committed.service.clone()).or_default();
+            recent.push_back(committed.clone());
+            while recent.len() > MIRRORS_REMEMBERED {
+                recent.pop_front();
+            }
+        }
+        let mut waiting = self.waiting.lock();
+        waiting.retain(|_, w| !w.reply.is_closed());
+        let done: Vec<String> = waiting
+            .iter()
+            .filter(|(_, w)| {
+                w.service == committed.service && w.stored_at.as_deref() == Some(last_updated)
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in done {
+            if let Some(waiter) = waiting.remove(&id) {
+                // An error only says the edit stopped waiting (it timed out): nobody to tell.
+                let _ = waiter.reply.send(Ok(committed.clone()));
+            }
         }
     }
 
-    /// The authority refused a request for `service`: answers the oldest one waiting.
-    pub fn refused(&self, service: &str, refusal: SetRefusal) {
+    /// The authority stored the edit `result.request_id` (CONTRACT §10): answered now if its
+    /// document is mirrored already, else once it is.
+    pub fn stored(&self, service: &str, result: SetResult) {
+        if !self.from_current_authority(Some(&result.instance_id)) {
+            tracing::warn!(
+                service,
+                claimed = result.instance_id,
+                "a /set result not from the current authority was ignored"
+            );
+            return;
+        }
+        let mirrored = self.mirrored.lock().get(service).and_then(|recent| {
+            recent
+                .iter()
+                .rev()
+                .find(|c| {
+                    c.document.as_deref().and_then(last_updated_of)
+                        == Some(result.last_updated.as_str())
+                })
+                .cloned()
+        });
         let mut waiting = self.waiting.lock();
-        let Some(queue) = waiting.get_mut(service) else {
+        let Some(waiter) = waiting.get_mut(&result.request_id) else {
             return;
         };
-        queue.retain(|w| !w.reply.is_closed());
-        if let Some(waiter) = queue.pop_front() {
-            let error = if refusal.error == CONFLICT_ERROR {
-                ConfigError::Conflict {
-                    service: service.to_owned(),
-                    current: None,
-                    current_last_updated: refusal.current_last_updated.flatten(),
-                }
-            } else {
-                ConfigError::RefusedByAuthority {
-                    error: refusal.error,
-                    details: refusal.details,
-                }
-            };
-            // An error only says the edit stopped waiting (it timed out): nobody to tell.
-            let _ = waiter.reply.send(Err(error));
+        if waiter.service != service {
+            return;
         }
+        match mirrored {
+            Some(committed) => {
+                if let Some(waiter) = waiting.remove(&result.request_id) {
+                    let _ = waiter.reply.send(Ok(committed));
+                }
+            }
+            None => waiter.stored_at = Some(result.last_updated),
+        }
+    }
+
+    /// The authority refused a request for `service`: answers the one its `request_id` names
+    /// (a refusal without one answers nobody: it is not for an edit of this version).
+    pub fn refused(&self, service: &str, refusal: SetRefusal) {
+        let Some(request_id) = refusal.request_id.clone() else {
+            return;
+        };
+        let mut waiting = self.waiting.lock();
+        if !waiting
+            .get(&request_id)
+            .is_some_and(|w| w.service == service && w.stored_at.is_none())
+        {
+            return;
+        }
+        let Some(waiter) = waiting.remove(&request_id) else {
+            return;
+        };
+        let error = if refusal.error == CONFLICT_ERROR {
+            ConfigError::Conflict {
+                service: service.to_owned(),
+                current: None,
+                current_last_updated: refusal.current_last_updated.flatten(),
+            }
+        } else {
+            ConfigError::RefusedByAuthority {
+                error: refusal.error,
+                details: refusal.details,
+            }
+        };
+        // An error only says the edit stopped waiting (it timed out): nobody to tell.
+        let _ = waiter.reply.send(Err(error));
     }
 }
 
@@ -157,16 +244,14 @@ impl Remote for RemoteEdits {
         self.fleet.role() == super::Role::Follower
     }
 
-    fn send(
-        &self,
-        service: &str,
-        change: RemoteChange,
-    ) -> Result<oneshot::Receiver<Answer>, ConfigError> {
+    fn send(&self, service: &str, change: RemoteChange) -> Result<RemoteSent, ConfigError> {
         self.live_authority()?;
+        let request_id = crate::core::random::request_id();
         let mut envelope = json!({
             "document": change.document,
             "base": change.base,
             "actor": change.actor.on_instance(self.fleet.instance_id()),
+            "request_id": request_id,
         });
         if let Some(watch) = change.watch {
             // The authority watches it (CONTRACT §7).
@@ -176,29 +261,23 @@ impl Remote for RemoteEdits {
         let (reply, answer) = oneshot::channel();
         {
             let mut waiting = self.waiting.lock();
-            let queue = waiting.entry(service.to_owned()).or_default();
-            queue.retain(|w| !w.reply.is_closed());
-            queue.push_back(Waiter {
-                sent: comparable(&envelope["document"]),
-                reply,
-            });
+            waiting.retain(|_, w| !w.reply.is_closed());
+            waiting.insert(
+                request_id.clone(),
+                Waiter {
+                    service: service.to_owned(),
+                    reply,
+                    stored_at: None,
+                },
+            );
         }
         let topic = self.mqtt.topics().config_set(service);
         if let Err(error) = self.mqtt.publish(&topic, payload, QoS::AtLeastOnce, false) {
+            self.waiting.lock().remove(&request_id);
             return Err(ConfigError::NoAuthority(format!(
                 "the change could not be sent to the authority: {error}"
             )));
         }
-        Ok(answer)
+        Ok(RemoteSent { request_id, answer })
     }
-}
-
-/// A document without the fields the authority stamps.
-fn comparable(document: &Value) -> Value {
-    let mut document = document.clone();
-    if let Some(fields) = document.as_object_mut() {
-        fields.remove("last_updated");
-        fields.remove("status");
-    }
-    document
 }

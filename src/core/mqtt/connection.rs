@@ -7,11 +7,11 @@
 
 use super::handle::MqttHandle;
 use super::handler::{Action, MessageHandler};
-use super::payloads::{HealthStatus, SetBase, SetRefusal, SetRequest};
+use super::payloads::{HealthStatus, SetBase, SetRefusal, SetRequest, SetResult};
 use crate::core::change_sets::ChangeSets;
 use crate::core::config::{
-    Actor, ActorKind, Change, ChangeSource, ConfigError, ConfigService, Origin, Precondition,
-    document_from_announcement, last_updated_of,
+    Actor, ActorKind, Change, ChangeSource, Committed, ConfigError, ConfigService, Origin,
+    Precondition, document_from_announcement, last_updated_of,
 };
 use crate::core::events::{CoreEvent, EventBus};
 use crate::core::fleet::Role;
@@ -353,6 +353,7 @@ impl ConnectionTask {
     /// current document's `last_updated` is refused at once as a conflict), its actor is
     /// recorded (else `mqtt`); any refusal goes to `/error`.
     fn submit_set(&self, service: String, request: SetRequest) {
+        let request_id = request.request_id.clone();
         let current = self.config.get(&service);
         let precondition = match &request.base {
             SetBase::Unstated => Precondition::None,
@@ -375,14 +376,17 @@ impl ConnectionTask {
                     publish_refusal(
                         &self.mqtt,
                         &service,
-                        &SetRefusal::conflict(current_last_updated),
+                        &SetRefusal::conflict(current_last_updated)
+                            .answering(request_id.as_deref()),
                     );
                     return;
                 }
             },
         };
+        // What the bus says of who made the change is recorded as claimed (CONTRACT §10).
         let actor = request
             .actor
+            .map(Actor::claimed)
             .unwrap_or_else(|| Actor::of_kind(ActorKind::Mqtt));
         let change = Change::Put {
             service: service.clone(),
@@ -402,8 +406,13 @@ impl ConnectionTask {
                 let config = self.config.clone();
                 tokio::spawn(async move {
                     match answer.await {
-                        Ok(Err(error)) => refuse_set(&mqtt, &service, &error),
+                        Ok(Err(error)) => {
+                            refuse_set(&mqtt, &service, &error, request_id.as_deref());
+                        }
                         Ok(Ok(committed)) => {
+                            if let Some(request_id) = &request_id {
+                                publish_result(&mqtt, &service, request_id, &committed);
+                            }
                             if let Some((safe, health, secs)) = watch {
                                 safe.start(&service, committed.revision, secs, &health, &config);
                             }
@@ -412,7 +421,7 @@ impl ConnectionTask {
                     }
                 });
             }
-            Err(error) => refuse_set(&self.mqtt, &service, &error),
+            Err(error) => refuse_set(&self.mqtt, &service, &error, request_id.as_deref()),
         }
     }
 
@@ -521,7 +530,7 @@ impl ConnectionTask {
     }
 }
 
-fn refuse_set(mqtt: &MqttHandle, service: &str, error: &ConfigError) {
+fn refuse_set(mqtt: &MqttHandle, service: &str, error: &ConfigError, request_id: Option<&str>) {
     let refusal = match error {
         ConfigError::Conflict {
             current_last_updated,
@@ -531,14 +540,37 @@ fn refuse_set(mqtt: &MqttHandle, service: &str, error: &ConfigError) {
             error: error.to_string(),
             details: details.clone(),
             current_last_updated: None,
+            request_id: None,
         },
         _ => SetRefusal {
             error: error.to_string(),
             details: Vec::new(),
             current_last_updated: None,
+            request_id: None,
         },
     };
-    publish_refusal(mqtt, service, &refusal);
+    publish_refusal(mqtt, service, &refusal.answering(request_id));
+}
+
+/// Answers a stored `/set` on `config/<service>/result/<request_id>` (CONTRACT §10): not
+/// retained, QoS 1.
+fn publish_result(mqtt: &MqttHandle, service: &str, request_id: &str, committed: &Committed) {
+    let result = SetResult {
+        request_id: request_id.to_owned(),
+        revision: committed.revision,
+        last_updated: committed
+            .document
+            .as_deref()
+            .and_then(last_updated_of)
+            .unwrap_or_default()
+            .to_owned(),
+        instance_id: mqtt.fleet().instance_id().to_owned(),
+    };
+    let topic = mqtt.topics().config_result(service, request_id);
+    let payload = serde_json::to_vec(&result).unwrap_or_default();
+    if let Err(error) = mqtt.publish(&topic, payload, QoS::AtLeastOnce, false) {
+        tracing::warn!(service, %error, "could not answer a stored /set on its result topic");
+    }
 }
 
 fn publish_refusal(mqtt: &MqttHandle, service: &str, refusal: &SetRefusal) {

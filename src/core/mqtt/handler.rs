@@ -6,7 +6,9 @@ use super::inbound::{Inbound, Parsed, parse, presence_clock_skew};
 use super::log_limiter::LogLimiter;
 use super::log_view::LogView;
 use super::owned::OwnedConfigs;
-use super::payloads::{Announcement, HealthReport, HealthStatus, SetRefusal, SetRequest};
+use super::payloads::{
+    Announcement, HealthReport, HealthStatus, SetRefusal, SetRequest, request_id_of,
+};
 use super::topics::{MANAGER_SERVICE_NAME, TopicKind, Topics};
 use crate::core::clock::format_rfc3339;
 use crate::core::commands::CommandLog;
@@ -387,6 +389,7 @@ impl MessageHandler {
                         error: format!("the request could not be read: {error}"),
                         details: Vec::new(),
                         current_last_updated: None,
+                        request_id: request_id_of(payload),
                     },
                 }]
             }
@@ -487,6 +490,13 @@ impl MessageHandler {
             } => {
                 if let Some(link) = &self.fleet {
                     link.remote.refused(&service, refusal);
+                }
+            }
+            Inbound::ConfigResult { service, result } => {
+                if let Some(link) = &self.fleet
+                    && self.is_follower()
+                {
+                    link.remote.stored(&service, result);
                 }
             }
             Inbound::ConfigSchema { service, schema } if self.is_follower() => {

@@ -2,13 +2,14 @@
 //! invalid. Pure functions, no I/O: the whole of §2's inbound side is tested without a broker.
 
 use super::payloads::{
-    Announcement, CommandResult, ConfigAck, HealthReport, SetRefusal, SetRequest,
+    Announcement, CommandResult, ConfigAck, HealthReport, SetRefusal, SetRequest, SetResult,
 };
 use super::topics::{
     MANAGER_SERVICE_NAME, TopicKind, Topics, is_valid_device_id, is_valid_service_name,
 };
 use crate::core::clock::{FUTURE_TOLERANCE, is_too_far_ahead, parse_rfc3339};
 use crate::core::config::{MAX_PATTERNS_PER_SCHEMA, ServiceType, count_patterns, mask_document};
+use crate::core::random::is_request_id;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::sync::{Arc, LazyLock};
@@ -64,6 +65,13 @@ pub enum Inbound {
         /// The schema as it arrived (never compiled here: the authority compares it with its
         /// own, a follower's writer compiles it); `None` when cleared.
         schema: Option<Arc<Value>>,
+    },
+    /// The authority stored a `/set` (CONTRACT §10).
+    ConfigResult {
+        /// The service it is about, by name.
+        service: String,
+        /// The answer.
+        result: SetResult,
     },
     /// A service acknowledged a revision.
     ConfigAck {
@@ -242,6 +250,20 @@ fn understand(kind: TopicKind<'_>, payload: &[u8], json: Json) -> Result<Inbound
                 .and_then(Result::ok)
                 .and_then(|value| serde_json::from_value(Value::clone(&value)).ok()),
         }),
+        TopicKind::ConfigResult(service, id) => {
+            let service = service_name(service)?;
+            if !is_request_id(id) {
+                return Err(
+                    "the request id in the topic must be 32 lowercase hex digits".to_owned(),
+                );
+            }
+            let result: Arc<Value> = required_json(json)?;
+            let result: SetResult = typed(&result)?;
+            if result.request_id != id {
+                return Err("/request_id must be the request id of the topic".to_owned());
+            }
+            Ok(Inbound::ConfigResult { service, result })
+        }
         TopicKind::ConfigAck(service) => {
             let service = service_name(service)?;
             let ack: Arc<Value> = required_json(json)?;

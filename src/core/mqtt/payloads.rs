@@ -3,6 +3,7 @@
 //! are refused.
 
 use crate::core::config::Actor;
+use crate::core::random::is_request_id;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -100,12 +101,15 @@ pub struct ConfigAck {
     pub error: Option<String>,
 }
 
-/// `alicia/config/<service>/set` (CONTRACT §2, §9): a bare document (last writer wins), or
-/// the envelope `{"document", "base", "watch"?, "actor"?}`.
+/// `alicia/config/<service>/set` (CONTRACT §2, §9, §10): a bare document (last writer wins),
+/// or the envelope `{"document", "base", "watch"?, "actor"?, "request_id"?}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SetRequest {
     /// The requested document (not yet validated).
     pub document: Value,
+    /// The envelope's `request_id` (32 lowercase hex digits): the authority echoes it in
+    /// `/error` and answers success on `/result/<request_id>` (CONTRACT §10).
+    pub request_id: Option<String>,
     /// What the change was based on.
     pub base: SetBase,
     /// Who made it (an envelope's `actor`).
@@ -139,6 +143,7 @@ impl SetRequest {
         if fields.contains_key("service_name") || !fields.contains_key("document") {
             return Ok(Self {
                 document: Value::Object(fields),
+                request_id: None,
                 base: SetBase::Unstated,
                 actor: None,
                 watch: None,
@@ -147,13 +152,23 @@ impl SetRequest {
         let invalid = |path: &str, problem: &str| format!("the envelope's {path} {problem}");
         if let Some(unknown) = fields
             .keys()
-            .find(|k| !["document", "base", "watch", "actor"].contains(&k.as_str()))
+            .find(|k| !["document", "base", "watch", "actor", "request_id"].contains(&k.as_str()))
         {
             return Err(invalid(
                 &format!("/{unknown}"),
-                "is not a field of the envelope (document, base, watch, actor)",
+                "is not a field of the envelope (document, base, watch, actor, request_id)",
             ));
         }
+        let request_id = match fields.remove("request_id") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(id)) if is_request_id(&id) => Some(id),
+            Some(_) => {
+                return Err(invalid(
+                    "/request_id",
+                    "must be 32 lowercase hex digits (128 random bits)",
+                ));
+            }
+        };
         let document = fields.remove("document").unwrap_or_default();
         if !document.is_object() {
             return Err(invalid(
@@ -190,6 +205,7 @@ impl SetRequest {
         };
         Ok(Self {
             document,
+            request_id,
             base,
             actor,
             watch,
@@ -213,6 +229,36 @@ pub struct SetRefusal {
         deserialize_with = "present"
     )]
     pub current_last_updated: Option<Option<String>>,
+    /// The refused envelope's `request_id` (CONTRACT §10), when it had a readable one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// `alicia/config/<service>/result/<request_id>` (CONTRACT §10): the authority stored the
+/// `/set` envelope `request_id` as `revision`, with `last_updated`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetResult {
+    /// The envelope's `request_id`.
+    pub request_id: String,
+    /// The revision it was stored as.
+    pub revision: u64,
+    /// The stored document's `last_updated`.
+    pub last_updated: String,
+    /// The authority's `instance_id` (a follower takes results from its authority only).
+    pub instance_id: String,
+}
+
+/// The `request_id` of a `/set` payload that could not be read otherwise (for its refusal's
+/// echo), when it has the right shape.
+pub fn request_id_of(payload: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Envelope {
+        request_id: Option<String>,
+    }
+    serde_json::from_slice::<Envelope>(payload)
+        .ok()?
+        .request_id
+        .filter(|id| is_request_id(id))
 }
 
 /// A field that is there, even as `null`, is `Some`.
@@ -232,7 +278,14 @@ impl SetRefusal {
             error: CONFLICT_ERROR.to_owned(),
             details: Vec::new(),
             current_last_updated: Some(current_last_updated),
+            request_id: None,
         }
+    }
+
+    /// The same refusal, echoing `request_id`.
+    pub fn answering(mut self, request_id: Option<&str>) -> Self {
+        self.request_id = request_id.map(str::to_owned);
+        self
     }
 }
 

@@ -33,6 +33,8 @@ pub enum TopicKind<'a> {
     ConfigAck(&'a str),
     /// `config/<service>/schema`: the settings schema the authority enforces (CONTRACT §9).
     ConfigSchema(&'a str),
+    /// `config/<service>/result/<request_id>`: the authority stored a `/set` (CONTRACT §10).
+    ConfigResult(&'a str, &'a str),
     /// `device/<id>/state`
     DeviceState(&'a str),
     /// `device/<id>/availability`
@@ -131,6 +133,11 @@ impl Topics {
         format!("{}/config/{service}/schema", self.prefix)
     }
 
+    /// `config/<service>/result/<request_id>`.
+    pub fn config_result(&self, service: &str, request_id: &str) -> String {
+        format!("{}/config/{service}/result/{request_id}", self.prefix)
+    }
+
     /// `config/<service>/ack`.
     pub fn config_ack(&self, service: &str) -> String {
         format!("{}/config/{service}/ack", self.prefix)
@@ -156,8 +163,9 @@ impl Topics {
         format!("{}/device/{id}/command/result", self.prefix)
     }
 
-    /// True for a topic only the manager writes (CONTRACT §6): its presence (and its
-    /// followers'), `config/<service>`, `config/<service>/error` and `config/<service>/schema`,
+    /// True for a topic only the manager writes (CONTRACT §6, §10): its presence (and its
+    /// followers'), `config/<service>`, `config/<service>/error`, `config/<service>/schema`
+    /// and `config/<service>/result/…`,
     /// `system/changes/result/…`, and the states it publishes for Home Assistant under `ha/`
     /// (§8). Anyone may write `config/<service>/set` and `ha/<service>/enabled/set`.
     pub fn is_owned_by_manager(&self, topic: &str) -> bool {
@@ -166,6 +174,7 @@ impl Topics {
                 TopicKind::Config(_)
                 | TopicKind::ConfigError(_)
                 | TopicKind::ConfigSchema(_)
+                | TopicKind::ConfigResult(..)
                 | TopicKind::FollowerPresence(_)
                 | TopicKind::ChangesResult(_)
                 | TopicKind::HaState,
@@ -210,6 +219,7 @@ impl Topics {
             ["config", service, "error"] => TopicKind::ConfigError(service),
             ["config", service, "ack"] => TopicKind::ConfigAck(service),
             ["config", service, "schema"] => TopicKind::ConfigSchema(service),
+            ["config", service, "result", id] => TopicKind::ConfigResult(service, id),
             ["device", id, "state"] => TopicKind::DeviceState(id),
             ["device", id, "availability"] => TopicKind::DeviceAvailability(id),
             ["device", id, "command"] => TopicKind::DeviceCommand(id),
