@@ -267,7 +267,10 @@ fn a_followers_handler_never_answers_for_the_authority_nor_promotes_itself() {
         prop_assert!(
             actions.iter().all(|a| matches!(
                 a,
-                Action::Mirror { .. } | Action::PublishPresence | Action::RefuseSet { .. }
+                Action::Mirror { .. }
+                    | Action::MirrorDeletion { .. }
+                    | Action::PublishPresence
+                    | Action::RefuseSet { .. }
             )),
             "a follower asked for an authority's work: {actions:?}"
         );

@@ -253,7 +253,9 @@ impl From<ConfigError> for ApiError {
                 what: "Change set not found",
                 message,
             },
-            ConfigError::MembersChanged { .. } => Self::Conflict(message),
+            ConfigError::MembersChanged { .. } | ConfigError::BeforeSetForgotten { .. } => {
+                Self::Conflict(message)
+            }
             ConfigError::Unchanged => Self::Internal(message),
         }
     }

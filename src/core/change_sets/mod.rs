@@ -237,7 +237,7 @@ impl ChangeSets {
         origin: Origin,
     ) -> Result<(String, Vec<Committed>), ConfigError> {
         let new_id = unique_id();
-        let changes = undo::undo_changes(&self.config, members);
+        let changes = undo::undo_changes(&self.config, members)?;
         if changes.is_empty() {
             return Ok((new_id, Vec::new()));
         }
@@ -410,7 +410,9 @@ fn wire_status(error: &ConfigError) -> u16 {
         | ConfigError::RevisionNotFound { .. }
         | ConfigError::ChangeSetNotFound { .. }
         | ConfigError::NoPendingSchema { .. } => 404,
-        ConfigError::OnlyOnAuthority(_) | ConfigError::MembersChanged { .. } => 409,
+        ConfigError::OnlyOnAuthority(_)
+        | ConfigError::MembersChanged { .. }
+        | ConfigError::BeforeSetForgotten { .. } => 409,
         ConfigError::Conflict { .. } => 412,
         ConfigError::DiskFull(_) => 507,
         _ => 503,

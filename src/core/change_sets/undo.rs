@@ -26,11 +26,17 @@ pub fn changed_since(config: &ConfigService, members: &[Member]) -> Vec<String> 
 }
 
 /// The changes that undo `members`: each one's document before the set, or its deletion when
-/// the set created it. A member still as the set left it is changed only if it still is then
-/// (a precondition); one changed since is undone over that change (the caller decided to).
-/// A member the set created that is gone already needs nothing.
-pub fn undo_changes(config: &ConfigService, members: &[Member]) -> Vec<Change> {
+/// the set created it (as its history entry records: CONTRACT §10). A member still as the set
+/// left it is changed only if it still is then (a precondition); one changed since is undone
+/// over that change (the caller decided to). A member the set created that is gone already
+/// needs nothing. A member the set only changed whose document before it is no longer in the
+/// history cannot be undone: the whole undo is refused, naming it.
+pub fn undo_changes(
+    config: &ConfigService,
+    members: &[Member],
+) -> Result<Vec<Change>, ConfigError> {
     let mut changes = Vec::new();
+    let mut forgotten = Vec::new();
     for (service, revision) in members {
         let current = config.get(service).map(|s| s.revision);
         let precondition = if current == Some(*revision) {
@@ -38,25 +44,36 @@ pub fn undo_changes(config: &ConfigService, members: &[Member]) -> Vec<Change> {
         } else {
             Precondition::None
         };
-        let before = config
-            .history(service)
-            .into_iter()
+        let history = config.history(service);
+        let created = history
+            .iter()
+            .find(|entry| entry.revision == *revision)
+            .is_some_and(|entry| entry.created);
+        let before = history
+            .iter()
             .find(|entry| entry.revision < *revision)
             .and_then(|entry| entry.document.clone());
-        match before {
-            Some(document) => changes.push(Change::Put {
+        match (before, created) {
+            (_, true) if current.is_some() => changes.push(Change::Delete {
+                service: service.clone(),
+                precondition,
+            }),
+            (_, true) => {}
+            (Some(document), false) => changes.push(Change::Put {
                 service: service.clone(),
                 document: serde_json::Value::clone(&document),
                 precondition,
             }),
-            None if current.is_some() => changes.push(Change::Delete {
-                service: service.clone(),
-                precondition,
-            }),
-            None => {}
+            (None, false) => forgotten.push(service.clone()),
         }
     }
-    changes
+    if forgotten.is_empty() {
+        Ok(changes)
+    } else {
+        Err(ConfigError::BeforeSetForgotten {
+            services: forgotten,
+        })
+    }
 }
 
 /// Refuses to undo a set whose members changed since, unless `force`.

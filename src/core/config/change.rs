@@ -206,6 +206,16 @@ pub enum ConfigError {
     /// Something only the authority can do.
     #[error("{0}")]
     OnlyOnAuthority(String),
+    /// A change set cannot be undone: the documents before it of these members (which it
+    /// changed, not created) are no longer in the history.
+    #[error(
+        "the documents before the change set are no longer in the history for: {}; they cannot be restored",
+        services.join(", ")
+    )]
+    BeforeSetForgotten {
+        /// The members concerned.
+        services: Vec<String>,
+    },
     /// No settings schema of that service awaits acceptance.
     #[error("no settings schema of {service} awaits acceptance")]
     NoPendingSchema {

@@ -89,6 +89,10 @@ pub struct HistoryEntry {
     pub change_id: Option<String>,
     /// The document as accepted, or `None` when the service was deleted.
     pub document: Option<Arc<Value>>,
+    /// True when this revision created the service (it had no document before): undoing it
+    /// deletes the service — and only such a revision's undo does (CONTRACT §10).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub created: bool,
 }
 
 /// The largest revision the manager reads or makes: JSON clients (JavaScript) read integers
@@ -347,6 +351,7 @@ mod tests {
             reason: None,
             change_id: None,
             document: Some(Arc::new(json!({"n": revision}))),
+            created: false,
         }
     }
 

@@ -237,6 +237,7 @@ mod tests {
             reason: None,
             change_id: change_id.map(str::to_owned),
             document: Some(Arc::new(json!({"service_name": service, "model": model}))),
+            created: false,
         }
     }
 

@@ -108,6 +108,7 @@ pub(super) fn apply_change(
                 reason,
                 change_id,
                 document: Some(document),
+                created,
             }
         }
         None => {
@@ -123,6 +124,7 @@ pub(super) fn apply_change(
                 reason,
                 change_id,
                 document: None,
+                created: false,
             }
         }
     };
@@ -265,19 +267,38 @@ pub(super) fn reconcile(
             reason: None,
             change_id: None,
             document: new.cloned(),
+            created: old.is_none(),
         });
         *next_revision += 1;
     }
     imports
 }
 
-/// Adds an entry to its service's history, dropping the oldest beyond `limit`.
+/// Adds an entry to its service's history, dropping the oldest beyond `limit` — but never the
+/// newest, nor the last document before the latest deletion (CONTRACT §10: a deletion stays
+/// restorable however many revisions follow it).
 pub(super) fn push_bounded(history: &mut Histories, entry: Arc<HistoryEntry>, limit: usize) {
     let entries = history.entry(entry.service.clone()).or_default();
     entries.push_back(entry);
     while entries.len() > limit.max(1) {
-        entries.pop_front();
+        let kept = last_before_deletion(entries);
+        let oldest = (0..entries.len() - 1).find(|index| Some(*index) != kept);
+        match oldest {
+            Some(index) => {
+                entries.remove(index);
+            }
+            None => break,
+        }
     }
+}
+
+/// Where the last document before the latest deletion sits in `entries` (oldest first).
+fn last_before_deletion(entries: &VecDeque<Arc<HistoryEntry>>) -> Option<usize> {
+    let deletion = entries.iter().rposition(|entry| entry.document.is_none())?;
+    entries
+        .iter()
+        .take(deletion)
+        .rposition(|entry| entry.document.is_some())
 }
 
 /// Every retained entry, oldest first (what the history file holds after a rewrite).
@@ -420,6 +441,7 @@ mod tests {
                 reason: None,
                 change_id: None,
                 document: Some(Arc::clone(&old)),
+                created: false,
             }),
             10,
         );
@@ -434,6 +456,7 @@ mod tests {
                 reason: None,
                 change_id: None,
                 document: None,
+                created: false,
             }),
             10,
         );
@@ -551,6 +574,7 @@ mod tests {
                     reason: None,
                     change_id: None,
                     document: None,
+                    created: false,
                 }),
                 3,
             );
@@ -562,5 +586,34 @@ mod tests {
         assert_eq!(kept, [3, 4, 5]);
         assert!(!compaction_due(1006, &history));
         assert!(compaction_due(1007, &history));
+    }
+
+    #[test]
+    fn the_document_before_a_deletion_outlives_the_limit() {
+        let mut history = Histories::new();
+        let entry = |revision: u64, deleted: bool| {
+            Arc::new(HistoryEntry {
+                revision,
+                service: "s".into(),
+                last_updated: String::new(),
+                source: ChangeSource::Gui,
+                actor: None,
+                reason: None,
+                change_id: None,
+                document: (!deleted).then(|| Arc::new(serde_json::json!({"r": revision}))),
+                created: false,
+            })
+        };
+        push_bounded(&mut history, entry(1, false), 3);
+        push_bounded(&mut history, entry(2, false), 3);
+        push_bounded(&mut history, entry(3, true), 3);
+        for revision in 4..=10 {
+            push_bounded(&mut history, entry(revision, false), 3);
+        }
+        let kept: Vec<u64> = retained_entries(&history)
+            .iter()
+            .map(|e| e.revision)
+            .collect();
+        assert_eq!(kept, [2, 9, 10], "revision 2 is what the deletion removed");
     }
 }

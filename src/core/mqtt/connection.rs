@@ -30,6 +30,9 @@ const BACKOFF_INITIAL: Duration = Duration::from_millis(200);
 const BACKOFF_MAX: Duration = Duration::from_secs(3);
 /// How long the goodbye (offline health, DISCONNECT) may take.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a cleared config must stay cleared before a follower deletes its copy: past the
+/// authority's 5 s repair of a foreign write (CONTRACT §6, §10).
+const DELETION_REPAIR_WINDOW: Duration = Duration::from_secs(6);
 
 /// Capped exponential backoff with ±20 % jitter.
 #[derive(Debug)]
@@ -334,6 +337,7 @@ impl ConnectionTask {
                 }
             }
             Action::Mirror { service, document } => self.mirror(service, document),
+            Action::MirrorDeletion { service, seen } => self.mirror_deletion(service, seen),
             Action::PublishPresence => self.mqtt.publish_presence(HealthStatus::Healthy),
             Action::SteppedDown => self.role_changed(
                 "another manager became the authority; this one steps down and follows it",
@@ -425,11 +429,51 @@ impl ConnectionTask {
         }
     }
 
+    /// A deletion seen on the authority's topic: applied only if nothing arrived for the
+    /// service during the repair window (§6: the authority publishes its document again
+    /// within 5 s of a foreign write) and the authority is live then (CONTRACT §10). It is a
+    /// revision of the history like any other, restorable.
+    fn mirror_deletion(&self, service: String, seen: u64) {
+        let sightings = self.handler.sightings();
+        let fleet = self.mqtt.fleet().clone();
+        let config = self.config.clone();
+        let remote = self.remote.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(DELETION_REPAIR_WINDOW).await;
+            if sightings.seen(&service) != seen {
+                tracing::debug!(
+                    service,
+                    "a cleared config was replaced within the repair window"
+                );
+                return;
+            }
+            if !fleet.state().has_live_authority() {
+                tracing::warn!(
+                    service,
+                    "a cleared config was not mirrored: no live authority to stand behind it"
+                );
+                return;
+            }
+            let change = Change::Mirror {
+                service: service.clone(),
+                document: None,
+            };
+            if let Ok(answer) = config.try_submit(change, ChangeSource::Mqtt)
+                && let Ok(Ok(committed)) = answer.await
+            {
+                tracing::info!(service, "the authority deleted the service; mirrored");
+                if let Some(remote) = remote {
+                    remote.answered(&committed);
+                }
+            }
+        });
+    }
+
     /// Stores the authority's document here; a follower's edit waiting for it hears it.
-    fn mirror(&self, service: String, document: Option<serde_json::Value>) {
+    fn mirror(&self, service: String, document: serde_json::Value) {
         let change = Change::Mirror {
             service: service.clone(),
-            document,
+            document: Some(document),
         };
         match self.config.try_submit(change, ChangeSource::Mqtt) {
             Ok(answer) => {

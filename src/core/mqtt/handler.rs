@@ -92,12 +92,21 @@ pub enum Action {
         /// The service it is about, by name.
         service: String,
     },
-    /// A follower copies the authority's document (`None`: deleted).
+    /// A follower copies the authority's document.
     Mirror {
         /// The service it is about, by name.
         service: String,
         /// The authority's document.
-        document: Option<Value>,
+        document: Value,
+    },
+    /// A follower saw the service's config cleared (or missing after a sync): the deletion
+    /// is applied only if it is still current after the repair window, while the authority
+    /// is live (CONTRACT §10).
+    MirrorDeletion {
+        /// The service it is about, by name.
+        service: String,
+        /// How many configs of the service this follower had seen then.
+        seen: u64,
     },
     /// Publish this manager's presence again (its topic was overwritten, or its role
     /// changed).
@@ -133,6 +142,7 @@ pub struct MessageHandler {
     fleet: Option<FleetLink>,
     owned: Option<Arc<OwnedConfigs>>,
     mirrored_since_connect: Mutex<HashSet<String>>,
+    sightings: Arc<ConfigSightings>,
     pruned_once: AtomicBool,
     max_services: usize,
     commands: Option<CommandLog>,
@@ -182,6 +192,7 @@ impl MessageHandler {
             fleet: None,
             owned: None,
             mirrored_since_connect: Mutex::default(),
+            sightings: Arc::default(),
             pruned_once: AtomicBool::new(false),
             max_services: DEFAULT_MAX_SERVICES,
             commands: None,
@@ -211,6 +222,12 @@ impl MessageHandler {
     pub fn with_owned(mut self, owned: Arc<OwnedConfigs>) -> Self {
         self.owned = Some(owned);
         self
+    }
+
+    /// How many configs of each service this follower has seen (for deletions that must
+    /// outlast the repair window).
+    pub fn sightings(&self) -> Arc<ConfigSightings> {
+        Arc::clone(&self.sightings)
     }
 
     /// The services whose config topic carried something since the last connection while this
@@ -463,9 +480,13 @@ impl MessageHandler {
             }
             Inbound::Config { service, document } if self.is_follower() => {
                 self.mirrored_since_connect.lock().insert(service.clone());
-                return vec![Action::Mirror {
-                    service,
-                    document: document.map(|d| Value::clone(&d)),
+                let seen = self.sightings.saw(&service);
+                return vec![match document {
+                    Some(document) => Action::Mirror {
+                        service,
+                        document: Value::clone(&document),
+                    },
+                    None => Action::MirrorDeletion { service, seen },
                 }];
             }
             Inbound::ConfigSet { .. } | Inbound::ChangeSetRequest { .. } if self.is_follower() => {}
@@ -619,9 +640,9 @@ impl MessageHandler {
                     .documents
                     .keys()
                     .filter(|service| !seen.contains(*service))
-                    .map(|service| Action::Mirror {
+                    .map(|service| Action::MirrorDeletion {
                         service: service.clone(),
-                        document: None,
+                        seen: self.sightings.seen(service),
                     }),
             );
         }
@@ -672,5 +693,27 @@ fn introduced_service(inbound: &Inbound) -> Option<&str> {
         }
         | Inbound::ConfigAck { service, .. } => Some(service),
         _ => None,
+    }
+}
+
+/// Counts, per service, the configs a follower saw on the authority's topic: a deletion seen
+/// at count `n` is still current while the count stays `n`.
+#[derive(Debug, Default)]
+pub struct ConfigSightings {
+    counts: Mutex<std::collections::HashMap<String, u64>>,
+}
+
+impl ConfigSightings {
+    /// One more config of `service` seen; the new count.
+    pub fn saw(&self, service: &str) -> u64 {
+        let mut counts = self.counts.lock();
+        let count = counts.entry(service.to_owned()).or_default();
+        *count += 1;
+        *count
+    }
+
+    /// How many configs of `service` have been seen.
+    pub fn seen(&self, service: &str) -> u64 {
+        self.counts.lock().get(service).copied().unwrap_or_default()
     }
 }
