@@ -281,8 +281,10 @@ pub(super) fn push_bounded(history: &mut Histories, entry: Arc<HistoryEntry>, li
     let entries = history.entry(entry.service.clone()).or_default();
     entries.push_back(entry);
     while entries.len() > limit.max(1) {
-        let kept = last_before_deletion(entries);
-        let oldest = (0..entries.len() - 1).find(|index| Some(*index) != kept);
+        let kept = latest_deletion(entries);
+        let oldest = (0..entries.len() - 1).find(|index| {
+            kept.is_none_or(|(deletion, before)| *index != deletion && *index != before)
+        });
         match oldest {
             Some(index) => {
                 entries.remove(index);
@@ -292,13 +294,15 @@ pub(super) fn push_bounded(history: &mut Histories, entry: Arc<HistoryEntry>, li
     }
 }
 
-/// Where the last document before the latest deletion sits in `entries` (oldest first).
-fn last_before_deletion(entries: &VecDeque<Arc<HistoryEntry>>) -> Option<usize> {
+/// Where the latest deletion and the last document before it sit in `entries` (oldest
+/// first): the two entries that say what a deletion removed.
+fn latest_deletion(entries: &VecDeque<Arc<HistoryEntry>>) -> Option<(usize, usize)> {
     let deletion = entries.iter().rposition(|entry| entry.document.is_none())?;
-    entries
+    let before = entries
         .iter()
         .take(deletion)
-        .rposition(|entry| entry.document.is_some())
+        .rposition(|entry| entry.document.is_some())?;
+    Some((deletion, before))
 }
 
 /// Every retained entry, oldest first (what the history file holds after a rewrite).
@@ -614,6 +618,10 @@ mod tests {
             .iter()
             .map(|e| e.revision)
             .collect();
-        assert_eq!(kept, [2, 9, 10], "revision 2 is what the deletion removed");
+        assert_eq!(
+            kept,
+            [2, 3, 10],
+            "revision 2 is what the deletion (3) removed; 10 is the newest"
+        );
     }
 }
