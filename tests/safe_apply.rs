@@ -369,3 +369,89 @@ async fn a_followers_watched_change_is_watched_by_the_authority() {
     .await;
     follower_runtime.shutdown(&follower).await;
 }
+
+/// A service that confirms its configs and is unhealthy now (its heartbeat says so).
+async fn unhealthy_fleet() -> Fleet {
+    let fleet = fleet(true).await;
+    health(&fleet.service, "unhealthy").await;
+    let probe = fleet.core.clone();
+    wait_until("the service is unhealthy", move || {
+        probe.health.get(SERVICE).is_some_and(|r| {
+            r.reported == Some(alicia_config_manager::core::mqtt::payloads::HealthStatus::Unhealthy)
+        })
+    })
+    .await;
+    fleet
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watched_fix_of_an_unhealthy_service_outlives_its_unchanged_heartbeat() {
+    let fleet = unhealthy_fleet().await;
+    let (status, body) = fleet.put("the-fix", "?watch=3").await;
+    assert_eq!(status, 200, "{body}");
+    // Its heartbeat still says unhealthy (it has not restarted yet), and anyone may echo it.
+    for _ in 0..3 {
+        health(&fleet.service, "unhealthy").await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // It acks the fix: judged by silence alone, the fix is confirmed.
+    ack(&fleet.service, &body["last_updated"], true).await;
+    let core = fleet.core.clone();
+    wait_until("the watch ends", move || {
+        core.safe_apply.watch_until(SERVICE).is_none()
+    })
+    .await;
+    assert_eq!(fleet.model(), "the-fix", "the good fix was kept");
+    assert!(
+        fleet
+            .core
+            .config
+            .history(SERVICE)
+            .iter()
+            .all(|entry| entry.source != ChangeSource::Rollback),
+        "never rolled back"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fix_that_recovers_then_fails_again_is_rolled_back() {
+    let fleet = unhealthy_fleet().await;
+    let (status, _) = fleet.put("flaky-fix", "?watch=30").await;
+    assert_eq!(status, 200);
+    // Healthy after the change arms the rule; unhealthy after that undoes it.
+    health(&fleet.service, "healthy").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    health(&fleet.service, "unhealthy").await;
+    fleet.rolled_back("unhealthy").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_stamped_before_the_change_does_not_count_after_it() {
+    let fleet = fleet(true).await;
+    let (status, _) = fleet.put("stamped", "?watch=2").await;
+    assert_eq!(status, 200);
+    // An unhealthy report that says it was made a minute ago (a late delivery, a replay).
+    let old = time::OffsetDateTime::now_utc() - time::Duration::seconds(60);
+    fleet
+        .service
+        .publish_json(
+            &format!("alicia/system/health/{SERVICE}"),
+            &json!({"status": "unhealthy", "timestamp": alicia_config_manager::core::clock::format_rfc3339(old)}),
+            false,
+        )
+        .await;
+    let core = fleet.core.clone();
+    wait_until("the watch ends", move || {
+        core.safe_apply.watch_until(SERVICE).is_none()
+    })
+    .await;
+    assert!(
+        fleet
+            .core
+            .config
+            .history(SERVICE)
+            .iter()
+            .all(|entry| entry.reason.as_deref() != Some("unhealthy")),
+        "a report from before the change never undoes it"
+    );
+}

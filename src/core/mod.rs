@@ -199,6 +199,10 @@ impl Core {
         let commands = CommandLog::new(Duration::from_secs(settings.command_timeout_secs));
         let messages =
             MessageLog::with_budget(settings.message_log_capacity, settings.message_log_bytes);
+        let settings_dir = settings.config_dir.clone();
+        let safe_apply = safe_apply::SafeApply::new(Some(&settings_dir));
+        // Watches survive nothing: what the last run was watching is confirmed (and logged).
+        safe_apply.forget_previous_run();
         let handler = MessageHandler::new(
             mqtt.topics().clone(),
             config.clone(),
@@ -214,11 +218,8 @@ impl Core {
         })
         .with_owned(Arc::clone(mqtt.owned()))
         .with_max_services(settings.max_services)
-        .with_commands(commands.clone());
-        let settings_dir = settings.config_dir.clone();
-        let safe_apply = safe_apply::SafeApply::new(Some(&settings_dir));
-        // Watches survive nothing: what the last run was watching is confirmed (and logged).
-        safe_apply.forget_previous_run();
+        .with_commands(commands.clone())
+        .with_safe_apply(safe_apply.clone());
         let changes = change_sets::ChangeSets::new(
             config.clone(),
             health.clone(),

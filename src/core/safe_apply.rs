@@ -1,7 +1,9 @@
-//! Safe apply (CONTRACT §7): a change put on watch must prove good before the watch ends, or
-//! the manager undoes it by itself. It is rolled back when the service acks it with
-//! `"applied": false` (`refused`), when its health turns `unhealthy` after the change
-//! (`unhealthy`), or — only for a service that confirms its configs (it acked an earlier
+//! Safe apply (CONTRACT §7, §10): a change put on watch must prove good before the watch
+//! ends, or the manager undoes it by itself. It is rolled back when the service acks it with
+//! `"applied": false` (`refused`); for `unhealthy` when a report after the change (received
+//! after it, not stamped earlier) says so and the service was healthy before, or a `healthy`
+//! or `unknown` report after the change came first — a fix of a service that was unhealthy
+//! before and says only `unhealthy` since is judged by silence alone; or — only for a service that confirms its configs (it acked an earlier
 //! revision and reported health within the TTL before the change) — when no ack for it comes
 //! at all (`silent`). The rollback stores the document just before the change again, as a new
 //! revision with source `rollback` and its reason (a change that created the service deletes
@@ -78,9 +80,23 @@ struct Watch {
     deadline: Instant,
     /// The service confirms its configs: silence is a failure.
     confirms: bool,
-    /// Its last health report before the change (a newer one may say `unhealthy`).
+    /// When the change was made, for the reports that count as after it (CONTRACT §10).
+    #[serde(skip, default = "Instant::now")]
+    changed_at: Instant,
+    /// The same, on the wall clock (a report's `timestamp` must not be earlier).
+    #[serde(skip, default = "time::OffsetDateTime::now_utc")]
+    changed_at_wall: time::OffsetDateTime,
+    /// Its last report before the change was `healthy` and within the TTL: an `unhealthy`
+    /// report after the change undoes it at once.
     #[serde(skip)]
-    seen_before: Option<String>,
+    healthy_before: bool,
+    /// A `healthy` or `unknown` report came after the change: a later `unhealthy` one undoes
+    /// it (a service unhealthy before a fix and unhealthy since is judged by silence alone).
+    #[serde(skip)]
+    armed: bool,
+    /// The rule above was met: the change is undone for `unhealthy`.
+    #[serde(skip)]
+    tripped: bool,
     /// It acked the watched revision as applied.
     #[serde(skip)]
     acked: bool,
@@ -201,10 +217,14 @@ impl SafeApply {
             return;
         }
         let runtime = health.get(service);
-        let confirms = runtime
-            .as_ref()
-            .is_some_and(|r| r.ack.is_some() && !health.stale(service));
-        let until = time::OffsetDateTime::now_utc() + time::Duration::seconds(secs as i64);
+        let fresh = !health.stale(service);
+        let confirms = runtime.as_ref().is_some_and(|r| r.ack.is_some() && fresh);
+        let healthy_before = fresh
+            && runtime
+                .as_ref()
+                .is_some_and(|r| r.reported == Some(HealthStatus::Healthy));
+        let now = time::OffsetDateTime::now_utc();
+        let until = now + time::Duration::seconds(secs as i64);
         watches.insert(
             service.to_owned(),
             Watch {
@@ -212,12 +232,47 @@ impl SafeApply {
                 until: crate::core::clock::format_rfc3339(until),
                 deadline: Instant::now() + Duration::from_secs(secs),
                 confirms,
-                seen_before: runtime.and_then(|r| r.last_seen),
+                changed_at: Instant::now(),
+                changed_at_wall: now,
+                healthy_before,
+                armed: false,
+                tripped: false,
                 acked: false,
                 change_id,
                 remote,
             },
         );
+    }
+
+    /// A health report of `service` arrived (CONTRACT §10, "Safe apply judges change"): one
+    /// received after the watched change, and not stamped earlier than it, counts. `healthy`
+    /// or `unknown` arms the rule; `unhealthy` undoes the change when the service was healthy
+    /// before it or the rule is armed.
+    pub fn observe_report(
+        &self,
+        service: &str,
+        status: HealthStatus,
+        timestamp: Option<&str>,
+        received: Instant,
+    ) {
+        let mut watches = self.watches.lock();
+        let Some(watch) = watches.get_mut(service).filter(|w| !w.remote) else {
+            return;
+        };
+        let stamped_after = timestamp
+            .and_then(crate::core::clock::parse_rfc3339)
+            .is_none_or(|at| at >= watch.changed_at_wall);
+        if received < watch.changed_at || !stamped_after {
+            return;
+        }
+        match status {
+            HealthStatus::Healthy | HealthStatus::Unknown => watch.armed = true,
+            HealthStatus::Unhealthy => {
+                if watch.healthy_before || watch.armed {
+                    watch.tripped = true;
+                }
+            }
+        }
     }
 
     fn mark_unsaved(&self) {
@@ -350,10 +405,7 @@ impl SafeApply {
                 }
                 watch.acked = true;
             }
-            let unhealthy = runtime.as_ref().is_some_and(|r| {
-                r.reported == Some(HealthStatus::Unhealthy) && r.last_seen != watch.seen_before
-            });
-            if unhealthy {
+            if watch.tripped {
                 verdicts.push((
                     service.clone(),
                     Verdict::Undo(RollbackReason::Unhealthy),

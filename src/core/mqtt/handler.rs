@@ -21,6 +21,7 @@ use crate::core::fleet::{Fleet, Role};
 use crate::core::health::HealthRegistry;
 use crate::core::limits::{DEFAULT_MAX_SERVICES, human_size, payload_limit};
 use crate::core::messages::{MessageLog, MessageRecord};
+use crate::core::safe_apply::SafeApply;
 use bytes::Bytes;
 use parking_lot::Mutex;
 use serde_json::Value;
@@ -146,6 +147,7 @@ pub struct MessageHandler {
     pruned_once: AtomicBool,
     max_services: usize,
     commands: Option<CommandLog>,
+    safe_apply: Option<SafeApply>,
 }
 
 /// The current millisecond as RFC 3339 text, formatted once per millisecond: at high message
@@ -196,7 +198,14 @@ impl MessageHandler {
             pruned_once: AtomicBool::new(false),
             max_services: DEFAULT_MAX_SERVICES,
             commands: None,
+            safe_apply: None,
         }
+    }
+
+    /// Tells watched changes about every health report (CONTRACT §10).
+    pub fn with_safe_apply(mut self, safe_apply: SafeApply) -> Self {
+        self.safe_apply = Some(safe_apply);
+        self
     }
 
     /// Finishes the commands this manager sent when their devices answer.
@@ -436,6 +445,14 @@ impl MessageHandler {
         match inbound {
             Inbound::Health { service, report } => {
                 let actions = self.manager_presence(&service, report.as_ref(), retained);
+                if let (Some(safe_apply), Some(report)) = (&self.safe_apply, &report) {
+                    safe_apply.observe_report(
+                        &service,
+                        report.status,
+                        report.timestamp.as_deref(),
+                        Instant::now(),
+                    );
+                }
                 self.events
                     .emit(self.health.apply_report(&service, report, retained, now));
                 return actions;
