@@ -677,7 +677,8 @@ fn a_followers_edit_refused_as_a_conflict_shows_the_conflict_view() {
         authority
             .publish_json(
                 "alicia/config/whisper-service/error",
-                &json!({"error": "conflict", "current_last_updated": newer_revision, "details": []}),
+                &json!({"error": "conflict", "current_last_updated": newer_revision, "details": [],
+                        "request_id": sent["request_id"]}),
                 false,
             )
             .await;
@@ -703,7 +704,8 @@ fn a_followers_edit_refused_as_a_conflict_shows_the_conflict_view() {
     runtime.block_on(authority.publish_json(
         "alicia/config/whisper-service/error",
         &json!({"error": "the configuration is invalid", "details": [
-            {"path": "/config/endpoints/0/ip", "message": "is not reachable from the authority"}]}),
+            {"path": "/config/endpoints/0/ip", "message": "is not reachable from the authority"}],
+            "request_id": again["request_id"]}),
         false,
     ));
     step_until(&mut harness, "the authority's refusal", |h| {

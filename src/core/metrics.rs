@@ -38,6 +38,7 @@ pub struct Metrics {
     mqtt_published: IntCounter,
     mqtt_reconnects: IntCounter,
     service_up: IntGaugeVec,
+    service_trouble: IntGaugeVec,
     service_config_state: IntGaugeVec,
     devices: IntGaugeVec,
     config_changes: IntCounterVec,
@@ -132,6 +133,11 @@ impl Metrics {
                 "1 when the service reports healthy within its TTL, else 0.",
                 &["service", "type"],
             ),
+            service_trouble: gauges(
+                "alicia_service_in_trouble",
+                "1 when the service is in trouble (enabled, and unhealthy, stale or refusing its config: CONTRACT §10), else 0.",
+                &["service", "type"],
+            ),
             service_config_state: gauges(
                 "alicia_service_config_state",
                 "1 for the service's current config state, 0 for the others.",
@@ -219,6 +225,7 @@ impl Metrics {
         }
         let (rows, checks) = core.overview_and_checks();
         self.service_up.reset();
+        self.service_trouble.reset();
         self.service_config_state.reset();
         for row in &rows {
             let kind = match (row.service_type, row.manager) {
@@ -230,6 +237,9 @@ impl Metrics {
             self.service_up
                 .with_label_values(&[row.service_name.as_str(), kind])
                 .set(i64::from(up));
+            self.service_trouble
+                .with_label_values(&[row.service_name.as_str(), kind])
+                .set(i64::from(row.in_trouble));
             for state in [
                 ConfigState::Applied,
                 ConfigState::Pending,

@@ -31,6 +31,7 @@ pub mod secret;
 pub mod settings;
 pub mod system;
 pub mod transfer;
+pub mod trouble;
 
 use api_switch::{ApiStatus, ApiSwitch};
 use broker::{BrokerError, EmbeddedBroker, start_embedded_broker};

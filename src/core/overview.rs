@@ -6,6 +6,7 @@
 use crate::core::config::{Actor, ChangeSource, ConfigService, ServiceType, Snapshot};
 use crate::core::health::{ConfigState, HealthRegistry, ServiceSummary};
 use crate::core::mqtt::payloads::HealthStatus;
+use crate::core::trouble::{TroubleFacts, is_enabled, reason_of};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -49,6 +50,12 @@ pub struct ServiceOverview {
     /// While a change to it is on watch: when the watch ends (RFC 3339, CONTRACT §7).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub watch_until: Option<String>,
+    /// True when it is in trouble by CONTRACT §10's one rule ([`crate::core::trouble`]).
+    pub in_trouble: bool,
+    /// Why it says it is unwell: its last report's `details.reason`, else `details.error`,
+    /// else `details.message`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl ServiceOverview {
@@ -113,7 +120,17 @@ pub fn service_overview(
                 .as_ref()
                 .and_then(|r| r.announcement.as_ref())
                 .map(|a| a.version.clone());
+            let in_trouble = TroubleFacts {
+                enabled: is_enabled(document),
+                status: summary.status,
+                stale: summary.stale,
+                config_state: summary.config_state,
+            }
+            .in_trouble();
+            let reason = reason_of(runtime.as_ref().and_then(|r| r.details.as_ref()));
             ServiceOverview {
+                in_trouble,
+                reason,
                 service_type: text("service_type").and_then(|t| ServiceType::parse(&t)),
                 manager: runtime.as_ref().is_some_and(|r| r.role.is_some()),
                 enabled: document

@@ -3,8 +3,9 @@
 //! the devices and the checks. The publisher sends what differs from what it sent before.
 //!
 //! Per configured service `<s>` (a device `alicia_<s>`, through the manager's device):
-//! - `binary_sensor` `problem` (`device_class: problem`): `ON` when the service is unhealthy
-//!   or stale (never heard included), or refused its config;
+//! - `binary_sensor` `problem` (`device_class: problem`): `ON` when the service is in trouble
+//!   by CONTRACT §10's one rule (enabled, and unhealthy, stale — never heard included — or
+//!   refusing its config);
 //! - `sensor` `config_state` (`device_class: enum`, `options`: applied, pending, refused,
 //!   unknown);
 //! - `switch` `enabled`: its state follows the stored document; `ON`/`OFF` on its
@@ -19,7 +20,7 @@
 use crate::core::Core;
 use crate::core::checks::Severity;
 use crate::core::health::ConfigState;
-use crate::core::mqtt::payloads::HealthStatus;
+use crate::core::trouble::is_enabled;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -194,10 +195,9 @@ pub fn desired(core: &Core, prefixes: &Prefixes) -> Desired {
 
         let row = rows.iter().find(|r| &r.service_name == service);
         let config_state = row.map_or(ConfigState::Unknown, |r| r.config_state);
-        let problem = row.is_none_or(|r| {
-            r.status == HealthStatus::Unhealthy || r.stale || r.config_state == ConfigState::Refused
-        });
-        let enabled = document.get("enabled") != Some(&Value::Bool(false));
+        let enabled = is_enabled(Some(document));
+        // CONTRACT §10's one rule; a service no row names has never been heard from.
+        let problem = row.map_or(enabled, |r| r.in_trouble);
         states.insert(prefixes.state_topic(service, "problem"), on_off(problem));
         states.insert(
             prefixes.state_topic(service, "config_state"),

@@ -115,16 +115,26 @@ fn rate_ui(ui: &mut Ui, rate: &RateHistory) {
     );
 }
 
-/// How bad a service looks: its health's tone, made worse by a refused or pending config.
+/// How bad a service looks: bad when it is in trouble (CONTRACT §10's one rule, decided by
+/// the core), neutral when switched off, else its health's tone, made a warning by a pending
+/// config.
 pub fn card_tone(row: &ServiceOverview) -> Tone {
-    let health = Tone::from(row.shown_health());
+    if row.in_trouble {
+        // CONTRACT §10's one rule decides what is in trouble; the card only draws it.
+        return Tone::Bad;
+    }
+    if row.enabled == Some(false) {
+        return Tone::Neutral;
+    }
+    let health = match Tone::from(row.shown_health()) {
+        Tone::Bad => Tone::Warning,
+        tone => tone,
+    };
     let config = match (row.configured, row.config_state) {
-        (true, ConfigState::Refused) => Tone::Bad,
         (true, ConfigState::Pending) => Tone::Warning,
         _ => Tone::Neutral,
     };
     match (health, config) {
-        (Tone::Bad, _) | (_, Tone::Bad) => Tone::Bad,
         (Tone::Warning, _) | (_, Tone::Warning) => Tone::Warning,
         (health, _) => health,
     }
