@@ -153,7 +153,7 @@ async fn a_forced_rollback_deletes_only_what_the_set_created() {
         )
         .await
         .unwrap();
-    let request = ChangeSetRequest::read(&json!({"documents": [
+    let request = ChangeSetRequest::read(json!({"documents": [
         llm_document("kept", "in-set"),
         support::llm("created").model("in-set").ip("10.0.0.8").build(),
     ]}))

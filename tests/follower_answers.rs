@@ -225,7 +225,7 @@ async fn answers_not_from_the_current_authority_are_ignored() {
     let changes = follower.changes.clone();
     let set = tokio::spawn(async move {
         let request = alicia_config_manager::core::change_sets::ChangeSetRequest::read(
-            &json!({"documents": [llm_document("llm", "y")]}),
+            json!({"documents": [llm_document("llm", "y")]}),
         )
         .unwrap();
         changes

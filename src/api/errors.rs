@@ -289,7 +289,8 @@ impl From<CommandError> for ApiError {
 }
 
 /// JSON body extractor whose rejections are [`ApiError`]s: not JSON → 415, over `LIMIT`
-/// bytes → 413 naming the limit, malformed JSON → 400 with the parser's message.
+/// bytes → 413 naming the limit, too dense to parse within its memory budget or malformed
+/// JSON → 400 with the reason.
 pub struct JsonBody<T, const LIMIT: usize = BODY_LIMIT_BYTES>(pub T);
 
 impl<S, T, const LIMIT: usize> FromRequest<S> for JsonBody<T, LIMIT>
@@ -315,6 +316,9 @@ where
         if bytes.len() > LIMIT {
             return Err(ApiError::PayloadTooLarge(LIMIT));
         }
+        // CONTRACT §10: a large body too dense to parse within its memory budget is refused
+        // before it is parsed.
+        crate::core::limits::check_json_density(&bytes).map_err(ApiError::bad_request)?;
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(rejection) => Err(json_rejection(&rejection)),

@@ -44,6 +44,57 @@ pub fn payload_limit(kind: Option<TopicKind<'_>>) -> usize {
     }
 }
 
+/// Payloads larger than this are checked for density before they are parsed
+/// ([`check_json_density`]).
+pub const DENSITY_CHECKED_FROM: usize = RING_DATA_LIMIT;
+/// The fewest bytes of JSON text per value a large payload may average: a parsed value takes
+/// 72 bytes (an object's entry ~110), so text denser than this would take more than ~16 times
+/// its size once parsed (CONTRACT §10's memory bound); real documents average 15 bytes or more.
+pub const MIN_BYTES_PER_VALUE: usize = 6;
+
+/// How many JSON values (and object entries) `text` holds, counted in one pass without
+/// parsing: separators and openings outside strings.
+pub fn json_value_count(text: &[u8]) -> usize {
+    let mut count = 1;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &byte in text {
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b',' | b':' | b'[' | b'{' => count += 1,
+            _ => {}
+        }
+    }
+    count
+}
+
+/// Refuses a large payload whose JSON is too dense to be parsed within its memory budget
+/// (CONTRACT §10): over [`DENSITY_CHECKED_FROM`] bytes and fewer than
+/// [`MIN_BYTES_PER_VALUE`] bytes per value. The error says so.
+pub fn check_json_density(text: &[u8]) -> Result<(), String> {
+    if text.len() <= DENSITY_CHECKED_FROM {
+        return Ok(());
+    }
+    let values = json_value_count(text);
+    if values.saturating_mul(MIN_BYTES_PER_VALUE) > text.len() {
+        return Err(format!(
+            "the payload holds {values} JSON values in {} bytes: a payload over {} may average at least {MIN_BYTES_PER_VALUE} bytes per value (it would take too much memory to read)",
+            text.len(),
+            human_size(DENSITY_CHECKED_FROM)
+        ));
+    }
+    Ok(())
+}
+
 /// The length of `value` as compact JSON text, counted without building the text.
 pub fn json_len(value: &serde_json::Value) -> usize {
     struct Counter(usize);
@@ -93,5 +144,23 @@ mod tests {
         assert_eq!(human_size(SMALL_PAYLOAD_LIMIT), "64 KiB");
         let value = serde_json::json!({"a": [1, 2, {"b": "ü"}]});
         assert_eq!(json_len(&value), serde_json::to_vec(&value).unwrap().len());
+    }
+
+    #[test]
+    fn dense_json_is_counted_and_refused_when_large() {
+        assert_eq!(json_value_count(br#"{"a": [1, 2, {"b": "x,[:{"}]}"#), 8);
+        assert_eq!(json_value_count(br#""\"a,b\"""#), 1);
+        let dense = format!("[{}0]", "0,".repeat(100_000));
+        let error = check_json_density(dense.as_bytes()).unwrap_err();
+        assert!(error.contains("bytes per value"), "{error}");
+        let words: Vec<String> = (0..20_000).map(|i| format!("word number {i}")).collect();
+        let document =
+            serde_json::to_vec(&serde_json::json!({"settings": {"words": words}})).unwrap();
+        assert!(document.len() > DENSITY_CHECKED_FROM);
+        assert!(check_json_density(&document).is_ok());
+        assert!(
+            check_json_density(b"[0,0,0,0]").is_ok(),
+            "small payloads are not checked"
+        );
     }
 }

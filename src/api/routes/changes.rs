@@ -52,7 +52,7 @@ pub async fn apply(
     RestActor(actor): RestActor,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<ChangeSetAnswer>, ApiError> {
-    let request = ChangeSetRequest::read(&body).map_err(|error| match error {
+    let request = ChangeSetRequest::read(body).map_err(|error| match error {
         RequestError::TooLarge(_) => ApiError::PayloadTooLarge(CHANGE_SET_LIMIT),
         RequestError::Invalid(details) => ApiError::BadRequest {
             message: RequestError::Invalid(details.clone()).message(),

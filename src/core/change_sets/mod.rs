@@ -272,10 +272,19 @@ impl ChangeSets {
     }
 
     /// The authority answers a follower's set from `system/changes/set` on its result topic.
-    pub async fn answer_remote(&self, request: Arc<Value>, mqtt: &MqttHandle) {
-        let Some(request_id) = request
-            .get("request_id")
-            .and_then(Value::as_str)
+    /// `payload` is the message as it arrived: read by [`ChangeSetRequest::from_wire`], never
+    /// as one JSON tree.
+    pub async fn answer_remote(&self, payload: &[u8], mqtt: &MqttHandle) {
+        let (extras, decided) = match ChangeSetRequest::from_wire(payload) {
+            Ok((extras, set)) => {
+                let decided = self.decide_remote(set, extras.actor.as_ref()).await;
+                (extras, decided)
+            }
+            Err((extras, error)) => (extras, Err(request_refusal(&error))),
+        };
+        let Some(request_id) = extras
+            .request_id
+            .as_deref()
             .filter(|id| crate::core::random::is_request_id(id))
         else {
             tracing::warn!(
@@ -283,7 +292,7 @@ impl ChangeSets {
             );
             return;
         };
-        let mut body = match self.decide_remote(&request).await {
+        let mut body = match decided {
             Ok(answer) => json!(answer),
             Err((status, error, details)) => {
                 json!({"error": error, "details": details, "status": status})
@@ -300,9 +309,10 @@ impl ChangeSets {
 
     async fn decide_remote(
         &self,
-        request: &Value,
+        set: ChangeSetRequest,
+        actor: Option<&Value>,
     ) -> Result<ChangeSetAnswer, (u16, String, Vec<FieldError>)> {
-        let actor = match request.get("actor") {
+        let actor = match actor {
             None | Some(Value::Null) => Actor::of_kind(ActorKind::Mqtt),
             Some(wire) => Actor::from_wire(wire).map_err(|(path, message)| {
                 let path = format!("/actor{path}");
@@ -313,17 +323,6 @@ impl ChangeSets {
                 )
             })?,
         };
-        let set = ChangeSetRequest::read(request).map_err(|error| {
-            let status = match error {
-                RequestError::TooLarge(_) => 413,
-                RequestError::Invalid(_) => 400,
-            };
-            let details = match &error {
-                RequestError::Invalid(details) => details.clone(),
-                RequestError::TooLarge(_) => Vec::new(),
-            };
-            (status, error.message(), details)
-        })?;
         self.apply(set, Origin::new(ChangeSource::Mqtt, actor))
             .await
             .map_err(|error| {
@@ -396,6 +395,19 @@ impl ChangeSets {
         // A timeout only means the answer comes before the mirror: it stands.
         let _ = tokio::time::timeout(MIRROR_CATCH_UP, snapshots.wait_for(caught_up)).await;
     }
+}
+
+/// A request that could not even be decided, as the answer's status, error and details.
+fn request_refusal(error: &RequestError) -> (u16, String, Vec<FieldError>) {
+    let status = match error {
+        RequestError::TooLarge(_) => 413,
+        RequestError::Invalid(_) => 400,
+    };
+    let details = match error {
+        RequestError::Invalid(details) => details.clone(),
+        RequestError::TooLarge(_) => Vec::new(),
+    };
+    (status, error.message(), details)
 }
 
 /// The HTTP status a refusal answers with, carried in a follower's answer so that it answers

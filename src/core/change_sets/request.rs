@@ -6,6 +6,7 @@
 use crate::core::config::FieldError;
 use crate::core::limits::{CHANGE_SET_LIMIT, json_len};
 use crate::core::safe_apply::check_watch;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -59,14 +60,110 @@ impl RequestError {
     }
 }
 
+/// What a follower's change set carries besides the request (CONTRACT §7, §10).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WireExtras {
+    /// Its `request_id`, as sent (checked by whoever answers).
+    pub request_id: Option<String>,
+    /// Its `actor`, as sent (read with [`crate::core::config::Actor::from_wire`]).
+    pub actor: Option<Value>,
+}
+
 impl ChangeSetRequest {
+    /// Reads a follower's change set as it arrived on the bus, without ever holding the whole
+    /// payload as one JSON tree (CONTRACT §10: an 8 MiB set is processed within a few times
+    /// its size): the documents are kept as text slices of the payload until their count and
+    /// size are checked, then parsed one by one. `Err` also carries what could be read of the
+    /// extras, so that a refusal can still be answered.
+    pub fn from_wire(payload: &[u8]) -> Result<(WireExtras, Self), (WireExtras, RequestError)> {
+        #[derive(serde::Deserialize)]
+        struct Wire<'a> {
+            #[serde(default)]
+            request_id: Option<String>,
+            #[serde(default)]
+            actor: Option<Value>,
+            #[serde(default, borrow)]
+            documents: Option<&'a RawValue>,
+            #[serde(default)]
+            watch: Option<Value>,
+            #[serde(default)]
+            allow_warnings: Option<Value>,
+        }
+        let wire: Wire<'_> = serde_json::from_slice(payload).map_err(|error| {
+            (
+                WireExtras::default(),
+                invalid(
+                    "",
+                    &format!("must be a JSON object with `documents` ({error})"),
+                ),
+            )
+        })?;
+        let extras = WireExtras {
+            request_id: wire.request_id,
+            actor: wire.actor,
+        };
+        let Some(raw) = wire.documents else {
+            return Err((
+                extras,
+                invalid("/documents", "is required (1 to 100 documents)"),
+            ));
+        };
+        let Ok(slices) = serde_json::from_str::<Vec<&RawValue>>(raw.get()) else {
+            return Err((
+                extras,
+                invalid("/documents", "must be an array of documents"),
+            ));
+        };
+        if slices.is_empty() || slices.len() > MAX_MEMBERS {
+            return Err((
+                extras,
+                invalid(
+                    "/documents",
+                    &format!(
+                        "must hold 1 to {MAX_MEMBERS} documents (it holds {})",
+                        slices.len()
+                    ),
+                ),
+            ));
+        }
+        let size: usize = slices.iter().map(|d| d.get().len()).sum();
+        if size > CHANGE_SET_LIMIT {
+            return Err((extras, RequestError::TooLarge(size)));
+        }
+        let mut documents = Vec::with_capacity(slices.len());
+        for slice in slices {
+            match serde_json::from_str::<Value>(slice.get()) {
+                Ok(document) => documents.push(document),
+                Err(_) => {
+                    return Err((
+                        extras,
+                        invalid("/documents", "must be an array of documents"),
+                    ));
+                }
+            }
+        }
+        let mut body = serde_json::Map::new();
+        body.insert("documents".to_owned(), Value::Array(documents));
+        if let Some(watch) = wire.watch {
+            body.insert("watch".to_owned(), watch);
+        }
+        if let Some(allow) = wire.allow_warnings {
+            body.insert("allow_warnings".to_owned(), allow);
+        }
+        match Self::read(Value::Object(body)) {
+            Ok(request) => Ok((extras, request)),
+            Err(error) => Err((extras, error)),
+        }
+    }
+
     /// Reads a request body: `{"documents": [...], "watch"?, "allow_warnings"?}` (other
-    /// fields — a follower's `request_id` and `actor` — are read by its caller).
-    pub fn read(body: &Value) -> Result<Self, RequestError> {
-        let Some(fields) = body.as_object() else {
+    /// fields — a follower's `request_id` and `actor` — are read by its caller). The documents
+    /// are moved out of the body, never copied.
+    pub fn read(mut body: Value) -> Result<Self, RequestError> {
+        let Some(fields) = body.as_object_mut() else {
             return Err(invalid("", "must be a JSON object with `documents`"));
         };
-        let documents = match fields.get("documents") {
+        let documents = match fields.remove("documents") {
             Some(Value::Array(documents)) => documents,
             Some(_) => return Err(invalid("/documents", "must be an array of documents")),
             None => return Err(invalid("/documents", "is required (1 to 100 documents)")),
@@ -134,7 +231,7 @@ impl ChangeSetRequest {
             return Err(RequestError::Invalid(details));
         }
         Ok(Self {
-            documents: documents.clone(),
+            documents,
             watch,
             allow_warnings,
         })
@@ -181,18 +278,18 @@ mod tests {
     #[test]
     fn a_set_reads_its_documents_and_options() {
         let request = ChangeSetRequest::read(
-            &json!({"documents": [doc("a"), doc("b")], "watch": 30, "allow_warnings": true}),
+            json!({"documents": [doc("a"), doc("b")], "watch": 30, "allow_warnings": true}),
         )
         .unwrap();
         assert_eq!(request.services(), ["a", "b"]);
         assert_eq!(request.watch, Some(30));
         assert!(request.allow_warnings);
-        assert_eq!(ChangeSetRequest::read(&request.to_wire()).unwrap(), request);
+        assert_eq!(ChangeSetRequest::read(request.to_wire()).unwrap(), request);
     }
 
     #[test]
     fn empty_oversized_and_repeated_sets_are_refused() {
-        let refused = |body: Value| match ChangeSetRequest::read(&body) {
+        let refused = |body: Value| match ChangeSetRequest::read(body) {
             Err(RequestError::Invalid(details)) => details,
             other => panic!("{other:?}"),
         };
@@ -221,7 +318,7 @@ mod tests {
             .map(|i| json!({"service_name": format!("s{i}"), "pad": big}))
             .collect();
         assert!(matches!(
-            ChangeSetRequest::read(&json!({ "documents": heavy })),
+            ChangeSetRequest::read(json!({ "documents": heavy })),
             Err(RequestError::TooLarge(_))
         ));
     }

@@ -19,6 +19,7 @@ use crate::core::fleet::remote::RemoteEdits;
 use crate::core::ha::HomeAssistant;
 use crate::core::health::HealthRegistry;
 use crate::core::safe_apply::SafeApply;
+use bytes::Bytes;
 use rumqttc::{ConnectionError, Event, EventLoop, LastWill, Outgoing, Packet, QoS};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -28,6 +29,8 @@ use tokio::sync::watch;
 const BACKOFF_INITIAL: Duration = Duration::from_millis(200);
 /// Longest delay before reconnecting: a returning broker is found within ~3.6 s.
 const BACKOFF_MAX: Duration = Duration::from_secs(3);
+/// Follower change sets that may wait for the one being decided.
+const CHANGE_SET_QUEUE: usize = 1;
 /// How long the goodbye (offline health, DISCONNECT) may take.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a cleared config must stay cleared before a follower deletes its copy: past the
@@ -80,8 +83,8 @@ pub struct ConnectionTask {
     remote: Option<RemoteEdits>,
     /// Where `/set` changes are put on watch, and the default watch (CONTRACT §7).
     safe_apply: Option<(SafeApply, HealthRegistry, u64)>,
-    /// Where followers' change sets are decided (CONTRACT §7).
-    change_sets: Option<ChangeSets>,
+    /// Where followers' change sets go to be decided (CONTRACT §7, §10).
+    change_set_intake: Option<tokio::sync::mpsc::Sender<Bytes>>,
     /// Home Assistant's switch commands (CONTRACT §8).
     home_assistant: Option<HomeAssistant>,
     /// The role the Last Will was set for.
@@ -106,7 +109,7 @@ impl ConnectionTask {
             events,
             remote: None,
             safe_apply: None,
-            change_sets: None,
+            change_set_intake: None,
             home_assistant: None,
             will_role,
         }
@@ -129,9 +132,18 @@ impl ConnectionTask {
         self
     }
 
-    /// Answers followers' change sets from `system/changes/set`.
+    /// Answers followers' change sets from `system/changes/set`, one at a time on a task of
+    /// their own (CONTRACT §10: at most two payloads over 1 MiB are processed at once; more
+    /// wait in a bounded queue, then in the broker).
     pub fn with_change_sets(mut self, change_sets: ChangeSets) -> Self {
-        self.change_sets = Some(change_sets);
+        let (intake, mut queued) = tokio::sync::mpsc::channel::<Bytes>(CHANGE_SET_QUEUE);
+        let mqtt = self.mqtt.clone();
+        tokio::spawn(async move {
+            while let Some(payload) = queued.recv().await {
+                change_sets.answer_remote(&payload, &mqtt).await;
+            }
+        });
+        self.change_set_intake = Some(intake);
         self
     }
 
@@ -165,8 +177,17 @@ impl ConnectionTask {
                     let actions =
                         self.handler
                             .handle(&publish.topic, publish.payload, publish.retain);
+                    let mut stopping = false;
                     for action in actions {
-                        self.execute(action);
+                        if let Action::SubmitChangeSet { payload } = action {
+                            let intake = self.change_set_intake.clone();
+                            stopping |= !queue_change_set(intake, payload, &mut shutdown).await;
+                        } else {
+                            self.execute(action);
+                        }
+                    }
+                    if stopping {
+                        break;
                     }
                 }
                 Ok(Event::Incoming(Packet::SubAck(ack))) => self.on_subscribed(&ack),
@@ -304,11 +325,25 @@ impl ConnectionTask {
                     }
                 });
             }
-            Action::SubmitChangeSet { request } => {
-                if let Some(change_sets) = self.change_sets.clone() {
-                    let mqtt = self.mqtt.clone();
-                    tokio::spawn(async move { change_sets.answer_remote(request, &mqtt).await });
+            Action::RefuseChangeSet {
+                request_id,
+                error,
+                status,
+            } => {
+                let body = serde_json::json!({
+                    "error": error,
+                    "details": [],
+                    "status": status,
+                    "instance_id": self.mqtt.fleet().instance_id(),
+                });
+                let topic = self.mqtt.topics().changes_result(&request_id);
+                let payload = serde_json::to_vec(&body).unwrap_or_default();
+                if let Err(error) = self.mqtt.publish(&topic, payload, QoS::AtLeastOnce, false) {
+                    tracing::warn!(request_id, %error, "could not answer a follower's change set");
                 }
+            }
+            Action::SubmitChangeSet { .. } => {
+                // Queued by the run loop (it may wait for room: CONTRACT §10).
             }
             Action::RefuseSet { service, refusal } => {
                 publish_refusal(&self.mqtt, &service, &refusal)
@@ -570,6 +605,28 @@ impl ConnectionTask {
             tracing::warn!("the MQTT broker did not take the goodbye in time");
         } else {
             tracing::info!("disconnected from the MQTT broker");
+        }
+    }
+}
+
+/// Hands a change set to its task; waits (reading nothing more from the broker) while the
+/// queue is full. False when shutdown came first.
+async fn queue_change_set(
+    intake: Option<tokio::sync::mpsc::Sender<Bytes>>,
+    payload: Bytes,
+    shutdown: &mut watch::Receiver<bool>,
+) -> bool {
+    let Some(intake) = intake else {
+        return true;
+    };
+    tokio::select! {
+        biased;
+        _ = shutdown.changed() => false,
+        sent = intake.send(payload) => {
+            if sent.is_err() {
+                tracing::warn!("the change-set task has stopped; a follower's change set was not answered");
+            }
+            true
         }
     }
 }

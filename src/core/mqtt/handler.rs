@@ -4,7 +4,7 @@
 
 use super::inbound::{Inbound, Parsed, parse, presence_clock_skew};
 use super::log_limiter::LogLimiter;
-use super::log_view::LogView;
+use super::log_view::{HIDDEN_CHANGE_SET_TEXT, LogView};
 use super::owned::OwnedConfigs;
 use super::payloads::{
     Announcement, HealthReport, HealthStatus, SetRefusal, SetRequest, request_id_of,
@@ -19,8 +19,10 @@ use crate::core::fleet::remote::RemoteEdits;
 use crate::core::fleet::state::Reaction;
 use crate::core::fleet::{Fleet, Role};
 use crate::core::health::HealthRegistry;
-use crate::core::limits::{DEFAULT_MAX_SERVICES, human_size, payload_limit};
-use crate::core::messages::{MessageLog, MessageRecord};
+use crate::core::limits::{
+    DEFAULT_MAX_SERVICES, RING_DATA_LIMIT, check_json_density, human_size, payload_limit,
+};
+use crate::core::messages::{KeptPayload, MessageLog, MessageRecord};
 use crate::core::safe_apply::SafeApply;
 use bytes::Bytes;
 use parking_lot::Mutex;
@@ -67,10 +69,21 @@ pub enum Action {
         /// On or off.
         on: bool,
     },
-    /// Answer a follower's change set (CONTRACT §7) on its result topic.
+    /// Answer a follower's change set (CONTRACT §7) on its result topic: the payload as it
+    /// arrived, read off the connection task (CONTRACT §10).
     SubmitChangeSet {
-        /// The request as it arrived.
-        request: Arc<Value>,
+        /// The message's payload.
+        payload: Bytes,
+    },
+    /// Refuse a follower's change set that could not be read (over its limit, too dense,
+    /// malformed) on its result topic.
+    RefuseChangeSet {
+        /// Its `request_id`.
+        request_id: String,
+        /// Why.
+        error: String,
+        /// The status a REST client would have been given.
+        status: u16,
     },
     /// Refuse a `/set` request that could not even be read.
     RefuseSet {
@@ -267,9 +280,21 @@ impl MessageHandler {
         tracing::trace!(topic, bytes = payload.len(), retained, "MQTT message");
         let now = OffsetDateTime::now_utc();
         let stamp = self.clock.lock().at(now);
-        let limit = payload_limit(self.topics.classify(topic));
+        let kind = self.topics.classify(topic);
+        let limit = payload_limit(kind);
         if payload.len() > limit {
-            return self.oversized(topic, &payload, retained, stamp, limit);
+            let error = format!(
+                "the payload of {} bytes is over this topic's limit of {}",
+                payload.len(),
+                human_size(limit)
+            );
+            return self.refused_unparsed(topic, &payload, retained, stamp, (413, error));
+        }
+        if let Err(error) = check_json_density(&payload) {
+            return self.refused_unparsed(topic, &payload, retained, stamp, (400, error));
+        }
+        if matches!(kind, Some(TopicKind::ChangesSet)) && payload.len() > RING_DATA_LIMIT {
+            return self.large_change_set(topic, payload, retained, stamp);
         }
         let Parsed {
             meaning,
@@ -291,27 +316,51 @@ impl MessageHandler {
             Ok(Inbound::Config { service, document }) if !self.is_follower() => {
                 self.guard_config(&service, document.as_deref(), &payload, retained)
             }
+            Ok(Inbound::ChangeSetRequest { .. }) if self.is_follower() => Vec::new(),
+            Ok(Inbound::ChangeSetRequest { .. }) => vec![Action::SubmitChangeSet { payload }],
             Ok(inbound) => self.apply(inbound, retained, now, stamp),
             Err(error) => self.invalid(topic, &payload, error),
         }
     }
 
-    /// A payload over its topic's limit (CONTRACT §6): counted, logged, kept in the ring as a
-    /// 4 KiB excerpt without parsed data, never parsed; a `/set` is refused on `/error`, a
-    /// config on the authority's topic is published back.
-    fn oversized(
+    /// A change set larger than the ring keeps as data (CONTRACT §10): never parsed here —
+    /// the message log shows that it came (its text may hold secrets, and masking it would
+    /// mean parsing it), and the authority reads it off the connection task.
+    fn large_change_set(
+        &self,
+        topic: &str,
+        payload: Bytes,
+        retained: bool,
+        stamp: String,
+    ) -> Vec<Action> {
+        let record = Arc::new(MessageRecord::new(
+            topic,
+            stamp,
+            KeptPayload::text(HIDDEN_CHANGE_SET_TEXT),
+            None,
+            retained,
+            payload.len(),
+        ));
+        self.messages.push(Arc::clone(&record));
+        self.events.emit(CoreEvent::Message(record));
+        if self.is_follower() {
+            return Vec::new();
+        }
+        vec![Action::SubmitChangeSet { payload }]
+    }
+
+    /// A payload over its topic's limit (CONTRACT §6), or too dense to parse within its memory
+    /// budget (§10): counted, logged, kept in the ring as a 4 KiB excerpt without parsed data,
+    /// never parsed; a `/set` is refused on `/error`, a config on the authority's topic is
+    /// published back.
+    fn refused_unparsed(
         &self,
         topic: &str,
         payload: &Bytes,
         retained: bool,
         stamp: String,
-        limit: usize,
+        (status, error): (u16, String),
     ) -> Vec<Action> {
-        let error = format!(
-            "the payload of {} bytes is over this topic's limit of {}",
-            payload.len(),
-            human_size(limit)
-        );
         let kept = self.log_view().kept_of_oversized(topic, payload);
         let record = Arc::new(MessageRecord::new(
             topic,
@@ -323,7 +372,7 @@ impl MessageHandler {
         ));
         self.messages.push(Arc::clone(&record));
         self.events.emit(CoreEvent::Message(record));
-        self.invalid(topic, &[], error)
+        self.invalid_as(topic, payload, error, status)
     }
 
     /// A config on a topic only the authority writes: its own echo, or the same document as
@@ -378,6 +427,12 @@ impl MessageHandler {
     }
 
     fn invalid(&self, topic: &str, payload: &[u8], error: String) -> Vec<Action> {
+        self.invalid_as(topic, payload, error, 400)
+    }
+
+    /// An invalid message; a follower's change set among them is answered with `status`
+    /// (400, or 413 over its limit) when its `request_id` can be read.
+    fn invalid_as(&self, topic: &str, payload: &[u8], error: String, status: u16) -> Vec<Action> {
         let size = payload.len();
         self.counters.invalid.fetch_add(1, Ordering::Relaxed);
         if let Some((manager, skew)) = presence_clock_skew(&self.topics, topic, payload) {
@@ -406,6 +461,14 @@ impl MessageHandler {
             {
                 self.foreign_schema(service.to_owned())
             }
+            Some(TopicKind::ChangesSet) if !self.is_follower() => request_id_of(payload)
+                .map(|request_id| Action::RefuseChangeSet {
+                    request_id,
+                    error: format!("the change set could not be read: {error}"),
+                    status,
+                })
+                .into_iter()
+                .collect(),
             Some(TopicKind::ConfigSet(service))
                 if super::topics::is_valid_service_name(service) =>
             {
@@ -506,14 +569,12 @@ impl MessageHandler {
                     None => Action::MirrorDeletion { service, seen },
                 }];
             }
-            Inbound::ConfigSet { .. } | Inbound::ChangeSetRequest { .. } if self.is_follower() => {}
+            Inbound::ConfigSet { .. } if self.is_follower() => {}
             Inbound::HaSwitch { .. } if self.is_follower() => {}
             Inbound::HaSwitch { service, on } => {
                 return vec![Action::HaSwitch { service, on }];
             }
-            Inbound::ChangeSetRequest { request } => {
-                return vec![Action::SubmitChangeSet { request }];
-            }
+            Inbound::ChangeSetRequest { .. } => {}
             Inbound::ChangeSetResult { request_id, body } => {
                 if let Some(link) = &self.fleet {
                     link.remote.set_answered(&request_id, &body);

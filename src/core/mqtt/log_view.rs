@@ -12,6 +12,9 @@ use std::sync::Arc;
 /// What the message log shows instead of a config payload that does not parse.
 pub const HIDDEN_CONFIG_TEXT: &str =
     "(not shown: a config payload that does not parse may hold a secret)";
+/// What the message log shows instead of a change set larger than it keeps as data.
+pub const HIDDEN_CHANGE_SET_TEXT: &str =
+    "(not shown: a change set this large is read off the connection task, and may hold secrets)";
 
 /// The rules, over the topics they classify and the schemas that declare secrets.
 pub struct LogView<'a> {
