@@ -324,6 +324,7 @@ fn handler_property(
                             // the authority writes (a config, its presence) is published
                             // back over.
                             Action::RefuseSet { .. }
+                                | Action::RefuseChangeSet { .. }
                                 | Action::RestoreConfig { .. }
                                 | Action::PublishPresence
                         )),
@@ -340,6 +341,104 @@ fn handler_property(
     let (refused, accepted) = (refused.get(), accepted.get());
     assert!(refused > 0, "the strategies produced no bad input");
     (refused, accepted)
+}
+
+// ---- change sets on the bus (CONTRACT §7, §10) -----------------------------------------------
+
+/// A follower's change set, well made or not: request ids of every shape, documents valid,
+/// wrong-typed, repeated, not objects, or none, options of any type, actors of any shape.
+fn change_set_payload() -> impl Strategy<Value = Vec<u8>> {
+    let request_id = prop_oneof![
+        Just(Value::String("0123456789abcdef0123456789abcdef".to_owned())),
+        odd_text().prop_map(Value::from),
+        json_value(),
+    ];
+    let document = prop_oneof![
+        (0usize..4).prop_map(|i| valid_document(&format!("svc-{i}"))),
+        wrong_typed_document(),
+        json_value(),
+    ];
+    let documents = prop_oneof![
+        3 => (1usize..6).prop_map(|n| Value::Array((0..n).map(|i| valid_document(&format!("ok-{i}"))).collect())),
+        2 => prop::collection::vec(document, 0..8).prop_map(Value::Array),
+        1 => (0usize..3).prop_map(|n| Value::Array((0..101 + n).map(|i| valid_document(&format!("s{i}"))).collect())),
+        1 => json_value(),
+    ];
+    let watch = prop_oneof![2 => (0u64..700).prop_map(Value::from), 1 => json_value()];
+    let allow = prop_oneof![2 => any::<bool>().prop_map(Value::from), 1 => json_value()];
+    (
+        prop::option::of(request_id),
+        prop::option::weighted(0.9, documents),
+        prop::option::of(watch),
+        prop::option::of(allow),
+        prop::option::weighted(0.2, json_value()),
+        prop::bool::weighted(0.1),
+    )
+        .prop_map(|(request_id, documents, watch, allow, actor, raw)| {
+            if raw {
+                return documents.unwrap_or(Value::Null).to_string().into_bytes();
+            }
+            let mut body = Map::new();
+            for (key, value) in [
+                ("request_id", request_id),
+                ("documents", documents),
+                ("watch", watch),
+                ("allow_warnings", allow),
+                ("actor", actor),
+            ] {
+                if let Some(value) = value {
+                    body.insert(key.to_owned(), value);
+                }
+            }
+            Value::Object(body).to_string().into_bytes()
+        })
+}
+
+#[test]
+fn change_sets_on_the_bus_are_read_as_rest_reads_them_and_never_do_more() {
+    use alicia_config_manager::core::change_sets::ChangeSetRequest;
+    let fixture = Handler::authority();
+    let counts = RefCell::new((0u64, 0u64));
+    runner()
+        .run(&change_set_payload(), |payload| {
+            let actions =
+                fixture
+                    .handler
+                    .handle("alicia/system/changes/set", payload.clone().into(), false);
+            prop_assert!(actions.len() <= 1, "{actions:?}");
+            prop_assert!(
+                actions.iter().all(|a| matches!(
+                    a,
+                    Action::SubmitChangeSet { .. } | Action::RefuseChangeSet { .. }
+                )),
+                "{actions:?}"
+            );
+            // The bus's reader (documents as text slices) decides as REST's (one JSON tree).
+            let from_wire = ChangeSetRequest::from_wire(&payload);
+            let from_tree = serde_json::from_slice::<Value>(&payload)
+                .ok()
+                .filter(Value::is_object)
+                .map(ChangeSetRequest::read);
+            match (&from_wire, &from_tree) {
+                (Ok((_, wire)), Some(Ok(tree))) => {
+                    prop_assert_eq!(wire, tree);
+                    prop_assert!((1..=100).contains(&wire.documents.len()));
+                    prop_assert!(wire.watch.is_none_or(|w| w <= 600));
+                    counts.borrow_mut().0 += 1;
+                }
+                (Err(_), Some(Err(_)) | None) => counts.borrow_mut().1 += 1,
+                (wire, tree) => {
+                    return Err(TestCaseError::fail(format!(
+                        "the readers disagree: bus {wire:?}, REST {tree:?}"
+                    )));
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    let (read, refused) = *counts.borrow();
+    eprintln!("change sets: {read} read, {refused} refused by both readers");
+    assert!(read > 0 && refused > 0, "the strategy produced both kinds");
 }
 
 // ---- config validation and the store ---------------------------------------------------------

@@ -79,7 +79,7 @@ impl ChangeSetRequest {
         #[derive(serde::Deserialize)]
         struct Wire<'a> {
             #[serde(default)]
-            request_id: Option<String>,
+            request_id: Option<Value>,
             #[serde(default)]
             actor: Option<Value>,
             #[serde(default, borrow)]
@@ -99,7 +99,10 @@ impl ChangeSetRequest {
             )
         })?;
         let extras = WireExtras {
-            request_id: wire.request_id,
+            request_id: match wire.request_id {
+                Some(Value::String(id)) => Some(id),
+                _ => None,
+            },
             actor: wire.actor,
         };
         let Some(raw) = wire.documents else {
