@@ -42,8 +42,10 @@ impl Modify for BearerToken {
 
 /// Adds the answers that come from the layers around the handlers, not from the handlers
 /// themselves, to every operation of the finished document: 401 without the token (when one
-/// is required; not on the open routes), 429 from the rate limit, and on routes that take a
-/// JSON body, 413 past the size limit and 415 when the body is not JSON.
+/// is required; not on the open routes), 429 from the rate limit, 503 when no connection slot
+/// frees in time, 403 for a foreign `Origin` or the read-only token on changes, 504 for a
+/// follower's change whose outcome is unknown, and on routes that take a JSON body, 408 for a
+/// stalled body, 413 past the size limit and 415 when the body is not JSON.
 pub fn add_layer_answers(openapi: &mut utoipa::openapi::OpenApi) {
     for (path, item) in openapi.paths.paths.iter_mut() {
         let open = crate::api::auth::is_open_path(path);
@@ -58,6 +60,7 @@ pub fn add_layer_answers(openapi: &mut utoipa::openapi::OpenApi) {
         if let Some(operation) = get {
             add_shared_answers(operation, open);
         }
+        let config_route = path.starts_with("/api/config");
         for operation in changing.into_iter().flatten() {
             add_shared_answers(operation, open);
             operation
@@ -66,9 +69,20 @@ pub fn add_layer_answers(openapi: &mut utoipa::openapi::OpenApi) {
                 .entry("403".to_owned())
                 .or_insert_with(|| {
                     error_answer(
-                        "Forbidden: the read-only token (ALICIA_API_READ_TOKEN) changes nothing",
+                        "Forbidden: the read-only token (ALICIA_API_READ_TOKEN) changes nothing, or the request's Origin is neither this server's nor FRONTEND_URL (CONTRACT §10)",
                     )
                 });
+            if config_route {
+                operation
+                    .responses
+                    .responses
+                    .entry("504".to_owned())
+                    .or_insert_with(|| {
+                        error_answer(
+                            "Outcome unknown (on a follower): the authority did not answer in time; the change may still land. The body's request_id names the request sent (CONTRACT §10)",
+                        )
+                    });
+            }
         }
     }
 }
@@ -83,6 +97,10 @@ fn add_shared_answers(operation: &mut Operation, open: bool) {
         (
             "400",
             "Bad request (a request without a Host header, among others)",
+        ),
+        (
+            "503",
+            "Server busy: every connection slot stayed taken for 12 s (Retry-After: 5; CONTRACT §10)",
         ),
     ];
     if !open {
@@ -99,6 +117,10 @@ fn add_shared_answers(operation: &mut Operation, open: bool) {
         answers.push((
             "415",
             "The body is not JSON (Content-Type: application/json)",
+        ));
+        answers.push((
+            "408",
+            "The request body sent nothing for 10 s (CONTRACT §10)",
         ));
     }
     for (status, description) in answers {
