@@ -122,9 +122,22 @@ async fn connect_bombs_without_a_token_leave_the_process_small_off_loopback() {
     );
     assert!(lines.iter().all(|line| line["outcome"] != "connected"));
     assert!(peak < before + 64 * MIB, "peak {} MiB", peak / MIB);
-    // With it, a normal CONNECT gets in; a 15 MiB one does not.
+    // With it, a normal CONNECT gets in; 15 MiB ones do not, and hold nothing either.
     let lines = raw_sessions(&["bomb", &base, "1", "100", "bomb-test-token"]).await;
     assert_eq!(lines[0]["outcome"], "connected", "{lines:?}");
+    let before = manager.rss_bytes();
+    let (lines, peak) = peak_rss_during(
+        &manager,
+        raw_sessions(&["bomb", &base, "8", "15728640", "bomb-test-token"]),
+    )
+    .await;
+    eprintln!(
+        "off loopback, 8 CONNECTs of 15 MiB with the token: RSS {} → peak {} MiB",
+        before / MIB,
+        peak / MIB
+    );
+    assert!(lines.iter().all(|line| line["outcome"] != "connected"));
+    assert!(peak < before + 64 * MIB, "peak {} MiB", peak / MIB);
     let lines = raw_sessions(&["bomb", &base, "1", "100", "wrong"]).await;
     assert_eq!(lines[0]["outcome"], "connect_error", "{lines:?}");
 }

@@ -640,6 +640,14 @@ impl ConfigEditor {
                     self.message =
                         Some(Notice::failed(format!("The authority refused it: {error}")));
                 }
+                Err(ConfigError::NoAnswer { secs, .. }) => {
+                    // CONTRACT §10: the change may have landed; what is stored is read again.
+                    self.stored = None;
+                    self.stage = Stage::Editing;
+                    self.message = Some(Notice::failed(format!(
+                        "Outcome unknown: the authority did not answer within {secs} s. The stored document is shown as the authority has it now: if it holds your change, it landed."
+                    )));
+                }
                 Err(other) => {
                     self.stage = Stage::Editing;
                     self.message = Some(Notice::failed(format!("Not saved: {other}")));
