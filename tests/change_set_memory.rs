@@ -101,7 +101,7 @@ async fn flood(
             );
         }
         seq += 1;
-        if seq % 10 == 0 {
+        if seq.is_multiple_of(10) {
             let sent = Instant::now();
             sender
                 .publish_json("alicia/device/pulse/state", &json!({"seq": seq}), false)

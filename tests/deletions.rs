@@ -4,11 +4,6 @@
 //! follower as a revision of its history, restorable; a forced rollback of a change set
 //! deletes only the services the set created, even after the revisions before it aged out.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "in a test, a panic is the failure report"
-)]
-
 mod support;
 
 use alicia_config_manager::core::change_sets::ChangeSetRequest;

@@ -5,11 +5,6 @@
 //! result, a spoofed change-set result — are ignored; what the bus claims of who made a change
 //! is recorded as claimed; request ids of any other shape than 32 hex digits are refused.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "in a test, a panic is the failure report"
-)]
-
 mod support;
 
 use alicia_config_manager::api;

@@ -4,11 +4,6 @@
 //! token; an `auth` over 4 KiB is refused like a wrong token and its session ends; at most 64
 //! sessions that have not joined exist at once, the next handshake gets 503.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "in a test, a panic is the failure report"
-)]
-
 mod support;
 
 use serde_json::Value;

@@ -4,11 +4,6 @@
 //! never forges a log line nor reaches the console or the JSON log file raw: the console shows
 //! Rust escapes, the file JSON escapes, and the text stays a field of its line.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "in a test, a panic is the failure report"
-)]
-
 mod support;
 
 use std::process::Stdio;

@@ -8,11 +8,6 @@
 //!
 //! Cases: `PROPTEST_CASES` (default 256).
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "in a test, a panic is the failure report"
-)]
-
 use alicia_config_manager::core::config::secret_paths::SecretSchema;
 use alicia_config_manager::core::config::{
     SecretPaths, diff, mask_differences, mask_document_with, restore_masked_secrets_with,

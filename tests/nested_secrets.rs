@@ -5,11 +5,6 @@
 //! the message log or a backup without secrets — while the store keeps every one, and a
 //! masked document sent back keeps them.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "in a test, a panic is the failure report"
-)]
-
 mod support;
 
 use serde_json::{Value, json};

@@ -4,11 +4,6 @@
 //! hold at most 512 patterns; and once a schema is enforced, a different one announced by
 //! anyone — even one the settings pass — waits for an admin.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "in a test, a panic is the failure report"
-)]
-
 mod support;
 
 use serde_json::{Map, Value, json};

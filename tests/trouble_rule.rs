@@ -3,11 +3,6 @@
 //! overview, with the reason its report gives; the same report from a switched-off service is
 //! no trouble, and Home Assistant's problem sensor says so too.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "in a test, a panic is the failure report"
-)]
-
 mod support;
 
 use alicia_config_manager::core::config::{ChangeSource, Precondition};

@@ -94,7 +94,7 @@ impl RemoteEdits {
     /// the wait ended — is ignored).
     pub fn set_answered(&self, request_id: &str, body: &Value) {
         let from = body.get("instance_id").and_then(Value::as_str);
-        if !self.from_current_authority(from) {
+        if !self.is_current_authority(from) {
             tracing::warn!(
                 request_id,
                 claimed = from,
@@ -109,7 +109,7 @@ impl RemoteEdits {
     }
 
     /// True when `instance_id` is the authority this manager follows now.
-    fn from_current_authority(&self, instance_id: Option<&str>) -> bool {
+    fn is_current_authority(&self, instance_id: Option<&str>) -> bool {
         let state = self.fleet.state();
         state
             .authority
@@ -171,7 +171,7 @@ impl RemoteEdits {
     /// The authority stored the edit `result.request_id` (CONTRACT §10): answered now if its
     /// document is mirrored already, else once it is.
     pub fn stored(&self, service: &str, result: SetResult) {
-        if !self.from_current_authority(Some(&result.instance_id)) {
+        if !self.is_current_authority(Some(&result.instance_id)) {
             tracing::warn!(
                 service,
                 claimed = result.instance_id,
