@@ -39,7 +39,8 @@ impl Session {
             // A supervisor that stops (it never should) must not leave the start waiting.
             let status = match core.api.turn_on(core.settings.api.clone()) {
                 Err(refused) => ApiStatus::Failed {
-                    reason: refused.to_string(),
+                    // Said with its fix, as the server would say it.
+                    reason: api::server::StartError::from(refused).to_string(),
                 },
                 Ok(()) => tokio::select! {
                     status = core.api.settled() => status,

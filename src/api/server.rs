@@ -39,8 +39,8 @@ impl RunningServer {
 /// Why the server did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// The settings break their rule (off loopback without a token).
-    #[error("{0}. Set ALICIA_API_TOKEN (or api_token in the settings file), or bind 127.0.0.1")]
+    /// The settings break their rules (off loopback without a token, a read token alone).
+    #[error("{}", with_fix(.0))]
     Settings(#[from] ApiSettingsError),
     /// The server could not be built with these settings.
     #[error("the REST server on {0} could not be built with these settings (see the log)")]
@@ -53,6 +53,16 @@ pub enum StartError {
         /// The OS error.
         source: std::io::Error,
     },
+}
+
+/// A settings error with what fixes it.
+fn with_fix(error: &ApiSettingsError) -> String {
+    match error {
+        ApiSettingsError::TokenRequired(_) => format!(
+            "{error}. Set ALICIA_API_TOKEN (or api_token in the settings file), or bind 127.0.0.1"
+        ),
+        ApiSettingsError::ReadTokenWithoutToken => error.to_string(),
+    }
 }
 
 /// Binds and serves the app until stopped.
