@@ -15,24 +15,14 @@ use alicia_config_manager::core::{Core, CoreRuntime};
 use serde_json::json;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use support::{TestBroker, TestClient, llm_document, start_core, wait_until};
+use support::{TestBroker, TestClient, llm_document, wait_until};
 
 fn broker() -> TestBroker {
     TestBroker::mosquitto().unwrap_or_else(TestBroker::embedded)
 }
 
 async fn manager(dir: &Path, port: u16, role: RoleSetting) -> (Core, CoreRuntime) {
-    let (core, runtime) = start_core(dir, port, |s| {
-        s.role = role;
-        s.history_limit = 3;
-    })
-    .await;
-    let synced = core.clone();
-    wait_until("the manager has read the fleet", move || {
-        synced.fleet.state().synced
-    })
-    .await;
-    (core, runtime)
+    support::start_synced_manager(dir, port, role, |s| s.history_limit = 3).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,24 +16,14 @@ use std::path::Path;
 use std::time::Duration;
 use support::api::Call;
 use support::headless::Headless;
-use support::{TestBroker, TestClient, llm_document, start_core, wait_until};
+use support::{TestBroker, TestClient, llm_document, wait_until};
 
 fn broker() -> TestBroker {
     TestBroker::mosquitto().unwrap_or_else(TestBroker::embedded)
 }
 
 async fn manager(dir: &Path, port: u16, role: RoleSetting) -> (Core, CoreRuntime) {
-    let (core, runtime) = start_core(dir, port, |s| {
-        s.role = role;
-        s.api.rate_limit_max = 0;
-    })
-    .await;
-    let synced = core.clone();
-    wait_until("the manager has read the fleet", move || {
-        synced.fleet.state().synced
-    })
-    .await;
-    (core, runtime)
+    support::start_synced_manager(dir, port, role, |_| {}).await
 }
 
 /// The documents as a follower or authority holds them.

@@ -79,6 +79,28 @@ pub async fn start_core(
     (core, runtime)
 }
 
+/// Starts a manager of the fleet on the broker at `port` with `role`, no rate limit and the
+/// settings `tweak` asks for, and waits until it has read the fleet's retained state.
+pub async fn start_synced_manager(
+    dir: &Path,
+    port: u16,
+    role: alicia_config_manager::core::fleet::RoleSetting,
+    tweak: impl FnOnce(&mut Settings),
+) -> (Core, CoreRuntime) {
+    let (core, runtime) = start_core(dir, port, |s| {
+        s.role = role;
+        s.api.rate_limit_max = 0;
+        tweak(s);
+    })
+    .await;
+    let synced = core.clone();
+    wait_until("the manager has read the fleet", move || {
+        synced.fleet.state().synced
+    })
+    .await;
+    (core, runtime)
+}
+
 /// The real binary in headless mode on `config_dir`, its REST server on `api_port`, on the
 /// broker at `broker_port` (`None`: its embedded broker, on a free port): no rate limit,
 /// warnings only, nothing from the caller's environment that would change it, output

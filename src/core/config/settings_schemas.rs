@@ -358,6 +358,20 @@ mod tests {
         assert!(schemas["stt"].pending.is_none());
     }
 
+    fn enforced_is(schemas: &Schemas, maximum: u64) -> bool {
+        schemas["stt"]
+            .enforced
+            .as_ref()
+            .is_some_and(|e| e.same_as(&schema(maximum)))
+    }
+
+    fn pending_is(schemas: &Schemas, maximum: u64) -> bool {
+        schemas["stt"]
+            .pending
+            .as_ref()
+            .is_some_and(|p| p.same_as(&schema(maximum)))
+    }
+
     fn with_patterns(n: usize) -> SettingsSchema {
         let properties: Map<String, Value> = (0..n)
             .map(|i| {
@@ -384,40 +398,16 @@ mod tests {
         };
         // The first is enforced (the settings pass it).
         assert!(announce(&mut schemas, schema(10)));
-        assert!(
-            schemas["stt"]
-                .enforced
-                .as_ref()
-                .unwrap()
-                .same_as(&schema(10))
-        );
+        assert!(enforced_is(&schemas, 10));
         // A later, different one waits for an admin although the settings pass it.
         assert!(announce(&mut schemas, schema(20)));
-        assert!(
-            schemas["stt"]
-                .enforced
-                .as_ref()
-                .unwrap()
-                .same_as(&schema(10))
-        );
-        assert!(
-            schemas["stt"]
-                .pending
-                .as_ref()
-                .unwrap()
-                .same_as(&schema(20))
-        );
+        assert!(enforced_is(&schemas, 10));
+        assert!(pending_is(&schemas, 20));
         let reason = pending_reason(&schemas, "stt", &schemas["stt"], &document(8));
         assert_eq!(reason, Some(PendingReason::Changed));
         // The latest replaces an earlier pending one; no schema changes nothing.
         assert!(announce(&mut schemas, schema(30)));
-        assert!(
-            schemas["stt"]
-                .pending
-                .as_ref()
-                .unwrap()
-                .same_as(&schema(30))
-        );
+        assert!(pending_is(&schemas, 30));
         let none = apply_schema_op(&mut schemas, "stt", SchemaOp::Announced(None), None);
         assert_eq!(none, Ok(false));
         assert!(schemas["stt"].enforced.is_some());
@@ -430,13 +420,7 @@ mod tests {
             Ok(true)
         );
         assert!(announce(&mut schemas, schema(40)));
-        assert!(
-            schemas["stt"]
-                .enforced
-                .as_ref()
-                .unwrap()
-                .same_as(&schema(40))
-        );
+        assert!(enforced_is(&schemas, 40));
     }
 
     #[test]
