@@ -19,6 +19,7 @@ COPY Cargo.toml Cargo.lock ./
 # Build settings (mimalloc commits memory as it is used: BENCHMARKS.md, "Footprint").
 COPY .cargo ./.cargo
 COPY src ./src
+COPY crates ./crates
 COPY assets ./assets
 COPY benches ./benches
 RUN cargo build --release --locked --bin alicia-config-manager

@@ -12,7 +12,7 @@ mod gui_support;
 mod support;
 
 use alicia_config_manager::core::config::{
-    Actor, ActorKind, ChangeSource, Committed, Precondition,
+    ActorKind, ChangeSource, Committed, Precondition, desktop_user,
 };
 use alicia_config_manager::core::mqtt::payloads::HealthStatus;
 use alicia_config_manager::core::settings::SettingsFile;
@@ -286,11 +286,11 @@ fn a_revision_is_rolled_back_from_history() {
     assert_eq!(rollback.source, ChangeSource::Rollback);
     assert_eq!(
         rollback.actor(),
-        Actor::desktop_user(),
+        desktop_user(),
         "asked for by the desktop's user"
     );
     // The History list says who made each revision.
-    let by_whom = Actor::desktop_user().describe();
+    let by_whom = desktop_user().describe();
     gui.until("the list names the user", |h, _| has_text(h, &by_whom));
 }
 
@@ -501,11 +501,7 @@ fn a_follower_edits_through_the_authority_and_shows_its_refusal_beside_the_field
     assert_eq!(stored.source, ChangeSource::Mqtt);
     let actor = stored.actor();
     assert_eq!(actor.kind, ActorKind::Gui);
-    assert_eq!(
-        actor.name,
-        Actor::desktop_user().name,
-        "the OS user and host"
-    );
+    assert_eq!(actor.name, desktop_user().name, "the OS user and host");
     assert_eq!(
         actor.instance_id.as_deref(),
         Some(follower.fleet.instance_id())
@@ -664,7 +660,7 @@ fn a_followers_edit_refused_as_a_conflict_shows_the_conflict_view() {
     assert_eq!(sent["actor"]["instance_id"], follower.fleet.instance_id());
     assert_eq!(
         sent["actor"]["name"].as_str(),
-        Actor::desktop_user().name.as_deref()
+        desktop_user().name.as_deref()
     );
 
     // Another edit landed first: the authority publishes it, then refuses this one.

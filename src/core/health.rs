@@ -7,6 +7,7 @@ use crate::core::events::CoreEvent;
 use crate::core::json_footprint::json_footprint;
 use crate::core::mqtt::payloads::{Announcement, ConfigAck, HealthReport, HealthStatus};
 use crate::core::mqtt::topics::MANAGER_SERVICE_NAME;
+pub use alicia_model::status::ConfigState;
 use parking_lot::RwLock;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -24,32 +25,6 @@ pub const DETAILS_KEPT: usize = 4 * 1024;
 /// Memory the announcements kept may take together, roughly (CONTRACT §6); an announcement
 /// that would pass it is refused.
 pub const ANNOUNCEMENTS_BUDGET: usize = 64 * 1024 * 1024;
-
-/// Whether a service runs the current revision of its config.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ConfigState {
-    /// It acknowledged the current revision as applied.
-    Applied,
-    /// It acknowledged an earlier revision, not yet the current one.
-    Pending,
-    /// It refused the current revision (see `config_error`).
-    Refused,
-    /// It never acknowledged anything (or has no config).
-    Unknown,
-}
-
-impl ConfigState {
-    /// The lowercase name used on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Applied => "applied",
-            Self::Pending => "pending",
-            Self::Refused => "refused",
-            Self::Unknown => "unknown",
-        }
-    }
-}
 
 /// Runtime facts about one service.
 #[derive(Debug, Clone, Default, PartialEq)]

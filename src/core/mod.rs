@@ -17,21 +17,20 @@ pub mod fleet;
 pub mod fsutil;
 pub mod ha;
 pub mod health;
-pub mod json_footprint;
 pub mod kiosk_pin;
 pub mod lan;
-pub mod limits;
 pub mod messages;
 pub mod metrics;
 pub mod mqtt;
 pub mod overview;
 pub mod random;
 pub mod safe_apply;
-pub mod secret;
 pub mod settings;
 pub mod system;
 pub mod transfer;
-pub mod trouble;
+
+// The model's pure parts, under the names the core has always used.
+pub use alicia_model::{json_footprint, limits, secret, trouble};
 
 use api_switch::{ApiStatus, ApiSwitch};
 use broker::{BrokerError, EmbeddedBroker, start_embedded_broker};

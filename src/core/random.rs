@@ -5,6 +5,7 @@
 //! a seeded `fastrand::Rng` remains right where a reproducible, non-secret sequence is wanted
 //! (the simulated fleet, reconnect jitter).
 
+pub use alicia_model::ids::is_request_id;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -45,14 +46,6 @@ pub fn unique_id() -> String {
 /// 128 bits from the OS generator (the clock and a counter should it ever fail).
 pub fn request_id() -> String {
     secret_hex::<16>().unwrap_or_else(|_| format!("{}{}", unique_id(), unique_id()))
-}
-
-/// True for the shape [`request_id`] makes: exactly 32 lowercase hex digits.
-pub fn is_request_id(text: &str) -> bool {
-    text.len() == 32
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -1,7 +1,8 @@
 //! The config service (CONTRACT §1): documents validated by the JSON Schema, stored in
 //! `config.json` atomically and durably, with revisions and an append-only history.
 //!
-//! - [`actor`]: who made a change, and the origin a change is submitted with;
+//! - [`actor`] (the model's) and [`desktop_actor`]: who made a change, and the origin a
+//!   change is submitted with;
 //! - [`change`]: what the service takes and gives (changes, preconditions, errors);
 //! - [`rules`]: the rules as plain functions (what a change does, what the manager stamps,
 //!   reconciliation), tested without tokio or a disk;
@@ -12,28 +13,27 @@
 //!   made of and which of its fields are the manager's or secret;
 //! - [`diff`], [`history`], [`store`]: comparing documents, the history file, `config.json`.
 
-pub mod actor;
 pub mod change;
-pub mod diff;
-pub mod document;
+pub mod desktop_actor;
 pub mod history;
-pub mod managed;
 pub mod open;
 mod rules;
-pub mod schema;
-pub mod secret_paths;
-pub mod secrets;
 pub mod service;
-pub mod service_type;
 pub mod settings_schemas;
 pub mod store;
 pub mod writer;
+
+// What a document is and its rules are the model's (no I/O), here under their old names.
+pub use alicia_model::config::{
+    actor, diff, document, managed, schema, secret_paths, secrets, service_type, source,
+};
 
 pub use actor::{Actor, ActorKind, Origin};
 pub use change::{
     Change, ChangeSetCommit, Committed, ConfigError, Precondition, REMOTE_ANSWER_TIMEOUT, Remote,
     RemoteChange, RemoteSent, Restore, SetCheck, Snapshot, StoredDocument,
 };
+pub use desktop_actor::{desktop_origin, desktop_user};
 pub use diff::{Difference, diff};
 pub use document::{
     default_port, document_from_announcement, last_updated_of, new_endpoint, new_service_document,

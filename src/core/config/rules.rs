@@ -221,7 +221,8 @@ pub(super) fn prepare_document(
             )],
         });
     };
-    let mut details = stamp_managed_fields(fields, service, stored);
+    let mut details =
+        stamp_managed_fields(fields, service, stored, time::OffsetDateTime::now_utc());
     let size = json_len(&document);
     if size > CONFIG_DOCUMENT_LIMIT {
         // CONTRACT §6: a larger document could not travel to the services and followers.

@@ -70,7 +70,7 @@ async fn probe(settings: &Settings, own_id: &str) -> Result<Found, String> {
             Event::Incoming(Packet::Publish(publish)) if publish.topic == authority_topic => {
                 found = serde_json::from_slice::<HealthReport>(&publish.payload)
                     .ok()
-                    .filter(|r| r.as_claim().is_valid_claim(OffsetDateTime::now_utc()))
+                    .filter(|r| super::claim_of(r).is_valid_claim(OffsetDateTime::now_utc()))
                     .and_then(|r| {
                         let instance_id = r.instance_id?;
                         (instance_id != own_id).then_some(Found::Authority {

@@ -133,7 +133,7 @@ impl Fleet {
 
     /// A report on the authority topic. Reports from this instance itself are ignored.
     pub fn observe_authority_topic(&self, report: Option<&HealthReport>) -> Reaction {
-        let peer = report.map(HealthReport::as_claim);
+        let peer = report.map(claim_of);
         if peer.is_some_and(|p| p.instance_id == self.instance_id()) {
             return Reaction::Nothing;
         }
@@ -197,21 +197,19 @@ impl Fleet {
     }
 }
 
-impl HealthReport {
-    /// The report as a manager's claim on the authority topic (see
-    /// [`PeerReport::is_valid_claim`]).
-    pub fn as_claim(&self) -> PeerReport<'_> {
-        PeerReport {
-            instance_id: self.instance_id.as_deref().unwrap_or(""),
-            healthy: self.status == HealthStatus::Healthy,
-            authority: self.role.as_deref().is_none_or(|r| r == "authority"),
-            since: self
-                .details
-                .as_ref()
-                .and_then(|d| d.get("since"))
-                .and_then(Value::as_str),
-            timestamp: self.timestamp.as_deref(),
-        }
+/// A report as a manager's claim on the authority topic (see
+/// [`PeerReport::is_valid_claim`]).
+pub fn claim_of(report: &HealthReport) -> PeerReport<'_> {
+    PeerReport {
+        instance_id: report.instance_id.as_deref().unwrap_or(""),
+        healthy: report.status == HealthStatus::Healthy,
+        authority: report.role.as_deref().is_none_or(|r| r == "authority"),
+        since: report
+            .details
+            .as_ref()
+            .and_then(|d| d.get("since"))
+            .and_then(Value::as_str),
+        timestamp: report.timestamp.as_deref(),
     }
 }
 

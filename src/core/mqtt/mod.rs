@@ -11,11 +11,10 @@ pub mod log_limiter;
 pub mod log_view;
 pub mod options;
 pub mod owned;
-pub mod payloads;
 pub mod publisher;
 pub mod retained_probe;
 pub mod schema_publisher;
-pub mod topics;
 
+pub use alicia_model::{payloads, topics};
 pub use handle::{MqttHandle, MqttStats, PublishError};
 pub use rumqttc::QoS;

@@ -8,7 +8,7 @@ use crate::core::Core;
 use crate::core::change_sets::{ChangeSetAnswer, ChangeSetRequest, SetPreview};
 use crate::core::checks::Severity;
 use crate::core::config::{
-    ConfigError, Difference, Origin, diff, editable_schema, mask_differences,
+    ConfigError, Difference, desktop_origin, diff, editable_schema, mask_differences,
 };
 use crate::gui::tasks::Task;
 use crate::gui::widgets::a11y;
@@ -313,7 +313,7 @@ impl ChangeSetPanel {
         let core = core.clone();
         self.message = None;
         self.apply.start(runtime, async move {
-            core.changes.apply(request, Origin::desktop()).await
+            core.changes.apply(request, desktop_origin()).await
         });
     }
 

@@ -9,7 +9,7 @@
 use crate::core::Core;
 use crate::core::change_sets::ChangeSetAnswer;
 use crate::core::config::{
-    Actor, Committed, ConfigError, Difference, HistoryEntry, diff, mask_differences,
+    Committed, ConfigError, Difference, HistoryEntry, desktop_user, diff, mask_differences,
 };
 use crate::gui::tasks::Task;
 use crate::gui::widgets::a11y;
@@ -183,7 +183,7 @@ impl HistoryPanel {
         self.undo_to = None;
         self.set_rollback.start(runtime, async move {
             core.changes
-                .rollback(&change_id, force, Actor::desktop_user())
+                .rollback(&change_id, force, desktop_user())
                 .await
         });
     }
@@ -200,7 +200,7 @@ impl HistoryPanel {
         self.undo_to = undo_to;
         self.restore.start(runtime, async move {
             core.config
-                .rollback(&service, revision, Actor::desktop_user())
+                .rollback(&service, revision, desktop_user())
                 .await
         });
     }

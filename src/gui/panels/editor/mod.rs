@@ -19,8 +19,8 @@ pub use state::EditorState;
 use crate::core::Core;
 use crate::core::config::settings_schemas::pending_failures;
 use crate::core::config::{
-    Committed, ConfigError, Difference, FieldError, Origin, Precondition, SchemaRecord,
-    SecretPaths, ServiceType, StoredDocument, diff, editable_schema, mask_differences,
+    Committed, ConfigError, Difference, FieldError, Precondition, SchemaRecord, SecretPaths,
+    ServiceType, StoredDocument, desktop_origin, diff, editable_schema, mask_differences,
     new_endpoint,
 };
 use crate::gui::drafts::Draft;
@@ -521,7 +521,7 @@ impl ConfigEditor {
                     let (core, service) = (core.clone(), self.state.service().to_owned());
                     self.undo.start(runtime, async move {
                         core.config
-                            .rollback(&service, to, crate::core::config::Actor::desktop_user())
+                            .rollback(&service, to, crate::core::config::desktop_user())
                             .await
                     });
                 }
@@ -592,7 +592,7 @@ impl ConfigEditor {
         let watch = self.watch_secs;
         // Put on watch: undone by itself if the service refuses it, turns unhealthy or (one
         // that confirms its configs) stays silent.
-        let origin = Origin::desktop().with_watch(watch);
+        let origin = desktop_origin().with_watch(watch);
         self.save.start(runtime, async move {
             core.put_watched(&service, draft, origin, precondition)
                 .await

@@ -4,7 +4,7 @@
 
 use super::{Choice, ConfigEditor, Stage};
 use crate::core::Core;
-use crate::core::config::{Difference, Origin, Precondition, StoredDocument};
+use crate::core::config::{Difference, Precondition, StoredDocument, desktop_origin};
 use crate::gui::widgets::changes::changes_ui;
 use crate::gui::widgets::style::destructive_button;
 use egui::{RichText, Ui};
@@ -124,7 +124,7 @@ impl ConfigEditor {
                     .map_or(Precondition::None, Precondition::Revision);
                 self.delete.start(runtime, async move {
                     core.config
-                        .delete(&service, Origin::desktop(), precondition)
+                        .delete(&service, desktop_origin(), precondition)
                         .await
                 });
             }

@@ -18,7 +18,7 @@ use super::secret_paths::{Applicable, SecretSchema};
 use serde_json::{Map, Value};
 use std::sync::{Arc, OnceLock};
 
-pub use crate::core::secret::MASK;
+pub use crate::secret::MASK;
 
 /// What a masked value that cannot be restored is refused with.
 pub const ENTER_AGAIN: &str = "enter this secret again";

@@ -2,7 +2,7 @@
 //! limits (a payload over its limit is refused unparsed), how much of a message the ring keeps,
 //! the MQTT packet size, and the registries' counts.
 
-use crate::core::mqtt::topics::TopicKind;
+use crate::topics::TopicKind;
 
 const KIB: usize = 1024;
 const MIB: usize = 1024 * KIB;
@@ -127,7 +127,7 @@ pub fn human_size(bytes: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::mqtt::topics::Topics;
+    use crate::topics::Topics;
 
     #[test]
     fn each_topic_has_its_limit() {

@@ -10,7 +10,8 @@ use serde_json::Value;
 use std::sync::{Arc, OnceLock};
 
 /// The schema as shipped in `assets/schema/service-config.schema.json`.
-pub const SCHEMA_SOURCE: &str = include_str!("../../../assets/schema/service-config.schema.json");
+pub const SCHEMA_SOURCE: &str =
+    include_str!("../../../../assets/schema/service-config.schema.json");
 
 /// One failing field: its JSON Pointer into the document and a message for a person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -142,7 +143,7 @@ fn describe_compile_error(error: &ValidationError<'_>) -> String {
         ValidationErrorKind::Format { format } if format == "regex" => format!(
             "{}: the pattern is not a regular expression this manager runs (no look-around or back-reference), or it compiles to more than {} (the limit of each pattern)",
             error.schema_path().as_str(),
-            crate::core::limits::human_size(PATTERN_SIZE_LIMIT)
+            crate::limits::human_size(PATTERN_SIZE_LIMIT)
         ),
         _ => error.to_string(),
     }
@@ -282,7 +283,7 @@ mod tests {
     use serde_json::json;
 
     fn seed_default() -> Value {
-        crate::core::config::seed_default_document("2026-11-25T10:00:00.000Z")
+        crate::config::document::seed_default_document("2026-11-25T10:00:00.000Z")
     }
 
     fn paths(errors: &[FieldError]) -> Vec<&str> {
@@ -290,6 +291,10 @@ mod tests {
     }
 
     #[test]
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the test measures, natively, how long a pattern takes"
+    )]
     fn announced_patterns_cannot_stall_validation() {
         let nested = SettingsSchema::compile(json!({
             "type": "object",

@@ -88,7 +88,7 @@ impl fmt::Display for ServiceType {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::config::schema_document;
+    use crate::config::schema::schema_document;
 
     #[test]
     fn the_types_are_the_schemas() {

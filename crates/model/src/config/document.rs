@@ -2,7 +2,7 @@
 //! schema is their single definition, and forms are generated from it.
 
 use super::service_type::ServiceType;
-use crate::core::mqtt::payloads::Announcement;
+use crate::payloads::Announcement;
 use serde_json::{Map, Value, json};
 
 /// The document a new service of `service_type` starts from (an admin creating one): enabled,
@@ -134,8 +134,8 @@ pub fn service_name_of(document: &Value) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::config::schema::validate_document;
-    use crate::core::mqtt::payloads::Endpoint;
+    use crate::config::schema::validate_document;
+    use crate::payloads::Endpoint;
 
     #[test]
     fn new_service_documents_are_valid_for_every_type() {

@@ -2,8 +2,8 @@
 //! cannot drift apart. Unknown fields are tolerated (services may add their own); wrong types
 //! are refused.
 
-use crate::core::config::Actor;
-use crate::core::random::is_request_id;
+use crate::config::actor::Actor;
+use crate::ids::is_request_id;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -221,7 +221,7 @@ pub struct SetRefusal {
     pub error: String,
     /// The failing fields (`{path, message}`), empty when not a validation problem.
     #[serde(default)]
-    pub details: Vec<crate::core::config::FieldError>,
+    pub details: Vec<crate::config::schema::FieldError>,
     /// With a conflict: the current document's `last_updated` (`null`: there is none).
     #[serde(
         default,

@@ -4,7 +4,7 @@
 //! An actor that arrives on the bus (a follower's `/set` envelope) is untrusted input: it is
 //! checked by [`Actor::from_wire`] (a known kind, short printable strings) before it is kept.
 
-use super::history::ChangeSource;
+use super::source::ChangeSource;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -116,14 +116,6 @@ impl Actor {
         Self {
             claimed: true,
             ..self
-        }
-    }
-
-    /// Someone at this machine's desktop app: the OS user and host as `name`.
-    pub fn desktop_user() -> Self {
-        Self {
-            name: Some(os_user_at_host()),
-            ..Self::of_kind(ActorKind::Gui)
         }
     }
 
@@ -256,11 +248,6 @@ impl Origin {
         self.change_id = Some(change_id.to_owned());
         self
     }
-
-    /// A change made at this machine's desktop app, by its OS user.
-    pub fn desktop() -> Self {
-        Self::new(ChangeSource::Gui, Actor::desktop_user())
-    }
 }
 
 impl From<ChangeSource> for Origin {
@@ -268,47 +255,6 @@ impl From<ChangeSource> for Origin {
     fn from(source: ChangeSource) -> Self {
         Self::new(source, Actor::of_kind(source.into()))
     }
-}
-
-/// `user@host` for this process, as far as the OS tells.
-fn os_user_at_host() -> String {
-    let user = ["USER", "LOGNAME", "USERNAME"]
-        .into_iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
-        .or_else(account_name)
-        .unwrap_or_else(|| "unknown".to_owned());
-    format!("{user}@{}", host_name())
-}
-
-/// The name of this process's user account (`/etc/passwd`), for a session without `USER`
-/// (a service, a container).
-#[cfg(unix)]
-fn account_name() -> Option<String> {
-    let uid = rustix::process::getuid().as_raw().to_string();
-    let accounts = std::fs::read_to_string("/etc/passwd").ok()?;
-    accounts.lines().find_map(|line| {
-        let mut fields = line.split(':');
-        let name = fields.next()?;
-        (fields.nth(1)? == uid).then(|| name.to_owned())
-    })
-}
-
-#[cfg(not(unix))]
-fn account_name() -> Option<String> {
-    None
-}
-
-#[cfg(unix)]
-fn host_name() -> String {
-    rustix::system::uname()
-        .nodename()
-        .to_string_lossy()
-        .into_owned()
-}
-
-#[cfg(not(unix))]
-fn host_name() -> String {
-    std::env::var("COMPUTERNAME").unwrap_or_else(|_| "localhost".to_owned())
 }
 
 #[cfg(test)]
@@ -339,10 +285,7 @@ mod tests {
     }
 
     #[test]
-    fn the_desktop_user_is_named_with_the_host() {
-        let actor = Actor::desktop_user();
-        assert_eq!(actor.kind, ActorKind::Gui);
-        assert!(actor.name.unwrap().contains('@'));
+    fn an_actor_known_by_its_kind_alone_is_just_its_kind() {
         let json = serde_json::to_value(Origin::from(ChangeSource::Mqtt).actor).unwrap();
         assert_eq!(json, json!({"kind": "mqtt"}));
     }

@@ -6,8 +6,8 @@
 //! is what its last health report says: `details.reason`, else `details.error`, else
 //! `details.message`.
 
-use crate::core::health::ConfigState;
-use crate::core::mqtt::payloads::HealthStatus;
+use crate::payloads::HealthStatus;
+use crate::status::ConfigState;
 use serde_json::{Map, Value};
 
 /// The longest reason kept, in characters (a reason is a short line, not a log).

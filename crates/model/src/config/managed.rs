@@ -6,9 +6,10 @@
 
 use super::document::last_updated_of;
 use super::schema::{FieldError, schema_document};
-use crate::core::clock::next_timestamp_after;
+use crate::clock::next_timestamp_after;
 use serde_json::{Map, Value};
 use std::sync::OnceLock;
+use time::OffsetDateTime;
 
 /// The top-level fields the manager sets.
 pub const MANAGED_FIELDS: [&str; 3] = ["service_name", "status", "last_updated"];
@@ -40,7 +41,7 @@ pub fn editable_schema() -> &'static Value {
     })
 }
 
-/// Sets the managed fields of a document about to be stored for `service`: a fresh
+/// Sets the managed fields of a document about to be stored for `service` at `now`: a fresh
 /// `last_updated` (later than the stored one's), and `status` kept from the stored document
 /// (or `unknown`) when the change does not carry one. A `service_name` that names another
 /// service is returned as an error; a missing one is left for the schema to report.
@@ -48,6 +49,7 @@ pub fn stamp_managed_fields(
     fields: &mut Map<String, Value>,
     service: &str,
     stored: Option<&Value>,
+    now: OffsetDateTime,
 ) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if let Some(Value::String(name)) = fields.get("service_name")
@@ -58,7 +60,7 @@ pub fn stamp_managed_fields(
             format!("must be {service:?}, the service this change is for"),
         ));
     }
-    let stamp = next_timestamp_after(stored.and_then(last_updated_of));
+    let stamp = next_timestamp_after(stored.and_then(last_updated_of), now);
     fields.insert("last_updated".to_owned(), Value::String(stamp));
     if !fields.contains_key("status") {
         let status = stored
@@ -97,21 +99,20 @@ mod tests {
     #[test]
     fn stamping_keeps_the_status_and_moves_the_time_forward() {
         // A stamp a little ahead (two changes within one millisecond) is followed...
-        let ahead = crate::core::clock::format_rfc3339(
-            time::OffsetDateTime::now_utc() + time::Duration::seconds(5),
-        );
+        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let ahead = crate::clock::format_rfc3339(now + time::Duration::seconds(5));
         let stored = json!({"status": "healthy", "last_updated": ahead});
         let mut fields = Map::new();
         fields.insert("service_name".into(), json!("stt"));
-        assert!(stamp_managed_fields(&mut fields, "stt", Some(&stored)).is_empty());
+        assert!(stamp_managed_fields(&mut fields, "stt", Some(&stored), now).is_empty());
         assert_eq!(fields["status"], "healthy");
         let stamped = fields["last_updated"].as_str().unwrap().to_owned();
         assert!(stamped > ahead, "{stamped} follows {ahead}");
         // ...one far in the future (a wrong clock, a crafted file) is not.
         let far = json!({"status": "healthy", "last_updated": "2999-01-01T00:00:00.000Z"});
-        assert!(stamp_managed_fields(&mut fields, "stt", Some(&far)).is_empty());
+        assert!(stamp_managed_fields(&mut fields, "stt", Some(&far), now).is_empty());
         assert!(fields["last_updated"].as_str().unwrap() < "2999");
-        let errors = stamp_managed_fields(&mut fields, "tts", None);
+        let errors = stamp_managed_fields(&mut fields, "tts", None, now);
         assert_eq!(errors[0].path, "/service_name");
     }
 }

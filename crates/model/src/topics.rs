@@ -257,19 +257,41 @@ pub fn is_valid_device_id(id: &str) -> bool {
 
 /// True when `topic` contains an MQTT wildcard (`+` or `#`).
 pub fn has_wildcard(topic: &str) -> bool {
-    rumqttc::has_wildcards(topic)
+    topic.contains(['+', '#'])
 }
 
 /// True for a usable MQTT topic filter: not empty, `#` only as the whole last level, `+` only
 /// as a whole level (MQTT 3.1.1 §4.7). The one rule every face applies to a filter it is given.
 pub fn is_valid_filter(filter: &str) -> bool {
-    rumqttc::valid_filter(filter)
+    if filter.is_empty() {
+        return false;
+    }
+    let levels: Vec<&str> = filter.split('/').collect();
+    levels.iter().enumerate().all(|(index, level)| {
+        let multi = level.contains('#');
+        let single = level.contains('+');
+        (!multi || (*level == "#" && index == levels.len() - 1)) && (!single || *level == "+")
+    })
 }
 
-/// MQTT filter matching: `+` is one level, a final `#` is any number of levels (zero too).
-/// The filter is not checked here: see [`is_valid_filter`].
+/// MQTT filter matching: `+` is one level, a final `#` is any number of levels (zero too);
+/// a topic starting with `$` is matched by no filter that starts with a wildcard (MQTT 3.1.1
+/// §4.7.2). The filter is not checked here: see [`is_valid_filter`].
 pub fn matches_filter(filter: &str, topic: &str) -> bool {
-    rumqttc::matches(topic, filter)
+    if topic.starts_with('$') && filter.starts_with(['+', '#']) {
+        return false;
+    }
+    let mut topic_levels = topic.split('/');
+    for level in filter.split('/') {
+        if level == "#" {
+            return true;
+        }
+        match topic_levels.next() {
+            Some(part) if level == "+" || level == part => {}
+            _ => return false,
+        }
+    }
+    topic_levels.next().is_none()
 }
 
 #[cfg(test)]
@@ -381,5 +403,25 @@ mod tests {
         assert!(!is_valid_device_id(""));
         assert!(!is_valid_device_id("a b"));
         assert!(!is_valid_device_id(&"a".repeat(129)));
+    }
+
+    #[test]
+    fn filters_are_checked_and_matched_as_mqtt_does() {
+        for good in ["a/b", "a/+/c", "a/#", "#", "+", "+/+", "/a"] {
+            assert!(is_valid_filter(good), "{good}");
+        }
+        for bad in ["", "a/#/c", "a#", "a/b+", "#/a"] {
+            assert!(!is_valid_filter(bad), "{bad}");
+        }
+        assert!(matches_filter("a/+/c", "a/b/c"));
+        assert!(!matches_filter("a/+/c", "a/b/d"));
+        assert!(matches_filter("a/#", "a"), "# is zero levels too");
+        assert!(matches_filter("a/#", "a/b/c"));
+        assert!(!matches_filter("a/b", "a/b/c"));
+        assert!(!matches_filter("a/b/c", "a/b"));
+        assert!(matches_filter("+", ""), "one empty level");
+        assert!(!matches_filter("#", "$SYS/uptime"));
+        assert!(matches_filter("$SYS/#", "$SYS/uptime"));
+        assert!(has_wildcard("a/+") && has_wildcard("#") && !has_wildcard("a/b"));
     }
 }

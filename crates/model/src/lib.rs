@@ -1,0 +1,23 @@
+//! The model of Alicia Config Manager: what every face and the core agree on, with no I/O
+//! and no runtime (it builds for `wasm32-unknown-unknown`). Times are passed in, never read
+//! from the clock here.
+//!
+//! - [`config`]: the service config document (CONTRACT §1) — its schema and validation,
+//!   secrets and masking, diffs, managed fields, service types, who made a change;
+//! - [`payloads`], [`topics`], [`ids`]: the MQTT contract's payloads, topic tree and request ids
+//!   (§2, §10);
+//! - [`limits`]: the sizes and counts the manager accepts (§6, §10);
+//! - [`clock`]: RFC 3339 times as the whole app writes them;
+//! - [`status`], [`trouble`]: a service's config state and the one "in trouble" rule (§10);
+//! - [`secret`], [`json_footprint`]: secrets that never print, and what JSON takes in memory.
+
+pub mod clock;
+pub mod config;
+pub mod ids;
+pub mod json_footprint;
+pub mod limits;
+pub mod payloads;
+pub mod secret;
+pub mod status;
+pub mod topics;
+pub mod trouble;
