@@ -10,11 +10,14 @@
 //! - [`session`]: one run of the manager (core, server, demo), whatever its face;
 //! - [`sim`]: a simulated fleet of services and devices (demo, tests, benchmarks).
 
-pub mod api;
 pub mod cli;
 pub mod commands;
-pub mod core;
-pub mod gui;
 pub mod logging;
 pub mod session;
-pub mod sim;
+
+// The workspace's crates, under the names the binary and its tests have always used.
+pub use alicia_api as api;
+pub use alicia_core as core;
+pub use alicia_gui as gui;
+pub use alicia_model as model;
+pub use alicia_sim as sim;

@@ -1,0 +1,150 @@
+//! Import and export of configs in `config.json`'s format: every document as a file holds
+//! it (secrets masked unless asked); what importing a file would do — every document
+//! validated first, nothing stored; and applying that preview, each service only if it is
+//! still as the preview saw it. The desktop app's Import / Export and the `import` command
+//! share it.
+
+use crate::config::{
+    ChangeSource, ConfigError, ConfigService, FieldError, Precondition, diff,
+    restore_masked_secrets_with,
+};
+use serde_json::{Map, Value};
+
+/// What importing one document would do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImportKind {
+    /// A service the manager does not have.
+    New,
+    /// Changes to an existing service (how many fields).
+    Changed(usize),
+    /// Identical to what is stored.
+    Unchanged,
+    /// Refused: the errors.
+    Invalid(Vec<FieldError>),
+}
+
+/// One document of an import.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportItem {
+    /// The service it is about, by name.
+    pub service: String,
+    /// Its document, as the file holds it.
+    pub document: Value,
+    /// What it would do.
+    pub kind: ImportKind,
+    /// The service's revision when the preview was made (`None`: it had no document).
+    pub base: Option<u64>,
+}
+
+impl ImportItem {
+    /// True when applying it changes something (a new service or a changed one).
+    pub fn applies(&self) -> bool {
+        matches!(self.kind, ImportKind::New | ImportKind::Changed(_))
+    }
+}
+
+/// What applying one item of an import did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportOutcome {
+    /// The service it is about, by name.
+    pub service: String,
+    /// Its new revision, or why it was not changed (a [`ConfigError::Conflict`] when the
+    /// service changed after the preview).
+    pub result: Result<u64, ConfigError>,
+}
+
+impl std::fmt::Display for ImportOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.result {
+            Ok(revision) => write!(f, "{}: revision {revision}", self.service),
+            Err(ConfigError::Conflict { .. }) => write!(
+                f,
+                "{}: not imported, it changed since the preview (preview again)",
+                self.service
+            ),
+            Err(error) => write!(f, "{}: {error}", self.service),
+        }
+    }
+}
+
+/// Reads an import file's bytes and says what each document would do.
+pub fn preview_import(config: &ConfigService, bytes: &[u8]) -> Result<Vec<ImportItem>, String> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
+    let Value::Object(documents) = value else {
+        return Err("the file must be an object mapping service names to documents".to_owned());
+    };
+    Ok(documents
+        .into_iter()
+        .map(|(service, document)| {
+            let stored = config.get(&service);
+            let mut incoming = document.clone();
+            let mut errors = restore_masked_secrets_with(
+                &mut incoming,
+                stored.as_ref().map(|s| &*s.document),
+                &config.secret_paths(&service),
+            )
+            .err()
+            .unwrap_or_default();
+            errors.extend(config.validate(&service, &document));
+            let kind = if !errors.is_empty() {
+                ImportKind::Invalid(errors)
+            } else {
+                match &stored {
+                    None => ImportKind::New,
+                    Some(stored) => match diff(&stored.document, &incoming).len() {
+                        0 => ImportKind::Unchanged,
+                        n => ImportKind::Changed(n),
+                    },
+                }
+            };
+            ImportItem {
+                service,
+                document,
+                kind,
+                base: stored.map(|s| s.revision),
+            }
+        })
+        .collect())
+}
+
+/// Applies the items of a preview that change something (source `import`), in order. A
+/// service whose revision moved since the preview is refused (a conflict, named in its
+/// outcome): the admin previews again rather than overwrite a change they have not seen.
+pub async fn apply_import(config: &ConfigService, items: Vec<ImportItem>) -> Vec<ImportOutcome> {
+    let mut outcomes = Vec::new();
+    for item in items.into_iter().filter(ImportItem::applies) {
+        let precondition = Precondition::unchanged_since(item.base);
+        let result = config
+            .put(
+                &item.service,
+                item.document,
+                ChangeSource::Import,
+                precondition,
+            )
+            .await
+            .map(|committed| committed.revision);
+        outcomes.push(ImportOutcome {
+            service: item.service,
+            result,
+        });
+    }
+    outcomes
+}
+
+/// Every document, as the export file holds them.
+pub fn export_documents(config: &ConfigService, include_secrets: bool) -> Value {
+    let documents: Map<String, Value> = config
+        .snapshot()
+        .documents
+        .iter()
+        .map(|(name, stored)| {
+            let document = if include_secrets {
+                Value::clone(&stored.document)
+            } else {
+                config.mask(name, &stored.document)
+            };
+            (name.clone(), document)
+        })
+        .collect();
+    Value::Object(documents)
+}

@@ -1,0 +1,711 @@
+//! The config editor: a form generated from the editable part of the service-config schema
+//! (and the service's announced settings schema), validated as the admin types, with inline
+//! errors, the pending changes listed live under the form, Save at once with an Undo (a
+//! rollback to the revision before), revert, and conflicts shown when the stored revision
+//! moved.
+//!
+//! The draft belongs to the editor ([`EditorState`]): live updates never touch it. A save
+//! carries the revision the edit started from; when someone else saved meanwhile, the admin
+//! chooses. What the editor shows of the stored document is read again only when the core's
+//! configs change (the app's config generation), not every frame.
+
+mod notices;
+
+use notices::conflict_ui;
+mod state;
+
+pub use state::EditorState;
+
+use crate::drafts::Draft;
+use crate::tasks::Task;
+use crate::widgets::changes::changes_ui;
+use crate::widgets::notice::{Notice, notice_ui};
+use crate::widgets::schema_form::{FormState, object_form};
+use crate::widgets::style::{destructive_button, primary_button};
+use alicia_core::Core;
+use alicia_core::config::settings_schemas::pending_failures;
+use alicia_core::config::{
+    Committed, ConfigError, Difference, FieldError, Precondition, SchemaRecord, SecretPaths,
+    ServiceType, StoredDocument, desktop_origin, diff, editable_schema, mask_differences,
+    new_endpoint,
+};
+use egui::{RichText, Ui};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Seconds a save from the editor is watched unless Settings say otherwise (CONTRACT §7).
+pub const GUI_WATCH_SECS: u64 = 60;
+
+/// The height kept under the form for the changes to save.
+const PENDING_HEIGHT: f32 = 120.0;
+
+/// What the editor asks of the app after a frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EditorOutcome {
+    /// Keep it open.
+    Stay,
+    /// The service was deleted: close it.
+    Deleted,
+    /// The admin asked to close it (Esc in the form).
+    Close,
+}
+
+/// What the admin chose in the conflict view.
+enum Choice {
+    /// Save the draft, if this still holds.
+    Save(Precondition),
+    /// Drop the draft for the stored document.
+    TakeTheirs,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Stage {
+    Editing,
+    Conflict {
+        theirs: Option<StoredDocument>,
+        their_changes: Vec<Difference>,
+        my_changes: Vec<Difference>,
+    },
+    ConfirmDelete,
+}
+
+/// What the editor last read of the stored service, and at which config generation.
+struct StoredView {
+    generation: u64,
+    current: Option<StoredDocument>,
+    /// "rest (revision 7)": who made the stored revision.
+    last_change: String,
+    settings_schema: Option<Arc<Value>>,
+    /// Where the stored settings fail a settings schema pending acceptance (`None`: none
+    /// pending).
+    pending_schema: Option<Vec<FieldError>>,
+    /// The secret fields the service's settings schemas declare (masked in tables).
+    secrets: SecretPaths,
+    /// What the stored document changed since the edit's base, when it moved.
+    their_changes: Vec<Difference>,
+}
+
+/// An open editor for one service.
+pub struct ConfigEditor {
+    state: EditorState,
+    form: FormState,
+    stage: Stage,
+    stored: Option<StoredView>,
+    save: Task<Result<Committed, ConfigError>>,
+    delete: Task<Result<Committed, ConfigError>>,
+    accept: Task<Result<(), ConfigError>>,
+    undo: Task<Result<Committed, ConfigError>>,
+    /// After a save over a stored revision: the one Undo brings back.
+    undo_to: Option<u64>,
+    message: Option<Notice>,
+    /// Seconds each save is watched (CONTRACT §7; 0: none).
+    pub watch_secs: u64,
+}
+
+impl ConfigEditor {
+    /// Opens the stored document of `service`.
+    pub fn open(core: &Core, service: &str) -> Option<Self> {
+        let stored = core.config.get(service)?;
+        Some(Self::with(EditorState::open(service, &stored)))
+    }
+
+    /// Opens a document that is not stored yet (a new service, a duplicate).
+    pub fn new_document(service: &str, document: Value) -> Self {
+        Self::with(EditorState::new_document(service, document))
+    }
+
+    /// Opens an edit kept from an earlier session; when the stored document moved since, the
+    /// editor says so and saving asks which version to keep.
+    pub fn restored(service: &str, draft: &Draft) -> Self {
+        Self::with(EditorState::restore(
+            service,
+            draft.base_revision,
+            draft.base.clone(),
+            draft.document.clone(),
+        ))
+    }
+
+    /// The edit as it would be kept for a later session, when there is one.
+    pub fn draft_record(&self) -> Option<Draft> {
+        self.state.is_dirty().then(|| Draft {
+            base_revision: self.state.base_revision(),
+            base: self.state.base().clone(),
+            document: self.state.draft().clone(),
+            changed_at: alicia_core::clock::now_rfc3339(),
+        })
+    }
+
+    /// Counts the draft's changes.
+    pub fn version(&self) -> u64 {
+        self.state.version()
+    }
+
+    /// Saves the draft now (the guard's Save); false when it cannot be saved (invalid, or
+    /// nothing to save).
+    pub fn save_now(&mut self, core: &Core, runtime: &tokio::runtime::Handle) -> bool {
+        if !self.can_save() {
+            return false;
+        }
+        self.start_save(core, runtime, self.state.precondition());
+        true
+    }
+
+    /// True while a save runs.
+    pub fn saving(&self) -> bool {
+        self.save.running()
+    }
+
+    /// How many problems keep the draft from being saved.
+    pub fn problems(&self) -> usize {
+        self.state.errors().len() + self.form.json_errors.len()
+    }
+
+    /// Takes in a finished save, delete or accept without drawing (the guard waits for a save
+    /// while another tab may be shown); true when the service was deleted.
+    pub fn poll(&mut self, core: &Core) -> bool {
+        self.finish_tasks(core) == Some(EditorOutcome::Deleted)
+    }
+
+    /// Drops the draft for the stored document (the guard's Discard).
+    pub fn discard(&mut self, core: &Core) {
+        self.revert(core);
+    }
+
+    fn with(state: EditorState) -> Self {
+        Self {
+            state,
+            form: FormState::default(),
+            stage: Stage::Editing,
+            stored: None,
+            save: Task::default(),
+            delete: Task::default(),
+            accept: Task::default(),
+            undo: Task::default(),
+            undo_to: None,
+            message: None,
+            watch_secs: GUI_WATCH_SECS,
+        }
+    }
+
+    /// Points the admin at a field a check found wrong: its message is shown beside the
+    /// field and at the top, without blocking Save (it is advice, not a schema error).
+    pub fn point_at(&mut self, path: &str, message: &str) {
+        self.state.point_at(path, message);
+        self.form.focus = Some(path.to_owned());
+        self.message = Some(Notice::failed(format!("Check: {message} (field {path})")));
+    }
+
+    /// The editor's keys: Ctrl+S saves (an invalid form focuses its first problem instead),
+    /// Esc steps back (the conflict and the delete confirmation return to the form; the form
+    /// closes, through the app's guard when it has edits).
+    fn keys(&mut self, ui: &Ui, core: &Core, runtime: &tokio::runtime::Handle) -> EditorOutcome {
+        let save = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::S);
+        // Esc in a text field only leaves the field.
+        let typing = ui.ctx().egui_wants_keyboard_input();
+        let (save, escape) = ui.input_mut(|i| {
+            (
+                i.consume_shortcut(&save),
+                !typing && i.consume_key(egui::Modifiers::NONE, egui::Key::Escape),
+            )
+        });
+        if save {
+            match &self.stage {
+                Stage::Editing if !self.is_valid() => {
+                    self.form.reveal_errors();
+                    self.form.focus = self.state.errors().first().map(|e| e.path.clone());
+                }
+                Stage::Editing if self.can_save() => {
+                    self.start_save(core, runtime, self.state.precondition());
+                }
+                _ => {}
+            }
+        }
+        if escape {
+            match self.stage {
+                // With edits, the app asks first (Save / Discard / Cancel).
+                Stage::Editing => return EditorOutcome::Close,
+                _ => self.stage = Stage::Editing,
+            }
+        }
+        EditorOutcome::Stay
+    }
+
+    /// True when Save can be used now.
+    fn can_save(&self) -> bool {
+        !self.form.read_only && self.is_valid() && self.state.is_dirty() && !self.save.running()
+    }
+
+    /// The errors shown beside fields now, by JSON Pointer.
+    pub fn field_errors(&self) -> &HashMap<String, Vec<String>> {
+        &self.form.errors
+    }
+
+    /// The field a check pointed at, if any.
+    pub fn pointed_at(&self) -> Option<&str> {
+        self.state.pointed_at()
+    }
+
+    /// The service edited.
+    pub fn service(&self) -> &str {
+        self.state.service()
+    }
+
+    /// True when the draft differs from what it started from.
+    pub fn is_dirty(&self) -> bool {
+        self.state.is_dirty()
+    }
+
+    /// True when the draft is valid (Save is enabled).
+    pub fn is_valid(&self) -> bool {
+        self.state.errors().is_empty() && self.form.json_errors.is_empty()
+    }
+
+    /// Replaces the value at `pointer` in the draft (for tests and tools); returns false when
+    /// there is nothing at that pointer.
+    pub fn set(&mut self, pointer: &str, value: Value) -> bool {
+        self.state.set(pointer, value)
+    }
+
+    /// The draft as edited so far.
+    pub fn draft(&self) -> &Value {
+        self.state.draft()
+    }
+
+    /// Draws the editor. `generation` counts the core's config changes seen by the app: the
+    /// stored document is read again only when it moved.
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        core: &Core,
+        runtime: &tokio::runtime::Handle,
+        read_only: bool,
+        generation: u64,
+    ) -> EditorOutcome {
+        self.form.read_only = read_only;
+        if read_only {
+            // Locked (the kiosk): nothing reveals a secret, and no confirmation opened before
+            // the lock stays usable.
+            self.form.revealed.clear();
+            if self.stage != Stage::Editing {
+                self.stage = Stage::Editing;
+            }
+        }
+        self.refresh(core, generation);
+        if self.state.needs_validation() {
+            self.validate(core);
+        }
+        if let Some(outcome) = self.finish_tasks(core) {
+            return outcome;
+        }
+        if self.keys(ui, core, runtime) == EditorOutcome::Close {
+            return EditorOutcome::Close;
+        }
+        self.header_ui(ui, core);
+        let choice = match &self.stage {
+            Stage::Editing => {
+                self.pending_schema_ui(ui, core, runtime);
+                self.form_ui(ui, core, runtime);
+                None
+            }
+            Stage::Conflict {
+                theirs,
+                their_changes,
+                my_changes,
+            } => conflict_ui(ui, theirs.as_ref(), their_changes, my_changes),
+            Stage::ConfirmDelete => {
+                self.delete_ui(ui, runtime, core);
+                None
+            }
+        };
+        match choice {
+            Some(Choice::Save(precondition)) => self.start_save(core, runtime, precondition),
+            Some(Choice::TakeTheirs) => self.revert(core),
+            None => {}
+        }
+        EditorOutcome::Stay
+    }
+
+    /// Reads the stored service again when the core's configs changed since the last read.
+    fn refresh(&mut self, core: &Core, generation: u64) {
+        if self
+            .stored
+            .as_ref()
+            .is_some_and(|s| s.generation == generation)
+        {
+            return;
+        }
+        let service = self.state.service().to_owned();
+        let service = service.as_str();
+        let last_change = core
+            .config
+            .history(service)
+            .first()
+            .map(|e| format!("{} (revision {})", e.actor().describe(), e.revision))
+            .unwrap_or_default();
+        let settings_schema = core
+            .config
+            .settings_schema(service)
+            .map(|schema| schema.source);
+        let changed_schema = match (&self.stored, &settings_schema) {
+            (Some(old), new) => {
+                old.settings_schema.as_ref().map(Arc::as_ptr) != new.as_ref().map(Arc::as_ptr)
+            }
+            (None, _) => true,
+        };
+        if changed_schema {
+            match &settings_schema {
+                Some(schema) => {
+                    self.form
+                        .overrides
+                        .insert("/config/settings".to_owned(), Value::clone(schema));
+                }
+                None => {
+                    self.form.overrides.remove("/config/settings");
+                }
+            }
+            self.state.draft_changed();
+        }
+        let current = core.config.get(service);
+        let moved = current.as_ref().map(|c| c.revision) != self.state.base_revision();
+        if moved
+            && self.stage == Stage::Editing
+            && !self.state.is_dirty()
+            && let Some(stored) = current.as_ref()
+        {
+            // No edits: follow the stored document (another admin, REST, a rollback).
+            self.state.revert(Some(stored));
+            self.form.reset_draft();
+            self.message = Some(Notice::done(format!(
+                "Updated to revision {} by {last_change}.",
+                stored.revision
+            )));
+        }
+        let record = core.config.schema_record(service);
+        let secrets = record
+            .as_ref()
+            .map(SchemaRecord::secret_paths)
+            .unwrap_or_default();
+        let moved = current.as_ref().map(|c| c.revision) != self.state.base_revision();
+        let mut their_changes = if moved && self.state.base_revision().is_some() {
+            let theirs = current
+                .as_ref()
+                .map_or(Value::Null, |c| Value::clone(&c.document));
+            diff(self.state.base(), &theirs)
+        } else {
+            Vec::new()
+        };
+        mask_differences(&mut their_changes, &secrets);
+        let pending_schema = record.as_ref().filter(|r| r.pending.is_some()).map(|r| {
+            current
+                .as_ref()
+                .map(|c| pending_failures(r, &c.document))
+                .unwrap_or_default()
+        });
+        self.stored = Some(StoredView {
+            generation,
+            current,
+            last_change,
+            settings_schema,
+            pending_schema,
+            secrets,
+            their_changes,
+        });
+    }
+
+    /// True when the stored document is no longer the one the edit started from.
+    fn moved(&self) -> bool {
+        let current = self
+            .stored
+            .as_ref()
+            .and_then(|s| s.current.as_ref())
+            .map(|s| s.revision);
+        current != self.state.base_revision()
+    }
+
+    fn header_ui(&mut self, ui: &mut Ui, core: &Core) {
+        ui.horizontal(|ui| {
+            ui.heading(self.state.service());
+            match self.state.base_revision() {
+                Some(revision) => ui.label(RichText::new(format!("revision {revision}")).weak()),
+                None => ui.label(RichText::new("new, not saved yet").italics()),
+            };
+            if self.state.is_dirty() && self.state.base_revision().is_some() {
+                ui.label(RichText::new("• unsaved changes").color(ui.visuals().warn_fg_color));
+            }
+        });
+        if self.moved() && self.stage == Stage::Editing && self.state.is_dirty() {
+            self.changed_meanwhile_ui(ui, core);
+        }
+        self.watch_ui(ui, core);
+        notice_ui(ui, self.message.as_ref());
+        ui.separator();
+    }
+
+    /// `changes` with the settings schemas' secrets masked, for tables.
+    fn masked(&self, mut changes: Vec<Difference>) -> Vec<Difference> {
+        let secrets = self
+            .stored
+            .as_ref()
+            .map(|s| s.secrets.clone())
+            .unwrap_or_default();
+        mask_differences(&mut changes, &secrets);
+        changes
+    }
+
+    fn form_ui(&mut self, ui: &mut Ui, core: &Core, runtime: &tokio::runtime::Handle) {
+        for error in self.state.unplaced_errors() {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!("⚠ {} {}", error.path, error.message),
+            );
+        }
+        let pending = if self.state.is_dirty() && self.state.base_revision().is_some() {
+            self.masked(self.state.changes())
+        } else {
+            Vec::new()
+        };
+        // Reserved whether or not there are changes: Save stays put as they come and go.
+        let pending_height = if self.state.base_revision().is_some() {
+            PENDING_HEIGHT
+        } else {
+            0.0
+        };
+        // New endpoints start from the service's type (type, HTTP, its usual port).
+        if let Some(kind) = self
+            .state
+            .draft()
+            .get("service_type")
+            .and_then(|t| serde_json::from_value::<ServiceType>(t.clone()).ok())
+        {
+            self.form
+                .row_templates
+                .insert("/config/endpoints".to_owned(), new_endpoint(kind));
+        }
+        egui::ScrollArea::vertical()
+            .id_salt("editor-form")
+            .max_height(ui.available_height() - 48.0 - pending_height)
+            .show(ui, |ui| {
+                if object_form(
+                    ui,
+                    editable_schema(),
+                    self.state.draft_mut(),
+                    "",
+                    &mut self.form,
+                ) {
+                    self.state.draft_changed();
+                    self.message = None;
+                    self.undo_to = None;
+                }
+            });
+        ui.separator();
+        ui.horizontal(|ui| {
+            let can_save = self.can_save();
+            if ui
+                .add_enabled(can_save, primary_button(ui, "Save"))
+                .clicked()
+            {
+                self.start_save(core, runtime, self.state.precondition());
+            }
+            if let Some(to) = self.undo_to {
+                let undo = ui.add_enabled(
+                    !self.form.read_only && !self.undo.running(),
+                    egui::Button::new("Undo"),
+                );
+                crate::widgets::a11y::set_name(
+                    ui,
+                    undo.id,
+                    format!("Undo the save (back to revision {to})"),
+                );
+                if undo.clicked() {
+                    let (core, service) = (core.clone(), self.state.service().to_owned());
+                    self.undo.start(runtime, async move {
+                        core.config
+                            .rollback(&service, to, alicia_core::config::desktop_user())
+                            .await
+                    });
+                }
+            }
+            if !self.is_valid() {
+                // A link: errors of a row just added wait until its fields are left.
+                let problems = ui.link(
+                    RichText::new(format!(
+                        "{} problem(s) to fix",
+                        self.state.errors().len() + self.form.json_errors.len()
+                    ))
+                    .color(ui.visuals().error_fg_color),
+                );
+                if problems.clicked() {
+                    self.form.reveal_errors();
+                    self.form.focus = self.state.errors().first().map(|e| e.path.clone());
+                }
+            }
+            let editable = !self.form.read_only && self.state.base_revision().is_some();
+            if ui
+                .add_enabled(
+                    editable && self.state.is_dirty(),
+                    egui::Button::new("Revert"),
+                )
+                .clicked()
+            {
+                self.revert(core);
+            }
+            if self.save.running() {
+                ui.spinner();
+            }
+            if self.state.base_revision().is_some() {
+                // Set apart from Save, at the far end.
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    let delete = destructive_button(ui, "Delete service…");
+                    if ui.add_enabled(!self.form.read_only, delete).clicked() {
+                        self.stage = Stage::ConfirmDelete;
+                    }
+                });
+            }
+        });
+        // Under the buttons, in space kept for it: Save stays put as changes come and go.
+        if pending_height > 0.0 {
+            ui.separator();
+            if pending.is_empty() {
+                ui.label(RichText::new("No unsaved changes.").weak());
+            } else {
+                ui.label(RichText::new(format!("Changes to save ({})", pending.len())).strong());
+                egui::ScrollArea::vertical()
+                    .id_salt("pending-changes")
+                    .max_height(pending_height - 40.0)
+                    .show(ui, |ui| changes_ui(ui, "pending-changes", &pending));
+            }
+        }
+    }
+
+    fn start_save(
+        &mut self,
+        core: &Core,
+        runtime: &tokio::runtime::Handle,
+        precondition: Precondition,
+    ) {
+        let (core, service, draft) = (
+            core.clone(),
+            self.state.service().to_owned(),
+            self.state.draft().clone(),
+        );
+        let watch = self.watch_secs;
+        // Put on watch: undone by itself if the service refuses it, turns unhealthy or (one
+        // that confirms its configs) stays silent.
+        let origin = desktop_origin().with_watch(watch);
+        self.save.start(runtime, async move {
+            core.put_watched(&service, draft, origin, precondition)
+                .await
+        });
+    }
+
+    fn finish_tasks(&mut self, core: &Core) -> Option<EditorOutcome> {
+        if let Some(result) = self.save.take() {
+            match result {
+                Ok(committed) => {
+                    self.undo_to = self.state.base_revision();
+                    self.state.saved(&committed);
+                    self.stored = None;
+                    self.form.reset_draft();
+                    self.stage = Stage::Editing;
+                    self.message = Some(Notice::done(match self.undo_to {
+                        Some(before) => format!(
+                            "Saved as revision {}. Undo brings back revision {before}.",
+                            committed.revision
+                        ),
+                        None => format!("Saved as revision {}.", committed.revision),
+                    }));
+                }
+                Err(ConfigError::Conflict { .. }) => {
+                    let theirs = core.config.get(self.state.service());
+                    let their_document = theirs
+                        .as_ref()
+                        .map_or(Value::Null, |t| Value::clone(&t.document));
+                    self.stage = Stage::Conflict {
+                        their_changes: self.masked(diff(self.state.base(), &their_document)),
+                        my_changes: self.masked(self.state.changes()),
+                        theirs,
+                    };
+                }
+                Err(ConfigError::Invalid { details }) => {
+                    self.show_errors(details);
+                    self.stage = Stage::Editing;
+                    self.message = Some(Notice::failed(
+                        "The service's settings schema refused it: see the fields.",
+                    ));
+                }
+                Err(ConfigError::RefusedByAuthority { error, details }) => {
+                    self.show_errors(details);
+                    self.stage = Stage::Editing;
+                    self.message =
+                        Some(Notice::failed(format!("The authority refused it: {error}")));
+                }
+                Err(ConfigError::NoAnswer { secs, .. }) => {
+                    // CONTRACT §10: the change may have landed; what is stored is read again.
+                    self.stored = None;
+                    self.stage = Stage::Editing;
+                    self.message = Some(Notice::failed(format!(
+                        "Outcome unknown: the authority did not answer within {secs} s. The stored document is shown as the authority has it now: if it holds your change, it landed."
+                    )));
+                }
+                Err(other) => {
+                    self.stage = Stage::Editing;
+                    self.message = Some(Notice::failed(format!("Not saved: {other}")));
+                }
+            }
+        }
+        if let Some(result) = self.undo.take() {
+            self.undo_to = None;
+            self.stored = None;
+            self.message = Some(match result {
+                Ok(committed) => {
+                    // The form follows the stored document by itself (it has no edits).
+                    Notice::done(format!(
+                        "Undone: revision {} restores it.",
+                        committed.revision
+                    ))
+                }
+                Err(error) => Notice::failed(format!("Not undone: {error}")),
+            });
+        }
+        if let Some(result) = self.accept.take() {
+            self.stored = None;
+            self.message = Some(match result {
+                Ok(()) => Notice::done("The new settings schema is enforced."),
+                Err(error) => Notice::failed(format!("Not accepted: {error}")),
+            });
+        }
+        if let Some(result) = self.delete.take() {
+            match result {
+                Ok(_) => return Some(EditorOutcome::Deleted),
+                Err(error) => {
+                    self.stage = Stage::Editing;
+                    self.message = Some(Notice::failed(format!("Not deleted: {error}")));
+                }
+            }
+        }
+        None
+    }
+
+    fn revert(&mut self, core: &Core) {
+        self.state
+            .revert(core.config.get(self.state.service()).as_ref());
+        self.stored = None;
+        self.form.reset_draft();
+        self.stage = Stage::Editing;
+        self.message = None;
+    }
+
+    fn validate(&mut self, core: &Core) {
+        let errors = core
+            .config
+            .validate(self.state.service(), self.state.draft());
+        self.show_errors(errors);
+    }
+
+    /// Shows `errors` beside their fields (with any check's advice) until the draft changes.
+    fn show_errors(&mut self, errors: Vec<FieldError>) {
+        self.state.set_errors(errors);
+        self.form.errors = self.state.messages_by_pointer();
+    }
+}
