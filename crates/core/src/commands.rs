@@ -4,8 +4,8 @@
 //! every client — the app, REST, socket.io — can learn the outcome by `request_id`.
 
 use crate::clock::now_rfc3339;
+pub use alicia_model::commands::{CommandRecord, CommandStatus};
 use parking_lot::Mutex;
-use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,44 +14,6 @@ use std::time::{Duration, Instant};
 pub const COMMANDS_KEPT: usize = 1_000;
 /// How long a result is waited for, unless `ALICIA_COMMAND_TIMEOUT_SECS` says otherwise.
 pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Where a command stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum CommandStatus {
-    /// Sent; no answer yet.
-    Pending,
-    /// The device says it was done.
-    Ok,
-    /// The device says it failed (`error` says why).
-    Failed,
-    /// No answer within the timeout.
-    Timeout,
-}
-
-/// One command (`GET /api/devices/{id}/commands/{request_id}`, socket.io `command:result`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct CommandRecord {
-    /// The id that correlates the device's answer.
-    pub request_id: String,
-    /// The device it was sent to.
-    #[serde(skip)]
-    pub device_id: String,
-    /// The command's name, as sent.
-    pub command: String,
-    /// Where it stands.
-    pub status: CommandStatus,
-    /// Why it failed (the device's words) or timed out.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// When it was sent (RFC 3339).
-    pub sent_at: String,
-    /// When it was answered or timed out (RFC 3339).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub finished_at: Option<String>,
-    #[serde(skip)]
-    sent: Instant,
-}
 
 /// The commands kept; cheap to clone.
 #[derive(Debug, Clone)]
@@ -63,6 +25,8 @@ pub struct CommandLog {
 #[derive(Debug, Default)]
 struct Kept {
     by_id: HashMap<String, Arc<CommandRecord>>,
+    /// When each pending command was sent, on this process's clock.
+    sent: HashMap<String, Instant>,
     order: VecDeque<String>,
 }
 
@@ -85,14 +49,15 @@ impl CommandLog {
             error: None,
             sent_at: now_rfc3339(),
             finished_at: None,
-            sent: Instant::now(),
         });
         let mut kept = self.inner.lock();
         kept.by_id.insert(request_id.to_owned(), record);
+        kept.sent.insert(request_id.to_owned(), Instant::now());
         kept.order.push_back(request_id.to_owned());
         while kept.order.len() > COMMANDS_KEPT {
             if let Some(oldest) = kept.order.pop_front() {
                 kept.by_id.remove(&oldest);
+                kept.sent.remove(&oldest);
             }
         }
     }
@@ -119,17 +84,22 @@ impl CommandLog {
         };
         finished.error = if ok { None } else { error };
         finished.finished_at = Some(now_rfc3339());
-        Some(Arc::clone(record))
+        let answered = Arc::clone(record);
+        kept.sent.remove(request_id);
+        Some(answered)
     }
 
     /// Times out the commands that waited too long at `now`; returns them.
     pub fn expire(&self, now: Instant) -> Vec<Arc<CommandRecord>> {
         let mut kept = self.inner.lock();
+        let Kept { by_id, sent, .. } = &mut *kept;
         let mut expired = Vec::new();
-        for record in kept.by_id.values_mut() {
-            if record.status == CommandStatus::Pending
-                && now.saturating_duration_since(record.sent) >= self.timeout
-            {
+        for (id, record) in by_id.iter_mut() {
+            let waited_too_long = sent
+                .get(id)
+                .is_some_and(|at| now.saturating_duration_since(*at) >= self.timeout);
+            if record.status == CommandStatus::Pending && waited_too_long {
+                sent.remove(id);
                 let timed_out = Arc::make_mut(record);
                 timed_out.status = CommandStatus::Timeout;
                 timed_out.error = Some(format!(

@@ -13,8 +13,8 @@
 
 use crate::json_footprint::json_footprint;
 use crate::limits::DEFAULT_MAX_DEVICES;
+pub use alicia_model::devices::Device;
 use parking_lot::RwLock;
-use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,58 +27,6 @@ pub const DEFAULT_DEVICE_EXPIRE_DAYS: f64 = 30.0;
 
 /// Memory the devices' states may take together.
 pub const STATE_BUDGET: usize = 128 * 1024 * 1024;
-
-/// A device as the manager knows it (`GET /api/devices` shape).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Device {
-    /// Its id (the topic level).
-    pub id: String,
-    /// `name` lifted from its state.
-    pub name: Option<String>,
-    /// `type` lifted from its state.
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
-    /// `room` lifted from its state.
-    pub room: Option<String>,
-    /// Online: its availability says so, or (with no availability yet) it has reported state.
-    pub online: bool,
-    /// Not heard from (state or availability) for `ALICIA_DEVICE_STALE_SECS` (CONTRACT §9).
-    pub stale: bool,
-    /// When it was last heard from (RFC 3339).
-    pub last_seen: Option<String>,
-    /// Its last reported state (a JSON object), `null` when cleared; shared with the message
-    /// log that brought it.
-    #[schema(value_type = Option<Object>)]
-    pub state: Arc<Value>,
-    /// The availability it reported (`None`: never, or cleared).
-    #[serde(skip)]
-    #[schema(ignore)]
-    pub availability: Option<bool>,
-}
-
-impl Device {
-    fn new(id: &str) -> Self {
-        Self {
-            id: id.to_owned(),
-            name: None,
-            kind: None,
-            room: None,
-            online: false,
-            stale: false,
-            last_seen: None,
-            state: Arc::new(Value::Null),
-            availability: None,
-        }
-    }
-
-    fn refresh_online(&mut self) {
-        self.online = self.availability.unwrap_or(!self.state.is_null());
-    }
-
-    fn is_empty(&self) -> bool {
-        self.state.is_null() && self.availability.is_none()
-    }
-}
 
 /// What a device message did to the registry.
 #[derive(Debug, Clone, PartialEq)]

@@ -21,6 +21,7 @@ use crate::events::{CoreEvent, EventBus};
 use crate::fsutil::write_atomic;
 use crate::health::HealthRegistry;
 use crate::mqtt::payloads::HealthStatus;
+pub use alicia_model::watch::{MAX_WATCH_SECS, RollbackReason, check_watch};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -29,45 +30,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-/// The longest watch.
-pub const MAX_WATCH_SECS: u64 = 600;
 /// How often the watches are looked at.
 const TICK: Duration = Duration::from_millis(200);
 /// The file listing the watches running (so a restart can say which it treated as confirmed).
 pub const WATCHES_FILE_NAME: &str = "watches.json";
-
-/// Why a watched change was undone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RollbackReason {
-    /// The service acked it with `"applied": false`.
-    Refused,
-    /// Its health turned `unhealthy` after the change.
-    Unhealthy,
-    /// A service that confirms its configs never acked it.
-    Silent,
-}
-
-impl RollbackReason {
-    /// The word on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Refused => "refused",
-            Self::Unhealthy => "unhealthy",
-            Self::Silent => "silent",
-        }
-    }
-}
-
-/// Checks a `watch` value (seconds): 0 (no watch) to [`MAX_WATCH_SECS`].
-pub fn check_watch(secs: u64) -> Result<u64, String> {
-    if secs > MAX_WATCH_SECS {
-        return Err(format!(
-            "watch must be 0 (no watch) to {MAX_WATCH_SECS} seconds"
-        ));
-    }
-    Ok(secs)
-}
 
 /// One watched change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

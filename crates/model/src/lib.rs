@@ -9,15 +9,22 @@
 //! - [`limits`]: the sizes and counts the manager accepts (§6, §10);
 //! - [`clock`]: RFC 3339 times as the whole app writes them;
 //! - [`status`], [`trouble`]: a service's config state and the one "in trouble" rule (§10);
-//! - [`secret`], [`json_footprint`]: secrets that never print, and what JSON takes in memory.
+//! - [`secret`], [`json_footprint`]: secrets that never print, and what JSON takes in memory;
+//! - [`events`], [`devices`], [`messages`], [`commands`], [`watch`]: what changes and the data
+//!   it names — devices, MQTT messages as kept, device commands, safe apply's words.
 
 pub mod clock;
+pub mod commands;
 pub mod config;
+pub mod devices;
+pub mod events;
 pub mod ids;
 pub mod json_footprint;
 pub mod limits;
+pub mod messages;
 pub mod payloads;
 pub mod secret;
 pub mod status;
 pub mod topics;
 pub mod trouble;
+pub mod watch;
