@@ -126,7 +126,13 @@ fn checks_cost() {
     let start = Instant::now();
     let mut found = 0;
     for _ in 0..rounds {
-        found = run_checks(&snapshot, &[], &Default::default()).len();
+        found = run_checks(
+            &snapshot,
+            &[],
+            &Default::default(),
+            time::OffsetDateTime::now_utc(),
+        )
+        .len();
     }
     println!(
         "checks across 1,000 services: {:.2} ms per run ({found} findings)",

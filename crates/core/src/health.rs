@@ -7,9 +7,8 @@ use crate::events::CoreEvent;
 use crate::json_footprint::json_footprint;
 use crate::mqtt::payloads::{Announcement, ConfigAck, HealthReport, HealthStatus};
 use crate::mqtt::topics::MANAGER_SERVICE_NAME;
-pub use alicia_model::status::ConfigState;
+pub use alicia_model::status::{ConfigState, ServiceSummary};
 use parking_lot::RwLock;
-use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -49,33 +48,6 @@ pub struct ServiceRuntime {
     seen_at: Option<Instant>,
     stale_reported: bool,
     announcement_bytes: usize,
-}
-
-/// One row of `GET /api/system/services`.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct ServiceSummary {
-    /// The service's `service_name`.
-    pub service_name: String,
-    /// Its status as shown: `unknown` when stale.
-    pub status: HealthStatus,
-    /// When it was last heard from.
-    pub last_seen: Option<String>,
-    /// Not heard from within the TTL (or never).
-    pub stale: bool,
-    /// Whether it runs the current revision.
-    pub config_state: ConfigState,
-    /// Why it refused the current revision.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub config_error: Option<String>,
-    /// While its current revision is `pending`: when that revision was stored and published
-    /// (its `last_updated`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pending_since: Option<String>,
-    /// A manager's presence: how far its clock was from this manager's at its last live
-    /// report (seconds).
-    #[serde(skip)]
-    #[schema(ignore)]
-    pub clock_skew_secs: Option<i64>,
 }
 
 /// The registry; cheap to clone.

@@ -6,7 +6,6 @@ pub mod api_switch;
 pub mod backup;
 pub mod broker;
 pub mod change_sets;
-pub mod checks;
 pub mod clock;
 pub mod commands;
 pub mod config;
@@ -30,7 +29,7 @@ pub mod system;
 pub mod transfer;
 
 // The model's pure parts, under the names the core has always used.
-pub use alicia_model::{json_footprint, limits, secret, trouble};
+pub use alicia_model::{checks, json_footprint, limits, secret, trouble};
 
 use api_switch::{ApiStatus, ApiSwitch};
 use broker::{BrokerError, EmbeddedBroker, start_embedded_broker};
@@ -457,7 +456,12 @@ impl Core {
         snapshot: &config::Snapshot,
         summaries: &[health::ServiceSummary],
     ) -> Vec<checks::Check> {
-        let mut found = checks::run_checks(snapshot, summaries, &self.config.schemas());
+        let mut found = checks::run_checks(
+            snapshot,
+            summaries,
+            &self.config.schemas(),
+            time::OffsetDateTime::now_utc(),
+        );
         let refused = self.mqtt.subscriptions_refused();
         if !refused.is_empty() {
             found.extend(checks::manager_checks(&refused));

@@ -8,11 +8,13 @@
 //!   (§2, §10);
 //! - [`limits`]: the sizes and counts the manager accepts (§6, §10);
 //! - [`clock`]: RFC 3339 times as the whole app writes them;
-//! - [`status`], [`trouble`]: a service's config state and the one "in trouble" rule (§10);
+//! - [`status`], [`trouble`], [`overview`], [`checks`]: a service's runtime state and the one
+//!   "in trouble" rule (§10), the services overview's rows, the checks across services;
 //! - [`secret`], [`json_footprint`]: secrets that never print, and what JSON takes in memory;
 //! - [`events`], [`devices`], [`messages`], [`commands`], [`watch`]: what changes and the data
 //!   it names — devices, MQTT messages as kept, device commands, safe apply's words.
 
+pub mod checks;
 pub mod clock;
 pub mod commands;
 pub mod config;
@@ -22,6 +24,7 @@ pub mod ids;
 pub mod json_footprint;
 pub mod limits;
 pub mod messages;
+pub mod overview;
 pub mod payloads;
 pub mod secret;
 pub mod status;

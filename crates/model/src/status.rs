@@ -1,5 +1,8 @@
-//! Whether a service runs its current config revision, as its acks say (CONTRACT §2, §3).
+//! A service's runtime state as the services overview reads it (CONTRACT §3
+//! `GET /api/system/services`): its health, staleness and whether it runs its current config
+//! revision, as its acks say.
 
+use crate::payloads::HealthStatus;
 use serde::Serialize;
 
 /// Whether a service runs the current revision of its config.
@@ -26,4 +29,31 @@ impl ConfigState {
             Self::Unknown => "unknown",
         }
     }
+}
+
+/// One row of `GET /api/system/services`.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ServiceSummary {
+    /// The service's `service_name`.
+    pub service_name: String,
+    /// Its status as shown: `unknown` when stale.
+    pub status: HealthStatus,
+    /// When it was last heard from.
+    pub last_seen: Option<String>,
+    /// Not heard from within the TTL (or never).
+    pub stale: bool,
+    /// Whether it runs the current revision.
+    pub config_state: ConfigState,
+    /// Why it refused the current revision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_error: Option<String>,
+    /// While its current revision is `pending`: when that revision was stored and published
+    /// (its `last_updated`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_since: Option<String>,
+    /// A manager's presence: how far its clock was from this manager's at its last live
+    /// report (seconds).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub clock_skew_secs: Option<i64>,
 }

@@ -41,11 +41,12 @@ pub(super) fn new_findings(
     after: &Snapshot,
 ) -> Vec<Check> {
     let schemas = config.schemas();
-    let today: HashSet<String> = run_checks(before, &health.summaries(before), &schemas)
+    let now = time::OffsetDateTime::now_utc();
+    let today: HashSet<String> = run_checks(before, &health.summaries(before), &schemas, now)
         .into_iter()
         .map(|check| check.id)
         .collect();
-    run_checks(after, &health.summaries(after), &schemas)
+    run_checks(after, &health.summaries(after), &schemas, now)
         .into_iter()
         .filter(|check| !today.contains(&check.id))
         .filter(|check| !never_reported_and_created(check, before, health))

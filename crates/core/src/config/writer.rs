@@ -13,6 +13,7 @@
 use super::actor::Origin;
 use super::change::{
     Change, ChangeSetCommit, Committed, ConfigError, Restore, Snapshot, StoredDocument,
+    refusal_of_io,
 };
 use super::history::{HistoryEntry, HistoryLog};
 use super::open::ConfigPaths;
@@ -295,7 +296,7 @@ impl ConfigWriter {
                 .await
                 .unwrap_or_else(|join| Err(std::io::Error::other(join.to_string())));
             if let Err(error) = stored {
-                let refusal = ConfigError::from_io(&error);
+                let refusal = refusal_of_io(&error);
                 for (service, outcome, _) in &mut answers {
                     if outcome.is_ok() && changed.iter().any(|(s, _)| s == service) {
                         *outcome = Err(refusal.clone());
@@ -493,7 +494,7 @@ impl ConfigWriter {
                 %error,
                 "could not store config changes; they were refused and nothing changed"
             );
-            ConfigError::from_io(&error)
+            refusal_of_io(&error)
         })
     }
 
@@ -574,7 +575,7 @@ impl ConfigWriter {
         .unwrap_or_else(|join| Err(std::io::Error::other(join.to_string())))
         .map_err(|error| {
             tracing::error!(%error, "could not store the restored configs; nothing was changed");
-            ConfigError::from_io(&error)
+            refusal_of_io(&error)
         })?;
 
         self.next_revision = next_revision;

@@ -5,11 +5,14 @@
 //! and by which channel ([`actor`], [`source`]).
 
 pub mod actor;
+pub mod change;
 pub mod diff;
 pub mod document;
+pub mod history_entry;
 pub mod managed;
 pub mod schema;
 pub mod secret_paths;
 pub mod secrets;
 pub mod service_type;
+pub mod settings_schemas;
 pub mod source;

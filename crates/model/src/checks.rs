@@ -18,16 +18,16 @@
 //! - a stored document the rules refuse now (an empty `provider`, the name `changes`, over
 //!   1 MiB: stored by v1), which is served as it is until changed (CONTRACT §9).
 
-use crate::config::settings_schemas::{PendingReason, pending_reason};
-use crate::config::{
-    FieldError, MAX_PATTERNS_IN_ALL, ROUTER_TARGETS, SETTINGS_POINTER, SchemaRecord, Schemas,
-    ServiceType, Snapshot, validate_document,
-};
-use crate::health::{ConfigState, ServiceSummary};
+use crate::config::change::Snapshot;
+use crate::config::schema::{FieldError, MAX_PATTERNS_IN_ALL, SETTINGS_POINTER, validate_document};
+use crate::config::service_type::{ROUTER_TARGETS, ServiceType};
+use crate::config::settings_schemas::{PendingReason, SchemaRecord, Schemas, pending_reason};
 use crate::limits::{CONFIG_DOCUMENT_LIMIT, human_size, json_len};
+use crate::status::{ConfigState, ServiceSummary};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use time::OffsetDateTime;
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
@@ -86,11 +86,12 @@ pub struct Check {
     pub related: Vec<String>,
 }
 
-/// Every finding, errors first, then by service and field.
+/// Every finding at `now`, errors first, then by service and field.
 pub fn run_checks(
     snapshot: &Snapshot,
     services: &[ServiceSummary],
     schemas: &Schemas,
+    now: OffsetDateTime,
 ) -> Vec<Check> {
     let documents: BTreeMap<&str, &Value> = snapshot
         .documents
@@ -116,7 +117,7 @@ pub fn run_checks(
         let Some(document) = documents.get(summary.service_name.as_str()) else {
             continue;
         };
-        health_checks(summary, document, &mut checks);
+        health_checks(summary, document, now, &mut checks);
     }
     sort_checks(&mut checks);
     checks
@@ -247,7 +248,7 @@ pub fn manager_checks(subscriptions_refused: &[String]) -> Vec<Check> {
             id: format!("subscription_refused:{filter}"),
             kind: CheckKind::SubscriptionRefused,
             severity: Severity::Error,
-            service: crate::mqtt::topics::MANAGER_SERVICE_NAME.to_owned(),
+            service: crate::topics::MANAGER_SERVICE_NAME.to_owned(),
             path: String::new(),
             message: format!(
                 "the MQTT broker refused this manager's subscription to {filter}: nothing on those topics arrives (give its login the right to read them)"
@@ -482,7 +483,12 @@ fn human_duration(secs: i64) -> String {
 /// The clock difference between managers a check tolerates, in seconds.
 const CLOCK_TOLERANCE_SECS: i64 = 60;
 
-fn health_checks(summary: &ServiceSummary, document: &Value, checks: &mut Vec<Check>) {
+fn health_checks(
+    summary: &ServiceSummary,
+    document: &Value,
+    now: OffsetDateTime,
+    checks: &mut Vec<Check>,
+) {
     let name = &summary.service_name;
     if enabled(document) && summary.stale {
         let message = match &summary.last_seen {
@@ -502,7 +508,7 @@ fn health_checks(summary: &ServiceSummary, document: &Value, checks: &mut Vec<Ch
     if let Some(since) = &summary.pending_since
         && let Some(at) = crate::clock::parse_rfc3339(since)
     {
-        let waited = (time::OffsetDateTime::now_utc() - at).whole_seconds();
+        let waited = (now - at).whole_seconds();
         if waited >= PENDING_TOLERANCE_SECS {
             checks.push(Check {
                 id: format!("pending_too_long:{name}"),
