@@ -15,7 +15,7 @@ use alicia_config_manager::core::config::{
     ActorKind, ChangeSource, Committed, Precondition, desktop_user,
 };
 use alicia_config_manager::core::mqtt::payloads::HealthStatus;
-use alicia_config_manager::core::settings::SettingsFile;
+use alicia_config_manager::core::settings::{SettingsFile, SettingsFileIo};
 use alicia_config_manager::core::{Core, CoreRuntime};
 use alicia_config_manager::gui::app::Tab;
 use alicia_config_manager::gui::{AliciaApp, GuiOptions};

@@ -13,7 +13,7 @@ mod gui_support;
 mod support;
 
 use alicia_config_manager::core::kiosk_pin::{self, ATTEMPTS_FILE_NAME, Attempts, hash_pin};
-use alicia_config_manager::core::settings::SettingsFile;
+use alicia_config_manager::core::settings::{SettingsFile, SettingsFileIo};
 use alicia_config_manager::gui::app::Tab;
 use alicia_config_manager::gui::{AliciaApp, GuiOptions};
 use egui_kittest::SnapshotOptions;

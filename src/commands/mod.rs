@@ -15,7 +15,8 @@ pub mod simulate;
 
 use crate::cli::{Cli, Command};
 use crate::core::settings::{
-    self, BrokerTarget, LogRotation, LogSettings, SETTINGS_FILE_NAME, SettingsFile, resolve,
+    self, BrokerTarget, LogRotation, LogSettings, SETTINGS_FILE_NAME, SettingsFile, SettingsFileIo,
+    resolve,
 };
 use crate::logging;
 

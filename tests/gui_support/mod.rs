@@ -9,7 +9,7 @@
 )]
 
 use crate::support::{PATIENCE, TestBroker, start_core};
-use alicia_config_manager::core::settings::SettingsFile;
+use alicia_config_manager::core::settings::{SettingsFile, SettingsFileIo};
 use alicia_config_manager::core::{Core, CoreRuntime};
 use alicia_config_manager::gui::{AliciaApp, GuiOptions};
 use egui_kittest::Harness;

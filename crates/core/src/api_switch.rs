@@ -4,7 +4,8 @@
 //! switch and headless mode only flip the desired state.
 
 use crate::settings::{ApiSettings, ApiSettingsError};
-use std::net::SocketAddr;
+pub use alicia_model::settings::api::ApiStatus;
+
 use tokio::sync::watch;
 
 /// What the admin wants.
@@ -14,27 +15,6 @@ pub enum ApiDesired {
     Off,
     /// A server with these settings.
     On(ApiSettings),
-}
-
-/// What the server is doing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ApiStatus {
-    /// Not running.
-    Off,
-    /// Binding its address.
-    Starting,
-    /// Serving.
-    Running {
-        /// The address bound (with the real port when 0 was asked for).
-        addr: SocketAddr,
-        /// True when a bearer token is required.
-        auth_required: bool,
-    },
-    /// Could not start (the reason says what to change).
-    Failed {
-        /// Why.
-        reason: String,
-    },
 }
 
 /// A numbered request: the supervisor answers each number with a status.

@@ -13,7 +13,7 @@ use crate::config::{
     ConfigService, FieldError, HistoryEntry, Restore, SchemaRecord, Schemas, diff,
     load_config_file, mask_document_with, read_history, restore_masked_secrets_with,
 };
-use crate::settings::{BrokerUrl, SETTINGS_FILE_NAME, SettingsFile, SettingsStore};
+use crate::settings::{BrokerUrl, SETTINGS_FILE_NAME, SettingsFile, SettingsFileIo, SettingsStore};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;

@@ -10,6 +10,8 @@
 //! - [`clock`]: RFC 3339 times as the whole app writes them;
 //! - [`status`], [`trouble`], [`overview`], [`checks`]: a service's runtime state and the one
 //!   "in trouble" rule (§10), the services overview's rows, the checks across services;
+//! - [`settings`]: the REST server's settings and their rules, the broker's address, roles,
+//!   the settings file's contents;
 //! - [`secret`], [`json_footprint`]: secrets that never print, and what JSON takes in memory;
 //! - [`events`], [`devices`], [`messages`], [`commands`], [`watch`]: what changes and the data
 //!   it names — devices, MQTT messages as kept, device commands, safe apply's words.
@@ -27,6 +29,7 @@ pub mod messages;
 pub mod overview;
 pub mod payloads;
 pub mod secret;
+pub mod settings;
 pub mod status;
 pub mod topics;
 pub mod trouble;

@@ -14,14 +14,14 @@
 //! [`broker`]: which broker; [`api`]: the REST server's settings and their rule; [`file`]: the
 //! settings file; [`store`]: changing it, one writer at a time.
 
-pub mod api;
-pub mod broker;
 pub mod file;
 pub mod store;
 
+pub use alicia_model::settings::broker::{DEFAULT_MQTT_PORT, DEFAULT_MQTTS_PORT};
+pub use alicia_model::settings::{api, broker};
 pub use api::{ApiSettings, ApiSettingsError};
 pub use broker::{BrokerTarget, BrokerUrl};
-pub use file::{SettingsError, SettingsFile};
+pub use file::{SettingsError, SettingsFile, SettingsFileIo};
 pub use store::SettingsStore;
 
 use crate::broker::{
@@ -39,10 +39,6 @@ use crate::secret::Secret;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
-/// The MQTT port when none is given.
-pub const DEFAULT_MQTT_PORT: u16 = 1883;
-/// The MQTT-over-TLS port when none is given.
-pub const DEFAULT_MQTTS_PORT: u16 = 8883;
 /// The REST server's port when none is given (`PORT`).
 pub const DEFAULT_API_PORT: u16 = 3000;
 /// The seed's CORS origin (`FRONTEND_URL`).
@@ -567,10 +563,7 @@ mod tests {
             ..Overrides::default()
         };
         let settings = resolve(PathBuf::from("/c"), &overrides, &SettingsFile::default()).unwrap();
-        assert_eq!(
-            settings.broker.to_string_for_test(),
-            "mqtt://127.0.0.1:18830"
-        );
+        assert_eq!(broker_text(&settings.broker), "mqtt://127.0.0.1:18830");
     }
 
     #[test]
@@ -612,19 +605,14 @@ mod tests {
         let settings = resolve(PathBuf::from("/c"), &overrides, &SettingsFile::default()).unwrap();
         assert_eq!(settings.mqtt_username.as_deref(), Some("alicia"));
         assert_eq!(settings.mqtt_password.as_ref().unwrap().expose(), "pw");
-        assert_eq!(
-            settings.broker.to_string_for_test(),
-            "mqtt://broker.lan:1883"
-        );
+        assert_eq!(broker_text(&settings.broker), "mqtt://broker.lan:1883");
         assert!(!format!("{settings:?}").contains("pw\""));
     }
 
-    impl BrokerTarget {
-        fn to_string_for_test(&self) -> String {
-            match self {
-                BrokerTarget::External(url) => url.to_string(),
-                BrokerTarget::Embedded { port } => format!("embedded:{port}"),
-            }
+    fn broker_text(target: &BrokerTarget) -> String {
+        match target {
+            BrokerTarget::External(url) => url.to_string(),
+            BrokerTarget::Embedded { port } => format!("embedded:{port}"),
         }
     }
 }

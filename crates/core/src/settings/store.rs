@@ -2,7 +2,7 @@
 //! atomic save under one lock, so two changes at once (two panels, a restore) never lose each
 //! other's update nor tear the file; the work runs on a blocking thread, never the UI's.
 
-use super::file::{SettingsError, SettingsFile};
+use super::file::{SettingsError, SettingsFile, SettingsFileIo};
 use parking_lot::Mutex;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

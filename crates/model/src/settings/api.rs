@@ -80,6 +80,27 @@ impl ApiSettings {
     }
 }
 
+/// What the server is doing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiStatus {
+    /// Not running.
+    Off,
+    /// Binding its address.
+    Starting,
+    /// Serving.
+    Running {
+        /// The address bound (with the real port when 0 was asked for).
+        addr: SocketAddr,
+        /// True when a bearer token is required.
+        auth_required: bool,
+    },
+    /// Could not start (the reason says what to change).
+    Failed {
+        /// Why.
+        reason: String,
+    },
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,9 +3,13 @@
 //! login is taken out of the address at once and never shown: not in the address's text, not
 //! in an error.
 
-use super::{DEFAULT_MQTT_PORT, DEFAULT_MQTTS_PORT};
 use crate::secret::Secret;
 use std::fmt;
+
+/// The MQTT port when none is given.
+pub const DEFAULT_MQTT_PORT: u16 = 1883;
+/// The MQTT-over-TLS port when none is given.
+pub const DEFAULT_MQTTS_PORT: u16 = 8883;
 
 /// The user name and password written in a broker address.
 #[derive(Debug, Clone, PartialEq, Eq)]
