@@ -193,8 +193,7 @@ fn main() {
     let ctx = egui::Context::default();
     let app = AliciaApp::new(
         &ctx,
-        core.clone(),
-        runtime.handle().clone(),
+        alicia_config_manager::desktop::in_process(&core, runtime.handle()),
         GuiOptions::default(),
         &SettingsFile::default(),
     );

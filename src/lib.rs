@@ -6,12 +6,14 @@
 //! - [`cli`]: the command line (flags and environment, CONTRACT §4);
 //! - [`commands`]: what the binary runs: the desktop app, headless mode, and the `simulate`,
 //!   `backup`, `restore` and `import` subcommands;
+//! - [`desktop`]: the GUI's links on the desktop: the in-process backend, this machine;
 //! - [`logging`]: console and JSON-lines logs;
 //! - [`session`]: one run of the manager (core, server, demo), whatever its face;
 //! - [`sim`]: a simulated fleet of services and devices (demo, tests, benchmarks).
 
 pub mod cli;
 pub mod commands;
+pub mod desktop;
 pub mod logging;
 pub mod session;
 

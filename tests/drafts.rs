@@ -16,8 +16,8 @@ use alicia_config_manager::core::config::{
     ChangeSource, Precondition, ServiceType, new_service_document,
 };
 use alicia_config_manager::core::settings::SettingsFile;
+use alicia_config_manager::desktop::DRAFTS_FILE_NAME;
 use alicia_config_manager::gui::GuiOptions;
-use alicia_config_manager::gui::drafts::DRAFTS_FILE_NAME;
 use egui_kittest::kittest::Queryable;
 use gui_support::*;
 

@@ -4,6 +4,7 @@
 use super::runtime;
 use super::shutdown_signal::ShutdownSignal;
 use crate::core::settings::{Settings, SettingsFile};
+use crate::desktop;
 use crate::gui::{self, GuiOptions};
 use crate::session::{ServeApi, Session};
 
@@ -24,13 +25,16 @@ pub fn run(settings: Settings, file: SettingsFile, demo: bool, kiosk: bool) -> a
     };
     let session = runtime.block_on(Session::start(settings, demo, serve))?;
     let options = GuiOptions { kiosk, demo };
-    let shown = gui::run(
-        session.core.clone(),
-        runtime.handle().clone(),
-        options,
-        file,
-        async move { shutdown.received().await },
-    );
+    gui::clock::set_local_offset(crate::core::clock::local_offset());
+    let link = desktop::in_process(&session.core, runtime.handle());
+    let handle = runtime.handle().clone();
+    let shown = gui::run(link, options, file, move |ctx| {
+        handle.spawn(async move {
+            shutdown.received().await;
+            tracing::info!("stop signal: closing the window");
+            gui::close_window(&ctx);
+        });
+    });
     runtime.block_on(session.stop());
     shown.map_err(anyhow::Error::msg)
 }

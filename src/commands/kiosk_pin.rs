@@ -5,7 +5,7 @@
 //! only its hash is written.
 
 use crate::cli::KioskPinAction;
-use crate::core::kiosk_pin::{self, check_pin};
+use crate::core::kiosk_pin::{self, check_new_pin, check_pin};
 use crate::core::settings::SettingsStore;
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
@@ -74,9 +74,7 @@ fn read_pin() -> anyhow::Result<String> {
     if pin.is_empty() {
         anyhow::bail!("no PIN given: nothing changed");
     }
-    check_pin(&pin).map_err(|e| anyhow::anyhow!("{e}: nothing changed"))?;
-    if again.is_some_and(|again| again.trim() != pin) {
-        anyhow::bail!("the two PINs differ: nothing changed");
-    }
+    check_new_pin(&pin, again.as_deref().map(str::trim))
+        .map_err(|e| anyhow::anyhow!("{e}: nothing changed"))?;
     Ok(pin)
 }

@@ -87,10 +87,10 @@ pub fn window_sized(
     file: SettingsFile,
     size: egui::Vec2,
 ) -> Harness<'static, AliciaApp> {
-    let (app_core, handle) = (core.clone(), runtime.clone());
+    let link = alicia_config_manager::desktop::in_process(core, runtime);
     Harness::builder()
         .with_size(size)
-        .build_eframe(move |cc| AliciaApp::new(&cc.egui_ctx, app_core, handle, options, &file))
+        .build_eframe(move |cc| AliciaApp::new(&cc.egui_ctx, link, options, &file))
 }
 
 impl Gui {

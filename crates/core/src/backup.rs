@@ -14,6 +14,7 @@ use crate::config::{
     load_config_file, mask_document_with, read_history, restore_masked_secrets_with,
 };
 use crate::settings::{BrokerUrl, SETTINGS_FILE_NAME, SettingsFile, SettingsFileIo, SettingsStore};
+pub use alicia_model::transfer::{BrokerChange, RestoreItem, RestoreKind};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -49,57 +50,6 @@ pub struct Backup {
     pub history: Vec<HistoryEntry>,
     /// The settings file.
     pub settings: Map<String, Value>,
-}
-
-/// What restoring a backup would do to one service.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RestoreKind {
-    /// The service is not here now.
-    New,
-    /// Its document changes (how many values differ, `last_updated` and `status` aside).
-    Changed(usize),
-    /// It stays as it is.
-    Unchanged,
-    /// The backup does not have it: it will be deleted.
-    Removed,
-}
-
-/// One line of a restore preview.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RestoreItem {
-    /// The service it is about, by name.
-    pub service: String,
-    /// What happens to it.
-    pub kind: RestoreKind,
-}
-
-/// A restore that would point the manager at another MQTT broker than the one its settings
-/// name now: shown in the preview, and restored only when the admin confirms it. The password
-/// stored now is never sent to the backup's broker: it is kept only when the broker stays.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BrokerChange {
-    /// The broker named now (no credentials).
-    pub now: String,
-    /// The broker the backup names (no credentials).
-    pub restored: String,
-    /// True when the backup brings its own MQTT password (else none is kept).
-    pub password_in_backup: bool,
-}
-
-impl std::fmt::Display for BrokerChange {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "the backup points the manager at another MQTT broker: {} (now {}); {}",
-            self.restored,
-            self.now,
-            if self.password_in_backup {
-                "its password comes from the backup"
-            } else {
-                "the MQTT password stored now is not kept"
-            }
-        )
-    }
 }
 
 /// The broker a settings file names, as shown and compared: its address and user, never its

@@ -7,48 +7,19 @@
 //! runtime's blocking pool or a command-line tool, never a UI frame.
 
 use crate::fsutil::write_atomic;
-use crate::settings::{SettingsError, SettingsFile, SettingsStore};
+use crate::settings::{SettingsError, SettingsStore};
+pub use alicia_model::kiosk_pin::{
+    FIRST_WAIT, FREE_TRIES, HOW_TO_SET, LONGEST, LONGEST_WAIT, LockState, PinStatus, RULE,
+    SHORTEST, Verdict, check_new_pin, check_pin,
+};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The fewest digits of a PIN.
-pub const SHORTEST: usize = 4;
-/// The most digits of a PIN.
-pub const LONGEST: usize = 8;
-/// The rule stored beside a hash (`kiosk_pin_rule`): a hash without it was set under the old
-/// rule (any 4 characters) and must be set again.
-pub const RULE: &str = "4-8 digits";
-/// Wrong PINs allowed before each try waits.
-pub const FREE_TRIES: u32 = 3;
-/// The wait after the last free try; it doubles with each further wrong PIN.
-pub const FIRST_WAIT: Duration = Duration::from_secs(30);
-/// The longest wait.
-pub const LONGEST_WAIT: Duration = Duration::from_secs(15 * 60);
 /// The file keeping wrong tries across restarts, beside the settings file.
 pub const ATTEMPTS_FILE_NAME: &str = "kiosk-lock.json";
-/// How to set a PIN, for messages.
-pub const HOW_TO_SET: &str = "run alicia-config-manager kiosk-pin set as the kiosk's account, \
-     or use Settings › Kiosk PIN in the app run as that account";
-
-/// Why a PIN is not acceptable.
-pub fn check_pin(pin: &str) -> Result<(), String> {
-    if !pin.chars().all(|c| c.is_ascii_digit()) {
-        return Err(format!(
-            "a PIN is digits only ({SHORTEST} to {LONGEST}): the kiosk's keypad has no letters"
-        ));
-    }
-    if !(SHORTEST..=LONGEST).contains(&pin.len()) {
-        return Err(format!(
-            "a PIN is {SHORTEST} to {LONGEST} digits; this one has {}",
-            pin.len()
-        ));
-    }
-    Ok(())
-}
-
 /// Hashes a PIN (a PHC string with its own random salt from the OS generator). Slow on
 /// purpose.
 pub fn hash_pin(pin: &str) -> Result<String, String> {
@@ -68,42 +39,6 @@ pub fn verify_pin(pin: &str, hash: &str) -> bool {
             .verify_password(pin.as_bytes(), &parsed)
             .is_ok()
     })
-}
-
-/// What the settings file holds for the kiosk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PinStatus {
-    /// No PIN: the kiosk stays read-only.
-    NotSet,
-    /// A PIN of the current rule.
-    Set,
-    /// A hash set before PINs were 4–8 digits: it must be set again.
-    OldRule,
-}
-
-impl PinStatus {
-    /// The status of `file`.
-    pub fn of(file: &SettingsFile) -> Self {
-        match (&file.kiosk_pin_hash, file.kiosk_pin_rule.as_deref()) {
-            (None, _) => Self::NotSet,
-            (Some(_), Some(RULE)) => Self::Set,
-            (Some(_), _) => Self::OldRule,
-        }
-    }
-
-    /// What to tell someone at the kiosk, when no PIN can unlock it.
-    pub fn problem(self) -> Option<String> {
-        match self {
-            Self::Set => None,
-            Self::NotSet => Some(format!(
-                "No PIN is set on this kiosk. To set one, {HOW_TO_SET}."
-            )),
-            Self::OldRule => Some(format!(
-                "This kiosk's PIN was set before PINs were {SHORTEST}–{LONGEST} digits and must be \
-                 set again: {HOW_TO_SET}."
-            )),
-        }
-    }
 }
 
 /// Stores the hash of `pin` (checked first) in the settings file and forgets earlier wrong
@@ -199,33 +134,6 @@ impl Attempts {
 fn millis(at: SystemTime) -> u64 {
     at.duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
-/// The outcome of one try at the kiosk.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    /// The PIN was right.
-    Unlocked,
-    /// The PIN was wrong; the next try waits this long (zero while tries are free).
-    Wrong {
-        /// The wait before the next try.
-        wait: Duration,
-    },
-    /// Not checked: wait this long first.
-    Wait(Duration),
-    /// No usable PIN is set (see [`PinStatus::problem`]).
-    Unusable(PinStatus),
-    /// The settings or attempts file could not be read or written.
-    Failed(String),
-}
-
-/// What the kiosk needs to show before a try: the PIN's status and the wait left.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LockState {
-    /// Whether a usable PIN is set.
-    pub pin: PinStatus,
-    /// The wait left before the next try.
-    pub wait: Option<Duration>,
 }
 
 /// Reads the PIN's status and the wait left. Blocking.

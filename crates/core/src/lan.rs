@@ -2,6 +2,7 @@
 //! server listens beyond loopback: IPv4 first, then global IPv6; loopback and link-local
 //! addresses left out (a phone on the Wi-Fi cannot use them).
 
+pub use alicia_model::settings::api::http_url as url;
 use std::net::IpAddr;
 
 /// The addresses other devices on the network can reach this machine at.
@@ -22,14 +23,6 @@ fn reachable(ip: IpAddr) -> bool {
             // fe80::/10 is link-local.
             !v6.is_loopback() && !v6.is_unspecified() && (v6.segments()[0] & 0xffc0) != 0xfe80
         }
-    }
-}
-
-/// The URL of `path` on `ip` and `port` (IPv6 in brackets).
-pub fn url(ip: IpAddr, port: u16, path: &str) -> String {
-    match ip {
-        IpAddr::V4(v4) => format!("http://{v4}:{port}{path}"),
-        IpAddr::V6(v6) => format!("http://[{v6}]:{port}{path}"),
     }
 }
 

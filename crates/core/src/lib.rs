@@ -3,6 +3,7 @@
 //! requests all call the same [`Core`] methods and hear the same [`events::CoreEvent`]s.
 
 pub mod api_switch;
+pub mod backend;
 pub mod backup;
 pub mod broker;
 pub mod change_sets;

@@ -4,68 +4,10 @@
 //! still as the preview saw it. The desktop app's Import / Export and the `import` command
 //! share it.
 
-use crate::config::{
-    ChangeSource, ConfigError, ConfigService, FieldError, Precondition, diff,
-    restore_masked_secrets_with,
-};
+use crate::config::{ChangeSource, ConfigService, Precondition, diff, restore_masked_secrets_with};
 use serde_json::{Map, Value};
 
-/// What importing one document would do.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ImportKind {
-    /// A service the manager does not have.
-    New,
-    /// Changes to an existing service (how many fields).
-    Changed(usize),
-    /// Identical to what is stored.
-    Unchanged,
-    /// Refused: the errors.
-    Invalid(Vec<FieldError>),
-}
-
-/// One document of an import.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ImportItem {
-    /// The service it is about, by name.
-    pub service: String,
-    /// Its document, as the file holds it.
-    pub document: Value,
-    /// What it would do.
-    pub kind: ImportKind,
-    /// The service's revision when the preview was made (`None`: it had no document).
-    pub base: Option<u64>,
-}
-
-impl ImportItem {
-    /// True when applying it changes something (a new service or a changed one).
-    pub fn applies(&self) -> bool {
-        matches!(self.kind, ImportKind::New | ImportKind::Changed(_))
-    }
-}
-
-/// What applying one item of an import did.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ImportOutcome {
-    /// The service it is about, by name.
-    pub service: String,
-    /// Its new revision, or why it was not changed (a [`ConfigError::Conflict`] when the
-    /// service changed after the preview).
-    pub result: Result<u64, ConfigError>,
-}
-
-impl std::fmt::Display for ImportOutcome {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.result {
-            Ok(revision) => write!(f, "{}: revision {revision}", self.service),
-            Err(ConfigError::Conflict { .. }) => write!(
-                f,
-                "{}: not imported, it changed since the preview (preview again)",
-                self.service
-            ),
-            Err(error) => write!(f, "{}: {error}", self.service),
-        }
-    }
-}
+pub use alicia_model::transfer::{ImportItem, ImportKind, ImportOutcome};
 
 /// Reads an import file's bytes and says what each document would do.
 pub fn preview_import(config: &ConfigService, bytes: &[u8]) -> Result<Vec<ImportItem>, String> {

@@ -1,18 +1,14 @@
-//! Unsaved drafts kept across quitting, SIGTERM and crashes: `drafts.json` in the config
-//! folder (mode 0600: a draft may hold an `api_key`), written on the runtime half a second
-//! after the last keystroke and once more when the window closes, read at the next start and
-//! offered back. A broken file is set aside (`drafts.json.broken`), never overwritten.
+//! Unsaved drafts kept across quitting, SIGTERM and crashes: kept by the platform (on the
+//! desktop `drafts.json` in the config folder, mode 0600: a draft may hold an `api_key`)
+//! half a second after the last keystroke and once more when the window closes, read at the
+//! next start and offered back.
 
+use crate::platform::Platform;
 use crate::tasks::Task;
-use alicia_core::fsutil::write_atomic;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-/// The file's name in the config folder.
-pub const DRAFTS_FILE_NAME: &str = "drafts.json";
 /// How long after the last change a draft is written.
 const WRITE_AFTER: Duration = Duration::from_millis(500);
 
@@ -36,49 +32,8 @@ pub struct DraftFile {
     pub drafts: BTreeMap<String, Draft>,
 }
 
-impl DraftFile {
-    /// Reads `path`: a missing file holds no draft; a broken one is renamed aside and
-    /// reported.
-    pub fn load(path: &Path) -> Result<Self, String> {
-        let bytes = match std::fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Self::default());
-            }
-            Err(error) => return Err(format!("cannot read {}: {error}", path.display())),
-        };
-        serde_json::from_slice(&bytes).map_err(|error| {
-            let aside = path.with_extension("json.broken");
-            let kept = std::fs::rename(path, &aside).is_ok();
-            format!(
-                "{} is not a drafts file ({error}); {}",
-                path.display(),
-                if kept {
-                    format!("it was kept as {}", aside.display())
-                } else {
-                    "it was left as it is".to_owned()
-                }
-            )
-        })
-    }
-
-    /// Writes the file (atomically, 0600), or removes it when no draft is left.
-    pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        if self.drafts.is_empty() {
-            return match std::fs::remove_file(path) {
-                Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
-                _ => Ok(()),
-            };
-        }
-        let mut bytes = serde_json::to_vec_pretty(self)?;
-        bytes.push(b'\n');
-        write_atomic(path, &bytes)
-    }
-}
-
 /// The drafts of this session: those offered back from the last one, and the open editor's.
 pub struct Drafts {
-    path: PathBuf,
     /// Drafts from the last session not opened yet.
     offered: BTreeMap<String, Draft>,
     /// The open editor's draft, when it has edits.
@@ -92,18 +47,11 @@ pub struct Drafts {
 }
 
 impl Drafts {
-    /// The drafts kept in `config_dir`, read on `runtime`.
-    pub fn start(config_dir: &Path, runtime: &tokio::runtime::Handle) -> Self {
-        let path = config_dir.join(DRAFTS_FILE_NAME);
+    /// The drafts `platform` kept, being read.
+    pub fn start(platform: &dyn Platform) -> Self {
         let mut loading = Task::default();
-        let read = path.clone();
-        loading.start(runtime, async move {
-            tokio::task::spawn_blocking(move || DraftFile::load(&read))
-                .await
-                .map_err(|e| e.to_string())?
-        });
+        loading.start(platform.load_drafts());
         Self {
-            path,
             offered: BTreeMap::new(),
             open: None,
             loading,
@@ -150,7 +98,7 @@ impl Drafts {
 
     /// Takes in the read file and writes changes half a second after the last; returns true
     /// while something is still to be written (the caller asks for a frame then).
-    pub fn poll(&mut self, runtime: &tokio::runtime::Handle) -> bool {
+    pub fn poll(&mut self, platform: &dyn Platform) -> bool {
         if let Some(loaded) = self.loading.take() {
             self.loaded = true;
             match loaded {
@@ -173,22 +121,17 @@ impl Drafts {
             return true;
         }
         self.changed = None;
-        let (file, path) = (self.file(), self.path.clone());
-        self.writing.start(runtime, async move {
-            tokio::task::spawn_blocking(move || file.save(&path).map_err(|e| e.to_string()))
-                .await
-                .map_err(|e| e.to_string())?
-        });
+        self.writing.start(platform.save_drafts(self.file()));
         false
     }
 
     /// Writes now, on the calling thread (the window is closing).
-    pub fn write_now(&mut self) {
+    pub fn write_now(&mut self, platform: &dyn Platform) {
         if !self.loaded {
             return;
         }
-        if let Err(error) = self.file().save(&self.path) {
-            tracing::error!(file = %self.path.display(), %error, "unsaved drafts could not be kept");
+        if let Err(error) = platform.save_drafts_now(&self.file()) {
+            tracing::error!(%error, "unsaved drafts could not be kept");
         }
     }
 
@@ -198,50 +141,5 @@ impl Drafts {
             drafts.insert(service.clone(), draft.clone());
         }
         DraftFile { drafts }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn draft(model: &str) -> Draft {
-        Draft {
-            base_revision: Some(2),
-            base: json!({"config": {"model": "a"}}),
-            document: json!({"config": {"model": model}}),
-            changed_at: "2026-11-29T12:00:00.000Z".to_owned(),
-        }
-    }
-
-    #[test]
-    fn drafts_round_trip_privately_and_an_empty_file_is_removed() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(DRAFTS_FILE_NAME);
-        let mut file = DraftFile::default();
-        file.drafts.insert("llm".to_owned(), draft("b"));
-        file.save(&path).unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-        assert_eq!(DraftFile::load(&path).unwrap(), file);
-        DraftFile::default().save(&path).unwrap();
-        assert!(!path.exists());
-        assert_eq!(DraftFile::load(&path).unwrap(), DraftFile::default());
-    }
-
-    #[test]
-    fn a_broken_drafts_file_is_set_aside_not_overwritten() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(DRAFTS_FILE_NAME);
-        std::fs::write(&path, "{ half a draft").unwrap();
-        let problem = DraftFile::load(&path).unwrap_err();
-        assert!(problem.contains("drafts.json.broken"), "{problem}");
-        let aside = std::fs::read_to_string(dir.path().join("drafts.json.broken")).unwrap();
-        assert_eq!(aside, "{ half a draft");
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::widgets::a11y;
 use crate::widgets::style::{destructive_button, primary_button};
-use alicia_core::checks::Check;
+use alicia_model::checks::Check;
 use egui::{RichText, Ui};
 use serde_json::Value;
 

@@ -1,22 +1,26 @@
-//! The desktop app (eframe/egui) over the core: schema-driven config forms, live tables of
-//! services, devices and messages, health, the REST server's switch, settings, and a kiosk
-//! mode for the home server's display. It never blocks on I/O: core events arrive through a
-//! bounded bridge, and writes run on the runtime as promises.
+//! The desktop app (eframe/egui): schema-driven config forms, live tables of services,
+//! devices and messages, health, the REST server's switch, settings, and a kiosk mode for the
+//! home server's display. It knows the manager only through the model's asynchronous,
+//! event-fed backend interface ([`alicia_model::backend`]) and this machine only through
+//! [`platform::Platform`]: it never blocks on I/O and never reads the backend's state
+//! synchronously — updates arrive in a bounded feed, answers as promises.
 
 pub mod app;
-pub mod bridge;
+pub mod clock;
 pub mod drafts;
 pub mod guard;
 pub mod kiosk;
 pub mod models;
 pub mod palette;
 pub mod panels;
+pub mod platform;
 pub mod tasks;
+pub mod view;
 pub mod widgets;
 
-use alicia_core::Core;
-use alicia_core::settings::SettingsFile;
+use alicia_model::settings::file::SettingsFile;
 pub use app::AliciaApp;
+use platform::Link;
 use std::sync::Arc;
 
 /// How the app is shown.
@@ -28,15 +32,14 @@ pub struct GuiOptions {
     pub demo: bool,
 }
 
-/// Opens the window and runs until it is closed — by the user, or when `stop` resolves (a
-/// SIGTERM or SIGINT) — on the calling thread, which must be the main thread; the core keeps
-/// running on `runtime`.
+/// Opens the window over `link` and runs until it is closed — by the user, or by
+/// [`close_window`] — on the calling thread, which must be the main thread. `opened` is
+/// handed the window's context once it exists (to close it on a signal).
 pub fn run(
-    core: Core,
-    runtime: tokio::runtime::Handle,
+    link: Link,
     options: GuiOptions,
     settings_file: SettingsFile,
-    stop: impl std::future::Future<Output = ()> + Send + 'static,
+    opened: impl FnOnce(egui::Context) + 'static,
 ) -> Result<(), String> {
     let viewport = egui::ViewportBuilder::default()
         .with_title("Alicia Config Manager")
@@ -53,24 +56,24 @@ pub fn run(
         "Alicia Config Manager",
         native,
         Box::new(move |cc| {
-            let ctx = cc.egui_ctx.clone();
-            runtime.spawn(async move {
-                stop.await;
-                tracing::info!("stop signal: closing the window");
-                app::mark_stopping(&ctx);
-                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-                ctx.request_repaint();
-            });
+            opened(cc.egui_ctx.clone());
             Ok(Box::new(AliciaApp::new(
                 &cc.egui_ctx,
-                core,
-                runtime,
+                link,
                 options,
                 &settings_file,
             )))
         }),
     )
     .map_err(|error| format!("the window could not open: {error}"))
+}
+
+/// Closes the window as on a stop signal: drafts are kept, the guard for unsaved edits does
+/// not ask.
+pub fn close_window(ctx: &egui::Context) {
+    app::mark_stopping(ctx);
+    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+    ctx.request_repaint();
 }
 
 /// The renderer's setup, for memory (issue 21): the platform's primary API only (Vulkan,

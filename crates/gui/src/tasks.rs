@@ -1,42 +1,36 @@
-//! Work started from the UI and finished on the runtime: a [`Task`] wraps a
-//! [`poll_promise::Promise`] so panels can show a spinner meanwhile and take the result once.
+//! Work the UI asked the backend or the platform for: a [`Task`] holds the [`Reply`] so that
+//! a panel can show a spinner meanwhile and take the answer once.
 
-use poll_promise::Promise;
-use std::future::Future;
+use alicia_model::backend::Reply;
 
-/// A piece of work running on the tokio runtime.
+/// An answer on its way.
 pub struct Task<T: Send + 'static> {
-    promise: Option<Promise<T>>,
+    reply: Option<Reply<T>>,
 }
 
 impl<T: Send + 'static> Default for Task<T> {
     fn default() -> Self {
-        Self { promise: None }
+        Self { reply: None }
     }
 }
 
 impl<T: Send + 'static> Task<T> {
-    /// Starts `work` on `runtime` (replacing any unfinished one).
-    pub fn start(
-        &mut self,
-        runtime: &tokio::runtime::Handle,
-        work: impl Future<Output = T> + Send + 'static,
-    ) {
-        let _guard = runtime.enter();
-        self.promise = Some(Promise::spawn_async(work));
+    /// Waits for `reply` (replacing any unfinished one).
+    pub fn start(&mut self, reply: Reply<T>) {
+        self.reply = Some(reply);
     }
 
-    /// True while it runs.
+    /// True while the answer is on its way.
     pub fn running(&self) -> bool {
-        self.promise.as_ref().is_some_and(|p| p.ready().is_none())
+        self.reply.as_ref().is_some_and(|p| p.ready().is_none())
     }
 
-    /// The result, once, when it is done.
+    /// The answer, once, when it is here.
     pub fn take(&mut self) -> Option<T> {
-        match self.promise.take()?.try_take() {
-            Ok(result) => Some(result),
-            Err(promise) => {
-                self.promise = Some(promise);
+        match self.reply.take()?.try_take() {
+            Ok(answer) => Some(answer),
+            Err(reply) => {
+                self.reply = Some(reply);
                 None
             }
         }

@@ -10,7 +10,6 @@
 //! - [`undo`]: what rolling a set back stores.
 
 mod findings;
-pub mod request;
 pub mod undo;
 
 use crate::config::{
@@ -22,63 +21,15 @@ use crate::health::HealthRegistry;
 use crate::mqtt::{MqttHandle, QoS};
 use crate::random::unique_id;
 use crate::safe_apply::SafeApply;
-pub use request::{ChangeSetRequest, MAX_MEMBERS, RequestError};
-use serde::{Deserialize, Serialize};
+pub use alicia_model::change_sets::{
+    ChangeSetAnswer, ChangeSetRequest, MAX_MEMBERS, RequestError, SetPreview, WireExtras, request,
+};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a follower waits for the authority's documents of an accepted set to be mirrored.
 const MIRROR_CATCH_UP: Duration = Duration::from_secs(3);
-
-/// A stored change set: its id and each member's new revision (the REST answer).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ChangeSetAnswer {
-    /// Shared by every member's history entry.
-    pub change_id: String,
-    /// Each member's new revision, by service.
-    pub revisions: BTreeMap<String, u64>,
-}
-
-impl ChangeSetAnswer {
-    fn of(change_id: String, committed: &[Committed]) -> Self {
-        Self {
-            change_id,
-            revisions: committed
-                .iter()
-                .map(|c| (c.service.clone(), c.revision))
-                .collect(),
-        }
-    }
-}
-
-/// What a set would do, worked out without storing anything (for a face that shows it before
-/// the admin applies it).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SetPreview {
-    /// Each member's problems, by `/documents/<index>` + the field.
-    pub invalid: Vec<FieldError>,
-    /// The new findings of the checks across services on the fleet as it would be.
-    pub findings: Vec<crate::checks::Check>,
-}
-
-impl SetPreview {
-    /// True when a new finding is an error (the set would be refused).
-    pub fn has_new_errors(&self) -> bool {
-        self.findings
-            .iter()
-            .any(|c| c.severity == crate::checks::Severity::Error)
-    }
-
-    /// The new warnings (the set needs `allow_warnings`).
-    pub fn new_warnings(&self) -> usize {
-        self.findings
-            .iter()
-            .filter(|c| c.severity == crate::checks::Severity::Warning)
-            .count()
-    }
-}
 
 /// Decides, stores, watches and undoes change sets; cheap to clone.
 #[derive(Clone)]

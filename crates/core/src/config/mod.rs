@@ -25,7 +25,7 @@ pub mod writer;
 
 // What a document is and its rules are the model's (no I/O), here under their old names.
 pub use alicia_model::config::{
-    actor, diff, document, managed, schema, secret_paths, secrets, service_type, source,
+    actor, diff, document, managed, prepare, schema, secret_paths, secrets, service_type, source,
 };
 
 pub use actor::{Actor, ActorKind, Origin};
@@ -34,7 +34,7 @@ pub use change::{
     RemoteChange, RemoteSent, Restore, SetCheck, Snapshot, StoredDocument,
 };
 pub use desktop_actor::{desktop_origin, desktop_user};
-pub use diff::{Difference, diff};
+pub use diff::Difference;
 pub use document::{
     default_port, document_from_announcement, last_updated_of, new_endpoint, new_service_document,
     seed_default_document, service_name_of, settings_defaults,
@@ -42,6 +42,7 @@ pub use document::{
 pub use history::{ChangeSource, HistoryEntry, HistoryLog, LoadedHistory, read_history};
 pub use managed::{MANAGED_FIELDS, editable_schema, is_managed};
 pub use open::{ConfigPaths, OpenError, OpenReport};
+pub use prepare::prepare_document;
 pub use schema::{
     FieldError, MAX_PATTERNS_IN_ALL, MAX_PATTERNS_PER_SCHEMA, PATTERN_SIZE_LIMIT, SCHEMA_SOURCE,
     SETTINGS_POINTER, SettingsSchema, count_patterns, schema_document, validate_document,

@@ -8,12 +8,10 @@ use super::actor::{Actor, ActorKind, Origin};
 use super::change::{Change, ConfigError, Precondition, StoredDocument};
 use super::document::last_updated_of;
 use super::history::{ChangeSource, HistoryEntry};
-use super::managed::stamp_managed_fields;
+use super::prepare::prepare_document;
 use super::schema::{FieldError, SettingsSchema, validate_document};
-use super::secrets::restore_masked_secrets_with;
-use super::settings_schemas::{SchemaRecord, Schemas};
+use super::settings_schemas::Schemas;
 use crate::clock::now_rfc3339;
-use crate::limits::{CONFIG_DOCUMENT_LIMIT, human_size, json_len};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
@@ -90,6 +88,7 @@ pub(super) fn apply_change(
                     document,
                     stored.map(|s| &*s.document),
                     schema,
+                    time::OffsetDateTime::now_utc(),
                 )?)
             };
             working.insert(
@@ -201,47 +200,6 @@ pub(super) fn check_precondition(
     }
 }
 
-/// Makes an incoming document the one to store: restores masked secrets from the stored one,
-/// sets the managed fields and validates (with the service's settings schema, if any).
-pub(super) fn prepare_document(
-    service: &str,
-    mut document: Value,
-    stored: Option<&Value>,
-    schemas: Option<&SchemaRecord>,
-) -> Result<Value, ConfigError> {
-    let secrets = schemas.map(SchemaRecord::secret_paths).unwrap_or_default();
-    restore_masked_secrets_with(&mut document, stored, &secrets)
-        .map_err(|details| ConfigError::Invalid { details })?;
-    let settings_schema = schemas.and_then(|r| r.enforced.as_ref());
-    let Some(fields) = document.as_object_mut() else {
-        return Err(ConfigError::Invalid {
-            details: vec![FieldError::new(
-                "",
-                "must be a JSON object (a service document)",
-            )],
-        });
-    };
-    let mut details =
-        stamp_managed_fields(fields, service, stored, time::OffsetDateTime::now_utc());
-    let size = json_len(&document);
-    if size > CONFIG_DOCUMENT_LIMIT {
-        // CONTRACT §6: a larger document could not travel to the services and followers.
-        details.push(FieldError::new(
-            "",
-            format!(
-                "the document is {size} bytes of JSON, over the {} limit",
-                human_size(CONFIG_DOCUMENT_LIMIT)
-            ),
-        ));
-    }
-    details.extend(validate_document(&document, settings_schema));
-    if details.is_empty() {
-        Ok(document)
-    } else {
-        Err(ConfigError::Invalid { details })
-    }
-}
-
 /// The `import` entries that take the documents from `before` to `after`: one per service
 /// whose document differs (a deletion where `after` has none), in service-name order, with
 /// revisions from `next_revision` on.
@@ -326,6 +284,7 @@ pub(super) fn compaction_due(lines: usize, history: &Histories) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::CONFIG_DOCUMENT_LIMIT;
     use serde_json::json;
 
     fn llm(name: &str, model: &str) -> Value {

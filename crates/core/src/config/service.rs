@@ -11,7 +11,8 @@ use super::change::{
 use super::document::last_updated_of;
 use super::history::{ChangeSource, HistoryEntry};
 use super::open::{ConfigPaths, OpenError, OpenReport, open_store};
-use super::rules::{Histories, check_precondition, find_revision, prepare_document};
+use super::prepare::prepare_document;
+use super::rules::{Histories, check_precondition, find_revision};
 use super::schema::{FieldError, SettingsSchema};
 use super::secrets::{SecretPaths, mask_document_with, restore_masked_secrets_with};
 use super::settings_schemas::{self, SchemaOp, SchemaRecord, Schemas};
@@ -298,6 +299,7 @@ impl ConfigService {
             document.clone(),
             stored.as_ref().map(|s| &*s.document),
             schemas.as_ref(),
+            time::OffsetDateTime::now_utc(),
         );
         match prepared {
             Ok(_) => Vec::new(),

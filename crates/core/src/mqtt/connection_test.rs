@@ -2,42 +2,13 @@
 //! says whether it accepted us — without disturbing the running connection.
 
 use super::options::{ca_unreadable, secure};
-use crate::secret::Secret;
-use crate::settings::{BrokerTarget, BrokerUrl, Settings};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet};
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// How long a test may take.
 const TEST_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// What to test.
-#[derive(Debug, Clone)]
-pub struct ProbeTarget {
-    /// The broker's address.
-    pub url: BrokerUrl,
-    /// The user name to log in with (none: anonymous).
-    pub username: Option<String>,
-    /// The login's password.
-    pub password: Option<Secret>,
-    /// CA file for `mqtts://`.
-    pub ca_file: Option<PathBuf>,
-}
-
-impl ProbeTarget {
-    /// The broker the core itself uses.
-    pub fn from_settings(settings: &Settings) -> Option<Self> {
-        let BrokerTarget::External(url) = &settings.broker else {
-            return None;
-        };
-        Some(Self {
-            url: url.clone(),
-            username: settings.mqtt_username.clone(),
-            password: settings.mqtt_password.clone(),
-            ca_file: settings.mqtt_ca_file.clone(),
-        })
-    }
-}
+pub use alicia_model::settings::broker::ProbeTarget;
 
 /// Client options for a short connection of its own to `target` (a unique id named after
 /// `purpose`, its login and CA), for a probe that must not disturb the running connection.

@@ -1,63 +1,42 @@
-//! Taking in the core's events between frames: the models (devices, messages, topic tree)
-//! updated under a time budget, what they retired freed off the UI thread, the services table
-//! rebuilt in the background when something changed, and the repaints that state asks for.
-//! State only; drawing is in the parent module.
+//! Taking in the backend's updates between frames: the GUI's view of the manager, the models
+//! (devices, messages, topic tree) updated under a time budget, what they retired freed off
+//! the UI thread, and the repaints that state asks for. State only; drawing is in the parent
+//! module.
 
 use super::{AliciaApp, Tab};
 use crate::panels::rollback_banner::RolledBack;
-use alicia_core::events::CoreEvent;
-use std::time::{Duration, Instant};
+use alicia_model::backend::{Live, Update};
+use std::time::Duration;
+use web_time::Instant;
 
-/// Time the UI spends per frame taking in core events.
-const EVENT_BUDGET: Duration = Duration::from_millis(4);
-/// Least time between two rebuilds of the services table while health keeps changing.
-const SERVICES_EVERY: Duration = Duration::from_millis(250);
-/// Most time between two rebuilds when nothing changes (checks that depend on time alone,
-/// such as a revision pending too long, appear meanwhile).
-const SERVICES_AT_LEAST_EVERY: Duration = Duration::from_secs(10);
+/// Time the UI spends per frame taking in updates.
+const UPDATE_BUDGET: Duration = Duration::from_millis(4);
+/// Updates taken from the feed at a time (the budget is looked at between batches).
+const BATCH: usize = 64;
 
 impl AliciaApp {
-    /// Takes in core events (under the time budget) and samples the message rate.
+    /// Takes in the backend's updates (under the time budget) and samples the message rate.
     pub fn take_in_events(&mut self, ctx: &egui::Context) {
-        self.pump.watch(
-            self.tab == Tab::Monitor && !self.messages.paused,
-            self.tab == Tab::Devices,
-        );
-        let devices = &mut self.devices;
-        let messages = &mut self.messages;
-        let topic_tree = &mut self.topic_tree;
-        let devices_panel = &mut self.devices_panel;
-        let mut services_changed = false;
-        let mut connection_changed = false;
-        let mut rolled_back = None;
-        let missed = self.pump.drain(EVENT_BUDGET, |event| match event {
-            CoreEvent::ConfigRolledBack {
-                service,
-                revision,
-                reason,
-            } => {
-                rolled_back = Some(RolledBack {
-                    service,
-                    revision,
-                    reason,
-                });
-                services_changed = true;
-            }
-            CoreEvent::Message(record) => {
-                topic_tree.push(&record);
-                messages.push(record);
-            }
-            CoreEvent::DeviceUpdated(device) => devices.update(device),
-            CoreEvent::DeviceRemoved { id } => devices.remove(&id),
-            CoreEvent::ConfigChanged { .. }
-            | CoreEvent::ConfigConfirmed { .. }
-            | CoreEvent::HealthChanged { .. }
-            | CoreEvent::ServiceUpdated { .. } => {
-                services_changed = true;
-            }
-            CoreEvent::CommandFinished(record) => devices_panel.on_command_finished(&record),
-            CoreEvent::Connection { .. } | CoreEvent::FleetChanged => connection_changed = true,
+        self.link.backend.follow(Live {
+            messages: self.tab == Tab::Monitor && !self.messages.paused,
+            devices: self.tab == Tab::Devices,
         });
+        let deadline = Instant::now() + UPDATE_BUDGET;
+        let mut rolled_back = None;
+        loop {
+            let batch = self.feed.take(BATCH);
+            if batch.is_empty() {
+                break;
+            }
+            for update in batch {
+                if let Some(rolled) = self.take_in(update) {
+                    rolled_back = Some(rolled);
+                }
+            }
+            if Instant::now() > deadline {
+                break;
+            }
+        }
         if rolled_back.is_some() {
             self.rolled_back = rolled_back;
         }
@@ -65,65 +44,23 @@ impl AliciaApp {
         messages_retired.extend(self.topic_tree.take_retired());
         let retired = (messages_retired, self.devices.take_retired());
         if !retired.0.is_empty() || !retired.1.is_empty() {
-            // Freed on the runtime's blocking pool, not between two frames.
-            self.runtime.spawn_blocking(move || drop(retired));
+            // Freed away from the UI thread, not between two frames.
+            self.link.platform.release(Box::new(retired));
         }
-        if missed > 0 {
-            self.devices.resync(&self.core);
-            if !self.messages.paused {
-                self.messages.resync(&self.core);
-            }
-            services_changed = true;
+        if self.feed.take_missed() > 0 {
+            // The feed overflowed: the whole state comes again.
+            self.link.backend.resync();
         }
-        let outdated = self
-            .services_built
-            .is_some_and(|at| at.elapsed() >= SERVICES_AT_LEAST_EVERY);
-        self.services_dirty |= services_changed || outdated;
-        ctx.request_repaint_after(SERVICES_AT_LEAST_EVERY);
-        if services_changed {
-            self.config_generation += 1;
-        }
-        if connection_changed || missed > 0 {
-            self.connection = (self.core.mqtt.is_connected(), self.core.mqtt.last_error());
-        }
-        let due = self
-            .services_built
-            .is_none_or(|at| at.elapsed() >= SERVICES_EVERY);
-        if let Some(built) = self.services_task.take() {
-            if let Some((services, checks)) = built {
-                (self.services, self.checks) = (services, checks);
-            }
-            self.services_built = Some(Instant::now());
-        }
-        if self.services_task.running() {
-            // The work asks for a frame when it is done; it may land just after that frame.
-            ctx.request_repaint_after(SERVICES_EVERY / 5);
-        } else if self.services_dirty && due {
-            let core = self.core.clone();
-            let repaint = ctx.clone();
-            self.services_task.start(&self.runtime, async move {
-                let built = tokio::task::spawn_blocking(move || core.overview_and_checks())
-                    .await
-                    .ok();
-                repaint.request_repaint();
-                built
-            });
-            self.services_dirty = false;
-        } else if self.services_dirty {
-            ctx.request_repaint_after(SERVICES_EVERY);
-        }
-        if self.rate.sample(self.core.mqtt.stats().messages_received) {
-            self.connection = (self.core.mqtt.is_connected(), self.core.mqtt.last_error());
-        }
-        if self.pump.has_more() {
+        self.rate.sample(self.view.messages_received);
+        if self.feed.has_more() {
             ctx.request_repaint();
         }
         self.sync_drafts(ctx);
         if let Some(kiosk) = &mut self.kiosk {
             if std::mem::take(&mut self.settings.pin_changed) {
-                kiosk.refresh(&self.runtime);
+                kiosk.refresh(self.link.platform.as_ref());
             }
-            kiosk.poll(&self.runtime);
+            kiosk.poll(self.link.platform.as_ref());
             if kiosk.busy() {
                 ctx.request_repaint_after(Duration::from_millis(50));
             }
@@ -133,5 +70,45 @@ impl AliciaApp {
         if self.rate.current() > 0.0 || (self.tab == Tab::Health && self.rate.shows_traffic()) {
             ctx.request_repaint_after(Duration::from_secs(1));
         }
+    }
+
+    /// Takes in one update; a rollback is handed back for the banner.
+    fn take_in(&mut self, update: Update) -> Option<RolledBack> {
+        match self.view.apply(update)? {
+            Update::RolledBack {
+                service,
+                revision,
+                reason,
+            } => {
+                return Some(RolledBack {
+                    service,
+                    revision,
+                    reason,
+                });
+            }
+            Update::Message(record) => {
+                self.topic_tree.push(&record);
+                self.messages.push(record);
+            }
+            Update::Messages(recent) => {
+                if self.topic_tree.total() == 0 {
+                    // The tree starts from what the message ring holds, oldest first.
+                    for record in recent.iter().rev() {
+                        self.topic_tree.push(record);
+                    }
+                }
+                if !self.messages.paused {
+                    self.messages
+                        .replace(recent, self.view.system.message_capacity);
+                }
+            }
+            Update::Devices(devices) => self.devices.replace(devices),
+            Update::DeviceUpdated(device) => self.devices.update(device),
+            Update::DeviceRemoved { id } => self.devices.remove(&id),
+            Update::CommandFinished(record) => self.devices_panel.on_command_finished(&record),
+            // The view took the rest.
+            _ => {}
+        }
+        None
     }
 }

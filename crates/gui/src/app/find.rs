@@ -14,7 +14,7 @@ impl AliciaApp {
 
     /// Everything Ctrl+K finds: services, devices (by name and id), settings.
     pub(super) fn findable(&self) -> Vec<Item> {
-        let services = self.services.iter().map(|s| Item {
+        let services = self.view.services.iter().map(|s| Item {
             title: s.service_name.clone(),
             kind: "service",
             to: Destination::Service(s.service_name.clone()),

@@ -17,7 +17,8 @@ impl AliciaApp {
             return;
         };
         if kiosk.keypad_open() {
-            egui::CentralPanel::default().show(ui, |ui| keypad_ui(ui, kiosk, &self.runtime));
+            egui::CentralPanel::default()
+                .show(ui, |ui| keypad_ui(ui, kiosk, self.link.platform.as_ref()));
             return;
         }
         let interacted = ui.input(|i| {
@@ -35,14 +36,18 @@ impl AliciaApp {
         if interacted {
             kiosk.touched();
         }
+        let connection = (
+            self.view.system.mqtt_connected,
+            self.view.system.mqtt_reason.clone(),
+        );
         let facts = HeaderFacts {
-            connection: &self.connection,
-            services: self.services.len(),
+            connection: &connection,
+            services: self.view.services.len(),
             devices: self.devices.counts(),
             demo: self.options.demo,
         };
         egui::Panel::top("kiosk-header").show(ui, |ui| {
-            header_ui(ui, &facts, kiosk, &self.runtime);
+            header_ui(ui, &facts, kiosk, self.link.platform.as_ref());
         });
         let locked = kiosk.locked();
         if locked && self.tab == Tab::Settings {
@@ -76,8 +81,8 @@ impl AliciaApp {
 
     pub(super) fn overview_tab(&mut self, ui: &mut Ui) {
         let facts = OverviewFacts {
-            services: &self.services,
-            checks: &self.checks,
+            services: &self.view.services,
+            checks: &self.view.checks,
             pin_problem: self.kiosk.as_ref().and_then(KioskLock::pin_problem),
         };
         let action = egui::CentralPanel::default()

@@ -97,7 +97,7 @@ impl AliciaApp {
             self.go(guard.then);
             return;
         };
-        if editor.poll(&self.core) {
+        if editor.poll(&self.view) {
             // Deleted meanwhile.
             self.editor = None;
             self.guard = None;
@@ -119,14 +119,14 @@ impl AliciaApp {
         };
         match guard_ui(ctx, &guard, &facts) {
             Some(GuardChoice::Save) => {
-                if editor.save_now(&self.core, &self.runtime)
+                if editor.save_now(&self.link)
                     && let Some(guard) = self.guard.as_mut()
                 {
                     guard.saving = true;
                 }
             }
             Some(GuardChoice::Discard) => {
-                editor.discard(&self.core);
+                editor.discard(&self.view);
                 self.guard = None;
                 self.go(guard.then);
             }
@@ -167,7 +167,7 @@ impl AliciaApp {
             });
             self.drafts.set_open(open);
         }
-        if self.drafts.poll(&self.runtime) {
+        if self.drafts.poll(self.link.platform.as_ref()) {
             ctx.request_repaint_after(Duration::from_millis(100));
         }
     }
@@ -180,7 +180,7 @@ impl AliciaApp {
                 .map(|draft| (e.service().to_owned(), draft))
         });
         self.drafts.set_open(open);
-        self.drafts.write_now();
+        self.drafts.write_now(self.link.platform.as_ref());
     }
 
     /// The drafts kept from the last session, each with Open and Discard.

@@ -11,7 +11,6 @@ mod top_bar;
 pub use leaving::mark_stopping;
 
 use super::GuiOptions;
-use super::bridge::EventPump;
 use super::drafts::Drafts;
 use super::guard::{Guard, Leave};
 use super::kiosk::KioskLock;
@@ -29,15 +28,17 @@ use super::panels::server::ServerPanel;
 use super::panels::services::{ServicesAction, ServicesPanel};
 use super::panels::settings::{SettingsPanel, Theme};
 use super::panels::transfer::TransferPanel;
-use super::tasks::Task;
+use super::platform::Link;
+use super::view::View;
 use super::widgets::reflow;
-use alicia_core::Core;
-use alicia_core::checks::Check;
-use alicia_core::kiosk_pin::PinStatus;
-use alicia_core::overview::ServiceOverview;
-use alicia_core::settings::SettingsFile;
+use alicia_model::backend::Feed;
+use alicia_model::change_sets::household_language_members;
+use alicia_model::checks::Check;
+use alicia_model::kiosk_pin::PinStatus;
+use alicia_model::settings::file::SettingsFile;
+use alicia_model::watch::MAX_WATCH_SECS;
 use egui::{RichText, Ui};
-use std::time::Instant;
+use std::sync::Arc;
 
 /// The tabs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,26 +82,19 @@ enum EditorView {
 
 /// The app.
 pub struct AliciaApp {
-    core: Core,
-    runtime: tokio::runtime::Handle,
+    /// The manager and this machine.
+    link: Link,
     options: GuiOptions,
-    pump: EventPump,
+    /// The backend's updates, waiting for the next frame.
+    feed: Arc<Feed>,
+    /// What the GUI knows of the manager, kept from the updates.
+    view: View,
     /// The tab shown.
     pub tab: Tab,
     devices: DeviceList,
     messages: MessageList,
     /// Every topic the monitor saw, as a tree.
     topic_tree: TopicTree,
-    services: Vec<ServiceOverview>,
-    checks: Vec<Check>,
-    services_dirty: bool,
-    /// The overview and the checks being computed on the runtime (thousands of services take
-    /// longer than a frame).
-    services_task: Task<Option<(Vec<ServiceOverview>, Vec<Check>)>>,
-    /// Counts the config and service changes heard from the core: the editor and the history
-    /// read the store again only when it moves.
-    config_generation: u64,
-    services_built: Option<Instant>,
     rate: RateHistory,
     services_panel: ServicesPanel,
     /// Several services changed as one (CONTRACT §7).
@@ -116,7 +110,6 @@ pub struct AliciaApp {
     settings: SettingsPanel,
     transfer: TransferPanel,
     kiosk: Option<KioskLock>,
-    connection: (bool, Option<String>),
     /// The guard waiting for Save / Discard / Cancel before an edit is left.
     guard: Option<Guard>,
     /// Unsaved drafts, kept in the config folder.
@@ -136,11 +129,11 @@ pub struct AliciaApp {
 }
 
 impl AliciaApp {
-    /// Builds the app over a running core (`settings_file`: the GUI's part of it).
+    /// Builds the app over `link`'s manager (`settings_file`: this machine's, the GUI's part
+    /// of it). What the manager holds arrives as updates from the first frames.
     pub fn new(
         ctx: &egui::Context,
-        core: Core,
-        runtime: tokio::runtime::Handle,
+        link: Link,
         options: GuiOptions,
         settings_file: &SettingsFile,
     ) -> Self {
@@ -152,33 +145,18 @@ impl AliciaApp {
         if options.kiosk {
             crate::widgets::style::install_touch(ctx);
         }
-        let pump = EventPump::start(&core, ctx.clone(), &runtime);
-        let (services, checks) = core.overview_and_checks();
-        let mut devices = DeviceList::default();
-        devices.resync(&core);
-        let mut messages = MessageList::new(core.messages.capacity());
-        messages.resync(&core);
-        // The tree starts from what the message ring holds, oldest first.
-        let mut topic_tree = TopicTree::new(
+        let repaint = ctx.clone();
+        let feed = link
+            .backend
+            .connect(Arc::new(move |after| repaint.request_repaint_after(after)));
+        let topic_tree = TopicTree::new(
             settings_file
                 .topic_tree_limit
                 .unwrap_or(crate::models::topic_tree::DEFAULT_TOPIC_LIMIT),
         );
-        for record in core
-            .messages
-            .recent(core.messages.capacity(), None)
-            .iter()
-            .rev()
-        {
-            topic_tree.push(record);
-        }
         Self {
-            services,
-            checks,
-            services_dirty: false,
-            services_task: Task::default(),
-            config_generation: 0,
-            services_built: None,
+            feed,
+            view: View::default(),
             rate: RateHistory::default(),
             services_panel: ServicesPanel::selecting(!options.kiosk),
             change_set: ChangeSetPanel::default(),
@@ -188,21 +166,20 @@ impl AliciaApp {
             history: HistoryPanel::default(),
             devices_panel: DevicesPanel::default(),
             monitor: MonitorPanel::default(),
-            server: ServerPanel::new(&core.settings.api),
+            server: ServerPanel::default(),
             settings: {
-                let mut panel = SettingsPanel::new(&core, theme, scale);
+                let mut panel = SettingsPanel::new(theme, scale);
                 if let Some(secs) = settings_file.gui_watch_secs {
-                    panel.watch_secs = secs.min(alicia_core::safe_apply::MAX_WATCH_SECS);
+                    panel.watch_secs = secs.min(MAX_WATCH_SECS);
                 }
                 panel
             },
             transfer: TransferPanel::default(),
             kiosk: options
                 .kiosk
-                .then(|| KioskLock::new(core.settings_file.clone(), PinStatus::of(settings_file))),
-            connection: (core.mqtt.is_connected(), core.mqtt.last_error()),
+                .then(|| KioskLock::new(PinStatus::of(settings_file))),
             guard: None,
-            drafts: Drafts::start(&core.settings.config_dir, &runtime),
+            drafts: Drafts::start(link.platform.as_ref()),
             drafts_seen: None,
             may_close: false,
             close_now: false,
@@ -214,12 +191,10 @@ impl AliciaApp {
             } else {
                 Tab::Services
             },
-            devices,
-            messages,
+            devices: DeviceList::default(),
+            messages: MessageList::new(1),
             topic_tree,
-            pump,
-            core,
-            runtime,
+            link,
             options,
         }
     }
@@ -246,7 +221,12 @@ impl AliciaApp {
 
     /// The checks across services as last computed.
     pub fn checks(&self) -> &[Check] {
-        &self.checks
+        &self.view.checks
+    }
+
+    /// What the GUI knows of the manager now.
+    pub fn view(&self) -> &View {
+        &self.view
     }
 
     /// The devices the UI knows.
@@ -296,13 +276,13 @@ impl AliciaApp {
             Tab::Devices => {
                 egui::CentralPanel::default().show(ui, |ui| {
                     self.devices_panel
-                        .ui(ui, &self.core, &mut self.devices, read_only)
+                        .ui(ui, &self.link, &mut self.devices, read_only)
                 });
             }
             Tab::Health => {
                 let action = egui::CentralPanel::default()
                     .show(ui, |ui| {
-                        health_ui(ui, &self.services, &self.devices, &self.rate)
+                        health_ui(ui, &self.view.services, &self.devices, &self.rate)
                     })
                     .inner;
                 match action {
@@ -318,8 +298,8 @@ impl AliciaApp {
                 egui::CentralPanel::default().show(ui, |ui| {
                     self.monitor.ui(
                         ui,
-                        &self.core,
-                        &self.runtime,
+                        &self.link,
+                        &self.view,
                         &mut self.messages,
                         &mut self.topic_tree,
                         read_only,
@@ -328,22 +308,17 @@ impl AliciaApp {
             }
             Tab::Server => {
                 egui::CentralPanel::default().show(ui, |ui| {
-                    self.server.ui(ui, &self.core, &self.runtime, read_only)
+                    self.server.ui(ui, &self.link, &self.view, read_only)
                 });
             }
             Tab::Settings => {
                 egui::CentralPanel::default().show(ui, |ui| {
                     egui::ScrollArea::vertical().show(ui, |ui| {
-                        self.settings.ui(
-                            ui,
-                            &self.core,
-                            &self.runtime,
-                            self.options.kiosk,
-                            read_only,
-                        );
+                        self.settings
+                            .ui(ui, &self.link, &self.view, self.options.kiosk, read_only);
                         if !self.options.kiosk {
                             ui.separator();
-                            self.transfer.ui(ui, &self.core, &self.runtime, read_only);
+                            self.transfer.ui(ui, &self.link, read_only);
                         }
                         if let Some(language) = self.settings.household_request.take() {
                             self.review_household_language(language);
@@ -375,13 +350,13 @@ impl AliciaApp {
         egui::CentralPanel::default().show(ui, |ui| {
             self.rollback_banner_ui(ui);
             self.offered_drafts_ui(ui);
-            if let Some(check) = checks_ui(ui, &self.checks) {
+            if let Some(check) = checks_ui(ui, &self.view.checks) {
                 self.leave_editor(Leave::Check(check));
             }
             let outcome = self.change_set.ui(
                 ui,
-                &self.core,
-                &self.runtime,
+                &self.link,
+                &self.view,
                 self.settings.watch_secs,
                 read_only,
             );
@@ -396,13 +371,9 @@ impl AliciaApp {
                     .filter(|e| e.is_dirty())
                     .map(|e| e.service().to_owned()),
             );
-            let action = self.services_panel.ui(
-                ui,
-                &self.core,
-                &self.services,
-                (selected.as_deref(), &unsaved),
-                read_only,
-            );
+            let action =
+                self.services_panel
+                    .ui(ui, &self.view, (selected.as_deref(), &unsaved), read_only);
             match action {
                 ServicesAction::None => {}
                 ServicesAction::Open(service) => self.leave_editor(Leave::Open(service)),
@@ -417,13 +388,7 @@ impl AliciaApp {
     /// Opens the change-set editor on every service with a language, to speak `language`
     /// (Settings › Household language).
     fn review_household_language(&mut self, language: String) {
-        let snapshot = self.core.config.snapshot();
-        let members: Vec<String> = snapshot
-            .documents
-            .iter()
-            .filter(|(_, stored)| stored.document.pointer("/config/language").is_some())
-            .map(|(name, _)| name.clone())
-            .collect();
+        let members = household_language_members(&self.view.config);
         self.services_panel.selection = members.iter().cloned().collect();
         self.change_set.open(members, Some(language));
         self.tab = Tab::Services;
@@ -479,7 +444,7 @@ impl AliciaApp {
         if self.editor.as_ref().is_some_and(|e| e.service() == service) {
             return;
         }
-        if let Some(editor) = ConfigEditor::open(&self.core, service) {
+        if let Some(editor) = ConfigEditor::open(&self.view, service) {
             self.show(editor);
         }
     }
@@ -522,13 +487,7 @@ impl AliciaApp {
         editor.watch_secs = self.settings.watch_secs;
         match self.editor_view {
             EditorView::Form => {
-                let outcome = editor.ui(
-                    ui,
-                    &self.core,
-                    &self.runtime,
-                    read_only,
-                    self.config_generation,
-                );
+                let outcome = editor.ui(ui, &self.link, &self.view, read_only);
                 match outcome {
                     EditorOutcome::Deleted => self.editor = None,
                     EditorOutcome::Close => self.leave_editor(Leave::Close),
@@ -537,14 +496,8 @@ impl AliciaApp {
             }
             EditorView::History => {
                 let service = editor.service().to_owned();
-                self.history.ui(
-                    ui,
-                    &self.core,
-                    &self.runtime,
-                    &service,
-                    read_only,
-                    self.config_generation,
-                );
+                self.history
+                    .ui(ui, &self.link, &self.view, &service, read_only);
             }
         }
         went_back

@@ -6,7 +6,7 @@ use crate::panels::health::card_tone;
 use crate::panels::settings::Theme;
 use crate::widgets::a11y;
 use crate::widgets::badge::{Tone, dot};
-use alicia_core::api_switch::ApiStatus;
+use alicia_model::settings::api::ApiStatus;
 use egui::{RichText, Ui};
 
 impl AliciaApp {
@@ -21,11 +21,12 @@ impl AliciaApp {
                 );
             }
             ui.separator();
-            let (connected, reason) = &self.connection;
+            let system = &self.view.system;
+            let (connected, reason) = (&system.mqtt_connected, &system.mqtt_reason);
             let broker = format!(
                 "broker {}{}",
-                self.core.mqtt.url(),
-                if self.core.mqtt.embedded() {
+                system.broker_url,
+                if system.embedded_broker {
                     " (embedded)"
                 } else {
                     ""
@@ -43,7 +44,7 @@ impl AliciaApp {
             self.role_label(ui);
             ui.separator();
             // Each count is a way to where it is handled.
-            let rest = match self.core.api.status() {
+            let rest = match &self.view.system.api {
                 ApiStatus::Running { addr, .. } => ui.link(format!("REST: http://{addr}")),
                 ApiStatus::Failed { .. } => {
                     ui.link(RichText::new("REST: failed").color(ui.visuals().error_fg_color))
@@ -55,7 +56,7 @@ impl AliciaApp {
             }
             ui.separator();
             let (online, total) = self.devices.counts();
-            ui.label(format!("{} services ·", self.services.len()));
+            ui.label(format!("{} services ·", self.view.services.len()));
             if online < total {
                 let offline = ui.link(
                     RichText::new(format!("{} of {total} devices offline", total - online))
@@ -79,9 +80,10 @@ impl AliciaApp {
     pub(super) fn tab_badge(&mut self, ui: &mut Ui, tab: Tab, title: &str) {
         let (count, what) = match tab {
             Tab::Services => (
-                self.checks
+                self.view
+                    .checks
                     .iter()
-                    .filter(|c| c.severity == alicia_core::checks::Severity::Error)
+                    .filter(|c| c.severity == alicia_model::checks::Severity::Error)
                     .count(),
                 "errors",
             ),
@@ -90,14 +92,15 @@ impl AliciaApp {
                 (total - online, "offline")
             }
             Tab::Health => (
-                self.services
+                self.view
+                    .services
                     .iter()
                     .filter(|s| card_tone(s) == Tone::Bad)
                     .count(),
                 "in trouble",
             ),
             Tab::Server => (
-                usize::from(matches!(self.core.api.status(), ApiStatus::Failed { .. })),
+                usize::from(matches!(self.view.system.api, ApiStatus::Failed { .. })),
                 "failed",
             ),
             _ => (0, ""),
@@ -128,16 +131,16 @@ impl AliciaApp {
         if response.clicked() {
             let ctx = ui.ctx().clone();
             self.settings
-                .set_theme(next, &ctx, &self.core, &self.runtime);
+                .set_theme(next, &ctx, self.link.platform.as_ref());
         }
     }
 
     /// The role on the fleet; on a follower, which authority it follows (in the error colour
     /// while there is none alive: edits are refused then).
     fn role_label(&mut self, ui: &mut Ui) {
-        let fleet = &self.core.fleet;
-        let text = format!("role: {}", fleet.describe());
-        let link = if fleet.state().has_live_authority() {
+        let system = &self.view.system;
+        let text = format!("role: {}", system.role);
+        let link = if system.has_live_authority {
             ui.link(text)
         } else {
             ui.link(RichText::new(text).color(ui.visuals().error_fg_color))

@@ -3,6 +3,7 @@
 //! unlocked).
 
 use super::lock::KioskLock;
+use crate::platform::Platform;
 use crate::widgets::a11y;
 use crate::widgets::badge::{Tone, dot, short_duration};
 use egui::{Align, Layout, RichText, Ui};
@@ -25,12 +26,12 @@ pub fn header_ui(
     ui: &mut Ui,
     facts: &HeaderFacts<'_>,
     lock: &mut KioskLock,
-    runtime: &tokio::runtime::Handle,
+    platform: &dyn Platform,
 ) {
     ui.horizontal(|ui| {
         ui.set_min_height(48.0);
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-            lock_ui(ui, lock, runtime);
+            lock_ui(ui, lock, platform);
             ui.with_layout(Layout::left_to_right(Align::Center), |ui| {
                 status_ui(ui, facts);
             });
@@ -69,13 +70,13 @@ fn status_ui(ui: &mut Ui, facts: &HeaderFacts<'_>) {
     }
 }
 
-fn lock_ui(ui: &mut Ui, lock: &mut KioskLock, runtime: &tokio::runtime::Handle) {
+fn lock_ui(ui: &mut Ui, lock: &mut KioskLock, platform: &dyn Platform) {
     let size = egui::vec2(120.0, 44.0);
     if lock.locked() {
         let response = ui.add(egui::Button::new("Unlock").min_size(size));
         a11y::set_name(ui, response.id, "Unlock");
         if response.clicked() {
-            lock.open_keypad(runtime);
+            lock.open_keypad(platform);
         }
         return;
     }

@@ -3,6 +3,7 @@
 //! keyboard, when there is one, works too (digits, Backspace, Enter, Esc).
 
 use super::lock::KioskLock;
+use crate::platform::Platform;
 use crate::widgets::{a11y, style};
 use egui::{Align, Layout, RichText, Ui, vec2};
 
@@ -26,8 +27,8 @@ enum Key {
 }
 
 /// Draws the keypad over the whole window.
-pub fn keypad_ui(ui: &mut Ui, lock: &mut KioskLock, runtime: &tokio::runtime::Handle) {
-    keyboard(ui, lock, runtime);
+pub fn keypad_ui(ui: &mut Ui, lock: &mut KioskLock, platform: &dyn Platform) {
+    keyboard(ui, lock, platform);
     if !lock.keypad_open() {
         return;
     }
@@ -41,13 +42,13 @@ pub fn keypad_ui(ui: &mut Ui, lock: &mut KioskLock, runtime: &tokio::runtime::Ha
                 prompt_ui(ui, lock);
             });
             columns[1].with_layout(Layout::top_down(Align::Center), |ui| {
-                keys_ui(ui, lock, runtime);
+                keys_ui(ui, lock, platform);
             });
         });
     } else {
         ui.with_layout(Layout::top_down(Align::Center), |ui| {
             prompt_ui(ui, lock);
-            keys_ui(ui, lock, runtime);
+            keys_ui(ui, lock, platform);
         });
     }
 }
@@ -83,7 +84,7 @@ fn prompt_ui(ui: &mut Ui, lock: &mut KioskLock) {
 
 /// One dot per digit typed, and empty ones up to the shortest PIN.
 fn dots(ui: &mut Ui, typed: usize) {
-    let shown = typed.max(alicia_core::kiosk_pin::SHORTEST);
+    let shown = typed.max(alicia_model::kiosk_pin::SHORTEST);
     let size = 18.0;
     let spacing = 14.0;
     let width = shown as f32 * size + (shown - 1) as f32 * spacing;
@@ -109,7 +110,7 @@ fn dots(ui: &mut Ui, typed: usize) {
     a11y::set_name(ui, response.id, name);
 }
 
-fn keys_ui(ui: &mut Ui, lock: &mut KioskLock, runtime: &tokio::runtime::Handle) {
+fn keys_ui(ui: &mut Ui, lock: &mut KioskLock, platform: &dyn Platform) {
     let waiting = lock.wait_left().is_some() || lock.checking();
     ui.spacing_mut().item_spacing = vec2(GAP, GAP);
     for row in ROWS {
@@ -133,7 +134,7 @@ fn keys_ui(ui: &mut Ui, lock: &mut KioskLock, runtime: &tokio::runtime::Handle) 
                     match key {
                         Key::Digit(d) => lock.press(d),
                         Key::Delete => lock.delete(),
-                        Key::Ok => lock.submit(runtime),
+                        Key::Ok => lock.submit(platform),
                     }
                 }
             }
@@ -142,7 +143,7 @@ fn keys_ui(ui: &mut Ui, lock: &mut KioskLock, runtime: &tokio::runtime::Handle) 
 }
 
 /// Digits, Backspace, Enter and Esc from a keyboard, when the kiosk has one.
-fn keyboard(ui: &Ui, lock: &mut KioskLock, runtime: &tokio::runtime::Handle) {
+fn keyboard(ui: &Ui, lock: &mut KioskLock, platform: &dyn Platform) {
     let events = ui.input(|i| i.events.clone());
     for event in events {
         match event {
@@ -151,7 +152,7 @@ fn keyboard(ui: &Ui, lock: &mut KioskLock, runtime: &tokio::runtime::Handle) {
                 key, pressed: true, ..
             } => match key {
                 egui::Key::Backspace => lock.delete(),
-                egui::Key::Enter => lock.submit(runtime),
+                egui::Key::Enter => lock.submit(platform),
                 egui::Key::Escape => lock.close_keypad(),
                 _ => {}
             },

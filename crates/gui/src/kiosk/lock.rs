@@ -1,13 +1,14 @@
 //! The kiosk lock: on the home server's own display the app is read-only until someone taps
 //! the PIN on the keypad; then editable for a few minutes, renewed by every touch, with a
-//! warning before it locks again. The rules (what a PIN is, how wrong tries wait, where the
-//! hash lives) are the core's ([`alicia_core::kiosk_pin`]); this holds the session's state,
-//! and every check and file read runs on the runtime's blocking pool, never between two frames.
+//! warning before it locks again. The rules (what a PIN is, how wrong tries wait) are the
+//! model's ([`alicia_model::kiosk_pin`]) and the platform keeps the hash; this holds the
+//! session's state, and every check and file read is the platform's, never a frame's.
 
+use crate::platform::Platform;
 use crate::tasks::Task;
-use alicia_core::kiosk_pin::{self, LockState, PinStatus, Verdict};
-use alicia_core::settings::SettingsStore;
-use std::time::{Duration, Instant, SystemTime};
+use alicia_model::kiosk_pin::{self, LockState, PinStatus, Verdict};
+use std::time::Duration;
+use web_time::Instant;
 
 /// How long an unlock lasts without a touch.
 pub const UNLOCK_FOR: Duration = Duration::from_secs(5 * 60);
@@ -19,7 +20,6 @@ const REFRESH_EVERY: Duration = Duration::from_secs(10);
 
 /// The lock of a kiosk session.
 pub struct KioskLock {
-    store: SettingsStore,
     pin: PinStatus,
     wait_until: Option<Instant>,
     unlock_for: Duration,
@@ -33,10 +33,9 @@ pub struct KioskLock {
 }
 
 impl KioskLock {
-    /// A locked kiosk whose PIN lives in `store`'s file, with the status read at start.
-    pub fn new(store: SettingsStore, pin: PinStatus) -> Self {
+    /// A locked kiosk, with the PIN's status read at start.
+    pub fn new(pin: PinStatus) -> Self {
         Self {
-            store,
             pin,
             wait_until: None,
             unlock_for: UNLOCK_FOR,
@@ -98,11 +97,11 @@ impl KioskLock {
     }
 
     /// Shows the keypad (and reads the PIN's status and any wait again).
-    pub fn open_keypad(&mut self, runtime: &tokio::runtime::Handle) {
+    pub fn open_keypad(&mut self, platform: &dyn Platform) {
         self.keypad = true;
         self.entry.clear();
         self.message = None;
-        self.refresh(runtime);
+        self.refresh(platform);
     }
 
     /// Hides the keypad, forgetting what was typed.
@@ -162,41 +161,29 @@ impl KioskLock {
         self.message.clone().or_else(|| self.pin_problem())
     }
 
-    /// OK: checks the typed PIN on `runtime` (the entry is cleared at once); the outcome
-    /// arrives through [`KioskLock::poll`].
-    pub fn submit(&mut self, runtime: &tokio::runtime::Handle) {
+    /// OK: asks the platform to check the typed PIN (the entry is cleared at once); the
+    /// outcome arrives through [`KioskLock::poll`].
+    pub fn submit(&mut self, platform: &dyn Platform) {
         if !self.can_submit() {
             return;
         }
         let entry = std::mem::take(&mut self.entry);
-        let store = self.store.clone();
         self.message = None;
-        self.checking.start(runtime, async move {
-            tokio::task::spawn_blocking(move || {
-                kiosk_pin::attempt(&store, &entry, SystemTime::now())
-            })
-            .await
-            .unwrap_or_else(|error| Verdict::Failed(error.to_string()))
-        });
+        self.checking.start(platform.try_pin(entry));
     }
 
-    /// Reads the PIN's status and any wait again, on `runtime`.
-    pub fn refresh(&mut self, runtime: &tokio::runtime::Handle) {
+    /// Reads the PIN's status and any wait again.
+    pub fn refresh(&mut self, platform: &dyn Platform) {
         if self.refreshing.running() {
             return;
         }
-        let store = self.store.clone();
         self.refreshed_at = Some(Instant::now());
-        self.refreshing.start(runtime, async move {
-            tokio::task::spawn_blocking(move || kiosk_pin::lock_state(&store))
-                .await
-                .map_err(|error| error.to_string())?
-        });
+        self.refreshing.start(platform.lock_state());
     }
 
     /// Takes in finished checks and reads; starts a new read when the last is old. Returns
     /// true when the kiosk unlocked now.
-    pub fn poll(&mut self, runtime: &tokio::runtime::Handle) -> bool {
+    pub fn poll(&mut self, platform: &dyn Platform) -> bool {
         if let Some(Ok(state)) = self.refreshing.take() {
             self.pin = state.pin;
             self.wait_until = state.wait.map(|wait| Instant::now() + wait);
@@ -206,7 +193,7 @@ impl KioskLock {
                 .refreshed_at
                 .is_none_or(|at| at.elapsed() >= REFRESH_EVERY)
         {
-            self.refresh(runtime);
+            self.refresh(platform);
         }
         let Some(verdict) = self.checking.take() else {
             return false;
@@ -240,69 +227,5 @@ impl KioskLock {
     /// True while something runs that the UI should repaint for.
     pub fn busy(&self) -> bool {
         self.checking() || self.refreshing.running()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    async fn settle(lock: &mut KioskLock) -> bool {
-        let runtime = tokio::runtime::Handle::current();
-        let mut unlocked = false;
-        loop {
-            unlocked |= lock.poll(&runtime);
-            if !lock.busy() {
-                return unlocked;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-
-    async fn tap(lock: &mut KioskLock, pin: &str) -> bool {
-        for digit in pin.chars() {
-            lock.press(digit);
-        }
-        lock.submit(&tokio::runtime::Handle::current());
-        settle(lock).await
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_pin_unlocks_only_when_right_and_a_touch_renews_the_unlock() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SettingsStore::new(dir.path().join("settings.json"));
-        kiosk_pin::set_pin(&store, "2468").unwrap();
-        let mut lock = KioskLock::new(store, PinStatus::Set);
-        lock.open_keypad(&tokio::runtime::Handle::current());
-        settle(&mut lock).await;
-        assert!(lock.locked());
-        assert!(!tap(&mut lock, "1357").await);
-        assert!(lock.locked());
-        assert_eq!(lock.message().as_deref(), Some("Wrong PIN."));
-        lock.set_unlock_for(Duration::from_secs(20));
-        assert!(tap(&mut lock, "2468").await);
-        assert!(!lock.locked() && !lock.keypad_open());
-        assert!(lock.warning().is_some(), "20 s left is within the warning");
-        lock.set_unlock_for(UNLOCK_FOR);
-        lock.touched();
-        assert!(lock.warning().is_none(), "a touch renews the unlock");
-        assert!(lock.remaining().unwrap() > Duration::from_secs(60));
-        lock.lock();
-        assert!(lock.locked());
-        lock.touched();
-        assert!(lock.locked(), "a touch does not unlock a locked kiosk");
-    }
-
-    #[test]
-    fn the_keypad_takes_digits_up_to_the_longest_pin() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SettingsStore::new(dir.path().join("settings.json"));
-        let mut lock = KioskLock::new(store, PinStatus::Set);
-        for digit in "123456789x".chars() {
-            lock.press(digit);
-        }
-        assert_eq!(lock.typed(), kiosk_pin::LONGEST);
-        lock.delete();
-        assert_eq!(lock.typed(), kiosk_pin::LONGEST - 1);
     }
 }

@@ -8,10 +8,10 @@ use crate::models::DeviceList;
 use crate::panels::health::card_tone;
 use crate::widgets::a11y;
 use crate::widgets::badge::{Tone, dot, relative_time};
-use alicia_core::checks::{Check, Severity};
-use alicia_core::health::ConfigState;
-use alicia_core::mqtt::payloads::HealthStatus;
-use alicia_core::overview::{ServiceOverview, ShownHealth};
+use alicia_model::checks::{Check, Severity};
+use alicia_model::overview::{ServiceOverview, ShownHealth};
+use alicia_model::payloads::HealthStatus;
+use alicia_model::status::ConfigState;
 use egui::{Rect, RichText, Sense, Ui, UiBuilder, vec2};
 
 /// A tile is at least this tall (three lines of text and its margins).

@@ -2,11 +2,11 @@
 //! sorted (re-sorted at most a few times a second while devices keep changing).
 
 use crate::models::natural::natural_cmp;
-use alicia_core::Core;
-use alicia_core::devices::Device;
+use alicia_model::devices::Device;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use web_time::Instant;
 
 /// Least time between two re-sorts of the device table while devices keep changing.
 const RESORT_EVERY: Duration = Duration::from_millis(250);
@@ -74,14 +74,9 @@ impl Default for DeviceList {
 }
 
 impl DeviceList {
-    /// Replaces everything with the core's registry.
-    pub fn resync(&mut self, core: &Core) {
-        self.devices = core
-            .devices
-            .list()
-            .into_iter()
-            .map(|d| (d.id.clone(), d))
-            .collect();
+    /// Replaces everything with the manager's registry as the backend sent it.
+    pub fn replace(&mut self, devices: Vec<Arc<Device>>) {
+        self.devices = devices.into_iter().map(|d| (d.id.clone(), d)).collect();
         self.online = self.devices.values().filter(|d| d.online).count();
         self.offline = self
             .devices

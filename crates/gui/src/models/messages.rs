@@ -1,8 +1,7 @@
 //! The message monitor's copy of recent MQTT messages and the part its topic filter shows.
 
-use alicia_core::Core;
-use alicia_core::messages::MessageRecord;
-use alicia_core::mqtt::topics::{has_wildcard, is_valid_filter, matches_filter};
+use alicia_model::messages::MessageRecord;
+use alicia_model::topics::{has_wildcard, is_valid_filter, matches_filter};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -38,9 +37,11 @@ impl MessageList {
         }
     }
 
-    /// Reloads from the core's message log.
-    pub fn resync(&mut self, core: &Core) {
-        let mut recent = core.messages.recent(self.capacity, None);
+    /// Replaces everything with the messages the manager keeps (newest first), at most
+    /// `capacity`.
+    pub fn replace(&mut self, mut recent: Vec<Arc<MessageRecord>>, capacity: usize) {
+        self.capacity = capacity.max(1);
+        recent.truncate(self.capacity);
         recent.reverse();
         self.all = recent.into();
         self.rebuild();
@@ -134,7 +135,7 @@ impl MessageList {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alicia_core::messages::KeptPayload;
+    use alicia_model::messages::KeptPayload;
 
     /// An empty, valid record on `topic`.
     fn message(topic: &str) -> Arc<MessageRecord> {

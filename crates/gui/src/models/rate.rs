@@ -1,7 +1,8 @@
 //! The message rate over the last minutes, for the top bar and the Health tab's chart.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use web_time::Instant;
 
 /// Samples of message-rate history kept (one a second: ten minutes).
 const RATE_HISTORY: usize = 600;

@@ -10,10 +10,10 @@
 //! thread. The rows on screen are a flat list of the expanded nodes, rebuilt only when the
 //! tree's shape, what is expanded, or the search changes.
 
-use alicia_core::messages::MessageRecord;
+use alicia_model::messages::MessageRecord;
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
-use std::time::Instant;
+use web_time::Instant;
 
 /// Messages kept per topic.
 pub const HISTORY: usize = 16;
@@ -363,7 +363,7 @@ impl TopicTree {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alicia_core::messages::KeptPayload;
+    use alicia_model::messages::KeptPayload;
 
     fn record(topic: &str, payload: &str, retained: bool) -> Arc<MessageRecord> {
         let is_json = serde_json::from_str::<serde_json::Value>(payload).is_ok();

@@ -4,20 +4,19 @@
 //! service's change and what the checks across services would newly find; Apply stores every
 //! member as one set, watched for the GUI's watch (Settings › Safe apply).
 
+use crate::platform::Link;
 use crate::tasks::Task;
+use crate::view::View;
 use crate::widgets::a11y;
 use crate::widgets::json::short;
 use crate::widgets::notice::{Notice, notice_ui};
 use crate::widgets::schema_form::field_title;
 use crate::widgets::style::{primary_button, section_heading};
-use alicia_core::Core;
-use alicia_core::change_sets::{ChangeSetAnswer, ChangeSetRequest, SetPreview};
-use alicia_core::checks::Severity;
-use alicia_core::config::{
-    ConfigError, Difference, desktop_origin, diff, editable_schema, mask_differences,
-};
+use alicia_model::change_sets::{ChangeSetAnswer, ChangeSetRequest, SetPreview, SharedFields};
+use alicia_model::checks::Severity;
+use alicia_model::config::{ConfigError, Difference, diff, editable_schema, mask_differences};
 use egui::{RichText, Ui};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// One shared field: whether it is changed, and to what.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -35,29 +34,17 @@ struct Shared {
 }
 
 impl Shared {
-    /// `document` with the shared fields set.
-    fn apply_to(&self, document: &Value) -> Value {
-        let mut changed = document.clone();
-        if self.language.on {
-            changed["config"]["language"] = json!(self.language.value.trim());
+    /// The fields ticked, as the model's rule takes them.
+    fn fields(&self) -> SharedFields {
+        SharedFields {
+            language: self.language.on.then(|| self.language.value.clone()),
+            enabled: self.enabled.on.then_some(self.enabled.value),
+            host: self.host.on.then(|| self.host.value.clone()),
         }
-        if self.enabled.on {
-            changed["enabled"] = json!(self.enabled.value);
-        }
-        if self.host.on
-            && let Some(endpoints) = changed
-                .pointer_mut("/config/endpoints")
-                .and_then(Value::as_array_mut)
-        {
-            for endpoint in endpoints {
-                endpoint["ip"] = json!(self.host.value.trim());
-            }
-        }
-        changed
     }
 
     fn any(&self) -> bool {
-        self.language.on || self.enabled.on || self.host.on
+        self.fields().any()
     }
 }
 
@@ -70,7 +57,9 @@ struct Worked {
     members: Vec<String>,
     documents: Vec<Value>,
     changes: Vec<(String, Vec<Difference>)>,
-    preview: SetPreview,
+    /// What the checks would find, once the backend answered.
+    preview: Option<SetPreview>,
+    previewing: Task<SetPreview>,
 }
 
 /// The change-set editor's state; open while `members` is not empty.
@@ -124,8 +113,8 @@ impl ChangeSetPanel {
     pub fn ui(
         &mut self,
         ui: &mut Ui,
-        core: &Core,
-        runtime: &tokio::runtime::Handle,
+        link: &Link,
+        view: &View,
         watch_secs: u64,
         read_only: bool,
     ) -> ChangeSetOutcome {
@@ -145,7 +134,7 @@ impl ChangeSetPanel {
                 ui.label(RichText::new(self.members.join(", ")).weak());
             });
             self.fields_ui(ui);
-            self.work_out(core);
+            self.work_out(link, view);
             self.preview_ui(ui);
             notice_ui(ui, self.message.as_ref());
             ui.horizontal(|ui| {
@@ -158,7 +147,7 @@ impl ChangeSetPanel {
                 let apply = ui.add_enabled(ready, primary_button(ui, &watch));
                 a11y::set_name(ui, apply.id, "Apply the change set");
                 if apply.clicked() {
-                    self.start_apply(core, runtime, watch_secs);
+                    self.start_apply(link, watch_secs);
                 }
                 if self.apply.running() {
                     ui.spinner();
@@ -209,32 +198,40 @@ impl ChangeSetPanel {
     }
 
     /// Works the set out again when the fields changed (not every frame).
-    fn work_out(&mut self, core: &Core) {
+    fn work_out(&mut self, link: &Link, view: &View) {
         let fresh = self
             .worked
             .as_ref()
             .is_some_and(|w| w.shared == self.shared && w.asked == self.members);
         if fresh {
+            if let Some(worked) = self.worked.as_mut()
+                && let Some(preview) = worked.previewing.take()
+            {
+                worked.preview = Some(preview);
+            }
             return;
         }
+        let fields = self.shared.fields();
         let mut documents = Vec::new();
         let mut changes = Vec::new();
         let mut members = Vec::new();
         for service in &self.members {
-            let Some(stored) = core.config.get(service) else {
+            let Some(stored) = view.document(service) else {
                 continue;
             };
             members.push(service.clone());
-            let document = self.shared.apply_to(&stored.document);
+            let document = fields.apply_to(&stored.document);
             let mut difference = diff(&stored.document, &document);
-            mask_differences(&mut difference, &core.config.secret_paths(service));
+            mask_differences(&mut difference, &view.secret_paths(service));
             changes.push((service.clone(), difference));
             documents.push(document);
         }
-        let preview = if self.shared.any() {
-            core.changes.preview(&documents)
+        let mut previewing = Task::default();
+        let preview = if fields.any() {
+            previewing.start(link.backend.preview_set(documents.clone()));
+            previewing.take()
         } else {
-            SetPreview::default()
+            Some(SetPreview::default())
         };
         self.worked = Some(Worked {
             shared: self.shared.clone(),
@@ -243,6 +240,7 @@ impl ChangeSetPanel {
             documents,
             changes,
             preview,
+            previewing,
         });
     }
 
@@ -262,7 +260,15 @@ impl ChangeSetPanel {
             .max_height(220.0)
             .show(ui, |ui| changes_grid_ui(ui, &worked.changes));
         ui.add_space(4.0);
-        let preview = &worked.preview;
+        let Some(preview) = &worked.preview else {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Running the checks across services…");
+            });
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(100));
+            return;
+        };
         for problem in &preview.invalid {
             let member = member_of(&problem.path, &worked.members);
             ui.label(
@@ -292,16 +298,18 @@ impl ChangeSetPanel {
     /// True when the set can be applied as it stands.
     fn ready(&self) -> bool {
         self.worked.as_ref().is_some_and(|w| {
-            self.shared.any()
-                && !w.documents.is_empty()
-                && w.changes.iter().any(|(_, c)| !c.is_empty())
-                && w.preview.invalid.is_empty()
-                && !w.preview.has_new_errors()
-                && (w.preview.new_warnings() == 0 || self.allow_warnings)
+            w.preview.as_ref().is_some_and(|preview| {
+                self.shared.any()
+                    && !w.documents.is_empty()
+                    && w.changes.iter().any(|(_, c)| !c.is_empty())
+                    && preview.invalid.is_empty()
+                    && !preview.has_new_errors()
+                    && (preview.new_warnings() == 0 || self.allow_warnings)
+            })
         })
     }
 
-    fn start_apply(&mut self, core: &Core, runtime: &tokio::runtime::Handle, watch_secs: u64) {
+    fn start_apply(&mut self, link: &Link, watch_secs: u64) {
         let Some(worked) = &self.worked else {
             return;
         };
@@ -310,11 +318,8 @@ impl ChangeSetPanel {
             watch: Some(watch_secs),
             allow_warnings: self.allow_warnings,
         };
-        let core = core.clone();
         self.message = None;
-        self.apply.start(runtime, async move {
-            core.changes.apply(request, desktop_origin()).await
-        });
+        self.apply.start(link.backend.apply_set(request));
     }
 
     fn finish(&mut self, ui: &Ui) -> ChangeSetOutcome {

@@ -1,7 +1,7 @@
 //! The checks list above the services table: each finding across services, errors first,
 //! with a link that opens the offending service's editor at the field to fix.
 
-use alicia_core::checks::{Check, Severity};
+use alicia_model::checks::{Check, Severity};
 use egui::{RichText, Ui};
 
 /// Rows shown before the list scrolls.

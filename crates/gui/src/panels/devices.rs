@@ -3,18 +3,19 @@
 
 use crate::models::{DeviceList, DeviceSort};
 use crate::panels::device_controls::{controls_ui, has_controls};
+use crate::platform::Link;
+use crate::tasks::Task;
 use crate::widgets::a11y;
 use crate::widgets::badge::{Tone, badge, relative_time};
 use crate::widgets::json::json_view;
 use crate::widgets::reflow::{self, Fit, TableColumn, fitting};
 use crate::widgets::style::{destructive_button, primary_button, section_heading};
-use alicia_core::Core;
-use alicia_core::commands::{CommandRecord, CommandStatus};
+use alicia_model::commands::{CommandRecord, CommandStatus};
 use egui::{RichText, Ui};
 use egui_extras::Column;
 use serde_json::{Map, Value};
 use std::sync::Arc;
-use std::time::Instant;
+use web_time::Instant;
 
 /// A command sent, waiting for (or showing) its outcome.
 #[derive(Debug, Clone)]
@@ -26,11 +27,12 @@ struct SentCommand {
 }
 
 /// The devices panel's own state.
-#[derive(Debug)]
 pub struct DevicesPanel {
     selected: Option<String>,
     command: String,
     params: String,
+    /// A command on its way to the bus: its device and the backend's answer (its request id).
+    sending: Option<(String, Task<Result<String, String>>)>,
     sent: Option<SentCommand>,
     error: Option<String>,
     /// The device whose "Forget" awaits confirmation.
@@ -45,6 +47,7 @@ impl Default for DevicesPanel {
             selected: None,
             command: "turn_on".to_owned(),
             params: "{}".to_owned(),
+            sending: None,
             sent: None,
             error: None,
             confirm_forget: None,
@@ -75,7 +78,8 @@ impl DevicesPanel {
     }
 
     /// Draws the table and the details.
-    pub fn ui(&mut self, ui: &mut Ui, core: &Core, view: &mut DeviceList, read_only: bool) {
+    pub fn ui(&mut self, ui: &mut Ui, link: &Link, view: &mut DeviceList, read_only: bool) {
+        self.take_sent();
         if read_only {
             // Locked: a confirmation opened before the lock is gone.
             self.confirm_forget = None;
@@ -103,7 +107,7 @@ impl DevicesPanel {
                     }
                     egui::ScrollArea::vertical()
                         .id_salt("device-details-scroll")
-                        .show(ui, |ui| self.details_ui(ui, core, view, read_only));
+                        .show(ui, |ui| self.details_ui(ui, link, view, read_only));
                 } else {
                     self.table_ui(ui, view);
                 }
@@ -116,7 +120,7 @@ impl DevicesPanel {
             .show(ui, |ui| {
                 egui::ScrollArea::vertical()
                     .id_salt("device-details-scroll")
-                    .show(ui, |ui| self.details_ui(ui, core, view, read_only));
+                    .show(ui, |ui| self.details_ui(ui, link, view, read_only));
             });
         egui::CentralPanel::default().show(ui, |ui| self.table_ui(ui, view));
     }
@@ -251,7 +255,7 @@ impl DevicesPanel {
         }
     }
 
-    fn details_ui(&mut self, ui: &mut Ui, core: &Core, view: &DeviceList, read_only: bool) {
+    fn details_ui(&mut self, ui: &mut Ui, link: &Link, view: &DeviceList, read_only: bool) {
         let Some(device) = self
             .selected
             .as_deref()
@@ -287,7 +291,7 @@ impl DevicesPanel {
         if has_controls(&device.state) {
             section_heading(ui, "Controls");
             if let Some(quick) = controls_ui(ui, &device.state, &mut self.levels, !read_only) {
-                self.send_command(core, &device.id, &quick.command, quick.params);
+                self.send_command(link, &device.id, &quick.command, quick.params);
             }
         }
         self.command_result_ui(ui, &device.id);
@@ -314,11 +318,11 @@ impl DevicesPanel {
                     .add_enabled(!read_only, primary_button(ui, "Send command"))
                     .clicked()
                 {
-                    self.send(core, &device.id);
+                    self.send(link, &device.id);
                 }
             });
         ui.separator();
-        self.forget_ui(ui, core, &device.id, read_only);
+        self.forget_ui(ui, link, &device.id, read_only);
     }
 
     /// The last command's fate: waiting, done, refused (and why) or unanswered.
@@ -377,7 +381,7 @@ impl DevicesPanel {
 
     /// "Forget device…", confirmed in place: the device leaves the registry (and its retained
     /// topics are cleared) until it reports again.
-    fn forget_ui(&mut self, ui: &mut Ui, core: &Core, id: &str, read_only: bool) {
+    fn forget_ui(&mut self, ui: &mut Ui, link: &Link, id: &str, read_only: bool) {
         if self.confirm_forget.as_deref() != Some(id) {
             if ui
                 .add_enabled(!read_only, destructive_button(ui, "Forget device…"))
@@ -393,7 +397,8 @@ impl DevicesPanel {
         ));
         ui.horizontal(|ui| {
             if ui.add(destructive_button(ui, "Forget")).clicked() {
-                core.forget_device(id);
+                // The device leaves the table when the backend says it was removed.
+                drop(link.backend.forget_device(id));
                 self.confirm_forget = None;
                 self.selected = None;
             }
@@ -403,7 +408,7 @@ impl DevicesPanel {
         });
     }
 
-    fn send(&mut self, core: &Core, device: &str) {
+    fn send(&mut self, link: &Link, device: &str) {
         self.error = None;
         let command = self.command.clone();
         let params = match serde_json::from_str::<Value>(&self.params) {
@@ -418,33 +423,49 @@ impl DevicesPanel {
                 return;
             }
         };
-        self.send_command(core, device, &command, params);
+        self.send_command(link, device, &command, params);
     }
 
     fn send_command(
         &mut self,
-        core: &Core,
+        link: &Link,
         device: &str,
         command: &str,
         params: Map<String, Value>,
     ) {
         self.error = None;
-        match core.send_command(device, command, params) {
+        let mut task = Task::default();
+        task.start(link.backend.send_command(device, command, params));
+        self.sending = Some((device.to_owned(), task));
+        self.take_sent();
+    }
+
+    /// The backend's answer to the last command sent, once it is here.
+    fn take_sent(&mut self) {
+        let Some((device, task)) = self.sending.as_mut() else {
+            return;
+        };
+        let Some(answer) = task.take() else {
+            return;
+        };
+        let device = std::mem::take(device);
+        self.sending = None;
+        match answer {
             Ok(request_id) => {
                 self.sent = Some(SentCommand {
-                    device: device.to_owned(),
+                    device,
                     request_id,
                     sent: Instant::now(),
                     finished: None,
                 });
             }
-            Err(error) => self.error = Some(error.to_string()),
+            Err(error) => self.error = Some(error),
         }
     }
 }
 
 /// Online, offline, or stale (not heard from for a while: its last word may be old news).
-fn device_status_badge(ui: &mut Ui, device: &alicia_core::devices::Device) {
+fn device_status_badge(ui: &mut Ui, device: &alicia_model::devices::Device) {
     let last_word = if device.online { "online" } else { "offline" };
     if device.stale {
         badge(ui, "stale", Tone::Warning).on_hover_text(format!(

@@ -7,8 +7,8 @@ use crate::models::natural::natural_cmp;
 use crate::models::{DeviceList, RateHistory};
 use crate::widgets::a11y;
 use crate::widgets::badge::{Tone, badge, relative_time};
-use alicia_core::health::ConfigState;
-use alicia_core::overview::ServiceOverview;
+use alicia_model::overview::ServiceOverview;
+use alicia_model::status::ConfigState;
 use egui::{RichText, Sense, Ui, UiBuilder, vec2};
 use egui_plot::{Line, Plot, PlotPoints};
 

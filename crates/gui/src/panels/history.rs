@@ -2,20 +2,22 @@
 //! own change against the revision before it (so the bad change is found by reading, not by
 //! clicking every row); the current one marked; "Restore this version" on the others makes
 //! that revision current again as a new change (a rollback), undone the same way. The
-//! revisions are read, and their changes worked out, only when the service or the core's
+//! revisions are read, and their changes worked out, only when the service or the GUI's view of the
 //! configs change — not every frame. A revision stored with a change set (CONTRACT §7) names
 //! the set's other services and rolls the whole set back as one.
 
+use crate::platform::Link;
 use crate::tasks::Task;
+use crate::view::View;
 use crate::widgets::a11y;
 use crate::widgets::badge::relative_time;
 use crate::widgets::changes::changes_ui;
 use crate::widgets::notice::{Notice, notice_ui};
 use crate::widgets::style::section_heading;
-use alicia_core::Core;
-use alicia_core::change_sets::ChangeSetAnswer;
-use alicia_core::config::{
-    Committed, ConfigError, Difference, HistoryEntry, desktop_user, diff, mask_differences,
+use alicia_model::backend::HistoryPage;
+use alicia_model::change_sets::ChangeSetAnswer;
+use alicia_model::config::{
+    Committed, ConfigError, Difference, HistoryEntry, diff, mask_differences,
 };
 use egui::{RichText, Ui};
 use serde_json::Value;
@@ -30,7 +32,7 @@ struct Row {
     change: Option<Vec<Difference>>,
 }
 
-/// What the panel read of one service, at one config generation.
+/// What the panel read of one service, at one generation of the GUI's view.
 struct Read {
     service: String,
     generation: u64,
@@ -44,6 +46,8 @@ struct Read {
 pub struct HistoryPanel {
     selected: Option<u64>,
     read: Option<Read>,
+    /// The history asked of the backend: for which service, at which generation.
+    reading: Option<(String, u64, Task<HistoryPage>)>,
     restore: Task<Result<Committed, ConfigError>>,
     /// The revision current before the last restore, to undo it.
     undo_to: Option<u64>,
@@ -59,8 +63,9 @@ impl HistoryPanel {
         self.selected = revision;
     }
 
-    /// Reads the history again when the service or the core's configs changed.
-    fn refresh(&mut self, core: &Core, service: &str, generation: u64) {
+    /// Asks for the history again when the service or the GUI's view moved.
+    fn refresh(&mut self, link: &Link, view: &View, service: &str) {
+        let generation = view.generation;
         let fresh = self
             .read
             .as_ref()
@@ -68,13 +73,21 @@ impl HistoryPanel {
         if fresh {
             return;
         }
-        let entries = core.config.history(service);
-        let secrets = core.config.secret_paths(service);
-        let ids: std::collections::HashSet<&str> = entries
-            .iter()
-            .filter_map(|e| e.change_id.as_deref())
-            .collect();
-        let sets = core.config.change_set_members(&ids);
+        let asked = self
+            .reading
+            .as_ref()
+            .is_some_and(|(s, g, _)| s == service && *g == generation);
+        if !asked {
+            let mut task = Task::default();
+            task.start(link.backend.history(service));
+            self.reading = Some((service.to_owned(), generation, task));
+        }
+        let Some(page) = self.reading.as_mut().and_then(|(_, _, task)| task.take()) else {
+            return;
+        };
+        self.reading = None;
+        let secrets = view.secret_paths(service);
+        let (entries, sets) = (&page.entries, &page.sets);
         let rows = entries
             .iter()
             .enumerate()
@@ -103,23 +116,14 @@ impl HistoryPanel {
             service: service.to_owned(),
             generation,
             rows,
-            current: core.config.get(service).map(|s| s.revision),
+            current: view.document(service).map(|s| s.revision),
         });
     }
 
-    /// Draws the history of `service`; `generation` counts the core's config changes seen by
-    /// the app.
-    pub fn ui(
-        &mut self,
-        ui: &mut Ui,
-        core: &Core,
-        runtime: &tokio::runtime::Handle,
-        service: &str,
-        read_only: bool,
-        generation: u64,
-    ) {
+    /// Draws the history of `service`, read again when the GUI's view of the manager moved.
+    pub fn ui(&mut self, ui: &mut Ui, link: &Link, view: &View, service: &str, read_only: bool) {
         self.finish(ui);
-        self.refresh(core, service, generation);
+        self.refresh(link, view, service);
         notice_ui(ui, self.message.as_ref());
         if let Some(to) = self.undo_to {
             let undo = ui.add_enabled(
@@ -132,7 +136,7 @@ impl HistoryPanel {
                 format!("Undo the restore (back to revision {to})"),
             );
             if undo.clicked() {
-                self.start_restore(core, runtime, service, to, None);
+                self.start_restore(link, service, to, None);
             }
         }
         if let Some(change_id) = self.force_offer.clone() {
@@ -141,7 +145,7 @@ impl HistoryPanel {
                 egui::Button::new("Roll back anyway (undo the later changes too)"),
             );
             if force.clicked() {
-                self.start_set_rollback(core, runtime, &change_id, true);
+                self.start_set_rollback(link, &change_id, true);
             }
         }
         let Some(read) = &self.read else {
@@ -164,45 +168,23 @@ impl HistoryPanel {
             });
         if let Some(revision) = restore {
             let before = read.current;
-            self.start_restore(core, runtime, service, revision, before);
+            self.start_restore(link, service, revision, before);
         }
         if let Some(change_id) = set_rollback {
-            self.start_set_rollback(core, runtime, &change_id, false);
+            self.start_set_rollback(link, &change_id, false);
         }
     }
 
-    fn start_set_rollback(
-        &mut self,
-        core: &Core,
-        runtime: &tokio::runtime::Handle,
-        change_id: &str,
-        force: bool,
-    ) {
-        let (core, change_id) = (core.clone(), change_id.to_owned());
+    fn start_set_rollback(&mut self, link: &Link, change_id: &str, force: bool) {
         self.force_offer = None;
         self.undo_to = None;
-        self.set_rollback.start(runtime, async move {
-            core.changes
-                .rollback(&change_id, force, desktop_user())
-                .await
-        });
+        self.set_rollback
+            .start(link.backend.rollback_set(change_id, force));
     }
 
-    fn start_restore(
-        &mut self,
-        core: &Core,
-        runtime: &tokio::runtime::Handle,
-        service: &str,
-        revision: u64,
-        undo_to: Option<u64>,
-    ) {
-        let (core, service) = (core.clone(), service.to_owned());
+    fn start_restore(&mut self, link: &Link, service: &str, revision: u64, undo_to: Option<u64>) {
         self.undo_to = undo_to;
-        self.restore.start(runtime, async move {
-            core.config
-                .rollback(&service, revision, desktop_user())
-                .await
-        });
+        self.restore.start(link.backend.rollback(service, revision));
     }
 
     fn finish(&mut self, ui: &Ui) {

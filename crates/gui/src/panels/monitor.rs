@@ -3,17 +3,18 @@
 //! message pretty-printed, and a publish form limited to the prefix that confirms a retained
 //! publish first.
 
+use crate::clock::{local_time_of_day, local_zone_name};
 use crate::models::{MessageList, TopicTree};
 use crate::panels::topic_tree::TopicTreePanel;
+use crate::platform::Link;
+use crate::tasks::Task;
+use crate::view::View;
 use crate::widgets::a11y;
 use crate::widgets::json::json_view;
 use crate::widgets::notice::{Notice, notice_ui};
 use crate::widgets::reflow;
 use crate::widgets::style::{primary_button, section_heading};
-use alicia_core::Core;
-use alicia_core::clock::{local_time_of_day, local_zone_name};
-use alicia_core::messages::MessageRecord;
-use alicia_core::mqtt::QoS;
+use alicia_model::messages::MessageRecord;
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use std::sync::Arc;
@@ -29,7 +30,7 @@ pub enum MonitorView {
 }
 
 /// The monitor's own state.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct MonitorPanel {
     /// Messages or topics.
     pub view: MonitorView,
@@ -41,6 +42,8 @@ pub struct MonitorPanel {
     retain: bool,
     confirm_retained: bool,
     message: Option<Notice>,
+    /// A publish on its way: its topic and the answer.
+    publishing: Option<(String, Task<Result<(), String>>)>,
 }
 
 impl MonitorPanel {
@@ -48,12 +51,13 @@ impl MonitorPanel {
     pub fn ui(
         &mut self,
         ui: &mut Ui,
-        core: &Core,
-        runtime: &tokio::runtime::Handle,
+        link: &Link,
+        manager: &View,
         view: &mut MessageList,
         tree: &mut TopicTree,
         read_only: bool,
     ) {
+        self.take_published();
         if read_only {
             // Locked: a confirmation opened before the lock is gone.
             self.confirm_retained = false;
@@ -63,9 +67,10 @@ impl MonitorPanel {
             ui.selectable_value(&mut self.view, MonitorView::Topics, "Topics");
         });
         if self.view == MonitorView::Topics {
-            egui::Panel::bottom("publish-form").show(ui, |ui| self.publish_ui(ui, core, read_only));
+            egui::Panel::bottom("publish-form")
+                .show(ui, |ui| self.publish_ui(ui, link, manager, read_only));
             egui::CentralPanel::default()
-                .show(ui, |ui| self.tree.ui(ui, core, runtime, tree, read_only));
+                .show(ui, |ui| self.tree.ui(ui, link, manager, tree, read_only));
             return;
         }
         ui.horizontal(|ui| {
@@ -74,7 +79,8 @@ impl MonitorPanel {
                 view.paused = !view.paused;
                 if !view.paused {
                     view.held_back = 0;
-                    view.resync(core);
+                    // What arrived meanwhile comes with the whole state.
+                    link.backend.resync();
                 }
             }
             let label = ui.label("Topic filter");
@@ -102,7 +108,7 @@ impl MonitorPanel {
             egui::Panel::bottom("publish-form").show(ui, |ui| {
                 egui::CollapsingHeader::new("Publish a message")
                     .id_salt("publish-fold")
-                    .show(ui, |ui| self.publish_ui(ui, core, read_only));
+                    .show(ui, |ui| self.publish_ui(ui, link, manager, read_only));
             });
             egui::CentralPanel::default().show(ui, |ui| {
                 if self.selected.is_some() {
@@ -118,7 +124,8 @@ impl MonitorPanel {
             });
             return;
         }
-        egui::Panel::bottom("publish-form").show(ui, |ui| self.publish_ui(ui, core, read_only));
+        egui::Panel::bottom("publish-form")
+            .show(ui, |ui| self.publish_ui(ui, link, manager, read_only));
         egui::Panel::right("message-details")
             .resizable(!crate::widgets::style::touch(ui.ctx()))
             .default_size(380.0)
@@ -255,10 +262,10 @@ impl MonitorPanel {
         }
     }
 
-    fn publish_ui(&mut self, ui: &mut Ui, core: &Core, read_only: bool) {
+    fn publish_ui(&mut self, ui: &mut Ui, link: &Link, manager: &View, read_only: bool) {
         section_heading(
             ui,
-            format!("Publish under {}/", core.mqtt.topics().prefix()),
+            format!("Publish under {}/", manager.system.topic_prefix),
         );
         ui.horizontal(|ui| {
             let label = ui.label("Topic");
@@ -293,7 +300,7 @@ impl MonitorPanel {
                 ui.label(RichText::new("A retained message stays on the broker for every future subscriber. Publish it?").color(ui.visuals().warn_fg_color));
                 if ui.button("Publish retained").clicked() {
                     self.confirm_retained = false;
-                    self.publish(core);
+                    self.publish(link);
                 }
                 if ui.button("Cancel").clicked() {
                     self.confirm_retained = false;
@@ -302,31 +309,39 @@ impl MonitorPanel {
                 if self.retain {
                     self.confirm_retained = true;
                 } else {
-                    self.publish(core);
+                    self.publish(link);
                 }
             }
             notice_ui(ui, self.message.as_ref());
         });
     }
 
-    fn publish(&mut self, core: &Core) {
-        let qos = match self.qos {
-            0 => QoS::AtMostOnce,
-            1 => QoS::AtLeastOnce,
-            _ => QoS::ExactlyOnce,
-        };
+    fn publish(&mut self, link: &Link) {
         let topic = self.topic.trim().to_owned();
-        self.message = Some(
-            match core.mqtt.publish_checked(
-                &topic,
-                self.payload.clone().into_bytes(),
-                qos,
-                self.retain,
-            ) {
-                Ok(()) => Notice::done(format!("published to {topic}")),
-                Err(error) => Notice::failed(error.to_string()),
-            },
-        );
+        let mut task = Task::default();
+        task.start(link.backend.publish(
+            &topic,
+            self.payload.clone().into_bytes(),
+            self.qos,
+            self.retain,
+        ));
+        self.publishing = Some((topic, task));
+        self.take_published();
+    }
+
+    /// The answer to the last publish, once it is here.
+    fn take_published(&mut self) {
+        let Some((topic, task)) = self.publishing.as_mut() else {
+            return;
+        };
+        let Some(answer) = task.take() else {
+            return;
+        };
+        self.message = Some(match answer {
+            Ok(()) => Notice::done(format!("published to {topic}")),
+            Err(error) => Notice::failed(error),
+        });
+        self.publishing = None;
     }
 }
 

@@ -1,7 +1,7 @@
 //! The banner a watched change that undid itself leaves (CONTRACT §7): which service, why, the
 //! revision that put the old config back, and a way to its history.
 
-use alicia_core::safe_apply::RollbackReason;
+use alicia_model::watch::RollbackReason;
 use egui::{RichText, Ui};
 
 /// A rollback the admin has not dismissed yet.

@@ -2,69 +2,78 @@
 //! masked), CORS origin, and the URL remote clients should use. Changes are kept in the
 //! settings file so the server comes back on the next start.
 
+use crate::platform::Link;
 use crate::tasks::Task;
+use crate::view::View;
 use crate::widgets::badge::Tone;
 use crate::widgets::style::{primary_button, section_heading};
-use alicia_core::Core;
-use alicia_core::api_switch::ApiStatus;
-use alicia_core::lan;
-use alicia_core::secret::Secret;
-use alicia_core::settings::{ApiSettings, ApiSettingsError, SettingsError};
+use alicia_model::backend::{LocalAdmin, LocalSettings};
+use alicia_model::secret::Secret;
+use alicia_model::settings::api::{ApiSettings, ApiStatus, http_url};
 use egui::{RichText, Ui};
 use std::net::IpAddr;
 
-/// The server panel's own state (the form; the server's state lives in the core).
+/// The server panel's own state (the form; the server's state is the manager's).
+#[derive(Default)]
 pub struct ServerPanel {
+    /// The settings the form started from (`None` until they arrive).
+    base: Option<ApiSettings>,
     bind: String,
     port: String,
     token: String,
     reveal: bool,
     frontend_url: String,
     problem: Option<String>,
-    saving: Task<Result<(), SettingsError>>,
-    /// This machine's addresses on its networks (read when the server opens to them).
-    lan: Vec<IpAddr>,
+    saving: Task<Result<(), String>>,
+    /// A new token on its way; start the server with it when `then_start`.
+    generating: Task<Result<String, String>>,
+    then_start: bool,
 }
 
 impl ServerPanel {
-    /// A form holding the current settings.
-    pub fn new(settings: &ApiSettings) -> Self {
-        Self {
-            bind: settings.bind.to_string(),
-            port: settings.port.to_string(),
-            token: settings
-                .token
-                .as_ref()
-                .map(|t| t.expose().to_owned())
-                .unwrap_or_default(),
-            reveal: false,
-            frontend_url: settings.frontend_url.clone(),
-            problem: None,
-            saving: Task::default(),
-            lan: if settings.bind.is_unspecified() {
-                lan::lan_addresses()
-            } else {
-                Vec::new()
-            },
-        }
+    /// Fills the form from the settings in use, once they arrived.
+    fn fill(&mut self, local: &LocalSettings) {
+        let settings = &local.api;
+        self.bind = settings.bind.to_string();
+        self.port = settings.port.to_string();
+        self.token = settings
+            .token
+            .as_ref()
+            .map(|t| t.expose().to_owned())
+            .unwrap_or_default();
+        self.frontend_url = settings.frontend_url.clone();
+        self.base = Some(settings.clone());
     }
 
-    /// Draws the panel.
-    pub fn ui(
-        &mut self,
-        ui: &mut Ui,
-        core: &Core,
-        runtime: &tokio::runtime::Handle,
-        read_only: bool,
-    ) {
+    /// Draws the panel: API access is set on the manager's own machine only (CONTRACT §11).
+    pub fn ui(&mut self, ui: &mut Ui, link: &Link, view: &View, read_only: bool) {
+        let (Some(local), Some(admin)) = (view.local.as_ref(), link.backend.local()) else {
+            section_heading(ui, "Remote access");
+            ui.label("API access is set on the manager's own machine (local only).");
+            return;
+        };
+        if self.base.is_none() {
+            self.fill(local);
+        }
         if read_only {
             // Locked: the token is neither shown nor copied.
             self.reveal = false;
         }
         if let Some(Err(error)) = self.saving.take() {
-            self.problem = Some(format!("settings not saved: {error}"));
+            self.problem = Some(error);
         }
-        let status = core.api.status();
+        if let Some(generated) = self.generating.take() {
+            match generated {
+                Ok(token) => {
+                    self.token = token;
+                    if std::mem::take(&mut self.then_start) {
+                        self.start(admin);
+                    }
+                }
+                Err(error) => self.problem = Some(format!("no token generated: {error}")),
+            }
+        }
+        let status = view.system.api.clone();
         ui.horizontal(|ui| {
             section_heading(ui, "Remote access");
             match &status {
@@ -97,7 +106,7 @@ impl ServerPanel {
             )
             .weak(),
         );
-        self.who_may_connect_ui(ui, core, runtime, read_only);
+        self.who_may_connect_ui(ui, admin, read_only);
         ui.separator();
         egui::Grid::new("server-form").num_columns(2).spacing([16.0, 8.0]).show(ui, |ui| {
             let label = ui.label("Listen on");
@@ -120,10 +129,7 @@ impl ServerPanel {
                     self.reveal = !self.reveal;
                 }
                 if ui.add_enabled(!read_only, egui::Button::new("Generate")).clicked() {
-                    match alicia_core::random::secret_hex::<24>() {
-                        Ok(token) => self.token = token,
-                        Err(error) => self.problem = Some(format!("no token generated: {error}")),
-                    }
+                    self.generating.start(admin.new_token());
                 }
                 if ui.add_enabled(!read_only && !self.token.is_empty(), egui::Button::new("Copy")).clicked() {
                     ui.ctx().copy_text(self.token.clone());
@@ -147,20 +153,20 @@ impl ServerPanel {
                     .add_enabled(!read_only, egui::Button::new("Stop server"))
                     .clicked()
                 {
-                    core.api.turn_off();
-                    self.persist(core, runtime, false, None);
+                    self.problem = None;
+                    self.saving.start(admin.stop_api());
                 }
                 if ui
                     .add_enabled(!read_only, egui::Button::new("Apply and restart"))
                     .clicked()
                 {
-                    self.start(core, runtime);
+                    self.start(admin);
                 }
             } else if ui
                 .add_enabled(!read_only, primary_button(ui, "Start server"))
                 .clicked()
             {
-                self.start(core, runtime);
+                self.start(admin);
             }
         });
         if let ApiStatus::Running { addr, .. } = status {
@@ -168,7 +174,7 @@ impl ServerPanel {
             section_heading(ui, "For remote clients");
             // The machine's real addresses when it listens on all of them.
             let hosts = if addr.ip().is_unspecified() {
-                self.lan.clone()
+                view.system.addresses.clone()
             } else {
                 vec![addr.ip()]
             };
@@ -176,7 +182,7 @@ impl ServerPanel {
                 ui.label("This machine has no address on a network now.");
             }
             for ip in hosts {
-                let url = lan::url(ip, addr.port(), "/api");
+                let url = http_url(ip, addr.port(), "/api");
                 ui.horizontal(|ui| {
                     ui.label(RichText::new(&url).monospace());
                     let copy = ui.add_enabled(!read_only, egui::Button::new("Copy"));
@@ -200,19 +206,13 @@ impl ServerPanel {
     /// The one choice most admins make: only this computer, or other devices on the network
     /// too (which binds every address, generates a token when there is none, starts the
     /// server and lists the machine's real addresses).
-    fn who_may_connect_ui(
-        &mut self,
-        ui: &mut Ui,
-        core: &Core,
-        runtime: &tokio::runtime::Handle,
-        read_only: bool,
-    ) {
+    fn who_may_connect_ui(&mut self, ui: &mut Ui, admin: &dyn LocalAdmin, read_only: bool) {
         ui.horizontal(|ui| {
             ui.label(RichText::new("Who may connect").strong());
             let local = ui.add_enabled(!read_only, egui::Button::new("Only this computer"));
             if local.clicked() {
                 self.bind = "127.0.0.1".to_owned();
-                self.start(core, runtime);
+                self.start(admin);
             }
             let network = ui.add_enabled(
                 !read_only,
@@ -221,21 +221,20 @@ impl ServerPanel {
             if network.clicked() {
                 self.bind = "0.0.0.0".to_owned();
                 if self.token.trim().is_empty() {
-                    match alicia_core::random::secret_hex::<24>() {
-                        Ok(token) => self.token = token,
-                        Err(error) => {
-                            self.problem = Some(format!("no token generated: {error}"));
-                            return;
-                        }
-                    }
+                    // Started once the token is here.
+                    self.then_start = true;
+                    self.generating.start(admin.new_token());
+                } else {
+                    self.start(admin);
                 }
-                self.lan = lan::lan_addresses();
-                self.start(core, runtime);
             }
         });
     }
 
-    fn start(&mut self, core: &Core, runtime: &tokio::runtime::Handle) {
+    fn start(&mut self, admin: &dyn LocalAdmin) {
+        let Some(base) = self.base.clone() else {
+            return;
+        };
         let Ok(bind) = self.bind.trim().parse::<IpAddr>() else {
             self.problem = Some(format!("{:?} is not an IP address", self.bind));
             return;
@@ -250,40 +249,9 @@ impl ServerPanel {
             port,
             token,
             frontend_url: self.frontend_url.trim().to_owned(),
-            ..core.settings.api.clone()
+            ..base
         };
-        if let Err(error) = core.api.turn_on(settings.clone()) {
-            self.problem = Some(match error {
-                ApiSettingsError::TokenRequired(_) => format!("{error}: generate one"),
-                ApiSettingsError::ReadTokenWithoutToken => error.to_string(),
-            });
-            return;
-        }
         self.problem = None;
-        self.persist(core, runtime, true, Some(settings));
-    }
-
-    fn persist(
-        &mut self,
-        core: &Core,
-        runtime: &tokio::runtime::Handle,
-        enabled: bool,
-        settings: Option<ApiSettings>,
-    ) {
-        let store = core.settings_file.clone();
-        self.saving.start(runtime, async move {
-            store
-                .update(move |file| {
-                    file.api_enabled = Some(enabled);
-                    if let Some(settings) = settings {
-                        file.api_bind = Some(settings.bind);
-                        file.api_port = Some(settings.port);
-                        file.api_token = settings.token;
-                        file.frontend_url = Some(settings.frontend_url);
-                    }
-                })
-                .await
-                .map(drop)
-        });
+        self.saving.start(admin.start_api(settings));
     }
 }

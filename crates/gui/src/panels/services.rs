@@ -3,14 +3,14 @@
 //! import and export start here.
 
 use crate::panels::health::kind_of;
+use crate::view::View;
 use crate::widgets::a11y;
 use crate::widgets::badge::{Tone, badge, relative_time};
 use crate::widgets::reflow::{self, Fit, TableColumn, fitting};
-use alicia_core::Core;
-use alicia_core::clock::{format_rfc3339, parse_rfc3339};
-use alicia_core::config::{ServiceType, new_service_document};
-use alicia_core::mqtt::topics::is_valid_service_name;
-use alicia_core::overview::ServiceOverview;
+use alicia_model::clock::{format_rfc3339, parse_rfc3339};
+use alicia_model::config::{ServiceType, new_service_document};
+use alicia_model::overview::ServiceOverview;
+use alicia_model::topics::is_valid_service_name;
 use egui::{RichText, Ui};
 use egui_extras::Column;
 use serde_json::{Value, json};
@@ -95,11 +95,11 @@ impl ServicesPanel {
     pub fn ui(
         &mut self,
         ui: &mut Ui,
-        core: &Core,
-        rows: &[ServiceOverview],
+        view: &View,
         marks: (Option<&str>, &[String]),
         read_only: bool,
     ) -> ServicesAction {
+        let rows: &[ServiceOverview] = &view.services;
         let (selected, unsaved) = marks;
         let mut action = ServicesAction::None;
         if read_only {
@@ -128,7 +128,7 @@ impl ServicesPanel {
                 });
             }
             if let Some(selected) = selected
-                && core.config.get(selected).is_some()
+                && view.document(selected).is_some()
                 && ui
                     .add_enabled(!read_only, egui::Button::new("Duplicate…"))
                     .clicked()
@@ -145,7 +145,7 @@ impl ServicesPanel {
         } else {
             self.selection.clear();
         }
-        if let Some(created) = self.new_service_ui(ui, core) {
+        if let Some(created) = self.new_service_ui(ui, view) {
             action = created;
         }
         let needle = self.filter.to_lowercase();
@@ -384,7 +384,7 @@ impl ServicesPanel {
         }
     }
 
-    fn new_service_ui(&mut self, ui: &mut Ui, core: &Core) -> Option<ServicesAction> {
+    fn new_service_ui(&mut self, ui: &mut Ui, view: &View) -> Option<ServicesAction> {
         let mut result = None;
         let mut close = false;
         let new = self.new_service.as_mut()?;
@@ -418,7 +418,7 @@ impl ServicesPanel {
             });
             let problem = if !is_valid_service_name(&new.name) {
                 Some("lower-case letters, digits, - and _, starting with a letter or digit")
-            } else if core.config.get(&new.name).is_some() {
+            } else if view.document(&new.name).is_some() {
                 Some("a service with this name exists")
             } else {
                 None
@@ -432,7 +432,7 @@ impl ServicesPanel {
                     .clicked()
                 {
                     let document = match &new.copy_of {
-                        Some(from) => core.config.get(from).map(|s| {
+                        Some(from) => view.document(from).map(|s| {
                             let mut copy = Value::clone(&s.document);
                             copy["service_name"] = json!(new.name);
                             copy
@@ -474,13 +474,7 @@ fn config_cell_ui(ui: &mut Ui, service: &ServiceOverview) {
     }
     if let Some(until) = &service.watch_until {
         // A change on watch (CONTRACT §7): the seconds left.
-        let left = alicia_core::clock::parse_rfc3339(until)
-            .map(|end| {
-                (end - time::OffsetDateTime::now_utc())
-                    .whole_seconds()
-                    .max(0)
-            })
-            .unwrap_or(0);
+        let left = crate::clock::seconds_until(until);
         ui.label(RichText::new(format!("⏱ watching {left} s")).color(ui.visuals().warn_fg_color));
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_millis(500));

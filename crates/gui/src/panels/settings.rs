@@ -2,17 +2,18 @@
 //! theme and the UI scale, and the kiosk PIN. Kept in the settings file (0600: it holds the
 //! broker password); broker changes apply at the next start.
 
+use crate::platform::{FileKind, Link, Platform, SettingsChange};
 use crate::tasks::Task;
+use crate::view::View;
 use crate::widgets::a11y;
 use crate::widgets::notice::{Notice, notice_ui};
 use crate::widgets::stepper::{Steps, stepper};
 use crate::widgets::style::section_heading;
-use alicia_core::Core;
-use alicia_core::fleet::RoleSetting;
-use alicia_core::kiosk_pin;
-use alicia_core::mqtt::connection_test::{ProbeTarget, test_connection};
-use alicia_core::secret::Secret;
-use alicia_core::settings::{BrokerUrl, SettingsFile};
+use alicia_model::backend::LocalSettings;
+use alicia_model::kiosk_pin;
+use alicia_model::secret::Secret;
+use alicia_model::settings::broker::{BrokerTarget, BrokerUrl, ProbeTarget};
+use alicia_model::settings::role::RoleSetting;
 use egui::{RichText, Ui};
 use std::path::PathBuf;
 
@@ -72,7 +73,9 @@ pub struct SettingsPanel {
     pin: String,
     pin_again: String,
     test: Task<Result<String, String>>,
-    pick: Task<Option<PathBuf>>,
+    pick: Task<Option<String>>,
+    /// The broker form was filled from the settings in use.
+    filled: bool,
     saving: Task<Result<(), String>>,
     hashing: Task<Result<(), String>>,
     /// Feedback on the broker settings (test, save), shown under their buttons.
@@ -93,28 +96,16 @@ pub struct SettingsPanel {
 }
 
 impl SettingsPanel {
-    /// A form holding the current settings.
-    pub fn new(core: &Core, theme: Theme, scale: f32) -> Self {
-        let settings = &core.settings;
-        let broker = match &settings.broker {
-            alicia_core::settings::BrokerTarget::External(url) => url.to_string(),
-            alicia_core::settings::BrokerTarget::Embedded { .. } => String::new(),
-        };
+    /// The panel with the look in use; the manager's settings fill it once they arrive.
+    pub fn new(theme: Theme, scale: f32) -> Self {
         Self {
-            broker,
-            username: settings.mqtt_username.clone().unwrap_or_default(),
-            password: settings
-                .mqtt_password
-                .as_ref()
-                .map(|p| p.expose().to_owned())
-                .unwrap_or_default(),
+            broker: String::new(),
+            username: String::new(),
+            password: String::new(),
             reveal: false,
-            ca_file: settings
-                .mqtt_ca_file
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-            role: settings.role,
+            ca_file: String::new(),
+            role: RoleSetting::Auto,
+            filled: false,
             theme,
             scale,
             watch_secs: crate::panels::editor::GUI_WATCH_SECS,
@@ -135,22 +126,56 @@ impl SettingsPanel {
     }
 
     /// Draws the panel.
-    pub fn ui(
-        &mut self,
-        ui: &mut Ui,
-        core: &Core,
-        runtime: &tokio::runtime::Handle,
-        kiosk: bool,
-        read_only: bool,
-    ) {
+    pub fn ui(&mut self, ui: &mut Ui, link: &Link, view: &View, kiosk: bool, read_only: bool) {
         self.finish_tasks();
         notice_ui(ui, self.save_error.as_ref());
+        if let Some(local) = &view.local
+            && !self.filled
+        {
+            self.fill(local);
+        }
+        if view.local.is_some() {
+            self.broker_ui(ui, link, view, kiosk, read_only);
+            ui.separator();
+        }
+        self.fleet_ui(ui, link, view, read_only);
+        ui.separator();
+        self.safe_apply_ui(ui, link, read_only);
+        ui.separator();
+        self.household_language_ui(ui, read_only);
+        ui.separator();
+        self.home_assistant_ui(ui, link, view, read_only);
+        ui.separator();
+        self.appearance_ui(ui, link);
+        ui.separator();
+        self.kiosk_pin_ui(ui, link, read_only);
+    }
+
+    /// Fills the broker form and the role from the settings in use.
+    fn fill(&mut self, local: &LocalSettings) {
+        self.broker = match &local.broker {
+            BrokerTarget::External(url) => url.to_string(),
+            BrokerTarget::Embedded { .. } => String::new(),
+        };
+        self.username = local.mqtt_username.clone().unwrap_or_default();
+        self.password = local
+            .mqtt_password
+            .as_ref()
+            .map(|p| p.expose().to_owned())
+            .unwrap_or_default();
+        self.ca_file = local.mqtt_ca_file.clone().unwrap_or_default();
+        self.role = local.role;
+        self.filled = true;
+    }
+
+    /// The broker the manager uses, and the one to use from the next start (local only).
+    fn broker_ui(&mut self, ui: &mut Ui, link: &Link, view: &View, kiosk: bool, read_only: bool) {
         section_heading(ui, "Broker");
         ui.label(
             RichText::new(format!(
                 "In use now: {}{}",
-                core.mqtt.url(),
-                if core.mqtt.embedded() {
+                view.system.broker_url,
+                if view.system.embedded_broker {
                     " (embedded)"
                 } else {
                     ""
@@ -215,13 +240,8 @@ impl SettingsPanel {
                             )
                             .clicked()
                     {
-                        self.pick.start(runtime, async {
-                            rfd::AsyncFileDialog::new()
-                                .add_filter("PEM certificate", &["pem", "crt"])
-                                .pick_file()
-                                .await
-                                .map(|f| f.path().to_path_buf())
-                        });
+                        self.pick
+                            .start(link.platform.pick_path(FileKind::Certificate));
                     }
                 });
                 ui.end_row();
@@ -231,13 +251,14 @@ impl SettingsPanel {
                 .add_enabled(!self.test.running(), egui::Button::new("Test connection"))
                 .clicked()
             {
-                match self.target() {
-                    Ok(Some(target)) => self.test.start(runtime, test_connection(target)),
-                    Ok(None) => {
+                match (self.target(), link.backend.local()) {
+                    (Ok(Some(target)), Some(admin)) => self.test.start(admin.test_broker(target)),
+                    (Ok(Some(_)), None) => {}
+                    (Ok(None), _) => {
                         self.broker_message =
                             Some(Notice::done("Empty: the embedded broker will be used."))
                     }
-                    Err(error) => self.broker_message = Some(Notice::failed(error)),
+                    (Err(error), _) => self.broker_message = Some(Notice::failed(error)),
                 }
             }
             if self.test.running() {
@@ -248,19 +269,14 @@ impl SettingsPanel {
                 .add_enabled(!read_only, egui::Button::new("Save broker settings"))
                 .clicked()
             {
-                self.save_broker(core, runtime);
+                self.save_broker(link.platform.as_ref());
             }
         });
         notice_ui(ui, self.broker_message.as_ref());
-        ui.separator();
-        self.fleet_ui(ui, core, runtime, read_only);
-        ui.separator();
-        self.safe_apply_ui(ui, core, runtime, read_only);
-        ui.separator();
-        self.household_language_ui(ui, read_only);
-        ui.separator();
-        self.home_assistant_ui(ui, core, runtime, read_only);
-        ui.separator();
+    }
+
+    /// The theme and the UI scale (this machine's).
+    fn appearance_ui(&mut self, ui: &mut Ui, link: &Link) {
         section_heading(ui, "Appearance");
         ui.horizontal(|ui| {
             let mut chosen = self.theme;
@@ -274,7 +290,7 @@ impl SettingsPanel {
                 a11y::set_name(ui, response.id, format!("Theme: {word}"));
             }
             if chosen != self.theme {
-                self.set_theme(chosen, ui.ctx(), core, runtime);
+                self.set_theme(chosen, ui.ctx(), link.platform.as_ref());
             }
         });
         ui.horizontal(|ui| {
@@ -302,10 +318,16 @@ impl SettingsPanel {
             if response.drag_stopped() || (response.changed() && !response.dragged()) {
                 ui.ctx().set_zoom_factor(self.scale);
                 let scale = self.scale;
-                self.save(core, runtime, move |f| f.ui_scale = Some(scale));
+                self.save(
+                    link.platform.as_ref(),
+                    Box::new(move |f| f.ui_scale = Some(scale)),
+                );
             }
         });
-        ui.separator();
+    }
+
+    /// The kiosk PIN of this machine's kiosk.
+    fn kiosk_pin_ui(&mut self, ui: &mut Ui, link: &Link, read_only: bool) {
         section_heading(ui, "Kiosk PIN");
         ui.label(RichText::new(format!("The kiosk on the home server's display is read-only until this PIN is typed on its keypad: {}–{} digits. Only its hash is stored, in this account's settings: set it here when this app runs as the kiosk's account, else run alicia-config-manager kiosk-pin set as that account.", kiosk_pin::SHORTEST, kiosk_pin::LONGEST)).weak());
         ui.horizontal(|ui| {
@@ -325,9 +347,7 @@ impl SettingsPanel {
                     .desired_width(100.0),
             )
             .labelled_by(label.id);
-            let problem = kiosk_pin::check_pin(&self.pin).err().or_else(|| {
-                (self.pin != self.pin_again).then(|| "type it twice, the same".to_owned())
-            });
+            let problem = kiosk_pin::check_new_pin(&self.pin, Some(&self.pin_again)).err();
             let usable = problem.is_none();
             if ui
                 .add_enabled(
@@ -336,7 +356,7 @@ impl SettingsPanel {
                 )
                 .clicked()
             {
-                self.set_pin(core, runtime);
+                self.set_pin(link.platform.as_ref());
             }
             if self.hashing.running() {
                 ui.spinner();
@@ -370,22 +390,19 @@ impl SettingsPanel {
 
     /// The role on a fleet of several managers: what it is now, and what to ask for at the
     /// next start.
-    fn fleet_ui(
-        &mut self,
-        ui: &mut Ui,
-        core: &Core,
-        runtime: &tokio::runtime::Handle,
-        read_only: bool,
-    ) {
+    fn fleet_ui(&mut self, ui: &mut Ui, link: &Link, view: &View, read_only: bool) {
         section_heading(ui, "Fleet");
         ui.label(
             RichText::new(format!(
                 "Now: {} (this manager's id: {}).",
-                core.fleet.describe(),
-                core.fleet.instance_id()
+                view.system.role, view.system.instance_id
             ))
             .weak(),
         );
+        if view.local.is_none() {
+            // The role is asked for on the manager's own machine.
+            return;
+        }
         ui.horizontal(|ui| {
             let before = self.role;
             let mut chosen_hint = "";
@@ -419,7 +436,10 @@ impl SettingsPanel {
             ui.label(RichText::new(chosen_hint).weak());
             if before != self.role {
                 let role = self.role;
-                self.save(core, runtime, move |f| f.role = Some(role));
+                self.save(
+                    link.platform.as_ref(),
+                    Box::new(move |f| f.role = Some(role)),
+                );
                 self.role_message =
                     Some(Notice::done("Saved. The role applies from the next start."));
             }
@@ -459,13 +479,7 @@ impl SettingsPanel {
     }
 
     /// Home Assistant MQTT discovery, on and off while running (and kept for the next start).
-    fn home_assistant_ui(
-        &mut self,
-        ui: &mut Ui,
-        core: &Core,
-        runtime: &tokio::runtime::Handle,
-        read_only: bool,
-    ) {
+    fn home_assistant_ui(&mut self, ui: &mut Ui, link: &Link, view: &View, read_only: bool) {
         section_heading(ui, "Home Assistant");
         ui.label(
             RichText::new(format!(
@@ -473,28 +487,21 @@ impl SettingsPanel {
                  config state and an Enabled switch — and the manager with its counts, through \
                  MQTT discovery under \"{}\". Turning this off removes them from Home \
                  Assistant. Only the fleet's authority publishes.",
-                core.ha.discovery_prefix()
+                view.system.discovery_prefix
             ))
             .weak(),
         );
-        let mut on = core.ha.enabled();
+        let mut on = view.system.home_assistant;
         let toggle = ui.add_enabled(
             !read_only,
             egui::Checkbox::new(&mut on, "Publish to Home Assistant (MQTT discovery)"),
         );
         if toggle.changed() {
-            core.ha.set_enabled(on);
-            self.save(core, runtime, move |f| f.ha_discovery = Some(on));
+            self.saving.start(link.backend.set_home_assistant(on));
         }
     }
 
-    fn safe_apply_ui(
-        &mut self,
-        ui: &mut Ui,
-        core: &Core,
-        runtime: &tokio::runtime::Handle,
-        read_only: bool,
-    ) {
+    fn safe_apply_ui(&mut self, ui: &mut Ui, link: &Link, read_only: bool) {
         section_heading(ui, "Safe apply");
         ui.label(
             RichText::new(
@@ -529,12 +536,15 @@ impl SettingsPanel {
             }
             if response.drag_stopped() || (response.changed() && !response.dragged()) {
                 let watch = self.watch_secs;
-                self.save(core, runtime, move |f| f.gui_watch_secs = Some(watch));
+                self.save(
+                    link.platform.as_ref(),
+                    Box::new(move |f| f.gui_watch_secs = Some(watch)),
+                );
             }
         });
     }
 
-    fn save_broker(&mut self, core: &Core, runtime: &tokio::runtime::Handle) {
+    fn save_broker(&mut self, platform: &dyn Platform) {
         if let Err(error) = self.target() {
             self.broker_message = Some(Notice::failed(error));
             return;
@@ -543,58 +553,38 @@ impl SettingsPanel {
         let username = self.username.clone();
         let password = self.password.clone();
         let ca_file = self.ca_file.trim().to_owned();
-        self.save(core, runtime, move |f| {
-            f.broker = (!broker.is_empty()).then_some(broker);
-            f.mqtt_username = (!username.is_empty()).then_some(username);
-            f.mqtt_password = (!password.is_empty()).then(|| Secret::new(password));
-            f.mqtt_ca_file = (!ca_file.is_empty()).then(|| PathBuf::from(ca_file));
-        });
+        self.save(
+            platform,
+            Box::new(move |f| {
+                f.broker = (!broker.is_empty()).then_some(broker);
+                f.mqtt_username = (!username.is_empty()).then_some(username);
+                f.mqtt_password = (!password.is_empty()).then(|| Secret::new(password));
+                f.mqtt_ca_file = (!ca_file.is_empty()).then(|| PathBuf::from(ca_file));
+            }),
+        );
         self.broker_message = Some(Notice::done(
             "Saved. The new broker is used from the next start.",
         ));
     }
 
-    /// Changes the settings file on the runtime (one writer at a time: the core's store).
     /// Switches the theme (from here or the top bar) and keeps the choice.
-    pub fn set_theme(
-        &mut self,
-        theme: Theme,
-        ctx: &egui::Context,
-        core: &Core,
-        runtime: &tokio::runtime::Handle,
-    ) {
+    pub fn set_theme(&mut self, theme: Theme, ctx: &egui::Context, platform: &dyn Platform) {
         self.theme = theme;
         theme.apply(ctx);
         let word = theme.word();
-        self.save(core, runtime, move |f| f.theme = Some(word.to_owned()));
+        self.save(platform, Box::new(move |f| f.theme = Some(word.to_owned())));
     }
 
-    fn save(
-        &mut self,
-        core: &Core,
-        runtime: &tokio::runtime::Handle,
-        change: impl FnOnce(&mut SettingsFile) + Send + 'static,
-    ) {
-        let store = core.settings_file.clone();
-        self.saving.start(runtime, async move {
-            store
-                .update(change)
-                .await
-                .map(drop)
-                .map_err(|e| e.to_string())
-        });
+    /// Changes this machine's settings file (one writer at a time: the platform's).
+    fn save(&mut self, platform: &dyn Platform, change: SettingsChange) {
+        self.saving.start(platform.update_settings(change));
     }
 
-    /// Hashes the new PIN (Argon2: slow on purpose) and stores the hash, on the runtime.
-    fn set_pin(&mut self, core: &Core, runtime: &tokio::runtime::Handle) {
+    /// Hashes the new PIN (Argon2: slow on purpose) and stores the hash, off the UI thread.
+    fn set_pin(&mut self, platform: &dyn Platform) {
         let pin = std::mem::take(&mut self.pin);
         self.pin_again.clear();
-        let store = core.settings_file.clone();
-        self.hashing.start(runtime, async move {
-            tokio::task::spawn_blocking(move || kiosk_pin::set_pin(&store, &pin))
-                .await
-                .map_err(|e| e.to_string())?
-        });
+        self.hashing.start(platform.set_pin(pin));
     }
 
     fn finish_tasks(&mut self) {
@@ -605,7 +595,7 @@ impl SettingsPanel {
             });
         }
         if let Some(Some(path)) = self.pick.take() {
-            self.ca_file = path.display().to_string();
+            self.ca_file = path;
         }
         if let Some(Err(error)) = self.saving.take() {
             self.save_error = Some(Notice::failed(format!("Settings not saved: {error}")));

@@ -6,17 +6,18 @@
 //! confirmation publishes an empty retained payload to each — refused for the manager's own
 //! topics (CONTRACT §6), which the preview names apart.
 
+use crate::clock::local_time_of_day;
 use crate::models::topic_tree::{NodeId, TopicTree};
+use crate::platform::Link;
 use crate::tasks::Task;
+use crate::view::View;
 use crate::widgets::a11y;
 use crate::widgets::json::json_view;
 use crate::widgets::notice::{Notice, notice_ui};
 use crate::widgets::style::{destructive_button, section_heading};
-use alicia_core::Core;
-use alicia_core::clock::local_time_of_day;
-use alicia_core::config::diff;
-use alicia_core::messages::MessageRecord;
-use alicia_core::mqtt::QoS;
+use alicia_model::config::diff;
+use alicia_model::messages::MessageRecord;
+use alicia_model::topics::Topics;
 use egui::{RichText, Ui};
 use serde_json::Value;
 
@@ -34,14 +35,19 @@ struct ClearPreview {
     refused: Vec<String>,
 }
 
+/// The broker's answer: the retained topics under a filter, or why not.
+type Retained = Result<Vec<String>, String>;
+
 /// The topic tree's own state.
 #[derive(Default)]
 pub struct TopicTreePanel {
     selected: Option<NodeId>,
     search: String,
     preview: Option<ClearPreview>,
-    /// The broker being asked what is retained under a topic.
-    probe: Task<(String, Result<Vec<String>, String>)>,
+    /// The broker being asked what is retained under a topic: the topic and the answer.
+    probe: Option<(String, Task<Retained>)>,
+    /// The retained topics being cleared, each with its answer.
+    clearing: Vec<(String, Task<Result<(), String>>)>,
     message: Option<Notice>,
 }
 
@@ -58,8 +64,8 @@ impl TopicTreePanel {
     pub fn ui(
         &mut self,
         ui: &mut Ui,
-        core: &Core,
-        runtime: &tokio::runtime::Handle,
+        link: &Link,
+        manager: &View,
         tree: &mut TopicTree,
         read_only: bool,
     ) {
@@ -67,8 +73,9 @@ impl TopicTreePanel {
             // Locked: a confirmation opened before the lock is gone.
             self.preview = None;
         }
-        self.take_probe(ui, core);
-        tree.tick(std::time::Instant::now());
+        self.take_probe(ui, manager);
+        self.take_cleared(ui);
+        tree.tick(web_time::Instant::now());
         ui.horizontal(|ui| {
             let label = ui.label("Search");
             let field = ui
@@ -100,7 +107,7 @@ impl TopicTreePanel {
             if crate::widgets::reflow::back_button(ui, "All topics") {
                 self.selected = None;
             }
-            self.details_ui(ui, core, runtime, tree, read_only);
+            self.details_ui(ui, link, tree, read_only);
             return;
         }
         if narrow {
@@ -113,7 +120,7 @@ impl TopicTreePanel {
                 .id_salt("topic-details")
                 .auto_shrink([false, false])
                 .show(&mut columns[1], |ui| {
-                    self.details_ui(ui, core, runtime, tree, read_only);
+                    self.details_ui(ui, link, tree, read_only);
                 });
         });
     }
@@ -183,14 +190,7 @@ impl TopicTreePanel {
         }
     }
 
-    fn details_ui(
-        &mut self,
-        ui: &mut Ui,
-        core: &Core,
-        runtime: &tokio::runtime::Handle,
-        tree: &TopicTree,
-        read_only: bool,
-    ) {
+    fn details_ui(&mut self, ui: &mut Ui, link: &Link, tree: &TopicTree, read_only: bool) {
         let Some(id) = self.selected else {
             ui.label(RichText::new("Select a topic to see its messages.").weak());
             notice_ui(ui, self.message.as_ref());
@@ -204,7 +204,7 @@ impl TopicTreePanel {
             node.rate,
             if node.retained { " · retained" } else { "" }
         ));
-        self.clear_ui(ui, core, runtime, tree, id, read_only);
+        self.clear_ui(ui, link, tree, id, read_only);
         let Some(last) = node.last() else {
             return;
         };
@@ -231,16 +231,21 @@ impl TopicTreePanel {
     }
 
     /// The broker's list of retained topics arrived: the preview.
-    fn take_probe(&mut self, ui: &Ui, core: &Core) {
-        let Some((topic, result)) = self.probe.take() else {
-            if self.probe.running() {
-                ui.ctx().request_repaint();
-            }
+    fn take_probe(&mut self, ui: &Ui, manager: &View) {
+        let Some((topic, task)) = self.probe.as_mut() else {
             return;
         };
+        let Some(result) = task.take() else {
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(100));
+            return;
+        };
+        let topic = std::mem::take(topic);
+        self.probe = None;
         match result {
             Ok(retained) => {
-                let owned = |t: &String| core.mqtt.topics().is_owned_by_manager(t);
+                let topics = Topics::new(&manager.system.topic_prefix);
+                let owned = |t: &String| topics.is_owned_by_manager(t);
                 let (refused, clears): (Vec<String>, Vec<String>) =
                     retained.into_iter().partition(owned);
                 self.preview = Some(ClearPreview {
@@ -261,8 +266,7 @@ impl TopicTreePanel {
     fn clear_ui(
         &mut self,
         ui: &mut Ui,
-        core: &Core,
-        runtime: &tokio::runtime::Handle,
+        link: &Link,
         tree: &TopicTree,
         id: NodeId,
         read_only: bool,
@@ -298,7 +302,7 @@ impl TopicTreePanel {
                         );
                         a11y::set_name(ui, confirm.id, "Confirm clear retained");
                         if confirm.clicked() {
-                            self.clear(core, &preview);
+                            self.clear(link, &preview);
                         }
                         if ui.button("Cancel").clicked() {
                             self.preview = None;
@@ -308,27 +312,20 @@ impl TopicTreePanel {
             }
             _ => {
                 ui.horizontal(|ui| {
-                    let ask = ui.add_enabled(
-                        !read_only && !self.probe.running(),
-                        egui::Button::new("Clear retained…"),
-                    );
+                    let probing = self.probe.is_some();
+                    let ask = ui
+                        .add_enabled(!read_only && !probing, egui::Button::new("Clear retained…"));
                     a11y::set_name(ui, ask.id, format!("Clear retained under {topic}"));
-                    if self.probe.running() {
+                    if probing {
                         ui.spinner();
                         ui.label("asking the broker what is retained here…");
                     }
                     if ask.clicked() {
-                        let target = alicia_core::mqtt::retained_probe::core_broker(&core.settings);
                         let filters = vec![topic.clone(), format!("{topic}/#")];
-                        let asked = topic.clone();
                         self.message = None;
-                        self.probe.start(runtime, async move {
-                            let found = alicia_core::mqtt::retained_probe::retained_topics(
-                                target, &filters,
-                            )
-                            .await;
-                            (asked, found)
-                        });
+                        let mut task = Task::default();
+                        task.start(link.backend.retained_topics(filters));
+                        self.probe = Some((topic.clone(), task));
                     }
                 });
             }
@@ -338,16 +335,36 @@ impl TopicTreePanel {
 
     /// Publishes an empty retained payload to each previewed topic (through the same check as
     /// the publish form: never one of the manager's own).
-    fn clear(&mut self, core: &Core, preview: &ClearPreview) {
+    fn clear(&mut self, link: &Link, preview: &ClearPreview) {
+        self.clearing = preview
+            .clears
+            .iter()
+            .map(|topic| {
+                let mut task = Task::default();
+                task.start(link.backend.publish(topic, Vec::new(), 1, true));
+                (topic.clone(), task)
+            })
+            .collect();
+        self.preview = None;
+    }
+
+    /// Once every clear is answered: what was cleared and what was not.
+    fn take_cleared(&mut self, ui: &Ui) {
+        if self.clearing.is_empty() {
+            return;
+        }
+        if self.clearing.iter().any(|(_, task)| task.running()) {
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(100));
+            return;
+        }
         let mut cleared = 0;
         let mut failed = Vec::new();
-        for topic in &preview.clears {
-            match core
-                .mqtt
-                .publish_checked(topic, Vec::new(), QoS::AtLeastOnce, true)
-            {
-                Ok(()) => cleared += 1,
-                Err(error) => failed.push(format!("{topic}: {error}")),
+        for (topic, mut task) in std::mem::take(&mut self.clearing) {
+            match task.take() {
+                Some(Ok(())) => cleared += 1,
+                Some(Err(error)) => failed.push(format!("{topic}: {error}")),
+                None => failed.push(format!("{topic}: no answer")),
             }
         }
         self.message = Some(if failed.is_empty() {
@@ -358,7 +375,6 @@ impl TopicTreePanel {
                 failed.join("; ")
             ))
         });
-        self.preview = None;
     }
 }
 

@@ -1,8 +1,8 @@
 //! Coloured status badges (health, online, config state), readable in both themes.
 
-use alicia_core::health::ConfigState;
-use alicia_core::mqtt::payloads::HealthStatus;
-use alicia_core::overview::ShownHealth;
+use alicia_model::overview::ShownHealth;
+use alicia_model::payloads::HealthStatus;
+use alicia_model::status::ConfigState;
 use egui::{Color32, RichText, Ui};
 use std::time::Duration;
 
@@ -110,7 +110,7 @@ fn relative_time_at(
     rfc3339: Option<&str>,
     now: time::OffsetDateTime,
 ) -> (String, Option<Duration>) {
-    let Some(at) = rfc3339.and_then(alicia_core::clock::parse_rfc3339) else {
+    let Some(at) = rfc3339.and_then(alicia_model::clock::parse_rfc3339) else {
         return ("never".to_owned(), None);
     };
     let elapsed = (now - at).max(time::Duration::ZERO);
@@ -142,7 +142,7 @@ mod tests {
     use super::*;
 
     fn at(rfc3339: &str) -> time::OffsetDateTime {
-        alicia_core::clock::parse_rfc3339(rfc3339).expect("a valid time")
+        alicia_model::clock::parse_rfc3339(rfc3339).expect("a valid time")
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use crate::widgets::json::short;
 use crate::widgets::schema_form::field_title;
-use alicia_core::config::{Difference, editable_schema};
+use alicia_model::config::{Difference, editable_schema};
 use egui::{RichText, Ui};
 
 /// Draws `changes` as a grid with the id `id` ("no change" when there is none).

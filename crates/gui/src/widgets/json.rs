@@ -2,7 +2,7 @@
 //! structural diff they show is `core::config::diff`). Which field is secret is the core's
 //! rule ([`is_secret`]).
 
-use alicia_core::config::{MASK, is_secret};
+use alicia_model::config::{MASK, is_secret};
 use serde_json::Value;
 
 /// A value of a document's field at `pointer` as one short line; a non-empty secret shows as

@@ -7,7 +7,7 @@
 
 use super::a11y;
 use super::stepper::{Steps, stepper};
-use alicia_core::config::is_secret_schema;
+use alicia_model::config::is_secret_schema;
 use egui::{Color32, RichText, Ui};
 use serde_json::{Map, Value, json};
 use std::collections::{HashMap, HashSet};

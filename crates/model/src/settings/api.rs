@@ -80,10 +80,19 @@ impl ApiSettings {
     }
 }
 
+/// The URL of `path` on a server at `ip`:`port` (an IPv6 address in brackets).
+pub fn http_url(ip: std::net::IpAddr, port: u16, path: &str) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => format!("http://{v4}:{port}{path}"),
+        std::net::IpAddr::V6(v6) => format!("http://[{v6}]:{port}{path}"),
+    }
+}
+
 /// What the server is doing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum ApiStatus {
     /// Not running.
+    #[default]
     Off,
     /// Binding its address.
     Starting,

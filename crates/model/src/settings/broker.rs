@@ -214,3 +214,16 @@ mod tests {
         }
     }
 }
+
+/// A broker to try, as an admin typed it: its address, login and CA file.
+#[derive(Debug, Clone)]
+pub struct ProbeTarget {
+    /// The broker's address.
+    pub url: BrokerUrl,
+    /// The user name to log in with (none: anonymous).
+    pub username: Option<String>,
+    /// The login's password.
+    pub password: Option<Secret>,
+    /// CA file for `mqtts://`.
+    pub ca_file: Option<std::path::PathBuf>,
+}

@@ -6,33 +6,35 @@
 //!
 //! The draft belongs to the editor ([`EditorState`]): live updates never touch it. A save
 //! carries the revision the edit started from; when someone else saved meanwhile, the admin
-//! chooses. What the editor shows of the stored document is read again only when the core's
-//! configs change (the app's config generation), not every frame.
+//! chooses. What the editor shows of the stored document is worked out again only when the
+//! GUI's view of the manager moves (its generation), not every frame.
 
 mod notices;
+mod stored;
 
 use notices::conflict_ui;
+use stored::StoredView;
 mod state;
 
 pub use state::EditorState;
 
 use crate::drafts::Draft;
+use crate::platform::Link;
 use crate::tasks::Task;
+use crate::view::View;
 use crate::widgets::changes::changes_ui;
 use crate::widgets::notice::{Notice, notice_ui};
 use crate::widgets::schema_form::{FormState, object_form};
 use crate::widgets::style::{destructive_button, primary_button};
-use alicia_core::Core;
-use alicia_core::config::settings_schemas::pending_failures;
-use alicia_core::config::{
-    Committed, ConfigError, Difference, FieldError, Precondition, SchemaRecord, SecretPaths,
-    ServiceType, StoredDocument, desktop_origin, diff, editable_schema, mask_differences,
-    new_endpoint,
+use alicia_model::backend::HistoryPage;
+use alicia_model::config::document::new_endpoint;
+use alicia_model::config::{
+    Committed, ConfigError, Difference, FieldError, Precondition, ServiceType, StoredDocument,
+    diff, editable_schema, mask_differences, prepare_document,
 };
 use egui::{RichText, Ui};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 /// Seconds a save from the editor is watched unless Settings say otherwise (CONTRACT §7).
 pub const GUI_WATCH_SECS: u64 = 60;
@@ -70,22 +72,6 @@ enum Stage {
     ConfirmDelete,
 }
 
-/// What the editor last read of the stored service, and at which config generation.
-struct StoredView {
-    generation: u64,
-    current: Option<StoredDocument>,
-    /// "rest (revision 7)": who made the stored revision.
-    last_change: String,
-    settings_schema: Option<Arc<Value>>,
-    /// Where the stored settings fail a settings schema pending acceptance (`None`: none
-    /// pending).
-    pending_schema: Option<Vec<FieldError>>,
-    /// The secret fields the service's settings schemas declare (masked in tables).
-    secrets: SecretPaths,
-    /// What the stored document changed since the edit's base, when it moved.
-    their_changes: Vec<Difference>,
-}
-
 /// An open editor for one service.
 pub struct ConfigEditor {
     state: EditorState,
@@ -96,6 +82,8 @@ pub struct ConfigEditor {
     delete: Task<Result<Committed, ConfigError>>,
     accept: Task<Result<(), ConfigError>>,
     undo: Task<Result<Committed, ConfigError>>,
+    /// The history read for "who made the stored revision", and the view's generation then.
+    reading: Option<(u64, Task<HistoryPage>)>,
     /// After a save over a stored revision: the one Undo brings back.
     undo_to: Option<u64>,
     message: Option<Notice>,
@@ -105,9 +93,9 @@ pub struct ConfigEditor {
 
 impl ConfigEditor {
     /// Opens the stored document of `service`.
-    pub fn open(core: &Core, service: &str) -> Option<Self> {
-        let stored = core.config.get(service)?;
-        Some(Self::with(EditorState::open(service, &stored)))
+    pub fn open(view: &View, service: &str) -> Option<Self> {
+        let stored = view.document(service)?;
+        Some(Self::with(EditorState::open(service, stored)))
     }
 
     /// Opens a document that is not stored yet (a new service, a duplicate).
@@ -132,7 +120,7 @@ impl ConfigEditor {
             base_revision: self.state.base_revision(),
             base: self.state.base().clone(),
             document: self.state.draft().clone(),
-            changed_at: alicia_core::clock::now_rfc3339(),
+            changed_at: crate::clock::now_rfc3339(),
         })
     }
 
@@ -143,11 +131,11 @@ impl ConfigEditor {
 
     /// Saves the draft now (the guard's Save); false when it cannot be saved (invalid, or
     /// nothing to save).
-    pub fn save_now(&mut self, core: &Core, runtime: &tokio::runtime::Handle) -> bool {
+    pub fn save_now(&mut self, link: &Link) -> bool {
         if !self.can_save() {
             return false;
         }
-        self.start_save(core, runtime, self.state.precondition());
+        self.start_save(link, self.state.precondition());
         true
     }
 
@@ -163,13 +151,13 @@ impl ConfigEditor {
 
     /// Takes in a finished save, delete or accept without drawing (the guard waits for a save
     /// while another tab may be shown); true when the service was deleted.
-    pub fn poll(&mut self, core: &Core) -> bool {
-        self.finish_tasks(core) == Some(EditorOutcome::Deleted)
+    pub fn poll(&mut self, view: &View) -> bool {
+        self.finish_tasks(view) == Some(EditorOutcome::Deleted)
     }
 
     /// Drops the draft for the stored document (the guard's Discard).
-    pub fn discard(&mut self, core: &Core) {
-        self.revert(core);
+    pub fn discard(&mut self, view: &View) {
+        self.revert(view);
     }
 
     fn with(state: EditorState) -> Self {
@@ -182,6 +170,7 @@ impl ConfigEditor {
             delete: Task::default(),
             accept: Task::default(),
             undo: Task::default(),
+            reading: None,
             undo_to: None,
             message: None,
             watch_secs: GUI_WATCH_SECS,
@@ -199,7 +188,7 @@ impl ConfigEditor {
     /// The editor's keys: Ctrl+S saves (an invalid form focuses its first problem instead),
     /// Esc steps back (the conflict and the delete confirmation return to the form; the form
     /// closes, through the app's guard when it has edits).
-    fn keys(&mut self, ui: &Ui, core: &Core, runtime: &tokio::runtime::Handle) -> EditorOutcome {
+    fn keys(&mut self, ui: &Ui, link: &Link) -> EditorOutcome {
         let save = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::S);
         // Esc in a text field only leaves the field.
         let typing = ui.ctx().egui_wants_keyboard_input();
@@ -216,7 +205,7 @@ impl ConfigEditor {
                     self.form.focus = self.state.errors().first().map(|e| e.path.clone());
                 }
                 Stage::Editing if self.can_save() => {
-                    self.start_save(core, runtime, self.state.precondition());
+                    self.start_save(link, self.state.precondition());
                 }
                 _ => {}
             }
@@ -272,16 +261,9 @@ impl ConfigEditor {
         self.state.draft()
     }
 
-    /// Draws the editor. `generation` counts the core's config changes seen by the app: the
-    /// stored document is read again only when it moved.
-    pub fn ui(
-        &mut self,
-        ui: &mut Ui,
-        core: &Core,
-        runtime: &tokio::runtime::Handle,
-        read_only: bool,
-        generation: u64,
-    ) -> EditorOutcome {
+    /// Draws the editor over the GUI's `view` of the manager: what it shows of the stored
+    /// document is worked out again only when the view moved.
+    pub fn ui(&mut self, ui: &mut Ui, link: &Link, view: &View, read_only: bool) -> EditorOutcome {
         self.form.read_only = read_only;
         if read_only {
             // Locked (the kiosk): nothing reveals a secret, and no confirmation opened before
@@ -291,21 +273,21 @@ impl ConfigEditor {
                 self.stage = Stage::Editing;
             }
         }
-        self.refresh(core, generation);
+        self.refresh(link, view);
         if self.state.needs_validation() {
-            self.validate(core);
+            self.validate(view);
         }
-        if let Some(outcome) = self.finish_tasks(core) {
+        if let Some(outcome) = self.finish_tasks(view) {
             return outcome;
         }
-        if self.keys(ui, core, runtime) == EditorOutcome::Close {
+        if self.keys(ui, link) == EditorOutcome::Close {
             return EditorOutcome::Close;
         }
-        self.header_ui(ui, core);
+        self.header_ui(ui, view);
         let choice = match &self.stage {
             Stage::Editing => {
-                self.pending_schema_ui(ui, core, runtime);
-                self.form_ui(ui, core, runtime);
+                self.pending_schema_ui(ui, link);
+                self.form_ui(ui, link, view);
                 None
             }
             Stage::Conflict {
@@ -314,103 +296,16 @@ impl ConfigEditor {
                 my_changes,
             } => conflict_ui(ui, theirs.as_ref(), their_changes, my_changes),
             Stage::ConfirmDelete => {
-                self.delete_ui(ui, runtime, core);
+                self.delete_ui(ui, link);
                 None
             }
         };
         match choice {
-            Some(Choice::Save(precondition)) => self.start_save(core, runtime, precondition),
-            Some(Choice::TakeTheirs) => self.revert(core),
+            Some(Choice::Save(precondition)) => self.start_save(link, precondition),
+            Some(Choice::TakeTheirs) => self.revert(view),
             None => {}
         }
         EditorOutcome::Stay
-    }
-
-    /// Reads the stored service again when the core's configs changed since the last read.
-    fn refresh(&mut self, core: &Core, generation: u64) {
-        if self
-            .stored
-            .as_ref()
-            .is_some_and(|s| s.generation == generation)
-        {
-            return;
-        }
-        let service = self.state.service().to_owned();
-        let service = service.as_str();
-        let last_change = core
-            .config
-            .history(service)
-            .first()
-            .map(|e| format!("{} (revision {})", e.actor().describe(), e.revision))
-            .unwrap_or_default();
-        let settings_schema = core
-            .config
-            .settings_schema(service)
-            .map(|schema| schema.source);
-        let changed_schema = match (&self.stored, &settings_schema) {
-            (Some(old), new) => {
-                old.settings_schema.as_ref().map(Arc::as_ptr) != new.as_ref().map(Arc::as_ptr)
-            }
-            (None, _) => true,
-        };
-        if changed_schema {
-            match &settings_schema {
-                Some(schema) => {
-                    self.form
-                        .overrides
-                        .insert("/config/settings".to_owned(), Value::clone(schema));
-                }
-                None => {
-                    self.form.overrides.remove("/config/settings");
-                }
-            }
-            self.state.draft_changed();
-        }
-        let current = core.config.get(service);
-        let moved = current.as_ref().map(|c| c.revision) != self.state.base_revision();
-        if moved
-            && self.stage == Stage::Editing
-            && !self.state.is_dirty()
-            && let Some(stored) = current.as_ref()
-        {
-            // No edits: follow the stored document (another admin, REST, a rollback).
-            self.state.revert(Some(stored));
-            self.form.reset_draft();
-            self.message = Some(Notice::done(format!(
-                "Updated to revision {} by {last_change}.",
-                stored.revision
-            )));
-        }
-        let record = core.config.schema_record(service);
-        let secrets = record
-            .as_ref()
-            .map(SchemaRecord::secret_paths)
-            .unwrap_or_default();
-        let moved = current.as_ref().map(|c| c.revision) != self.state.base_revision();
-        let mut their_changes = if moved && self.state.base_revision().is_some() {
-            let theirs = current
-                .as_ref()
-                .map_or(Value::Null, |c| Value::clone(&c.document));
-            diff(self.state.base(), &theirs)
-        } else {
-            Vec::new()
-        };
-        mask_differences(&mut their_changes, &secrets);
-        let pending_schema = record.as_ref().filter(|r| r.pending.is_some()).map(|r| {
-            current
-                .as_ref()
-                .map(|c| pending_failures(r, &c.document))
-                .unwrap_or_default()
-        });
-        self.stored = Some(StoredView {
-            generation,
-            current,
-            last_change,
-            settings_schema,
-            pending_schema,
-            secrets,
-            their_changes,
-        });
     }
 
     /// True when the stored document is no longer the one the edit started from.
@@ -423,7 +318,7 @@ impl ConfigEditor {
         current != self.state.base_revision()
     }
 
-    fn header_ui(&mut self, ui: &mut Ui, core: &Core) {
+    fn header_ui(&mut self, ui: &mut Ui, view: &View) {
         ui.horizontal(|ui| {
             ui.heading(self.state.service());
             match self.state.base_revision() {
@@ -435,9 +330,9 @@ impl ConfigEditor {
             }
         });
         if self.moved() && self.stage == Stage::Editing && self.state.is_dirty() {
-            self.changed_meanwhile_ui(ui, core);
+            self.changed_meanwhile_ui(ui, view);
         }
-        self.watch_ui(ui, core);
+        self.watch_ui(ui, view);
         notice_ui(ui, self.message.as_ref());
         ui.separator();
     }
@@ -453,7 +348,7 @@ impl ConfigEditor {
         changes
     }
 
-    fn form_ui(&mut self, ui: &mut Ui, core: &Core, runtime: &tokio::runtime::Handle) {
+    fn form_ui(&mut self, ui: &mut Ui, link: &Link, view: &View) {
         for error in self.state.unplaced_errors() {
             ui.colored_label(
                 ui.visuals().error_fg_color,
@@ -505,7 +400,7 @@ impl ConfigEditor {
                 .add_enabled(can_save, primary_button(ui, "Save"))
                 .clicked()
             {
-                self.start_save(core, runtime, self.state.precondition());
+                self.start_save(link, self.state.precondition());
             }
             if let Some(to) = self.undo_to {
                 let undo = ui.add_enabled(
@@ -518,12 +413,8 @@ impl ConfigEditor {
                     format!("Undo the save (back to revision {to})"),
                 );
                 if undo.clicked() {
-                    let (core, service) = (core.clone(), self.state.service().to_owned());
-                    self.undo.start(runtime, async move {
-                        core.config
-                            .rollback(&service, to, alicia_core::config::desktop_user())
-                            .await
-                    });
+                    self.undo
+                        .start(link.backend.rollback(self.state.service(), to));
                 }
             }
             if !self.is_valid() {
@@ -548,7 +439,7 @@ impl ConfigEditor {
                 )
                 .clicked()
             {
-                self.revert(core);
+                self.revert(view);
             }
             if self.save.running() {
                 ui.spinner();
@@ -578,28 +469,18 @@ impl ConfigEditor {
         }
     }
 
-    fn start_save(
-        &mut self,
-        core: &Core,
-        runtime: &tokio::runtime::Handle,
-        precondition: Precondition,
-    ) {
-        let (core, service, draft) = (
-            core.clone(),
-            self.state.service().to_owned(),
-            self.state.draft().clone(),
-        );
-        let watch = self.watch_secs;
+    fn start_save(&mut self, link: &Link, precondition: Precondition) {
         // Put on watch: undone by itself if the service refuses it, turns unhealthy or (one
         // that confirms its configs) stays silent.
-        let origin = desktop_origin().with_watch(watch);
-        self.save.start(runtime, async move {
-            core.put_watched(&service, draft, origin, precondition)
-                .await
-        });
+        self.save.start(link.backend.put(
+            self.state.service(),
+            self.state.draft().clone(),
+            precondition,
+            self.watch_secs,
+        ));
     }
 
-    fn finish_tasks(&mut self, core: &Core) -> Option<EditorOutcome> {
+    fn finish_tasks(&mut self, view: &View) -> Option<EditorOutcome> {
         if let Some(result) = self.save.take() {
             match result {
                 Ok(committed) => {
@@ -617,7 +498,9 @@ impl ConfigEditor {
                     }));
                 }
                 Err(ConfigError::Conflict { .. }) => {
-                    let theirs = core.config.get(self.state.service());
+                    // What the GUI knows is stored now (the conflict's answer may be ahead of
+                    // it by a frame: the form follows when the document arrives).
+                    let theirs = view.document(self.state.service()).cloned();
                     let their_document = theirs
                         .as_ref()
                         .map_or(Value::Null, |t| Value::clone(&t.document));
@@ -687,19 +570,29 @@ impl ConfigEditor {
         None
     }
 
-    fn revert(&mut self, core: &Core) {
-        self.state
-            .revert(core.config.get(self.state.service()).as_ref());
+    fn revert(&mut self, view: &View) {
+        self.state.revert(view.document(self.state.service()));
         self.stored = None;
         self.form.reset_draft();
         self.stage = Stage::Editing;
         self.message = None;
     }
 
-    fn validate(&mut self, core: &Core) {
-        let errors = core
-            .config
-            .validate(self.state.service(), self.state.draft());
+    /// Checks the draft by the store's own rule, against what the GUI knows is stored.
+    fn validate(&mut self, view: &View) {
+        let service = self.state.service();
+        let prepared = prepare_document(
+            service,
+            self.state.draft().clone(),
+            view.document(service).map(|s| &*s.document),
+            view.schema_record(service),
+            crate::clock::now_utc(),
+        );
+        let errors = match prepared {
+            Ok(_) => Vec::new(),
+            Err(ConfigError::Invalid { details }) => details,
+            Err(other) => vec![FieldError::new("", other.to_string())],
+        };
         self.show_errors(errors);
     }
 

@@ -3,16 +3,18 @@
 //! on the last save, and the conflict view.
 
 use super::{Choice, ConfigEditor, Stage};
+use crate::platform::Link;
+use crate::view::View;
 use crate::widgets::changes::changes_ui;
 use crate::widgets::style::destructive_button;
-use alicia_core::Core;
-use alicia_core::config::{Difference, Precondition, StoredDocument, desktop_origin};
+use alicia_model::config::{Difference, Precondition, StoredDocument};
+use alicia_model::status::ConfigState;
 use egui::{RichText, Ui};
 
 impl ConfigEditor {
     /// The stored document moved under an edit: what they changed beside what I changed, and
     /// the way to drop mine for theirs.
-    pub(super) fn changed_meanwhile_ui(&mut self, ui: &mut Ui, core: &Core) {
+    pub(super) fn changed_meanwhile_ui(&mut self, ui: &mut Ui, view: &View) {
         let Some(stored) = self.stored.as_ref() else {
             return;
         };
@@ -53,18 +55,13 @@ impl ConfigEditor {
             }
         });
         if reload {
-            self.revert(core);
+            self.revert(view);
         }
     }
 
     /// A settings schema the service announced that its stored settings fail (CONTRACT §9):
     /// which fields, and the admin's way to enforce it.
-    pub(super) fn pending_schema_ui(
-        &mut self,
-        ui: &mut Ui,
-        core: &Core,
-        runtime: &tokio::runtime::Handle,
-    ) {
+    pub(super) fn pending_schema_ui(&mut self, ui: &mut Ui, link: &Link) {
         let Some(failures) = self.stored.as_ref().and_then(|s| s.pending_schema.clone()) else {
             return;
         };
@@ -87,11 +84,8 @@ impl ConfigEditor {
                     egui::Button::new("Accept the new settings schema"),
                 );
                 if accept.clicked() {
-                    let (core, service) = (core.clone(), self.state.service().to_owned());
-                    self.accept.start(
-                        runtime,
-                        async move { core.config.accept_schema(&service).await },
-                    );
+                    self.accept
+                        .start(link.backend.accept_schema(self.state.service()));
                 }
                 if self.accept.running() {
                     ui.spinner();
@@ -100,7 +94,7 @@ impl ConfigEditor {
         });
     }
 
-    pub(super) fn delete_ui(&mut self, ui: &mut Ui, runtime: &tokio::runtime::Handle, core: &Core) {
+    pub(super) fn delete_ui(&mut self, ui: &mut Ui, link: &Link) {
         ui.label(
             RichText::new(format!(
                 "Delete {}? Its retained config is cleared; the history keeps every revision.",
@@ -117,16 +111,12 @@ impl ConfigEditor {
         }
         ui.horizontal(|ui| {
             if ui.add(destructive_button(ui, "Delete")).clicked() {
-                let (core, service) = (core.clone(), self.state.service().to_owned());
                 let precondition = self
                     .state
                     .base_revision()
                     .map_or(Precondition::None, Precondition::Revision);
-                self.delete.start(runtime, async move {
-                    core.config
-                        .delete(&service, desktop_origin(), precondition)
-                        .await
-                });
+                self.delete
+                    .start(link.backend.delete(self.state.service(), precondition));
             }
             if ui.button("Cancel").clicked() {
                 self.stage = Stage::Editing;
@@ -138,29 +128,16 @@ impl ConfigEditor {
     }
 
     /// While the last save is on watch: the seconds left and what the service said so far.
-    pub(super) fn watch_ui(&self, ui: &mut Ui, core: &Core) {
-        let service = self.state.service();
-        let Some(until) = core.safe_apply.watch_until(service) else {
+    pub(super) fn watch_ui(&self, ui: &mut Ui, view: &View) {
+        let Some(row) = view.service(self.state.service()) else {
             return;
         };
-        let left = alicia_core::clock::parse_rfc3339(&until)
-            .map(|end| {
-                (end - time::OffsetDateTime::now_utc())
-                    .whole_seconds()
-                    .max(0)
-            })
-            .unwrap_or(0);
-        let applied = core.health.get(service).is_some_and(|r| {
-            r.ack.as_ref().is_some_and(|ack| {
-                ack.applied
-                    && self
-                        .stored
-                        .as_ref()
-                        .and_then(|s| s.current.as_ref())
-                        .and_then(|c| alicia_core::config::last_updated_of(&c.document))
-                        == Some(ack.last_updated.as_str())
-            })
-        });
+        let Some(until) = &row.watch_until else {
+            return;
+        };
+        let left = crate::clock::seconds_until(until);
+        // Applied: the service acknowledged the revision stored now.
+        let applied = row.config_state == ConfigState::Applied;
         let state = if applied {
             "the service applied it; watching its health"
         } else {

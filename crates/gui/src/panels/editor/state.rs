@@ -2,7 +2,7 @@
 //! (which live updates never touch), the errors shown beside fields, and whether the draft
 //! differs from its base — worked out once per change, not every frame.
 
-use alicia_core::config::{
+use alicia_model::config::{
     Committed, Difference, FieldError, Precondition, StoredDocument, diff, is_managed,
 };
 use serde_json::Value;

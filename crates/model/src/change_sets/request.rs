@@ -5,7 +5,7 @@
 
 use crate::config::FieldError;
 use crate::limits::{CHANGE_SET_LIMIT, json_len};
-use crate::safe_apply::check_watch;
+use crate::watch::check_watch;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use std::collections::HashMap;
