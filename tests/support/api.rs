@@ -1,5 +1,8 @@
 //! Calling the app's router in process (`oneshot`), with the peer address the rate limit needs.
 
+use alicia_config_manager::api;
+use alicia_config_manager::core::settings::Settings;
+use alicia_config_manager::core::{Core, CoreRuntime};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -96,4 +99,46 @@ impl Call {
             text,
         }
     }
+}
+
+/// The app's router over a real core on a real (embedded) broker, without a rate limit.
+pub struct App {
+    pub app: Router,
+    pub core: Core,
+    pub broker: super::TestBroker,
+    pub _runtime: CoreRuntime,
+    pub dir: tempfile::TempDir,
+}
+
+/// The router over a fresh core (its settings changed by `tweak` first).
+pub async fn app(tweak: impl FnOnce(&mut Settings)) -> App {
+    let broker = super::TestBroker::embedded();
+    let dir = tempfile::tempdir().unwrap();
+    let (core, runtime) = super::start_core(dir.path(), broker.port, |s| {
+        s.api.rate_limit_max = 0;
+        tweak(s);
+    })
+    .await;
+    let app = api::router(core.clone(), &core.settings.api);
+    App {
+        app,
+        core,
+        broker,
+        _runtime: runtime,
+        dir,
+    }
+}
+
+/// A core whose broker is not there (for the 503 answers and `degraded`).
+pub async fn app_without_broker() -> (Router, Core, CoreRuntime, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = super::settings_for(dir.path(), super::free_port());
+    settings.api.rate_limit_max = 0;
+    let (core, runtime) = Core::start(settings).await.unwrap();
+    (
+        api::router(core.clone(), &core.settings.api),
+        core,
+        runtime,
+        dir,
+    )
 }

@@ -1,9 +1,11 @@
-//! The clock as the GUI reads it: now (from `web-time`, which a browser also has) and this
-//! machine's zone, handed over at start by whoever read it from the OS. The formats are the
-//! model's.
+//! The clock as the GUI reads it — the only place it does (clippy's `disallowed-methods`
+//! keeps the rest off `Instant::now` and friends, which panic in a browser): now, from
+//! `web-time`, and this machine's zone, handed over at start by whoever read it from the OS.
+//! The formats are the model's.
 
 use std::sync::OnceLock;
 use time::{OffsetDateTime, UtcOffset};
+pub use web_time::Instant;
 
 /// The local offset from UTC, handed over at start.
 static LOCAL_OFFSET: OnceLock<UtcOffset> = OnceLock::new();
@@ -15,11 +17,24 @@ pub fn set_local_offset(offset: UtcOffset) {
 }
 
 /// The current time.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the GUI's one clock: web-time is std's natively and the browser's on the web"
+)]
 pub fn now_utc() -> OffsetDateTime {
     let since = web_time::SystemTime::now()
         .duration_since(web_time::UNIX_EPOCH)
         .unwrap_or_default();
     OffsetDateTime::UNIX_EPOCH + since
+}
+
+/// Now, for durations and deadlines.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the GUI's one clock: web-time is std's natively and the browser's on the web"
+)]
+pub fn instant() -> Instant {
+    Instant::now()
 }
 
 /// The current time as the model writes times.

@@ -8,7 +8,8 @@ use crate::tasks::Task;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use web_time::Instant;
 /// How long after the last change a draft is written.
 const WRITE_AFTER: Duration = Duration::from_millis(500);
 
@@ -71,7 +72,7 @@ impl Drafts {
     pub fn take_offered(&mut self, service: &str) -> Option<Draft> {
         let draft = self.offered.remove(service);
         if draft.is_some() {
-            self.changed = Some(Instant::now());
+            self.changed = Some(crate::clock::instant());
         }
         draft
     }
@@ -79,7 +80,7 @@ impl Drafts {
     /// Drops an offered draft.
     pub fn discard_offered(&mut self, service: &str) {
         if self.offered.remove(service).is_some() {
-            self.changed = Some(Instant::now());
+            self.changed = Some(crate::clock::instant());
         }
     }
 
@@ -92,7 +93,7 @@ impl Drafts {
         };
         if !same {
             self.open = open;
-            self.changed = Some(Instant::now());
+            self.changed = Some(crate::clock::instant());
         }
     }
 

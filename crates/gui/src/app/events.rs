@@ -7,7 +7,6 @@ use super::{AliciaApp, Tab};
 use crate::panels::rollback_banner::RolledBack;
 use alicia_model::backend::{Live, Update};
 use std::time::Duration;
-use web_time::Instant;
 
 /// Time the UI spends per frame taking in updates.
 const UPDATE_BUDGET: Duration = Duration::from_millis(4);
@@ -21,7 +20,7 @@ impl AliciaApp {
             messages: self.tab == Tab::Monitor && !self.messages.paused,
             devices: self.tab == Tab::Devices,
         });
-        let deadline = Instant::now() + UPDATE_BUDGET;
+        let deadline = crate::clock::instant() + UPDATE_BUDGET;
         let mut rolled_back = None;
         loop {
             let batch = self.feed.take(BATCH);
@@ -33,7 +32,7 @@ impl AliciaApp {
                     rolled_back = Some(rolled);
                 }
             }
-            if Instant::now() > deadline {
+            if crate::clock::instant() > deadline {
                 break;
             }
         }

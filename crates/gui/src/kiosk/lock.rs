@@ -57,13 +57,13 @@ impl KioskLock {
     /// True while editing is not allowed.
     pub fn locked(&self) -> bool {
         self.unlocked_until
-            .is_none_or(|until| Instant::now() >= until)
+            .is_none_or(|until| crate::clock::instant() >= until)
     }
 
     /// Time left unlocked.
     pub fn remaining(&self) -> Option<Duration> {
         self.unlocked_until
-            .and_then(|until| until.checked_duration_since(Instant::now()))
+            .and_then(|until| until.checked_duration_since(crate::clock::instant()))
             .filter(|left| !left.is_zero())
     }
 
@@ -75,7 +75,7 @@ impl KioskLock {
     /// Someone touched the screen: an unlocked kiosk stays unlocked for the full time again.
     pub fn touched(&mut self) {
         if !self.locked() {
-            self.unlocked_until = Some(Instant::now() + self.unlock_for);
+            self.unlocked_until = Some(crate::clock::instant() + self.unlock_for);
         }
     }
 
@@ -132,7 +132,7 @@ impl KioskLock {
     /// The wait left before a try is checked.
     pub fn wait_left(&self) -> Option<Duration> {
         self.wait_until
-            .and_then(|until| until.checked_duration_since(Instant::now()))
+            .and_then(|until| until.checked_duration_since(crate::clock::instant()))
             .filter(|left| !left.is_zero())
     }
 
@@ -177,7 +177,7 @@ impl KioskLock {
         if self.refreshing.running() {
             return;
         }
-        self.refreshed_at = Some(Instant::now());
+        self.refreshed_at = Some(crate::clock::instant());
         self.refreshing.start(platform.lock_state());
     }
 
@@ -186,7 +186,7 @@ impl KioskLock {
     pub fn poll(&mut self, platform: &dyn Platform) -> bool {
         if let Some(Ok(state)) = self.refreshing.take() {
             self.pin = state.pin;
-            self.wait_until = state.wait.map(|wait| Instant::now() + wait);
+            self.wait_until = state.wait.map(|wait| crate::clock::instant() + wait);
         }
         if self.locked()
             && self
@@ -200,18 +200,18 @@ impl KioskLock {
         };
         match verdict {
             Verdict::Unlocked => {
-                self.unlocked_until = Some(Instant::now() + self.unlock_for);
+                self.unlocked_until = Some(crate::clock::instant() + self.unlock_for);
                 self.wait_until = None;
                 self.close_keypad();
                 return true;
             }
             Verdict::Wrong { wait } => {
                 self.message = Some("Wrong PIN.".to_owned());
-                self.wait_until = (!wait.is_zero()).then(|| Instant::now() + wait);
+                self.wait_until = (!wait.is_zero()).then(|| crate::clock::instant() + wait);
             }
             Verdict::Wait(wait) => {
                 self.message = None;
-                self.wait_until = Some(Instant::now() + wait);
+                self.wait_until = Some(crate::clock::instant() + wait);
             }
             Verdict::Unusable(status) => {
                 self.pin = status;

@@ -192,7 +192,7 @@ impl DeviceList {
         }
         self.rows = rows.into_iter().map(|(_, d)| d.id.clone()).collect();
         self.dirty = false;
-        self.sorted_at = Some(Instant::now());
+        self.sorted_at = Some(crate::clock::instant());
         self.applied_filter = (self.filter.clone(), self.offline_only);
         self.applied_sort = (self.sort, self.ascending);
     }

@@ -18,7 +18,7 @@ pub struct RateHistory {
 impl RateHistory {
     /// Samples the counter when a second has passed; returns true when it did.
     pub fn sample(&mut self, received: u64) -> bool {
-        let now = Instant::now();
+        let now = crate::clock::instant();
         let started = *self.started.get_or_insert(now);
         match self.last {
             Some((at, count)) if now.duration_since(at) >= Duration::from_secs(1) => {

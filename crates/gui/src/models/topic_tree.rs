@@ -114,7 +114,7 @@ impl TopicTree {
             rows: Vec::new(),
             rows_dirty: true,
             searched_at: None,
-            ticked_at: Instant::now(),
+            ticked_at: crate::clock::instant(),
             retired: Vec::new(),
         }
     }
@@ -278,7 +278,7 @@ impl TopicTree {
                 .is_none_or(|at| at.elapsed() >= SEARCH_REFRESH);
         if self.rows_dirty || stale_search {
             self.rows = if searching {
-                self.searched_at = Some(Instant::now());
+                self.searched_at = Some(crate::clock::instant());
                 self.search_rows()
             } else {
                 self.expanded_rows()

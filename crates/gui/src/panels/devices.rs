@@ -455,7 +455,7 @@ impl DevicesPanel {
                 self.sent = Some(SentCommand {
                     device,
                     request_id,
-                    sent: Instant::now(),
+                    sent: crate::clock::instant(),
                     finished: None,
                 });
             }

@@ -75,7 +75,7 @@ impl TopicTreePanel {
         }
         self.take_probe(ui, manager);
         self.take_cleared(ui);
-        tree.tick(web_time::Instant::now());
+        tree.tick(crate::clock::instant());
         ui.horizontal(|ui| {
             let label = ui.label("Search");
             let field = ui

@@ -88,7 +88,7 @@ pub fn dot(ui: &mut Ui, colour: Color32) {
 /// "3 s ago", "5 min ago", "2 h ago", or the date, for an RFC 3339 time; asks `ctx` for a
 /// repaint when that text will next change, so the window repaints only for times on screen.
 pub fn relative_time(ctx: &egui::Context, rfc3339: Option<&str>) -> String {
-    let (text, changes_in) = relative_time_at(rfc3339, time::OffsetDateTime::now_utc());
+    let (text, changes_in) = relative_time_at(rfc3339, crate::clock::now_utc());
     if let Some(after) = changes_in {
         ctx.request_repaint_after(after);
     }

@@ -3,6 +3,9 @@
 //! broker password); broker changes apply at the next start.
 
 use crate::platform::{FileKind, Link, Platform, SettingsChange};
+mod broker;
+mod fleet;
+
 use crate::tasks::Task;
 use crate::view::View;
 use crate::widgets::a11y;
@@ -151,130 +154,6 @@ impl SettingsPanel {
         self.kiosk_pin_ui(ui, link, read_only);
     }
 
-    /// Fills the broker form and the role from the settings in use.
-    fn fill(&mut self, local: &LocalSettings) {
-        self.broker = match &local.broker {
-            BrokerTarget::External(url) => url.to_string(),
-            BrokerTarget::Embedded { .. } => String::new(),
-        };
-        self.username = local.mqtt_username.clone().unwrap_or_default();
-        self.password = local
-            .mqtt_password
-            .as_ref()
-            .map(|p| p.expose().to_owned())
-            .unwrap_or_default();
-        self.ca_file = local.mqtt_ca_file.clone().unwrap_or_default();
-        self.role = local.role;
-        self.filled = true;
-    }
-
-    /// The broker the manager uses, and the one to use from the next start (local only).
-    fn broker_ui(&mut self, ui: &mut Ui, link: &Link, view: &View, kiosk: bool, read_only: bool) {
-        section_heading(ui, "Broker");
-        ui.label(
-            RichText::new(format!(
-                "In use now: {}{}",
-                view.system.broker_url,
-                if view.system.embedded_broker {
-                    " (embedded)"
-                } else {
-                    ""
-                }
-            ))
-            .weak(),
-        );
-        egui::Grid::new("broker-form")
-            .num_columns(2)
-            .spacing([16.0, 8.0])
-            .show(ui, |ui| {
-                let label = ui.label("Broker URL");
-                ui.vertical(|ui| {
-                    ui.add_enabled(
-                        !read_only,
-                        egui::TextEdit::singleline(&mut self.broker)
-                            .hint_text("empty: the embedded broker")
-                            .desired_width(300.0),
-                    )
-                    .labelled_by(label.id);
-                    ui.label(RichText::new("mqtt://host:1883 or mqtts://host:8883").weak());
-                });
-                ui.end_row();
-                let label = ui.label("User name");
-                ui.add_enabled(
-                    !read_only,
-                    egui::TextEdit::singleline(&mut self.username).desired_width(200.0),
-                )
-                .labelled_by(label.id);
-                ui.end_row();
-                let label = ui.label("Password");
-                ui.horizontal(|ui| {
-                    ui.add_enabled(
-                        !read_only,
-                        egui::TextEdit::singleline(&mut self.password)
-                            .password(!self.reveal)
-                            .desired_width(200.0),
-                    )
-                    .labelled_by(label.id);
-                    if ui
-                        .button(if self.reveal { "Hide" } else { "Reveal" })
-                        .clicked()
-                    {
-                        self.reveal = !self.reveal;
-                    }
-                });
-                ui.end_row();
-                let label = ui.label("CA file (mqtts)");
-                ui.horizontal(|ui| {
-                    ui.add_enabled(
-                        !read_only,
-                        egui::TextEdit::singleline(&mut self.ca_file)
-                            .hint_text("system roots")
-                            .desired_width(260.0),
-                    )
-                    .labelled_by(label.id);
-                    if !kiosk
-                        && ui
-                            .add_enabled(
-                                !read_only && !self.pick.running(),
-                                egui::Button::new("Choose…"),
-                            )
-                            .clicked()
-                    {
-                        self.pick
-                            .start(link.platform.pick_path(FileKind::Certificate));
-                    }
-                });
-                ui.end_row();
-            });
-        ui.horizontal(|ui| {
-            if ui
-                .add_enabled(!self.test.running(), egui::Button::new("Test connection"))
-                .clicked()
-            {
-                match (self.target(), link.backend.local()) {
-                    (Ok(Some(target)), Some(admin)) => self.test.start(admin.test_broker(target)),
-                    (Ok(Some(_)), None) => {}
-                    (Ok(None), _) => {
-                        self.broker_message =
-                            Some(Notice::done("Empty: the embedded broker will be used."))
-                    }
-                    (Err(error), _) => self.broker_message = Some(Notice::failed(error)),
-                }
-            }
-            if self.test.running() {
-                ui.spinner();
-                ui.label("connecting…");
-            }
-            if ui
-                .add_enabled(!read_only, egui::Button::new("Save broker settings"))
-                .clicked()
-            {
-                self.save_broker(link.platform.as_ref());
-            }
-        });
-        notice_ui(ui, self.broker_message.as_ref());
-    }
-
     /// The theme and the UI scale (this machine's).
     fn appearance_ui(&mut self, ui: &mut Ui, link: &Link) {
         section_heading(ui, "Appearance");
@@ -368,85 +247,6 @@ impl SettingsPanel {
         notice_ui(ui, self.pin_message.as_ref());
     }
 
-    fn target(&self) -> Result<Option<ProbeTarget>, String> {
-        if self.broker.trim().is_empty() {
-            return Ok(None);
-        }
-        let (url, login) = BrokerUrl::parse_with_login(&self.broker, None)?;
-        let (username, password) = match login {
-            Some(login) => (Some(login.username), login.password),
-            None => (
-                (!self.username.is_empty()).then(|| self.username.clone()),
-                (!self.password.is_empty()).then(|| Secret::new(self.password.clone())),
-            ),
-        };
-        Ok(Some(ProbeTarget {
-            url,
-            username,
-            password,
-            ca_file: (!self.ca_file.trim().is_empty()).then(|| PathBuf::from(self.ca_file.trim())),
-        }))
-    }
-
-    /// The role on a fleet of several managers: what it is now, and what to ask for at the
-    /// next start.
-    fn fleet_ui(&mut self, ui: &mut Ui, link: &Link, view: &View, read_only: bool) {
-        section_heading(ui, "Fleet");
-        ui.label(
-            RichText::new(format!(
-                "Now: {} (this manager's id: {}).",
-                view.system.role, view.system.instance_id
-            ))
-            .weak(),
-        );
-        if view.local.is_none() {
-            // The role is asked for on the manager's own machine.
-            return;
-        }
-        ui.horizontal(|ui| {
-            let before = self.role;
-            let mut chosen_hint = "";
-            ui.label("Role at start");
-            ui.add_enabled_ui(!read_only, |ui| {
-                for (role, word, hint) in [
-                    (
-                        RoleSetting::Auto,
-                        "Auto",
-                        "follow an authority already running, else become it",
-                    ),
-                    (
-                        RoleSetting::Authority,
-                        "Authority",
-                        "own the configs; take over from a running authority",
-                    ),
-                    (
-                        RoleSetting::Follower,
-                        "Follower",
-                        "never publish configs; send edits to the authority",
-                    ),
-                ] {
-                    let response = ui.selectable_value(&mut self.role, role, word);
-                    a11y::set_name(ui, response.id, format!("Role at start: {word}"));
-                    if self.role == role {
-                        chosen_hint = hint;
-                    }
-                }
-            });
-            // In words, not only on hover: the kiosk has no hover.
-            ui.label(RichText::new(chosen_hint).weak());
-            if before != self.role {
-                let role = self.role;
-                self.save(
-                    link.platform.as_ref(),
-                    Box::new(move |f| f.role = Some(role)),
-                );
-                self.role_message =
-                    Some(Notice::done("Saved. The role applies from the next start."));
-            }
-        });
-        notice_ui(ui, self.role_message.as_ref());
-    }
-
     /// How long each save from the editor is watched before it counts as good.
     /// One language for the whole household: every service that has a language changes as
     /// one change set, reviewed first in the change-set editor.
@@ -476,29 +276,6 @@ impl SettingsPanel {
                 self.household_request = Some(self.household_language.trim().to_owned());
             }
         });
-    }
-
-    /// Home Assistant MQTT discovery, on and off while running (and kept for the next start).
-    fn home_assistant_ui(&mut self, ui: &mut Ui, link: &Link, view: &View, read_only: bool) {
-        section_heading(ui, "Home Assistant");
-        ui.label(
-            RichText::new(format!(
-                "Each service appears in Home Assistant as a device — a problem sensor, its \
-                 config state and an Enabled switch — and the manager with its counts, through \
-                 MQTT discovery under \"{}\". Turning this off removes them from Home \
-                 Assistant. Only the fleet's authority publishes.",
-                view.system.discovery_prefix
-            ))
-            .weak(),
-        );
-        let mut on = view.system.home_assistant;
-        let toggle = ui.add_enabled(
-            !read_only,
-            egui::Checkbox::new(&mut on, "Publish to Home Assistant (MQTT discovery)"),
-        );
-        if toggle.changed() {
-            self.saving.start(link.backend.set_home_assistant(on));
-        }
     }
 
     fn safe_apply_ui(&mut self, ui: &mut Ui, link: &Link, read_only: bool) {
@@ -542,29 +319,6 @@ impl SettingsPanel {
                 );
             }
         });
-    }
-
-    fn save_broker(&mut self, platform: &dyn Platform) {
-        if let Err(error) = self.target() {
-            self.broker_message = Some(Notice::failed(error));
-            return;
-        }
-        let broker = self.broker.trim().to_owned();
-        let username = self.username.clone();
-        let password = self.password.clone();
-        let ca_file = self.ca_file.trim().to_owned();
-        self.save(
-            platform,
-            Box::new(move |f| {
-                f.broker = (!broker.is_empty()).then_some(broker);
-                f.mqtt_username = (!username.is_empty()).then_some(username);
-                f.mqtt_password = (!password.is_empty()).then(|| Secret::new(password));
-                f.mqtt_ca_file = (!ca_file.is_empty()).then(|| PathBuf::from(ca_file));
-            }),
-        );
-        self.broker_message = Some(Notice::done(
-            "Saved. The new broker is used from the next start.",
-        ));
     }
 
     /// Switches the theme (from here or the top bar) and keeps the choice.

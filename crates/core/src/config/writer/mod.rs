@@ -10,6 +10,9 @@
 //! unacknowledged entry that opening supersedes with `config.json`'s document (an `import`).
 //! A restore writes both new files before renaming either. It also keeps the history compact.
 
+mod restore;
+mod schemas;
+
 use super::actor::Origin;
 use super::change::{
     Change, ChangeSetCommit, Committed, ConfigError, Restore, Snapshot, StoredDocument,
@@ -105,40 +108,6 @@ type SchemaRequest = (
     SchemaInput,
     Option<oneshot::Sender<Result<(), ConfigError>>>,
 );
-
-/// The change a schema from the bus asks for: compiled on a blocking thread, unless it is
-/// the enforced or pending schema already (its periodic re-announcement costs nothing); a
-/// schema that does not compile is refused with a warning (`None`).
-async fn compiled(
-    schemas: &settings_schemas::Schemas,
-    service: &str,
-    kind: SourceKind,
-    source: Option<Arc<Value>>,
-) -> Option<SchemaOp> {
-    let Some(source) = source else {
-        return Some(kind.op(None));
-    };
-    let known = schemas.get(service).and_then(|record| {
-        [&record.enforced, &record.pending]
-            .into_iter()
-            .flatten()
-            .find(|schema| *schema.source == *source)
-            .cloned()
-    });
-    if let Some(schema) = known {
-        return Some(kind.op(Some(schema)));
-    }
-    let compiling =
-        tokio::task::spawn_blocking(move || SettingsSchema::compile(Value::clone(&source)));
-    match compiling.await {
-        Ok(Ok(schema)) => Some(kind.op(Some(schema))),
-        Ok(Err(error)) => {
-            tracing::warn!(service, %error, "a settings schema from the bus was refused");
-            None
-        }
-        Err(_) => None,
-    }
-}
 
 /// The services these entries delete.
 fn deleted_services<'a>(entries: impl Iterator<Item = &'a HistoryEntry>) -> Vec<String> {
@@ -257,87 +226,6 @@ impl ConfigWriter {
         }
     }
 
-    /// Applies settings-schema changes, in order, against the stored documents; stores the
-    /// file once (atomically; on failure nothing changes), answers whoever waits and tells
-    /// every face.
-    async fn schemas(&mut self, requests: Vec<SchemaRequest>) {
-        let snapshot = Arc::clone(&self.shared.snapshot.borrow());
-        let mut next = self.shared.settings_schemas.read().clone();
-        let mut changed = Vec::new();
-        let mut answers = Vec::new();
-        for (service, input, reply) in requests {
-            let op = match input {
-                SchemaInput::Op(op) => op,
-                SchemaInput::Source(kind, source) => {
-                    match compiled(&next, &service, kind, source).await {
-                        Some(op) => op,
-                        None => continue,
-                    }
-                }
-            };
-            let document = snapshot.documents.get(&service).map(|s| &*s.document);
-            let what = match &op {
-                SchemaOp::Announced(_) => "announced",
-                SchemaOp::Accept => "accepted by an admin",
-                SchemaOp::Mirror(_) => "mirrored from the authority",
-                SchemaOp::SeenByFollower(_) => "announced (pending here: the authority decides)",
-                SchemaOp::Forget => "forgotten with its service",
-            };
-            let outcome = settings_schemas::apply_schema_op(&mut next, &service, op, document);
-            if outcome == Ok(true) {
-                changed.push((service.clone(), what));
-            }
-            answers.push((service, outcome.map(|_| ()), reply));
-        }
-        if !changed.is_empty() {
-            let bytes = settings_schemas::render(&next);
-            let path = self.shared.paths.schemas_file.clone();
-            let stored = tokio::task::spawn_blocking(move || write_atomic(&path, &bytes))
-                .await
-                .unwrap_or_else(|join| Err(std::io::Error::other(join.to_string())));
-            if let Err(error) = stored {
-                let refusal = refusal_of_io(&error);
-                for (service, outcome, _) in &mut answers {
-                    if outcome.is_ok() && changed.iter().any(|(s, _)| s == service) {
-                        *outcome = Err(refusal.clone());
-                    }
-                }
-                changed.clear();
-            }
-        }
-        if !changed.is_empty() {
-            *self.shared.settings_schemas.write() = next;
-            let schemas = self.shared.settings_schemas.read();
-            for (service, what) in &changed {
-                let record = schemas.get(service);
-                tracing::info!(
-                    service,
-                    enforced = record.is_some_and(|r| r.enforced.is_some()),
-                    pending = record.is_some_and(|r| r.pending.is_some()),
-                    "settings schema {what}"
-                );
-            }
-            drop(schemas);
-            self.shared
-                .schemas_changed
-                .send_modify(|generation| *generation += 1);
-            for (service, _) in changed {
-                self.shared
-                    .events
-                    .emit(CoreEvent::ServiceUpdated { service });
-            }
-        }
-        for (service, outcome, reply) in answers {
-            match (outcome, reply) {
-                (outcome, Some(reply)) => answer(reply, outcome),
-                (Err(error), None) => {
-                    tracing::warn!(service, %error, "a settings schema could not be stored");
-                }
-                (Ok(()), None) => {}
-            }
-        }
-    }
-
     /// Decides every change of a batch, stores the accepted ones in one write, then answers.
     async fn commit(&mut self, batch: Vec<(Change, Origin, Reply)>) {
         let current = Arc::clone(&self.shared.snapshot.borrow());
@@ -384,25 +272,6 @@ impl ConfigWriter {
         }
         self.forget_schemas(deleted).await;
         self.compact().await;
-    }
-
-    /// Deleted services take their settings schemas with them: the next schema announced
-    /// for the name is a first again (CONTRACT §10).
-    async fn forget_schemas(&mut self, deleted: Vec<String>) {
-        let known: Vec<String> = {
-            let schemas = self.shared.settings_schemas.read();
-            deleted
-                .into_iter()
-                .filter(|service| schemas.contains_key(service))
-                .collect()
-        };
-        if !known.is_empty() {
-            let requests = known
-                .into_iter()
-                .map(|service| (service, SchemaInput::Op(SchemaOp::Forget), None))
-                .collect();
-            self.schemas(requests).await;
-        }
     }
 
     /// Decides every member of a change set against the documents as the set leaves them,
@@ -519,120 +388,6 @@ impl ConfigWriter {
         }
     }
 
-    /// Replaces the store with a backup: validates every document first, keeps a copy of the
-    /// files it replaces, takes the backup's history and records an `import` per change.
-    async fn restore(&mut self, restore: Restore) -> Result<Vec<Committed>, ConfigError> {
-        let current = Arc::clone(&self.shared.snapshot.borrow());
-        let documents = self.validated_restore(&current, restore.documents)?;
-        let mut history = restore.history;
-        history.sort_by_key(|e| e.revision);
-        let mut next_revision = history
-            .last()
-            .map_or(self.next_revision, |e| e.revision + 1)
-            .max(self.next_revision);
-        let before: BTreeMap<String, Arc<Value>> = current
-            .documents
-            .iter()
-            .map(|(name, stored)| (name.clone(), Arc::clone(&stored.document)))
-            .collect();
-        let imports = reconcile(&before, &documents, &mut next_revision);
-        let mut kept = Histories::new();
-        for entry in history.into_iter().chain(imports.iter().cloned()) {
-            push_bounded(&mut kept, Arc::new(entry), self.shared.history_limit);
-        }
-        let mut snapshot = Snapshot::default();
-        for (name, document) in &documents {
-            // The newest revision kept for it: its import, else the backup's last.
-            let revision = kept
-                .get(name)
-                .and_then(|entries| entries.back())
-                .map(|e| e.revision)
-                .or_else(|| current.documents.get(name).map(|s| s.revision))
-                .unwrap_or(0);
-            snapshot.documents.insert(
-                name.clone(),
-                StoredDocument {
-                    document: Arc::clone(document),
-                    revision,
-                },
-            );
-        }
-        let all = retained_entries(&kept);
-
-        let paths = self.shared.paths.clone();
-        let rendered = store::render(&documents);
-        let log = Arc::clone(&self.log);
-        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            keep_copy_before_restore(&paths)?;
-            let history = HistoryLog::render(&all)?;
-            write_atomic_all(&[
-                (paths.history_file.as_path(), &history),
-                (paths.config_file.as_path(), &rendered),
-            ])?;
-            log.lock().replaced(all.len())
-        })
-        .await
-        .unwrap_or_else(|join| Err(std::io::Error::other(join.to_string())))
-        .map_err(|error| {
-            tracing::error!(%error, "could not store the restored configs; nothing was changed");
-            refusal_of_io(&error)
-        })?;
-
-        self.next_revision = next_revision;
-        self.shared.snapshot.send_replace(Arc::new(snapshot));
-        *self.shared.history.write() = kept;
-        let committed = imports
-            .into_iter()
-            .map(|entry| {
-                let created = !current.documents.contains_key(&entry.service);
-                self.announce(entry, created, "config restored")
-            })
-            .collect();
-        Ok(committed)
-    }
-
-    /// A backup's documents with masked secrets filled from the store, or every problem.
-    fn validated_restore(
-        &self,
-        current: &Snapshot,
-        incoming: BTreeMap<String, Value>,
-    ) -> Result<BTreeMap<String, Arc<Value>>, ConfigError> {
-        let mut details = Vec::new();
-        let mut documents = BTreeMap::new();
-        let schemas = self.shared.settings_schemas.read();
-        for (service, mut document) in incoming {
-            let stored = current.documents.get(&service);
-            let record = schemas.get(&service);
-            let secrets = record.map(SchemaRecord::secret_paths).unwrap_or_default();
-            if let Err(problems) =
-                restore_masked_secrets_with(&mut document, stored.map(|s| &*s.document), &secrets)
-            {
-                details.extend(
-                    problems
-                        .into_iter()
-                        .map(|e| FieldError::new(format!("/{service}{}", e.path), e.message)),
-                );
-            }
-            if document.get("service_name").and_then(Value::as_str) != Some(service.as_str()) {
-                details.push(FieldError::new(
-                    format!("/{service}/service_name"),
-                    format!("must be {service:?}, its key"),
-                ));
-            }
-            details.extend(
-                validate_document(&document, record.and_then(|r| r.enforced.as_ref()))
-                    .into_iter()
-                    .map(|e| FieldError::new(format!("/{service}{}", e.path), e.message)),
-            );
-            documents.insert(service, Arc::new(document));
-        }
-        if details.is_empty() {
-            Ok(documents)
-        } else {
-            Err(ConfigError::Invalid { details })
-        }
-    }
-
     /// Logs a stored change and tells every face about it; returns the caller's answer.
     fn announce(&self, entry: HistoryEntry, created: bool, what: &str) -> Committed {
         *self
@@ -688,25 +443,4 @@ pub(super) fn compact_if_large(log: &mut HistoryLog, history: &Histories) -> std
     } else {
         Ok(())
     }
-}
-
-/// Copies `config.json`, `history.jsonl` and the settings file beside them into
-/// `before-restore-<time>/`.
-fn keep_copy_before_restore(paths: &ConfigPaths) -> std::io::Result<()> {
-    let Some(dir) = paths.config_file.parent() else {
-        return Ok(());
-    };
-    let stamp = now_rfc3339().replace(':', "-");
-    let copy = dir.join(format!("before-restore-{stamp}"));
-    crate::fsutil::ensure_private_dir(&copy)?;
-    let settings = dir.join(crate::settings::SETTINGS_FILE_NAME);
-    for file in [&paths.config_file, &paths.history_file, &settings] {
-        if let Some(name) = file.file_name()
-            && file.exists()
-        {
-            let bytes = std::fs::read(file)?;
-            write_atomic(&copy.join(name), &bytes)?;
-        }
-    }
-    Ok(())
 }

@@ -5,6 +5,9 @@
 //! It never awaits a publish (rumqttc #1025): replies use `try_publish`, and slow work (config
 //! changes) runs in spawned tasks.
 
+mod backoff;
+mod bus_edits;
+
 use super::handle::MqttHandle;
 use super::handler::{Action, MessageHandler};
 use super::payloads::{HealthStatus, SetBase, SetRefusal, SetRequest, SetResult};
@@ -19,16 +22,14 @@ use crate::fleet::remote::RemoteEdits;
 use crate::ha::HomeAssistant;
 use crate::health::HealthRegistry;
 use crate::safe_apply::SafeApply;
+pub use backoff::Backoff;
+use bus_edits::{publish_refusal, queue_change_set};
 use bytes::Bytes;
 use rumqttc::{ConnectionError, Event, EventLoop, LastWill, Outgoing, Packet, QoS};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// First delay before reconnecting.
-const BACKOFF_INITIAL: Duration = Duration::from_millis(200);
-/// Longest delay before reconnecting: a returning broker is found within ~3.6 s.
-const BACKOFF_MAX: Duration = Duration::from_secs(3);
 /// Follower change sets that may wait for the one being decided.
 const CHANGE_SET_QUEUE: usize = 1;
 /// How long the goodbye (offline health, DISCONNECT) may take.
@@ -36,42 +37,6 @@ const GOODBYE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a cleared config must stay cleared before a follower deletes its copy: past the
 /// authority's 5 s repair of a foreign write (CONTRACT §6, §10).
 const DELETION_REPAIR_WINDOW: Duration = Duration::from_secs(6);
-
-/// Capped exponential backoff with ±20 % jitter.
-#[derive(Debug)]
-pub struct Backoff {
-    next: Duration,
-    /// The jitter's source (not a secret: a seeded generator is enough).
-    jitter: fastrand::Rng,
-}
-
-impl Backoff {
-    /// Starts at [`BACKOFF_INITIAL`].
-    pub fn new() -> Self {
-        Self {
-            next: BACKOFF_INITIAL,
-            jitter: fastrand::Rng::new(),
-        }
-    }
-
-    /// The delay to wait now; doubles the next one up to [`BACKOFF_MAX`].
-    pub fn next_delay(&mut self) -> Duration {
-        let base = self.next;
-        self.next = (self.next * 2).min(BACKOFF_MAX);
-        base.mul_f64(0.8 + self.jitter.f64() * 0.4)
-    }
-
-    /// Back to the first delay (after a successful connection).
-    pub fn reset(&mut self) {
-        self.next = BACKOFF_INITIAL;
-    }
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Self::new()
-    }
-}
 
 /// The connection task's state.
 pub struct ConnectionTask {
@@ -388,152 +353,6 @@ impl ConnectionTask {
         }
     }
 
-    /// Applies a `/set` request: its `base` becomes the precondition (a base that is not the
-    /// current document's `last_updated` is refused at once as a conflict), its actor is
-    /// recorded (else `mqtt`); any refusal goes to `/error`.
-    fn submit_set(&self, service: String, request: SetRequest) {
-        let request_id = request.request_id.clone();
-        let current = self.config.get(&service);
-        let precondition = match &request.base {
-            SetBase::Unstated => Precondition::None,
-            SetBase::Absent => Precondition::Absent,
-            SetBase::LastUpdated(base) => match &current {
-                Some(stored) if last_updated_of(&stored.document) == Some(base.as_str()) => {
-                    Precondition::Revision(stored.revision)
-                }
-                _ => {
-                    let current_last_updated = current
-                        .as_ref()
-                        .and_then(|s| last_updated_of(&s.document))
-                        .map(str::to_owned);
-                    tracing::info!(
-                        service,
-                        base,
-                        current = current_last_updated,
-                        "refused a /set based on an old document"
-                    );
-                    publish_refusal(
-                        &self.mqtt,
-                        &service,
-                        &SetRefusal::conflict(current_last_updated)
-                            .answering(request_id.as_deref()),
-                    );
-                    return;
-                }
-            },
-        };
-        // What the bus says of who made the change is recorded as claimed (CONTRACT §10).
-        let actor = request
-            .actor
-            .map(Actor::claimed)
-            .unwrap_or_else(|| Actor::of_kind(ActorKind::Mqtt));
-        let change = Change::Put {
-            service: service.clone(),
-            document: request.document,
-            precondition,
-        };
-        let watch = self
-            .safe_apply
-            .clone()
-            .map(|(safe, health, default)| (safe, health, request.watch.unwrap_or(default)));
-        match self
-            .config
-            .try_submit(change, Origin::new(ChangeSource::Mqtt, actor))
-        {
-            Ok(answer) => {
-                let mqtt = self.mqtt.clone();
-                let config = self.config.clone();
-                tokio::spawn(async move {
-                    match answer.await {
-                        Ok(Err(error)) => {
-                            refuse_set(&mqtt, &service, &error, request_id.as_deref());
-                        }
-                        Ok(Ok(committed)) => {
-                            if let Some(request_id) = &request_id {
-                                publish_result(&mqtt, &service, request_id, &committed);
-                            }
-                            if let Some((safe, health, secs)) = watch {
-                                safe.start(&service, committed.revision, secs, &health, &config);
-                            }
-                        }
-                        Err(_) => {}
-                    }
-                });
-            }
-            Err(error) => refuse_set(&self.mqtt, &service, &error, request_id.as_deref()),
-        }
-    }
-
-    /// A deletion seen on the authority's topic: applied only if nothing arrived for the
-    /// service during the repair window (§6: the authority publishes its document again
-    /// within 5 s of a foreign write) and the authority is live then (CONTRACT §10). It is a
-    /// revision of the history like any other, restorable.
-    fn mirror_deletion(&self, service: String, seen: u64) {
-        let sightings = self.handler.sightings();
-        let fleet = self.mqtt.fleet().clone();
-        let config = self.config.clone();
-        let remote = self.remote.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(DELETION_REPAIR_WINDOW).await;
-            if sightings.seen(&service) != seen {
-                tracing::debug!(
-                    service,
-                    "a cleared config was replaced within the repair window"
-                );
-                return;
-            }
-            if !fleet.state().has_live_authority() {
-                tracing::warn!(
-                    service,
-                    "a cleared config was not mirrored: no live authority to stand behind it"
-                );
-                return;
-            }
-            let change = Change::Mirror {
-                service: service.clone(),
-                document: None,
-            };
-            if let Ok(answer) = config.try_submit(change, ChangeSource::Mqtt)
-                && let Ok(Ok(committed)) = answer.await
-            {
-                tracing::info!(service, "the authority deleted the service; mirrored");
-                if let Some(remote) = remote {
-                    remote.answered(&committed);
-                }
-            }
-        });
-    }
-
-    /// Stores the authority's document here; a follower's edit waiting for it hears it.
-    fn mirror(&self, service: String, document: serde_json::Value) {
-        let change = Change::Mirror {
-            service: service.clone(),
-            document: Some(document),
-        };
-        match self.config.try_submit(change, ChangeSource::Mqtt) {
-            Ok(answer) => {
-                let remote = self.remote.clone();
-                tokio::spawn(async move {
-                    match answer.await {
-                        Ok(Ok(committed)) => {
-                            if let Some(remote) = remote {
-                                remote.answered(&committed);
-                            }
-                        }
-                        Ok(Err(ConfigError::Invalid { details })) => tracing::warn!(
-                            service,
-                            problems = details.len(),
-                            first = details.first().map(|d| format!("{} {}", d.path, d.message)),
-                            "an invalid config arrived on the authority's topic; not mirrored"
-                        ),
-                        _ => {}
-                    }
-                });
-            }
-            Err(error) => tracing::warn!(%error, "could not mirror the authority's config"),
-        }
-    }
-
     /// This manager's role changed while handling a message: it says so on the topic of its
     /// new role, and its Will moves there for the next connection.
     fn role_changed(&mut self, why: &str) {
@@ -609,79 +428,6 @@ impl ConnectionTask {
     }
 }
 
-/// Hands a change set to its task; waits (reading nothing more from the broker) while the
-/// queue is full. False when shutdown came first.
-async fn queue_change_set(
-    intake: Option<tokio::sync::mpsc::Sender<Bytes>>,
-    payload: Bytes,
-    shutdown: &mut watch::Receiver<bool>,
-) -> bool {
-    let Some(intake) = intake else {
-        return true;
-    };
-    tokio::select! {
-        biased;
-        _ = shutdown.changed() => false,
-        sent = intake.send(payload) => {
-            if sent.is_err() {
-                tracing::warn!("the change-set task has stopped; a follower's change set was not answered");
-            }
-            true
-        }
-    }
-}
-
-fn refuse_set(mqtt: &MqttHandle, service: &str, error: &ConfigError, request_id: Option<&str>) {
-    let refusal = match error {
-        ConfigError::Conflict {
-            current_last_updated,
-            ..
-        } => SetRefusal::conflict(current_last_updated.clone()),
-        ConfigError::Invalid { details } => SetRefusal {
-            error: error.to_string(),
-            details: details.clone(),
-            current_last_updated: None,
-            request_id: None,
-        },
-        _ => SetRefusal {
-            error: error.to_string(),
-            details: Vec::new(),
-            current_last_updated: None,
-            request_id: None,
-        },
-    };
-    publish_refusal(mqtt, service, &refusal.answering(request_id));
-}
-
-/// Answers a stored `/set` on `config/<service>/result/<request_id>` (CONTRACT §10): not
-/// retained, QoS 1.
-fn publish_result(mqtt: &MqttHandle, service: &str, request_id: &str, committed: &Committed) {
-    let result = SetResult {
-        request_id: request_id.to_owned(),
-        revision: committed.revision,
-        last_updated: committed
-            .document
-            .as_deref()
-            .and_then(last_updated_of)
-            .unwrap_or_default()
-            .to_owned(),
-        instance_id: mqtt.fleet().instance_id().to_owned(),
-    };
-    let topic = mqtt.topics().config_result(service, request_id);
-    let payload = serde_json::to_vec(&result).unwrap_or_default();
-    if let Err(error) = mqtt.publish(&topic, payload, QoS::AtLeastOnce, false) {
-        tracing::warn!(service, %error, "could not answer a stored /set on its result topic");
-    }
-}
-
-fn publish_refusal(mqtt: &MqttHandle, service: &str, refusal: &SetRefusal) {
-    let topic = mqtt.topics().config_error(service);
-    let payload = serde_json::to_vec(refusal).unwrap_or_default();
-    if let Err(error) = mqtt.publish(&topic, payload, QoS::AtLeastOnce, false) {
-        tracing::warn!(service, %error, "could not publish a /set refusal");
-    }
-}
-
 fn describe(error: &ConnectionError) -> String {
     match error {
         ConnectionError::Io(io) => format!("{io}"),
@@ -689,23 +435,5 @@ fn describe(error: &ConnectionError) -> String {
             format!("the broker refused the connection ({code:?})")
         }
         other => other.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_up_to_the_cap_with_jitter_and_resets() {
-        let mut backoff = Backoff::new();
-        let delays: Vec<Duration> = (0..10).map(|_| backoff.next_delay()).collect();
-        assert!(delays[0] >= Duration::from_millis(160) && delays[0] <= Duration::from_millis(240));
-        assert!(delays[1] >= Duration::from_millis(320));
-        for delay in &delays[5..] {
-            assert!(*delay >= BACKOFF_MAX.mul_f64(0.8) && *delay <= BACKOFF_MAX.mul_f64(1.2));
-        }
-        backoff.reset();
-        assert!(backoff.next_delay() <= Duration::from_millis(240));
     }
 }
