@@ -347,7 +347,11 @@ fn import_graph(src: &Path) -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
         .iter()
         .map(|file| {
             let code = code_only(&std::fs::read_to_string(file).unwrap());
-            (module_of(src, file), names(&code))
+            // A file's unit tests (at its end) are not what the module depends on.
+            let code = code
+                .find("#[cfg(test)]\nmod tests")
+                .map_or(code.as_str(), |at| &code[..at]);
+            (module_of(src, file), names(code))
         })
         .collect();
     let modules = Modules {

@@ -186,3 +186,29 @@ pub async fn get_json(http: &reqwest::Client, url: &str) -> serde_json::Value {
 pub fn llm_document(service: &str, model: &str) -> serde_json::Value {
     documents::llm(service).model(model).build()
 }
+
+/// Runs each scenario (an `async fn(TestBroker)` of the test file) once on the embedded
+/// broker and once on Mosquitto.
+#[macro_export]
+macro_rules! on_both_brokers {
+    ($($scenario:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    super::$scenario(super::TestBroker::embedded()).await;
+                }
+            )*
+        }
+        mod mosquitto {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    if let Some(broker) = super::TestBroker::mosquitto() {
+                        super::$scenario(broker).await;
+                    }
+                }
+            )*
+        }
+    };
+}

@@ -3,7 +3,7 @@
 //! up with an error, and says so, when its client sends nothing for
 //! [`BODY_STALL_TIMEOUT`](super::BODY_STALL_TIMEOUT).
 
-use super::connection::Activity;
+use super::activity::Activity;
 use axum::body::Body;
 use bytes::Bytes;
 use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};

@@ -3,52 +3,20 @@
 //! stalls (CONTRACT §10), and the idle rule: while the server is at its cap, a connection
 //! that has had no request for [`IDLE_AT_CAP`] is closed.
 
+use super::activity::{Activity, idle_at_cap};
 use super::bodies::{Busy, Stalling, Tracked};
 use super::io::Held;
-use super::{BODY_STALL_TIMEOUT, HEADER_READ_TIMEOUT, IDLE_AT_CAP, Shared, Slots};
+use super::{BODY_STALL_TIMEOUT, HEADER_READ_TIMEOUT, Shared};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderValue, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use parking_lot::Mutex;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use tokio::sync::Notify;
-use tokio::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tower::ServiceExt;
-
-/// What a connection is doing: requests in flight, and since when it has had none.
-pub(crate) struct Activity {
-    in_flight: AtomicUsize,
-    idle_since: Mutex<Instant>,
-    changed: Notify,
-}
-
-impl Activity {
-    fn new() -> Self {
-        Self {
-            in_flight: AtomicUsize::new(0),
-            idle_since: Mutex::new(Instant::now()),
-            changed: Notify::new(),
-        }
-    }
-
-    /// A request head arrived.
-    pub(crate) fn begin(&self) {
-        self.in_flight.fetch_add(1, Ordering::AcqRel);
-        self.changed.notify_one();
-    }
-
-    /// A request's answer was sent (or abandoned).
-    pub(crate) fn end(&self) {
-        *self.idle_since.lock() = Instant::now();
-        self.in_flight.fetch_sub(1, Ordering::AcqRel);
-        self.changed.notify_one();
-    }
-}
 
 /// Serves `io` until it closes, the server stops, or the idle rule closes it.
 pub(crate) async fn serve(io: Held, remote: SocketAddr, shared: Shared) {
@@ -114,34 +82,6 @@ pub(crate) async fn serve(io: Held, remote: SocketAddr, shared: Shared) {
                     return;
                 }
             }
-        }
-    }
-}
-
-/// Resolves once the connection has had no request for [`IDLE_AT_CAP`] while the server is
-/// at its cap.
-async fn idle_at_cap(activity: &Activity, slots: &Slots) {
-    loop {
-        let changed = activity.changed.notified();
-        if activity.in_flight.load(Ordering::Acquire) > 0 {
-            changed.await;
-            continue;
-        }
-        let quiet_until = *activity.idle_since.lock() + IDLE_AT_CAP;
-        if Instant::now() < quiet_until {
-            tokio::select! {
-                () = tokio::time::sleep_until(quiet_until) => {}
-                () = changed => {}
-            }
-            continue;
-        }
-        if slots.at_cap() {
-            return;
-        }
-        let pressure = slots.pressure.notified();
-        tokio::select! {
-            () = pressure => {}
-            () = changed => {}
         }
     }
 }

@@ -13,6 +13,7 @@
 //! - while the cap is reached, a served connection that has sent no request head for 2 s is
 //!   closed, so idle keep-alive connections cannot starve the ones waiting.
 
+mod activity;
 mod bodies;
 mod connection;
 mod io;

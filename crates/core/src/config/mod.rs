@@ -14,12 +14,15 @@
 //! - [`diff`], [`history`], [`store`]: comparing documents, the history file, `config.json`.
 
 pub mod change;
+mod compaction;
 pub mod desktop_actor;
 pub mod history;
 pub mod open;
+mod paths;
 mod rules;
 pub mod service;
 pub mod settings_schemas;
+mod shared;
 pub mod store;
 pub mod writer;
 
@@ -41,7 +44,8 @@ pub use document::{
 };
 pub use history::{ChangeSource, HistoryEntry, HistoryLog, LoadedHistory, read_history};
 pub use managed::{MANAGED_FIELDS, editable_schema, is_managed};
-pub use open::{ConfigPaths, OpenError, OpenReport};
+pub use open::{OpenError, OpenReport};
+pub use paths::ConfigPaths;
 pub use prepare::prepare_document;
 pub use schema::{
     FieldError, MAX_PATTERNS_IN_ALL, MAX_PATTERNS_PER_SCHEMA, PATTERN_SIZE_LIMIT, SCHEMA_SOURCE,

@@ -5,40 +5,19 @@
 //! no longer holds. Blocking file I/O: run it before the UI starts or on a blocking task.
 
 use super::change::{Snapshot, StoredDocument};
+use super::compaction::compact_if_large;
 use super::document::seed_default_document;
 use super::history::{HistoryEntry, HistoryLog};
+pub use super::paths::ConfigPaths;
 use super::rules::{Histories, push_bounded, reconcile};
 use super::schema::validate_document;
 use super::store::{self, LoadError};
-use super::writer::compact_if_large;
 use crate::clock::now_rfc3339;
 use crate::fsutil::{remove_stale_temp_files, write_atomic};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// Where the config service keeps its files.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigPaths {
-    /// `config.json`, the seed's format.
-    pub config_file: PathBuf,
-    /// `history.jsonl`, the append-only history.
-    pub history_file: PathBuf,
-    /// `settings-schemas.json`, the settings schemas services announced (CONTRACT §9).
-    pub schemas_file: PathBuf,
-}
-
-impl ConfigPaths {
-    /// The standard file names inside `dir`.
-    pub fn in_dir(dir: &Path) -> Self {
-        Self {
-            config_file: dir.join("config.json"),
-            history_file: dir.join("history.jsonl"),
-            schemas_file: dir.join(super::settings_schemas::SCHEMAS_FILE_NAME),
-        }
-    }
-}
 
 /// Why the config service could not start.
 #[derive(Debug, thiserror::Error)]

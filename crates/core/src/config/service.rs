@@ -10,12 +10,14 @@ use super::change::{
 };
 use super::document::last_updated_of;
 use super::history::{ChangeSource, HistoryEntry};
-use super::open::{ConfigPaths, OpenError, OpenReport, open_store};
+use super::open::{OpenError, OpenReport, open_store};
+use super::paths::ConfigPaths;
 use super::prepare::prepare_document;
-use super::rules::{Histories, check_precondition, find_revision};
+use super::rules::{check_precondition, find_revision};
 use super::schema::{FieldError, SettingsSchema};
 use super::secrets::{SecretPaths, mask_document_with, restore_masked_secrets_with};
 use super::settings_schemas::{self, SchemaOp, SchemaRecord, Schemas};
+use super::shared::Shared;
 use super::writer::{ConfigWriter, Request, SchemaInput, SourceKind};
 use crate::events::EventBus;
 use parking_lot::{Mutex, RwLock};
@@ -35,22 +37,6 @@ const MIRROR_CATCH_UP: std::time::Duration = std::time::Duration::from_secs(3);
 pub const DEFAULT_HISTORY_LIMIT: usize = 100;
 /// Changes that may wait for the writer before callers are slowed down.
 const QUEUE_CAPACITY: usize = 1024;
-
-/// What the handle and the writer share.
-pub(super) struct Shared {
-    pub(super) paths: ConfigPaths,
-    pub(super) snapshot: watch::Sender<Arc<Snapshot>>,
-    pub(super) history: RwLock<Histories>,
-    pub(super) settings_schemas: RwLock<Schemas>,
-    /// Moves on every change of the settings schemas (for the publisher).
-    pub(super) schemas_changed: watch::Sender<u64>,
-    pub(super) events: EventBus,
-    pub(super) history_limit: usize,
-    pub(super) accepting: AtomicBool,
-    /// Changes stored since start, by the channel they came by (for `/metrics`).
-    pub(super) stored_by_source: Mutex<std::collections::BTreeMap<ChangeSource, u64>>,
-    remote: OnceLock<Arc<dyn Remote>>,
-}
 
 /// Handle to the config service; cheap to clone.
 #[derive(Clone)]

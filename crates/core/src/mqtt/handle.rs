@@ -2,7 +2,7 @@
 //! (with its Last Will and keep-alive set from the settings), the connection's state and its
 //! traffic counters. The connection task ([`super::connection`]) drives it.
 
-use super::handler::Counters;
+use super::counters::Counters;
 use super::options::base_options;
 use super::owned::OwnedConfigs;
 use super::payloads::HealthStatus;

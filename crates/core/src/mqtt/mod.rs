@@ -4,6 +4,7 @@
 
 pub mod connection;
 pub mod connection_test;
+pub mod counters;
 pub mod handle;
 pub mod handler;
 pub mod inbound;

@@ -5,9 +5,12 @@
 //! and by which channel ([`actor`], [`source`]).
 
 pub mod actor;
+pub mod bounded;
 pub mod change;
+pub mod contract_schema;
 pub mod diff;
 pub mod document;
+pub mod field_error;
 pub mod history_entry;
 pub mod managed;
 pub mod prepare;

@@ -1,44 +1,16 @@
 //! The service-config JSON Schema (CONTRACT §1), compiled once, and validation that names
 //! every failing field by its JSON Pointer.
 
+pub use super::bounded::PATTERN_SIZE_LIMIT;
+use super::bounded::compile_bounded;
+pub use super::contract_schema::{SCHEMA_SOURCE, schema_document};
+pub use super::field_error::FieldError;
 use super::secret_paths::SecretSchema;
 use super::secrets::SecretPaths;
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::{ValidationError, Validator};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::{Arc, OnceLock};
-
-/// The schema as shipped in `assets/schema/service-config.schema.json`.
-pub const SCHEMA_SOURCE: &str =
-    include_str!("../../../../assets/schema/service-config.schema.json");
-
-/// One failing field: its JSON Pointer into the document and a message for a person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct FieldError {
-    /// JSON Pointer of the field, e.g. `/config/endpoints/0/port` (empty for the whole document).
-    pub path: String,
-    /// What is wrong with it, without echoing its value (it may be a secret).
-    pub message: String,
-}
-
-impl FieldError {
-    /// A field error at `path`.
-    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            path: path.into(),
-            message: message.into(),
-        }
-    }
-}
-
-/// The parsed schema document (served at `GET /api/config/schema`).
-pub fn schema_document() -> &'static Value {
-    static DOCUMENT: OnceLock<Value> = OnceLock::new();
-    DOCUMENT.get_or_init(|| {
-        serde_json::from_str(SCHEMA_SOURCE).expect("the bundled schema is valid JSON")
-    })
-}
 
 fn document_validator() -> &'static Validator {
     static VALIDATOR: OnceLock<Validator> = OnceLock::new();
@@ -122,21 +94,6 @@ impl SettingsSchema {
 /// Where a service document keeps its settings.
 pub const SETTINGS_POINTER: &str = "/config/settings";
 
-/// Compiles a schema. Patterns run on the `regex` engine (linear time: no backtracking, so an
-/// announced pattern can never stall the config writer; look-arounds and back-references are
-/// refused at compile time), each within [`PATTERN_SIZE_LIMIT`] of compiled program and of
-/// DFA cache (CONTRACT §10).
-pub(super) fn compile_bounded(schema: &Value) -> Result<Validator, ValidationError<'static>> {
-    jsonschema::options()
-        .should_validate_formats(true)
-        .with_pattern_options(
-            jsonschema::PatternOptions::regex()
-                .size_limit(PATTERN_SIZE_LIMIT)
-                .dfa_size_limit(PATTERN_SIZE_LIMIT),
-        )
-        .build(schema)
-}
-
 /// Why a settings schema did not compile, naming the pattern limit where a pattern failed.
 fn describe_compile_error(error: &ValidationError<'_>) -> String {
     match error.kind() {
@@ -149,8 +106,6 @@ fn describe_compile_error(error: &ValidationError<'_>) -> String {
     }
 }
 
-/// The compiled size and the DFA cache one pattern may take (bytes, CONTRACT §10).
-pub const PATTERN_SIZE_LIMIT: usize = 64 * 1024;
 /// Patterns one settings schema may hold (CONTRACT §10).
 pub const MAX_PATTERNS_PER_SCHEMA: usize = 64;
 /// Patterns all enforced settings schemas together may hold (CONTRACT §10).

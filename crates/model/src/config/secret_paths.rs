@@ -18,6 +18,12 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// True when a schema marks its field secret: `writeOnly: true` or `format: "password"`.
+pub fn is_secret_schema(schema: &Value) -> bool {
+    schema.get("writeOnly").and_then(Value::as_bool) == Some(true)
+        || schema.get("format").and_then(Value::as_str) == Some("password")
+}
+
 /// Subschemas that may apply to one value before the finder gives up and calls it secret.
 const MAX_APPLICABLE: usize = 512;
 
@@ -46,7 +52,7 @@ impl KeyPattern {
     fn new(source: &str) -> Self {
         let schema = serde_json::json!({"type": "string", "pattern": source});
         Self {
-            matcher: super::schema::compile_bounded(&schema).ok(),
+            matcher: super::bounded::compile_bounded(&schema).ok(),
         }
     }
 
@@ -69,11 +75,7 @@ pub struct Applicable<'a> {
 impl Applicable<'_> {
     /// True when one of them marks the value secret (or there were too many to tell).
     pub fn is_secret(&self) -> bool {
-        self.overflow
-            || self
-                .schemas
-                .iter()
-                .any(|s| super::secrets::is_secret_schema(s))
+        self.overflow || self.schemas.iter().any(|s| is_secret_schema(s))
     }
 
     /// True when nothing applies (nothing below can be secret).
@@ -260,7 +262,7 @@ fn resolve_local<'a>(root: &'a Value, reference: &str) -> Option<&'a Value> {
 fn check_schema(schema: &Value, at: &str) -> Result<(), String> {
     match schema {
         Value::Object(fields) => {
-            if super::secrets::is_secret_schema(schema) {
+            if is_secret_schema(schema) {
                 check_secret_type(schema, at)?;
             }
             for keyword in ["$ref", "$dynamicRef", "$recursiveRef"] {

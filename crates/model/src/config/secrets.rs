@@ -12,8 +12,10 @@
 //! field: in an array only while the array keeps its stored length, in a map only under a
 //! key that is stored; anything else is refused, "enter this secret again" (CONTRACT §10).
 
+use super::contract_schema::schema_document;
 use super::diff::Difference;
-use super::schema::{FieldError, schema_document};
+use super::field_error::FieldError;
+pub use super::secret_paths::is_secret_schema;
 use super::secret_paths::{Applicable, SecretSchema};
 use serde_json::{Map, Value};
 use std::sync::{Arc, OnceLock};
@@ -22,12 +24,6 @@ pub use crate::secret::MASK;
 
 /// What a masked value that cannot be restored is refused with.
 pub const ENTER_AGAIN: &str = "enter this secret again";
-
-/// True when a schema marks its field secret: `writeOnly: true` or `format: "password"`.
-pub fn is_secret_schema(schema: &Value) -> bool {
-    schema.get("writeOnly").and_then(Value::as_bool) == Some(true)
-        || schema.get("format").and_then(Value::as_str) == Some("password")
-}
 
 /// True when `pointer` (a JSON Pointer into a service document) names a secret field of the
 /// service-config schema, or a field inside one.

@@ -18,15 +18,16 @@ use super::change::{
     Change, ChangeSetCommit, Committed, ConfigError, Restore, Snapshot, StoredDocument,
     refusal_of_io,
 };
+use super::compaction::compact_if_large;
 use super::history::{HistoryEntry, HistoryLog};
-use super::open::ConfigPaths;
+use super::paths::ConfigPaths;
 use super::rules::{
     Histories, Rules, apply_change, compaction_due, push_bounded, reconcile, retained_entries,
 };
 use super::schema::{FieldError, SettingsSchema, validate_document};
 use super::secrets::restore_masked_secrets_with;
-use super::service::Shared;
 use super::settings_schemas::{self, SchemaOp, SchemaRecord};
+use super::shared::Shared;
 use super::store;
 use crate::clock::now_rfc3339;
 use crate::events::CoreEvent;
@@ -433,14 +434,5 @@ impl ConfigWriter {
             }
             Err(error) => tracing::warn!(%error, "the history compaction failed"),
         }
-    }
-}
-
-/// Rewrites the history file with only the retained entries when [`compaction_due`].
-pub(super) fn compact_if_large(log: &mut HistoryLog, history: &Histories) -> std::io::Result<()> {
-    if compaction_due(log.len(), history) {
-        log.rewrite(&retained_entries(history))
-    } else {
-        Ok(())
     }
 }

@@ -2,6 +2,8 @@
 //! registries, emit events, and name the follow-up work (config changes, replies) that the
 //! connection task carries out. Runs synchronously on the connection task: no I/O here.
 
+pub use super::counters::Counters;
+
 mod action;
 mod apply;
 mod refusals;
@@ -36,28 +38,9 @@ use serde_json::Value;
 pub use sightings::ConfigSightings;
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use time::OffsetDateTime;
-
-/// MQTT traffic counters.
-#[derive(Debug, Default)]
-pub struct Counters {
-    /// MQTT messages received since start, on every subscribed topic.
-    pub received: AtomicU64,
-    /// Messages that did not parse or had the wrong shape.
-    pub invalid: AtomicU64,
-    /// MQTT messages this manager published since start.
-    pub published: AtomicU64,
-    /// Successful reconnections after the first connection.
-    pub reconnects: AtomicU64,
-    /// Failed connection attempts and dropped connections.
-    pub connection_failures: AtomicU64,
-    /// Messages about a new device refused because the registry was full (CONTRACT §6).
-    pub devices_refused: AtomicU64,
-    /// Messages about a new service refused because the most services were known.
-    pub services_refused: AtomicU64,
-}
 
 /// What the handler needs to play its role on a fleet.
 #[derive(Clone)]

@@ -3,35 +3,17 @@
 //! half a second after the last keystroke and once more when the window closes, read at the
 //! next start and offered back.
 
+mod file;
+
+pub use file::{Draft, DraftFile};
+
 use crate::platform::Platform;
 use crate::tasks::Task;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use web_time::Instant;
 /// How long after the last change a draft is written.
 const WRITE_AFTER: Duration = Duration::from_millis(500);
-
-/// One service's unsaved edit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Draft {
-    /// The stored revision the edit started from (`None`: a service not stored yet).
-    pub base_revision: Option<u64>,
-    /// The document the edit started from (`null` for a new one).
-    pub base: Value,
-    /// The draft.
-    pub document: Value,
-    /// When it was last changed (RFC 3339).
-    pub changed_at: String,
-}
-
-/// What the file holds.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct DraftFile {
-    /// The drafts by service.
-    pub drafts: BTreeMap<String, Draft>,
-}
 
 /// The drafts of this session: those offered back from the last one, and the open editor's.
 pub struct Drafts {
