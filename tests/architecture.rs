@@ -30,14 +30,7 @@ const MOST_LINES: usize = 600;
 fn dependency_tree(package: &str) -> BTreeSet<String> {
     let output = Command::new(env!("CARGO"))
         .args([
-            "tree",
-            "--offline",
-            "-p",
-            package,
-            "-e",
-            "normal",
-            "--prefix",
-            "none",
+            "tree", "--locked", "-p", package, "-e", "normal", "--prefix", "none",
         ])
         .args(["--format", "{p}"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))

@@ -1,7 +1,7 @@
 //! The message log: a bounded ring of the most recent MQTT messages, for the monitor and
 //! `GET /api/system/messages`. Secrets are masked before a record is made.
 
-use crate::mqtt::topics::matches_filter;
+use alicia_model::message_filter::MessageFilter;
 pub use alicia_model::messages::{
     KeptPayload, LiveData, MessageRecord, MessageView, PAYLOAD_TEXT_LIMIT, payload_head,
 };
@@ -68,12 +68,18 @@ impl MessageLog {
 
     /// Up to `limit` most recent messages, newest first, whose topic matches `filter` (MQTT
     /// wildcard syntax).
-    pub fn recent(&self, limit: usize, filter: Option<&str>) -> Vec<Arc<MessageRecord>> {
+    pub fn recent(&self, limit: usize, topic: Option<&str>) -> Vec<Arc<MessageRecord>> {
+        let filter = topic.map_or(MessageFilter::All, |f| MessageFilter::Topic(f.to_owned()));
+        self.matching(limit, &filter)
+    }
+
+    /// The newest `limit` messages `filter` shows, newest first.
+    pub fn matching(&self, limit: usize, filter: &MessageFilter) -> Vec<Arc<MessageRecord>> {
         let ring = self.ring.lock();
         ring.records
             .iter()
             .rev()
-            .filter(|record| filter.is_none_or(|f| matches_filter(f, &record.topic)))
+            .filter(|record| filter.matches(record))
             .take(limit)
             .cloned()
             .collect()

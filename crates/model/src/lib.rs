@@ -17,6 +17,7 @@
 //!   the settings file's contents;
 //! - [`transfer`]: import, export, backup and restore as a face shows them;
 //! - [`secret`], [`json_footprint`]: secrets that never print, and what JSON takes in memory;
+//! - [`message_filter`]: which MQTT messages a view shows (REST, the monitor, live events);
 //! - [`events`], [`devices`], [`messages`], [`commands`], [`watch`]: what changes and the data
 //!   it names — devices, MQTT messages as kept, device commands, safe apply's words.
 
@@ -32,6 +33,7 @@ pub mod ids;
 pub mod json_footprint;
 pub mod kiosk_pin;
 pub mod limits;
+pub mod message_filter;
 pub mod messages;
 pub mod overview;
 pub mod payloads;

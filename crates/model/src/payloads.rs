@@ -4,6 +4,7 @@
 
 use crate::config::actor::Actor;
 use crate::ids::is_request_id;
+use crate::watch::WatchSecs;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -130,9 +131,6 @@ pub enum SetBase {
     LastUpdated(String),
 }
 
-/// The longest `watch` an envelope may ask for, in seconds (CONTRACT §7).
-pub const MAX_WATCH_SECS: u64 = 600;
-
 impl SetRequest {
     /// Reads a `/set` payload: an object with `document` and no `service_name` is an
     /// envelope, anything else a bare document. `Err` says what is wrong with an envelope.
@@ -188,13 +186,10 @@ impl SetRequest {
         };
         let watch = match fields.remove("watch") {
             None => None,
-            Some(watch) if watch.as_u64().is_some_and(|w| w <= MAX_WATCH_SECS) => watch.as_u64(),
-            Some(_) => {
-                return Err(invalid(
-                    "/watch",
-                    &format!("must be a whole number of seconds from 0 to {MAX_WATCH_SECS}"),
-                ));
-            }
+            Some(watch) => match WatchSecs::from_json(&watch) {
+                Ok(secs) => Some(secs.secs()),
+                Err(error) => return Err(invalid("/watch", &error)),
+            },
         };
         let actor = match fields.remove("actor") {
             None | Some(Value::Null) => None,

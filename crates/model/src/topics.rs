@@ -236,6 +236,21 @@ impl Default for Topics {
     }
 }
 
+/// The naming rule of a `service_name`, in words (every face says it this way).
+pub const SERVICE_NAME_RULE: &str =
+    "1 to 64 lowercase letters, digits, - and _, starting with a letter or digit";
+
+/// Why `name` cannot be a `service_name` (it becomes a topic level): [`SERVICE_NAME_RULE`].
+pub fn check_service_name(name: &str) -> Result<(), String> {
+    if is_valid_service_name(name) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name:?} is not a valid service name ({SERVICE_NAME_RULE})"
+        ))
+    }
+}
+
 /// A valid `service_name`: `^[a-z0-9][a-z0-9_-]{0,63}$`.
 pub fn is_valid_service_name(name: &str) -> bool {
     let bytes = name.as_bytes();
@@ -399,6 +414,10 @@ mod tests {
         assert!(!is_valid_service_name("Whisper"));
         assert!(!is_valid_service_name("-a"));
         assert!(!is_valid_service_name(&"a".repeat(65)));
+        assert_eq!(
+            check_service_name("Whisper").unwrap_err(),
+            "\"Whisper\" is not a valid service name (1 to 64 lowercase letters, digits, - and _, starting with a letter or digit)"
+        );
         assert!(is_valid_device_id("zigbee:0x00158d.1_a-B"));
         assert!(!is_valid_device_id(""));
         assert!(!is_valid_device_id("a b"));

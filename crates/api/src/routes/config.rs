@@ -270,17 +270,9 @@ fn watch_param(query: Option<&str>) -> Result<Option<u64>, ApiError> {
     else {
         return Ok(None);
     };
-    value
-        .parse::<u64>()
-        .ok()
-        .and_then(|secs| alicia_core::safe_apply::check_watch(secs).ok())
-        .map(Some)
-        .ok_or_else(|| {
-            ApiError::bad_field(
-                "watch",
-                &format!("must be a whole number of seconds from 0 to 600, not {value:?}"),
-            )
-        })
+    alicia_model::watch::WatchSecs::parse(value)
+        .map(|secs| Some(secs.secs()))
+        .map_err(|error| ApiError::bad_field("watch", &error))
 }
 
 fn precondition(headers: &HeaderMap) -> Result<Precondition, ApiError> {

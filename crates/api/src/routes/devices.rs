@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::sync::Arc;
 
 /// Every device, sorted by id.
@@ -117,11 +117,8 @@ pub async fn command(
             "is required (a non-empty string)",
         ));
     };
-    let params = match request.params {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(params)) => params,
-        Some(_) => return Err(ApiError::bad_field("/params", "must be an object")),
-    };
+    let params = alicia_model::commands::command_params(request.params)
+        .map_err(|error| ApiError::bad_field("/params", &error))?;
     let request_id = state.core.send_command(&id, &command, params)?;
     Ok((StatusCode::ACCEPTED, Json(CommandAccepted { request_id })))
 }

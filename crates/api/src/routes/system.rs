@@ -6,9 +6,9 @@ use crate::errors::{ApiError, ErrorBody, JsonBody, QueryParams};
 use alicia_core::checks::Check;
 use alicia_core::messages::{MessageRecord, MessageView};
 use alicia_core::mqtt::QoS;
-use alicia_core::mqtt::topics::is_valid_filter;
 use alicia_core::overview::ServiceOverview;
 use alicia_core::system::SystemInfo;
+use alicia_model::message_filter::MessageFilter;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -61,18 +61,10 @@ pub async fn messages(
     State(state): State<ApiState>,
     QueryParams(query): QueryParams<MessagesQuery>,
 ) -> Result<Json<Vec<Arc<MessageRecord>>>, ApiError> {
-    if let Some(filter) = &query.topic
-        && !is_valid_filter(filter)
-    {
-        return Err(ApiError::bad_field(
-            "/topic",
-            "is not a valid MQTT topic filter",
-        ));
-    }
+    let filter = MessageFilter::topic(query.topic.as_deref().unwrap_or_default())
+        .map_err(|error| ApiError::bad_field("/topic", &error))?;
     let limit = query.limit.unwrap_or(DEFAULT_MESSAGE_LIMIT);
-    Ok(Json(
-        state.core.messages.recent(limit, query.topic.as_deref()),
-    ))
+    Ok(Json(state.core.messages.matching(limit, &filter)))
 }
 
 /// `202` answers.

@@ -2,7 +2,7 @@
 //! `service_name` to its document. Loading reports exactly where a broken file fails;
 //! saving goes through [`crate::fsutil::write_atomic`].
 
-use crate::mqtt::topics::is_valid_service_name;
+use crate::mqtt::topics::check_service_name;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::io;
@@ -69,13 +69,14 @@ pub fn load(path: &Path) -> Result<Option<Map<String, Value>>, LoadError> {
             problem: "the top level must be an object mapping service names to documents".into(),
         });
     };
-    if let Some(name) = documents.keys().find(|name| !is_valid_service_name(name)) {
-        // Names become MQTT topic levels: `a/b` or `#` would reach other topics.
+    // Names become MQTT topic levels: `a/b` or `#` would reach other topics.
+    if let Some(problem) = documents
+        .keys()
+        .find_map(|name| check_service_name(name).err())
+    {
         return Err(LoadError::Shape {
             path: path.to_path_buf(),
-            problem: format!(
-                "{name:?} is not a valid service name (1 to 64 lowercase letters, digits, - and _, starting with a letter or digit)"
-            ),
+            problem,
         });
     }
     if let Some((name, _)) = documents.iter().find(|(_, doc)| !doc.is_object()) {

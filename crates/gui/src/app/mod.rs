@@ -36,7 +36,7 @@ use alicia_model::change_sets::household_language_members;
 use alicia_model::checks::Check;
 use alicia_model::kiosk_pin::PinStatus;
 use alicia_model::settings::file::SettingsFile;
-use alicia_model::watch::MAX_WATCH_SECS;
+use alicia_model::watch::WatchSecs;
 use egui::{RichText, Ui};
 use std::sync::Arc;
 
@@ -170,7 +170,7 @@ impl AliciaApp {
             settings: {
                 let mut panel = SettingsPanel::new(theme, scale);
                 if let Some(secs) = settings_file.gui_watch_secs {
-                    panel.watch_secs = secs.min(MAX_WATCH_SECS);
+                    panel.watch_secs = WatchSecs::clamped(secs).secs();
                 }
                 panel
             },

@@ -1,7 +1,7 @@
 //! The message monitor's copy of recent MQTT messages and the part its topic filter shows.
 
+use alicia_model::message_filter::MessageFilter;
 use alicia_model::messages::MessageRecord;
-use alicia_model::topics::{has_wildcard, is_valid_filter, matches_filter};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -10,9 +10,10 @@ use std::sync::Arc;
 pub struct MessageList {
     all: VecDeque<Arc<MessageRecord>>,
     shown: VecDeque<Arc<MessageRecord>>,
-    /// Topic filter in MQTT wildcard syntax (empty: everything).
+    /// The search box's text: an MQTT topic filter, or words to find (empty: everything).
     pub filter: String,
-    applied_filter: String,
+    /// The text last applied, and the filter it reads as.
+    applied: (String, MessageFilter),
     /// While paused, new messages are counted but not shown.
     pub paused: bool,
     /// Messages that arrived while paused.
@@ -29,7 +30,7 @@ impl MessageList {
             all: VecDeque::new(),
             shown: VecDeque::new(),
             filter: String::new(),
-            applied_filter: String::new(),
+            applied: (String::new(), MessageFilter::All),
             paused: false,
             held_back: 0,
             capacity: capacity.max(1),
@@ -56,7 +57,7 @@ impl MessageList {
         if self.all.len() == self.capacity {
             self.retired.extend(self.all.pop_front());
         }
-        if self.matches(&record) {
+        if self.applied.1.matches(&record) {
             if self.shown.len() == self.capacity {
                 self.retired.extend(self.shown.pop_front());
             }
@@ -96,37 +97,27 @@ impl MessageList {
     /// True when the filter is a valid MQTT filter, words to search for, or empty
     /// (everything).
     pub fn filter_is_valid(&self) -> bool {
-        let filter = self.filter.trim();
-        !has_wildcard(filter) || is_valid_filter(filter)
+        MessageFilter::search(&self.filter).is_ok()
     }
 
-    /// A filter with `+` or `#` is an MQTT topic filter; other text is searched for, in any
-    /// case, in the topic and the payload.
-    fn matches(&self, record: &MessageRecord) -> bool {
-        let filter = self.applied_filter.trim();
-        if filter.is_empty() {
-            true
-        } else if has_wildcard(filter) {
-            matches_filter(filter, &record.topic)
-        } else {
-            let needle = filter.to_lowercase();
-            record.topic.to_lowercase().contains(&needle)
-                || record.payload_text().to_lowercase().contains(&needle)
-        }
-    }
-
+    /// Reads the search box again when it changed (the model's search rule: `+` or `#` make
+    /// a topic filter, other text words to find); an invalid filter keeps the last valid one.
     fn refilter(&mut self) {
-        if self.applied_filter != self.filter && self.filter_is_valid() {
-            self.applied_filter = self.filter.clone();
+        if self.applied.0 == self.filter {
+            return;
+        }
+        if let Ok(filter) = MessageFilter::search(&self.filter) {
+            self.applied = (self.filter.clone(), filter);
             self.rebuild();
         }
     }
 
     fn rebuild(&mut self) {
+        let filter = &self.applied.1;
         self.shown = self
             .all
             .iter()
-            .filter(|r| self.matches(r))
+            .filter(|r| filter.matches(r))
             .cloned()
             .collect();
     }

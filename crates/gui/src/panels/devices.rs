@@ -10,7 +10,7 @@ use crate::widgets::badge::{Tone, badge, relative_time};
 use crate::widgets::json::json_view;
 use crate::widgets::reflow::{self, Fit, TableColumn, fitting};
 use crate::widgets::style::{destructive_button, primary_button, section_heading};
-use alicia_model::commands::{CommandRecord, CommandStatus};
+use alicia_model::commands::{CommandRecord, CommandStatus, command_params_text};
 use egui::{RichText, Ui};
 use egui_extras::Column;
 use serde_json::{Map, Value};
@@ -411,15 +411,10 @@ impl DevicesPanel {
     fn send(&mut self, link: &Link, device: &str) {
         self.error = None;
         let command = self.command.clone();
-        let params = match serde_json::from_str::<Value>(&self.params) {
-            Ok(Value::Object(params)) => params,
-            Ok(Value::Null) => Map::new(),
-            Ok(_) => {
-                self.error = Some("parameters must be a JSON object".to_owned());
-                return;
-            }
+        let params = match command_params_text(&self.params) {
+            Ok(params) => params,
             Err(error) => {
-                self.error = Some(format!("parameters are not JSON: {error}"));
+                self.error = Some(format!("parameters {error}"));
                 return;
             }
         };

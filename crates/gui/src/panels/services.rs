@@ -10,7 +10,7 @@ use crate::widgets::reflow::{self, Fit, TableColumn, fitting};
 use alicia_model::clock::{format_rfc3339, parse_rfc3339};
 use alicia_model::config::{ServiceType, new_service_document};
 use alicia_model::overview::ServiceOverview;
-use alicia_model::topics::is_valid_service_name;
+use alicia_model::topics::{SERVICE_NAME_RULE, is_valid_service_name};
 use egui::{RichText, Ui};
 use egui_extras::Column;
 use serde_json::{Value, json};
@@ -417,7 +417,7 @@ impl ServicesPanel {
                 }
             });
             let problem = if !is_valid_service_name(&new.name) {
-                Some("lower-case letters, digits, - and _, starting with a letter or digit")
+                Some(SERVICE_NAME_RULE)
             } else if view.document(&new.name).is_some() {
                 Some("a service with this name exists")
             } else {

@@ -5,7 +5,7 @@
 
 use crate::config::FieldError;
 use crate::limits::{CHANGE_SET_LIMIT, json_len};
-use crate::watch::check_watch;
+use crate::watch::WatchSecs;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -211,13 +211,10 @@ impl ChangeSetRequest {
         }
         let watch = match fields.get("watch") {
             None | Some(Value::Null) => None,
-            Some(value) => match value.as_u64().map(check_watch) {
-                Some(Ok(secs)) => Some(secs),
-                _ => {
-                    details.push(FieldError::new(
-                        "/watch",
-                        "must be 0 (no watch) to 600 seconds",
-                    ));
+            Some(value) => match WatchSecs::from_json(value) {
+                Ok(secs) => Some(secs.secs()),
+                Err(error) => {
+                    details.push(FieldError::new("/watch", error));
                     None
                 }
             },

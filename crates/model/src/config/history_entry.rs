@@ -2,7 +2,7 @@
 
 use super::actor::Actor;
 use super::source::ChangeSource;
-use crate::topics::is_valid_service_name;
+use crate::topics::check_service_name;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::Arc;
@@ -54,8 +54,8 @@ impl HistoryEntry {
     /// Why this entry, read from a file (the history, a backup), cannot be taken: a service
     /// name that is not one, a revision past [`MAX_REVISION`], a document that is not one.
     pub fn problem(&self) -> Option<String> {
-        if !is_valid_service_name(&self.service) {
-            return Some(format!("{:?} is not a valid service name", self.service));
+        if let Err(problem) = check_service_name(&self.service) {
+            return Some(problem);
         }
         if self.revision == 0 || self.revision > MAX_REVISION {
             return Some(format!(

@@ -17,6 +17,7 @@ use alicia_model::kiosk_pin;
 use alicia_model::secret::Secret;
 use alicia_model::settings::broker::{BrokerTarget, BrokerUrl, ProbeTarget};
 use alicia_model::settings::role::RoleSetting;
+use alicia_model::watch::WatchSecs;
 use egui::{RichText, Ui};
 use std::path::PathBuf;
 
@@ -293,7 +294,7 @@ impl SettingsPanel {
             let mut secs = self.watch_secs as f64;
             let response = if crate::widgets::style::touch(ui.ctx()) {
                 let steps = Steps {
-                    range: 0.0..=600.0,
+                    range: 0.0..=WatchSecs::MAX as f64,
                     step: 10.0,
                     decimals: 0,
                 };
@@ -302,7 +303,7 @@ impl SettingsPanel {
                 ui.add_enabled(
                     !read_only,
                     egui::DragValue::new(&mut secs)
-                        .range(0.0..=600.0)
+                        .range(0.0..=WatchSecs::MAX as f64)
                         .speed(1.0),
                 )
             }
