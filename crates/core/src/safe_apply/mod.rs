@@ -173,7 +173,7 @@ impl SafeApply {
         watches.remove(service);
         let switched_off = config
             .get(service)
-            .is_some_and(|s| s.document.get("enabled") == Some(&serde_json::Value::Bool(false)));
+            .is_some_and(|s| !crate::trouble::is_enabled(Some(&s.document)));
         if secs == 0 || switched_off {
             return;
         }

@@ -14,7 +14,7 @@ use crate::widgets::schema_form::field_title;
 use crate::widgets::style::{primary_button, section_heading};
 use alicia_model::change_sets::{ChangeSetAnswer, ChangeSetRequest, SetPreview, SharedFields};
 use alicia_model::checks::Severity;
-use alicia_model::config::{ConfigError, Difference, diff, editable_schema, mask_differences};
+use alicia_model::config::{ConfigError, Difference, editable_schema, masked_diff};
 use egui::{RichText, Ui};
 use serde_json::Value;
 
@@ -221,8 +221,7 @@ impl ChangeSetPanel {
             };
             members.push(service.clone());
             let document = fields.apply_to(&stored.document);
-            let mut difference = diff(&stored.document, &document);
-            mask_differences(&mut difference, &view.secret_paths(service));
+            let difference = masked_diff(&stored.document, &document, &view.secret_paths(service));
             changes.push((service.clone(), difference));
             documents.push(document);
         }

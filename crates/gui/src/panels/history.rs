@@ -16,9 +16,7 @@ use crate::widgets::notice::{Notice, notice_ui};
 use crate::widgets::style::section_heading;
 use alicia_model::backend::HistoryPage;
 use alicia_model::change_sets::ChangeSetAnswer;
-use alicia_model::config::{
-    Committed, ConfigError, Difference, HistoryEntry, diff, mask_differences,
-};
+use alicia_model::config::{Committed, ConfigError, Difference, HistoryEntry, masked_diff};
 use egui::{RichText, Ui};
 use serde_json::Value;
 use std::sync::Arc;
@@ -95,9 +93,7 @@ impl HistoryPanel {
                 let change = entries.get(i + 1).map(|before| {
                     let old = before.document.as_deref().unwrap_or(&Value::Null);
                     let new = entry.document.as_deref().unwrap_or(&Value::Null);
-                    let mut changes = diff(old, new);
-                    mask_differences(&mut changes, &secrets);
-                    changes
+                    masked_diff(old, new, &secrets)
                 });
                 let set_members = entry
                     .change_id

@@ -156,8 +156,10 @@ pub fn manager_checks(subscriptions_refused: &[String]) -> Vec<Check> {
         .collect()
 }
 
+/// Whether a document is enabled, by CONTRACT §10's one reading
+/// ([`crate::trouble::is_enabled`]: a document without `enabled` is enabled).
 fn enabled(document: &Value) -> bool {
-    document.get("enabled").and_then(Value::as_bool) == Some(true)
+    crate::trouble::is_enabled(Some(document))
 }
 
 fn service_type(document: &Value) -> Option<ServiceType> {

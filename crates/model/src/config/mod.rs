@@ -29,7 +29,7 @@ pub use managed::editable_schema;
 pub use managed::is_managed;
 pub use prepare::prepare_document;
 pub use schema::FieldError;
-pub use secrets::{MASK, SecretPaths, is_secret, is_secret_schema, mask_differences};
+pub use secrets::{MASK, SecretPaths, is_secret, is_secret_schema, mask_differences, masked_diff};
 pub use service_type::ServiceType;
 pub use settings_schemas::pending_failures;
 pub use settings_schemas::{SchemaRecord, Schemas};

@@ -207,6 +207,14 @@ pub fn mask_differences(changes: &mut [Difference], extra: &SecretPaths) {
     }
 }
 
+/// What changed from `before` to `after`, with every secret masked — the service-config
+/// schema's and those `extra` declares: the one way every face shows a change.
+pub fn masked_diff(before: &Value, after: &Value, extra: &SecretPaths) -> Vec<Difference> {
+    let mut changes = super::diff::diff(before, after);
+    mask_differences(&mut changes, extra);
+    changes
+}
+
 /// Where an incoming document carries [`MASK`] in a secret field, puts back the stored value
 /// (or drops the field when nothing is stored), so a masked round trip never overwrites a
 /// secret.

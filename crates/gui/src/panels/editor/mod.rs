@@ -31,7 +31,7 @@ use alicia_model::backend::HistoryPage;
 use alicia_model::config::document::new_endpoint;
 use alicia_model::config::{
     Committed, ConfigError, Difference, FieldError, Precondition, ServiceType, StoredDocument,
-    diff, editable_schema, mask_differences, prepare_document,
+    editable_schema, masked_diff, prepare_document,
 };
 use egui::{RichText, Ui};
 use serde_json::Value;
@@ -338,15 +338,20 @@ impl ConfigEditor {
         ui.separator();
     }
 
-    /// `changes` with the settings schemas' secrets masked, for tables.
-    fn masked(&self, mut changes: Vec<Difference>) -> Vec<Difference> {
+    /// The changes from `before` to `after`, secrets masked (the settings schemas' too), for
+    /// tables.
+    fn masked(&self, before: &Value, after: &Value) -> Vec<Difference> {
         let secrets = self
             .stored
             .as_ref()
             .map(|s| s.secrets.clone())
             .unwrap_or_default();
-        mask_differences(&mut changes, &secrets);
-        changes
+        masked_diff(before, after, &secrets)
+    }
+
+    /// The draft's own changes, secrets masked.
+    fn my_changes(&self) -> Vec<Difference> {
+        self.masked(self.state.base(), self.state.draft())
     }
 
     fn form_ui(&mut self, ui: &mut Ui, link: &Link, view: &View) {
@@ -357,7 +362,7 @@ impl ConfigEditor {
             );
         }
         let pending = if self.state.is_dirty() && self.state.base_revision().is_some() {
-            self.masked(self.state.changes())
+            self.my_changes()
         } else {
             Vec::new()
         };

@@ -39,11 +39,7 @@ impl ConfigEditor {
                         columns[0].label(RichText::new("Theirs (stored now)").strong());
                         changes_ui(&mut columns[0], "meanwhile-theirs", &theirs);
                         columns[1].label(RichText::new("Mine (this form)").strong());
-                        changes_ui(
-                            &mut columns[1],
-                            "meanwhile-mine",
-                            &self.masked(self.state.changes()),
-                        );
+                        changes_ui(&mut columns[1], "meanwhile-mine", &self.my_changes());
                     });
                 });
             let button = egui::Button::new("Reload (discard mine)");

@@ -41,8 +41,8 @@ impl ConfigEditor {
                         .as_ref()
                         .map_or(Value::Null, |t| Value::clone(&t.document));
                     self.stage = Stage::Conflict {
-                        their_changes: self.masked(diff(self.state.base(), &their_document)),
-                        my_changes: self.masked(self.state.changes()),
+                        their_changes: self.masked(self.state.base(), &their_document),
+                        my_changes: self.my_changes(),
                         theirs,
                     };
                 }

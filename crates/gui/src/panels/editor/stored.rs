@@ -9,7 +9,7 @@ use crate::view::View;
 use crate::widgets::notice::Notice;
 use alicia_model::backend::HistoryPage;
 use alicia_model::config::{
-    Difference, FieldError, SchemaRecord, SecretPaths, StoredDocument, diff, mask_differences,
+    Difference, FieldError, SchemaRecord, SecretPaths, StoredDocument, masked_diff,
     pending_failures,
 };
 use serde_json::Value;
@@ -57,7 +57,30 @@ impl ConfigEditor {
             return;
         };
         self.reading = None;
+        if self.view_is_behind(view, &page) {
+            // The GUI's view has not caught up with this editor's own save yet: what it holds
+            // is older than the base, not someone else's change. Read again when it moves.
+            return;
+        }
         self.take_stored(view, &page);
+    }
+
+    /// True while the view holds an older revision than the edit's base (the answer to a
+    /// save can arrive before the update carrying the document): no revision newer than the
+    /// base is known, in the view or in the history.
+    fn view_is_behind(&self, view: &View, page: &HistoryPage) -> bool {
+        let Some(base) = self.state.base_revision() else {
+            return false;
+        };
+        match view.document(self.state.service()) {
+            Some(current) => current.revision < base,
+            // Gone from the view: deleted (a history entry after the base says so), or not
+            // there yet.
+            None => page
+                .entries
+                .first()
+                .is_none_or(|newest| newest.revision <= base),
+        }
     }
 
     fn take_stored(&mut self, view: &View, page: &HistoryPage) {
@@ -114,15 +137,14 @@ impl ConfigEditor {
             .map(SchemaRecord::secret_paths)
             .unwrap_or_default();
         let moved = current.as_ref().map(|c| c.revision) != self.state.base_revision();
-        let mut their_changes = if moved && self.state.base_revision().is_some() {
+        let their_changes = if moved && self.state.base_revision().is_some() {
             let theirs = current
                 .as_ref()
                 .map_or(Value::Null, |c| Value::clone(&c.document));
-            diff(self.state.base(), &theirs)
+            masked_diff(self.state.base(), &theirs, &secrets)
         } else {
             Vec::new()
         };
-        mask_differences(&mut their_changes, &secrets);
         let pending_schema = record.as_ref().filter(|r| r.pending.is_some()).map(|r| {
             current
                 .as_ref()
