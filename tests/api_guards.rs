@@ -241,7 +241,7 @@ async fn off_loopback_every_route_but_health_needs_the_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_storage_fault_is_503_json_and_stores_nothing() {
     // CONTRACT §6: an I/O error other than a full disk answers 503 (a full disk, 507, is
-    // tried on a real tmpfs in trust_disk.rs); unexpected faults stay 500 (below).
+    // tried on a real tmpfs in disk_full.rs); unexpected faults stay 500 (below).
     for development in [false, true] {
         let t = app(|s| s.development = development).await;
         let config_file = t.dir.path().join("config.json");

@@ -73,7 +73,7 @@ fn a_new_service_asks_for_a_config_and_a_known_one_is_recorded() {
         "9.9.9"
     );
     // Its settings schema goes to the config writer, which this fixture does not run: it is
-    // stored and enforced in config_service's and seams_schemas' tests.
+    // stored and enforced in config_store_edits' and settings_schemas_persist's tests.
     assert!(
         f.events()
             .iter()
