@@ -4,11 +4,6 @@
 //! change announced once; concurrent changes all stored in order; announced settings schemas
 //! enforced.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "in a test, a panic is the failure report"
-)]
-
 mod support;
 
 use alicia_config_manager::core::config::{
@@ -16,32 +11,8 @@ use alicia_config_manager::core::config::{
 };
 use alicia_config_manager::core::events::{CoreEvent, EventBus};
 use serde_json::{Value, json};
-use std::path::Path;
 use std::sync::Arc;
-
-fn open(dir: &Path) -> ConfigService {
-    open_with_limit(dir, 100)
-}
-
-fn open_with_limit(dir: &Path, limit: usize) -> ConfigService {
-    let (service, writer, _report) =
-        ConfigService::open(ConfigPaths::in_dir(dir), EventBus::default(), limit).unwrap();
-    tokio::spawn(writer.run());
-    service
-}
-
-fn document(name: &str, model: &str) -> Value {
-    support::llm(name)
-        .api_key("sk-live-123")
-        .model(model)
-        .ip("10.0.0.7")
-        .protocol("http")
-        .build()
-}
-
-fn on_disk(dir: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap()
-}
+use support::config_store::{document, on_disk, open};
 
 #[tokio::test]
 async fn an_accepted_change_is_on_disk_with_a_revision_and_history() {

@@ -3,43 +3,14 @@
 //! are recorded, the history is bounded and compacted, and a shutdown stores what was queued
 //! then refuses.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "in a test, a panic is the failure report"
-)]
-
 mod support;
 
 use alicia_config_manager::core::config::{
     Change, ChangeSource, ConfigError, ConfigPaths, ConfigService, OpenError, Precondition,
 };
 use alicia_config_manager::core::events::EventBus;
-use serde_json::{Value, json};
-use std::path::Path;
-
-fn open(dir: &Path) -> ConfigService {
-    open_with_limit(dir, 100)
-}
-
-fn open_with_limit(dir: &Path, limit: usize) -> ConfigService {
-    let (service, writer, _report) =
-        ConfigService::open(ConfigPaths::in_dir(dir), EventBus::default(), limit).unwrap();
-    tokio::spawn(writer.run());
-    service
-}
-
-fn document(name: &str, model: &str) -> Value {
-    support::llm(name)
-        .api_key("sk-live-123")
-        .model(model)
-        .ip("10.0.0.7")
-        .protocol("http")
-        .build()
-}
-
-fn on_disk(dir: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap()
-}
+use serde_json::json;
+use support::config_store::{document, on_disk, open, open_with_limit};
 
 #[tokio::test]
 async fn a_missing_file_becomes_the_seed_default() {

@@ -3,15 +3,10 @@
 //! rollback from the history, a check that leads to its field, a pending settings schema
 //! accepted, far-future stamps, and the keyboard.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "in a test, a panic is the failure report"
-)]
-
 mod gui_support;
 mod support;
 
-use alicia_config_manager::core::config::{ChangeSource, Committed, Precondition, desktop_user};
+use alicia_config_manager::core::config::{ChangeSource, Precondition, desktop_user};
 use alicia_config_manager::core::settings::SettingsFile;
 use alicia_config_manager::gui::GuiOptions;
 use alicia_config_manager::gui::app::Tab;
@@ -19,20 +14,6 @@ use egui_kittest::kittest::Queryable;
 use gui_support::*;
 use serde_json::{Value, json};
 use support::TestClient;
-
-impl Gui {
-    /// Stores `document` as whisper-service's config, as a REST client would.
-    fn store_by_rest(&self, document: Value) -> Committed {
-        self.runtime
-            .block_on(self.core.config.put(
-                "whisper-service",
-                document,
-                ChangeSource::Rest,
-                Precondition::None,
-            ))
-            .unwrap()
-    }
-}
 
 #[test]
 fn an_invalid_field_shows_its_error_blocks_save_and_a_fix_saves_and_publishes() {

@@ -1,15 +1,9 @@
 //! Every panel and state of the real window as rendered (compared with the snapshots in
 //! `tests/snapshots`), and every panel named for assistive technology.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "in a test, a panic is the failure report"
-)]
-
 mod gui_support;
 mod support;
 
-use alicia_config_manager::core::config::{ChangeSource, Committed, Precondition};
 use alicia_config_manager::core::mqtt::payloads::HealthStatus;
 use alicia_config_manager::core::settings::SettingsFile;
 use alicia_config_manager::gui::GuiOptions;
@@ -17,22 +11,8 @@ use alicia_config_manager::gui::app::Tab;
 use egui_kittest::SnapshotOptions;
 use egui_kittest::kittest::{NodeT, Queryable};
 use gui_support::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use support::TestClient;
-
-impl Gui {
-    /// Stores `document` as whisper-service's config, as a REST client would.
-    fn store_by_rest(&self, document: Value) -> Committed {
-        self.runtime
-            .block_on(self.core.config.put(
-                "whisper-service",
-                document,
-                ChangeSource::Rest,
-                Precondition::None,
-            ))
-            .unwrap()
-    }
-}
 
 #[test]
 fn every_panel_renders_as_in_its_snapshot() {

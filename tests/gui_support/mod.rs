@@ -104,6 +104,22 @@ impl Gui {
         step_until(&mut self.harness, what, |h| condition(h, core));
     }
 
+    /// Stores `document` as whisper-service's config, as a REST client would.
+    pub fn store_by_rest(
+        &self,
+        document: serde_json::Value,
+    ) -> alicia_config_manager::core::config::Committed {
+        use alicia_config_manager::core::config::{ChangeSource, Precondition};
+        self.runtime
+            .block_on(self.core.config.put(
+                "whisper-service",
+                document,
+                ChangeSource::Rest,
+                Precondition::None,
+            ))
+            .unwrap()
+    }
+
     pub fn frames(&mut self, n: usize) {
         for _ in 0..n {
             self.harness.step();

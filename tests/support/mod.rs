@@ -16,6 +16,7 @@
 pub mod api;
 pub mod broker;
 pub mod client;
+pub mod config_store;
 pub mod documents;
 pub mod handler;
 pub mod headless;

@@ -25,11 +25,9 @@ pub struct View {
     pub schemas: Arc<Schemas>,
     /// MQTT messages the manager received since it started.
     pub messages_received: u64,
-    /// Counts the changes of the documents and the services seen: views derived from them
-    /// are worked out again only when it moves.
+    /// Counts the changes of the documents and the settings schemas seen: the editor and the
+    /// history work out what they show again only when it moves (not at every health report).
     pub generation: u64,
-    /// True once the whole state arrived at least once.
-    pub ready: bool,
 }
 
 impl View {
@@ -42,8 +40,6 @@ impl View {
             Update::Services { rows, checks } => {
                 self.services = rows;
                 self.checks = checks;
-                self.generation += 1;
-                self.ready = true;
             }
             Update::Config(config) => {
                 self.config = config;

@@ -9,6 +9,7 @@
 use crate::Core;
 use crate::events::CoreEvent;
 use alicia_model::backend::{Feed, Live, LocalSettings, SystemView, Update, Wake};
+use alicia_model::settings::api::ApiStatus;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
@@ -128,6 +129,15 @@ impl Forwarder {
         }
     }
 
+    /// The connected face's wake-up (answers ask for a frame when they land).
+    pub(super) fn wake(&self) -> Option<Wake> {
+        self.shared
+            .feed
+            .lock()
+            .as_ref()
+            .map(|(_, wake)| Arc::clone(wake))
+    }
+
     fn connected(&self) -> Option<(Arc<Feed>, Wake)> {
         let slot = self.shared.feed.lock();
         let (feed, wake) = slot.as_ref()?;
@@ -137,6 +147,14 @@ impl Forwarder {
 
 /// The manager as a whole, now.
 fn system_view(core: &Core) -> SystemView {
+    let api = core.api.status();
+    // The machine's addresses matter (and are read) only while the server listens on all.
+    let addresses = match &api {
+        ApiStatus::Running { addr, .. } if addr.ip().is_unspecified() => {
+            crate::lan::lan_addresses()
+        }
+        _ => Vec::new(),
+    };
     SystemView {
         mqtt_connected: core.mqtt.is_connected(),
         mqtt_reason: core.mqtt.last_error(),
@@ -145,8 +163,8 @@ fn system_view(core: &Core) -> SystemView {
         role: core.fleet.describe(),
         has_live_authority: core.fleet.state().has_live_authority(),
         instance_id: core.fleet.instance_id().to_owned(),
-        api: core.api.status(),
-        addresses: crate::lan::lan_addresses(),
+        api,
+        addresses,
         topic_prefix: core.mqtt.topics().prefix().to_owned(),
         message_capacity: core.messages.capacity(),
         home_assistant: core.ha.enabled(),
@@ -179,6 +197,8 @@ async fn forward_events(
     wake: Wake,
 ) {
     let mut nudged: Option<Instant> = None;
+    // The schemas go out again only when they changed (not at every ack or announcement).
+    let mut schemas_sent = core.config.schemas_generation();
     loop {
         let received = events.recv().await;
         let Some(feed) = feed.upgrade() else {
@@ -224,9 +244,13 @@ async fn forward_events(
                 Some(Update::Config(core.config.snapshot()))
             }
             CoreEvent::ServiceUpdated { .. } => {
-                // An announcement may bring a settings schema.
                 shared.services_changed.notify_one();
-                Some(Update::Schemas(Arc::new(core.config.schemas())))
+                // An announcement may have brought a settings schema, an admin accepted one.
+                let generation = core.config.schemas_generation();
+                (generation != schemas_sent).then(|| {
+                    schemas_sent = generation;
+                    Update::Schemas(Arc::new(core.config.schemas()))
+                })
             }
             CoreEvent::ConfigConfirmed { .. } | CoreEvent::HealthChanged { .. } => {
                 shared.services_changed.notify_one();

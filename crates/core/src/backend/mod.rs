@@ -12,7 +12,6 @@ use crate::mqtt::QoS;
 use alicia_model::backend::{Backend, Feed, HistoryPage, Live, LocalAdmin, Reply, Wake};
 use alicia_model::change_sets::{ChangeSetAnswer, ChangeSetRequest, SetPreview};
 use alicia_model::config::{Committed, ConfigError, Precondition};
-use parking_lot::Mutex;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 use std::future::Future;
@@ -23,8 +22,6 @@ use std::time::Duration;
 pub struct InProcess {
     core: Core,
     runtime: tokio::runtime::Handle,
-    /// The face's wake-up, once it connected (answers ask for a frame when they land).
-    wake: Arc<Mutex<Option<Wake>>>,
     forwarder: forward::Forwarder,
 }
 
@@ -35,14 +32,13 @@ impl InProcess {
             forwarder: forward::Forwarder::new(core.clone(), runtime.clone()),
             core,
             runtime,
-            wake: Arc::default(),
         }
     }
 
     /// Runs `work` on the runtime; its answer wakes the face when it lands.
     fn spawn<T: Send + 'static>(&self, work: impl Future<Output = T> + Send + 'static) -> Reply<T> {
         let (sender, reply) = Reply::new();
-        let wake = self.wake.lock().clone();
+        let wake = self.forwarder.wake();
         self.runtime.spawn(async move {
             sender.send(work.await);
             if let Some(wake) = wake {
@@ -68,7 +64,6 @@ impl InProcess {
 
 impl Backend for InProcess {
     fn connect(&self, wake: Wake) -> Arc<Feed> {
-        *self.wake.lock() = Some(Arc::clone(&wake));
         self.forwarder.start(wake)
     }
 
@@ -137,16 +132,12 @@ impl Backend for InProcess {
 
     fn preview_set(&self, documents: Vec<Value>) -> Reply<SetPreview> {
         let changes = self.core.changes.clone();
-        let (sender, reply) = Reply::new();
-        let wake = self.wake.lock().clone();
         // The checks across services over the whole fleet: on the blocking pool.
-        self.runtime.spawn_blocking(move || {
-            sender.send(changes.preview(&documents));
-            if let Some(wake) = wake {
-                wake(Duration::ZERO);
-            }
-        });
-        reply
+        self.spawn(async move {
+            tokio::task::spawn_blocking(move || changes.preview(&documents))
+                .await
+                .unwrap_or_default()
+        })
     }
 
     fn apply_set(&self, request: ChangeSetRequest) -> Reply<Result<ChangeSetAnswer, ConfigError>> {

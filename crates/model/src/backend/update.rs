@@ -84,7 +84,8 @@ pub struct SystemView {
     pub instance_id: String,
     /// The REST server's state.
     pub api: ApiStatus,
-    /// The manager machine's addresses on its networks (for remote clients).
+    /// The manager machine's addresses on its networks, while the REST server listens on
+    /// every address (the URLs remote clients use); empty otherwise.
     pub addresses: Vec<std::net::IpAddr>,
     /// The topic prefix (`alicia` unless configured).
     pub topic_prefix: String,
